@@ -1,0 +1,1 @@
+//! The tracing logic as a sans-IO state machine.

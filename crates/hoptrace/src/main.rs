@@ -1,0 +1,3 @@
+//! hoptrace: trace the path packets take to a host.
+
+fn main() {}

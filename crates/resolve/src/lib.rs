@@ -1,0 +1,1 @@
+//! Reverse DNS and AS-number lookups that never block tracing.
