@@ -1,1 +1,43 @@
-//! The tracing logic as a sans-IO state machine.
+//! The tracing logic of hoptrace as a sans-IO state machine.
+//!
+//! No sockets, no clock, no threads: the caller passes time in, pulls probes out, pushes replies in and polls
+//! timers, in the manner of `quinn-proto`. That keeps every decision — scheduling, matching, adaptive waits, stop
+//! rules — deterministic and testable against a simulated network (feature `sim`).
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use hoptrace_engine::{Method, Outcome, Trace, TraceConfig};
+//!
+//! let target = "198.18.0.9".parse().unwrap();
+//! let mut trace = Trace::new(TraceConfig { max_ttl: 2, ..TraceConfig::new(target, Method::Udp) }).unwrap();
+//! let start = Instant::now();
+//! while let Some(probe) = trace.poll_probe(start) {
+//!     // A real caller sends `probe` here; this one's network drops everything.
+//!     assert!(probe.ttl <= 2);
+//! }
+//! // Nothing answers: after the longest wait every probe is given up and the trace ends at the TTL limit.
+//! let deadline = trace.poll_timeout().unwrap();
+//! assert_eq!(deadline, start + Duration::from_secs(5));
+//! trace.handle_timeout(deadline);
+//! assert_eq!(trace.outcome(), Some(Outcome::MaxTtl));
+//! assert_eq!(trace.hops().len(), 2);
+//! ```
+
+pub mod config;
+mod craft;
+pub mod decode;
+pub(crate) mod emit;
+pub mod probe;
+pub mod reply;
+pub mod result;
+#[cfg(feature = "sim")]
+pub mod sim;
+mod trace;
+
+pub use config::{ConfigError, Method, TraceConfig, WaitPolicy};
+pub use probe::{Probe, ProbeId, ProbeTransport};
+pub use reply::{
+    ErrorClass, IcmpError, MplsLabel, Quote, QuotedProbe, Reply, ReplyKind, TcpAnswer, Unreachable,
+};
+pub use result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Stats, Verdict};
+pub use trace::{Disposition, Trace};

@@ -1,0 +1,198 @@
+//! What a trace is asked to do.
+
+use core::fmt;
+use core::net::IpAddr;
+use core::time::Duration;
+
+/// How probes are built and told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// Classic UDP, as `traceroute(8)`: the destination port grows by one per probe, so every probe is its own flow.
+    Udp,
+    /// Paris UDP: one constant 5-tuple for the whole trace; probes are told apart by their UDP checksum, which the
+    /// payload is crafted to produce.
+    UdpParis,
+    /// Classic ICMP echo: the sequence number grows per probe, and with it the ICMP checksum (the flow).
+    Icmp,
+    /// Paris ICMP echo: the ICMP checksum stays constant; the payload compensates for the growing sequence number.
+    IcmpParis,
+    /// TCP SYN to a fixed destination port; probes are told apart by their source port.
+    Tcp,
+}
+
+impl Method {
+    /// The IP protocol number the probes are carried in, for the given family.
+    pub fn protocol(self, ipv6: bool) -> u8 {
+        match self {
+            Method::Udp | Method::UdpParis => 17,
+            Method::Tcp => 6,
+            Method::Icmp | Method::IcmpParis if ipv6 => 58,
+            Method::Icmp | Method::IcmpParis => 1,
+        }
+    }
+
+    /// Whether the flow identifier stays constant across every probe of the trace.
+    pub fn is_paris(self) -> bool {
+        matches!(self, Method::UdpParis | Method::IcmpParis)
+    }
+}
+
+/// How long to wait for a probe's reply: `traceroute(8)`'s `-w MAX,HERE,NEAR`.
+///
+/// A probe is given up after `max`, or after `here` times the RTT of a reply already seen from the same hop, or
+/// after `near` times the RTT of a reply from the nearest farther hop — whichever applies first, never more than
+/// `max`. A factor of 0 disables that rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaitPolicy {
+    /// The longest wait for any probe.
+    pub max: Duration,
+    /// Multiple of a same-hop reply's RTT.
+    pub here: f64,
+    /// Multiple of a farther hop's reply RTT.
+    pub near: f64,
+}
+
+impl Default for WaitPolicy {
+    /// `traceroute(8)`'s defaults: 5 s, 3×, 10×.
+    fn default() -> Self {
+        WaitPolicy {
+            max: Duration::from_secs(5),
+            here: 3.0,
+            near: 10.0,
+        }
+    }
+}
+
+/// Everything the engine needs to know to run one trace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceConfig {
+    /// The host being traced.
+    pub target: IpAddr,
+    /// The local address probes leave from, when known. Paris UDP needs it (the checksum covers it); when set,
+    /// quoted probes must carry it.
+    pub source: Option<IpAddr>,
+    /// How probes are built.
+    pub method: Method,
+    /// The first TTL probed (`-f`).
+    pub first_ttl: u8,
+    /// The last TTL probed (`-m`).
+    pub max_ttl: u8,
+    /// Probes sent per TTL (`-q`).
+    pub probes_per_hop: u8,
+    /// Probes in flight at once (`-N`).
+    pub max_in_flight: usize,
+    /// Minimal time between two probes (`-z`).
+    pub send_interval: Duration,
+    /// When a probe is given up.
+    pub wait: WaitPolicy,
+    /// Source port (UDP, UDP Paris; the first source port for TCP).
+    pub src_port: u16,
+    /// Destination port (the first one for classic UDP, which adds one per probe).
+    pub dst_port: u16,
+    /// ICMP echo identifier.
+    pub icmp_ident: u16,
+    /// Size of each probe's IP packet, headers included (`packet_len`).
+    pub packet_len: u16,
+    /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
+    /// then quotes and TCP answers must carry them too.
+    pub raw_send: bool,
+}
+
+impl TraceConfig {
+    /// A configuration with `traceroute(8)`'s defaults for `target` and `method`.
+    pub fn new(target: IpAddr, method: Method) -> Self {
+        let ipv6 = target.is_ipv6();
+        TraceConfig {
+            target,
+            source: None,
+            method,
+            first_ttl: 1,
+            max_ttl: 30,
+            probes_per_hop: 3,
+            max_in_flight: 16,
+            send_interval: Duration::ZERO,
+            wait: WaitPolicy::default(),
+            src_port: 33433,
+            dst_port: if method == Method::Tcp { 80 } else { 33434 },
+            icmp_ident: 0x4854,
+            packet_len: if ipv6 { 80 } else { 60 },
+            raw_send: false,
+        }
+    }
+
+    /// Checks the configuration for values the engine cannot work with.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.first_ttl == 0 {
+            return Err(ConfigError::FirstTtlZero);
+        }
+        if self.first_ttl > self.max_ttl {
+            return Err(ConfigError::FirstTtlAboveMax);
+        }
+        if self.probes_per_hop == 0 {
+            return Err(ConfigError::NoProbes);
+        }
+        if self.max_in_flight == 0 {
+            return Err(ConfigError::NothingInFlight);
+        }
+        if let Some(source) = self.source {
+            if source.is_ipv6() != self.target.is_ipv6() {
+                return Err(ConfigError::MixedFamilies);
+            }
+        }
+        let checksum_covers_source = match self.method {
+            Method::UdpParis => true,
+            Method::IcmpParis => self.target.is_ipv6(),
+            _ => false,
+        };
+        if checksum_covers_source && self.source.is_none() {
+            return Err(ConfigError::ParisNeedsSource);
+        }
+        if !(self.wait.here >= 0.0 && self.wait.near >= 0.0) {
+            return Err(ConfigError::BadWaitFactor);
+        }
+        if usize::from(self.packet_len) > crate::probe::MAX_PACKET_LEN {
+            return Err(ConfigError::PacketTooLong);
+        }
+        Ok(())
+    }
+}
+
+/// Why a [`TraceConfig`] was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The first TTL is 0.
+    FirstTtlZero,
+    /// The first TTL is above the maximum.
+    FirstTtlAboveMax,
+    /// Zero probes per hop.
+    NoProbes,
+    /// Zero probes allowed in flight.
+    NothingInFlight,
+    /// The source and target addresses are of different families.
+    MixedFamilies,
+    /// Paris UDP (and Paris ICMPv6) needs the source address to craft its checksums.
+    ParisNeedsSource,
+    /// A wait factor is negative or not a number.
+    BadWaitFactor,
+    /// The packet length exceeds the largest probe the engine builds.
+    PacketTooLong,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConfigError::FirstTtlZero => "first hop out of range",
+            ConfigError::FirstTtlAboveMax => "first hop out of range",
+            ConfigError::NoProbes => "no probes per hop",
+            ConfigError::NothingInFlight => "no probes allowed in flight",
+            ConfigError::MixedFamilies => {
+                "source and destination are of different address families"
+            }
+            ConfigError::ParisNeedsSource => "Paris probing needs the source address",
+            ConfigError::BadWaitFactor => "bad wait specifications",
+            ConfigError::PacketTooLong => "too big packetlen",
+        })
+    }
+}
+
+impl std::error::Error for ConfigError {}

@@ -1,0 +1,261 @@
+//! Raw packets from raw sockets (or the simulator) into [`Reply`] values.
+
+use core::fmt;
+use core::net::IpAddr;
+
+use packet::{
+    Extensions, Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv4Packet,
+    QuotedDatagram, QuotedTransport, TcpFlags, TcpPacket,
+};
+
+use crate::reply::{
+    ErrorClass, IcmpError, Quote, QuotedProbe, Reply, ReplyKind, TcpAnswer, Unreachable,
+};
+
+/// Why received bytes are not a reply the engine can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The bytes do not parse.
+    Malformed(packet::Error),
+    /// A well-formed message that is no reply to a probe (an Echo Request, a Redirect, a TCP segment without
+    /// SYN-ACK or RST…).
+    NotAReply,
+    /// An ICMP error whose quote is too short to identify a probe.
+    ShortQuote,
+}
+
+impl From<packet::Error> for DecodeError {
+    fn from(error: packet::Error) -> Self {
+        DecodeError::Malformed(error)
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Malformed(error) => write!(f, "malformed reply: {error}"),
+            DecodeError::NotAReply => f.write_str("not a reply to a probe"),
+            DecodeError::ShortQuote => f.write_str("quoted probe too short"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A whole IPv4 packet, as a raw IPv4 socket delivers it (ICMP or TCP inside).
+pub fn ipv4_packet(bytes: &[u8]) -> Result<Reply, DecodeError> {
+    let ip = Ipv4Packet::new_checked(bytes)?;
+    let from = IpAddr::V4(ip.src_addr());
+    let ttl = Some(ip.ttl());
+    let size = Some(ip.total_len());
+    let kind = match ip.next_header() {
+        IpProtocol::Icmp => icmpv4(ip.payload())?,
+        IpProtocol::Tcp => tcp(ip.payload())?,
+        _ => return Err(DecodeError::NotAReply),
+    };
+    Ok(Reply {
+        from,
+        ttl,
+        size,
+        kind,
+    })
+}
+
+/// The payload of an IPv6 packet with next header `protocol` (58 or 6), as a raw IPv6 socket delivers it, with the
+/// sender, our address and the hop limit the kernel reports beside it. The ICMPv6 checksum is verified when `to`
+/// is an IPv6 address.
+pub fn ipv6_payload(
+    bytes: &[u8],
+    protocol: u8,
+    from: IpAddr,
+    to: IpAddr,
+    hop_limit: Option<u8>,
+) -> Result<Reply, DecodeError> {
+    let kind = match IpProtocol::from(protocol) {
+        IpProtocol::Icmpv6 => icmpv6(bytes, from, to)?,
+        IpProtocol::Tcp => tcp(bytes)?,
+        _ => return Err(DecodeError::NotAReply),
+    };
+    let size = u16::try_from(bytes.len() + 40).ok();
+    Ok(Reply {
+        from,
+        ttl: hop_limit,
+        size,
+        kind,
+    })
+}
+
+fn icmpv4(bytes: &[u8]) -> Result<ReplyKind, DecodeError> {
+    let packet = Icmpv4Packet::new_checked(bytes)?;
+    let (icmp_type, icmp_code) = (packet.msg_type(), packet.msg_code());
+    let (class, mtu, quote, extensions) = match Icmpv4Repr::parse(&packet)? {
+        Icmpv4Repr::EchoReply { ident, seq_no, .. } => {
+            return Ok(ReplyKind::EchoReply { ident, seq: seq_no })
+        }
+        Icmpv4Repr::TimeExceeded {
+            quote, extensions, ..
+        } => (ErrorClass::TimeExceeded, None, quote, extensions),
+        Icmpv4Repr::DstUnreachable {
+            next_hop_mtu,
+            quote,
+            extensions,
+            ..
+        } if icmp_code == 4 => (
+            ErrorClass::PacketTooBig,
+            Some(u32::from(next_hop_mtu)),
+            quote,
+            extensions,
+        ),
+        Icmpv4Repr::DstUnreachable {
+            quote, extensions, ..
+        } => (
+            ErrorClass::Unreachable(unreachable_v4(icmp_code)),
+            None,
+            quote,
+            extensions,
+        ),
+        _ => return Err(DecodeError::NotAReply),
+    };
+    icmp_error(class, icmp_type, icmp_code, mtu, quote, extensions)
+}
+
+fn icmpv6(bytes: &[u8], from: IpAddr, to: IpAddr) -> Result<ReplyKind, DecodeError> {
+    let packet = Icmpv6Packet::new_checked(bytes)?;
+    let repr = match (from, to) {
+        (IpAddr::V6(from), IpAddr::V6(to)) => Icmpv6Repr::parse(&packet, &from, &to)?,
+        _ => Icmpv6Repr::parse_unverified(&packet)?,
+    };
+    let (icmp_type, icmp_code) = (packet.msg_type(), packet.msg_code());
+    let (class, mtu, quote, extensions) = match repr {
+        Icmpv6Repr::EchoReply { ident, seq_no, .. } => {
+            return Ok(ReplyKind::EchoReply { ident, seq: seq_no })
+        }
+        Icmpv6Repr::TimeExceeded {
+            quote, extensions, ..
+        } => (ErrorClass::TimeExceeded, None, quote, extensions),
+        Icmpv6Repr::PacketTooBig { mtu, quote } => {
+            (ErrorClass::PacketTooBig, Some(mtu), quote, None)
+        }
+        Icmpv6Repr::DstUnreachable {
+            quote, extensions, ..
+        } => (
+            ErrorClass::Unreachable(unreachable_v6(icmp_code)),
+            None,
+            quote,
+            extensions,
+        ),
+        _ => return Err(DecodeError::NotAReply),
+    };
+    icmp_error(class, icmp_type, icmp_code, mtu, quote, extensions)
+}
+
+fn icmp_error(
+    class: ErrorClass,
+    icmp_type: u8,
+    icmp_code: u8,
+    mtu: Option<u32>,
+    quote: &[u8],
+    extensions: Option<&[u8]>,
+) -> Result<ReplyKind, DecodeError> {
+    let quote = quoted_probe(quote)?;
+    let mpls = extensions
+        .and_then(|bytes| Extensions::parse(bytes).ok())
+        .map(|extensions| extensions.mpls_labels().collect())
+        .unwrap_or_default();
+    let mtu = mtu.filter(|&mtu| mtu != 0);
+    Ok(ReplyKind::IcmpError(IcmpError {
+        class,
+        icmp_type,
+        icmp_code,
+        mtu,
+        quote,
+        mpls,
+    }))
+}
+
+/// The probe quoted in an ICMP error, as far as it identifies one.
+pub fn quoted_probe(bytes: &[u8]) -> Result<Quote, DecodeError> {
+    let datagram = QuotedDatagram::parse(bytes)?;
+    let probe = match datagram.transport.ok_or(DecodeError::ShortQuote)? {
+        QuotedTransport::Udp {
+            src_port,
+            dst_port,
+            checksum,
+            ..
+        } => QuotedProbe::Udp {
+            src_port,
+            dst_port,
+            checksum: Some(checksum),
+        },
+        QuotedTransport::Tcp {
+            src_port,
+            dst_port,
+            seq,
+        } => QuotedProbe::Tcp {
+            src_port,
+            dst_port,
+            seq: Some(seq),
+        },
+        QuotedTransport::Icmp {
+            msg_type: 8 | 128,
+            code: 0,
+            ident,
+            seq,
+            ..
+        } => QuotedProbe::Icmp { ident, seq },
+        QuotedTransport::Icmp { .. } | QuotedTransport::Other { .. } => {
+            return Err(DecodeError::NotAReply)
+        }
+    };
+    let ip = datagram.ip;
+    Ok(Quote {
+        src: Some(ip.src),
+        dst: ip.dst,
+        ttl: Some(ip.ttl),
+        ip_id: ip.ident,
+        probe,
+    })
+}
+
+fn tcp(bytes: &[u8]) -> Result<ReplyKind, DecodeError> {
+    let segment = TcpPacket::new_checked(bytes)?;
+    let flags = segment.flags();
+    let reset = flags.contains(TcpFlags::RST);
+    if !reset && !flags.contains(TcpFlags::SYN | TcpFlags::ACK) {
+        return Err(DecodeError::NotAReply);
+    }
+    let ack = flags.contains(TcpFlags::ACK).then(|| segment.ack_number());
+    Ok(ReplyKind::Tcp(TcpAnswer {
+        src_port: segment.src_port(),
+        dst_port: segment.dst_port(),
+        reset,
+        ack,
+    }))
+}
+
+/// The meaning of an ICMPv4 Destination Unreachable code, as `traceroute(8)` annotates it.
+pub fn unreachable_v4(code: u8) -> Unreachable {
+    match code {
+        0 | 6 | 8 | 11 => Unreachable::Network,
+        1 | 7 | 12 => Unreachable::Host,
+        2 => Unreachable::Protocol,
+        3 => Unreachable::Port,
+        5 => Unreachable::SourceRoute,
+        9 | 10 | 13 => Unreachable::Prohibited,
+        14 => Unreachable::Precedence,
+        15 => Unreachable::PrecedenceCutoff,
+        _ => Unreachable::Other,
+    }
+}
+
+/// The meaning of an ICMPv6 Destination Unreachable code, as `traceroute(8)` annotates it.
+pub fn unreachable_v6(code: u8) -> Unreachable {
+    match code {
+        0 => Unreachable::Network,
+        1 => Unreachable::Prohibited,
+        2 => Unreachable::SourceRoute,
+        3 => Unreachable::Host,
+        4 => Unreachable::Port,
+        _ => Unreachable::Other,
+    }
+}

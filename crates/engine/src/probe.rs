@@ -1,0 +1,301 @@
+//! Probes: what to send, and the fields that identify each one in a reply.
+
+use core::net::IpAddr;
+
+use crate::config::{Method, TraceConfig};
+use crate::reply::{Quote, QuotedProbe, Reply, ReplyKind};
+
+/// The largest IP packet the engine builds a probe for.
+pub const MAX_PACKET_LEN: usize = 65_000;
+
+/// Identifies a probe within one trace: probes are numbered from 0 in the order they are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProbeId(pub u32);
+
+/// A probe to send, with every field that identifies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// Its number within the trace.
+    pub id: ProbeId,
+    /// The TTL (hop limit) to send it with.
+    pub ttl: u8,
+    /// The IPv4 identification to send it with, where the sender controls it (raw sockets).
+    pub ip_id: u16,
+    /// The transport header and payload.
+    pub transport: ProbeTransport,
+}
+
+/// The transport part of a probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeTransport {
+    /// A UDP datagram.
+    Udp {
+        /// Source port.
+        src_port: u16,
+        /// Destination port.
+        dst_port: u16,
+        /// The payload (the kernel adds the header on datagram sockets).
+        payload: Vec<u8>,
+    },
+    /// An ICMP or ICMPv6 Echo Request.
+    Icmp {
+        /// Echo identifier (on Linux ping sockets the kernel sets it to the socket's port).
+        ident: u16,
+        /// Echo sequence number.
+        seq: u16,
+        /// The payload after the 8-byte echo header.
+        payload: Vec<u8>,
+    },
+    /// A TCP SYN.
+    Tcp {
+        /// Source port.
+        src_port: u16,
+        /// Destination port.
+        dst_port: u16,
+        /// Initial sequence number (where the sender controls it).
+        seq: u32,
+    },
+}
+
+/// The fields that identify a probe, per method. Two probes of one trace never share a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum MatchKey {
+    /// Ports (classic UDP and TCP: one of them changes per probe).
+    Ports {
+        protocol: u8,
+        src_port: u16,
+        dst_port: u16,
+    },
+    /// Paris UDP: constant ports, the checksum tells probes apart.
+    UdpChecksum {
+        src_port: u16,
+        dst_port: u16,
+        checksum: u16,
+    },
+    /// ICMP echo identifier and sequence.
+    Echo { ident: u16, seq: u16 },
+}
+
+/// Builds the probes of one trace and derives match keys from probes and replies.
+#[derive(Debug, Clone)]
+pub(crate) struct ProbeFactory {
+    method: Method,
+    target: IpAddr,
+    source: Option<IpAddr>,
+    src_port: u16,
+    dst_port: u16,
+    icmp_ident: u16,
+    payload_len: usize,
+}
+
+impl ProbeFactory {
+    pub(crate) fn new(config: &TraceConfig) -> Self {
+        let ip_header = if config.target.is_ipv6() { 40 } else { 20 };
+        let min_payload = if config.method.is_paris() { 2 } else { 0 };
+        let payload_len = match config.method {
+            Method::Tcp => 0,
+            _ => usize::from(config.packet_len)
+                .saturating_sub(ip_header + 8)
+                .max(min_payload),
+        };
+        ProbeFactory {
+            method: config.method,
+            target: config.target,
+            source: config.source,
+            src_port: config.src_port,
+            dst_port: config.dst_port,
+            icmp_ident: config.icmp_ident,
+            payload_len,
+        }
+    }
+
+    /// Builds probe number `id`, to be sent with `ttl`.
+    pub(crate) fn build(&self, id: ProbeId, ttl: u8) -> (Probe, MatchKey) {
+        let n = id.0;
+        let transport = match self.method {
+            Method::Udp => ProbeTransport::Udp {
+                src_port: self.src_port,
+                dst_port: self.dst_port.wrapping_add(n as u16),
+                payload: crate::craft::pattern(self.payload_len),
+            },
+            Method::UdpParis => {
+                let source = self.source.unwrap_or(self.target);
+                ProbeTransport::Udp {
+                    src_port: self.src_port,
+                    dst_port: self.dst_port,
+                    payload: crate::craft::udp_payload_for_checksum(
+                        source,
+                        self.target,
+                        self.src_port,
+                        self.dst_port,
+                        self.payload_len,
+                        paris_udp_checksum(id),
+                    ),
+                }
+            }
+            Method::Icmp => ProbeTransport::Icmp {
+                ident: self.icmp_ident,
+                seq: n as u16,
+                payload: crate::craft::pattern(self.payload_len),
+            },
+            Method::IcmpParis => ProbeTransport::Icmp {
+                ident: self.icmp_ident,
+                seq: n as u16,
+                payload: crate::craft::echo_payload_for_checksum(
+                    self.source,
+                    self.target,
+                    self.icmp_ident,
+                    n as u16,
+                    self.payload_len,
+                    paris_icmp_checksum(self.icmp_ident),
+                ),
+            },
+            Method::Tcp => ProbeTransport::Tcp {
+                src_port: self.src_port.wrapping_add(n as u16),
+                dst_port: self.dst_port,
+                seq: tcp_seq(id),
+            },
+        };
+        let probe = Probe {
+            id,
+            ttl,
+            ip_id: ip_id(id),
+            transport,
+        };
+        let key = self.key_of_probe(&probe);
+        (probe, key)
+    }
+
+    fn key_of_probe(&self, probe: &Probe) -> MatchKey {
+        match (&probe.transport, self.method) {
+            (
+                ProbeTransport::Udp {
+                    src_port, dst_port, ..
+                },
+                Method::UdpParis,
+            ) => MatchKey::UdpChecksum {
+                src_port: *src_port,
+                dst_port: *dst_port,
+                checksum: paris_udp_checksum(probe.id),
+            },
+            (
+                ProbeTransport::Udp {
+                    src_port, dst_port, ..
+                },
+                _,
+            ) => MatchKey::Ports {
+                protocol: 17,
+                src_port: *src_port,
+                dst_port: *dst_port,
+            },
+            (ProbeTransport::Icmp { ident, seq, .. }, _) => MatchKey::Echo {
+                ident: *ident,
+                seq: *seq,
+            },
+            (
+                ProbeTransport::Tcp {
+                    src_port, dst_port, ..
+                },
+                _,
+            ) => MatchKey::Ports {
+                protocol: 6,
+                src_port: *src_port,
+                dst_port: *dst_port,
+            },
+        }
+    }
+
+    /// The key a quoted probe must have to be ours, or `None` if the quote cannot be one of our probes.
+    pub(crate) fn key_of_quote(&self, quote: &Quote) -> Option<MatchKey> {
+        if quote.dst != self.target {
+            return None;
+        }
+        if let (Some(quoted), Some(ours)) = (quote.src, self.source) {
+            if quoted != ours {
+                return None;
+            }
+        }
+        match (quote.probe, self.method) {
+            (
+                QuotedProbe::Udp {
+                    src_port,
+                    dst_port,
+                    checksum,
+                },
+                Method::UdpParis,
+            ) => Some(MatchKey::UdpChecksum {
+                src_port,
+                dst_port,
+                checksum: checksum?,
+            }),
+            (
+                QuotedProbe::Udp {
+                    src_port, dst_port, ..
+                },
+                Method::Udp,
+            ) => Some(MatchKey::Ports {
+                protocol: 17,
+                src_port,
+                dst_port,
+            }),
+            (QuotedProbe::Icmp { ident, seq }, Method::Icmp | Method::IcmpParis) => {
+                Some(MatchKey::Echo { ident, seq })
+            }
+            (
+                QuotedProbe::Tcp {
+                    src_port, dst_port, ..
+                },
+                Method::Tcp,
+            ) => Some(MatchKey::Ports {
+                protocol: 6,
+                src_port,
+                dst_port,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The key of a reply that comes from the destination itself rather than quoting a probe.
+    pub(crate) fn key_of_answer(&self, reply: &Reply) -> Option<MatchKey> {
+        if reply.from != self.target {
+            return None;
+        }
+        match (&reply.kind, self.method) {
+            (ReplyKind::EchoReply { ident, seq }, Method::Icmp | Method::IcmpParis) => {
+                Some(MatchKey::Echo {
+                    ident: *ident,
+                    seq: *seq,
+                })
+            }
+            (ReplyKind::Tcp(answer), Method::Tcp) => Some(MatchKey::Ports {
+                protocol: 6,
+                src_port: answer.dst_port,
+                dst_port: answer.src_port,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The UDP checksum that identifies Paris UDP probe `id`: never 0 (no checksum) nor 0xffff.
+pub(crate) fn paris_udp_checksum(id: ProbeId) -> u16 {
+    (id.0 % 0xfffd) as u16 + 1
+}
+
+/// The constant ICMP checksum of a Paris ICMP trace.
+fn paris_icmp_checksum(ident: u16) -> u16 {
+    match ident ^ 0xa5a5 {
+        0 | 0xffff => 0x1234,
+        c => c,
+    }
+}
+
+/// The IPv4 identification of probe `id` (raw sockets only).
+pub(crate) fn ip_id(id: ProbeId) -> u16 {
+    (id.0 as u16).wrapping_add(1)
+}
+
+/// The initial sequence number of TCP probe `id`.
+pub(crate) fn tcp_seq(id: ProbeId) -> u32 {
+    0x4854_0000 ^ id.0.wrapping_mul(0x9e37_79b9)
+}

@@ -1,0 +1,165 @@
+//! What a trace found: per TTL, per probe.
+
+use core::net::IpAddr;
+use core::time::Duration;
+use std::time::Instant;
+
+use crate::probe::ProbeId;
+use crate::reply::{ErrorClass, IcmpError, Reply, ReplyKind, Unreachable};
+
+/// One TTL of the trace and its probes, in the order they were sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hop {
+    /// The TTL the probes were sent with.
+    pub ttl: u8,
+    /// The probes sent (or still to send) with this TTL.
+    pub probes: Vec<ProbeRecord>,
+}
+
+impl Hop {
+    /// Whether every probe of this hop has an outcome.
+    pub fn is_complete(&self) -> bool {
+        self.probes.iter().all(|p| p.status.is_resolved())
+    }
+
+    /// The answers received at this hop.
+    pub fn answers(&self) -> impl Iterator<Item = &Answer> {
+        self.probes.iter().filter_map(|p| p.status.answer())
+    }
+}
+
+/// One probe and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeRecord {
+    /// The probe.
+    pub id: ProbeId,
+    /// When it was sent.
+    pub sent_at: Instant,
+    /// What became of it.
+    pub status: ProbeStatus,
+}
+
+/// What became of a probe.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeStatus {
+    /// Sent, no reply yet, not yet given up.
+    InFlight,
+    /// A reply was matched to it.
+    Answered(Answer),
+    /// No reply within its wait (`*`).
+    TimedOut,
+    /// The socket refused to send it.
+    SendFailed,
+    /// Given up unanswered because the trace ended at a lower TTL.
+    Cancelled,
+}
+
+impl ProbeStatus {
+    /// Whether the probe has an outcome (anything but in flight).
+    pub fn is_resolved(&self) -> bool {
+        !matches!(self, ProbeStatus::InFlight)
+    }
+
+    /// The answer, if one was matched.
+    pub fn answer(&self) -> Option<&Answer> {
+        match self {
+            ProbeStatus::Answered(answer) => Some(answer),
+            _ => None,
+        }
+    }
+}
+
+/// A reply matched to a probe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// Round-trip time.
+    pub rtt: Duration,
+    /// The reply, as pushed in.
+    pub reply: Reply,
+}
+
+impl Answer {
+    /// Who answered.
+    pub fn from(&self) -> IpAddr {
+        self.reply.from
+    }
+
+    /// The ICMP error, when the answer was one.
+    pub fn icmp_error(&self) -> Option<&IcmpError> {
+        match &self.reply.kind {
+            ReplyKind::IcmpError(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// What this answer means for the trace.
+    pub fn verdict(&self, target: IpAddr) -> Verdict {
+        match &self.reply.kind {
+            ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => Verdict::Reached,
+            ReplyKind::IcmpError(error) => match error.class {
+                ErrorClass::TimeExceeded => Verdict::Continue,
+                ErrorClass::Unreachable(Unreachable::Port | Unreachable::Protocol)
+                    if self.reply.from == target =>
+                {
+                    Verdict::Reached
+                }
+                ErrorClass::Unreachable(_) | ErrorClass::PacketTooBig => Verdict::Unreachable,
+            },
+        }
+    }
+}
+
+/// What an answer means for the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A router on the way: go on.
+    Continue,
+    /// The destination answered: the trace ends at this TTL.
+    Reached,
+    /// An unreachable ended the trace at this TTL.
+    Unreachable,
+}
+
+/// How a trace ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The destination answered at this TTL.
+    Reached {
+        /// The destination's distance in hops.
+        ttl: u8,
+    },
+    /// A Destination Unreachable (or Packet Too Big) ended the trace at this TTL.
+    Unreachable {
+        /// The TTL that got the unreachable.
+        ttl: u8,
+    },
+    /// The maximum TTL was probed without reaching the destination.
+    MaxTtl,
+}
+
+/// Counters of what the engine did with replies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Probes sent.
+    pub sent: u32,
+    /// Replies matched to a probe in flight.
+    pub matched: u32,
+    /// Replies that matched no probe of this trace (strays, forgeries, other traces).
+    pub unmatched: u32,
+    /// Replies for probes already given up.
+    pub late: u32,
+    /// Second and later replies for one probe.
+    pub duplicates: u32,
+}
+
+/// Something the caller may want to act on at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Every probe at this TTL and below has an outcome: the hop can be printed.
+    HopComplete {
+        /// The hop's TTL.
+        ttl: u8,
+    },
+    /// The trace is over.
+    Finished(Outcome),
+}

@@ -1,0 +1,351 @@
+//! The simulated path: routers, a destination, and the replies they send.
+
+use core::net::IpAddr;
+use core::time::Duration;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Instant;
+
+use packet::MplsLabel;
+
+use super::rng::{flow_hash, SplitMix};
+use crate::probe::Probe;
+use crate::reply::Reply;
+
+/// A router on the simulated path; the n-th router is TTL n.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Router {
+    /// Its address; several make an ECMP hop, chosen per flow.
+    pub addrs: Vec<IpAddr>,
+    /// Routers with the same non-zero group pick the same branch for a flow (one diamond).
+    pub ecmp_group: u32,
+    /// Round-trip time from the tracer to this router.
+    pub rtt: Duration,
+    /// Sends no ICMP errors at all.
+    pub silent: bool,
+    /// Probability that a probe is lost on the link into this router.
+    pub loss: f64,
+    /// ICMP error rate limit.
+    pub rate_limit: Option<RateLimit>,
+    /// Rejects forwarded probes with this Destination Unreachable code (ICMPv4 or ICMPv6 numbering).
+    pub reject: Option<u8>,
+    /// MTU of the link leaving this router towards the destination.
+    pub mtu: Option<u16>,
+    /// Sends every reply twice.
+    pub duplicate: bool,
+    /// Delay added to its replies beyond its RTT (to make them late).
+    pub extra_delay: Duration,
+    /// How many bytes of the probe it quotes (Linux: up to 548; RFC 792 routers: IP header + 8).
+    pub quote_len: usize,
+    /// MPLS labels it reports in an RFC 4950 extension.
+    pub mpls: Vec<MplsLabel>,
+    tokens: f64,
+    refilled_at: Option<Instant>,
+}
+
+/// A token bucket for ICMP errors, like Linux's `icmp_ratelimit`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Errors that may be sent at once.
+    pub burst: u32,
+    /// One more error allowed per interval.
+    pub interval: Duration,
+}
+
+impl Router {
+    /// An answering router at `addr` with round-trip time `rtt`.
+    pub fn new(addr: IpAddr, rtt: Duration) -> Self {
+        Router {
+            addrs: vec![addr],
+            ecmp_group: 0,
+            rtt,
+            silent: false,
+            loss: 0.0,
+            rate_limit: None,
+            reject: None,
+            mtu: None,
+            duplicate: false,
+            extra_delay: Duration::ZERO,
+            quote_len: 548,
+            mpls: Vec::new(),
+            tokens: 0.0,
+            refilled_at: None,
+        }
+    }
+
+    /// Whether its rate limit lets it send an error at `now` (and spends a token if so).
+    fn may_send_error(&mut self, now: Instant) -> bool {
+        let Some(limit) = self.rate_limit else {
+            return true;
+        };
+        let refill = match self.refilled_at {
+            None => f64::from(limit.burst),
+            Some(at) => {
+                now.saturating_duration_since(at).as_secs_f64() / limit.interval.as_secs_f64()
+            }
+        };
+        self.tokens = (self.tokens + refill).min(f64::from(limit.burst));
+        self.refilled_at = Some(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The destination host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Destination {
+    /// Its address.
+    pub addr: IpAddr,
+    /// Round-trip time from the tracer.
+    pub rtt: Duration,
+    /// Answers UDP probes with Port Unreachable.
+    pub answers_udp: bool,
+    /// Answers Echo Requests.
+    pub answers_icmp: bool,
+    /// Answers TCP SYNs (SYN-ACK when `tcp_open`, else RST).
+    pub answers_tcp: bool,
+    /// Whether the probed TCP port is open.
+    pub tcp_open: bool,
+}
+
+/// A reply in flight back to the tracer, as a raw socket would deliver it: a whole IPv4 packet, or for IPv6 the
+/// ICMPv6/TCP message with the source address and hop limit the kernel reports beside it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Wire {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// For IPv6: the sender and the hop limit.
+    pub v6_meta: Option<(IpAddr, u8, u8)>,
+}
+
+/// A forged or stray ICMP error sent for each probe at a chosen TTL: it quotes the probe with `mutate` applied
+/// to the quoted bytes (IP header first), from a chosen address, ahead of any real reply.
+pub struct Forgery {
+    /// The forger's address.
+    pub from: IpAddr,
+    /// Forge for probes with this TTL.
+    pub ttl: u8,
+    /// Alters the quoted probe.
+    pub mutate: fn(&mut Vec<u8>),
+}
+
+impl core::fmt::Debug for Forgery {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Forgery")
+            .field("from", &self.from)
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+/// A path from `source` through `routers` to `destination`.
+#[derive(Debug)]
+pub struct SimNetwork {
+    /// The tracer's address.
+    pub source: IpAddr,
+    /// The routers, TTL 1 first.
+    pub routers: Vec<Router>,
+    /// The destination.
+    pub destination: Destination,
+    /// Forged replies to inject.
+    pub forgeries: Vec<Forgery>,
+    /// Probes received by the destination.
+    pub delivered_to_destination: u32,
+    rng: SplitMix,
+    queue: BinaryHeap<Reverse<(Instant, u64, Wire)>>,
+    sequence: u64,
+}
+
+impl SimNetwork {
+    /// A chain of `hops` answering routers, each `step` of RTT farther than the last, then an answering
+    /// destination one more step away. IPv4 routers are 198.18.0.1… and the destination 198.18.1.1; IPv6 routers
+    /// 2001:db8::1… and the destination 2001:db8:1::1. The tracer is 198.18.100.1 or 2001:db8:100::1.
+    pub fn chain(ipv6: bool, hops: u8, step: Duration) -> Self {
+        let addr = |net: u16, host: u8| -> IpAddr {
+            if ipv6 {
+                IpAddr::V6(core::net::Ipv6Addr::new(
+                    0x2001,
+                    0xdb8,
+                    net,
+                    0,
+                    0,
+                    0,
+                    0,
+                    u16::from(host),
+                ))
+            } else {
+                IpAddr::V4(core::net::Ipv4Addr::new(198, 18, net as u8, host))
+            }
+        };
+        let routers = (1..=hops)
+            .map(|n| Router::new(addr(0, n), step * u32::from(n)))
+            .collect();
+        SimNetwork {
+            source: addr(100, 1),
+            routers,
+            destination: Destination {
+                addr: addr(1, 1),
+                rtt: step * (u32::from(hops) + 1),
+                answers_udp: true,
+                answers_icmp: true,
+                answers_tcp: true,
+                tcp_open: true,
+            },
+            forgeries: Vec::new(),
+            delivered_to_destination: 0,
+            rng: SplitMix::new(0x5eed),
+            queue: BinaryHeap::new(),
+            sequence: 0,
+        }
+    }
+
+    /// Reseeds the loss generator.
+    pub fn seed(&mut self, seed: u64) {
+        self.rng = SplitMix::new(seed);
+    }
+
+    /// The address the n-th router (1-based) answers from for a flow, or its first address.
+    pub fn router_addr(&self, ttl: u8) -> IpAddr {
+        self.routers[usize::from(ttl) - 1].addrs[0]
+    }
+
+    /// Sends `probe` into the network at `now`.
+    pub fn send(&mut self, probe: &Probe, now: Instant) {
+        let packet = probe.packet_bytes(self.source, self.destination.addr);
+        let flow = flow_bytes(&packet, self.source.is_ipv6());
+        for forgery in &self.forgeries {
+            if forgery.ttl == probe.ttl {
+                let mut quote = packet.clone();
+                (forgery.mutate)(&mut quote);
+                let wire = super::wire::time_exceeded(forgery.from, self.source, &quote, &[], 250);
+                self.queue.push(Reverse((
+                    now + Duration::from_micros(1),
+                    self.sequence,
+                    wire,
+                )));
+                self.sequence += 1;
+            }
+        }
+        let ipv6 = self.source.is_ipv6();
+        for index in 0..self.routers.len() {
+            if self.rng.chance(self.routers[index].loss) {
+                return;
+            }
+            let hops_left = probe.ttl.saturating_sub(index as u8);
+            let router = &mut self.routers[index];
+            let from = pick_branch(&router.addrs, &flow, router.ecmp_group);
+            let quote = as_received(&packet, hops_left, ipv6, router.quote_len);
+            let reply_ttl = 64u8.saturating_sub(index as u8);
+            let error = if hops_left <= 1 {
+                Some(super::wire::time_exceeded(
+                    from,
+                    self.source,
+                    &quote,
+                    &router.mpls,
+                    reply_ttl,
+                ))
+            } else if let Some(mtu) = router.mtu.filter(|&mtu| packet.len() > usize::from(mtu)) {
+                Some(super::wire::too_big(
+                    from,
+                    self.source,
+                    &quote,
+                    mtu,
+                    reply_ttl,
+                ))
+            } else {
+                router.reject.map(|code| {
+                    super::wire::unreachable(from, self.source, &quote, code, reply_ttl)
+                })
+            };
+            let Some(wire) = error else { continue };
+            if !router.silent && router.may_send_error(now) {
+                let at = now + router.rtt + router.extra_delay;
+                let copies = if router.duplicate { 2 } else { 1 };
+                for copy in 0..copies {
+                    self.push(at + Duration::from_millis(copy), wire.clone());
+                }
+            }
+            return;
+        }
+        self.delivered_to_destination += 1;
+        let hops_left = probe.ttl.saturating_sub(self.routers.len() as u8);
+        let received = as_received(&packet, hops_left, ipv6, usize::MAX);
+        if let Some(wire) =
+            super::wire::destination_answer(&self.destination, self.source, &received)
+        {
+            self.push(now + self.destination.rtt, wire);
+        }
+    }
+
+    fn push(&mut self, at: Instant, wire: Wire) {
+        self.queue.push(Reverse((at, self.sequence, wire)));
+        self.sequence += 1;
+    }
+
+    /// Replies due by `now`, in order, with their arrival times.
+    pub fn deliver(&mut self, now: Instant) -> Vec<(Wire, Instant)> {
+        let mut due = Vec::new();
+        while self
+            .queue
+            .peek()
+            .is_some_and(|Reverse((at, _, _))| *at <= now)
+        {
+            if let Some(Reverse((at, _, wire))) = self.queue.pop() {
+                due.push((wire, at));
+            }
+        }
+        due
+    }
+
+    /// When the next reply arrives.
+    pub fn next_delivery(&self) -> Option<Instant> {
+        self.queue.peek().map(|Reverse((at, _, _))| *at)
+    }
+
+    /// Decodes a reply as a raw socket's reader would.
+    pub fn decode(&self, wire: &Wire) -> Option<Reply> {
+        match wire.v6_meta {
+            None => crate::decode::ipv4_packet(&wire.bytes).ok(),
+            Some((from, protocol, hop_limit)) => crate::decode::ipv6_payload(
+                &wire.bytes,
+                protocol,
+                from,
+                self.source,
+                Some(hop_limit),
+            )
+            .ok(),
+        }
+    }
+}
+
+/// The first `quote_len` bytes of `packet` as a node receives it, with `ttl` left.
+fn as_received(packet: &[u8], ttl: u8, ipv6: bool, quote_len: usize) -> Vec<u8> {
+    let mut copy = packet[..packet.len().min(quote_len)].to_vec();
+    copy[if ipv6 { 7 } else { 8 }] = ttl;
+    copy
+}
+
+/// The bytes a per-flow load balancer hashes: addresses, protocol, and the first 4 transport bytes (ports, or
+/// ICMP type, code and checksum), as in the Paris traceroute paper's model.
+fn flow_bytes(packet: &[u8], ipv6: bool) -> Vec<u8> {
+    let (addresses, protocol, transport) = if ipv6 {
+        (8..40, 6, 40)
+    } else {
+        (12..20, 9, 20)
+    };
+    let mut flow = packet.get(addresses).unwrap_or_default().to_vec();
+    flow.extend(packet.get(protocol));
+    flow.extend(packet.get(transport..transport + 4).unwrap_or_default());
+    flow
+}
+
+fn pick_branch(addrs: &[IpAddr], flow: &[u8], group: u32) -> IpAddr {
+    if addrs.len() == 1 {
+        return addrs[0];
+    }
+    addrs[(flow_hash(flow, group) % addrs.len() as u64) as usize]
+}

@@ -1,0 +1,377 @@
+//! The tracing state machine.
+
+use core::time::Duration;
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use crate::config::{ConfigError, TraceConfig};
+use crate::probe::{self, MatchKey, Probe, ProbeFactory, ProbeId};
+use crate::reply::{QuotedProbe, Reply, ReplyKind};
+use crate::result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Stats, Verdict};
+
+/// Extra wait added to a measured RTT before scaling it, as `traceroute(8)` does.
+const WAIT_PRECISION: Duration = Duration::from_millis(1);
+
+/// One trace to one target: a sans-IO state machine.
+///
+/// The caller owns the sockets and the clock. It pulls probes with [`Trace::poll_probe`], sends them, pushes every
+/// reply into [`Trace::handle_reply`], sleeps until [`Trace::poll_timeout`] (or the next reply) and then calls
+/// [`Trace::handle_timeout`], printing hops as [`Trace::poll_event`] reports them complete, until
+/// [`Trace::is_finished`].
+#[derive(Debug)]
+pub struct Trace {
+    config: TraceConfig,
+    factory: ProbeFactory,
+    hops: Vec<Hop>,
+    /// Where each probe's record lives: (hop index, probe index), by probe number.
+    locations: Vec<(usize, usize)>,
+    by_key: HashMap<MatchKey, ProbeId>,
+    in_flight: Vec<ProbeId>,
+    last_sent_at: Option<Instant>,
+    /// The lowest TTL at which the destination answered or an unreachable ended the trace.
+    stop_ttl: Option<u8>,
+    /// Hops reported complete so far.
+    reported: usize,
+    outcome: Option<Outcome>,
+    events: VecDeque<Event>,
+    stats: Stats,
+}
+
+/// What became of a reply pushed into the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Matched to a probe in flight, and recorded.
+    Accepted(ProbeId),
+    /// Matched to a probe that was already answered.
+    Duplicate(ProbeId),
+    /// Matched to a probe already given up (timed out or cancelled).
+    Late(ProbeId),
+    /// Not a reply to any probe of this trace.
+    Unmatched,
+}
+
+impl Trace {
+    /// Starts a trace.
+    pub fn new(config: TraceConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Trace {
+            factory: ProbeFactory::new(&config),
+            config,
+            hops: Vec::new(),
+            locations: Vec::new(),
+            by_key: HashMap::new(),
+            in_flight: Vec::new(),
+            last_sent_at: None,
+            stop_ttl: None,
+            reported: 0,
+            outcome: None,
+            events: VecDeque::new(),
+            stats: Stats::default(),
+        })
+    }
+
+    /// The configuration this trace runs with.
+    pub fn config(&self) -> &TraceConfig {
+        &self.config
+    }
+
+    /// The next probe to send now, if the schedule allows one. The probe counts as sent at `now`.
+    pub fn poll_probe(&mut self, now: Instant) -> Option<Probe> {
+        if self.outcome.is_some() || self.in_flight.len() >= self.config.max_in_flight {
+            return None;
+        }
+        if self.next_send_at().is_some_and(|at| at > now) {
+            return None;
+        }
+        let (ttl, hop_index) = self.next_slot()?;
+        let id = ProbeId(self.locations.len() as u32);
+        let (probe, key) = self.factory.build(id, ttl);
+        if hop_index == self.hops.len() {
+            self.hops.push(Hop {
+                ttl,
+                probes: Vec::new(),
+            });
+        }
+        let hop = &mut self.hops[hop_index];
+        self.locations.push((hop_index, hop.probes.len()));
+        hop.probes.push(ProbeRecord {
+            id,
+            sent_at: now,
+            status: ProbeStatus::InFlight,
+        });
+        self.by_key.insert(key, id);
+        self.in_flight.push(id);
+        self.last_sent_at = Some(now);
+        self.stats.sent += 1;
+        Some(probe)
+    }
+
+    /// The TTL of the next probe and the index of its hop, if any probe is left to send.
+    fn next_slot(&self) -> Option<(u8, usize)> {
+        let last_ttl = self.stop_ttl.unwrap_or(self.config.max_ttl);
+        match self.hops.last() {
+            None => Some((self.config.first_ttl, 0)),
+            Some(hop) if hop.probes.len() < usize::from(self.config.probes_per_hop) => {
+                Some((hop.ttl, self.hops.len() - 1))
+            }
+            Some(hop) if hop.ttl < last_ttl => Some((hop.ttl + 1, self.hops.len())),
+            Some(_) => None,
+        }
+    }
+
+    fn next_send_at(&self) -> Option<Instant> {
+        let interval = self.config.send_interval;
+        self.last_sent_at
+            .filter(|_| !interval.is_zero())
+            .map(|at| at + interval)
+    }
+
+    /// Records that probe `id` could not be sent: it will show as a failure, not a timeout.
+    pub fn send_failed(&mut self, id: ProbeId) {
+        if let Some(record) = self.record_mut(id) {
+            if record.status == ProbeStatus::InFlight {
+                record.status = ProbeStatus::SendFailed;
+                self.in_flight.retain(|&p| p != id);
+                self.progress();
+            }
+        }
+    }
+
+    /// Pushes in a reply received at `now`.
+    pub fn handle_reply(&mut self, reply: Reply, now: Instant) -> Disposition {
+        let disposition = self.match_reply(&reply);
+        match disposition {
+            Disposition::Accepted(id) => {
+                self.stats.matched += 1;
+                self.accept(id, reply, now);
+            }
+            Disposition::Duplicate(_) => self.stats.duplicates += 1,
+            Disposition::Late(_) => self.stats.late += 1,
+            Disposition::Unmatched => self.stats.unmatched += 1,
+        }
+        disposition
+    }
+
+    fn match_reply(&self, reply: &Reply) -> Disposition {
+        let key = match &reply.kind {
+            ReplyKind::IcmpError(error) => self.factory.key_of_quote(&error.quote),
+            ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => self.factory.key_of_answer(reply),
+        };
+        let Some(&id) = key.and_then(|key| self.by_key.get(&key)) else {
+            return Disposition::Unmatched;
+        };
+        if !self.raw_fields_match(id, reply) {
+            return Disposition::Unmatched;
+        }
+        match self.record(id).map(|record| &record.status) {
+            Some(ProbeStatus::InFlight) => Disposition::Accepted(id),
+            Some(ProbeStatus::Answered(_)) => Disposition::Duplicate(id),
+            Some(_) => Disposition::Late(id),
+            None => Disposition::Unmatched,
+        }
+    }
+
+    /// With raw sockets the IP ID and TCP sequence number are ours too: where a reply carries them, they must match.
+    fn raw_fields_match(&self, id: ProbeId, reply: &Reply) -> bool {
+        if !self.config.raw_send {
+            return true;
+        }
+        match &reply.kind {
+            ReplyKind::IcmpError(error) => {
+                let ip_id_ok = error
+                    .quote
+                    .ip_id
+                    .is_none_or(|quoted| quoted == probe::ip_id(id));
+                let seq_ok = match error.quote.probe {
+                    QuotedProbe::Tcp { seq: Some(seq), .. } => seq == probe::tcp_seq(id),
+                    _ => true,
+                };
+                ip_id_ok && seq_ok
+            }
+            ReplyKind::Tcp(answer) => answer
+                .ack
+                .is_none_or(|ack| ack == probe::tcp_seq(id).wrapping_add(1)),
+            ReplyKind::EchoReply { .. } => true,
+        }
+    }
+
+    fn accept(&mut self, id: ProbeId, reply: Reply, now: Instant) {
+        self.in_flight.retain(|&p| p != id);
+        let target = self.config.target;
+        let Some(record) = self.record_mut(id) else {
+            return;
+        };
+        let answer = Answer {
+            rtt: now.saturating_duration_since(record.sent_at),
+            reply,
+        };
+        let verdict = answer.verdict(target);
+        record.status = ProbeStatus::Answered(answer);
+        if verdict != Verdict::Continue {
+            let ttl = self.hops[self.locations[id.0 as usize].0].ttl;
+            self.stop_at(ttl);
+        }
+        self.progress();
+    }
+
+    /// The trace ends at `ttl`: probes beyond it are no longer needed.
+    fn stop_at(&mut self, ttl: u8) {
+        if self.stop_ttl.is_some_and(|stop| stop <= ttl) {
+            return;
+        }
+        self.stop_ttl = Some(ttl);
+        for hop in self.hops.iter_mut().filter(|hop| hop.ttl > ttl) {
+            for record in &mut hop.probes {
+                if record.status == ProbeStatus::InFlight {
+                    record.status = ProbeStatus::Cancelled;
+                    self.in_flight.retain(|&p| p != record.id);
+                }
+            }
+        }
+    }
+
+    /// When [`Trace::handle_timeout`] should next be called, if anything is pending.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.outcome.is_some() {
+            return None;
+        }
+        let give_up = self
+            .in_flight
+            .iter()
+            .filter_map(|&id| self.deadline(id))
+            .min();
+        let can_send =
+            self.in_flight.len() < self.config.max_in_flight && self.next_slot().is_some();
+        let send = self.next_send_at().filter(|_| can_send);
+        give_up.into_iter().chain(send).min()
+    }
+
+    /// Gives up the probes whose wait has run out by `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let expired: Vec<ProbeId> = self
+            .in_flight
+            .iter()
+            .copied()
+            .filter(|&id| self.deadline(id).is_some_and(|at| at <= now))
+            .collect();
+        if expired.is_empty() {
+            return;
+        }
+        for &id in &expired {
+            if let Some(record) = self.record_mut(id) {
+                record.status = ProbeStatus::TimedOut;
+            }
+        }
+        self.in_flight.retain(|id| !expired.contains(id));
+        self.progress();
+    }
+
+    /// When probe `id` is given up, under the wait policy and the replies seen so far.
+    fn deadline(&self, id: ProbeId) -> Option<Instant> {
+        let &(hop_index, _) = self.locations.get(id.0 as usize)?;
+        let sent_at = self.record(id)?.sent_at;
+        Some(sent_at + self.wait_for(hop_index))
+    }
+
+    /// `traceroute(8)`'s rule: HERE × the RTT of an answer at the same hop, else NEAR × the RTT of the nearest
+    /// farther hop's answer, else MAX — never more than MAX.
+    fn wait_for(&self, hop_index: usize) -> Duration {
+        let policy = &self.config.wait;
+        let first_rtt = |hop: &Hop| hop.answers().next().map(|answer| answer.rtt);
+        let scaled = |rtt: Duration, factor: f64| (rtt + WAIT_PRECISION).mul_f64(factor);
+        let here = (policy.here > 0.0)
+            .then(|| first_rtt(&self.hops[hop_index]))
+            .flatten()
+            .map(|rtt| scaled(rtt, policy.here));
+        let near = || {
+            (policy.near > 0.0)
+                .then(|| self.hops[hop_index + 1..].iter().find_map(first_rtt))
+                .flatten()
+                .map(|rtt| scaled(rtt, policy.near))
+        };
+        here.or_else(near)
+            .map_or(policy.max, |wait| wait.min(policy.max))
+    }
+
+    /// Reports completed hops in order and decides whether the trace is over.
+    fn progress(&mut self) {
+        let last_ttl = self.stop_ttl.unwrap_or(self.config.max_ttl);
+        while let Some(hop) = self.hops.get(self.reported) {
+            let all_sent = hop.probes.len() == usize::from(self.config.probes_per_hop);
+            if hop.ttl > last_ttl || !all_sent || !hop.is_complete() {
+                break;
+            }
+            self.events.push_back(Event::HopComplete { ttl: hop.ttl });
+            self.reported += 1;
+        }
+        let done = self
+            .hops
+            .get(self.reported.wrapping_sub(1))
+            .is_some_and(|hop| hop.ttl == last_ttl);
+        if done && self.outcome.is_none() {
+            let outcome = self.final_outcome(last_ttl);
+            self.outcome = Some(outcome);
+            self.in_flight.clear();
+            self.events.push_back(Event::Finished(outcome));
+        }
+    }
+
+    fn final_outcome(&self, last_ttl: u8) -> Outcome {
+        if self.stop_ttl.is_none() {
+            return Outcome::MaxTtl;
+        }
+        let target = self.config.target;
+        let reached = self
+            .hops
+            .iter()
+            .filter(|hop| hop.ttl == last_ttl)
+            .flat_map(Hop::answers)
+            .any(|answer| answer.verdict(target) == Verdict::Reached);
+        if reached {
+            Outcome::Reached { ttl: last_ttl }
+        } else {
+            Outcome::Unreachable { ttl: last_ttl }
+        }
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Whether the trace is over.
+    pub fn is_finished(&self) -> bool {
+        self.outcome.is_some()
+    }
+
+    /// How the trace ended, once it has.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.outcome
+    }
+
+    /// The hops probed so far, up to the TTL where the trace ends.
+    pub fn hops(&self) -> &[Hop] {
+        let last_ttl = self.stop_ttl.unwrap_or(self.config.max_ttl);
+        let visible = self
+            .hops
+            .iter()
+            .take_while(|hop| hop.ttl <= last_ttl)
+            .count();
+        &self.hops[..visible]
+    }
+
+    /// What the engine did with replies so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    fn record(&self, id: ProbeId) -> Option<&ProbeRecord> {
+        let &(hop, index) = self.locations.get(id.0 as usize)?;
+        self.hops.get(hop)?.probes.get(index)
+    }
+
+    fn record_mut(&mut self, id: ProbeId) -> Option<&mut ProbeRecord> {
+        let &(hop, index) = self.locations.get(id.0 as usize)?;
+        self.hops.get_mut(hop)?.probes.get_mut(index)
+    }
+}

@@ -1,0 +1,192 @@
+//! Scheduling, waits and streaming against the simulated network.
+
+mod common;
+
+use core::time::Duration;
+
+use common::*;
+use hoptrace_engine::sim::SimNetwork;
+use hoptrace_engine::{Event, Method, Outcome, WaitPolicy};
+
+#[test]
+fn max_ttl_reached_before_the_destination() {
+    let mut network = SimNetwork::chain(false, 10, 5 * MS);
+    let mut config = config(&network, Method::Icmp);
+    config.max_ttl = 5;
+    let (trace, _) = run(&mut network, config);
+    assert_eq!(trace.outcome(), Some(Outcome::MaxTtl));
+    assert_eq!(responders(&trace), expected_path(&network, 3)[..5].to_vec());
+    assert_eq!(trace.stats().sent, 15);
+}
+
+#[test]
+fn first_ttl_skips_the_nearest_hops() {
+    let mut network = SimNetwork::chain(false, 5, 5 * MS);
+    let mut config = config(&network, Method::Udp);
+    config.first_ttl = 4;
+    let (trace, _) = run(&mut network, config);
+    assert_eq!(
+        trace.hops().iter().map(|hop| hop.ttl).collect::<Vec<_>>(),
+        [4, 5, 6]
+    );
+    assert_eq!(responders(&trace), expected_path(&network, 3)[3..].to_vec());
+}
+
+#[test]
+fn a_silent_hop_between_answering_hops_costs_a_few_neighbour_rtts() {
+    let mut network = SimNetwork::chain(false, 6, 10 * MS);
+    network.routers[2].silent = true;
+    let (trace, run) = trace(&mut network, Method::Udp);
+    assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 7 }));
+    // NEAR rule: 10 × (RTT of hop 4 + 1 ms) = 410 ms after the probes of hop 3 left, not 5 s.
+    assert_eq!(run.elapsed, Duration::from_millis(410));
+}
+
+#[test]
+fn without_adaptive_waits_a_silent_hop_costs_the_full_wait() {
+    let mut network = SimNetwork::chain(false, 6, 10 * MS);
+    network.routers[2].silent = true;
+    let mut config = config(&network, Method::Udp);
+    config.wait = WaitPolicy {
+        here: 0.0,
+        near: 0.0,
+        max: Duration::from_secs(2),
+    };
+    let (_, run) = run(&mut network, config);
+    assert_eq!(run.elapsed, Duration::from_secs(2));
+}
+
+#[test]
+fn here_rule_gives_up_a_lost_probe_after_a_few_same_hop_rtts() {
+    let mut network = SimNetwork::chain(false, 3, 100 * MS);
+    network.routers[2].loss = 0.5;
+    network.seed(3);
+    let mut config = config(&network, Method::Udp);
+    config.max_ttl = 3;
+    config.wait.near = 0.0;
+    let (trace, run) = run(&mut network, config);
+    let answered = trace.hops()[2].answers().count();
+    assert!(
+        (1..3).contains(&answered),
+        "seed 3 loses some of hop 3's probes: {answered}"
+    );
+    // HERE rule: 3 × (300 ms + 1 ms) after the lost probes were sent.
+    assert_eq!(run.elapsed, Duration::from_millis(903));
+}
+
+#[test]
+fn send_interval_paces_probes() {
+    let mut network = SimNetwork::chain(false, 3, 10 * MS);
+    let mut config = config(&network, Method::Udp);
+    config.send_interval = 50 * MS;
+    let (trace, _) = run(&mut network, config);
+    let sent: Vec<_> = trace
+        .hops()
+        .iter()
+        .flat_map(|hop| hop.probes.iter().map(|p| p.sent_at))
+        .collect();
+    assert_eq!(sent.len(), 12);
+    assert!(sent.windows(2).all(|pair| pair[1] - pair[0] == 50 * MS));
+}
+
+#[test]
+fn one_probe_in_flight_makes_the_trace_sequential() {
+    let mut network = SimNetwork::chain(false, 3, 10 * MS);
+    let mut config = config(&network, Method::Icmp);
+    config.max_in_flight = 1;
+    let (trace, run) = run(&mut network, config);
+    assert_eq!(responders(&trace), expected_path(&network, 3));
+    // 3 probes each at 10, 20, 30 and 40 ms round trips.
+    assert_eq!(run.elapsed, Duration::from_millis(300));
+}
+
+#[test]
+fn hops_complete_in_order_and_stream_before_the_end() {
+    let mut network = SimNetwork::chain(false, 5, 10 * MS);
+    network.routers[1].silent = true; // hop 2 completes late, holding back the report of hops 3 to 6
+    let (_, run) = trace(&mut network, Method::Udp);
+    let expected: Vec<Event> = (1..=6)
+        .map(|ttl| Event::HopComplete { ttl })
+        .chain([Event::Finished(Outcome::Reached { ttl: 6 })])
+        .collect();
+    assert_eq!(run.events, expected);
+}
+
+#[test]
+fn a_failed_send_is_recorded_and_the_trace_goes_on() {
+    use hoptrace_engine::{ProbeStatus, Trace};
+    let network = SimNetwork::chain(false, 1, 10 * MS);
+    let mut config = config(&network, Method::Udp);
+    config.max_ttl = 1;
+    config.probes_per_hop = 2;
+    let mut trace = Trace::new(config).unwrap();
+    let now = std::time::Instant::now();
+    let first = trace.poll_probe(now).unwrap();
+    let second = trace.poll_probe(now).unwrap();
+    trace.send_failed(first.id);
+    trace.send_failed(second.id);
+    assert_eq!(trace.outcome(), Some(Outcome::MaxTtl));
+    assert!(trace.hops()[0]
+        .probes
+        .iter()
+        .all(|p| p.status == ProbeStatus::SendFailed));
+}
+
+#[test]
+fn bad_configurations_are_refused() {
+    use hoptrace_engine::{ConfigError, Trace};
+    let network = SimNetwork::chain(false, 1, 10 * MS);
+    let base = config(&network, Method::Udp);
+    let cases = [
+        (
+            hoptrace_engine::TraceConfig {
+                first_ttl: 0,
+                ..base.clone()
+            },
+            ConfigError::FirstTtlZero,
+        ),
+        (
+            hoptrace_engine::TraceConfig {
+                first_ttl: 9,
+                max_ttl: 8,
+                ..base.clone()
+            },
+            ConfigError::FirstTtlAboveMax,
+        ),
+        (
+            hoptrace_engine::TraceConfig {
+                probes_per_hop: 0,
+                ..base.clone()
+            },
+            ConfigError::NoProbes,
+        ),
+        (
+            hoptrace_engine::TraceConfig {
+                max_in_flight: 0,
+                ..base.clone()
+            },
+            ConfigError::NothingInFlight,
+        ),
+        (
+            hoptrace_engine::TraceConfig {
+                method: Method::UdpParis,
+                source: None,
+                ..base.clone()
+            },
+            ConfigError::ParisNeedsSource,
+        ),
+        (
+            hoptrace_engine::TraceConfig {
+                wait: WaitPolicy {
+                    here: f64::NAN,
+                    ..WaitPolicy::default()
+                },
+                ..base.clone()
+            },
+            ConfigError::BadWaitFactor,
+        ),
+    ];
+    for (config, error) in cases {
+        assert_eq!(Trace::new(config).err(), Some(error));
+    }
+}
