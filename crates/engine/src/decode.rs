@@ -233,6 +233,18 @@ fn tcp(bytes: &[u8]) -> Result<ReplyKind, DecodeError> {
     }))
 }
 
+/// The meaning of an ICMP (`ipv6` false) or ICMPv6 error type and code, or `None` for other messages.
+pub fn error_class(ipv6: bool, icmp_type: u8, icmp_code: u8) -> Option<ErrorClass> {
+    match (ipv6, icmp_type) {
+        (false, 11) | (true, 3) => Some(ErrorClass::TimeExceeded),
+        (false, 3) if icmp_code == 4 => Some(ErrorClass::PacketTooBig),
+        (false, 3) => Some(ErrorClass::Unreachable(unreachable_v4(icmp_code))),
+        (true, 1) => Some(ErrorClass::Unreachable(unreachable_v6(icmp_code))),
+        (true, 2) => Some(ErrorClass::PacketTooBig),
+        _ => None,
+    }
+}
+
 /// The meaning of an ICMPv4 Destination Unreachable code, as `traceroute(8)` annotates it.
 pub fn unreachable_v4(code: u8) -> Unreachable {
     match code {

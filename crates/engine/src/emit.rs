@@ -89,8 +89,8 @@ impl Probe {
         }
     }
 
-    /// The whole IP packet from `src` to `dst`: header (TTL, IPv4 ID, Don't Fragment) and transport.
-    pub fn packet_bytes(&self, src: IpAddr, dst: IpAddr) -> Vec<u8> {
+    /// The whole IP packet from `src` to `dst`: header (TTL, IPv4 ID, Don't Fragment when asked) and transport.
+    pub fn packet_bytes(&self, src: IpAddr, dst: IpAddr, dont_fragment: bool) -> Vec<u8> {
         let transport = self.transport_bytes(src, dst);
         let next_header = IpProtocol::from(self.transport.protocol(dst.is_ipv6()));
         let (header_len, mut bytes) = match (src, dst) {
@@ -103,7 +103,7 @@ impl Probe {
                     ttl: self.ttl,
                     tos: 0,
                     ident: self.ip_id,
-                    dont_frag: true,
+                    dont_frag: dont_fragment,
                 };
                 let mut bytes = vec![0; repr.buffer_len()];
                 repr.emit(&mut Ipv4Packet::new_unchecked(&mut bytes[..]));

@@ -126,6 +126,13 @@ impl Trace {
             .map(|at| at + interval)
     }
 
+    /// Corrects the send time of probe `id` to when it actually left (`poll_probe` assumed `now`).
+    pub fn on_sent(&mut self, id: ProbeId, at: Instant) {
+        if let Some(record) = self.record_mut(id) {
+            record.sent_at = at;
+        }
+    }
+
     /// Records that probe `id` could not be sent: it will show as a failure, not a timeout.
     pub fn send_failed(&mut self, id: ProbeId) {
         if let Some(record) = self.record_mut(id) {

@@ -1,3 +1,18 @@
 //! hoptrace: trace the path packets take to a host.
 
-fn main() {}
+mod cli;
+mod run;
+mod text;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::parse();
+    match run::run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("hoptrace: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The loop that drives a trace: send what the engine schedules, sleep in `poll(2)` until a reply or the next
+//! deadline, push replies and timeouts in, report events.
+
+use core::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use engine::{Event, Trace};
+use nix::errno::Errno;
+use nix::poll::{poll, PollTimeout};
+
+use crate::{NetError, Prober};
+
+/// The longest single sleep, so that a stop request is noticed even if no signal interrupts the wait.
+const MAX_SLEEP: Duration = Duration::from_millis(250);
+
+/// Runs `trace` over `prober` until it finishes or `stop` is set, calling `on_event` for every event.
+pub fn run(
+    trace: &mut Trace,
+    prober: &mut dyn Prober,
+    stop: &AtomicBool,
+    mut on_event: impl FnMut(&Trace, Event),
+) -> Result<(), NetError> {
+    let mut replies = Vec::new();
+    loop {
+        while let Some(probe) = trace.poll_probe(Instant::now()) {
+            match prober.send(&probe) {
+                Ok(sent_at) => trace.on_sent(probe.id, sent_at),
+                Err(_) => trace.send_failed(probe.id),
+            }
+        }
+        while let Some(event) = trace.poll_event() {
+            on_event(trace, event);
+        }
+        if trace.is_finished() || stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let sleep = trace
+            .poll_timeout()
+            .map_or(MAX_SLEEP, |at| at.saturating_duration_since(Instant::now()));
+        // poll(2) counts whole milliseconds: round up so a deadline is never missed by waking early.
+        let millis = sleep.min(MAX_SLEEP).as_micros().div_ceil(1000) as u16;
+        let mut descriptors = prober.descriptors();
+        match poll(&mut descriptors, PollTimeout::from(millis)) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(errno) => return Err(NetError::io("waiting for replies")(errno.into())),
+        }
+        drop(descriptors);
+        prober
+            .receive(&mut replies)
+            .map_err(NetError::io("receiving replies"))?;
+        for (reply, at) in replies.drain(..) {
+            trace.handle_reply(reply, at);
+        }
+        trace.handle_timeout(Instant::now());
+    }
+}

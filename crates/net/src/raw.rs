@@ -1,0 +1,159 @@
+//! Raw sockets (root or `CAP_NET_RAW`): probes are built whole by the engine, replies are whole ICMP messages —
+//! with the router's quote, extensions (MPLS labels) and all.
+
+use core::net::{IpAddr, SocketAddr};
+use std::io;
+use std::os::fd::AsFd;
+use std::time::Instant;
+
+use engine::{decode, Method, Probe, Reply, TraceConfig};
+use nix::poll::{PollFd, PollFlags};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::udp::local_addr;
+use crate::{recv, sockopt, NetError, Prober, SocketOptions};
+
+/// Whether this process may open raw sockets.
+pub(crate) fn allowed() -> bool {
+    Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)).is_ok()
+}
+
+/// Sends through one raw socket and listens on raw ICMP (and TCP, for TCP probes) sockets.
+pub(crate) struct RawProber {
+    sender: Socket,
+    listeners: Vec<(Socket, u8)>,
+    /// Holds the UDP source port so that no other program on this host uses it meanwhile.
+    _port_reservation: Option<Socket>,
+    source: IpAddr,
+    target: IpAddr,
+    ipv6: bool,
+    dont_fragment: bool,
+    buf: Vec<u8>,
+}
+
+impl RawProber {
+    /// Opens the raw sockets and fills in `config`'s ports and identifier.
+    pub(crate) fn open(
+        config: &mut TraceConfig,
+        options: &SocketOptions,
+    ) -> Result<Self, NetError> {
+        let ipv6 = config.target.is_ipv6();
+        let source = config
+            .source
+            .ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
+        let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
+        let probe_protocol = config.method.protocol(ipv6);
+        // IPv4: one IPPROTO_RAW socket (header included) sends every kind of probe with our own IP header.
+        // IPv6 has no header inclusion: a raw socket of the probe's protocol, the kernel adds the header.
+        let send_protocol = if ipv6 {
+            i32::from(probe_protocol)
+        } else {
+            libc::IPPROTO_RAW
+        };
+        let sender = raw_socket(domain, send_protocol)?;
+        sockopt::apply(&sender, ipv6, options)?;
+        sender
+            .bind(&SocketAddr::new(source, 0).into())
+            .map_err(|error| NetError::BadSource(source, error))?;
+
+        let icmp = if ipv6 {
+            libc::IPPROTO_ICMPV6
+        } else {
+            libc::IPPROTO_ICMP
+        };
+        let mut listeners = vec![(listener(domain, icmp, ipv6)?, if ipv6 { 58 } else { 1 })];
+        if config.method == Method::Tcp {
+            listeners.push((listener(domain, libc::IPPROTO_TCP, ipv6)?, 6));
+        }
+
+        let mut port_reservation = None;
+        match config.method {
+            Method::Udp | Method::UdpParis => {
+                let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
+                    .map_err(NetError::io("reserving a UDP port"))?;
+                socket
+                    .bind(&SocketAddr::new(source, 0).into())
+                    .map_err(|e| NetError::BadSource(source, e))?;
+                config.src_port = local_addr(&socket)?.port();
+                port_reservation = Some(socket);
+            }
+            Method::Icmp | Method::IcmpParis => {
+                config.icmp_ident = std::process::id() as u16 | 0x8000
+            }
+            Method::Tcp => config.src_port = 40_000 + (std::process::id() % 20_000) as u16,
+        }
+        Ok(RawProber {
+            sender,
+            listeners,
+            _port_reservation: port_reservation,
+            source,
+            target: config.target,
+            ipv6,
+            dont_fragment: options.dont_fragment,
+            buf: vec![0; 4096],
+        })
+    }
+}
+
+fn raw_socket(domain: Domain, protocol: i32) -> Result<Socket, NetError> {
+    Socket::new(domain, Type::RAW, Some(Protocol::from(protocol))).map_err(|error| {
+        match error.raw_os_error() {
+            Some(libc::EPERM | libc::EACCES) => NetError::RawNotPermitted,
+            _ => NetError::io("opening a raw socket")(error),
+        }
+    })
+}
+
+fn listener(domain: Domain, protocol: i32, ipv6: bool) -> Result<Socket, NetError> {
+    let socket = raw_socket(domain, protocol)?;
+    socket
+        .set_nonblocking(true)
+        .map_err(NetError::io("making the socket non-blocking"))?;
+    sockopt::enable_timestamps(&socket).map_err(NetError::io("asking for timestamps"))?;
+    if ipv6 {
+        nix::sys::socket::setsockopt(&socket, nix::sys::socket::sockopt::Ipv6RecvHopLimit, &true)
+            .map_err(|errno| NetError::io("asking for hop limits")(errno.into()))?;
+    }
+    Ok(socket)
+}
+
+impl Prober for RawProber {
+    fn send(&mut self, probe: &Probe) -> io::Result<Instant> {
+        let to = SocketAddr::new(self.target, 0).into();
+        if self.ipv6 {
+            sockopt::set_ttl(&self.sender, true, probe.ttl)?;
+            let bytes = probe.transport_bytes(self.source, self.target);
+            sockopt::send_to(&self.sender, &bytes, &to)
+        } else {
+            let bytes = probe.packet_bytes(self.source, self.target, self.dont_fragment);
+            sockopt::send_to(&self.sender, &bytes, &to)
+        }
+    }
+
+    fn descriptors(&self) -> Vec<PollFd<'_>> {
+        self.listeners
+            .iter()
+            .map(|(socket, _)| PollFd::new(socket.as_fd(), PollFlags::POLLIN))
+            .collect()
+    }
+
+    fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {
+        for (socket, protocol) in &self.listeners {
+            while let Some(received) = recv::receive(socket, &mut self.buf, false)? {
+                let at = received.at;
+                let bytes = &self.buf[..received.len];
+                let reply = match (self.ipv6, received.from) {
+                    (false, _) => decode::ipv4_packet(bytes),
+                    (true, Some(from)) => {
+                        decode::ipv6_payload(bytes, *protocol, from.ip(), self.source, received.ttl)
+                    }
+                    (true, None) => continue,
+                };
+                if let Ok(reply) = reply {
+                    replies.push((reply, at));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,126 @@
+//! One `recvmsg(2)` with the ancillary data traceroute needs: the sender, the TTL, and extended errors.
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::io::{self, IoSliceMut};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use nix::errno::Errno;
+use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, SockaddrStorage};
+
+/// What one `recvmsg` returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Received {
+    /// Bytes read into the buffer.
+    pub len: usize,
+    /// The sender; for the error queue, the destination of the packet that caused the error.
+    pub from: Option<SocketAddr>,
+    /// TTL or hop limit of the arriving packet (for the error queue: of the ICMP error).
+    pub ttl: Option<u8>,
+    /// The extended error, when reading the error queue.
+    pub error: Option<ExtendedError>,
+    /// When it arrived: the kernel's receive timestamp where there is one, else when it was read.
+    pub at: Instant,
+}
+
+/// Linux's `sock_extended_err` and its offender address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ExtendedError {
+    /// Where it came from: `SO_EE_ORIGIN_ICMP`, `SO_EE_ORIGIN_ICMP6`, `SO_EE_ORIGIN_LOCAL`…
+    pub origin: u8,
+    /// ICMP type.
+    pub icmp_type: u8,
+    /// ICMP code.
+    pub icmp_code: u8,
+    /// Extra information: the MTU for Fragmentation Needed and Packet Too Big.
+    pub info: u32,
+    /// The node that sent the ICMP error.
+    pub offender: Option<IpAddr>,
+}
+
+impl ExtendedError {
+    /// Whether it reports an ICMP or ICMPv6 message (rather than a local error).
+    pub(crate) fn is_icmp(&self) -> bool {
+        self.origin == libc::SO_EE_ORIGIN_ICMP || self.origin == libc::SO_EE_ORIGIN_ICMP6
+    }
+}
+
+/// Reads one message, or `None` when nothing is waiting. `error_queue` reads the socket's error queue instead.
+pub(crate) fn receive(
+    socket: &impl AsRawFd,
+    buf: &mut [u8],
+    error_queue: bool,
+) -> io::Result<Option<Received>> {
+    let mut control = nix::cmsg_space!(
+        libc::sock_extended_err,
+        libc::sockaddr_in6,
+        libc::c_int,
+        libc::c_int,
+        libc::timespec
+    );
+    let mut iov = [IoSliceMut::new(buf)];
+    let mut flags = MsgFlags::MSG_DONTWAIT;
+    if error_queue {
+        flags |= MsgFlags::MSG_ERRQUEUE;
+    }
+    let message =
+        match recvmsg::<SockaddrStorage>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags) {
+            Ok(message) => message,
+            Err(Errno::EAGAIN) => return Ok(None),
+            Err(errno) => return Err(errno.into()),
+        };
+    let from = message.address.as_ref().and_then(socket_addr);
+    let read_at = Instant::now();
+    let mut received = Received {
+        len: message.bytes,
+        from,
+        ttl: None,
+        error: None,
+        at: read_at,
+    };
+    for cmsg in message.cmsgs().map_err(io::Error::from)? {
+        match cmsg {
+            ControlMessageOwned::ScmTimestampns(stamp) => {
+                let stamp =
+                    UNIX_EPOCH + Duration::new(stamp.tv_sec() as u64, stamp.tv_nsec() as u32);
+                let age = SystemTime::now().duration_since(stamp).unwrap_or_default();
+                received.at = read_at.checked_sub(age).unwrap_or(read_at);
+            }
+            ControlMessageOwned::Ipv4Ttl(ttl) | ControlMessageOwned::Ipv6HopLimit(ttl) => {
+                received.ttl = u8::try_from(ttl).ok();
+            }
+            ControlMessageOwned::Ipv4RecvErr(error, offender) => {
+                let offender = offender
+                    .map(|sin| IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))));
+                received.error = Some(extended(&error, offender));
+            }
+            ControlMessageOwned::Ipv6RecvErr(error, offender) => {
+                let offender =
+                    offender.map(|sin6| IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)));
+                received.error = Some(extended(&error, offender));
+            }
+            _ => {}
+        }
+    }
+    Ok(Some(received))
+}
+
+fn extended(error: &libc::sock_extended_err, offender: Option<IpAddr>) -> ExtendedError {
+    ExtendedError {
+        origin: error.ee_origin,
+        icmp_type: error.ee_type,
+        icmp_code: error.ee_code,
+        info: error.ee_info,
+        offender: offender.filter(|addr| !addr.is_unspecified()),
+    }
+}
+
+/// A socket address from nix's storage, IPv4-mapped IPv6 addresses unmapped.
+pub(crate) fn socket_addr(storage: &SockaddrStorage) -> Option<SocketAddr> {
+    if let Some(v4) = storage.as_sockaddr_in() {
+        return Some(SocketAddr::new(IpAddr::V4(v4.ip()), v4.port()));
+    }
+    storage
+        .as_sockaddr_in6()
+        .map(|v6| SocketAddr::new(IpAddr::V6(v6.ip()), v6.port()))
+}

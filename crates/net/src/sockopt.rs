@@ -1,0 +1,120 @@
+//! The few socket options neither socket2 nor nix wraps, and shared socket set-up.
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::time::Instant;
+
+use nix::sys::socket::{setsockopt, sockopt};
+use socket2::Socket;
+
+use crate::{NetError, SocketOptions};
+
+/// Sets an integer socket option: the crate's one `unsafe` block.
+#[allow(unsafe_code)]
+fn set_int(
+    socket: &Socket,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: `value` is a live c_int for the duration of the call and its exact size is passed; the fd is open
+    // (borrowed from `socket`). setsockopt reads nothing else.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            core::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Don't Fragment on (and ignore the path MTU cache: probe) or off (let routers fragment), as traceroute(8) does.
+pub(crate) fn set_dont_fragment(socket: &Socket, ipv6: bool, on: bool) -> io::Result<()> {
+    if ipv6 {
+        let value = if on {
+            libc::IPV6_PMTUDISC_PROBE
+        } else {
+            libc::IPV6_PMTUDISC_DONT
+        };
+        set_int(socket, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER, value)
+    } else {
+        let value = if on {
+            libc::IP_PMTUDISC_PROBE
+        } else {
+            libc::IP_PMTUDISC_DONT
+        };
+        set_int(socket, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, value)
+    }
+}
+
+/// Asks for ICMP errors on the error queue and for the TTL (hop limit) of what arrives.
+pub(crate) fn enable_error_queue(socket: &Socket, ipv6: bool) -> io::Result<()> {
+    if ipv6 {
+        setsockopt(socket, sockopt::Ipv6RecvErr, &true)?;
+        setsockopt(socket, sockopt::Ipv6RecvHopLimit, &true)?;
+    } else {
+        setsockopt(socket, sockopt::Ipv4RecvErr, &true)?;
+        setsockopt(socket, sockopt::Ipv4RecvTtl, &true)?;
+    }
+    enable_timestamps(socket)
+}
+
+/// Asks for the kernel's receive timestamps, so that RTTs do not include the time to wake up and read.
+pub(crate) fn enable_timestamps(socket: &Socket) -> io::Result<()> {
+    Ok(setsockopt(socket, sockopt::ReceiveTimestampns, &true)?)
+}
+
+/// Sets the TTL (hop limit) for the next send.
+pub(crate) fn set_ttl(socket: &Socket, ipv6: bool, ttl: u8) -> io::Result<()> {
+    if ipv6 {
+        socket.set_unicast_hops_v6(u32::from(ttl))
+    } else {
+        socket.set_ttl_v4(u32::from(ttl))
+    }
+}
+
+/// Applies the user's options that concern every sending socket: interface, TOS, fragmentation.
+pub(crate) fn apply(socket: &Socket, ipv6: bool, options: &SocketOptions) -> Result<(), NetError> {
+    if let Some(interface) = &options.interface {
+        socket
+            .bind_device(Some(interface.as_bytes()))
+            .map_err(|error| NetError::BadInterface(interface.clone(), error))?;
+    }
+    if let Some(tos) = options.tos {
+        let result = if ipv6 {
+            socket.set_tclass_v6(u32::from(tos))
+        } else {
+            socket.set_tos_v4(u32::from(tos))
+        };
+        result.map_err(NetError::io("setting the type of service"))?;
+    }
+    set_dont_fragment(socket, ipv6, options.dont_fragment)
+        .map_err(NetError::io("setting Don't Fragment"))
+}
+
+/// Sends a datagram. With `IP_RECVERR`, an ICMP error that arrived for an earlier probe is also latched as the
+/// socket's pending error, and the next send fails with it (on loopback even within the previous send): the error
+/// itself is read from the error queue, so the send is simply tried once more.
+/// Returns when the probe left.
+pub(crate) fn send_to(
+    socket: &Socket,
+    bytes: &[u8],
+    to: &socket2::SockAddr,
+) -> io::Result<Instant> {
+    let at = Instant::now();
+    match socket.send_to(bytes, to) {
+        Ok(_) => Ok(at),
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => Err(error),
+        Err(_) => {
+            let at = Instant::now();
+            socket.send_to(bytes, to).map(|_| at)
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Unprivileged TCP probes: one non-blocking `connect()` per probe with its TTL set. A Time Exceeded lands on that
+//! socket's error queue; a completed connection means a SYN-ACK, a refused one a RST, both from the destination.
+
+use core::net::SocketAddr;
+use core::time::Duration;
+use std::io;
+use std::os::fd::AsFd;
+
+use nix::poll::{PollFd, PollFlags};
+use std::time::Instant;
+
+use engine::{Probe, ProbeTransport, QuotedProbe, Reply, ReplyKind, TcpAnswer, TraceConfig};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::{errqueue, recv, sockopt, NetError, Prober, SocketOptions};
+
+/// Whether a connection attempt has come to an end.
+enum Outcome {
+    /// Still waiting for an answer.
+    Pending,
+    /// Over, with the reply it stands for (and when it came) if any.
+    Done(Option<(Reply, Instant)>),
+}
+
+/// A connection attempt that is one probe.
+struct Attempt {
+    socket: Socket,
+    local: SocketAddr,
+    remote: SocketAddr,
+}
+
+/// Sends TCP SYNs through ordinary sockets.
+pub(crate) struct TcpProber {
+    source: core::net::IpAddr,
+    target: core::net::IpAddr,
+    ipv6: bool,
+    options: SocketOptions,
+    attempts: Vec<Attempt>,
+    buf: Vec<u8>,
+}
+
+impl TcpProber {
+    /// Prepares TCP probing; picks the first source port in `config`.
+    pub(crate) fn open(
+        config: &mut TraceConfig,
+        options: &SocketOptions,
+    ) -> Result<Self, NetError> {
+        let source = config
+            .source
+            .ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
+        // Probes take consecutive source ports from here; start somewhere unlikely to be busy.
+        config.src_port = 40_000 + (std::process::id() % 20_000) as u16;
+        Ok(TcpProber {
+            source,
+            target: config.target,
+            ipv6: config.target.is_ipv6(),
+            options: options.clone(),
+            attempts: Vec::new(),
+            buf: vec![0; 512],
+        })
+    }
+
+    /// Starts the connection attempt that is `probe`, returning it and when the SYN left.
+    fn connect(&self, probe: &Probe) -> io::Result<(Attempt, Instant)> {
+        let ProbeTransport::Tcp {
+            src_port, dst_port, ..
+        } = probe.transport
+        else {
+            return Err(io::ErrorKind::InvalidInput.into());
+        };
+        let domain = if self.ipv6 {
+            Domain::IPV6
+        } else {
+            Domain::IPV4
+        };
+        let socket = Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP))?;
+        sockopt::apply(&socket, self.ipv6, &self.options).map_err(io::Error::other)?;
+        sockopt::enable_error_queue(&socket, self.ipv6)?;
+        sockopt::set_ttl(&socket, self.ipv6, probe.ttl)?;
+        // Close with a reset, not a FIN handshake, once the answer is known.
+        socket.set_linger(Some(Duration::ZERO))?;
+        socket.set_reuse_address(true)?;
+        let local = SocketAddr::new(self.source, src_port);
+        socket.bind(&local.into())?;
+        let remote = SocketAddr::new(self.target, dst_port);
+        let sent_at = Instant::now();
+        match socket.connect(&remote.into()) {
+            Ok(()) => {}
+            Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(error) => return Err(error),
+        }
+        Ok((
+            Attempt {
+                socket,
+                local,
+                remote,
+            },
+            sent_at,
+        ))
+    }
+
+    /// What became of one attempt, if anything yet.
+    fn outcome(&mut self, index: usize) -> io::Result<Outcome> {
+        let attempt = &self.attempts[index];
+        if let Some(received) = recv::receive(&attempt.socket, &mut self.buf, true)? {
+            // The kernel returns the quoted TCP header: ports, then the sequence number.
+            let seq = self.buf[..received.len]
+                .get(4..8)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+            let quoted = QuotedProbe::Tcp {
+                src_port: attempt.local.port(),
+                dst_port: attempt.remote.port(),
+                seq,
+            };
+            let received = recv::Received {
+                from: Some(attempt.remote),
+                ..received
+            };
+            let reply = errqueue::reply(&received, attempt.local, quoted);
+            return Ok(Outcome::Done(reply.map(|reply| (reply, received.at))));
+        }
+        let answer = |reset| {
+            let kind = ReplyKind::Tcp(TcpAnswer {
+                src_port: attempt.remote.port(),
+                dst_port: attempt.local.port(),
+                reset,
+                ack: None,
+            });
+            Some((
+                Reply {
+                    from: attempt.remote.ip(),
+                    ttl: None,
+                    size: None,
+                    kind,
+                },
+                Instant::now(),
+            ))
+        };
+        Ok(match attempt.socket.take_error()? {
+            Some(error) if error.raw_os_error() == Some(libc::ECONNREFUSED) => {
+                Outcome::Done(answer(true))
+            }
+            // A failure without an ICMP error to show for it (a local one): the probe will time out.
+            Some(_) => Outcome::Done(None),
+            None if attempt.socket.peer_addr().is_ok() => Outcome::Done(answer(false)),
+            None => Outcome::Pending,
+        })
+    }
+}
+
+impl Prober for TcpProber {
+    fn send(&mut self, probe: &Probe) -> io::Result<Instant> {
+        let (attempt, sent_at) = self.connect(probe)?;
+        self.attempts.push(attempt);
+        Ok(sent_at)
+    }
+
+    fn descriptors(&self) -> Vec<PollFd<'_>> {
+        self.attempts
+            .iter()
+            .map(|attempt| PollFd::new(attempt.socket.as_fd(), PollFlags::POLLOUT))
+            .collect()
+    }
+
+    fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {
+        let mut index = 0;
+        while index < self.attempts.len() {
+            match self.outcome(index)? {
+                Outcome::Pending => index += 1,
+                Outcome::Done(reply) => {
+                    replies.extend(reply);
+                    self.attempts.swap_remove(index);
+                }
+            }
+        }
+        Ok(())
+    }
+}
