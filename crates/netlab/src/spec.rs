@@ -1,0 +1,278 @@
+//! The declarative description of a lab: nodes, links and per-node options.
+
+use std::time::Duration;
+
+/// A node of a [`LabSpec`]: an index into its list of nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub(crate) usize);
+
+/// A link of a [`LabSpec`]: an index into its list of links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LinkId(pub(crate) usize);
+
+/// An IP version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// IPv4 (addresses from 198.18.0.0/15).
+    V4,
+    /// IPv6 (addresses from 2001:db8::/32).
+    V6,
+}
+
+/// How a link behaves; `Link::default()` is a plain veth pair.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Link {
+    /// One-way delay added in each direction, so the round trip over the link grows by twice this.
+    ///
+    /// The kernel has no netem, so a delayed link is a pair of TUN devices joined by forwarder
+    /// threads of this process instead of a veth pair. The forwarder adds 0.1 to 0.2 ms per
+    /// direction of its own: a 20 ms link measures 40.2 to 40.5 ms round trip on an idle machine.
+    pub delay: Option<Duration>,
+    /// MTU of both ends, at least 1280 (the kernel turns IPv6 off below that).
+    pub mtu: Option<u32>,
+    /// Probability in `0.0..=1.0` that a packet arriving over the link is dropped, in each
+    /// direction, IPv4 and IPv6 (neighbour discovery excepted).
+    pub loss: Option<f64>,
+}
+
+/// The ICMP error a rejecting router sends for every packet it would forward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectWith {
+    /// Network unreachable (ICMPv6: no route to destination).
+    NetUnreachable,
+    /// Host unreachable (ICMPv6: address unreachable).
+    HostUnreachable,
+    /// Port unreachable (ICMPv6: port unreachable).
+    PortUnreachable,
+    /// Network prohibited (ICMPv6: administratively prohibited).
+    NetProhibited,
+    /// Host prohibited (ICMPv6: administratively prohibited).
+    HostProhibited,
+    /// Communication administratively prohibited (ICMPv6: the same).
+    AdminProhibited,
+}
+
+impl RejectWith {
+    /// The `--reject-with` argument of `iptables` (`v4`) or `ip6tables`.
+    pub(crate) fn iptables_name(self, family: Family) -> &'static str {
+        match (self, family) {
+            (Self::NetUnreachable, Family::V4) => "icmp-net-unreachable",
+            (Self::HostUnreachable, Family::V4) => "icmp-host-unreachable",
+            (Self::PortUnreachable, Family::V4) => "icmp-port-unreachable",
+            (Self::NetProhibited, Family::V4) => "icmp-net-prohibited",
+            (Self::HostProhibited, Family::V4) => "icmp-host-prohibited",
+            (Self::AdminProhibited, Family::V4) => "icmp-admin-prohibited",
+            (Self::NetUnreachable, Family::V6) => "icmp6-no-route",
+            (Self::HostUnreachable, Family::V6) => "icmp6-addr-unreachable",
+            (Self::PortUnreachable, Family::V6) => "icmp6-port-unreachable",
+            (Self::NetProhibited | Self::HostProhibited | Self::AdminProhibited, Family::V6) => {
+                "icmp6-adm-prohibited"
+            }
+        }
+    }
+}
+
+/// How a node answers; meant for routers, but applies to any node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RouterOpts {
+    /// Send no ICMP time-exceeded or destination-unreachable errors (IPv4 and IPv6).
+    pub silent: bool,
+    /// Refuse to forward anything, answering with this ICMP error.
+    pub reject: Option<RejectWith>,
+    /// Rate-limit ICMP errors like a stock kernel: this many milliseconds per token
+    /// (`net.ipv4.icmp_ratelimit`, `net.ipv6.icmp.ratelimit`) and the default global caps.
+    /// `None` (the default) turns rate limiting off so that answers are deterministic.
+    pub icmp_ratelimit_ms: Option<u32>,
+}
+
+/// One node: a network namespace, forwarding if it is a router.
+#[derive(Clone, Debug)]
+pub(crate) struct NodeSpec {
+    pub name: String,
+    pub router: bool,
+    pub opts: RouterOpts,
+    /// Raw `iptables` rules, e.g. `-A INPUT -p udp -j DROP`.
+    pub rules_v4: Vec<String>,
+    /// Raw `ip6tables` rules.
+    pub rules_v6: Vec<String>,
+}
+
+/// One link between two nodes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LinkSpec {
+    pub ends: [NodeId; 2],
+    pub link: Link,
+}
+
+/// The description of a lab network, turned into namespaces by [`Lab::build`](crate::Lab::build).
+#[derive(Clone, Debug, Default)]
+pub struct LabSpec {
+    pub(crate) nodes: Vec<NodeSpec>,
+    pub(crate) links: Vec<LinkSpec>,
+}
+
+impl LabSpec {
+    /// An empty lab.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a host: a namespace that does not forward. `name` (letters, digits, `-`, `_`)
+    /// must be unique in the lab.
+    pub fn node(&mut self, name: &str) -> NodeId {
+        self.add_node(name, false)
+    }
+
+    /// Adds a router: a namespace with IPv4 and IPv6 forwarding on, `rp_filter` off, and ICMP
+    /// errors sent from the interface the offending packet came in on.
+    pub fn router(&mut self, name: &str) -> NodeId {
+        self.add_node(name, true)
+    }
+
+    /// Links two nodes with a plain veth pair.
+    pub fn link(&mut self, a: NodeId, b: NodeId) -> LinkId {
+        self.link_with(a, b, Link::default())
+    }
+
+    /// Links two nodes with a link that has a delay, an MTU or loss.
+    ///
+    /// Every link gets its own /24 and /64; `a` gets `.1`/`::1` in them and `b` gets `.2`/`::2`.
+    pub fn link_with(&mut self, a: NodeId, b: NodeId, link: Link) -> LinkId {
+        self.links.push(LinkSpec { ends: [a, b], link });
+        LinkId(self.links.len() - 1)
+    }
+
+    /// Sets how `node` answers (see [`RouterOpts`]).
+    pub fn router_opts(&mut self, node: NodeId, opts: RouterOpts) {
+        self.nodes[node.0].opts = opts;
+    }
+
+    /// Adds raw `iptables` rules to `node`, each one the arguments after `iptables`
+    /// (split on whitespace, no quoting), e.g. `-A INPUT -p udp -j DROP`.
+    pub fn firewall(&mut self, node: NodeId, rules: &[&str]) {
+        let node = &mut self.nodes[node.0];
+        node.rules_v4
+            .extend(rules.iter().map(|rule| rule.to_string()));
+    }
+
+    /// Adds raw `ip6tables` rules to `node`, like [`firewall`](Self::firewall).
+    pub fn firewall6(&mut self, node: NodeId, rules: &[&str]) {
+        let node = &mut self.nodes[node.0];
+        node.rules_v6
+            .extend(rules.iter().map(|rule| rule.to_string()));
+    }
+
+    fn add_node(&mut self, name: &str, router: bool) -> NodeId {
+        self.nodes.push(NodeSpec {
+            name: name.to_string(),
+            router,
+            opts: RouterOpts::default(),
+            rules_v4: Vec::new(),
+            rules_v6: Vec::new(),
+        });
+        NodeId(self.nodes.len() - 1)
+    }
+
+    /// Checks what the builder methods could not: names, link ends and link parameters.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        let mut names = std::collections::HashSet::new();
+        for node in &self.nodes {
+            let valid = node
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if node.name.is_empty() || !valid {
+                return Err(format!(
+                    "node name {:?}: use letters, digits, '-' or '_'",
+                    node.name
+                ));
+            }
+            if !names.insert(&node.name) {
+                return Err(format!("node name {:?} is used twice", node.name));
+            }
+        }
+        if self.links.len() > crate::addressing::MAX_LINKS {
+            return Err(format!("at most {} links", crate::addressing::MAX_LINKS));
+        }
+        for (index, spec) in self.links.iter().enumerate() {
+            let [a, b] = spec.ends;
+            if a.0 >= self.nodes.len() || b.0 >= self.nodes.len() {
+                return Err(format!("link {index}: a node of another LabSpec"));
+            }
+            if a == b {
+                return Err(format!(
+                    "link {index}: both ends are {:?}",
+                    self.nodes[a.0].name
+                ));
+            }
+            if spec
+                .link
+                .mtu
+                .is_some_and(|mtu| !(1280..=65535).contains(&mtu))
+            {
+                return Err(format!("link {index}: the MTU must be in 1280..=65535"));
+            }
+            if spec
+                .link
+                .loss
+                .is_some_and(|loss| !(0.0..=1.0).contains(&loss))
+            {
+                return Err(format!(
+                    "link {index}: the loss must be a probability in 0..=1"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(spec: &LabSpec) -> String {
+        spec.validate().expect_err("an invalid spec")
+    }
+
+    #[test]
+    fn invalid_specs_are_refused() {
+        let mut spec = LabSpec::new();
+        let a = spec.node("a");
+        let b = spec.router("b");
+        spec.link(a, b);
+        assert_eq!(spec.validate(), Ok(()));
+
+        let mut twice = spec.clone();
+        twice.node("a");
+        assert!(error_of(&twice).contains("used twice"));
+        let mut spaced = spec.clone();
+        spaced.node("a b");
+        assert!(error_of(&spaced).contains("letters, digits"));
+        let mut looped = spec.clone();
+        looped.link(b, b);
+        assert!(error_of(&looped).contains("both ends"));
+        let mut narrow = spec.clone();
+        narrow.link_with(
+            a,
+            b,
+            Link {
+                mtu: Some(576),
+                ..Link::default()
+            },
+        );
+        assert!(error_of(&narrow).contains("MTU"));
+        let mut lossy = spec.clone();
+        lossy.link_with(
+            a,
+            b,
+            Link {
+                loss: Some(1.5),
+                ..Link::default()
+            },
+        );
+        assert!(error_of(&lossy).contains("probability"));
+        let mut foreign = spec.clone();
+        foreign.link(a, NodeId(7));
+        assert!(error_of(&foreign).contains("another LabSpec"));
+    }
+}
