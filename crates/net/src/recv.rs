@@ -63,12 +63,20 @@ pub(crate) fn receive(
     if error_queue {
         flags |= MsgFlags::MSG_ERRQUEUE;
     }
-    let message =
-        match recvmsg::<SockaddrStorage>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags) {
-            Ok(message) => message,
-            Err(Errno::EAGAIN) => return Ok(None),
-            Err(errno) => return Err(errno.into()),
-        };
+    let mut result =
+        recvmsg::<SockaddrStorage>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags);
+    if !error_queue && matches!(result, Err(errno) if is_latched_icmp_error(errno)) {
+        // With IP_RECVERR an ICMP error is also latched as the socket's pending error, which this read just
+        // reported and cleared; the error itself waits on the error queue. Read again for data.
+        result =
+            recvmsg::<SockaddrStorage>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags);
+    }
+    let message = match result {
+        Ok(message) => message,
+        Err(Errno::EAGAIN) => return Ok(None),
+        Err(errno) if !error_queue && is_latched_icmp_error(errno) => return Ok(None),
+        Err(errno) => return Err(errno.into()),
+    };
     let from = message.address.as_ref().and_then(socket_addr);
     let read_at = Instant::now();
     let mut received = Received {
@@ -103,6 +111,23 @@ pub(crate) fn receive(
         }
     }
     Ok(Some(received))
+}
+
+/// The errors an ICMP message latches on a socket (see `icmp_err_convert` in Linux).
+fn is_latched_icmp_error(errno: Errno) -> bool {
+    matches!(
+        errno,
+        Errno::ECONNREFUSED
+            | Errno::EHOSTUNREACH
+            | Errno::ENETUNREACH
+            | Errno::EPROTO
+            | Errno::EMSGSIZE
+            | Errno::EHOSTDOWN
+            | Errno::ENONET
+            | Errno::ENOPROTOOPT
+            | Errno::EACCES
+            | Errno::EOPNOTSUPP
+    )
 }
 
 fn extended(error: &libc::sock_extended_err, offender: Option<IpAddr>) -> ExtendedError {
