@@ -39,24 +39,14 @@ pub struct Args {
           value_parser = clap::value_parser!(u8).range(1..=10))]
     pub queries: u8,
     /// Wait for a probe no more than MAX seconds, HERE times a same-hop RTT, NEAR times a farther hop's RTT.
-    #[arg(
-        short = 'w',
-        long = "wait",
-        value_name = "MAX,HERE,NEAR",
-        default_value = "5.0,3,10"
-    )]
+    #[arg(short = 'w', long = "wait", value_name = "MAX,HERE,NEAR", default_value = "5.0,3,10")]
     pub wait: String,
     /// Set the number of probes to be tried simultaneously.
     #[arg(short = 'N', long = "sim-queries", value_name = "squeries", default_value_t = 16,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub sim_queries: u16,
     /// Minimal time interval between probes (seconds, or milliseconds if above 10).
-    #[arg(
-        short = 'z',
-        long = "sendwait",
-        value_name = "sendwait",
-        default_value = "0"
-    )]
+    #[arg(short = 'z', long = "sendwait", value_name = "sendwait", default_value = "0")]
     pub sendwait: String,
     /// The destination port base (UDP), or the port (TCP, UDP with -U).
     #[arg(short = 'p', long = "port", value_name = "port")]

@@ -58,26 +58,17 @@ pub fn run(args: &Args) -> Result<(), RunError> {
         tos: args.tos,
         dont_fragment: args.dont_fragment,
     };
-    let privilege = if args.unprivileged {
-        Privilege::Unprivileged
-    } else {
-        Privilege::detect()
-    };
+    let privilege = if args.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
     let mut prober = net::open(&mut config, privilege, &options).map_err(RunError::Net)?;
     let mut trace = Trace::new(config.clone()).map_err(RunError::Config)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .map_err(|e| RunError::BadValue(e.to_string()))?;
+        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| RunError::BadValue(e.to_string()))?;
     }
 
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "{}",
-        text::header(&args.host, target, config.max_ttl, config.packet_len)
-    );
+    let _ = writeln!(out, "{}", text::header(&args.host, target, config.max_ttl, config.packet_len));
     let _ = out.flush();
     let mut printed = 0;
     net::run(&mut trace, prober.as_mut(), &stop, |trace, event| {
@@ -101,19 +92,10 @@ pub fn run(args: &Args) -> Result<(), RunError> {
 fn resolve(host: &str, ipv4: bool, ipv6: bool) -> Result<IpAddr, RunError> {
     let wanted = |addr: &IpAddr| (!ipv4 || addr.is_ipv4()) && (!ipv6 || addr.is_ipv6());
     if let Ok(addr) = host.parse::<IpAddr>() {
-        return if wanted(&addr) {
-            Ok(addr)
-        } else {
-            Err(RunError::UnknownHost(host.to_owned()))
-        };
+        return if wanted(&addr) { Ok(addr) } else { Err(RunError::UnknownHost(host.to_owned())) };
     }
-    let addrs = (host, 0)
-        .to_socket_addrs()
-        .map_err(|_| RunError::UnknownHost(host.to_owned()))?;
-    addrs
-        .map(|addr| addr.ip())
-        .find(wanted)
-        .ok_or_else(|| RunError::UnknownHost(host.to_owned()))
+    let addrs = (host, 0).to_socket_addrs().map_err(|_| RunError::UnknownHost(host.to_owned()))?;
+    addrs.map(|addr| addr.ip()).find(wanted).ok_or_else(|| RunError::UnknownHost(host.to_owned()))
 }
 
 fn config(args: &Args, target: IpAddr) -> Result<TraceConfig, RunError> {
@@ -153,15 +135,7 @@ fn wait_policy(spec: &str) -> Result<WaitPolicy, RunError> {
     let mut policy = WaitPolicy::default();
     let mut fields = spec.split([',', '/']);
     let number = |field: Option<&str>| -> Result<Option<f64>, RunError> {
-        field
-            .map(|f| {
-                f.trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|v| v.is_finite() && *v >= 0.0)
-                    .ok_or_else(bad)
-            })
-            .transpose()
+        field.map(|f| f.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(bad)).transpose()
     };
     if let Some(max) = number(fields.next())? {
         policy.max = Duration::try_from_secs_f64(max).map_err(|_| bad())?;

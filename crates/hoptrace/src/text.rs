@@ -53,9 +53,7 @@ fn annotation(answer: &Answer) -> Option<String> {
         ErrorClass::Unreachable(Unreachable::Prohibited) => "!X",
         ErrorClass::Unreachable(Unreachable::Precedence) => "!V",
         ErrorClass::Unreachable(Unreachable::PrecedenceCutoff) => "!C",
-        ErrorClass::Unreachable(Unreachable::Other) => {
-            return Some(format!("!<{}>", error.icmp_code))
-        }
+        ErrorClass::Unreachable(Unreachable::Other) => return Some(format!("!<{}>", error.icmp_code)),
     };
     Some(mark.to_owned())
 }

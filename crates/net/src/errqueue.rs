@@ -16,13 +16,7 @@ pub(crate) fn reply(received: &Received, local: SocketAddr, probe: QuotedProbe) 
     let dst = received.from?.ip();
     let class = error_class(dst.is_ipv6(), error.icmp_type, error.icmp_code)?;
     let mtu = (class == engine::ErrorClass::PacketTooBig && error.info != 0).then_some(error.info);
-    let quote = Quote {
-        src: Some(local.ip()),
-        dst,
-        ttl: None,
-        ip_id: None,
-        probe,
-    };
+    let quote = Quote { src: Some(local.ip()), dst, ttl: None, ip_id: None, probe };
     let kind = ReplyKind::IcmpError(IcmpError {
         class,
         icmp_type: error.icmp_type,
@@ -31,20 +25,12 @@ pub(crate) fn reply(received: &Received, local: SocketAddr, probe: QuotedProbe) 
         quote,
         mpls: Vec::new(),
     });
-    Some(Reply {
-        from,
-        ttl: received.ttl,
-        size: None,
-        kind,
-    })
+    Some(Reply { from, ttl: received.ttl, size: None, kind })
 }
 
 /// The UDP checksum of a datagram, as the kernel computed it when it sent `payload`.
 pub(crate) fn udp_checksum(src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> u16 {
-    let repr = packet::UdpRepr {
-        src_port: src.port(),
-        dst_port: dst.port(),
-    };
+    let repr = packet::UdpRepr { src_port: src.port(), dst_port: dst.port() };
     let mut bytes = vec![0; repr.buffer_len(payload.len())];
     let mut datagram = packet::UdpPacket::new_unchecked(&mut bytes[..]);
     repr.emit(&mut datagram, &src.ip(), &dst.ip(), payload);

@@ -35,9 +35,7 @@ pub fn run(
         if trace.is_finished() || stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let sleep = trace
-            .poll_timeout()
-            .map_or(MAX_SLEEP, |at| at.saturating_duration_since(Instant::now()));
+        let sleep = trace.poll_timeout().map_or(MAX_SLEEP, |at| at.saturating_duration_since(Instant::now()));
         // poll(2) counts whole milliseconds: round up so a deadline is never missed by waking early.
         let millis = sleep.min(MAX_SLEEP).as_micros().div_ceil(1000) as u16;
         let mut descriptors = prober.descriptors();
@@ -46,9 +44,7 @@ pub fn run(
             Err(errno) => return Err(NetError::io("waiting for replies")(errno.into())),
         }
         drop(descriptors);
-        prober
-            .receive(&mut replies)
-            .map_err(NetError::io("receiving replies"))?;
+        prober.receive(&mut replies).map_err(NetError::io("receiving replies"))?;
         for (reply, at) in replies.drain(..) {
             trace.handle_reply(reply, at);
         }

@@ -25,44 +25,21 @@ pub(crate) struct IcmpProber {
 
 impl IcmpProber {
     /// Opens the ping socket and records its identifier in `config`.
-    pub(crate) fn open(
-        config: &mut TraceConfig,
-        options: &SocketOptions,
-    ) -> Result<Self, NetError> {
+    pub(crate) fn open(config: &mut TraceConfig, options: &SocketOptions) -> Result<Self, NetError> {
         let ipv6 = config.target.is_ipv6();
-        let (domain, protocol) = if ipv6 {
-            (Domain::IPV6, Protocol::ICMPV6)
-        } else {
-            (Domain::IPV4, Protocol::ICMPV4)
-        };
-        let socket =
-            Socket::new(domain, Type::DGRAM, Some(protocol)).map_err(|error| {
-                match error.raw_os_error() {
-                    Some(libc::EACCES | libc::EPERM) => NetError::IcmpNotPermitted,
-                    _ => NetError::io("opening an ICMP socket")(error),
-                }
-            })?;
+        let (domain, protocol) = if ipv6 { (Domain::IPV6, Protocol::ICMPV6) } else { (Domain::IPV4, Protocol::ICMPV4) };
+        let socket = Socket::new(domain, Type::DGRAM, Some(protocol)).map_err(|error| match error.raw_os_error() {
+            Some(libc::EACCES | libc::EPERM) => NetError::IcmpNotPermitted,
+            _ => NetError::io("opening an ICMP socket")(error),
+        })?;
         sockopt::apply(&socket, ipv6, options)?;
-        sockopt::enable_error_queue(&socket, ipv6)
-            .map_err(NetError::io("enabling the error queue"))?;
-        socket
-            .set_nonblocking(true)
-            .map_err(NetError::io("making the socket non-blocking"))?;
-        let source = config
-            .source
-            .ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
-        socket
-            .bind(&SocketAddr::new(source, 0).into())
-            .map_err(|error| NetError::BadSource(source, error))?;
+        sockopt::enable_error_queue(&socket, ipv6).map_err(NetError::io("enabling the error queue"))?;
+        socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
+        let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
+        socket.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
         let local = local_addr(&socket)?;
         config.icmp_ident = local.port();
-        Ok(IcmpProber {
-            socket,
-            local,
-            target: config.target,
-            ipv6,
-            buf: vec![0; 2048],
-        })
+        Ok(IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048] })
     }
 
     /// The identifier and sequence number of the Echo message at the start of `bytes`.
@@ -79,11 +56,7 @@ impl Prober for IcmpProber {
         sockopt::set_ttl(&self.socket, self.ipv6, probe.ttl)?;
         // The kernel fills in the identifier and the checksum; the rest is ours.
         let bytes = probe.transport_bytes(self.local.ip(), self.target);
-        sockopt::send_to(
-            &self.socket,
-            &bytes,
-            &SocketAddr::new(self.target, 0).into(),
-        )
+        sockopt::send_to(&self.socket, &bytes, &SocketAddr::new(self.target, 0).into())
     }
 
     fn descriptors(&self) -> Vec<PollFd<'_>> {
@@ -94,23 +67,14 @@ impl Prober for IcmpProber {
         let echo_reply = if self.ipv6 { 129 } else { 0 };
         while let Some(received) = recv::receive(&self.socket, &mut self.buf, false)? {
             let at = received.at;
-            let (Some(from), Some((kind, ident, seq))) =
-                (received.from, self.echo_fields(&self.buf[..received.len]))
+            let (Some(from), Some((kind, ident, seq))) = (received.from, self.echo_fields(&self.buf[..received.len]))
             else {
                 continue;
             };
             if kind == echo_reply {
                 let kind = ReplyKind::EchoReply { ident, seq };
                 let size = u16::try_from(received.len + if self.ipv6 { 40 } else { 20 }).ok();
-                replies.push((
-                    Reply {
-                        from: from.ip(),
-                        ttl: received.ttl,
-                        size,
-                        kind,
-                    },
-                    at,
-                ));
+                replies.push((Reply { from: from.ip(), ttl: received.ttl, size, kind }, at));
             }
         }
         while let Some(received) = recv::receive(&self.socket, &mut self.buf, true)? {
@@ -118,9 +82,7 @@ impl Prober for IcmpProber {
             let Some((_, ident, seq)) = self.echo_fields(&self.buf[..received.len]) else {
                 continue;
             };
-            if let Some(reply) =
-                errqueue::reply(&received, self.local, QuotedProbe::Icmp { ident, seq })
-            {
+            if let Some(reply) = errqueue::reply(&received, self.local, QuotedProbe::Icmp { ident, seq }) {
                 replies.push((reply, at));
             }
         }

@@ -87,9 +87,7 @@ pub fn open(
     config.raw_send = privilege == Privilege::Raw;
     Ok(match (privilege, config.method) {
         (Privilege::Raw, _) => Box::new(raw::RawProber::open(config, options)?),
-        (Privilege::Unprivileged, Method::Udp | Method::UdpParis) => {
-            Box::new(udp::UdpProber::open(config, options)?)
-        }
+        (Privilege::Unprivileged, Method::Udp | Method::UdpParis) => Box::new(udp::UdpProber::open(config, options)?),
         (Privilege::Unprivileged, Method::Icmp | Method::IcmpParis) => {
             Box::new(icmp::IcmpProber::open(config, options)?)
         }

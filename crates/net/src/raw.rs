@@ -33,34 +33,19 @@ pub(crate) struct RawProber {
 
 impl RawProber {
     /// Opens the raw sockets and fills in `config`'s ports and identifier.
-    pub(crate) fn open(
-        config: &mut TraceConfig,
-        options: &SocketOptions,
-    ) -> Result<Self, NetError> {
+    pub(crate) fn open(config: &mut TraceConfig, options: &SocketOptions) -> Result<Self, NetError> {
         let ipv6 = config.target.is_ipv6();
-        let source = config
-            .source
-            .ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
+        let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
         let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
         let probe_protocol = config.method.protocol(ipv6);
         // IPv4: one IPPROTO_RAW socket (header included) sends every kind of probe with our own IP header.
         // IPv6 has no header inclusion: a raw socket of the probe's protocol, the kernel adds the header.
-        let send_protocol = if ipv6 {
-            i32::from(probe_protocol)
-        } else {
-            libc::IPPROTO_RAW
-        };
+        let send_protocol = if ipv6 { i32::from(probe_protocol) } else { libc::IPPROTO_RAW };
         let sender = raw_socket(domain, send_protocol)?;
         sockopt::apply(&sender, ipv6, options)?;
-        sender
-            .bind(&SocketAddr::new(source, 0).into())
-            .map_err(|error| NetError::BadSource(source, error))?;
+        sender.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
 
-        let icmp = if ipv6 {
-            libc::IPPROTO_ICMPV6
-        } else {
-            libc::IPPROTO_ICMP
-        };
+        let icmp = if ipv6 { libc::IPPROTO_ICMPV6 } else { libc::IPPROTO_ICMP };
         let mut listeners = vec![(listener(domain, icmp, ipv6)?, if ipv6 { 58 } else { 1 })];
         if config.method == Method::Tcp {
             listeners.push((listener(domain, libc::IPPROTO_TCP, ipv6)?, 6));
@@ -71,15 +56,11 @@ impl RawProber {
             Method::Udp | Method::UdpParis => {
                 let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
                     .map_err(NetError::io("reserving a UDP port"))?;
-                socket
-                    .bind(&SocketAddr::new(source, 0).into())
-                    .map_err(|e| NetError::BadSource(source, e))?;
+                socket.bind(&SocketAddr::new(source, 0).into()).map_err(|e| NetError::BadSource(source, e))?;
                 config.src_port = local_addr(&socket)?.port();
                 port_reservation = Some(socket);
             }
-            Method::Icmp | Method::IcmpParis => {
-                config.icmp_ident = std::process::id() as u16 | 0x8000
-            }
+            Method::Icmp | Method::IcmpParis => config.icmp_ident = std::process::id() as u16 | 0x8000,
             Method::Tcp => config.src_port = 40_000 + (std::process::id() % 20_000) as u16,
         }
         Ok(RawProber {
@@ -96,19 +77,15 @@ impl RawProber {
 }
 
 fn raw_socket(domain: Domain, protocol: i32) -> Result<Socket, NetError> {
-    Socket::new(domain, Type::RAW, Some(Protocol::from(protocol))).map_err(|error| {
-        match error.raw_os_error() {
-            Some(libc::EPERM | libc::EACCES) => NetError::RawNotPermitted,
-            _ => NetError::io("opening a raw socket")(error),
-        }
+    Socket::new(domain, Type::RAW, Some(Protocol::from(protocol))).map_err(|error| match error.raw_os_error() {
+        Some(libc::EPERM | libc::EACCES) => NetError::RawNotPermitted,
+        _ => NetError::io("opening a raw socket")(error),
     })
 }
 
 fn listener(domain: Domain, protocol: i32, ipv6: bool) -> Result<Socket, NetError> {
     let socket = raw_socket(domain, protocol)?;
-    socket
-        .set_nonblocking(true)
-        .map_err(NetError::io("making the socket non-blocking"))?;
+    socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
     sockopt::enable_timestamps(&socket).map_err(NetError::io("asking for timestamps"))?;
     if ipv6 {
         nix::sys::socket::setsockopt(&socket, nix::sys::socket::sockopt::Ipv6RecvHopLimit, &true)
@@ -131,10 +108,7 @@ impl Prober for RawProber {
     }
 
     fn descriptors(&self) -> Vec<PollFd<'_>> {
-        self.listeners
-            .iter()
-            .map(|(socket, _)| PollFd::new(socket.as_fd(), PollFlags::POLLIN))
-            .collect()
+        self.listeners.iter().map(|(socket, _)| PollFd::new(socket.as_fd(), PollFlags::POLLIN)).collect()
     }
 
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {
@@ -144,9 +118,7 @@ impl Prober for RawProber {
                 let bytes = &self.buf[..received.len];
                 let reply = match (self.ipv6, received.from) {
                     (false, _) => decode::ipv4_packet(bytes),
-                    (true, Some(from)) => {
-                        decode::ipv6_payload(bytes, *protocol, from.ip(), self.source, received.ttl)
-                    }
+                    (true, Some(from)) => decode::ipv6_payload(bytes, *protocol, from.ip(), self.source, received.ttl),
                     (true, None) => continue,
                 };
                 if let Ok(reply) = reply {

@@ -46,30 +46,19 @@ impl ExtendedError {
 }
 
 /// Reads one message, or `None` when nothing is waiting. `error_queue` reads the socket's error queue instead.
-pub(crate) fn receive(
-    socket: &impl AsRawFd,
-    buf: &mut [u8],
-    error_queue: bool,
-) -> io::Result<Option<Received>> {
-    let mut control = nix::cmsg_space!(
-        libc::sock_extended_err,
-        libc::sockaddr_in6,
-        libc::c_int,
-        libc::c_int,
-        libc::timespec
-    );
+pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) -> io::Result<Option<Received>> {
+    let mut control =
+        nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in6, libc::c_int, libc::c_int, libc::timespec);
     let mut iov = [IoSliceMut::new(buf)];
     let mut flags = MsgFlags::MSG_DONTWAIT;
     if error_queue {
         flags |= MsgFlags::MSG_ERRQUEUE;
     }
-    let mut result =
-        recvmsg::<SockaddrStorage>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags);
+    let mut result = recvmsg::<SockaddrStorage>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags);
     if !error_queue && matches!(result, Err(errno) if is_latched_icmp_error(errno)) {
         // With IP_RECVERR an ICMP error is also latched as the socket's pending error, which this read just
         // reported and cleared; the error itself waits on the error queue. Read again for data.
-        result =
-            recvmsg::<SockaddrStorage>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags);
+        result = recvmsg::<SockaddrStorage>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags);
     }
     let message = match result {
         Ok(message) => message,
@@ -79,18 +68,11 @@ pub(crate) fn receive(
     };
     let from = message.address.as_ref().and_then(socket_addr);
     let read_at = Instant::now();
-    let mut received = Received {
-        len: message.bytes,
-        from,
-        ttl: None,
-        error: None,
-        at: read_at,
-    };
+    let mut received = Received { len: message.bytes, from, ttl: None, error: None, at: read_at };
     for cmsg in message.cmsgs().map_err(io::Error::from)? {
         match cmsg {
             ControlMessageOwned::ScmTimestampns(stamp) => {
-                let stamp =
-                    UNIX_EPOCH + Duration::new(stamp.tv_sec() as u64, stamp.tv_nsec() as u32);
+                let stamp = UNIX_EPOCH + Duration::new(stamp.tv_sec() as u64, stamp.tv_nsec() as u32);
                 let age = SystemTime::now().duration_since(stamp).unwrap_or_default();
                 received.at = read_at.checked_sub(age).unwrap_or(read_at);
             }
@@ -98,13 +80,11 @@ pub(crate) fn receive(
                 received.ttl = u8::try_from(ttl).ok();
             }
             ControlMessageOwned::Ipv4RecvErr(error, offender) => {
-                let offender = offender
-                    .map(|sin| IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))));
+                let offender = offender.map(|sin| IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))));
                 received.error = Some(extended(&error, offender));
             }
             ControlMessageOwned::Ipv6RecvErr(error, offender) => {
-                let offender =
-                    offender.map(|sin6| IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)));
+                let offender = offender.map(|sin6| IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)));
                 received.error = Some(extended(&error, offender));
             }
             _ => {}
@@ -145,7 +125,5 @@ pub(crate) fn socket_addr(storage: &SockaddrStorage) -> Option<SocketAddr> {
     if let Some(v4) = storage.as_sockaddr_in() {
         return Some(SocketAddr::new(IpAddr::V4(v4.ip()), v4.port()));
     }
-    storage
-        .as_sockaddr_in6()
-        .map(|v6| SocketAddr::new(IpAddr::V6(v6.ip()), v6.port()))
+    storage.as_sockaddr_in6().map(|v6| SocketAddr::new(IpAddr::V6(v6.ip()), v6.port()))
 }

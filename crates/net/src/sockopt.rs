@@ -11,12 +11,7 @@ use crate::{NetError, SocketOptions};
 
 /// Sets an integer socket option: the crate's one `unsafe` block.
 #[allow(unsafe_code)]
-fn set_int(
-    socket: &Socket,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
+fn set_int(socket: &Socket, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
     // SAFETY: `value` is a live c_int for the duration of the call and its exact size is passed; the fd is open
     // (borrowed from `socket`). setsockopt reads nothing else.
     let rc = unsafe {
@@ -38,18 +33,10 @@ fn set_int(
 /// Don't Fragment on (and ignore the path MTU cache: probe) or off (let routers fragment), as traceroute(8) does.
 pub(crate) fn set_dont_fragment(socket: &Socket, ipv6: bool, on: bool) -> io::Result<()> {
     if ipv6 {
-        let value = if on {
-            libc::IPV6_PMTUDISC_PROBE
-        } else {
-            libc::IPV6_PMTUDISC_DONT
-        };
+        let value = if on { libc::IPV6_PMTUDISC_PROBE } else { libc::IPV6_PMTUDISC_DONT };
         set_int(socket, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER, value)
     } else {
-        let value = if on {
-            libc::IP_PMTUDISC_PROBE
-        } else {
-            libc::IP_PMTUDISC_DONT
-        };
+        let value = if on { libc::IP_PMTUDISC_PROBE } else { libc::IP_PMTUDISC_DONT };
         set_int(socket, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, value)
     }
 }
@@ -88,26 +75,17 @@ pub(crate) fn apply(socket: &Socket, ipv6: bool, options: &SocketOptions) -> Res
             .map_err(|error| NetError::BadInterface(interface.clone(), error))?;
     }
     if let Some(tos) = options.tos {
-        let result = if ipv6 {
-            socket.set_tclass_v6(u32::from(tos))
-        } else {
-            socket.set_tos_v4(u32::from(tos))
-        };
+        let result = if ipv6 { socket.set_tclass_v6(u32::from(tos)) } else { socket.set_tos_v4(u32::from(tos)) };
         result.map_err(NetError::io("setting the type of service"))?;
     }
-    set_dont_fragment(socket, ipv6, options.dont_fragment)
-        .map_err(NetError::io("setting Don't Fragment"))
+    set_dont_fragment(socket, ipv6, options.dont_fragment).map_err(NetError::io("setting Don't Fragment"))
 }
 
 /// Sends a datagram. With `IP_RECVERR`, an ICMP error that arrived for an earlier probe is also latched as the
 /// socket's pending error, and the next send fails with it (on loopback even within the previous send): the error
 /// itself is read from the error queue, so the send is simply tried once more.
 /// Returns when the probe left.
-pub(crate) fn send_to(
-    socket: &Socket,
-    bytes: &[u8],
-    to: &socket2::SockAddr,
-) -> io::Result<Instant> {
+pub(crate) fn send_to(socket: &Socket, bytes: &[u8], to: &socket2::SockAddr) -> io::Result<Instant> {
     let at = Instant::now();
     match socket.send_to(bytes, to) {
         Ok(_) => Ok(at),

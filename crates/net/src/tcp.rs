@@ -41,13 +41,8 @@ pub(crate) struct TcpProber {
 
 impl TcpProber {
     /// Prepares TCP probing; picks the first source port in `config`.
-    pub(crate) fn open(
-        config: &mut TraceConfig,
-        options: &SocketOptions,
-    ) -> Result<Self, NetError> {
-        let source = config
-            .source
-            .ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
+    pub(crate) fn open(config: &mut TraceConfig, options: &SocketOptions) -> Result<Self, NetError> {
+        let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
         // Probes take consecutive source ports from here; start somewhere unlikely to be busy.
         config.src_port = 40_000 + (std::process::id() % 20_000) as u16;
         Ok(TcpProber {
@@ -62,17 +57,10 @@ impl TcpProber {
 
     /// Starts the connection attempt that is `probe`, returning it and when the SYN left.
     fn connect(&self, probe: &Probe) -> io::Result<(Attempt, Instant)> {
-        let ProbeTransport::Tcp {
-            src_port, dst_port, ..
-        } = probe.transport
-        else {
+        let ProbeTransport::Tcp { src_port, dst_port, .. } = probe.transport else {
             return Err(io::ErrorKind::InvalidInput.into());
         };
-        let domain = if self.ipv6 {
-            Domain::IPV6
-        } else {
-            Domain::IPV4
-        };
+        let domain = if self.ipv6 { Domain::IPV6 } else { Domain::IPV4 };
         let socket = Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP))?;
         sockopt::apply(&socket, self.ipv6, &self.options).map_err(io::Error::other)?;
         sockopt::enable_error_queue(&socket, self.ipv6)?;
@@ -89,14 +77,7 @@ impl TcpProber {
             Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
             Err(error) => return Err(error),
         }
-        Ok((
-            Attempt {
-                socket,
-                local,
-                remote,
-            },
-            sent_at,
-        ))
+        Ok((Attempt { socket, local, remote }, sent_at))
     }
 
     /// What became of one attempt, if anything yet.
@@ -104,18 +85,9 @@ impl TcpProber {
         let attempt = &self.attempts[index];
         if let Some(received) = recv::receive(&attempt.socket, &mut self.buf, true)? {
             // The kernel returns the quoted TCP header: ports, then the sequence number.
-            let seq = self.buf[..received.len]
-                .get(4..8)
-                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-            let quoted = QuotedProbe::Tcp {
-                src_port: attempt.local.port(),
-                dst_port: attempt.remote.port(),
-                seq,
-            };
-            let received = recv::Received {
-                from: Some(attempt.remote),
-                ..received
-            };
+            let seq = self.buf[..received.len].get(4..8).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+            let quoted = QuotedProbe::Tcp { src_port: attempt.local.port(), dst_port: attempt.remote.port(), seq };
+            let received = recv::Received { from: Some(attempt.remote), ..received };
             let reply = errqueue::reply(&received, attempt.local, quoted);
             return Ok(Outcome::Done(reply.map(|reply| (reply, received.at))));
         }
@@ -126,20 +98,10 @@ impl TcpProber {
                 reset,
                 ack: None,
             });
-            Some((
-                Reply {
-                    from: attempt.remote.ip(),
-                    ttl: None,
-                    size: None,
-                    kind,
-                },
-                Instant::now(),
-            ))
+            Some((Reply { from: attempt.remote.ip(), ttl: None, size: None, kind }, Instant::now()))
         };
         Ok(match attempt.socket.take_error()? {
-            Some(error) if error.raw_os_error() == Some(libc::ECONNREFUSED) => {
-                Outcome::Done(answer(true))
-            }
+            Some(error) if error.raw_os_error() == Some(libc::ECONNREFUSED) => Outcome::Done(answer(true)),
             // A failure without an ICMP error to show for it (a local one): the probe will time out.
             Some(_) => Outcome::Done(None),
             None if attempt.socket.peer_addr().is_ok() => Outcome::Done(answer(false)),
@@ -156,10 +118,7 @@ impl Prober for TcpProber {
     }
 
     fn descriptors(&self) -> Vec<PollFd<'_>> {
-        self.attempts
-            .iter()
-            .map(|attempt| PollFd::new(attempt.socket.as_fd(), PollFlags::POLLOUT))
-            .collect()
+        self.attempts.iter().map(|attempt| PollFd::new(attempt.socket.as_fd(), PollFlags::POLLOUT)).collect()
     }
 
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {

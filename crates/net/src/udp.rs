@@ -23,52 +23,29 @@ pub(crate) struct UdpProber {
 
 impl UdpProber {
     /// Opens the socket and records its port in `config`.
-    pub(crate) fn open(
-        config: &mut TraceConfig,
-        options: &SocketOptions,
-    ) -> Result<Self, NetError> {
+    pub(crate) fn open(config: &mut TraceConfig, options: &SocketOptions) -> Result<Self, NetError> {
         let ipv6 = config.target.is_ipv6();
         let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
-        let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
-            .map_err(NetError::io("opening a UDP socket"))?;
+        let socket =
+            Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).map_err(NetError::io("opening a UDP socket"))?;
         sockopt::apply(&socket, ipv6, options)?;
-        sockopt::enable_error_queue(&socket, ipv6)
-            .map_err(NetError::io("enabling the error queue"))?;
-        socket
-            .set_nonblocking(true)
-            .map_err(NetError::io("making the socket non-blocking"))?;
-        let source = config
-            .source
-            .ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
-        socket
-            .bind(&SocketAddr::new(source, 0).into())
-            .map_err(|error| NetError::BadSource(source, error))?;
+        sockopt::enable_error_queue(&socket, ipv6).map_err(NetError::io("enabling the error queue"))?;
+        socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
+        let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
+        socket.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
         let local = local_addr(&socket)?;
         config.src_port = local.port();
-        Ok(UdpProber {
-            socket,
-            local,
-            target: config.target,
-            ipv6,
-            buf: vec![0; 2048],
-        })
+        Ok(UdpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048] })
     }
 }
 
 impl Prober for UdpProber {
     fn send(&mut self, probe: &Probe) -> io::Result<Instant> {
-        let ProbeTransport::Udp {
-            dst_port, payload, ..
-        } = &probe.transport
-        else {
+        let ProbeTransport::Udp { dst_port, payload, .. } = &probe.transport else {
             return Err(io::ErrorKind::InvalidInput.into());
         };
         sockopt::set_ttl(&self.socket, self.ipv6, probe.ttl)?;
-        sockopt::send_to(
-            &self.socket,
-            payload,
-            &SocketAddr::new(self.target, *dst_port).into(),
-        )
+        sockopt::send_to(&self.socket, payload, &SocketAddr::new(self.target, *dst_port).into())
     }
 
     fn descriptors(&self) -> Vec<PollFd<'_>> {
@@ -81,11 +58,8 @@ impl Prober for UdpProber {
             let Some(dst) = received.from else { continue };
             let payload = &self.buf[..received.len];
             let checksum = errqueue::udp_checksum(self.local, dst, payload);
-            let quoted = QuotedProbe::Udp {
-                src_port: self.local.port(),
-                dst_port: dst.port(),
-                checksum: Some(checksum),
-            };
+            let quoted =
+                QuotedProbe::Udp { src_port: self.local.port(), dst_port: dst.port(), checksum: Some(checksum) };
             if let Some(reply) = errqueue::reply(&received, self.local, quoted) {
                 replies.push((reply, at));
             }
@@ -98,11 +72,9 @@ impl Prober for UdpProber {
 
 /// The socket's bound address.
 pub(crate) fn local_addr(socket: &Socket) -> Result<SocketAddr, NetError> {
-    socket
-        .local_addr()
-        .map_err(NetError::io("reading the local address"))?
-        .as_socket()
-        .ok_or(NetError::io("reading the local address")(
-            io::ErrorKind::InvalidData.into(),
-        ))
+    socket.local_addr().map_err(NetError::io("reading the local address"))?.as_socket().ok_or(NetError::io(
+        "reading the local address",
+    )(
+        io::ErrorKind::InvalidData.into(),
+    ))
 }

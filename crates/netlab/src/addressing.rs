@@ -49,16 +49,7 @@ fn host(link: LinkId, family: Family, host: u8) -> IpAddr {
             let base = u32::from(Ipv4Addr::new(198, 18, 0, 0));
             IpAddr::V4(Ipv4Addr::from(base + (index << 8) + u32::from(host)))
         }
-        Family::V6 => IpAddr::V6(Ipv6Addr::new(
-            0x2001,
-            0xdb8,
-            0,
-            index as u16,
-            0,
-            0,
-            0,
-            host.into(),
-        )),
+        Family::V6 => IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, index as u16, 0, 0, 0, host.into())),
     }
 }
 
@@ -73,19 +64,13 @@ mod tests {
         assert_eq!(end_addr(LinkId(3), 1, Family::V4).to_string(), "198.18.3.2");
         assert_eq!(end_addr(last, 1, Family::V4).to_string(), "198.19.255.2");
         assert_eq!(subnet(LinkId(3), Family::V6).to_string(), "2001:db8:0:3::");
-        assert_eq!(
-            end_addr(last, 0, Family::V6).to_string(),
-            "2001:db8:0:1ff::1"
-        );
+        assert_eq!(end_addr(last, 0, Family::V6).to_string(), "2001:db8:0:1ff::1");
     }
 
     #[test]
     fn names_fit_the_kernel_limit() {
         assert_eq!(iface_name(LinkId(7), "r1"), "l7-r1");
-        assert_eq!(
-            iface_name(LinkId(123), "a-very-long-router-name"),
-            "l123-a-very-lon"
-        );
+        assert_eq!(iface_name(LinkId(123), "a-very-long-router-name"), "l123-a-very-lon");
         assert_eq!(end_mac(LinkId(258), 1), "02:48:54:01:02:02");
     }
 }

@@ -25,22 +25,11 @@ impl Lab {
         namespace::remove_stale();
 
         let prefix = namespace::new_lab_prefix();
-        let namespaces = spec
-            .nodes
-            .iter()
-            .map(|node| format!("{prefix}{}", node.name))
-            .collect();
-        let mut lab = Lab {
-            spec: spec.clone(),
-            namespaces,
-            delay_links: Vec::new(),
-        };
+        let namespaces = spec.nodes.iter().map(|node| format!("{prefix}{}", node.name)).collect();
+        let mut lab = Lab { spec: spec.clone(), namespaces, delay_links: Vec::new() };
         namespace::add(&lab.namespaces)?;
         for (index, node) in spec.nodes.iter().enumerate() {
-            let args = ["-q", "-w"]
-                .into_iter()
-                .map(String::from)
-                .chain(sysctls(node));
+            let args = ["-q", "-w"].into_iter().map(String::from).chain(sysctls(node));
             cmd::run_in_ns(lab.ns(NodeId(index)), "sysctl", &args.collect::<Vec<_>>())?;
         }
         lab.add_links()?;
@@ -60,13 +49,9 @@ impl Lab {
         for index in 0..self.spec.links.len() {
             let link = LinkId(index);
             let [a, b] = self.spec.links[index].ends;
-            let names = [
-                iface_name(link, self.name(b)),
-                iface_name(link, self.name(a)),
-            ];
+            let names = [iface_name(link, self.name(b)), iface_name(link, self.name(a))];
             if let Some(delay) = self.spec.links[index].link.delay {
-                let started =
-                    DelayLink::start([self.ns(a), self.ns(b)], [&names[0], &names[1]], delay)?;
+                let started = DelayLink::start([self.ns(a), self.ns(b)], [&names[0], &names[1]], delay)?;
                 self.delay_links.push(started);
             } else {
                 veths.push(format!(
@@ -90,11 +75,7 @@ impl Lab {
         for (link, end) in self.links_of(node) {
             let spec = self.spec.links[link.0];
             let iface = iface_name(link, self.name(spec.ends[1 - end]));
-            let mtu = spec
-                .link
-                .mtu
-                .map(|mtu| format!(" mtu {mtu}"))
-                .unwrap_or_default();
+            let mtu = spec.link.mtu.map(|mtu| format!(" mtu {mtu}")).unwrap_or_default();
             lines.push(format!("link set dev {iface}{mtu} up"));
             for family in FAMILIES {
                 let (addr, len) = (end_addr(link, end, family), prefix_len(family));
@@ -102,9 +83,7 @@ impl Lab {
                 lines.push(format!("addr add {addr}/{len} dev {iface}{nodad}"));
                 if spec.link.delay.is_none() {
                     let (peer, mac) = (end_addr(link, 1 - end, family), end_mac(link, 1 - end));
-                    lines.push(format!(
-                        "neigh replace {peer} lladdr {mac} dev {iface} nud permanent"
-                    ));
+                    lines.push(format!("neigh replace {peer} lladdr {mac} dev {iface} nud permanent"));
                 }
             }
         }

@@ -11,9 +11,7 @@ pub(crate) fn require_root() -> Result<()> {
     if euid.is_root() {
         Ok(())
     } else {
-        Err(Error::NotRoot {
-            euid: euid.as_raw(),
-        })
+        Err(Error::NotRoot { euid: euid.as_raw() })
     }
 }
 
@@ -49,22 +47,14 @@ pub(crate) fn run_in_ns<S: AsRef<str>>(ns: &str, program: &str, args: &[S]) -> R
 /// Runs `command` to completion, feeding it `stdin`, and fails with its stderr unless it succeeds.
 pub(crate) fn run(mut command: Command, stdin: Option<&str>) -> Result<()> {
     let description = describe(&command, stdin);
-    command.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    });
+    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
     command.stdout(Stdio::null()).stderr(Stdio::piped());
-    let mut child = command
-        .spawn()
-        .map_err(|error| Error::io(format!("starting `{description}`"), error))?;
+    let mut child = command.spawn().map_err(|error| Error::io(format!("starting `{description}`"), error))?;
     if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
         // A command that stops reading has failed: its status and stderr below say why.
         let _ = pipe.write_all(text.as_bytes());
     }
-    let output = child
-        .wait_with_output()
-        .map_err(|error| Error::io(format!("waiting for `{description}`"), error))?;
+    let output = child.wait_with_output().map_err(|error| Error::io(format!("waiting for `{description}`"), error))?;
     if output.status.success() {
         return Ok(());
     }
@@ -77,11 +67,7 @@ pub(crate) fn run(mut command: Command, stdin: Option<&str>) -> Result<()> {
 
 fn describe(command: &Command, stdin: Option<&str>) -> String {
     let mut words = vec![command.get_program().to_string_lossy().into_owned()];
-    words.extend(
-        command
-            .get_args()
-            .map(|arg| arg.to_string_lossy().into_owned()),
-    );
+    words.extend(command.get_args().map(|arg| arg.to_string_lossy().into_owned()));
     let mut description = words.join(" ");
     if let Some(text) = stdin {
         description.push_str(&format!(" <<< '{}'", text.trim_end().replace('\n', "; ")));
@@ -91,19 +77,12 @@ fn describe(command: &Command, stdin: Option<&str>) -> String {
 
 /// Fails with [`Error::MissingTool`] unless every program the lab runs is on the `PATH`.
 pub(crate) fn require_tools() -> Result<()> {
-    const TOOLS: [(&str, &str); 4] = [
-        ("ip", "iproute2"),
-        ("sysctl", "procps"),
-        ("iptables", "iptables"),
-        ("ip6tables", "iptables"),
-    ];
+    const TOOLS: [(&str, &str); 4] =
+        [("ip", "iproute2"), ("sysctl", "procps"), ("iptables", "iptables"), ("ip6tables", "iptables")];
     let path = std::env::var_os("PATH").unwrap_or_default();
     for (program, package) in TOOLS {
         if !std::env::split_paths(&path).any(|dir| dir.join(program).is_file()) {
-            return Err(Error::MissingTool {
-                program: program.to_string(),
-                package,
-            });
+            return Err(Error::MissingTool { program: program.to_string(), package });
         }
     }
     Ok(())

@@ -36,25 +36,15 @@ impl DelayLink {
     pub(crate) fn start(namespaces: [&str; 2], names: [&str; 2], delay: Duration) -> Result<Self> {
         let a = Arc::new(open_tun_in(namespaces[0], names[0])?);
         let b = Arc::new(open_tun_in(namespaces[1], names[1])?);
-        let stop = Arc::new(
-            InterruptEvent::new().map_err(|e| Error::io("creating an interrupt event", e))?,
-        );
-        let mut link = Self {
-            stop,
-            threads: Vec::new(),
-        };
+        let stop = Arc::new(InterruptEvent::new().map_err(|e| Error::io("creating an interrupt event", e))?);
+        let mut link = Self { stop, threads: Vec::new() };
         link.forward(a.clone(), b.clone(), delay)?;
         link.forward(b, a, delay)?;
         Ok(link)
     }
 
     /// Starts the reader and writer threads of one direction.
-    fn forward(
-        &mut self,
-        from: Arc<SyncDevice>,
-        to: Arc<SyncDevice>,
-        delay: Duration,
-    ) -> Result<()> {
+    fn forward(&mut self, from: Arc<SyncDevice>, to: Arc<SyncDevice>, delay: Duration) -> Result<()> {
         let (queue, due_packets) = mpsc::channel::<(Instant, Vec<u8>)>();
         let stop = self.stop.clone();
         let reader = move || {

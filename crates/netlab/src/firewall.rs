@@ -20,10 +20,7 @@ impl Rule {
     }
 
     fn new(family: Family, args: &str) -> Self {
-        Self {
-            family,
-            args: args.split_whitespace().map(str::to_string).collect(),
-        }
+        Self { family, args: args.split_whitespace().map(str::to_string).collect() }
     }
 }
 
@@ -38,18 +35,12 @@ pub(crate) fn rules(spec: &LabSpec, node: NodeId) -> Vec<Rule> {
                 Family::V6 => "-p ipv6-icmp --icmpv6-type",
             };
             for kind in ["time-exceeded", "destination-unreachable"] {
-                rules.push(Rule::new(
-                    family,
-                    &format!("-A OUTPUT {icmp} {kind} -j DROP"),
-                ));
+                rules.push(Rule::new(family, &format!("-A OUTPUT {icmp} {kind} -j DROP")));
             }
         }
         if let Some(reject) = node.opts.reject {
             let with = reject.iptables_name(family);
-            rules.push(Rule::new(
-                family,
-                &format!("-A FORWARD -j REJECT --reject-with {with}"),
-            ));
+            rules.push(Rule::new(family, &format!("-A FORWARD -j REJECT --reject-with {with}")));
         }
     }
     let raw_v4 = node.rules_v4.iter().map(|rule| Rule::new(Family::V4, rule));
@@ -70,10 +61,7 @@ fn loss_rules(spec: &LabSpec, node: NodeId) -> Vec<Rule> {
             continue;
         };
         let peer = &spec.nodes[link.ends[1 - end].0].name;
-        let input = format!(
-            "-t raw -A PREROUTING -i {}",
-            iface_name(LinkId(index), peer)
-        );
+        let input = format!("-t raw -A PREROUTING -i {}", iface_name(LinkId(index), peer));
         let drop = format!("{input} -m statistic --mode random --probability {loss} -j DROP");
         for kind in ["neighbour-solicitation", "neighbour-advertisement"] {
             let spare = format!("{input} -p ipv6-icmp --icmpv6-type {kind} -j ACCEPT");
@@ -91,10 +79,7 @@ mod tests {
     use crate::spec::{Link, RejectWith, RouterOpts};
 
     fn lines(rules: &[Rule]) -> Vec<String> {
-        rules
-            .iter()
-            .map(|rule| format!("{} {}", rule.program(), rule.args.join(" ")))
-            .collect()
+        rules.iter().map(|rule| format!("{} {}", rule.program(), rule.args.join(" "))).collect()
     }
 
     #[test]
@@ -102,19 +87,8 @@ mod tests {
         let mut spec = LabSpec::new();
         let a = spec.router("a");
         let b = spec.node("b");
-        spec.link_with(
-            a,
-            b,
-            Link {
-                loss: Some(0.25),
-                ..Link::default()
-            },
-        );
-        let opts = RouterOpts {
-            silent: true,
-            reject: Some(RejectWith::HostProhibited),
-            ..RouterOpts::default()
-        };
+        spec.link_with(a, b, Link { loss: Some(0.25), ..Link::default() });
+        let opts = RouterOpts { silent: true, reject: Some(RejectWith::HostProhibited), ..RouterOpts::default() };
         spec.router_opts(a, opts);
         spec.firewall(a, &["-A INPUT -p udp -j DROP"]);
         assert_eq!(

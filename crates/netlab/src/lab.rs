@@ -36,10 +36,7 @@ impl Lab {
     /// If `node` has no link.
     pub fn addr(&self, node: NodeId, family: Family) -> IpAddr {
         let name = &self.spec.nodes[node.0].name;
-        let (link, end) = self
-            .links_of(node)
-            .next()
-            .unwrap_or_else(|| panic!("node {name} has no link"));
+        let (link, end) = self.links_of(node).next().unwrap_or_else(|| panic!("node {name} has no link"));
         addressing::end_addr(link, end, family)
     }
 
@@ -86,23 +83,17 @@ impl Lab {
 
     /// The links of `node` in declaration order, with which end of each it is.
     pub(crate) fn links_of(&self, node: NodeId) -> impl Iterator<Item = (LinkId, usize)> + '_ {
-        self.spec
-            .links
-            .iter()
-            .enumerate()
-            .filter_map(move |(index, link)| {
-                let end = link.ends.iter().position(|&end| end == node)?;
-                Some((LinkId(index), end))
-            })
+        self.spec.links.iter().enumerate().filter_map(move |(index, link)| {
+            let end = link.ends.iter().position(|&end| end == node)?;
+            Some((LinkId(index), end))
+        })
     }
 
     fn link_between(&self, node: NodeId, peer: NodeId) -> (LinkId, usize) {
-        self.links_of(node)
-            .find(|&(link, end)| self.spec.links[link.0].ends[1 - end] == peer)
-            .unwrap_or_else(|| {
-                let [node, peer] = [node, peer].map(|node| &self.spec.nodes[node.0].name);
-                panic!("{node} and {peer} are not linked")
-            })
+        self.links_of(node).find(|&(link, end)| self.spec.links[link.0].ends[1 - end] == peer).unwrap_or_else(|| {
+            let [node, peer] = [node, peer].map(|node| &self.spec.nodes[node.0].name);
+            panic!("{node} and {peer} are not linked")
+        })
     }
 }
 

@@ -26,10 +26,7 @@ pub(crate) fn new_lab_prefix() -> String {
 
 /// Creates the namespaces `names`.
 pub(crate) fn add(names: &[String]) -> Result<()> {
-    let lines: Vec<String> = names
-        .iter()
-        .map(|name| format!("netns add {name}"))
-        .collect();
+    let lines: Vec<String> = names.iter().map(|name| format!("netns add {name}")).collect();
     cmd::ip_batch(None, &lines)
 }
 
@@ -55,15 +52,10 @@ pub(crate) fn remove_stale() {
     };
     let stale: Vec<String> = entries
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| {
-            creator_pid(name).is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
-        })
+        .filter(|name| creator_pid(name).is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()))
         .collect();
     kill_processes_inside(&stale);
-    let lines: Vec<String> = stale
-        .iter()
-        .map(|name| format!("netns delete {name}"))
-        .collect();
+    let lines: Vec<String> = stale.iter().map(|name| format!("netns delete {name}")).collect();
     let _ = cmd::ip_batch(None, &lines);
 }
 
@@ -86,11 +78,7 @@ fn kill_processes_inside(names: &[String]) {
         return;
     };
     for process in processes.filter_map(|entry| entry.ok()) {
-        let Some(pid) = process
-            .file_name()
-            .to_str()
-            .and_then(|pid| pid.parse::<i32>().ok())
-        else {
+        let Some(pid) = process.file_name().to_str().and_then(|pid| pid.parse::<i32>().ok()) else {
             continue;
         };
         let Ok(meta) = std::fs::metadata(process.path().join("ns/net")) else {
@@ -109,10 +97,7 @@ mod tests {
     #[test]
     fn names_carry_the_creator_pid() {
         let prefix = new_lab_prefix();
-        assert_eq!(
-            creator_pid(&format!("{prefix}r1")),
-            Some(std::process::id())
-        );
+        assert_eq!(creator_pid(&format!("{prefix}r1")), Some(std::process::id()));
         assert_ne!(new_lab_prefix(), prefix);
         assert_eq!(creator_pid("htlab-x-1-r1"), None);
         assert_eq!(creator_pid("other-12-1-r1"), None);

@@ -36,11 +36,7 @@ pub(crate) fn routes(spec: &LabSpec) -> Vec<Route> {
                 .filter(|hop| graph.is_router(hop.via) && distance[hop.via.0] == Some(hops - 1))
                 .copied()
                 .collect();
-            routes.push(Route {
-                node,
-                subnet: LinkId(index),
-                next_hops,
-            });
+            routes.push(Route { node, subnet: LinkId(index), next_hops });
         }
     }
     routes
@@ -48,18 +44,12 @@ pub(crate) fn routes(spec: &LabSpec) -> Vec<Route> {
 
 /// The link over which packets from `from` reach `router` on a shortest path (the first such
 /// link if several tie), and which end of it `router` is; `None` if `router` is unreachable.
-pub(crate) fn arrival_link(
-    spec: &LabSpec,
-    router: NodeId,
-    from: NodeId,
-) -> Option<(LinkId, usize)> {
+pub(crate) fn arrival_link(spec: &LabSpec, router: NodeId, from: NodeId) -> Option<(LinkId, usize)> {
     let graph = Graph::new(spec);
     let relays = |node: NodeId| node == from || graph.is_router(node);
     let distance = graph.distances(&[from], relays);
     let hops = distance[router.0].filter(|&hops| hops > 0)?;
-    let hop = graph.neighbours[router.0]
-        .iter()
-        .find(|hop| relays(hop.via) && distance[hop.via.0] == Some(hops - 1))?;
+    let hop = graph.neighbours[router.0].iter().find(|hop| relays(hop.via) && distance[hop.via.0] == Some(hops - 1))?;
     let end = usize::from(spec.links[hop.link.0].ends[0] != router);
     Some((hop.link, end))
 }
@@ -75,14 +65,8 @@ impl<'a> Graph<'a> {
         let mut neighbours = vec![Vec::new(); spec.nodes.len()];
         for (index, link) in spec.links.iter().enumerate() {
             let [a, b] = link.ends;
-            neighbours[a.0].push(NextHop {
-                link: LinkId(index),
-                via: b,
-            });
-            neighbours[b.0].push(NextHop {
-                link: LinkId(index),
-                via: a,
-            });
+            neighbours[a.0].push(NextHop { link: LinkId(index), via: b });
+            neighbours[b.0].push(NextHop { link: LinkId(index), via: a });
         }
         Self { spec, neighbours }
     }
@@ -137,9 +121,7 @@ mod tests {
     }
 
     fn route(routes: &[Route], node: NodeId, subnet: usize) -> Vec<NextHop> {
-        let route = routes
-            .iter()
-            .find(|r| r.node == node && r.subnet == LinkId(subnet));
+        let route = routes.iter().find(|r| r.node == node && r.subnet == LinkId(subnet));
         route.expect("a route").next_hops.clone()
     }
 
@@ -147,19 +129,14 @@ mod tests {
     fn ties_become_multipath_routes() {
         let (spec, [client, r1, r2a, r2b, r3, dst]) = diamond();
         let routes = routes(&spec);
-        let hop = |link, via| NextHop {
-            link: LinkId(link),
-            via,
-        };
+        let hop = |link, via| NextHop { link: LinkId(link), via };
         assert_eq!(route(&routes, r1, 5), [hop(1, r2a), hop(2, r2b)]);
         assert_eq!(route(&routes, r3, 0), [hop(3, r2a), hop(4, r2b)]);
         assert_eq!(route(&routes, client, 5), [hop(0, r1)]);
         assert_eq!(route(&routes, dst, 0), [hop(5, r3)]);
         assert_eq!(route(&routes, r2a, 2), [hop(1, r1)]);
         // Nobody routes to a subnet it is on.
-        assert!(routes
-            .iter()
-            .all(|r| !spec.links[r.subnet.0].ends.contains(&r.node)));
+        assert!(routes.iter().all(|r| !spec.links[r.subnet.0].ends.contains(&r.node)));
     }
 
     #[test]

@@ -65,9 +65,7 @@ impl RejectWith {
             (Self::NetUnreachable, Family::V6) => "icmp6-no-route",
             (Self::HostUnreachable, Family::V6) => "icmp6-addr-unreachable",
             (Self::PortUnreachable, Family::V6) => "icmp6-port-unreachable",
-            (Self::NetProhibited | Self::HostProhibited | Self::AdminProhibited, Family::V6) => {
-                "icmp6-adm-prohibited"
-            }
+            (Self::NetProhibited | Self::HostProhibited | Self::AdminProhibited, Family::V6) => "icmp6-adm-prohibited",
         }
     }
 }
@@ -151,15 +149,13 @@ impl LabSpec {
     /// (split on whitespace, no quoting), e.g. `-A INPUT -p udp -j DROP`.
     pub fn firewall(&mut self, node: NodeId, rules: &[&str]) {
         let node = &mut self.nodes[node.0];
-        node.rules_v4
-            .extend(rules.iter().map(|rule| rule.to_string()));
+        node.rules_v4.extend(rules.iter().map(|rule| rule.to_string()));
     }
 
     /// Adds raw `ip6tables` rules to `node`, like [`firewall`](Self::firewall).
     pub fn firewall6(&mut self, node: NodeId, rules: &[&str]) {
         let node = &mut self.nodes[node.0];
-        node.rules_v6
-            .extend(rules.iter().map(|rule| rule.to_string()));
+        node.rules_v6.extend(rules.iter().map(|rule| rule.to_string()));
     }
 
     fn add_node(&mut self, name: &str, router: bool) -> NodeId {
@@ -177,15 +173,9 @@ impl LabSpec {
     pub(crate) fn validate(&self) -> Result<(), String> {
         let mut names = std::collections::HashSet::new();
         for node in &self.nodes {
-            let valid = node
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let valid = node.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if node.name.is_empty() || !valid {
-                return Err(format!(
-                    "node name {:?}: use letters, digits, '-' or '_'",
-                    node.name
-                ));
+                return Err(format!("node name {:?}: use letters, digits, '-' or '_'", node.name));
             }
             if !names.insert(&node.name) {
                 return Err(format!("node name {:?} is used twice", node.name));
@@ -200,26 +190,13 @@ impl LabSpec {
                 return Err(format!("link {index}: a node of another LabSpec"));
             }
             if a == b {
-                return Err(format!(
-                    "link {index}: both ends are {:?}",
-                    self.nodes[a.0].name
-                ));
+                return Err(format!("link {index}: both ends are {:?}", self.nodes[a.0].name));
             }
-            if spec
-                .link
-                .mtu
-                .is_some_and(|mtu| !(1280..=65535).contains(&mtu))
-            {
+            if spec.link.mtu.is_some_and(|mtu| !(1280..=65535).contains(&mtu)) {
                 return Err(format!("link {index}: the MTU must be in 1280..=65535"));
             }
-            if spec
-                .link
-                .loss
-                .is_some_and(|loss| !(0.0..=1.0).contains(&loss))
-            {
-                return Err(format!(
-                    "link {index}: the loss must be a probability in 0..=1"
-                ));
+            if spec.link.loss.is_some_and(|loss| !(0.0..=1.0).contains(&loss)) {
+                return Err(format!("link {index}: the loss must be a probability in 0..=1"));
             }
         }
         Ok(())
@@ -252,24 +229,10 @@ mod tests {
         looped.link(b, b);
         assert!(error_of(&looped).contains("both ends"));
         let mut narrow = spec.clone();
-        narrow.link_with(
-            a,
-            b,
-            Link {
-                mtu: Some(576),
-                ..Link::default()
-            },
-        );
+        narrow.link_with(a, b, Link { mtu: Some(576), ..Link::default() });
         assert!(error_of(&narrow).contains("MTU"));
         let mut lossy = spec.clone();
-        lossy.link_with(
-            a,
-            b,
-            Link {
-                loss: Some(1.5),
-                ..Link::default()
-            },
-        );
+        lossy.link_with(a, b, Link { loss: Some(1.5), ..Link::default() });
         assert!(error_of(&lossy).contains("probability"));
         let mut foreign = spec.clone();
         foreign.link(a, NodeId(7));

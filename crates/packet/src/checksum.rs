@@ -45,22 +45,13 @@ pub fn combine(sums: &[u16]) -> u16 {
 /// `::ffff:a.b.c.d` form (a best effort; such a packet cannot exist).
 pub fn pseudo_header(src: &IpAddr, dst: &IpAddr, next_header: u8, length: u32) -> u16 {
     match (src, dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => combine(&[
-            data(&s.octets()),
-            data(&d.octets()),
-            u16::from(next_header),
-            length as u16,
-        ]),
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            combine(&[data(&s.octets()), data(&d.octets()), u16::from(next_header), length as u16])
+        }
         _ => {
             let s = to_v6(src).octets();
             let d = to_v6(dst).octets();
-            combine(&[
-                data(&s),
-                data(&d),
-                (length >> 16) as u16,
-                length as u16,
-                u16::from(next_header),
-            ])
+            combine(&[data(&s), data(&d), (length >> 16) as u16, length as u16, u16::from(next_header)])
         }
     }
 }
@@ -111,10 +102,7 @@ mod tests {
     #[test]
     fn rfc1071_example() {
         // RFC 1071 section 3: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2.
-        assert_eq!(
-            data(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]),
-            0xddf2
-        );
+        assert_eq!(data(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]), 0xddf2);
         assert_eq!(data(&[]), 0);
         assert_eq!(data(&[0xab]), 0xab00);
         assert_eq!(combine(&[0xffff, 0x0001]), 0x0001);

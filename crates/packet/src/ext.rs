@@ -114,9 +114,7 @@ impl<'a> Extensions<'a> {
 
     /// Iterates over objects; a malformed length yields one `Err` and ends.
     pub fn objects(&self) -> Objects<'a> {
-        Objects {
-            rest: &self.bytes[4..],
-        }
+        Objects { rest: &self.bytes[4..] }
     }
 
     /// All RFC 4950 incoming MPLS label stack entries, in order, from every
@@ -170,11 +168,7 @@ impl<'a> Iterator for Objects<'a> {
             return err(Error::Truncated);
         }
         self.rest = &r[len..];
-        Some(Ok(ExtensionObject {
-            class_num: r[2],
-            c_type: r[3],
-            payload: &r[4..len],
-        }))
+        Some(Ok(ExtensionObject { class_num: r[2], c_type: r[3], payload: &r[4..len] }))
     }
 }
 
@@ -200,12 +194,7 @@ impl MplsLabel {
     /// Decodes a 4-byte label stack entry.
     pub fn from_bytes(b: [u8; 4]) -> MplsLabel {
         let v = u32::from_be_bytes(b);
-        MplsLabel {
-            label: v >> 12,
-            tc: ((v >> 9) & 0x7) as u8,
-            bottom: v & 0x100 != 0,
-            ttl: b[3],
-        }
+        MplsLabel { label: v >> 12, tc: ((v >> 9) & 0x7) as u8, bottom: v & 0x100 != 0, ttl: b[3] }
     }
 
     /// Encodes the entry (label and tc are masked to 20 and 3 bits).
@@ -233,9 +222,7 @@ impl Default for ExtensionsBuilder {
 impl ExtensionsBuilder {
     /// Starts an empty version-2 structure.
     pub fn new() -> Self {
-        ExtensionsBuilder {
-            buf: vec![VERSION << 4, 0, 0, 0],
-        }
+        ExtensionsBuilder { buf: vec![VERSION << 4, 0, 0, 0] }
     }
 
     /// Appends an object. Panics if `payload` exceeds 65531 bytes.
@@ -269,21 +256,8 @@ mod tests {
     fn mpls_entry_bits() {
         // label 16, tc 0, S=1, ttl 1 -> 0x00010101
         let l = MplsLabel::from_bytes([0x00, 0x01, 0x01, 0x01]);
-        assert_eq!(
-            l,
-            MplsLabel {
-                label: 16,
-                tc: 0,
-                bottom: true,
-                ttl: 1
-            }
-        );
-        let l2 = MplsLabel {
-            label: 0xfffff,
-            tc: 5,
-            bottom: false,
-            ttl: 254,
-        };
+        assert_eq!(l, MplsLabel { label: 16, tc: 0, bottom: true, ttl: 1 });
+        let l2 = MplsLabel { label: 0xfffff, tc: 5, bottom: false, ttl: 254 };
         assert_eq!(l2.to_bytes(), [0xff, 0xff, 0xfa, 0xfe]);
         assert_eq!(MplsLabel::from_bytes(l2.to_bytes()), l2);
     }
@@ -327,15 +301,9 @@ mod tests {
         let mut p = vec![0u8; 128];
         p.extend_from_slice(&ext);
         // Compliant: 32 words.
-        assert_eq!(
-            split_rfc4884(&p, 32, ICMPV4_UNIT),
-            (&p[..128], Some(&ext[..]))
-        );
+        assert_eq!(split_rfc4884(&p, 32, ICMPV4_UNIT), (&p[..128], Some(&ext[..])));
         // Legacy.
-        assert_eq!(
-            split_rfc4884(&p, 0, ICMPV4_UNIT),
-            (&p[..128], Some(&ext[..]))
-        );
+        assert_eq!(split_rfc4884(&p, 0, ICMPV4_UNIT), (&p[..128], Some(&ext[..])));
         // Length overruns: no extensions.
         assert_eq!(split_rfc4884(&p, 255, ICMPV6_UNIT), (&p[..], None));
         // Length exactly the payload: nothing after it.

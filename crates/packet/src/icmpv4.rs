@@ -253,16 +253,12 @@ impl<'a> Icmpv4Repr<'a> {
         let data = buf.get(HEADER_LEN..).unwrap_or(&[]);
         let split = || split_rfc4884(data, packet.rfc4884_length(), ICMPV4_UNIT);
         Ok(match packet.msg_type() {
-            msg_type::ECHO_REQUEST => Icmpv4Repr::EchoRequest {
-                ident: packet.echo_ident(),
-                seq_no: packet.echo_seq_no(),
-                data,
-            },
-            msg_type::ECHO_REPLY => Icmpv4Repr::EchoReply {
-                ident: packet.echo_ident(),
-                seq_no: packet.echo_seq_no(),
-                data,
-            },
+            msg_type::ECHO_REQUEST => {
+                Icmpv4Repr::EchoRequest { ident: packet.echo_ident(), seq_no: packet.echo_seq_no(), data }
+            }
+            msg_type::ECHO_REPLY => {
+                Icmpv4Repr::EchoReply { ident: packet.echo_ident(), seq_no: packet.echo_seq_no(), data }
+            }
             msg_type::DST_UNREACHABLE => {
                 let (quote, extensions) = split();
                 Icmpv4Repr::DstUnreachable {
@@ -274,11 +270,7 @@ impl<'a> Icmpv4Repr<'a> {
             }
             msg_type::TIME_EXCEEDED => {
                 let (quote, extensions) = split();
-                Icmpv4Repr::TimeExceeded {
-                    code: packet.msg_code(),
-                    quote,
-                    extensions,
-                }
+                Icmpv4Repr::TimeExceeded { code: packet.msg_code(), quote, extensions }
             }
             t => Icmpv4Repr::Other {
                 msg_type: t,
@@ -301,12 +293,8 @@ impl<'a> Icmpv4Repr<'a> {
                 Icmpv4Repr::EchoRequest { data, .. }
                 | Icmpv4Repr::EchoReply { data, .. }
                 | Icmpv4Repr::Other { data, .. } => data.len(),
-                Icmpv4Repr::DstUnreachable {
-                    quote, extensions, ..
-                }
-                | Icmpv4Repr::TimeExceeded {
-                    quote, extensions, ..
-                } => {
+                Icmpv4Repr::DstUnreachable { quote, extensions, .. }
+                | Icmpv4Repr::TimeExceeded { quote, extensions, .. } => {
                     let ext = extensions.map_or(0, <[u8]>::len);
                     quote_layout(quote, extensions.is_some(), ICMPV4_UNIT).1 + ext
                 }
@@ -321,16 +309,7 @@ impl<'a> Icmpv4Repr<'a> {
     /// [`buffer_len`](Self::buffer_len) bytes (panics if shorter).
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]> + ?Sized>(&self, packet: &mut Icmpv4Packet<&mut T>) {
         match *self {
-            Icmpv4Repr::EchoRequest {
-                ident,
-                seq_no,
-                data,
-            }
-            | Icmpv4Repr::EchoReply {
-                ident,
-                seq_no,
-                data,
-            } => {
+            Icmpv4Repr::EchoRequest { ident, seq_no, data } | Icmpv4Repr::EchoReply { ident, seq_no, data } => {
                 let t = if matches!(self, Icmpv4Repr::EchoRequest { .. }) {
                     msg_type::ECHO_REQUEST
                 } else {
@@ -342,12 +321,7 @@ impl<'a> Icmpv4Repr<'a> {
                 packet.set_echo_seq_no(seq_no);
                 packet.data_mut()[..data.len()].copy_from_slice(data);
             }
-            Icmpv4Repr::DstUnreachable {
-                code,
-                next_hop_mtu,
-                quote,
-                extensions,
-            } => {
+            Icmpv4Repr::DstUnreachable { code, next_hop_mtu, quote, extensions } => {
                 packet.set_msg_type(msg_type::DST_UNREACHABLE);
                 packet.set_msg_code(code.into());
                 let (q, padded, words) = quote_layout(quote, extensions.is_some(), ICMPV4_UNIT);
@@ -355,23 +329,14 @@ impl<'a> Icmpv4Repr<'a> {
                 packet.set_next_hop_mtu(next_hop_mtu);
                 write_quote_ext(packet.data_mut(), q, padded, extensions);
             }
-            Icmpv4Repr::TimeExceeded {
-                code,
-                quote,
-                extensions,
-            } => {
+            Icmpv4Repr::TimeExceeded { code, quote, extensions } => {
                 packet.set_msg_type(msg_type::TIME_EXCEEDED);
                 packet.set_msg_code(code);
                 let (q, padded, words) = quote_layout(quote, extensions.is_some(), ICMPV4_UNIT);
                 packet.set_rest_of_header([0, words, 0, 0]);
                 write_quote_ext(packet.data_mut(), q, padded, extensions);
             }
-            Icmpv4Repr::Other {
-                msg_type,
-                code,
-                rest_of_header,
-                data,
-            } => {
+            Icmpv4Repr::Other { msg_type, code, rest_of_header, data } => {
                 packet.set_msg_type(msg_type);
                 packet.set_msg_code(code);
                 packet.set_rest_of_header(rest_of_header);
@@ -391,14 +356,8 @@ mod tests {
         for v in 0..=255u8 {
             assert_eq!(u8::from(Icmpv4Unreachable::from(v)), v);
         }
-        assert_eq!(
-            Icmpv4Unreachable::from(10),
-            Icmpv4Unreachable::HostProhibited
-        );
-        assert_eq!(
-            Icmpv4Unreachable::from(15),
-            Icmpv4Unreachable::PrecedenceCutoff
-        );
+        assert_eq!(Icmpv4Unreachable::from(10), Icmpv4Unreachable::HostProhibited);
+        assert_eq!(Icmpv4Unreachable::from(15), Icmpv4Unreachable::PrecedenceCutoff);
         assert_eq!(Icmpv4Unreachable::from(16), Icmpv4Unreachable::Unknown(16));
     }
 }

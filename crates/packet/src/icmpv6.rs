@@ -137,10 +137,7 @@ impl<T: AsRef<[u8]>> Icmpv6Packet<T> {
 fn sum(b: &[u8], src: &Ipv6Addr, dst: &Ipv6Addr) -> u16 {
     let len = u32::try_from(b.len()).unwrap_or(u32::MAX);
     let (s, d) = (IpAddr::V6(*src), IpAddr::V6(*dst));
-    checksum::combine(&[
-        checksum::pseudo_header(&s, &d, PROTO_ICMPV6, len),
-        checksum::data(b),
-    ])
+    checksum::combine(&[checksum::pseudo_header(&s, &d, PROTO_ICMPV6, len), checksum::data(b)])
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Icmpv6Packet<T> {
@@ -270,35 +267,20 @@ impl<'a> Icmpv6Repr<'a> {
         let data = buf.get(HEADER_LEN..).unwrap_or(&[]);
         let split = || split_rfc4884(data, packet.rfc4884_length(), ICMPV6_UNIT);
         Ok(match packet.msg_type() {
-            msg_type::ECHO_REQUEST => Icmpv6Repr::EchoRequest {
-                ident: packet.echo_ident(),
-                seq_no: packet.echo_seq_no(),
-                data,
-            },
-            msg_type::ECHO_REPLY => Icmpv6Repr::EchoReply {
-                ident: packet.echo_ident(),
-                seq_no: packet.echo_seq_no(),
-                data,
-            },
+            msg_type::ECHO_REQUEST => {
+                Icmpv6Repr::EchoRequest { ident: packet.echo_ident(), seq_no: packet.echo_seq_no(), data }
+            }
+            msg_type::ECHO_REPLY => {
+                Icmpv6Repr::EchoReply { ident: packet.echo_ident(), seq_no: packet.echo_seq_no(), data }
+            }
             msg_type::DST_UNREACHABLE => {
                 let (quote, extensions) = split();
-                Icmpv6Repr::DstUnreachable {
-                    code: packet.msg_code().into(),
-                    quote,
-                    extensions,
-                }
+                Icmpv6Repr::DstUnreachable { code: packet.msg_code().into(), quote, extensions }
             }
-            msg_type::PACKET_TOO_BIG => Icmpv6Repr::PacketTooBig {
-                mtu: packet.mtu(),
-                quote: data,
-            },
+            msg_type::PACKET_TOO_BIG => Icmpv6Repr::PacketTooBig { mtu: packet.mtu(), quote: data },
             msg_type::TIME_EXCEEDED => {
                 let (quote, extensions) = split();
-                Icmpv6Repr::TimeExceeded {
-                    code: packet.msg_code(),
-                    quote,
-                    extensions,
-                }
+                Icmpv6Repr::TimeExceeded { code: packet.msg_code(), quote, extensions }
             }
             t => Icmpv6Repr::Other {
                 msg_type: t,
@@ -322,12 +304,8 @@ impl<'a> Icmpv6Repr<'a> {
                 | Icmpv6Repr::EchoReply { data, .. }
                 | Icmpv6Repr::Other { data, .. }
                 | Icmpv6Repr::PacketTooBig { quote: data, .. } => data.len(),
-                Icmpv6Repr::DstUnreachable {
-                    quote, extensions, ..
-                }
-                | Icmpv6Repr::TimeExceeded {
-                    quote, extensions, ..
-                } => {
+                Icmpv6Repr::DstUnreachable { quote, extensions, .. }
+                | Icmpv6Repr::TimeExceeded { quote, extensions, .. } => {
                     let ext = extensions.map_or(0, <[u8]>::len);
                     quote_layout(quote, extensions.is_some(), ICMPV6_UNIT).1 + ext
                 }
@@ -347,16 +325,7 @@ impl<'a> Icmpv6Repr<'a> {
         packet: &mut Icmpv6Packet<&mut T>,
     ) {
         match *self {
-            Icmpv6Repr::EchoRequest {
-                ident,
-                seq_no,
-                data,
-            }
-            | Icmpv6Repr::EchoReply {
-                ident,
-                seq_no,
-                data,
-            } => {
+            Icmpv6Repr::EchoRequest { ident, seq_no, data } | Icmpv6Repr::EchoReply { ident, seq_no, data } => {
                 let t = if matches!(self, Icmpv6Repr::EchoRequest { .. }) {
                     msg_type::ECHO_REQUEST
                 } else {
@@ -368,11 +337,7 @@ impl<'a> Icmpv6Repr<'a> {
                 packet.set_echo_seq_no(seq_no);
                 packet.data_mut()[..data.len()].copy_from_slice(data);
             }
-            Icmpv6Repr::DstUnreachable {
-                code,
-                quote,
-                extensions,
-            } => {
+            Icmpv6Repr::DstUnreachable { code, quote, extensions } => {
                 packet.set_msg_type(msg_type::DST_UNREACHABLE);
                 packet.set_msg_code(code.into());
                 emit_error_body(packet, quote, extensions);
@@ -383,21 +348,12 @@ impl<'a> Icmpv6Repr<'a> {
                 packet.set_mtu(mtu);
                 packet.data_mut()[..quote.len()].copy_from_slice(quote);
             }
-            Icmpv6Repr::TimeExceeded {
-                code,
-                quote,
-                extensions,
-            } => {
+            Icmpv6Repr::TimeExceeded { code, quote, extensions } => {
                 packet.set_msg_type(msg_type::TIME_EXCEEDED);
                 packet.set_msg_code(code);
                 emit_error_body(packet, quote, extensions);
             }
-            Icmpv6Repr::Other {
-                msg_type,
-                code,
-                rest_of_header,
-                data,
-            } => {
+            Icmpv6Repr::Other { msg_type, code, rest_of_header, data } => {
                 packet.set_msg_type(msg_type);
                 packet.set_msg_code(code);
                 packet.set_rest_of_header(rest_of_header);
@@ -427,9 +383,6 @@ mod tests {
         for v in 0..=255u8 {
             assert_eq!(u8::from(Icmpv6Unreachable::from(v)), v);
         }
-        assert_eq!(
-            Icmpv6Unreachable::from(4),
-            Icmpv6Unreachable::PortUnreachable
-        );
+        assert_eq!(Icmpv6Unreachable::from(4), Icmpv6Unreachable::PortUnreachable);
     }
 }

@@ -129,22 +129,12 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     /// Source address.
     pub fn src_addr(&self) -> Ipv4Addr {
         let b = self.b();
-        Ipv4Addr::new(
-            b[field::SRC],
-            b[field::SRC + 1],
-            b[field::SRC + 2],
-            b[field::SRC + 3],
-        )
+        Ipv4Addr::new(b[field::SRC], b[field::SRC + 1], b[field::SRC + 2], b[field::SRC + 3])
     }
     /// Destination address.
     pub fn dst_addr(&self) -> Ipv4Addr {
         let b = self.b();
-        Ipv4Addr::new(
-            b[field::DST],
-            b[field::DST + 1],
-            b[field::DST + 2],
-            b[field::DST + 3],
-        )
+        Ipv4Addr::new(b[field::DST], b[field::DST + 1], b[field::DST + 2], b[field::DST + 3])
     }
     /// Options bytes (between the fixed header and the payload).
     pub fn options(&self) -> &[u8] {
@@ -188,8 +178,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     }
     /// Sets flags and fragment offset (in bytes, multiple of 8).
     pub fn set_frag(&mut self, dont_frag: bool, more_frags: bool, offset: u16) {
-        let v =
-            (u16::from(dont_frag) << 14) | (u16::from(more_frags) << 13) | ((offset >> 3) & 0x1fff);
+        let v = (u16::from(dont_frag) << 14) | (u16::from(more_frags) << 13) | ((offset >> 3) & 0x1fff);
         put16(self.m(), field::FLG_OFF, v)
     }
     /// Sets the time to live.
@@ -221,10 +210,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     }
     /// Mutable payload, bounded by `total_len`.
     pub fn payload_mut(&mut self) -> &mut [u8] {
-        let (hl, total) = (
-            usize::from(self.header_len()),
-            usize::from(self.total_len()),
-        );
+        let (hl, total) = (usize::from(self.header_len()), usize::from(self.total_len()));
         &mut self.m()[hl..total]
     }
 }

@@ -104,9 +104,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv6Packet<T> {
     }
     /// Sets version, traffic class and flow label (the first 32 bits).
     pub fn set_ver_tc_flow(&mut self, version: u8, traffic_class: u8, flow_label: u32) {
-        let v = (u32::from(version & 0x0f) << 28)
-            | (u32::from(traffic_class) << 20)
-            | (flow_label & 0x000f_ffff);
+        let v = (u32::from(version & 0x0f) << 28) | (u32::from(traffic_class) << 20) | (flow_label & 0x000f_ffff);
         put32(self.m(), field::VER_TC_FLOW, v)
     }
     /// Sets the payload length.

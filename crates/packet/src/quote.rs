@@ -160,12 +160,8 @@ impl<'a> QuotedDatagram<'a> {
         }
         let protocol = IpProtocol::from(next);
         let ip = QuotedIp {
-            src: IpAddr::V6(Ipv6Addr::from(
-                <[u8; 16]>::try_from(&b[8..24]).unwrap_or_default(),
-            )),
-            dst: IpAddr::V6(Ipv6Addr::from(
-                <[u8; 16]>::try_from(&b[24..40]).unwrap_or_default(),
-            )),
+            src: IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&b[8..24]).unwrap_or_default())),
+            dst: IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&b[24..40]).unwrap_or_default())),
             protocol,
             ttl: b[7],
             ident: None,
@@ -188,11 +184,7 @@ impl<'a> QuotedDatagram<'a> {
                     len: be16(t, 4),
                     checksum: be16(t, 6),
                 },
-                IpProtocol::Tcp => QuotedTransport::Tcp {
-                    src_port: be16(t, 0),
-                    dst_port: be16(t, 2),
-                    seq: be32(t, 4),
-                },
+                IpProtocol::Tcp => QuotedTransport::Tcp { src_port: be16(t, 0), dst_port: be16(t, 2), seq: be32(t, 4) },
                 _ if is_icmp => QuotedTransport::Icmp {
                     msg_type: t[0],
                     code: t[1],
@@ -204,10 +196,6 @@ impl<'a> QuotedDatagram<'a> {
             }),
             _ => None,
         };
-        QuotedDatagram {
-            ip,
-            transport,
-            transport_bytes: rest,
-        }
+        QuotedDatagram { ip, transport, transport_bytes: rest }
     }
 }

@@ -155,10 +155,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     pub fn verify_checksum(&self, src: &IpAddr, dst: &IpAddr) -> bool {
         let b = self.b();
         let len = u32::try_from(b.len()).unwrap_or(u32::MAX);
-        checksum::combine(&[
-            checksum::pseudo_header(src, dst, PROTO_TCP, len),
-            checksum::data(b),
-        ]) == 0xffff
+        checksum::combine(&[checksum::pseudo_header(src, dst, PROTO_TCP, len), checksum::data(b)]) == 0xffff
     }
     /// The MSS option, if present. Errors on malformed option lengths.
     pub fn mss(&self) -> Result<Option<u16>> {
@@ -242,10 +239,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
         self.set_checksum(0);
         let b = self.b();
         let len = u32::try_from(b.len()).unwrap_or(u32::MAX);
-        let sum = checksum::combine(&[
-            checksum::pseudo_header(src, dst, PROTO_TCP, len),
-            checksum::data(b),
-        ]);
+        let sum = checksum::combine(&[checksum::pseudo_header(src, dst, PROTO_TCP, len), checksum::data(b)]);
         self.set_checksum(checksum::finish(sum));
     }
 }
@@ -273,11 +267,7 @@ impl TcpRepr {
     /// Parses a view covering exactly the segment, verifying the checksum.
     ///
     /// Unknown options are skipped; malformed option lengths are `Malformed`.
-    pub fn parse<T: AsRef<[u8]> + ?Sized>(
-        packet: &TcpPacket<&T>,
-        src: &IpAddr,
-        dst: &IpAddr,
-    ) -> Result<TcpRepr> {
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &TcpPacket<&T>, src: &IpAddr, dst: &IpAddr) -> Result<TcpRepr> {
         packet.check_len()?;
         if !packet.verify_checksum(src, dst) {
             return Err(Error::Checksum);

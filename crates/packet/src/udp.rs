@@ -145,19 +145,12 @@ impl UdpRepr {
     /// Parses a view, verifying a non-zero checksum (`Error::Checksum`).
     ///
     /// A zero checksum is accepted for IPv4 and rejected for IPv6.
-    pub fn parse<T: AsRef<[u8]> + ?Sized>(
-        packet: &UdpPacket<&T>,
-        src: &IpAddr,
-        dst: &IpAddr,
-    ) -> Result<UdpRepr> {
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &UdpPacket<&T>, src: &IpAddr, dst: &IpAddr) -> Result<UdpRepr> {
         packet.check_len()?;
         if !packet.verify_checksum(src, dst) {
             return Err(Error::Checksum);
         }
-        Ok(UdpRepr {
-            src_port: packet.src_port(),
-            dst_port: packet.dst_port(),
-        })
+        Ok(UdpRepr { src_port: packet.src_port(), dst_port: packet.dst_port() })
     }
 
     /// Length of the header (8).

@@ -47,25 +47,14 @@ fn ipv4_udp_probe() {
     );
     let udp = UdpPacket::new_checked(ip.payload()).unwrap();
     let urepr = UdpRepr::parse(&udp, &v4(SRC4), &v4(DST4)).unwrap();
-    assert_eq!(
-        urepr,
-        UdpRepr {
-            src_port: 32434,
-            dst_port: 33439
-        }
-    );
+    assert_eq!(urepr, UdpRepr { src_port: 32434, dst_port: 33439 });
     assert_eq!(udp.payload(), &IPV4_UDP_PROBE[28..]);
 
     let mut buf = vec![0u8; repr.buffer_len()];
     repr.emit(&mut Ipv4Packet::new_unchecked(&mut buf[..]));
     let mut ipm = Ipv4Packet::new_unchecked(&mut buf[..]);
     let payload = &IPV4_UDP_PROBE[28..];
-    urepr.emit(
-        &mut UdpPacket::new_unchecked(ipm.payload_mut()),
-        &v4(SRC4),
-        &v4(DST4),
-        payload,
-    );
+    urepr.emit(&mut UdpPacket::new_unchecked(ipm.payload_mut()), &v4(SRC4), &v4(DST4), payload);
     assert_eq!(buf, IPV4_UDP_PROBE);
 }
 
@@ -87,24 +76,13 @@ fn ipv6_udp_probe() {
     );
     let udp = UdpPacket::new_checked(ip.payload()).unwrap();
     let urepr = UdpRepr::parse(&udp, &v6(SRC6), &v6(DST6)).unwrap();
-    assert_eq!(
-        urepr,
-        UdpRepr {
-            src_port: 50000,
-            dst_port: 33434
-        }
-    );
+    assert_eq!(urepr, UdpRepr { src_port: 50000, dst_port: 33434 });
     assert_eq!(udp.payload(), b"hoptrace-v6!");
 
     let mut buf = vec![0u8; repr.buffer_len()];
     repr.emit(&mut Ipv6Packet::new_unchecked(&mut buf[..]));
     let mut ipm = Ipv6Packet::new_unchecked(&mut buf[..]);
-    urepr.emit(
-        &mut UdpPacket::new_unchecked(ipm.payload_mut()),
-        &v6(SRC6),
-        &v6(DST6),
-        b"hoptrace-v6!",
-    );
+    urepr.emit(&mut UdpPacket::new_unchecked(ipm.payload_mut()), &v6(SRC6), &v6(DST6), b"hoptrace-v6!");
     assert_eq!(buf, IPV6_UDP_PROBE);
 
     // Corrupting one payload byte breaks the checksum.
@@ -112,10 +90,7 @@ fn ipv6_udp_probe() {
     bad[59] ^= 0x01;
     let ip = Ipv6Packet::new_checked(&bad[..]).unwrap();
     let udp = UdpPacket::new_checked(ip.payload()).unwrap();
-    assert_eq!(
-        UdpRepr::parse(&udp, &v6(SRC6), &v6(DST6)),
-        Err(Error::Checksum)
-    );
+    assert_eq!(UdpRepr::parse(&udp, &v6(SRC6), &v6(DST6)), Err(Error::Checksum));
 }
 
 fn tcp_case(bytes: &[u8], src: IpAddr, dst: IpAddr, expect: TcpRepr) {
@@ -174,10 +149,7 @@ fn tcp_syn_synack_rst() {
     let p = TcpPacket::new_checked(TCP_SYN_ACK).unwrap();
     assert!(p.flags().contains(TcpFlags::SYN));
     assert!(!p.flags().contains(TcpFlags::RST));
-    assert_eq!(
-        TcpRepr::parse(&p, &v4(DST4), &v4(Ipv4Addr::new(192, 0, 2, 2))),
-        Err(Error::Checksum)
-    );
+    assert_eq!(TcpRepr::parse(&p, &v4(DST4), &v4(Ipv4Addr::new(192, 0, 2, 2))), Err(Error::Checksum));
 }
 
 fn icmp4_case(bytes: &[u8], expect: Icmpv4Repr<'_>) {
@@ -194,17 +166,9 @@ fn icmpv4_echo() {
     let echo = |req| {
         let (ident, seq_no, data) = (0x4242, 1, &b"hoptrace"[..]);
         if req {
-            Icmpv4Repr::EchoRequest {
-                ident,
-                seq_no,
-                data,
-            }
+            Icmpv4Repr::EchoRequest { ident, seq_no, data }
         } else {
-            Icmpv4Repr::EchoReply {
-                ident,
-                seq_no,
-                data,
-            }
+            Icmpv4Repr::EchoReply { ident, seq_no, data }
         }
     };
     icmp4_case(ICMP4_ECHO_REQUEST, echo(true));
@@ -217,29 +181,11 @@ fn icmpv4_echo() {
 
 #[test]
 fn icmpv4_errors() {
-    icmp4_case(
-        ICMP4_TIME_EXCEEDED,
-        Icmpv4Repr::TimeExceeded {
-            code: 0,
-            quote: QUOTE4,
-            extensions: None,
-        },
-    );
-    let du = |code, next_hop_mtu| Icmpv4Repr::DstUnreachable {
-        code,
-        next_hop_mtu,
-        quote: QUOTE4,
-        extensions: None,
-    };
-    icmp4_case(
-        ICMP4_PORT_UNREACH,
-        du(Icmpv4Unreachable::PortUnreachable, 0),
-    );
+    icmp4_case(ICMP4_TIME_EXCEEDED, Icmpv4Repr::TimeExceeded { code: 0, quote: QUOTE4, extensions: None });
+    let du = |code, next_hop_mtu| Icmpv4Repr::DstUnreachable { code, next_hop_mtu, quote: QUOTE4, extensions: None };
+    icmp4_case(ICMP4_PORT_UNREACH, du(Icmpv4Unreachable::PortUnreachable, 0));
     icmp4_case(ICMP4_FRAG_NEEDED, du(Icmpv4Unreachable::FragRequired, 1400));
-    icmp4_case(
-        ICMP4_HOST_PROHIBITED,
-        du(Icmpv4Unreachable::HostProhibited, 0),
-    );
+    icmp4_case(ICMP4_HOST_PROHIBITED, du(Icmpv4Unreachable::HostProhibited, 0));
     let p = Icmpv4Packet::new_checked(ICMP4_FRAG_NEEDED).unwrap();
     assert_eq!(p.next_hop_mtu(), 1400);
 
@@ -248,32 +194,11 @@ fn icmpv4_errors() {
     assert_eq!(q.ip.dst, v4(DST4));
     assert_eq!(q.ip.ttl, 1);
     assert_eq!(q.ip.checksum_valid, Some(true));
-    assert_eq!(
-        q.transport,
-        Some(QuotedTransport::Udp {
-            src_port: 32434,
-            dst_port: 33439,
-            len: 40,
-            checksum: 0x1d0b
-        })
-    );
+    assert_eq!(q.transport, Some(QuotedTransport::Udp { src_port: 32434, dst_port: 33439, len: 40, checksum: 0x1d0b }));
 }
 
 fn mpls_labels() -> [MplsLabel; 2] {
-    [
-        MplsLabel {
-            label: 24001,
-            tc: 0,
-            bottom: false,
-            ttl: 1,
-        },
-        MplsLabel {
-            label: 16,
-            tc: 5,
-            bottom: true,
-            ttl: 1,
-        },
-    ]
+    [MplsLabel { label: 24001, tc: 0, bottom: false, ttl: 1 }, MplsLabel { label: 16, tc: 5, bottom: true, ttl: 1 }]
 }
 
 #[test]
@@ -285,55 +210,29 @@ fn icmpv4_time_exceeded_with_mpls() {
     // Compliant form: length field 32 words.
     icmp4_case(
         ICMP4_TIME_EXCEEDED_MPLS,
-        Icmpv4Repr::TimeExceeded {
-            code: 0,
-            quote: &padded,
-            extensions: Some(MPLS_EXT),
-        },
+        Icmpv4Repr::TimeExceeded { code: 0, quote: &padded, extensions: Some(MPLS_EXT) },
     );
     // Emitting the unpadded quote yields the same bytes.
-    let r = Icmpv4Repr::TimeExceeded {
-        code: 0,
-        quote: QUOTE4,
-        extensions: Some(MPLS_EXT),
-    };
+    let r = Icmpv4Repr::TimeExceeded { code: 0, quote: QUOTE4, extensions: Some(MPLS_EXT) };
     let mut buf = vec![0u8; r.buffer_len()];
     r.emit(&mut Icmpv4Packet::new_unchecked(&mut buf[..]));
     assert_eq!(buf, ICMP4_TIME_EXCEEDED_MPLS);
 
     let p = Icmpv4Packet::new_checked(ICMP4_TIME_EXCEEDED_MPLS).unwrap();
     assert_eq!(p.rfc4884_length(), 32);
-    let Icmpv4Repr::TimeExceeded {
-        extensions: Some(e),
-        quote,
-        ..
-    } = Icmpv4Repr::parse(&p).unwrap()
-    else {
+    let Icmpv4Repr::TimeExceeded { extensions: Some(e), quote, .. } = Icmpv4Repr::parse(&p).unwrap() else {
         panic!("no extensions")
     };
     let ext = Extensions::parse(e).unwrap();
     assert_eq!(ext.mpls_labels().collect::<Vec<_>>(), mpls_labels());
     let q = QuotedDatagram::parse(quote).unwrap();
-    assert!(matches!(
-        q.transport,
-        Some(QuotedTransport::Udp {
-            dst_port: 33439,
-            ..
-        })
-    ));
+    assert!(matches!(q.transport, Some(QuotedTransport::Udp { dst_port: 33439, .. })));
 
     // Legacy form: length 0, structure at offset 128 with a valid checksum.
     let p = Icmpv4Packet::new_checked(ICMP4_TIME_EXCEEDED_MPLS_LEGACY).unwrap();
     assert_eq!(p.rfc4884_length(), 0);
     let repr = Icmpv4Repr::parse(&p).unwrap();
-    assert_eq!(
-        repr,
-        Icmpv4Repr::TimeExceeded {
-            code: 0,
-            quote: &padded,
-            extensions: Some(MPLS_EXT)
-        }
-    );
+    assert_eq!(repr, Icmpv4Repr::TimeExceeded { code: 0, quote: &padded, extensions: Some(MPLS_EXT) });
 }
 
 fn icmp6_case(bytes: &[u8], src: Ipv6Addr, dst: Ipv6Addr, expect: Icmpv6Repr<'_>) {
@@ -351,59 +250,15 @@ fn icmp6_case(bytes: &[u8], src: Ipv6Addr, dst: Ipv6Addr, expect: Icmpv6Repr<'_>
 #[test]
 fn icmpv6_messages() {
     let data = &b"hoptrace"[..];
-    icmp6_case(
-        ICMP6_ECHO_REQUEST,
-        SRC6,
-        DST6,
-        Icmpv6Repr::EchoRequest {
-            ident: 0x4242,
-            seq_no: 7,
-            data,
-        },
-    );
-    icmp6_case(
-        ICMP6_ECHO_REPLY,
-        DST6,
-        SRC6,
-        Icmpv6Repr::EchoReply {
-            ident: 0x4242,
-            seq_no: 7,
-            data,
-        },
-    );
-    icmp6_case(
-        ICMP6_TIME_EXCEEDED,
-        RTR6,
-        SRC6,
-        Icmpv6Repr::TimeExceeded {
-            code: 0,
-            quote: QUOTE6,
-            extensions: None,
-        },
-    );
+    icmp6_case(ICMP6_ECHO_REQUEST, SRC6, DST6, Icmpv6Repr::EchoRequest { ident: 0x4242, seq_no: 7, data });
+    icmp6_case(ICMP6_ECHO_REPLY, DST6, SRC6, Icmpv6Repr::EchoReply { ident: 0x4242, seq_no: 7, data });
+    icmp6_case(ICMP6_TIME_EXCEEDED, RTR6, SRC6, Icmpv6Repr::TimeExceeded { code: 0, quote: QUOTE6, extensions: None });
     icmp6_case(
         ICMP6_PORT_UNREACH,
         DST6,
         SRC6,
-        Icmpv6Repr::DstUnreachable {
-            code: Icmpv6Unreachable::PortUnreachable,
-            quote: QUOTE6,
-            extensions: None,
-        },
+        Icmpv6Repr::DstUnreachable { code: Icmpv6Unreachable::PortUnreachable, quote: QUOTE6, extensions: None },
     );
-    icmp6_case(
-        ICMP6_PACKET_TOO_BIG,
-        RTR6,
-        SRC6,
-        Icmpv6Repr::PacketTooBig {
-            mtu: 1280,
-            quote: QUOTE6,
-        },
-    );
-    assert_eq!(
-        Icmpv6Packet::new_checked(ICMP6_PACKET_TOO_BIG)
-            .unwrap()
-            .mtu(),
-        1280
-    );
+    icmp6_case(ICMP6_PACKET_TOO_BIG, RTR6, SRC6, Icmpv6Repr::PacketTooBig { mtu: 1280, quote: QUOTE6 });
+    assert_eq!(Icmpv6Packet::new_checked(ICMP6_PACKET_TOO_BIG).unwrap().mtu(), 1280);
 }

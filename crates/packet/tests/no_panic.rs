@@ -14,21 +14,8 @@ const B6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
 fn ipv4(b: &[u8]) {
     let _ = Ipv4Repr::parse(&Ipv4Packet::new_unchecked(b));
     if let Ok(p) = Ipv4Packet::new_checked(b) {
-        let _ = (
-            p.version(),
-            p.header_len(),
-            p.tos(),
-            p.dscp(),
-            p.ecn(),
-            p.total_len(),
-        );
-        let _ = (
-            p.ident(),
-            p.dont_frag(),
-            p.more_frags(),
-            p.frag_offset(),
-            p.ttl(),
-        );
+        let _ = (p.version(), p.header_len(), p.tos(), p.dscp(), p.ecn(), p.total_len());
+        let _ = (p.ident(), p.dont_frag(), p.more_frags(), p.frag_offset(), p.ttl());
         let _ = (p.next_header(), p.checksum(), p.src_addr(), p.dst_addr());
         let _ = (p.options(), p.verify_checksum(), p.payload());
         let _ = Ipv4Repr::parse(&p);
@@ -43,19 +30,8 @@ fn ipv4(b: &[u8]) {
 fn ipv6(b: &[u8]) {
     let _ = Ipv6Repr::parse(&Ipv6Packet::new_unchecked(b));
     if let Ok(p) = Ipv6Packet::new_checked(b) {
-        let _ = (
-            p.version(),
-            p.traffic_class(),
-            p.flow_label(),
-            p.payload_len(),
-        );
-        let _ = (
-            p.next_header(),
-            p.hop_limit(),
-            p.src_addr(),
-            p.dst_addr(),
-            p.payload(),
-        );
+        let _ = (p.version(), p.traffic_class(), p.flow_label(), p.payload_len());
+        let _ = (p.next_header(), p.hop_limit(), p.src_addr(), p.dst_addr(), p.payload());
         let _ = Ipv6Repr::parse(&p);
     }
 }
@@ -63,21 +39,12 @@ fn ipv6(b: &[u8]) {
 fn udp(b: &[u8]) {
     let _ = UdpRepr::parse(&UdpPacket::new_unchecked(b), &A4, &B4);
     if let Ok(p) = UdpPacket::new_checked(b) {
-        let _ = (
-            p.src_port(),
-            p.dst_port(),
-            p.len(),
-            p.is_empty(),
-            p.checksum(),
-            p.payload(),
-        );
+        let _ = (p.src_port(), p.dst_port(), p.len(), p.is_empty(), p.checksum(), p.payload());
         let _ = UdpRepr::parse(&p, &A4, &B4);
         let _ = UdpRepr::parse(&p, &IpAddr::V6(A6), &IpAddr::V6(B6));
         let _ = UdpRepr::parse(&p, &A4, &IpAddr::V6(B6));
         let mut owned = b.to_vec();
-        UdpPacket::new_checked(&mut owned[..])
-            .unwrap()
-            .fill_checksum(&A4, &B4);
+        UdpPacket::new_checked(&mut owned[..]).unwrap().fill_checksum(&A4, &B4);
         let p = UdpPacket::new_checked(&owned[..]).unwrap();
         assert!(UdpRepr::parse(&p, &A4, &B4).is_ok());
     }
@@ -86,27 +53,13 @@ fn udp(b: &[u8]) {
 fn tcp(b: &[u8]) {
     let _ = TcpRepr::parse(&TcpPacket::new_unchecked(b), &A4, &B4);
     if let Ok(p) = TcpPacket::new_checked(b) {
-        let _ = (
-            p.src_port(),
-            p.dst_port(),
-            p.seq_number(),
-            p.ack_number(),
-            p.header_len(),
-        );
-        let _ = (
-            p.flags(),
-            p.window_len(),
-            p.checksum(),
-            p.urgent_at(),
-            p.options(),
-        );
+        let _ = (p.src_port(), p.dst_port(), p.seq_number(), p.ack_number(), p.header_len());
+        let _ = (p.flags(), p.window_len(), p.checksum(), p.urgent_at(), p.options());
         let _ = (p.payload(), p.mss(), format!("{:?}", p.flags()));
         let _ = TcpRepr::parse(&p, &A4, &B4);
         // With a valid checksum the option parser is reached.
         let mut owned = b.to_vec();
-        TcpPacket::new_checked(&mut owned[..])
-            .unwrap()
-            .fill_checksum(&A4, &B4);
+        TcpPacket::new_checked(&mut owned[..]).unwrap().fill_checksum(&A4, &B4);
         let _ = TcpRepr::parse(&TcpPacket::new_checked(&owned[..]).unwrap(), &A4, &B4);
     }
 }
@@ -114,35 +67,18 @@ fn tcp(b: &[u8]) {
 fn icmpv4(b: &[u8]) {
     let _ = Icmpv4Repr::parse(&Icmpv4Packet::new_unchecked(b));
     if let Ok(p) = Icmpv4Packet::new_checked(b) {
-        let _ = (
-            p.msg_type(),
-            p.msg_code(),
-            p.checksum(),
-            p.echo_ident(),
-            p.echo_seq_no(),
-        );
-        let _ = (
-            p.next_hop_mtu(),
-            p.rfc4884_length(),
-            p.rest_of_header(),
-            p.data(),
-        );
+        let _ = (p.msg_type(), p.msg_code(), p.checksum(), p.echo_ident(), p.echo_seq_no());
+        let _ = (p.next_hop_mtu(), p.rfc4884_length(), p.rest_of_header(), p.data());
         let _ = (p.payload(), p.verify_checksum(), Icmpv4Repr::parse(&p));
         let mut owned = b.to_vec();
-        Icmpv4Packet::new_checked(&mut owned[..])
-            .unwrap()
-            .fill_checksum();
+        Icmpv4Packet::new_checked(&mut owned[..]).unwrap().fill_checksum();
         let p = Icmpv4Packet::new_checked(&owned[..]).unwrap();
         let r = Icmpv4Repr::parse(&p).unwrap();
         // Re-emitting what we parsed must also be safe.
         let mut out = vec![0u8; r.buffer_len()];
         r.emit(&mut Icmpv4Packet::new_unchecked(&mut out[..]));
-        if let Icmpv4Repr::TimeExceeded {
-            quote, extensions, ..
-        }
-        | Icmpv4Repr::DstUnreachable {
-            quote, extensions, ..
-        } = r
+        if let Icmpv4Repr::TimeExceeded { quote, extensions, .. }
+        | Icmpv4Repr::DstUnreachable { quote, extensions, .. } = r
         {
             quote_and_ext(quote, extensions);
         }
@@ -153,30 +89,14 @@ fn icmpv6(b: &[u8]) {
     let _ = Icmpv6Repr::parse(&Icmpv6Packet::new_unchecked(b), &A6, &B6);
     let _ = Icmpv6Repr::parse_unverified(&Icmpv6Packet::new_unchecked(b));
     if let Ok(p) = Icmpv6Packet::new_checked(b) {
-        let _ = (
-            p.msg_type(),
-            p.msg_code(),
-            p.checksum(),
-            p.echo_ident(),
-            p.echo_seq_no(),
-        );
-        let _ = (
-            p.mtu(),
-            p.rfc4884_length(),
-            p.rest_of_header(),
-            p.data(),
-            p.payload(),
-        );
+        let _ = (p.msg_type(), p.msg_code(), p.checksum(), p.echo_ident(), p.echo_seq_no());
+        let _ = (p.mtu(), p.rfc4884_length(), p.rest_of_header(), p.data(), p.payload());
         let _ = (p.verify_checksum(&A6, &B6), Icmpv6Repr::parse(&p, &A6, &B6));
         let r = Icmpv6Repr::parse_unverified(&p).unwrap();
         let mut out = vec![0u8; r.buffer_len()];
         r.emit(&A6, &B6, &mut Icmpv6Packet::new_unchecked(&mut out[..]));
-        if let Icmpv6Repr::TimeExceeded {
-            quote, extensions, ..
-        }
-        | Icmpv6Repr::DstUnreachable {
-            quote, extensions, ..
-        } = r
+        if let Icmpv6Repr::TimeExceeded { quote, extensions, .. }
+        | Icmpv6Repr::DstUnreachable { quote, extensions, .. } = r
         {
             quote_and_ext(quote, extensions);
         }

@@ -12,8 +12,7 @@ use hoptrace_packet::*;
 const QUOTE_V4: [u8; 28] = [
     0x45, 0x00, 0x00, 0x3c, 0xbe, 0xef, 0x40, 0x00, 0x01, 0x11, 0xce, 0x85, // ..checksum
     192, 0, 2, 1, 198, 51, 100, 7, // src, dst
-    0x82, 0x9a, 0x82, 0x9b, 0x00, 0x28, 0x12,
-    0x34, // UDP 33434 -> 33435, len 40, cksum 0x1234
+    0x82, 0x9a, 0x82, 0x9b, 0x00, 0x28, 0x12, 0x34, // UDP 33434 -> 33435, len 40, cksum 0x1234
 ];
 
 #[test]
@@ -35,15 +34,7 @@ fn ipv4_udp_truncated_quote() {
             checksum_valid: Some(true),
         }
     );
-    assert_eq!(
-        q.transport,
-        Some(QuotedTransport::Udp {
-            src_port: 33434,
-            dst_port: 33435,
-            len: 40,
-            checksum: 0x1234
-        })
-    );
+    assert_eq!(q.transport, Some(QuotedTransport::Udp { src_port: 33434, dst_port: 33435, len: 40, checksum: 0x1234 }));
     assert_eq!(q.transport_bytes, &QUOTE_V4[20..]);
 
     // A router that rewrote the TTL without fixing the checksum still parses.
@@ -62,10 +53,7 @@ fn fewer_than_eight_transport_bytes() {
         assert_eq!(q.transport_bytes.len(), cut - 20);
     }
     for cut in 0..20 {
-        assert_eq!(
-            QuotedDatagram::parse(&QUOTE_V4[..cut]),
-            Err(Error::Truncated)
-        );
+        assert_eq!(QuotedDatagram::parse(&QUOTE_V4[..cut]), Err(Error::Truncated));
     }
 }
 
@@ -73,8 +61,8 @@ fn fewer_than_eight_transport_bytes() {
 fn ipv4_with_options() {
     // IHL 6: one 4-byte option (NOP NOP NOP EOL), then a TCP SYN's first 8 bytes.
     let mut b = vec![
-        0x46, 0x10, 0x00, 0x2c, 0x00, 0x01, 0x00, 0x00, 0x03, 0x06, 0x00, 0x00, 10, 0, 0, 1, 10, 0,
-        0, 2, 0x01, 0x01, 0x01, 0x00, // options
+        0x46, 0x10, 0x00, 0x2c, 0x00, 0x01, 0x00, 0x00, 0x03, 0x06, 0x00, 0x00, 10, 0, 0, 1, 10, 0, 0, 2, 0x01, 0x01,
+        0x01, 0x00, // options
         0x9c, 0x40, 0x01, 0xbb, 0xde, 0xad, 0xbe, 0xef, // TCP 40000 -> 443, seq
         0x50, 0x02, // more of the TCP header
     ];
@@ -83,14 +71,7 @@ fn ipv4_with_options() {
     assert_eq!(q.ip.tos, 0x10);
     assert_eq!(q.ip.ttl, 3);
     assert_eq!(q.ip.checksum_valid, Some(false));
-    assert_eq!(
-        q.transport,
-        Some(QuotedTransport::Tcp {
-            src_port: 40000,
-            dst_port: 443,
-            seq: 0xdead_beef
-        })
-    );
+    assert_eq!(q.transport, Some(QuotedTransport::Tcp { src_port: 40000, dst_port: 443, seq: 0xdead_beef }));
     assert_eq!(q.transport_bytes.len(), 10);
     // The full header must be present: 22 bytes of a 24-byte header fail.
     assert_eq!(QuotedDatagram::parse(&b[..22]), Err(Error::Truncated));
@@ -107,13 +88,7 @@ fn ipv4_icmp_echo_and_fragment() {
     let q = QuotedDatagram::parse(&b).unwrap();
     assert_eq!(
         q.transport,
-        Some(QuotedTransport::Icmp {
-            msg_type: 8,
-            code: 0,
-            checksum: 0xabcd,
-            ident: 0x1234,
-            seq: 5
-        })
+        Some(QuotedTransport::Icmp { msg_type: 8, code: 0, checksum: 0xabcd, ident: 0x1234, seq: 5 })
     );
     // A non-first fragment has no transport header.
     b[6] = 0x00;
@@ -156,15 +131,7 @@ fn ipv6_udp_quote() {
             checksum_valid: None,
         }
     );
-    assert_eq!(
-        q.transport,
-        Some(QuotedTransport::Udp {
-            src_port: 50000,
-            dst_port: 33434,
-            len: 20,
-            checksum: 0x4c24
-        })
-    );
+    assert_eq!(q.transport, Some(QuotedTransport::Udp { src_port: 50000, dst_port: 33434, len: 20, checksum: 0x4c24 }));
     assert_eq!(q.transport_bytes.len(), 20);
     assert_eq!(QuotedDatagram::parse(&b[..39]), Err(Error::Truncated));
     assert_eq!(QuotedDatagram::parse(&b[..47]).unwrap().transport, None);
@@ -180,13 +147,7 @@ fn ipv6_extension_headers() {
     let q = QuotedDatagram::parse(&b).unwrap();
     assert_eq!(q.ip.protocol, IpProtocol::Udp);
     assert_eq!(q.ip.header_len, 56);
-    assert!(matches!(
-        q.transport,
-        Some(QuotedTransport::Udp {
-            dst_port: 33434,
-            ..
-        })
-    ));
+    assert!(matches!(q.transport, Some(QuotedTransport::Udp { dst_port: 33434, .. })));
 
     // Non-first fragment: offset 8 -> no transport.
     b[50] = 0x00;
@@ -208,13 +169,7 @@ fn ipv6_extension_headers() {
     let q = QuotedDatagram::parse(&b).unwrap();
     assert_eq!(
         q.transport,
-        Some(QuotedTransport::Icmp {
-            msg_type: 128,
-            code: 0,
-            checksum: 0x1122,
-            ident: 0x4242,
-            seq: 7
-        })
+        Some(QuotedTransport::Icmp { msg_type: 128, code: 0, checksum: 0x1122, ident: 0x4242, seq: 7 })
     );
 }
 
@@ -229,10 +184,5 @@ fn bad_versions() {
     b[9] = 132; // SCTP
     let q = QuotedDatagram::parse(&b).unwrap();
     assert_eq!(q.ip.protocol, IpProtocol::Unknown(132));
-    assert_eq!(
-        q.transport,
-        Some(QuotedTransport::Other {
-            bytes: [0x82, 0x9a, 0x82, 0x9b, 0x00, 0x28, 0x12, 0x34]
-        })
-    );
+    assert_eq!(q.transport, Some(QuotedTransport::Other { bytes: [0x82, 0x9a, 0x82, 0x9b, 0x00, 0x28, 0x12, 0x34] }));
 }

@@ -10,10 +10,7 @@ use netlab::{Family, Lab, LabSpec, Link, NodeId, RejectWith, RouterOpts};
 use support::*;
 
 /// client — r1 — … — rN — dst, returning the lab, the client, the routers and the destination.
-fn chain(
-    routers: usize,
-    tweak: impl FnOnce(&mut LabSpec, &[NodeId], NodeId),
-) -> (Lab, NodeId, Vec<NodeId>, NodeId) {
+fn chain(routers: usize, tweak: impl FnOnce(&mut LabSpec, &[NodeId], NodeId)) -> (Lab, NodeId, Vec<NodeId>, NodeId) {
     chain_with_links(routers, |_| Link::default(), tweak)
 }
 
@@ -25,9 +22,7 @@ fn chain_with_links(
 ) -> (Lab, NodeId, Vec<NodeId>, NodeId) {
     let mut spec = LabSpec::new();
     let client = spec.node("client");
-    let routers: Vec<NodeId> = (1..=routers)
-        .map(|n| spec.router(&format!("r{n}")))
-        .collect();
+    let routers: Vec<NodeId> = (1..=routers).map(|n| spec.router(&format!("r{n}"))).collect();
     let dst = spec.node("dst");
     let mut previous = client;
     for (index, &node) in routers.iter().chain([&dst]).enumerate() {
@@ -40,16 +35,8 @@ fn chain_with_links(
     (lab, client, routers, dst)
 }
 
-fn router_addrs(
-    lab: &Lab,
-    routers: &[NodeId],
-    client: NodeId,
-    family: Family,
-) -> Vec<Option<IpAddr>> {
-    routers
-        .iter()
-        .map(|&router| Some(lab.hop_addr(router, client, family)))
-        .collect()
+fn router_addrs(lab: &Lab, routers: &[NodeId], client: NodeId, family: Family) -> Vec<Option<IpAddr>> {
+    routers.iter().map(|&router| Some(lab.hop_addr(router, client, family))).collect()
 }
 
 #[test]
@@ -66,10 +53,7 @@ fn six_hop_chain() {
 
 #[test]
 fn two_silent_routers() {
-    let silent = RouterOpts {
-        silent: true,
-        ..RouterOpts::default()
-    };
+    let silent = RouterOpts { silent: true, ..RouterOpts::default() };
     let (lab, client, routers, dst) = chain(5, |spec, routers, _| {
         spec.router_opts(routers[1], silent);
         spec.router_opts(routers[3], silent);
@@ -88,33 +72,12 @@ fn two_silent_routers() {
 #[test]
 fn destination_that_drops_udp_and_icmp_is_reached_by_tcp_only() {
     let (lab, client, routers, dst) = chain(3, |spec, _, dst| {
-        spec.firewall(
-            dst,
-            &[
-                "-A INPUT -p udp -j DROP",
-                "-A INPUT -p icmp --icmp-type echo-request -j DROP",
-            ],
-        );
-        spec.firewall6(
-            dst,
-            &[
-                "-A INPUT -p udp -j DROP",
-                "-A INPUT -p icmpv6 --icmpv6-type echo-request -j DROP",
-            ],
-        );
+        spec.firewall(dst, &["-A INPUT -p udp -j DROP", "-A INPUT -p icmp --icmp-type echo-request -j DROP"]);
+        spec.firewall6(dst, &["-A INPUT -p udp -j DROP", "-A INPUT -p icmpv6 --icmpv6-type echo-request -j DROP"]);
     });
     for case in all_cases() {
         let target = lab.addr(dst, case.family);
-        let hops = hops(
-            &hoptrace(
-                &lab,
-                client,
-                case,
-                target,
-                &["-q", "1", "-m", "6", "-w", "0.5"],
-            ),
-            case,
-        );
+        let hops = hops(&hoptrace(&lab, client, case, target, &["-q", "1", "-m", "6", "-w", "0.5"]), case);
         let mut expected = router_addrs(&lab, &routers, client, case.family);
         if case.method == Method::Tcp {
             expected.push(Some(target));
@@ -127,12 +90,8 @@ fn destination_that_drops_udp_and_icmp_is_reached_by_tcp_only() {
 
 #[test]
 fn router_that_rejects_with_host_prohibited() {
-    let reject = RouterOpts {
-        reject: Some(RejectWith::HostProhibited),
-        ..RouterOpts::default()
-    };
-    let (lab, client, routers, dst) =
-        chain(4, |spec, routers, _| spec.router_opts(routers[2], reject));
+    let reject = RouterOpts { reject: Some(RejectWith::HostProhibited), ..RouterOpts::default() };
+    let (lab, client, routers, dst) = chain(4, |spec, routers, _| spec.router_opts(routers[2], reject));
     for case in all_cases() {
         let target = lab.addr(dst, case.family);
         let hops = hops(&hoptrace(&lab, client, case, target, &["-q", "1"]), case);
@@ -148,10 +107,7 @@ fn link_with_a_1280_byte_mtu() {
     // The link from r2 to r3 is narrow.
     let link = |n| {
         if n == 2 {
-            Link {
-                mtu: Some(1280),
-                ..Link::default()
-            }
+            Link { mtu: Some(1280), ..Link::default() }
         } else {
             Link::default()
         }
@@ -167,15 +123,8 @@ fn link_with_a_1280_byte_mtu() {
             continue; // SYNs carry no payload: they always fit
         }
         // TTL 3 passes r2's TTL check and then does not fit: r2 answers Fragmentation Needed / Packet Too Big.
-        let path = hops(
-            &hoptrace_len(&lab, client, case, target, &["-q", "1", "-F"], Some(1400)),
-            case,
-        );
+        let path = hops(&hoptrace_len(&lab, client, case, target, &["-q", "1", "-F"], Some(1400)), case);
         assert_path(&path, &[expected[0], expected[1], expected[1]], case);
-        assert!(
-            path[2].text.ends_with(" !F-1280"),
-            "{case:?}: {}",
-            path[2].text
-        );
+        assert!(path[2].text.ends_with(" !F-1280"), "{case:?}: {}", path[2].text);
     }
 }

@@ -38,11 +38,7 @@ pub fn all_cases() -> Vec<Case> {
     for method in [Method::Udp, Method::Icmp, Method::Tcp] {
         for family in [Family::V4, Family::V6] {
             for unprivileged in [false, true] {
-                cases.push(Case {
-                    method,
-                    family,
-                    unprivileged,
-                });
+                cases.push(Case { method, family, unprivileged });
             }
         }
     }
@@ -81,11 +77,7 @@ pub fn hoptrace_len(
     } else {
         lab.command(client, binary)
     };
-    command
-        .arg("-n")
-        .args(case.method.flag())
-        .args(args)
-        .arg(target.to_string());
+    command.arg("-n").args(case.method.flag()).args(args).arg(target.to_string());
     command.args(packet_len.map(|len| len.to_string()));
     command.output().expect("hoptrace runs")
 }
@@ -104,29 +96,16 @@ pub struct HopLine {
 pub fn hops(output: &Output, case: Case) -> Vec<HopLine> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{case:?}: hoptrace failed: {stderr}\n{stdout}"
-    );
+    assert!(output.status.success(), "{case:?}: hoptrace failed: {stderr}\n{stdout}");
     let mut lines = stdout.lines();
     let header = lines.next().unwrap_or_default();
-    assert!(
-        header.starts_with("traceroute to "),
-        "{case:?}: header {header:?}"
-    );
+    assert!(header.starts_with("traceroute to "), "{case:?}: header {header:?}");
     lines
         .map(|line| {
             let mut words = line.split_whitespace();
-            let ttl = words
-                .next()
-                .and_then(|w| w.parse().ok())
-                .unwrap_or_else(|| panic!("hop line {line:?}"));
+            let ttl = words.next().and_then(|w| w.parse().ok()).unwrap_or_else(|| panic!("hop line {line:?}"));
             let addrs = words.filter_map(|w| w.parse().ok()).collect();
-            HopLine {
-                ttl,
-                addrs,
-                text: line.to_owned(),
-            }
+            HopLine { ttl, addrs, text: line.to_owned() }
         })
         .collect()
 }
@@ -136,24 +115,11 @@ pub fn assert_path(hops: &[HopLine], expected: &[Option<IpAddr>], case: Case) {
     let seen: Vec<Option<IpAddr>> = hops
         .iter()
         .map(|hop| {
-            assert!(
-                hop.addrs.len() <= 1,
-                "{case:?}: several responders at hop {}: {}",
-                hop.ttl,
-                hop.text
-            );
+            assert!(hop.addrs.len() <= 1, "{case:?}: several responders at hop {}: {}", hop.ttl, hop.text);
             hop.addrs.first().copied()
         })
         .collect();
-    assert_eq!(
-        seen,
-        expected,
-        "{case:?}:\n{}",
-        hops.iter()
-            .map(|h| h.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_eq!(seen, expected, "{case:?}:\n{}", hops.iter().map(|h| h.text.as_str()).collect::<Vec<_>>().join("\n"));
     for (index, hop) in hops.iter().enumerate() {
         assert_eq!(usize::from(hop.ttl), index + 1, "{case:?}: {}", hop.text);
     }

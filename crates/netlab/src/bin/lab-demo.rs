@@ -10,9 +10,7 @@ use hoptrace_netlab::{Family, Lab, LabSpec, Link, RouterOpts};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let binary = args
-        .next()
-        .unwrap_or_else(|| "target/release/hoptrace".to_owned());
+    let binary = args.next().unwrap_or_else(|| "target/release/hoptrace".to_owned());
     let extra: Vec<String> = args.collect();
 
     let mut spec = LabSpec::new();
@@ -22,23 +20,10 @@ fn main() -> ExitCode {
     let mut previous = client;
     for (index, &node) in routers.iter().chain([&server]).enumerate() {
         let delay = (index == 2).then_some(Duration::from_millis(15));
-        spec.link_with(
-            previous,
-            node,
-            Link {
-                delay,
-                ..Link::default()
-            },
-        );
+        spec.link_with(previous, node, Link { delay, ..Link::default() });
         previous = node;
     }
-    spec.router_opts(
-        routers[3],
-        RouterOpts {
-            silent: true,
-            ..RouterOpts::default()
-        },
-    );
+    spec.router_opts(routers[3], RouterOpts { silent: true, ..RouterOpts::default() });
     let lab = match Lab::build(&spec) {
         Ok(lab) => lab,
         Err(error) => {
@@ -48,17 +33,9 @@ fn main() -> ExitCode {
     };
     for family in [Family::V4, Family::V6] {
         let target = lab.addr(server, family).to_string();
-        let shown: Vec<&str> = extra
-            .iter()
-            .map(String::as_str)
-            .chain([target.as_str()])
-            .collect();
+        let shown: Vec<&str> = extra.iter().map(String::as_str).chain([target.as_str()]).collect();
         println!("$ hoptrace {}", shown.join(" "));
-        let status = lab
-            .command(client, &binary)
-            .args(&extra)
-            .arg(&target)
-            .status();
+        let status = lab.command(client, &binary).args(&extra).arg(&target).status();
         match status {
             Ok(status) if status.success() => println!(),
             Ok(status) => {

@@ -17,16 +17,8 @@ fn three_router_chain() {
     let lab = build(&spec);
 
     let expected_hops = [
-        (
-            Family::V4,
-            ["198.18.0.2", "198.18.1.2", "198.18.2.2"],
-            "Time to live exceeded",
-        ),
-        (
-            Family::V6,
-            ["2001:db8::2", "2001:db8:0:1::2", "2001:db8:0:2::2"],
-            "Time exceeded: Hop limit",
-        ),
+        (Family::V4, ["198.18.0.2", "198.18.1.2", "198.18.2.2"], "Time to live exceeded"),
+        (Family::V6, ["2001:db8::2", "2001:db8:0:1::2", "2001:db8:0:2::2"], "Time exceeded: Hop limit"),
     ];
     for (family, hops, message) in expected_hops {
         let target = lab.addr(dst, family).to_string();
@@ -35,11 +27,7 @@ fn three_router_chain() {
             let ttl = (index + 1).to_string();
             let output = run(&lab, client, "ping", &["-c1", "-W2", "-t", &ttl, &target]);
             let line = format!("From {hop} icmp_seq=1 {message}");
-            assert!(
-                text(&output).contains(&line),
-                "expected {line:?} in:\n{}",
-                text(&output)
-            );
+            assert!(text(&output).contains(&line), "expected {line:?} in:\n{}", text(&output));
         }
         let output = run(&lab, client, "ping", &["-c1", "-W2", "-t", "4", &target]);
         assert!(output.status.success(), "{}", text(&output));

@@ -12,14 +12,7 @@ fn delay_adds_twice_the_one_way_delay_to_the_round_trip() {
     let client = spec.node("client");
     let r1 = spec.router("r1");
     let dst = spec.node("dst");
-    spec.link_with(
-        client,
-        r1,
-        Link {
-            delay: Some(Duration::from_millis(20)),
-            ..Link::default()
-        },
-    );
+    spec.link_with(client, r1, Link { delay: Some(Duration::from_millis(20)), ..Link::default() });
     spec.link(r1, dst);
     let lab = build(&spec);
     for family in [Family::V4, Family::V6] {
@@ -34,11 +27,7 @@ fn delay_adds_twice_the_one_way_delay_to_the_round_trip() {
         rtts.sort_by(f64::total_cmp);
         eprintln!("{family:?} round trips (ms): {rtts:?}");
         // The median is the accuracy; the worst case leaves room for a busy machine.
-        assert!(
-            (39.0..=41.0).contains(&rtts[5]),
-            "median {} ms, expected 40 ± 1 ms",
-            rtts[5]
-        );
+        assert!((39.0..=41.0).contains(&rtts[5]), "median {} ms, expected 40 ± 1 ms", rtts[5]);
         // Never early; a loaded machine (parallel tests) may wake the forwarder late now and then.
         assert!(rtts[0] >= 40.0 && rtts[9] <= 50.0, "{rtts:?}");
     }
@@ -47,9 +36,7 @@ fn delay_adds_twice_the_one_way_delay_to_the_round_trip() {
 /// The `icmp_seq=N` and `time=X ms` of every echo reply in ping's output, in arrival order.
 fn replies(ping_output: &str) -> Vec<(u32, f64)> {
     let field = |line: &str, name: &str| {
-        let word = line
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix(name))?;
+        let word = line.split_whitespace().find_map(|word| word.strip_prefix(name))?;
         Some(word.to_string())
     };
     ping_output

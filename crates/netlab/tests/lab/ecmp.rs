@@ -37,11 +37,6 @@ fn diamond_gets_a_multipath_route() {
         let output = run(&lab, client, "ping", &["-c1", "-W2", &dst_addr.to_string()]);
         assert!(output.status.success(), "{}", text(&output));
     }
-    let policy = text(&run(
-        &lab,
-        r1,
-        "sysctl",
-        &["-n", "net.ipv4.fib_multipath_hash_policy"],
-    ));
+    let policy = text(&run(&lab, r1, "sysctl", &["-n", "net.ipv4.fib_multipath_hash_policy"]));
     assert_eq!(policy.trim(), "1");
 }

@@ -17,9 +17,5 @@ pub fn run(lab: &Lab, node: NodeId, program: &str, args: &[&str]) -> Output {
 
 /// The stdout and stderr of `output` together.
 pub fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
