@@ -55,11 +55,7 @@ pub struct WaitPolicy {
 impl Default for WaitPolicy {
     /// `traceroute(8)`'s defaults: 5 s, 3×, 10×.
     fn default() -> Self {
-        WaitPolicy {
-            max: Duration::from_secs(5),
-            here: 3.0,
-            near: 10.0,
-        }
+        WaitPolicy { max: Duration::from_secs(5), here: 3.0, near: 10.0 }
     }
 }
 
@@ -93,6 +89,11 @@ pub struct TraceConfig {
     pub icmp_ident: u16,
     /// Size of each probe's IP packet, headers included (`packet_len`).
     pub packet_len: u16,
+    /// Path MTU discovery (`--mtu`, tracepath): a probe that is too big for a link is resent at the same TTL with
+    /// the size the link allows, instead of ending the trace.
+    pub discover_mtu: bool,
+    /// How many extra probes a hop may get to stand in for lost ones.
+    pub retries: u8,
     /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
     /// then quotes and TCP answers must carry them too.
     pub raw_send: bool,
@@ -117,6 +118,8 @@ impl TraceConfig {
             icmp_ident: 0x4854,
             packet_len: if ipv6 { 80 } else { 60 },
             raw_send: false,
+            discover_mtu: false,
+            retries: 0,
         }
     }
 
@@ -150,9 +153,6 @@ impl TraceConfig {
         if !(self.wait.here >= 0.0 && self.wait.near >= 0.0) {
             return Err(ConfigError::BadWaitFactor);
         }
-        if usize::from(self.packet_len) > crate::probe::MAX_PACKET_LEN {
-            return Err(ConfigError::PacketTooLong);
-        }
         Ok(())
     }
 }
@@ -174,8 +174,6 @@ pub enum ConfigError {
     ParisNeedsSource,
     /// A wait factor is negative or not a number.
     BadWaitFactor,
-    /// The packet length exceeds the largest probe the engine builds.
-    PacketTooLong,
 }
 
 impl fmt::Display for ConfigError {
@@ -185,12 +183,9 @@ impl fmt::Display for ConfigError {
             ConfigError::FirstTtlAboveMax => "first hop out of range",
             ConfigError::NoProbes => "no probes per hop",
             ConfigError::NothingInFlight => "no probes allowed in flight",
-            ConfigError::MixedFamilies => {
-                "source and destination are of different address families"
-            }
+            ConfigError::MixedFamilies => "source and destination are of different address families",
             ConfigError::ParisNeedsSource => "Paris probing needs the source address",
             ConfigError::BadWaitFactor => "bad wait specifications",
-            ConfigError::PacketTooLong => "too big packetlen",
         })
     }
 }

@@ -45,10 +45,7 @@ pub(crate) fn echo_payload_for_checksum(
     let mut payload = pattern(len.max(2));
     payload[..2].fill(0);
     let (echo_type, pseudo) = match (src, dst) {
-        (Some(src), IpAddr::V6(_)) => (
-            128u16,
-            checksum::pseudo_header(&src, &dst, 58, (8 + payload.len()) as u32),
-        ),
+        (Some(src), IpAddr::V6(_)) => (128u16, checksum::pseudo_header(&src, &dst, 58, (8 + payload.len()) as u32)),
         (None, IpAddr::V6(_)) => (128, 0),
         (_, IpAddr::V4(_)) => (8, 0),
     };

@@ -4,13 +4,11 @@ use core::fmt;
 use core::net::IpAddr;
 
 use packet::{
-    Extensions, Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv4Packet,
-    QuotedDatagram, QuotedTransport, TcpFlags, TcpPacket,
+    Extensions, Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv4Packet, QuotedDatagram,
+    QuotedTransport, TcpFlags, TcpPacket,
 };
 
-use crate::reply::{
-    ErrorClass, IcmpError, Quote, QuotedProbe, Reply, ReplyKind, TcpAnswer, Unreachable,
-};
+use crate::reply::{ErrorClass, IcmpError, Quote, QuotedProbe, Reply, ReplyKind, TcpAnswer, Unreachable};
 
 /// Why received bytes are not a reply the engine can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,12 +51,7 @@ pub fn ipv4_packet(bytes: &[u8]) -> Result<Reply, DecodeError> {
         IpProtocol::Tcp => tcp(ip.payload())?,
         _ => return Err(DecodeError::NotAReply),
     };
-    Ok(Reply {
-        from,
-        ttl,
-        size,
-        kind,
-    })
+    Ok(Reply { from, ttl, size, kind })
 }
 
 /// The payload of an IPv6 packet with next header `protocol` (58 or 6), as a raw IPv6 socket delivers it, with the
@@ -77,43 +70,21 @@ pub fn ipv6_payload(
         _ => return Err(DecodeError::NotAReply),
     };
     let size = u16::try_from(bytes.len() + 40).ok();
-    Ok(Reply {
-        from,
-        ttl: hop_limit,
-        size,
-        kind,
-    })
+    Ok(Reply { from, ttl: hop_limit, size, kind })
 }
 
 fn icmpv4(bytes: &[u8]) -> Result<ReplyKind, DecodeError> {
     let packet = Icmpv4Packet::new_checked(bytes)?;
     let (icmp_type, icmp_code) = (packet.msg_type(), packet.msg_code());
     let (class, mtu, quote, extensions) = match Icmpv4Repr::parse(&packet)? {
-        Icmpv4Repr::EchoReply { ident, seq_no, .. } => {
-            return Ok(ReplyKind::EchoReply { ident, seq: seq_no })
+        Icmpv4Repr::EchoReply { ident, seq_no, .. } => return Ok(ReplyKind::EchoReply { ident, seq: seq_no }),
+        Icmpv4Repr::TimeExceeded { quote, extensions, .. } => (ErrorClass::TimeExceeded, None, quote, extensions),
+        Icmpv4Repr::DstUnreachable { next_hop_mtu, quote, extensions, .. } if icmp_code == 4 => {
+            (ErrorClass::PacketTooBig, Some(u32::from(next_hop_mtu)), quote, extensions)
         }
-        Icmpv4Repr::TimeExceeded {
-            quote, extensions, ..
-        } => (ErrorClass::TimeExceeded, None, quote, extensions),
-        Icmpv4Repr::DstUnreachable {
-            next_hop_mtu,
-            quote,
-            extensions,
-            ..
-        } if icmp_code == 4 => (
-            ErrorClass::PacketTooBig,
-            Some(u32::from(next_hop_mtu)),
-            quote,
-            extensions,
-        ),
-        Icmpv4Repr::DstUnreachable {
-            quote, extensions, ..
-        } => (
-            ErrorClass::Unreachable(unreachable_v4(icmp_code)),
-            None,
-            quote,
-            extensions,
-        ),
+        Icmpv4Repr::DstUnreachable { quote, extensions, .. } => {
+            (ErrorClass::Unreachable(unreachable_v4(icmp_code)), None, quote, extensions)
+        }
         _ => return Err(DecodeError::NotAReply),
     };
     icmp_error(class, icmp_type, icmp_code, mtu, quote, extensions)
@@ -127,23 +98,12 @@ fn icmpv6(bytes: &[u8], from: IpAddr, to: IpAddr) -> Result<ReplyKind, DecodeErr
     };
     let (icmp_type, icmp_code) = (packet.msg_type(), packet.msg_code());
     let (class, mtu, quote, extensions) = match repr {
-        Icmpv6Repr::EchoReply { ident, seq_no, .. } => {
-            return Ok(ReplyKind::EchoReply { ident, seq: seq_no })
+        Icmpv6Repr::EchoReply { ident, seq_no, .. } => return Ok(ReplyKind::EchoReply { ident, seq: seq_no }),
+        Icmpv6Repr::TimeExceeded { quote, extensions, .. } => (ErrorClass::TimeExceeded, None, quote, extensions),
+        Icmpv6Repr::PacketTooBig { mtu, quote } => (ErrorClass::PacketTooBig, Some(mtu), quote, None),
+        Icmpv6Repr::DstUnreachable { quote, extensions, .. } => {
+            (ErrorClass::Unreachable(unreachable_v6(icmp_code)), None, quote, extensions)
         }
-        Icmpv6Repr::TimeExceeded {
-            quote, extensions, ..
-        } => (ErrorClass::TimeExceeded, None, quote, extensions),
-        Icmpv6Repr::PacketTooBig { mtu, quote } => {
-            (ErrorClass::PacketTooBig, Some(mtu), quote, None)
-        }
-        Icmpv6Repr::DstUnreachable {
-            quote, extensions, ..
-        } => (
-            ErrorClass::Unreachable(unreachable_v6(icmp_code)),
-            None,
-            quote,
-            extensions,
-        ),
         _ => return Err(DecodeError::NotAReply),
     };
     icmp_error(class, icmp_type, icmp_code, mtu, quote, extensions)
@@ -163,58 +123,22 @@ fn icmp_error(
         .map(|extensions| extensions.mpls_labels().collect())
         .unwrap_or_default();
     let mtu = mtu.filter(|&mtu| mtu != 0);
-    Ok(ReplyKind::IcmpError(IcmpError {
-        class,
-        icmp_type,
-        icmp_code,
-        mtu,
-        quote,
-        mpls,
-    }))
+    Ok(ReplyKind::IcmpError(IcmpError { class, icmp_type, icmp_code, mtu, quote, mpls }))
 }
 
 /// The probe quoted in an ICMP error, as far as it identifies one.
 pub fn quoted_probe(bytes: &[u8]) -> Result<Quote, DecodeError> {
     let datagram = QuotedDatagram::parse(bytes)?;
     let probe = match datagram.transport.ok_or(DecodeError::ShortQuote)? {
-        QuotedTransport::Udp {
-            src_port,
-            dst_port,
-            checksum,
-            ..
-        } => QuotedProbe::Udp {
-            src_port,
-            dst_port,
-            checksum: Some(checksum),
-        },
-        QuotedTransport::Tcp {
-            src_port,
-            dst_port,
-            seq,
-        } => QuotedProbe::Tcp {
-            src_port,
-            dst_port,
-            seq: Some(seq),
-        },
-        QuotedTransport::Icmp {
-            msg_type: 8 | 128,
-            code: 0,
-            ident,
-            seq,
-            ..
-        } => QuotedProbe::Icmp { ident, seq },
-        QuotedTransport::Icmp { .. } | QuotedTransport::Other { .. } => {
-            return Err(DecodeError::NotAReply)
+        QuotedTransport::Udp { src_port, dst_port, checksum, .. } => {
+            QuotedProbe::Udp { src_port, dst_port, checksum: Some(checksum) }
         }
+        QuotedTransport::Tcp { src_port, dst_port, seq } => QuotedProbe::Tcp { src_port, dst_port, seq: Some(seq) },
+        QuotedTransport::Icmp { msg_type: 8 | 128, code: 0, ident, seq, .. } => QuotedProbe::Icmp { ident, seq },
+        QuotedTransport::Icmp { .. } | QuotedTransport::Other { .. } => return Err(DecodeError::NotAReply),
     };
     let ip = datagram.ip;
-    Ok(Quote {
-        src: Some(ip.src),
-        dst: ip.dst,
-        ttl: Some(ip.ttl),
-        ip_id: ip.ident,
-        probe,
-    })
+    Ok(Quote { src: Some(ip.src), dst: ip.dst, ttl: Some(ip.ttl), ip_id: ip.ident, probe })
 }
 
 fn tcp(bytes: &[u8]) -> Result<ReplyKind, DecodeError> {
@@ -225,12 +149,7 @@ fn tcp(bytes: &[u8]) -> Result<ReplyKind, DecodeError> {
         return Err(DecodeError::NotAReply);
     }
     let ack = flags.contains(TcpFlags::ACK).then(|| segment.ack_number());
-    Ok(ReplyKind::Tcp(TcpAnswer {
-        src_port: segment.src_port(),
-        dst_port: segment.dst_port(),
-        reset,
-        ack,
-    }))
+    Ok(ReplyKind::Tcp(TcpAnswer { src_port: segment.src_port(), dst_port: segment.dst_port(), reset, ack }))
 }
 
 /// The meaning of an ICMP (`ipv6` false) or ICMPv6 error type and code, or `None` for other messages.

@@ -3,8 +3,8 @@
 use core::net::{IpAddr, Ipv6Addr};
 
 use packet::{
-    Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv4Packet, Ipv4Repr,
-    Ipv6Packet, Ipv6Repr, TcpFlags, TcpPacket, TcpRepr, UdpPacket, UdpRepr,
+    Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr,
+    TcpFlags, TcpPacket, TcpRepr, UdpPacket, UdpRepr,
 };
 
 use crate::probe::{Probe, ProbeTransport};
@@ -13,61 +13,25 @@ impl Probe {
     /// The transport header and payload as sent from `src` to `dst`, checksum included (raw sockets).
     pub fn transport_bytes(&self, src: IpAddr, dst: IpAddr) -> Vec<u8> {
         match &self.transport {
-            ProbeTransport::Udp {
-                src_port,
-                dst_port,
-                payload,
-            } => {
-                let repr = UdpRepr {
-                    src_port: *src_port,
-                    dst_port: *dst_port,
-                };
+            ProbeTransport::Udp { src_port, dst_port, payload } => {
+                let repr = UdpRepr { src_port: *src_port, dst_port: *dst_port };
                 let mut bytes = vec![0; repr.buffer_len(payload.len())];
-                repr.emit(
-                    &mut UdpPacket::new_unchecked(&mut bytes[..]),
-                    &src,
-                    &dst,
-                    payload,
-                );
+                repr.emit(&mut UdpPacket::new_unchecked(&mut bytes[..]), &src, &dst, payload);
                 bytes
             }
-            ProbeTransport::Icmp {
-                ident,
-                seq,
-                payload,
-            } if dst.is_ipv6() => {
-                let repr = Icmpv6Repr::EchoRequest {
-                    ident: *ident,
-                    seq_no: *seq,
-                    data: payload,
-                };
+            ProbeTransport::Icmp { ident, seq, payload } if dst.is_ipv6() => {
+                let repr = Icmpv6Repr::EchoRequest { ident: *ident, seq_no: *seq, data: payload };
                 let mut bytes = vec![0; repr.buffer_len()];
-                repr.emit(
-                    &as_v6(src),
-                    &as_v6(dst),
-                    &mut Icmpv6Packet::new_unchecked(&mut bytes[..]),
-                );
+                repr.emit(&as_v6(src), &as_v6(dst), &mut Icmpv6Packet::new_unchecked(&mut bytes[..]));
                 bytes
             }
-            ProbeTransport::Icmp {
-                ident,
-                seq,
-                payload,
-            } => {
-                let repr = Icmpv4Repr::EchoRequest {
-                    ident: *ident,
-                    seq_no: *seq,
-                    data: payload,
-                };
+            ProbeTransport::Icmp { ident, seq, payload } => {
+                let repr = Icmpv4Repr::EchoRequest { ident: *ident, seq_no: *seq, data: payload };
                 let mut bytes = vec![0; repr.buffer_len()];
                 repr.emit(&mut Icmpv4Packet::new_unchecked(&mut bytes[..]));
                 bytes
             }
-            ProbeTransport::Tcp {
-                src_port,
-                dst_port,
-                seq,
-            } => {
+            ProbeTransport::Tcp { src_port, dst_port, seq } => {
                 let repr = TcpRepr {
                     src_port: *src_port,
                     dst_port: *dst_port,
@@ -78,12 +42,7 @@ impl Probe {
                     mss: Some(1460),
                 };
                 let mut bytes = vec![0; repr.buffer_len(0)];
-                repr.emit(
-                    &mut TcpPacket::new_unchecked(&mut bytes[..]),
-                    &src,
-                    &dst,
-                    &[],
-                );
+                repr.emit(&mut TcpPacket::new_unchecked(&mut bytes[..]), &src, &dst, &[]);
                 bytes
             }
         }

@@ -36,8 +36,6 @@ mod trace;
 
 pub use config::{ConfigError, Method, TraceConfig, WaitPolicy};
 pub use probe::{Probe, ProbeId, ProbeTransport};
-pub use reply::{
-    ErrorClass, IcmpError, MplsLabel, Quote, QuotedProbe, Reply, ReplyKind, TcpAnswer, Unreachable,
-};
+pub use reply::{ErrorClass, IcmpError, MplsLabel, Quote, QuotedProbe, Reply, ReplyKind, TcpAnswer, Unreachable};
 pub use result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Stats, Verdict};
 pub use trace::{Disposition, Trace};

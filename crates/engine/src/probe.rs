@@ -5,9 +5,6 @@ use core::net::IpAddr;
 use crate::config::{Method, TraceConfig};
 use crate::reply::{Quote, QuotedProbe, Reply, ReplyKind};
 
-/// The largest IP packet the engine builds a probe for.
-pub const MAX_PACKET_LEN: usize = 65_000;
-
 /// Identifies a probe within one trace: probes are numbered from 0 in the order they are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProbeId(pub u32);
@@ -61,17 +58,9 @@ pub enum ProbeTransport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum MatchKey {
     /// Ports (classic UDP and TCP: one of them changes per probe).
-    Ports {
-        protocol: u8,
-        src_port: u16,
-        dst_port: u16,
-    },
+    Ports { protocol: u8, src_port: u16, dst_port: u16 },
     /// Paris UDP: constant ports, the checksum tells probes apart.
-    UdpChecksum {
-        src_port: u16,
-        dst_port: u16,
-        checksum: u16,
-    },
+    UdpChecksum { src_port: u16, dst_port: u16, checksum: u16 },
     /// ICMP echo identifier and sequence.
     Echo { ident: u16, seq: u16 },
 }
@@ -90,23 +79,38 @@ pub(crate) struct ProbeFactory {
 
 impl ProbeFactory {
     pub(crate) fn new(config: &TraceConfig) -> Self {
-        let ip_header = if config.target.is_ipv6() { 40 } else { 20 };
-        let min_payload = if config.method.is_paris() { 2 } else { 0 };
-        let payload_len = match config.method {
-            Method::Tcp => 0,
-            _ => usize::from(config.packet_len)
-                .saturating_sub(ip_header + 8)
-                .max(min_payload),
-        };
-        ProbeFactory {
+        let mut factory = ProbeFactory {
             method: config.method,
             target: config.target,
             source: config.source,
             src_port: config.src_port,
             dst_port: config.dst_port,
             icmp_ident: config.icmp_ident,
-            payload_len,
-        }
+            payload_len: 0,
+        };
+        factory.set_packet_len(config.packet_len);
+        factory
+    }
+
+    /// Bytes of IP and transport header in front of the payload.
+    fn header_len(&self) -> usize {
+        let ip = if self.target.is_ipv6() { 40 } else { 20 };
+        let transport = if self.method == Method::Tcp { 24 } else { 8 };
+        ip + transport
+    }
+
+    /// Makes the following probes `len` bytes long, headers included (as far as the method allows).
+    pub(crate) fn set_packet_len(&mut self, len: u16) {
+        let min_payload = if self.method.is_paris() { 2 } else { 0 };
+        self.payload_len = match self.method {
+            Method::Tcp => 0,
+            _ => usize::from(len).saturating_sub(self.header_len()).max(min_payload),
+        };
+    }
+
+    /// The size of the probes built now: IP packet, headers included.
+    pub(crate) fn packet_len(&self) -> u16 {
+        u16::try_from(self.header_len() + self.payload_len).unwrap_or(u16::MAX)
     }
 
     /// Builds probe number `id`, to be sent with `ttl`.
@@ -156,52 +160,25 @@ impl ProbeFactory {
                 seq: tcp_seq(id),
             },
         };
-        let probe = Probe {
-            id,
-            ttl,
-            ip_id: ip_id(id),
-            transport,
-        };
+        let probe = Probe { id, ttl, ip_id: ip_id(id), transport };
         let key = self.key_of_probe(&probe);
         (probe, key)
     }
 
     fn key_of_probe(&self, probe: &Probe) -> MatchKey {
         match (&probe.transport, self.method) {
-            (
-                ProbeTransport::Udp {
-                    src_port, dst_port, ..
-                },
-                Method::UdpParis,
-            ) => MatchKey::UdpChecksum {
+            (ProbeTransport::Udp { src_port, dst_port, .. }, Method::UdpParis) => MatchKey::UdpChecksum {
                 src_port: *src_port,
                 dst_port: *dst_port,
                 checksum: paris_udp_checksum(probe.id),
             },
-            (
-                ProbeTransport::Udp {
-                    src_port, dst_port, ..
-                },
-                _,
-            ) => MatchKey::Ports {
-                protocol: 17,
-                src_port: *src_port,
-                dst_port: *dst_port,
-            },
-            (ProbeTransport::Icmp { ident, seq, .. }, _) => MatchKey::Echo {
-                ident: *ident,
-                seq: *seq,
-            },
-            (
-                ProbeTransport::Tcp {
-                    src_port, dst_port, ..
-                },
-                _,
-            ) => MatchKey::Ports {
-                protocol: 6,
-                src_port: *src_port,
-                dst_port: *dst_port,
-            },
+            (ProbeTransport::Udp { src_port, dst_port, .. }, _) => {
+                MatchKey::Ports { protocol: 17, src_port: *src_port, dst_port: *dst_port }
+            }
+            (ProbeTransport::Icmp { ident, seq, .. }, _) => MatchKey::Echo { ident: *ident, seq: *seq },
+            (ProbeTransport::Tcp { src_port, dst_port, .. }, _) => {
+                MatchKey::Ports { protocol: 6, src_port: *src_port, dst_port: *dst_port }
+            }
         }
     }
 
@@ -216,41 +193,16 @@ impl ProbeFactory {
             }
         }
         match (quote.probe, self.method) {
-            (
-                QuotedProbe::Udp {
-                    src_port,
-                    dst_port,
-                    checksum,
-                },
-                Method::UdpParis,
-            ) => Some(MatchKey::UdpChecksum {
-                src_port,
-                dst_port,
-                checksum: checksum?,
-            }),
-            (
-                QuotedProbe::Udp {
-                    src_port, dst_port, ..
-                },
-                Method::Udp,
-            ) => Some(MatchKey::Ports {
-                protocol: 17,
-                src_port,
-                dst_port,
-            }),
-            (QuotedProbe::Icmp { ident, seq }, Method::Icmp | Method::IcmpParis) => {
-                Some(MatchKey::Echo { ident, seq })
+            (QuotedProbe::Udp { src_port, dst_port, checksum }, Method::UdpParis) => {
+                Some(MatchKey::UdpChecksum { src_port, dst_port, checksum: checksum? })
             }
-            (
-                QuotedProbe::Tcp {
-                    src_port, dst_port, ..
-                },
-                Method::Tcp,
-            ) => Some(MatchKey::Ports {
-                protocol: 6,
-                src_port,
-                dst_port,
-            }),
+            (QuotedProbe::Udp { src_port, dst_port, .. }, Method::Udp) => {
+                Some(MatchKey::Ports { protocol: 17, src_port, dst_port })
+            }
+            (QuotedProbe::Icmp { ident, seq }, Method::Icmp | Method::IcmpParis) => Some(MatchKey::Echo { ident, seq }),
+            (QuotedProbe::Tcp { src_port, dst_port, .. }, Method::Tcp) => {
+                Some(MatchKey::Ports { protocol: 6, src_port, dst_port })
+            }
             _ => None,
         }
     }
@@ -262,16 +214,11 @@ impl ProbeFactory {
         }
         match (&reply.kind, self.method) {
             (ReplyKind::EchoReply { ident, seq }, Method::Icmp | Method::IcmpParis) => {
-                Some(MatchKey::Echo {
-                    ident: *ident,
-                    seq: *seq,
-                })
+                Some(MatchKey::Echo { ident: *ident, seq: *seq })
             }
-            (ReplyKind::Tcp(answer), Method::Tcp) => Some(MatchKey::Ports {
-                protocol: 6,
-                src_port: answer.dst_port,
-                dst_port: answer.src_port,
-            }),
+            (ReplyKind::Tcp(answer), Method::Tcp) => {
+                Some(MatchKey::Ports { protocol: 6, src_port: answer.dst_port, dst_port: answer.src_port })
+            }
             _ => None,
         }
     }

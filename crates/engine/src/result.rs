@@ -22,7 +22,12 @@ impl Hop {
         self.probes.iter().all(|p| p.status.is_resolved())
     }
 
-    /// The answers received at this hop.
+    /// The probes that stand for this hop: all but those superseded by a retry.
+    pub fn current(&self) -> impl Iterator<Item = &ProbeRecord> {
+        self.probes.iter().filter(|p| !p.superseded)
+    }
+
+    /// The answers received at this hop (those of superseded probes included).
     pub fn answers(&self) -> impl Iterator<Item = &Answer> {
         self.probes.iter().filter_map(|p| p.status.answer())
     }
@@ -35,8 +40,13 @@ pub struct ProbeRecord {
     pub id: ProbeId,
     /// When it was sent.
     pub sent_at: Instant,
+    /// Its size: the IP packet, headers included.
+    pub size: u16,
     /// What became of it.
     pub status: ProbeStatus,
+    /// Whether a later probe at the same TTL stands in for it: it was lost and retried, or it was too big and
+    /// resent smaller (path MTU discovery). Views of the hop's probes usually skip it.
+    pub superseded: bool,
 }
 
 /// What became of a probe.
@@ -50,6 +60,11 @@ pub enum ProbeStatus {
     TimedOut,
     /// The socket refused to send it.
     SendFailed,
+    /// Too big for the local link: the kernel refused it and told this MTU.
+    TooBigLocally {
+        /// The MTU of the route out.
+        mtu: u32,
+    },
     /// Given up unanswered because the trace ended at a lower TTL.
     Cancelled,
 }
@@ -98,9 +113,7 @@ impl Answer {
             ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => Verdict::Reached,
             ReplyKind::IcmpError(error) => match error.class {
                 ErrorClass::TimeExceeded => Verdict::Continue,
-                ErrorClass::Unreachable(Unreachable::Port | Unreachable::Protocol)
-                    if self.reply.from == target =>
-                {
+                ErrorClass::Unreachable(Unreachable::Port | Unreachable::Protocol) if self.reply.from == target => {
                     Verdict::Reached
                 }
                 ErrorClass::Unreachable(_) | ErrorClass::PacketTooBig => Verdict::Unreachable,

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::config::{ConfigError, TraceConfig};
 use crate::probe::{self, MatchKey, Probe, ProbeFactory, ProbeId};
-use crate::reply::{QuotedProbe, Reply, ReplyKind};
+use crate::reply::{ErrorClass, QuotedProbe, Reply, ReplyKind};
 use crate::result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Stats, Verdict};
 
 /// Extra wait added to a measured RTT before scaling it, as `traceroute(8)` does.
@@ -87,17 +87,16 @@ impl Trace {
         let id = ProbeId(self.locations.len() as u32);
         let (probe, key) = self.factory.build(id, ttl);
         if hop_index == self.hops.len() {
-            self.hops.push(Hop {
-                ttl,
-                probes: Vec::new(),
-            });
+            self.hops.push(Hop { ttl, probes: Vec::new() });
         }
         let hop = &mut self.hops[hop_index];
         self.locations.push((hop_index, hop.probes.len()));
         hop.probes.push(ProbeRecord {
             id,
             sent_at: now,
+            size: self.factory.packet_len(),
             status: ProbeStatus::InFlight,
+            superseded: false,
         });
         self.by_key.insert(key, id);
         self.in_flight.push(id);
@@ -106,24 +105,23 @@ impl Trace {
         Some(probe)
     }
 
-    /// The TTL of the next probe and the index of its hop, if any probe is left to send.
+    /// The TTL of the next probe and the index of its hop, if any probe is left to send: the lowest hop short of
+    /// probes (retries and resends fill earlier hops), else the next TTL.
     fn next_slot(&self) -> Option<(u8, usize)> {
         let last_ttl = self.stop_ttl.unwrap_or(self.config.max_ttl);
-        match self.hops.last() {
-            None => Some((self.config.first_ttl, 0)),
-            Some(hop) if hop.probes.len() < usize::from(self.config.probes_per_hop) => {
-                Some((hop.ttl, self.hops.len() - 1))
-            }
-            Some(hop) if hop.ttl < last_ttl => Some((hop.ttl + 1, self.hops.len())),
-            Some(_) => None,
+        let wanted = usize::from(self.config.probes_per_hop);
+        let short = self.hops.iter().position(|hop| hop.ttl <= last_ttl && hop.current().count() < wanted);
+        match (short, self.hops.last()) {
+            (Some(index), _) => Some((self.hops[index].ttl, index)),
+            (None, None) => Some((self.config.first_ttl, 0)),
+            (None, Some(hop)) if hop.ttl < last_ttl => Some((hop.ttl + 1, self.hops.len())),
+            (None, Some(_)) => None,
         }
     }
 
     fn next_send_at(&self) -> Option<Instant> {
         let interval = self.config.send_interval;
-        self.last_sent_at
-            .filter(|_| !interval.is_zero())
-            .map(|at| at + interval)
+        self.last_sent_at.filter(|_| !interval.is_zero()).map(|at| at + interval)
     }
 
     /// Corrects the send time of probe `id` to when it actually left (`poll_probe` assumed `now`).
@@ -131,6 +129,38 @@ impl Trace {
         if let Some(record) = self.record_mut(id) {
             record.sent_at = at;
         }
+    }
+
+    /// Records that probe `id` was too big for the local link, whose MTU is `mtu`. With path MTU discovery the
+    /// probe is resent smaller; otherwise it counts as a failed send.
+    pub fn send_too_big(&mut self, id: ProbeId, mtu: u32) {
+        let discover = self.resend_smaller(id, mtu);
+        let Some(record) = self.record_mut(id) else {
+            return;
+        };
+        if record.status != ProbeStatus::InFlight {
+            return;
+        }
+        record.status = ProbeStatus::TooBigLocally { mtu };
+        record.superseded = discover;
+        self.in_flight.retain(|&p| p != id);
+        self.progress();
+    }
+
+    /// Whether probe `id`, too big for a link of `mtu`, is to be resent smaller — it was bigger than that and
+    /// `mtu` is a legal size — and if so makes the following probes fit.
+    fn resend_smaller(&mut self, id: ProbeId, mtu: u32) -> bool {
+        let minimum = if self.config.target.is_ipv6() { 1280 } else { 68 };
+        let Some(size) = self.record(id).map(|record| u32::from(record.size)) else {
+            return false;
+        };
+        if !self.config.discover_mtu || mtu >= size || mtu < minimum {
+            return false;
+        }
+        if mtu < u32::from(self.factory.packet_len()) {
+            self.factory.set_packet_len(mtu as u16);
+        }
+        true
     }
 
     /// Records that probe `id` could not be sent: it will show as a failure, not a timeout.
@@ -185,19 +215,14 @@ impl Trace {
         }
         match &reply.kind {
             ReplyKind::IcmpError(error) => {
-                let ip_id_ok = error
-                    .quote
-                    .ip_id
-                    .is_none_or(|quoted| quoted == probe::ip_id(id));
+                let ip_id_ok = error.quote.ip_id.is_none_or(|quoted| quoted == probe::ip_id(id));
                 let seq_ok = match error.quote.probe {
                     QuotedProbe::Tcp { seq: Some(seq), .. } => seq == probe::tcp_seq(id),
                     _ => true,
                 };
                 ip_id_ok && seq_ok
             }
-            ReplyKind::Tcp(answer) => answer
-                .ack
-                .is_none_or(|ack| ack == probe::tcp_seq(id).wrapping_add(1)),
+            ReplyKind::Tcp(answer) => answer.ack.is_none_or(|ack| ack == probe::tcp_seq(id).wrapping_add(1)),
             ReplyKind::EchoReply { .. } => true,
         }
     }
@@ -205,15 +230,19 @@ impl Trace {
     fn accept(&mut self, id: ProbeId, reply: Reply, now: Instant) {
         self.in_flight.retain(|&p| p != id);
         let target = self.config.target;
+        let resend_smaller = match &reply.kind {
+            ReplyKind::IcmpError(error) if error.class == ErrorClass::PacketTooBig => {
+                error.mtu.is_some_and(|mtu| self.resend_smaller(id, mtu))
+            }
+            _ => false,
+        };
         let Some(record) = self.record_mut(id) else {
             return;
         };
-        let answer = Answer {
-            rtt: now.saturating_duration_since(record.sent_at),
-            reply,
-        };
-        let verdict = answer.verdict(target);
+        let answer = Answer { rtt: now.saturating_duration_since(record.sent_at), reply };
+        let verdict = if resend_smaller { Verdict::Continue } else { answer.verdict(target) };
         record.status = ProbeStatus::Answered(answer);
+        record.superseded = resend_smaller;
         if verdict != Verdict::Continue {
             let ttl = self.hops[self.locations[id.0 as usize].0].ttl;
             self.stop_at(ttl);
@@ -242,35 +271,38 @@ impl Trace {
         if self.outcome.is_some() {
             return None;
         }
-        let give_up = self
-            .in_flight
-            .iter()
-            .filter_map(|&id| self.deadline(id))
-            .min();
-        let can_send =
-            self.in_flight.len() < self.config.max_in_flight && self.next_slot().is_some();
+        let give_up = self.in_flight.iter().filter_map(|&id| self.deadline(id)).min();
+        let can_send = self.in_flight.len() < self.config.max_in_flight && self.next_slot().is_some();
         let send = self.next_send_at().filter(|_| can_send);
         give_up.into_iter().chain(send).min()
     }
 
     /// Gives up the probes whose wait has run out by `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let expired: Vec<ProbeId> = self
-            .in_flight
-            .iter()
-            .copied()
-            .filter(|&id| self.deadline(id).is_some_and(|at| at <= now))
-            .collect();
+        let expired: Vec<ProbeId> =
+            self.in_flight.iter().copied().filter(|&id| self.deadline(id).is_some_and(|at| at <= now)).collect();
         if expired.is_empty() {
             return;
         }
         for &id in &expired {
+            let retry = self.may_retry(id);
             if let Some(record) = self.record_mut(id) {
                 record.status = ProbeStatus::TimedOut;
+                record.superseded = retry;
             }
         }
         self.in_flight.retain(|id| !expired.contains(id));
         self.progress();
+    }
+
+    /// Whether a lost probe `id` may be stood in for by another: its hop has retries left.
+    fn may_retry(&self, id: ProbeId) -> bool {
+        let Some(&(hop_index, _)) = self.locations.get(id.0 as usize) else {
+            return false;
+        };
+        let hop = &self.hops[hop_index];
+        let retried = hop.probes.iter().filter(|p| p.superseded && p.status == ProbeStatus::TimedOut).count();
+        retried < usize::from(self.config.retries) && self.stop_ttl.is_none_or(|stop| hop.ttl <= stop)
     }
 
     /// When probe `id` is given up, under the wait policy and the replies seen so far.
@@ -286,35 +318,29 @@ impl Trace {
         let policy = &self.config.wait;
         let first_rtt = |hop: &Hop| hop.answers().next().map(|answer| answer.rtt);
         let scaled = |rtt: Duration, factor: f64| (rtt + WAIT_PRECISION).mul_f64(factor);
-        let here = (policy.here > 0.0)
-            .then(|| first_rtt(&self.hops[hop_index]))
-            .flatten()
-            .map(|rtt| scaled(rtt, policy.here));
+        let here =
+            (policy.here > 0.0).then(|| first_rtt(&self.hops[hop_index])).flatten().map(|rtt| scaled(rtt, policy.here));
         let near = || {
             (policy.near > 0.0)
                 .then(|| self.hops[hop_index + 1..].iter().find_map(first_rtt))
                 .flatten()
                 .map(|rtt| scaled(rtt, policy.near))
         };
-        here.or_else(near)
-            .map_or(policy.max, |wait| wait.min(policy.max))
+        here.or_else(near).map_or(policy.max, |wait| wait.min(policy.max))
     }
 
     /// Reports completed hops in order and decides whether the trace is over.
     fn progress(&mut self) {
         let last_ttl = self.stop_ttl.unwrap_or(self.config.max_ttl);
         while let Some(hop) = self.hops.get(self.reported) {
-            let all_sent = hop.probes.len() == usize::from(self.config.probes_per_hop);
+            let all_sent = hop.current().count() == usize::from(self.config.probes_per_hop);
             if hop.ttl > last_ttl || !all_sent || !hop.is_complete() {
                 break;
             }
             self.events.push_back(Event::HopComplete { ttl: hop.ttl });
             self.reported += 1;
         }
-        let done = self
-            .hops
-            .get(self.reported.wrapping_sub(1))
-            .is_some_and(|hop| hop.ttl == last_ttl);
+        let done = self.hops.get(self.reported.wrapping_sub(1)).is_some_and(|hop| hop.ttl == last_ttl);
         if done && self.outcome.is_none() {
             let outcome = self.final_outcome(last_ttl);
             self.outcome = Some(outcome);
@@ -359,11 +385,7 @@ impl Trace {
     /// The hops probed so far, up to the TTL where the trace ends.
     pub fn hops(&self) -> &[Hop] {
         let last_ttl = self.stop_ttl.unwrap_or(self.config.max_ttl);
-        let visible = self
-            .hops
-            .iter()
-            .take_while(|hop| hop.ttl <= last_ttl)
-            .count();
+        let visible = self.hops.iter().take_while(|hop| hop.ttl <= last_ttl).count();
         &self.hops[..visible]
     }
 

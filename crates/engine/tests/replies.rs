@@ -16,24 +16,11 @@ fn fragmentation_needed_reports_the_next_hop_mtu() {
         let mut config = config(&network, Method::Udp);
         config.packet_len = 1500;
         let (trace, _) = run(&mut network, config);
-        assert_eq!(
-            trace.outcome(),
-            Some(Outcome::Unreachable { ttl: 3 }),
-            "ipv6 {ipv6}"
-        );
-        let error = trace.hops()[2]
-            .answers()
-            .next()
-            .unwrap()
-            .icmp_error()
-            .unwrap()
-            .clone();
+        assert_eq!(trace.outcome(), Some(Outcome::Unreachable { ttl: 3 }), "ipv6 {ipv6}");
+        let error = trace.hops()[2].answers().next().unwrap().icmp_error().unwrap().clone();
         assert_eq!(error.class, ErrorClass::PacketTooBig);
         assert_eq!(error.mtu, Some(1280));
-        assert_eq!(
-            (error.icmp_type, error.icmp_code),
-            if ipv6 { (2, 0) } else { (3, 4) }
-        );
+        assert_eq!((error.icmp_type, error.icmp_code), if ipv6 { (2, 0) } else { (3, 4) });
     }
 }
 
@@ -48,18 +35,8 @@ fn small_probes_pass_a_small_mtu() {
 #[test]
 fn mpls_labels_from_extensions_reach_the_results() {
     let labels = vec![
-        MplsLabel {
-            label: 24001,
-            tc: 0,
-            bottom: false,
-            ttl: 1,
-        },
-        MplsLabel {
-            label: 16,
-            tc: 5,
-            bottom: true,
-            ttl: 1,
-        },
+        MplsLabel { label: 24001, tc: 0, bottom: false, ttl: 1 },
+        MplsLabel { label: 16, tc: 5, bottom: true, ttl: 1 },
     ];
     for ipv6 in [false, true] {
         let mut network = SimNetwork::chain(ipv6, 4, 10 * MS);
@@ -68,9 +45,7 @@ fn mpls_labels_from_extensions_reach_the_results() {
         for answer in trace.hops()[1].answers() {
             assert_eq!(answer.icmp_error().unwrap().mpls, labels);
         }
-        assert!(trace.hops()[0]
-            .answers()
-            .all(|a| a.icmp_error().unwrap().mpls.is_empty()));
+        assert!(trace.hops()[0].answers().all(|a| a.icmp_error().unwrap().mpls.is_empty()));
         assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 5 }));
     }
 }
@@ -90,26 +65,14 @@ fn reply_ttl_and_quoted_ttl_are_recorded() {
 
 #[test]
 fn quotes_cut_to_eight_transport_bytes_still_identify_probes() {
-    for method in [
-        Method::Udp,
-        Method::UdpParis,
-        Method::Icmp,
-        Method::IcmpParis,
-        Method::Tcp,
-    ] {
+    for method in [Method::Udp, Method::UdpParis, Method::Icmp, Method::IcmpParis, Method::Tcp] {
         let mut network = SimNetwork::chain(false, 4, 10 * MS);
         for router in &mut network.routers {
             router.quote_len = 28; // RFC 792: IP header + 8 bytes
         }
         let (trace, _) = trace(&mut network, method);
         assert_eq!(responders(&trace), expected_path(&network, 3), "{method:?}");
-        let quote = trace.hops()[0]
-            .answers()
-            .next()
-            .unwrap()
-            .icmp_error()
-            .unwrap()
-            .quote;
+        let quote = trace.hops()[0].answers().next().unwrap().icmp_error().unwrap().quote;
         match (method, quote.probe) {
             (Method::UdpParis, QuotedProbe::Udp { checksum, .. }) => assert!(checksum.is_some()),
             (Method::Tcp, QuotedProbe::Tcp { seq, .. }) => assert!(seq.is_some()),
@@ -122,29 +85,19 @@ fn quotes_cut_to_eight_transport_bytes_still_identify_probes() {
 #[test]
 fn a_rate_limited_router_answers_its_burst_and_then_goes_quiet() {
     let mut network = SimNetwork::chain(false, 4, 10 * MS);
-    network.routers[1].rate_limit = Some(RateLimit {
-        burst: 6,
-        interval: Duration::from_secs(1),
-    });
+    network.routers[1].rate_limit = Some(RateLimit { burst: 6, interval: Duration::from_secs(1) });
     let mut config = config(&network, Method::Udp);
     config.probes_per_hop = 10;
     config.max_in_flight = 64;
     let (trace, _) = run(&mut network, config);
-    let answered: Vec<usize> = trace
-        .hops()
-        .iter()
-        .map(|hop| hop.answers().count())
-        .collect();
+    let answered: Vec<usize> = trace.hops().iter().map(|hop| hop.answers().count()).collect();
     assert_eq!(answered, [10, 6, 10, 10, 10]);
 }
 
 #[test]
 fn a_rate_limit_refills_over_time() {
     let mut network = SimNetwork::chain(false, 2, 10 * MS);
-    network.routers[1].rate_limit = Some(RateLimit {
-        burst: 2,
-        interval: Duration::from_millis(100),
-    });
+    network.routers[1].rate_limit = Some(RateLimit { burst: 2, interval: Duration::from_millis(100) });
     let mut config = config(&network, Method::Icmp);
     config.probes_per_hop = 6;
     config.send_interval = 50 * MS;
@@ -159,10 +112,7 @@ fn echo_replies_and_tcp_answers_are_the_destination_hop() {
         let mut network = SimNetwork::chain(true, 2, 10 * MS);
         let (trace, _) = trace(&mut network, method);
         let answer = trace.hops()[2].answers().next().unwrap();
-        assert_eq!(
-            matches!(answer.reply.kind, ReplyKind::EchoReply { .. }),
-            is_echo
-        );
+        assert_eq!(matches!(answer.reply.kind, ReplyKind::EchoReply { .. }), is_echo);
         assert_eq!(answer.from(), network.destination.addr);
     }
 }

@@ -10,13 +10,7 @@ use common::*;
 use hoptrace_engine::sim::{Forgery, SimNetwork};
 use hoptrace_engine::{ErrorClass, Method, Outcome, Unreachable, WaitPolicy};
 
-const METHODS: [Method; 5] = [
-    Method::Udp,
-    Method::UdpParis,
-    Method::Icmp,
-    Method::IcmpParis,
-    Method::Tcp,
-];
+const METHODS: [Method; 5] = [Method::Udp, Method::UdpParis, Method::Icmp, Method::IcmpParis, Method::Tcp];
 
 fn complete_path(ipv6: bool, method: Method) {
     let mut network = SimNetwork::chain(ipv6, 6, 10 * MS);
@@ -69,30 +63,19 @@ fn silent_destination_runs_to_max_ttl() {
     assert_eq!(responders.len(), 8);
     assert_eq!(responders[3], vec![Some(network.router_addr(4)); 3]);
     assert!(responders[4..].iter().flatten().all(Option::is_none));
-    assert_eq!(
-        network.delivered_to_destination, 12,
-        "TTLs 5 to 8 reach the silent destination"
-    );
+    assert_eq!(network.delivered_to_destination, 12, "TTLs 5 to 8 reach the silent destination");
 }
 
 #[test]
 fn only_tcp_reaches_a_destination_that_drops_udp_and_icmp() {
-    for (method, reached) in [
-        (Method::Udp, false),
-        (Method::Icmp, false),
-        (Method::Tcp, true),
-    ] {
+    for (method, reached) in [(Method::Udp, false), (Method::Icmp, false), (Method::Tcp, true)] {
         let mut network = SimNetwork::chain(false, 3, 10 * MS);
         network.destination.answers_udp = false;
         network.destination.answers_icmp = false;
         let mut config = config(&network, method);
         config.max_ttl = 6;
         let (trace, _) = run(&mut network, config);
-        let expected = if reached {
-            Outcome::Reached { ttl: 4 }
-        } else {
-            Outcome::MaxTtl
-        };
+        let expected = if reached { Outcome::Reached { ttl: 4 } } else { Outcome::MaxTtl };
         assert_eq!(trace.outcome(), Some(expected), "{method:?}");
     }
 }
@@ -116,17 +99,8 @@ fn unreachable_mid_path_ends_the_trace_there() {
     let responders = responders(&trace);
     assert_eq!(responders.len(), 4);
     assert_eq!(responders[3], vec![Some(network.router_addr(3)); 3]);
-    let error = trace.hops()[3]
-        .answers()
-        .next()
-        .unwrap()
-        .icmp_error()
-        .unwrap()
-        .clone();
-    assert_eq!(
-        error.class,
-        ErrorClass::Unreachable(Unreachable::Prohibited)
-    );
+    let error = trace.hops()[3].answers().next().unwrap().icmp_error().unwrap().clone();
+    assert_eq!(error.class, ErrorClass::Unreachable(Unreachable::Prohibited));
     assert_eq!((error.icmp_type, error.icmp_code), (3, 10));
     assert_eq!(network.delivered_to_destination, 0);
 }
@@ -137,17 +111,8 @@ fn unreachable_ipv6_admin_prohibited() {
     network.routers[1].reject = Some(1);
     let (trace, _) = trace(&mut network, Method::Icmp);
     assert_eq!(trace.outcome(), Some(Outcome::Unreachable { ttl: 3 }));
-    let error = trace.hops()[2]
-        .answers()
-        .next()
-        .unwrap()
-        .icmp_error()
-        .unwrap()
-        .clone();
-    assert_eq!(
-        error.class,
-        ErrorClass::Unreachable(Unreachable::Prohibited)
-    );
+    let error = trace.hops()[2].answers().next().unwrap().icmp_error().unwrap().clone();
+    assert_eq!(error.class, ErrorClass::Unreachable(Unreachable::Prohibited));
     assert_eq!((error.icmp_type, error.icmp_code), (1, 1));
 }
 
@@ -161,15 +126,8 @@ fn lossy_link_loses_probes_but_never_misattributes() {
     let lost = responders.iter().flatten().filter(|r| r.is_none()).count();
     assert!(lost > 0, "seed 7 loses some probes: {responders:?}");
     for (index, hop) in responders.iter().enumerate() {
-        let expected = network
-            .routers
-            .get(index)
-            .map_or(network.destination.addr, |r| r.addrs[0]);
-        assert!(
-            hop.iter().flatten().all(|&from| from == expected),
-            "hop {}: {hop:?}",
-            index + 1
-        );
+        let expected = network.routers.get(index).map_or(network.destination.addr, |r| r.addrs[0]);
+        assert!(hop.iter().flatten().all(|&from| from == expected), "hop {}: {hop:?}", index + 1);
     }
     assert_eq!(trace.stats().unmatched, 0);
 }
@@ -179,21 +137,12 @@ fn reply_after_its_probe_timed_out_is_late_not_misattributed() {
     let mut network = SimNetwork::chain(false, 5, 10 * MS);
     network.routers[2].extra_delay = Duration::from_secs(6);
     let mut config = config(&network, Method::Udp);
-    config.wait = WaitPolicy {
-        here: 0.0,
-        near: 0.0,
-        ..WaitPolicy::default()
-    };
+    config.wait = WaitPolicy { here: 0.0, near: 0.0, ..WaitPolicy::default() };
     config.max_ttl = 6; // no probes beyond the destination, whose answers would also come late
     let (trace, _) = {
         let mut trace = hoptrace_engine::Trace::new(config).unwrap();
         let start = std::time::Instant::now();
-        let run = hoptrace_engine::sim::run(
-            &mut trace,
-            &mut network,
-            start,
-            Duration::from_secs(5) + 200 * MS,
-        );
+        let run = hoptrace_engine::sim::run(&mut trace, &mut network, start, Duration::from_secs(5) + 200 * MS);
         assert!(trace.is_finished());
         // Keep delivering after the trace ended: the late replies arrive and are counted, not recorded.
         for (wire, at) in network.deliver(start + Duration::from_secs(10)) {
@@ -205,13 +154,7 @@ fn reply_after_its_probe_timed_out_is_late_not_misattributed() {
     };
     assert_eq!(responders(&trace)[2], vec![None; 3]);
     assert!(timed_out(&trace)[2].iter().all(|&t| t));
-    assert_eq!(
-        trace.stats().late,
-        3,
-        "{:?} {:?}",
-        trace.stats(),
-        responders(&trace)
-    );
+    assert_eq!(trace.stats().late, 3, "{:?} {:?}", trace.stats(), responders(&trace));
     assert_eq!(trace.stats().matched, 15);
 }
 
@@ -248,21 +191,13 @@ fn forged(method: Method, raw_send: bool, forgeries: Vec<Forgery>) {
     let (trace, run) = run(&mut network, config);
     assert_eq!(responders(&trace), expected_path(&network, 3), "{method:?}");
     let dropped = trace.stats().unmatched + run.undecodable;
-    assert_eq!(
-        dropped,
-        count * 3,
-        "{method:?}: every forgery is dropped, by the decoder or the matcher"
-    );
+    assert_eq!(dropped, count * 3, "{method:?}: every forgery is dropped, by the decoder or the matcher");
 }
 
 const FORGER: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 19, 66, 6));
 
 fn forgery(mutate: fn(&mut Vec<u8>)) -> Forgery {
-    Forgery {
-        from: FORGER,
-        ttl: 2,
-        mutate,
-    }
+    Forgery { from: FORGER, ttl: 2, mutate }
 }
 
 #[test]
@@ -277,14 +212,10 @@ fn forged_errors_with_altered_quotes_never_become_hops() {
             forgery(|q| q[9] = if q[9] == 17 { 6 } else { 17 }), // another protocol
         ];
         match method {
-            Method::Udp => {
-                forgeries.extend([forgery(|q| q[21] ^= 0x40), forgery(|q| q[22] ^= 0x80)])
+            Method::Udp => forgeries.extend([forgery(|q| q[21] ^= 0x40), forgery(|q| q[22] ^= 0x80)]),
+            Method::UdpParis => {
+                forgeries.extend([forgery(|q| q[21] ^= 0x40), forgery(|q| q[23] ^= 1), forgery(|q| q[26] ^= 0x80)])
             }
-            Method::UdpParis => forgeries.extend([
-                forgery(|q| q[21] ^= 0x40),
-                forgery(|q| q[23] ^= 1),
-                forgery(|q| q[26] ^= 0x80),
-            ]),
             Method::Icmp | Method::IcmpParis => forgeries.extend([
                 forgery(|q| q[24] ^= 1),    // another identifier
                 forgery(|q| q[26] ^= 0x80), // a sequence never used
@@ -300,11 +231,7 @@ fn forged_errors_with_altered_quotes_never_become_hops() {
 #[test]
 fn raw_mode_also_checks_ip_id_and_tcp_sequence() {
     forged(Method::Udp, true, vec![forgery(|q| q[5] ^= 1)]);
-    forged(
-        Method::Tcp,
-        true,
-        vec![forgery(|q| q[5] ^= 1), forgery(|q| q[27] ^= 1)],
-    );
+    forged(Method::Tcp, true, vec![forgery(|q| q[5] ^= 1), forgery(|q| q[27] ^= 1)]);
 }
 
 #[test]
@@ -316,39 +243,16 @@ fn forged_answers_from_others_than_the_destination_are_dropped() {
         let now = std::time::Instant::now();
         let probe = trace.poll_probe(now).unwrap();
         let kind = match probe.transport {
-            hoptrace_engine::ProbeTransport::Icmp { ident, seq, .. } => {
-                ReplyKind::EchoReply { ident, seq }
+            hoptrace_engine::ProbeTransport::Icmp { ident, seq, .. } => ReplyKind::EchoReply { ident, seq },
+            hoptrace_engine::ProbeTransport::Tcp { src_port, dst_port, .. } => {
+                ReplyKind::Tcp(TcpAnswer { src_port: dst_port, dst_port: src_port, reset: true, ack: None })
             }
-            hoptrace_engine::ProbeTransport::Tcp {
-                src_port, dst_port, ..
-            } => ReplyKind::Tcp(TcpAnswer {
-                src_port: dst_port,
-                dst_port: src_port,
-                reset: true,
-                ack: None,
-            }),
             _ => unreachable!(),
         };
-        let forged = Reply {
-            from: FORGER,
-            ttl: None,
-            size: None,
-            kind: kind.clone(),
-        };
-        assert_eq!(
-            trace.handle_reply(forged, now),
-            hoptrace_engine::Disposition::Unmatched
-        );
-        let real = Reply {
-            from: network.destination.addr,
-            ttl: None,
-            size: None,
-            kind,
-        };
-        assert_eq!(
-            trace.handle_reply(real, now),
-            hoptrace_engine::Disposition::Accepted(probe.id)
-        );
+        let forged = Reply { from: FORGER, ttl: None, size: None, kind: kind.clone() };
+        assert_eq!(trace.handle_reply(forged, now), hoptrace_engine::Disposition::Unmatched);
+        let real = Reply { from: network.destination.addr, ttl: None, size: None, kind };
+        assert_eq!(trace.handle_reply(real, now), hoptrace_engine::Disposition::Accepted(probe.id));
     }
 }
 
@@ -358,9 +262,8 @@ fn ecmp_network() -> SimNetwork {
     let mut network = SimNetwork::chain(false, 6, 10 * MS);
     for (index, ecmp_group, width) in [(1, 1, 2), (2, 1, 2), (4, 2, 3)] {
         let router = &mut network.routers[index];
-        router.addrs = (0..width)
-            .map(|branch| IpAddr::V4(Ipv4Addr::new(198, 18, 10 + branch, index as u8 + 1)))
-            .collect();
+        router.addrs =
+            (0..width).map(|branch| IpAddr::V4(Ipv4Addr::new(198, 18, 10 + branch, index as u8 + 1))).collect();
         router.ecmp_group = ecmp_group;
     }
     network
@@ -372,27 +275,17 @@ fn ecmp_trace(method: Method) -> Vec<BTreeSet<IpAddr>> {
     config.probes_per_hop = 6;
     let (trace, _) = run(&mut network, config);
     assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 7 }));
-    responders(&trace)
-        .iter()
-        .map(|hop| hop.iter().flatten().copied().collect())
-        .collect()
+    responders(&trace).iter().map(|hop| hop.iter().flatten().copied().collect()).collect()
 }
 
 #[test]
 fn paris_follows_one_real_path_across_ecmp() {
     for method in [Method::UdpParis, Method::IcmpParis] {
         let hops = ecmp_trace(method);
-        assert!(
-            hops.iter().all(|addrs| addrs.len() == 1),
-            "{method:?}: {hops:?}"
-        );
+        assert!(hops.iter().all(|addrs| addrs.len() == 1), "{method:?}: {hops:?}");
         // TTLs 2 and 3 are one diamond: the same branch (third octet) at both.
-        let branch = |ttl: usize| {
-            hops[ttl - 1]
-                .iter()
-                .next()
-                .map(|a| a.to_string().split('.').nth(2).map(str::to_owned))
-        };
+        let branch =
+            |ttl: usize| hops[ttl - 1].iter().next().map(|a| a.to_string().split('.').nth(2).map(str::to_owned));
         assert_eq!(branch(2), branch(3), "{method:?}: {hops:?}");
     }
 }
@@ -401,9 +294,6 @@ fn paris_follows_one_real_path_across_ecmp() {
 fn classic_probing_mixes_branches_under_ecmp() {
     for method in [Method::Udp, Method::Icmp] {
         let hops = ecmp_trace(method);
-        assert!(
-            hops.iter().any(|addrs| addrs.len() > 1),
-            "{method:?}: {hops:?}"
-        );
+        assert!(hops.iter().any(|addrs| addrs.len() > 1), "{method:?}: {hops:?}");
     }
 }

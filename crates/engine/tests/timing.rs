@@ -25,10 +25,7 @@ fn first_ttl_skips_the_nearest_hops() {
     let mut config = config(&network, Method::Udp);
     config.first_ttl = 4;
     let (trace, _) = run(&mut network, config);
-    assert_eq!(
-        trace.hops().iter().map(|hop| hop.ttl).collect::<Vec<_>>(),
-        [4, 5, 6]
-    );
+    assert_eq!(trace.hops().iter().map(|hop| hop.ttl).collect::<Vec<_>>(), [4, 5, 6]);
     assert_eq!(responders(&trace), expected_path(&network, 3)[3..].to_vec());
 }
 
@@ -47,11 +44,7 @@ fn without_adaptive_waits_a_silent_hop_costs_the_full_wait() {
     let mut network = SimNetwork::chain(false, 6, 10 * MS);
     network.routers[2].silent = true;
     let mut config = config(&network, Method::Udp);
-    config.wait = WaitPolicy {
-        here: 0.0,
-        near: 0.0,
-        max: Duration::from_secs(2),
-    };
+    config.wait = WaitPolicy { here: 0.0, near: 0.0, max: Duration::from_secs(2) };
     let (_, run) = run(&mut network, config);
     assert_eq!(run.elapsed, Duration::from_secs(2));
 }
@@ -66,10 +59,7 @@ fn here_rule_gives_up_a_lost_probe_after_a_few_same_hop_rtts() {
     config.wait.near = 0.0;
     let (trace, run) = run(&mut network, config);
     let answered = trace.hops()[2].answers().count();
-    assert!(
-        (1..3).contains(&answered),
-        "seed 3 loses some of hop 3's probes: {answered}"
-    );
+    assert!((1..3).contains(&answered), "seed 3 loses some of hop 3's probes: {answered}");
     // HERE rule: 3 × (300 ms + 1 ms) after the lost probes were sent.
     assert_eq!(run.elapsed, Duration::from_millis(903));
 }
@@ -80,11 +70,7 @@ fn send_interval_paces_probes() {
     let mut config = config(&network, Method::Udp);
     config.send_interval = 50 * MS;
     let (trace, _) = run(&mut network, config);
-    let sent: Vec<_> = trace
-        .hops()
-        .iter()
-        .flat_map(|hop| hop.probes.iter().map(|p| p.sent_at))
-        .collect();
+    let sent: Vec<_> = trace.hops().iter().flat_map(|hop| hop.probes.iter().map(|p| p.sent_at)).collect();
     assert_eq!(sent.len(), 12);
     assert!(sent.windows(2).all(|pair| pair[1] - pair[0] == 50 * MS));
 }
@@ -105,10 +91,8 @@ fn hops_complete_in_order_and_stream_before_the_end() {
     let mut network = SimNetwork::chain(false, 5, 10 * MS);
     network.routers[1].silent = true; // hop 2 completes late, holding back the report of hops 3 to 6
     let (_, run) = trace(&mut network, Method::Udp);
-    let expected: Vec<Event> = (1..=6)
-        .map(|ttl| Event::HopComplete { ttl })
-        .chain([Event::Finished(Outcome::Reached { ttl: 6 })])
-        .collect();
+    let expected: Vec<Event> =
+        (1..=6).map(|ttl| Event::HopComplete { ttl }).chain([Event::Finished(Outcome::Reached { ttl: 6 })]).collect();
     assert_eq!(run.events, expected);
 }
 
@@ -126,10 +110,7 @@ fn a_failed_send_is_recorded_and_the_trace_goes_on() {
     trace.send_failed(first.id);
     trace.send_failed(second.id);
     assert_eq!(trace.outcome(), Some(Outcome::MaxTtl));
-    assert!(trace.hops()[0]
-        .probes
-        .iter()
-        .all(|p| p.status == ProbeStatus::SendFailed));
+    assert!(trace.hops()[0].probes.iter().all(|p| p.status == ProbeStatus::SendFailed));
 }
 
 #[test]
@@ -138,49 +119,17 @@ fn bad_configurations_are_refused() {
     let network = SimNetwork::chain(false, 1, 10 * MS);
     let base = config(&network, Method::Udp);
     let cases = [
+        (hoptrace_engine::TraceConfig { first_ttl: 0, ..base.clone() }, ConfigError::FirstTtlZero),
+        (hoptrace_engine::TraceConfig { first_ttl: 9, max_ttl: 8, ..base.clone() }, ConfigError::FirstTtlAboveMax),
+        (hoptrace_engine::TraceConfig { probes_per_hop: 0, ..base.clone() }, ConfigError::NoProbes),
+        (hoptrace_engine::TraceConfig { max_in_flight: 0, ..base.clone() }, ConfigError::NothingInFlight),
         (
-            hoptrace_engine::TraceConfig {
-                first_ttl: 0,
-                ..base.clone()
-            },
-            ConfigError::FirstTtlZero,
-        ),
-        (
-            hoptrace_engine::TraceConfig {
-                first_ttl: 9,
-                max_ttl: 8,
-                ..base.clone()
-            },
-            ConfigError::FirstTtlAboveMax,
-        ),
-        (
-            hoptrace_engine::TraceConfig {
-                probes_per_hop: 0,
-                ..base.clone()
-            },
-            ConfigError::NoProbes,
-        ),
-        (
-            hoptrace_engine::TraceConfig {
-                max_in_flight: 0,
-                ..base.clone()
-            },
-            ConfigError::NothingInFlight,
-        ),
-        (
-            hoptrace_engine::TraceConfig {
-                method: Method::UdpParis,
-                source: None,
-                ..base.clone()
-            },
+            hoptrace_engine::TraceConfig { method: Method::UdpParis, source: None, ..base.clone() },
             ConfigError::ParisNeedsSource,
         ),
         (
             hoptrace_engine::TraceConfig {
-                wait: WaitPolicy {
-                    here: f64::NAN,
-                    ..WaitPolicy::default()
-                },
+                wait: WaitPolicy { here: f64::NAN, ..WaitPolicy::default() },
                 ..base.clone()
             },
             ConfigError::BadWaitFactor,

@@ -36,18 +36,11 @@ pub fn run(trace: &mut Trace, network: &mut SimNetwork, start: Instant, limit: D
             network.send(&probe, now);
         }
         events.extend(std::iter::from_fn(|| trace.poll_event()));
-        let next = [trace.poll_timeout(), network.next_delivery()]
-            .into_iter()
-            .flatten()
-            .min();
+        let next = [trace.poll_timeout(), network.next_delivery()].into_iter().flatten().min();
         match next {
             Some(at) if !trace.is_finished() && at <= start + limit => now = at.max(now),
             _ => break,
         }
     }
-    Run {
-        elapsed: now - start,
-        events,
-        undecodable,
-    }
+    Run { elapsed: now - start, events, undecodable }
 }

@@ -80,9 +80,7 @@ impl Router {
         };
         let refill = match self.refilled_at {
             None => f64::from(limit.burst),
-            Some(at) => {
-                now.saturating_duration_since(at).as_secs_f64() / limit.interval.as_secs_f64()
-            }
+            Some(at) => now.saturating_duration_since(at).as_secs_f64() / limit.interval.as_secs_f64(),
         };
         self.tokens = (self.tokens + refill).min(f64::from(limit.burst));
         self.refilled_at = Some(now);
@@ -135,10 +133,7 @@ pub struct Forgery {
 
 impl core::fmt::Debug for Forgery {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Forgery")
-            .field("from", &self.from)
-            .field("ttl", &self.ttl)
-            .finish()
+        f.debug_struct("Forgery").field("from", &self.from).field("ttl", &self.ttl).finish()
     }
 }
 
@@ -167,23 +162,12 @@ impl SimNetwork {
     pub fn chain(ipv6: bool, hops: u8, step: Duration) -> Self {
         let addr = |net: u16, host: u8| -> IpAddr {
             if ipv6 {
-                IpAddr::V6(core::net::Ipv6Addr::new(
-                    0x2001,
-                    0xdb8,
-                    net,
-                    0,
-                    0,
-                    0,
-                    0,
-                    u16::from(host),
-                ))
+                IpAddr::V6(core::net::Ipv6Addr::new(0x2001, 0xdb8, net, 0, 0, 0, 0, u16::from(host)))
             } else {
                 IpAddr::V4(core::net::Ipv4Addr::new(198, 18, net as u8, host))
             }
         };
-        let routers = (1..=hops)
-            .map(|n| Router::new(addr(0, n), step * u32::from(n)))
-            .collect();
+        let routers = (1..=hops).map(|n| Router::new(addr(0, n), step * u32::from(n))).collect();
         SimNetwork {
             source: addr(100, 1),
             routers,
@@ -222,11 +206,7 @@ impl SimNetwork {
                 let mut quote = packet.clone();
                 (forgery.mutate)(&mut quote);
                 let wire = super::wire::time_exceeded(forgery.from, self.source, &quote, &[], 250);
-                self.queue.push(Reverse((
-                    now + Duration::from_micros(1),
-                    self.sequence,
-                    wire,
-                )));
+                self.queue.push(Reverse((now + Duration::from_micros(1), self.sequence, wire)));
                 self.sequence += 1;
             }
         }
@@ -241,25 +221,11 @@ impl SimNetwork {
             let quote = as_received(&packet, hops_left, ipv6, router.quote_len);
             let reply_ttl = 64u8.saturating_sub(index as u8);
             let error = if hops_left <= 1 {
-                Some(super::wire::time_exceeded(
-                    from,
-                    self.source,
-                    &quote,
-                    &router.mpls,
-                    reply_ttl,
-                ))
+                Some(super::wire::time_exceeded(from, self.source, &quote, &router.mpls, reply_ttl))
             } else if let Some(mtu) = router.mtu.filter(|&mtu| packet.len() > usize::from(mtu)) {
-                Some(super::wire::too_big(
-                    from,
-                    self.source,
-                    &quote,
-                    mtu,
-                    reply_ttl,
-                ))
+                Some(super::wire::too_big(from, self.source, &quote, mtu, reply_ttl))
             } else {
-                router.reject.map(|code| {
-                    super::wire::unreachable(from, self.source, &quote, code, reply_ttl)
-                })
+                router.reject.map(|code| super::wire::unreachable(from, self.source, &quote, code, reply_ttl))
             };
             let Some(wire) = error else { continue };
             if !router.silent && router.may_send_error(now) {
@@ -274,9 +240,7 @@ impl SimNetwork {
         self.delivered_to_destination += 1;
         let hops_left = probe.ttl.saturating_sub(self.routers.len() as u8);
         let received = as_received(&packet, hops_left, ipv6, usize::MAX);
-        if let Some(wire) =
-            super::wire::destination_answer(&self.destination, self.source, &received)
-        {
+        if let Some(wire) = super::wire::destination_answer(&self.destination, self.source, &received) {
             self.push(now + self.destination.rtt, wire);
         }
     }
@@ -289,11 +253,7 @@ impl SimNetwork {
     /// Replies due by `now`, in order, with their arrival times.
     pub fn deliver(&mut self, now: Instant) -> Vec<(Wire, Instant)> {
         let mut due = Vec::new();
-        while self
-            .queue
-            .peek()
-            .is_some_and(|Reverse((at, _, _))| *at <= now)
-        {
+        while self.queue.peek().is_some_and(|Reverse((at, _, _))| *at <= now) {
             if let Some(Reverse((at, _, wire))) = self.queue.pop() {
                 due.push((wire, at));
             }
@@ -310,14 +270,9 @@ impl SimNetwork {
     pub fn decode(&self, wire: &Wire) -> Option<Reply> {
         match wire.v6_meta {
             None => crate::decode::ipv4_packet(&wire.bytes).ok(),
-            Some((from, protocol, hop_limit)) => crate::decode::ipv6_payload(
-                &wire.bytes,
-                protocol,
-                from,
-                self.source,
-                Some(hop_limit),
-            )
-            .ok(),
+            Some((from, protocol, hop_limit)) => {
+                crate::decode::ipv6_payload(&wire.bytes, protocol, from, self.source, Some(hop_limit)).ok()
+            }
         }
     }
 }
@@ -332,11 +287,7 @@ fn as_received(packet: &[u8], ttl: u8, ipv6: bool, quote_len: usize) -> Vec<u8> 
 /// The bytes a per-flow load balancer hashes: addresses, protocol, and the first 4 transport bytes (ports, or
 /// ICMP type, code and checksum), as in the Paris traceroute paper's model.
 fn flow_bytes(packet: &[u8], ipv6: bool) -> Vec<u8> {
-    let (addresses, protocol, transport) = if ipv6 {
-        (8..40, 6, 40)
-    } else {
-        (12..20, 9, 20)
-    };
+    let (addresses, protocol, transport) = if ipv6 { (8..40, 6, 40) } else { (12..20, 9, 20) };
     let mut flow = packet.get(addresses).unwrap_or_default().to_vec();
     flow.extend(packet.get(protocol));
     flow.extend(packet.get(transport..transport + 4).unwrap_or_default());

@@ -3,9 +3,8 @@
 use core::net::IpAddr;
 
 use packet::{
-    ExtensionsBuilder, Icmpv4Packet, Icmpv4Repr, Icmpv4Unreachable, Icmpv6Packet, Icmpv6Repr,
-    Icmpv6Unreachable, IpProtocol, Ipv4Packet, Ipv4Repr, Ipv6Packet, MplsLabel, TcpFlags,
-    TcpPacket, TcpRepr,
+    ExtensionsBuilder, Icmpv4Packet, Icmpv4Repr, Icmpv4Unreachable, Icmpv6Packet, Icmpv6Repr, Icmpv6Unreachable,
+    IpProtocol, Ipv4Packet, Ipv4Repr, Ipv6Packet, MplsLabel, TcpFlags, TcpPacket, TcpRepr,
 };
 
 use super::network::{Destination, Wire};
@@ -19,13 +18,7 @@ enum ErrorKind {
 }
 
 /// A Time Exceeded from `from` to `to`, quoting `quote`, with MPLS labels in an extension when there are any.
-pub(super) fn time_exceeded(
-    from: IpAddr,
-    to: IpAddr,
-    quote: &[u8],
-    mpls: &[MplsLabel],
-    ttl: u8,
-) -> Wire {
+pub(super) fn time_exceeded(from: IpAddr, to: IpAddr, quote: &[u8], mpls: &[MplsLabel], ttl: u8) -> Wire {
     icmp_error(from, to, quote, ErrorKind::TimeExceeded, mpls, ttl)
 }
 
@@ -39,36 +32,22 @@ pub(super) fn unreachable(from: IpAddr, to: IpAddr, quote: &[u8], code: u8, ttl:
     icmp_error(from, to, quote, ErrorKind::Unreachable(code), &[], ttl)
 }
 
-fn icmp_error(
-    from: IpAddr,
-    to: IpAddr,
-    quote: &[u8],
-    kind: ErrorKind,
-    mpls: &[MplsLabel],
-    ttl: u8,
-) -> Wire {
+fn icmp_error(from: IpAddr, to: IpAddr, quote: &[u8], kind: ErrorKind, mpls: &[MplsLabel], ttl: u8) -> Wire {
     let extensions = (!mpls.is_empty()).then(|| ExtensionsBuilder::new().mpls(mpls).build());
     let extensions = extensions.as_deref();
     match (from, to) {
         (IpAddr::V4(_), _) => {
             let repr = match kind {
-                ErrorKind::TimeExceeded => Icmpv4Repr::TimeExceeded {
-                    code: 0,
-                    quote,
-                    extensions,
-                },
+                ErrorKind::TimeExceeded => Icmpv4Repr::TimeExceeded { code: 0, quote, extensions },
                 ErrorKind::TooBig(mtu) => Icmpv4Repr::DstUnreachable {
                     code: Icmpv4Unreachable::FragRequired,
                     next_hop_mtu: mtu,
                     quote,
                     extensions,
                 },
-                ErrorKind::Unreachable(code) => Icmpv4Repr::DstUnreachable {
-                    code: code.into(),
-                    next_hop_mtu: 0,
-                    quote,
-                    extensions,
-                },
+                ErrorKind::Unreachable(code) => {
+                    Icmpv4Repr::DstUnreachable { code: code.into(), next_hop_mtu: 0, quote, extensions }
+                }
             };
             let mut icmp = vec![0; repr.buffer_len()];
             repr.emit(&mut Icmpv4Packet::new_unchecked(&mut icmp[..]));
@@ -76,41 +55,21 @@ fn icmp_error(
         }
         (IpAddr::V6(_), _) => {
             let repr = match kind {
-                ErrorKind::TimeExceeded => Icmpv6Repr::TimeExceeded {
-                    code: 0,
-                    quote,
-                    extensions,
-                },
-                ErrorKind::TooBig(mtu) => Icmpv6Repr::PacketTooBig {
-                    mtu: u32::from(mtu),
-                    quote,
-                },
-                ErrorKind::Unreachable(code) => Icmpv6Repr::DstUnreachable {
-                    code: Icmpv6Unreachable::from(code),
-                    quote,
-                    extensions,
-                },
+                ErrorKind::TimeExceeded => Icmpv6Repr::TimeExceeded { code: 0, quote, extensions },
+                ErrorKind::TooBig(mtu) => Icmpv6Repr::PacketTooBig { mtu: u32::from(mtu), quote },
+                ErrorKind::Unreachable(code) => {
+                    Icmpv6Repr::DstUnreachable { code: Icmpv6Unreachable::from(code), quote, extensions }
+                }
             };
             let mut icmp = vec![0; repr.buffer_len()];
-            repr.emit(
-                &as_v6(from),
-                &as_v6(to),
-                &mut Icmpv6Packet::new_unchecked(&mut icmp[..]),
-            );
-            Wire {
-                bytes: icmp,
-                v6_meta: Some((from, 58, ttl)),
-            }
+            repr.emit(&as_v6(from), &as_v6(to), &mut Icmpv6Packet::new_unchecked(&mut icmp[..]));
+            Wire { bytes: icmp, v6_meta: Some((from, 58, ttl)) }
         }
     }
 }
 
 /// The destination's answer to a probe that reached it, if it answers that kind of probe.
-pub(super) fn destination_answer(
-    destination: &Destination,
-    to: IpAddr,
-    probe: &[u8],
-) -> Option<Wire> {
+pub(super) fn destination_answer(destination: &Destination, to: IpAddr, probe: &[u8]) -> Option<Wire> {
     let from = destination.addr;
     let (protocol, transport) = match from {
         IpAddr::V4(_) => {
@@ -130,56 +89,30 @@ pub(super) fn destination_answer(
         }
         IpProtocol::Icmp if destination.answers_icmp => {
             let request = Icmpv4Packet::new_checked(transport).ok()?;
-            let Icmpv4Repr::EchoRequest {
-                ident,
-                seq_no,
-                data,
-            } = Icmpv4Repr::parse(&request).ok()?
-            else {
+            let Icmpv4Repr::EchoRequest { ident, seq_no, data } = Icmpv4Repr::parse(&request).ok()? else {
                 return None;
             };
-            let repr = Icmpv4Repr::EchoReply {
-                ident,
-                seq_no,
-                data,
-            };
+            let repr = Icmpv4Repr::EchoReply { ident, seq_no, data };
             let mut icmp = vec![0; repr.buffer_len()];
             repr.emit(&mut Icmpv4Packet::new_unchecked(&mut icmp[..]));
             Some(ipv4_wrap(from, to, IpProtocol::Icmp, ttl, &icmp))
         }
         IpProtocol::Icmpv6 if destination.answers_icmp => {
             let request = Icmpv6Packet::new_checked(transport).ok()?;
-            let Icmpv6Repr::EchoRequest {
-                ident,
-                seq_no,
-                data,
-            } = Icmpv6Repr::parse(&request, &as_v6(to), &as_v6(from)).ok()?
+            let Icmpv6Repr::EchoRequest { ident, seq_no, data } =
+                Icmpv6Repr::parse(&request, &as_v6(to), &as_v6(from)).ok()?
             else {
                 return None;
             };
-            let repr = Icmpv6Repr::EchoReply {
-                ident,
-                seq_no,
-                data,
-            };
+            let repr = Icmpv6Repr::EchoReply { ident, seq_no, data };
             let mut icmp = vec![0; repr.buffer_len()];
-            repr.emit(
-                &as_v6(from),
-                &as_v6(to),
-                &mut Icmpv6Packet::new_unchecked(&mut icmp[..]),
-            );
-            Some(Wire {
-                bytes: icmp,
-                v6_meta: Some((from, 58, ttl)),
-            })
+            repr.emit(&as_v6(from), &as_v6(to), &mut Icmpv6Packet::new_unchecked(&mut icmp[..]));
+            Some(Wire { bytes: icmp, v6_meta: Some((from, 58, ttl)) })
         }
         IpProtocol::Tcp if destination.answers_tcp => {
             let syn = TcpPacket::new_checked(transport).ok()?;
-            let flags = if destination.tcp_open {
-                TcpFlags::SYN | TcpFlags::ACK
-            } else {
-                TcpFlags::RST | TcpFlags::ACK
-            };
+            let flags =
+                if destination.tcp_open { TcpFlags::SYN | TcpFlags::ACK } else { TcpFlags::RST | TcpFlags::ACK };
             let repr = TcpRepr {
                 src_port: syn.dst_port(),
                 dst_port: syn.src_port(),
@@ -190,18 +123,10 @@ pub(super) fn destination_answer(
                 mss: destination.tcp_open.then_some(1460),
             };
             let mut segment = vec![0; repr.buffer_len(0)];
-            repr.emit(
-                &mut TcpPacket::new_unchecked(&mut segment[..]),
-                &from,
-                &to,
-                &[],
-            );
+            repr.emit(&mut TcpPacket::new_unchecked(&mut segment[..]), &from, &to, &[]);
             match from {
                 IpAddr::V4(_) => Some(ipv4_wrap(from, to, IpProtocol::Tcp, ttl, &segment)),
-                IpAddr::V6(_) => Some(Wire {
-                    bytes: segment,
-                    v6_meta: Some((from, 6, ttl)),
-                }),
+                IpAddr::V6(_) => Some(Wire { bytes: segment, v6_meta: Some((from, 6, ttl)) }),
             }
         }
         _ => None,
@@ -226,8 +151,5 @@ fn ipv4_wrap(from: IpAddr, to: IpAddr, protocol: IpProtocol, ttl: u8, payload: &
     let mut bytes = vec![0; repr.buffer_len()];
     repr.emit(&mut Ipv4Packet::new_unchecked(&mut bytes[..]));
     bytes[repr.header_len()..].copy_from_slice(payload);
-    Wire {
-        bytes,
-        v6_meta: None,
-    }
+    Wire { bytes, v6_meta: None }
 }

@@ -1,0 +1,102 @@
+//! Path MTU discovery and retries of lost probes.
+
+mod common;
+
+use common::*;
+use hoptrace_engine::sim::SimNetwork;
+use hoptrace_engine::{ErrorClass, Method, Outcome, ProbeStatus, Trace};
+
+/// client —1500— r1 —1500— r2 —1400— r3 —1280— r4 — dst
+fn narrowing_path(ipv6: bool) -> SimNetwork {
+    let mut network = SimNetwork::chain(ipv6, 4, 10 * MS);
+    network.routers[1].mtu = Some(1400);
+    network.routers[2].mtu = Some(1280);
+    network
+}
+
+#[test]
+fn too_big_probes_are_resent_smaller_at_the_same_ttl() {
+    for ipv6 in [false, true] {
+        let mut network = narrowing_path(ipv6);
+        let mut config = config(&network, Method::Udp);
+        config.packet_len = 1500;
+        config.discover_mtu = true;
+        config.probes_per_hop = 1;
+        config.max_in_flight = 1; // as tracepath and `--mtu` probe: one at a time, each at the latest size
+        let (trace, _) = run(&mut network, config);
+        assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 5 }));
+        let hops = trace.hops();
+        // Every TTL ends with one answer that stands for it, from the router at that TTL.
+        assert_eq!(responders(&trace), expected_path(&network, 1));
+        let hop3: Vec<_> = hops[2].probes.iter().map(|p| (p.size, p.superseded)).collect();
+        assert_eq!(hop3, [(1500, true), (1400, false)], "ipv6 {ipv6}");
+        let too_big = hops[2].probes[0].status.answer().unwrap();
+        assert_eq!(too_big.from(), network.router_addr(2));
+        let error = too_big.icmp_error().unwrap();
+        assert_eq!((error.class, error.mtu), (ErrorClass::PacketTooBig, Some(1400)));
+        let hop4: Vec<_> = hops[3].probes.iter().map(|p| (p.size, p.superseded)).collect();
+        assert_eq!(hop4, [(1400, true), (1280, false)]);
+        assert_eq!(hops[4].probes[0].size, 1280);
+    }
+}
+
+#[test]
+fn a_local_too_big_shrinks_the_probes_to_the_link_mtu() {
+    let network = SimNetwork::chain(false, 2, 10 * MS);
+    let mut config = config(&network, Method::Udp);
+    config.packet_len = 65_535;
+    config.discover_mtu = true;
+    config.probes_per_hop = 1;
+    let mut trace = Trace::new(config).unwrap();
+    let now = std::time::Instant::now();
+    let first = trace.poll_probe(now).unwrap();
+    trace.send_too_big(first.id, 1500);
+    let second = trace.poll_probe(now).unwrap();
+    assert_eq!(second.ttl, 1);
+    let hop = &trace.hops()[0];
+    assert_eq!(hop.probes[0].status, ProbeStatus::TooBigLocally { mtu: 1500 });
+    assert!(hop.probes[0].superseded);
+    assert_eq!(hop.probes[1].size, 1500);
+}
+
+#[test]
+fn without_discovery_a_too_big_probe_ends_the_trace() {
+    let mut network = narrowing_path(false);
+    let mut config = config(&network, Method::Udp);
+    config.packet_len = 1500;
+    let (trace, _) = run(&mut network, config);
+    assert_eq!(trace.outcome(), Some(Outcome::Unreachable { ttl: 3 }));
+}
+
+#[test]
+fn lost_probes_are_retried_up_to_the_limit() {
+    let mut network = SimNetwork::chain(false, 4, 10 * MS);
+    network.routers[1].silent = true;
+    let mut config = config(&network, Method::Udp);
+    config.probes_per_hop = 1;
+    config.retries = 2;
+    let (trace, _) = run(&mut network, config);
+    let hop2 = &trace.hops()[1];
+    assert_eq!(hop2.probes.len(), 3);
+    assert!(hop2.probes.iter().all(|p| p.status == ProbeStatus::TimedOut));
+    assert_eq!(hop2.current().count(), 1);
+    // Answering hops need no retries.
+    assert!(trace.hops().iter().filter(|hop| hop.ttl != 2).all(|hop| hop.probes.len() == 1));
+    assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 5 }));
+}
+
+#[test]
+fn a_retry_that_gets_through_stands_for_the_lost_probe() {
+    let mut network = SimNetwork::chain(false, 3, 10 * MS);
+    network.routers[2].loss = 0.5;
+    network.seed(11);
+    let mut config = config(&network, Method::Icmp);
+    config.probes_per_hop = 3;
+    config.retries = 3;
+    let (trace, _) = run(&mut network, config);
+    let hop3 = &trace.hops()[2];
+    let lost = hop3.probes.iter().filter(|p| p.superseded).count();
+    assert!(lost > 0, "seed 11 loses probes at hop 3");
+    assert_eq!(hop3.current().count(), 3);
+    assert!(hop3.current().filter_map(|p| p.status.answer()).count() >= 2);
+}
