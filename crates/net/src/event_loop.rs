@@ -14,6 +14,12 @@ use crate::{NetError, Prober};
 /// The longest single sleep, so that a stop request is noticed even if no signal interrupts the wait.
 const MAX_SLEEP: Duration = Duration::from_millis(250);
 
+/// The MTU of the route out, after a send was refused as too big.
+fn local_mtu(trace: &Trace) -> Option<u32> {
+    let config = trace.config();
+    crate::sockopt::path_mtu(config.source?, config.target).ok()
+}
+
 /// Runs `trace` over `prober` until it finishes or `stop` is set, calling `on_event` for every event.
 pub fn run(
     trace: &mut Trace,
@@ -26,6 +32,10 @@ pub fn run(
         while let Some(probe) = trace.poll_probe(Instant::now()) {
             match prober.send(&probe) {
                 Ok(sent_at) => trace.on_sent(probe.id, sent_at),
+                Err(error) if error.raw_os_error() == Some(libc::EMSGSIZE) => match local_mtu(trace) {
+                    Some(mtu) => trace.send_too_big(probe.id, mtu),
+                    None => trace.send_failed(probe.id),
+                },
                 Err(_) => trace.send_failed(probe.id),
             }
         }

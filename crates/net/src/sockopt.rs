@@ -30,6 +30,36 @@ fn set_int(socket: &Socket, level: libc::c_int, name: libc::c_int, value: libc::
     }
 }
 
+/// Reads an integer socket option: the crate's other `unsafe` block.
+#[allow(unsafe_code)]
+fn get_int(socket: &Socket, level: libc::c_int, name: libc::c_int) -> io::Result<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = core::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are live locals; the kernel writes at most `len` bytes into `value` and the
+    // actual length into `len`. The fd is open (borrowed from `socket`).
+    let rc =
+        unsafe { libc::getsockopt(socket.as_raw_fd(), level, name, (&mut value as *mut libc::c_int).cast(), &mut len) };
+    if rc == 0 {
+        Ok(value)
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The path MTU the kernel knows from `source` to `target` (the route's MTU when nothing was learned).
+pub(crate) fn path_mtu(source: core::net::IpAddr, target: core::net::IpAddr) -> io::Result<u32> {
+    let domain = if target.is_ipv6() { socket2::Domain::IPV6 } else { socket2::Domain::IPV4 };
+    let socket = Socket::new(domain, socket2::Type::DGRAM, None)?;
+    socket.bind(&core::net::SocketAddr::new(source, 0).into())?;
+    socket.connect(&core::net::SocketAddr::new(target, 9).into())?;
+    let mtu = if target.is_ipv6() {
+        get_int(&socket, libc::IPPROTO_IPV6, libc::IPV6_MTU)?
+    } else {
+        get_int(&socket, libc::IPPROTO_IP, libc::IP_MTU)?
+    };
+    u32::try_from(mtu).map_err(|_| io::ErrorKind::InvalidData.into())
+}
+
 /// Don't Fragment on (and ignore the path MTU cache: probe) or off (let routers fragment), as traceroute(8) does.
 pub(crate) fn set_dont_fragment(socket: &Socket, ipv6: bool, on: bool) -> io::Result<()> {
     if ipv6 {

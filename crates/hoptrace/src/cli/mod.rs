@@ -1,0 +1,85 @@
+//! Command lines: `traceroute(8)`'s, or `tracepath(8)`'s when run as `tracepath` or with `--tracepath` first.
+
+mod tracepath;
+mod traceroute;
+
+use core::fmt;
+use std::ffi::OsString;
+use std::path::Path;
+
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+
+pub use tracepath::TracepathArgs;
+pub use traceroute::TracerouteArgs;
+
+use crate::settings::Settings;
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Request {
+    /// A trace.
+    Trace(Box<Settings>),
+    /// Text to print before exiting successfully (help, version).
+    Print(String),
+}
+
+/// A command line that cannot be used: one line for stderr, exit status 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliError(String);
+
+impl CliError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        CliError(message.into())
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `traceroute(8)`'s complaint about an option value.
+pub(crate) fn bad_arg(flag: &str, value: &str) -> CliError {
+    CliError(format!("cannot handle `{flag}' option with arg `{value}'"))
+}
+
+/// Parses a whole command line, program name first.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliError> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    let invoked_as = args.first().and_then(|name| Path::new(name).file_name()).map(|name| name.to_owned());
+    let tracepath = if args.get(1).is_some_and(|arg| arg == "--tracepath") {
+        args.remove(1);
+        true
+    } else {
+        invoked_as.is_some_and(|name| name == "tracepath")
+    };
+    let parsed = if tracepath {
+        TracepathArgs::try_parse_from(args).map(TracepathArgs::into_settings)
+    } else {
+        TracerouteArgs::try_parse_from(args).map(TracerouteArgs::into_settings)
+    };
+    match parsed {
+        Ok(settings) => Ok(Request::Trace(Box::new(settings?))),
+        Err(error) => match error.kind() {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => Ok(Request::Print(error.render().to_string())),
+            _ => Err(one_line(&error)),
+        },
+    }
+}
+
+/// The first line of clap's message, without its `error: ` prefix.
+fn one_line(error: &clap::Error) -> CliError {
+    let text = error.render().to_string();
+    let line = text.lines().next().unwrap_or_default();
+    CliError(line.strip_prefix("error: ").unwrap_or(line).to_owned())
+}
+
+/// The `traceroute`-style command definition, for the man page and shell completions.
+pub fn command() -> clap::Command {
+    TracerouteArgs::command()
+}

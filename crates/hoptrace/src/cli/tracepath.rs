@@ -1,0 +1,85 @@
+//! iputils `tracepath(8)`'s command line: `-4 -6 -n -b -l -m -p`.
+
+use core::time::Duration;
+
+use clap::{ArgAction, Parser};
+use engine::{Method, WaitPolicy};
+use net::SocketOptions;
+
+use super::{bad_arg, CliError};
+use crate::settings::{Mode, Naming, Settings};
+
+/// Traces path to a network host discovering MTU along this path.
+#[derive(Debug, Parser)]
+#[command(name = "tracepath", version, about, disable_help_flag = true, arg_required_else_help = true)]
+pub struct TracepathArgs {
+    /// Use IPv4 only.
+    #[arg(short = '4')]
+    ipv4: bool,
+    /// Use IPv6 only.
+    #[arg(short = '6', conflicts_with = "ipv4")]
+    ipv6: bool,
+    /// Print both name and IP.
+    #[arg(short = 'b')]
+    both: bool,
+    /// Use packet pktlen (bytes, headers included).
+    #[arg(short = 'l', value_name = "pktlen")]
+    pktlen: Option<String>,
+    /// Use maximum max_hops (default 30).
+    #[arg(short = 'm', value_name = "max_hops")]
+    max_hops: Option<String>,
+    /// No DNS name resolution.
+    #[arg(short = 'n')]
+    numeric: bool,
+    /// Use destination port.
+    #[arg(short = 'p', value_name = "port")]
+    port: Option<String>,
+    /// Print help and exit.
+    #[arg(short = 'h', long = "help", action = ArgAction::Help)]
+    help: Option<bool>,
+    /// The host to trace.
+    host: String,
+}
+
+impl TracepathArgs {
+    /// Checks the values as `tracepath(8)` does.
+    pub fn into_settings(self) -> Result<Settings, CliError> {
+        let max_ttl = match &self.max_hops {
+            None => 30,
+            Some(text) => text.parse::<u8>().ok().filter(|&m| m > 0).ok_or_else(|| bad_arg("-m", text))?,
+        };
+        let port = self.port.as_deref().map(|text| text.parse::<u16>().map_err(|_| bad_arg("-p", text))).transpose()?;
+        let packet_len = match &self.pktlen {
+            None => u16::MAX,
+            Some(text) => text.parse::<u16>().ok().filter(|&len| len >= 28).ok_or_else(|| bad_arg("-l", text))?,
+        };
+        let naming = match (self.numeric, self.both) {
+            (true, _) => Naming::Numeric,
+            (false, true) => Naming::Both,
+            (false, false) => Naming::NameOnly,
+        };
+        Ok(Settings {
+            mode: Mode::Tracepath,
+            host: self.host,
+            ipv6: (self.ipv4 || self.ipv6).then_some(self.ipv6),
+            method: Method::Udp,
+            unprivileged: true,
+            naming,
+            first_ttl: 1,
+            max_ttl,
+            // One probe per TTL, up to three tries, one at a time, each waiting up to a second: tracepath's way.
+            queries: 1,
+            retries: 2,
+            wait: WaitPolicy { max: Duration::from_secs(1), here: 0.0, near: 0.0 },
+            sim_queries: 1,
+            sendwait: Duration::ZERO,
+            port: Some(port.unwrap_or(44444)),
+            sockets: SocketOptions { dont_fragment: true, ..SocketOptions::default() },
+            discover_mtu: true,
+            back: false,
+            as_lookups: false,
+            extensions: false,
+            packet_len: Some(packet_len),
+        })
+    }
+}

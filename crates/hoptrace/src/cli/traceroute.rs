@@ -1,0 +1,217 @@
+//! `traceroute(8)`'s command line: its flags, same letters, same meanings, same complaints.
+
+use core::net::IpAddr;
+use core::time::Duration;
+
+use clap::{ArgAction, Parser};
+use engine::{Method, WaitPolicy};
+use net::SocketOptions;
+
+use super::{bad_arg, CliError};
+use crate::settings::{Mode, Naming, Settings};
+
+/// Print the route packets trace to network host.
+#[derive(Debug, Parser)]
+#[command(name = "hoptrace", version, about, disable_help_flag = true, arg_required_else_help = true)]
+#[command(after_help = "Run as `tracepath`, or with --tracepath first, for tracepath(8)'s options and layout.")]
+pub struct TracerouteArgs {
+    /// Use IPv4.
+    #[arg(short = '4', long = "ipv4")]
+    ipv4: bool,
+    /// Use IPv6.
+    #[arg(short = '6', long = "ipv6", conflicts_with = "ipv4")]
+    ipv6: bool,
+    /// Use ICMP ECHO for tracerouting.
+    #[arg(short = 'I', long = "icmp")]
+    icmp: bool,
+    /// Use TCP SYN for tracerouting (default port is 80).
+    #[arg(short = 'T', long = "tcp", conflicts_with = "icmp")]
+    tcp: bool,
+    /// Use UDP to a particular port for tracerouting (default port is 53), Paris-style: one flow for every probe.
+    #[arg(short = 'U', long = "udp", conflicts_with_all = ["icmp", "tcp"])]
+    udp: bool,
+    /// Use the specified traceroute method: default, udp, icmp, tcp or tcpconn.
+    #[arg(short = 'M', long = "module", value_name = "name", conflicts_with_all = ["icmp", "tcp", "udp"])]
+    module: Option<String>,
+    /// Do not resolve IP addresses to their domain names.
+    #[arg(short = 'n', long = "numeric")]
+    numeric: bool,
+    /// Start from the first_ttl hop (instead of 1).
+    #[arg(short = 'f', long = "first", value_name = "first_ttl")]
+    first: Option<String>,
+    /// Set the max number of hops (max TTL to be reached). Default is 30.
+    #[arg(short = 'm', long = "max-hops", value_name = "max_ttl")]
+    max_hops: Option<String>,
+    /// Set the number of probes per each hop. Default is 3.
+    #[arg(short = 'q', long = "queries", value_name = "nqueries")]
+    queries: Option<String>,
+    /// Wait for a probe no more than MAX seconds (default 5.0), HERE times (default 3) a reply from the same hop,
+    /// or NEAR times (default 10) a reply from a farther hop.
+    #[arg(short = 'w', long = "wait", value_name = "MAX,HERE,NEAR")]
+    wait: Option<String>,
+    /// Set the number of probes to be tried simultaneously (default 16).
+    #[arg(short = 'N', long = "sim-queries", value_name = "squeries")]
+    sim_queries: Option<String>,
+    /// Minimal time interval between probes (default 0): seconds, or milliseconds above 10.
+    #[arg(short = 'z', long = "sendwait", value_name = "sendwait")]
+    sendwait: Option<String>,
+    /// Set the destination port to use: the initial value for UDP (incremented by each probe), the constant one
+    /// for TCP and `-U`.
+    #[arg(short = 'p', long = "port", value_name = "port")]
+    port: Option<String>,
+    /// Use source src_addr for outgoing packets.
+    #[arg(short = 's', long = "source", value_name = "src_addr")]
+    source: Option<String>,
+    /// Specify a network interface to operate with.
+    #[arg(short = 'i', long = "interface", value_name = "device")]
+    interface: Option<String>,
+    /// Set the TOS (IPv4 type of service) or TC (IPv6 traffic class) value for outgoing packets.
+    #[arg(short = 't', long = "tos", value_name = "tos")]
+    tos: Option<String>,
+    /// Do not fragment packets.
+    #[arg(short = 'F', long = "dont-fragment")]
+    dont_fragment: bool,
+    /// Discover MTU along the path being traced. Implies -F -N 1.
+    #[arg(long = "mtu")]
+    mtu: bool,
+    /// Guess the number of hops in the backward path and print if it differs.
+    #[arg(long = "back")]
+    back: bool,
+    /// Perform AS path lookups in routing registries and print results directly after the corresponding addresses.
+    #[arg(short = 'A', long = "as-path-lookups")]
+    as_lookups: bool,
+    /// Show ICMP extensions (if present), including MPLS.
+    #[arg(short = 'e', long = "extensions")]
+    extensions: bool,
+    /// Use ordinary sockets even when raw sockets are allowed (what any user can do).
+    #[arg(long = "unprivileged")]
+    unprivileged: bool,
+    /// Read this help and exit.
+    #[arg(long = "help", action = ArgAction::Help)]
+    help: Option<bool>,
+    /// The host to trace.
+    host: String,
+    /// The full packet length (default is the length of an IP header plus 40). Can be ignored or increased to a
+    /// minimal allowed value.
+    packet_len: Option<String>,
+}
+
+/// `traceroute(8)`'s largest packet.
+const MAX_PACKET_LEN: u32 = 65_000;
+
+impl TracerouteArgs {
+    /// Checks every value the way `traceroute(8)` does, with its messages.
+    pub fn into_settings(self) -> Result<Settings, CliError> {
+        let method = self.method()?;
+        let first_ttl = number(&self.first, "-f", 1)?;
+        let max_ttl = number(&self.max_hops, "-m", 30)?;
+        if max_ttl > 255 {
+            return Err(CliError::new("max hops cannot be more than 255"));
+        }
+        if first_ttl == 0 || first_ttl > max_ttl {
+            return Err(CliError::new("first hop out of range"));
+        }
+        let queries = number(&self.queries, "-q", 3)?;
+        if !(1..=10).contains(&queries) {
+            return Err(CliError::new("no more than 10 probes per hop"));
+        }
+        let sim_queries = number(&self.sim_queries, "-N", 16)?.clamp(1, 1024);
+        let packet_len = self.packet_len.as_deref().map(packet_len).transpose()?;
+        let port = self.port.as_ref().map(|_| number(&self.port, "-p", 0)).transpose()?;
+        let port = match port {
+            Some(port) => Some(u16::try_from(port).map_err(|_| bad_arg("-p", &port.to_string()))?),
+            None if self.udp => Some(53),
+            None => None,
+        };
+        let source = self
+            .source
+            .as_deref()
+            .map(|source| source.parse::<IpAddr>().map_err(|_| bad_arg("-s", source)))
+            .transpose()?;
+        let tos = self.tos.as_ref().map(|_| number(&self.tos, "-t", 0)).transpose()?.map(|tos| tos as u8);
+        let sockets = SocketOptions {
+            source,
+            interface: self.interface.clone(),
+            tos,
+            dont_fragment: self.dont_fragment || self.mtu,
+        };
+        Ok(Settings {
+            mode: Mode::Traceroute,
+            ipv6: (self.ipv4 || self.ipv6).then_some(self.ipv6),
+            method,
+            unprivileged: self.unprivileged || self.module.as_deref() == Some("tcpconn"),
+            naming: if self.numeric { Naming::Numeric } else { Naming::NameAndAddress },
+            first_ttl: first_ttl as u8,
+            max_ttl: max_ttl as u8,
+            queries: queries as u8,
+            retries: 0,
+            wait: wait_policy(self.wait.as_deref())?,
+            sim_queries: if self.mtu { 1 } else { sim_queries as u16 },
+            sendwait: sendwait(self.sendwait.as_deref())?,
+            port,
+            sockets,
+            discover_mtu: self.mtu,
+            back: self.back,
+            as_lookups: self.as_lookups,
+            extensions: self.extensions,
+            // `--mtu` starts from the largest probe, as traceroute does, and lets the path cut it down.
+            packet_len: packet_len.or(self.mtu.then_some(MAX_PACKET_LEN)).map(|len| len as u16),
+            host: self.host,
+        })
+    }
+
+    fn method(&self) -> Result<Method, CliError> {
+        Ok(match (self.module.as_deref(), self.icmp, self.tcp, self.udp) {
+            (Some("icmp"), ..) | (None, true, _, _) => Method::Icmp,
+            (Some("tcp" | "tcpconn"), ..) | (None, _, true, _) => Method::Tcp,
+            (Some("udp"), ..) | (None, _, _, true) => Method::UdpParis,
+            (Some("default") | None, ..) => Method::Udp,
+            (Some(other), ..) => return Err(CliError::new(format!("unknown traceroute module {other}"))),
+        })
+    }
+}
+
+/// A whole number option, `default` when absent.
+fn number(value: &Option<String>, flag: &str, default: u32) -> Result<u32, CliError> {
+    match value {
+        None => Ok(default),
+        Some(text) => text.trim().parse().map_err(|_| bad_arg(flag, text)),
+    }
+}
+
+/// The trailing packet length.
+fn packet_len(text: &str) -> Result<u32, CliError> {
+    let len: u32 = text.parse().map_err(|_| CliError::new(format!("cannot handle packetlen `{text}'")))?;
+    if len > MAX_PACKET_LEN {
+        return Err(CliError::new(format!("too big packetlen {len} specified")));
+    }
+    Ok(len)
+}
+
+/// `-w MAX[,HERE[,NEAR]]` (`/` also separates, as in traceroute).
+fn wait_policy(spec: Option<&str>) -> Result<WaitPolicy, CliError> {
+    let mut policy = WaitPolicy::default();
+    let Some(spec) = spec else { return Ok(policy) };
+    let fields: Vec<&str> = spec.split([',', '/']).collect();
+    let values: Vec<f64> = fields
+        .iter()
+        .map(|field| field.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect::<Option<_>>()
+        .filter(|values: &Vec<f64>| values.len() <= 3)
+        .ok_or_else(|| bad_arg("-w", spec))?;
+    if values.iter().any(|&v| v < 0.0) {
+        return Err(CliError::new(format!("bad wait specifications `{spec}' used")));
+    }
+    policy.max = Duration::from_secs_f64(values[0]);
+    policy.here = values.get(1).copied().unwrap_or(policy.here);
+    policy.near = values.get(2).copied().unwrap_or(policy.near);
+    Ok(policy)
+}
+
+/// `-z`: seconds, or milliseconds when above 10.
+fn sendwait(spec: Option<&str>) -> Result<Duration, CliError> {
+    let Some(spec) = spec else { return Ok(Duration::ZERO) };
+    let value: f64 =
+        spec.trim().parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0).ok_or_else(|| bad_arg("-z", spec))?;
+    Ok(Duration::from_secs_f64(if value > 10.0 { value / 1000.0 } else { value }))
+}

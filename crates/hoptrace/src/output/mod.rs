@@ -1,0 +1,60 @@
+//! Renderers: how a trace looks on stdout.
+
+mod tracepath;
+mod traceroute;
+
+use core::net::IpAddr;
+use std::io::{self, Write};
+
+use engine::{Hop, Outcome};
+
+pub use tracepath::TracepathText;
+pub use traceroute::TracerouteText;
+
+/// Where hop names and AS numbers come from. Lookups may block, up to their own timeouts: renderers run apart
+/// from probing.
+pub trait Directory {
+    /// Starts looking `addr` up, so that a later [`Directory::name`] finds it done.
+    fn prefetch(&self, _addr: IpAddr) {}
+    /// The name of `addr`, if it has one.
+    fn name(&self, addr: IpAddr) -> Option<String>;
+    /// The AS numbers announcing `addr`, if known.
+    fn asns(&self, _addr: IpAddr) -> Option<Vec<u32>> {
+        None
+    }
+}
+
+/// No names, no AS numbers.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Numeric;
+
+impl Directory for Numeric {
+    fn name(&self, _addr: IpAddr) -> Option<String> {
+        None
+    }
+}
+
+/// What a trace is, for a header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceInfo {
+    /// The host as the user gave it.
+    pub host: String,
+    /// Its address.
+    pub target: IpAddr,
+    /// The last TTL.
+    pub max_ttl: u8,
+    /// Probe size, headers included.
+    pub packet_len: u16,
+}
+
+/// Writes a trace as it happens: a header, each hop once complete, then a summary.
+pub trait Renderer: Send {
+    /// Before the first hop.
+    fn header(&mut self, out: &mut dyn Write, info: &TraceInfo) -> io::Result<()>;
+    /// One complete hop (or, when interrupted, what is known of it).
+    fn hop(&mut self, out: &mut dyn Write, hop: &Hop, directory: &dyn Directory) -> io::Result<()>;
+    /// After the last hop; `outcome` is `None` when the trace was interrupted.
+    fn finish(&mut self, _out: &mut dyn Write, _outcome: Option<Outcome>) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,158 @@
+//! `traceroute(8)`'s layout: a header, then per hop `%2d` and per probe the responder (again only when it
+//! changes), the RTT and any mark, or `*`.
+
+use core::fmt::Write as _;
+use std::io::{self, Write};
+
+use engine::{Answer, ErrorClass, Hop, MplsLabel, ProbeRecord, ReplyKind, Unreachable};
+
+use super::{Directory, Renderer, TraceInfo};
+use crate::settings::Naming;
+
+/// The traceroute text renderer and its options.
+#[derive(Debug, Clone, Default)]
+pub struct TracerouteText {
+    /// Show addresses only.
+    pub numeric: bool,
+    /// Show `[ASn]` after addresses (`-A`).
+    pub as_lookups: bool,
+    /// Show ICMP extensions (`-e`).
+    pub extensions: bool,
+    /// Show `'-N'` when the way back is N hops, not the TTL (`--back`).
+    pub back: bool,
+    /// Show `F=N` where the path MTU changes (`--mtu`).
+    pub mtu: bool,
+    /// The last path MTU shown.
+    shown_mtu: Option<u16>,
+}
+
+impl TracerouteText {
+    /// A renderer with traceroute's options.
+    pub fn new(naming: Naming, as_lookups: bool, extensions: bool, back: bool, mtu: bool) -> Self {
+        TracerouteText { numeric: naming == Naming::Numeric, as_lookups, extensions, back, mtu, shown_mtu: None }
+    }
+
+    /// One hop's line.
+    pub fn hop_line(&mut self, hop: &Hop, directory: &dyn Directory) -> String {
+        let mut line = format!("{:2} ", hop.ttl);
+        let mut previous: Option<&Answer> = None;
+        for probe in hop.current() {
+            let Some(answer) = probe.status.answer() else {
+                line.push_str(" *");
+                continue;
+            };
+            if previous.is_none_or(|previous| self.differs(previous, answer)) {
+                self.responder(&mut line, answer, hop.ttl, directory);
+            }
+            if self.mtu {
+                self.mtu_change(&mut line, probe);
+            }
+            let _ = write!(line, "  {:.3} ms", answer.rtt.as_secs_f64() * 1000.0);
+            if let Some(mark) = mark(answer) {
+                let _ = write!(line, " {mark}");
+            }
+            previous = Some(answer);
+        }
+        line
+    }
+
+    /// Whether `answer` needs its responder printed again after `previous`.
+    fn differs(&self, previous: &Answer, answer: &Answer) -> bool {
+        previous.from() != answer.from()
+            || (self.extensions && mpls(previous) != mpls(answer))
+            || (self.back && previous.reply.ttl != answer.reply.ttl)
+    }
+
+    fn responder(&self, line: &mut String, answer: &Answer, ttl: u8, directory: &dyn Directory) {
+        let from = answer.from();
+        if self.numeric {
+            let _ = write!(line, " {from}");
+        } else {
+            let name = directory.name(from).unwrap_or_else(|| from.to_string());
+            let _ = write!(line, " {name} ({from})");
+        }
+        if self.as_lookups {
+            let _ = write!(line, " [{}]", as_path(directory.asns(from)));
+        }
+        if self.extensions && !mpls(answer).is_empty() {
+            let _ = write!(line, " <{}>", mpls_text(mpls(answer)));
+        }
+        if self.back {
+            if let Some(hops) = answer.reply.ttl.map(hops_back).filter(|&hops| hops != ttl) {
+                let _ = write!(line, " '-{hops}'");
+            }
+        }
+    }
+
+    /// `F=N` at the first probe sent with a new size, as `traceroute --mtu` marks it.
+    fn mtu_change(&mut self, line: &mut String, probe: &ProbeRecord) {
+        if self.shown_mtu != Some(probe.size) {
+            let _ = write!(line, " F={}", probe.size);
+            self.shown_mtu = Some(probe.size);
+        }
+    }
+}
+
+impl Renderer for TracerouteText {
+    fn header(&mut self, out: &mut dyn Write, info: &TraceInfo) -> io::Result<()> {
+        writeln!(
+            out,
+            "traceroute to {} ({}), {} hops max, {} byte packets",
+            info.host, info.target, info.max_ttl, info.packet_len
+        )?;
+        self.shown_mtu = Some(info.packet_len);
+        out.flush()
+    }
+
+    fn hop(&mut self, out: &mut dyn Write, hop: &Hop, directory: &dyn Directory) -> io::Result<()> {
+        let line = self.hop_line(hop, directory);
+        writeln!(out, "{line}")?;
+        out.flush()
+    }
+}
+
+/// traceroute's `ttl2hops`: hops back, guessed from the reply's TTL and the usual initial TTLs.
+pub(crate) fn hops_back(ttl: u8) -> u8 {
+    match ttl {
+        0..=64 => 65 - ttl,
+        65..=128 => 129 - ttl,
+        _ => (256 - u16::from(ttl)) as u8,
+    }
+}
+
+fn mpls(answer: &Answer) -> &[MplsLabel] {
+    answer.icmp_error().map_or(&[], |error| error.mpls.as_slice())
+}
+
+/// `MPLS:L=24001,E=0,S=0,T=1/L=16,E=5,S=1,T=1`
+fn mpls_text(labels: &[MplsLabel]) -> String {
+    let entries: Vec<String> =
+        labels.iter().map(|l| format!("L={},E={},S={},T={}", l.label, l.tc, u8::from(l.bottom), l.ttl)).collect();
+    format!("MPLS:{}", entries.join("/"))
+}
+
+/// `AS13335`, `AS1/AS2`, or `*` when unknown.
+fn as_path(asns: Option<Vec<u32>>) -> String {
+    match asns {
+        Some(asns) if !asns.is_empty() => asns.iter().map(|asn| format!("AS{asn}")).collect::<Vec<_>>().join("/"),
+        _ => "*".to_owned(),
+    }
+}
+
+/// traceroute's mark for an answer that is not a plain Time Exceeded or the destination's normal answer.
+fn mark(answer: &Answer) -> Option<String> {
+    let ReplyKind::IcmpError(error) = &answer.reply.kind else { return None };
+    let mark = match error.class {
+        ErrorClass::TimeExceeded | ErrorClass::Unreachable(Unreachable::Port) => return None,
+        ErrorClass::PacketTooBig => return Some(format!("!F-{}", error.mtu.unwrap_or(0))),
+        ErrorClass::Unreachable(Unreachable::Network) => "!N",
+        ErrorClass::Unreachable(Unreachable::Host) => "!H",
+        ErrorClass::Unreachable(Unreachable::Protocol) => "!P",
+        ErrorClass::Unreachable(Unreachable::SourceRoute) => "!S",
+        ErrorClass::Unreachable(Unreachable::Prohibited) => "!X",
+        ErrorClass::Unreachable(Unreachable::Precedence) => "!V",
+        ErrorClass::Unreachable(Unreachable::PrecedenceCutoff) => "!C",
+        ErrorClass::Unreachable(Unreachable::Other) => return Some(format!("!<{}>", error.icmp_code)),
+    };
+    Some(mark.to_owned())
+}
