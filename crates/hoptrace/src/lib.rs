@@ -36,7 +36,8 @@ fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
             Ok(())
         }
         Request::Trace(settings) => {
-            let directory: Box<dyn output::Directory + Send> = Box::new(output::Numeric);
+            let numeric = settings.naming == settings::Naming::Numeric;
+            let directory = Box::new(output::Resolver::new(numeric, settings.as_lookups));
             run::run(&settings, directory)
         }
     }

@@ -47,7 +47,7 @@ pub struct TracerouteArgs {
     queries: Option<String>,
     /// Wait for a probe no more than MAX seconds (default 5.0), HERE times (default 3) a reply from the same hop,
     /// or NEAR times (default 10) a reply from a farther hop.
-    #[arg(short = 'w', long = "wait", value_name = "MAX,HERE,NEAR")]
+    #[arg(short = 'w', long = "wait", value_name = "MAX,HERE,NEAR", allow_hyphen_values = true)]
     wait: Option<String>,
     /// Set the number of probes to be tried simultaneously (default 16).
     #[arg(short = 'N', long = "sim-queries", value_name = "squeries")]

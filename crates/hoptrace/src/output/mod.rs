@@ -1,5 +1,6 @@
 //! Renderers: how a trace looks on stdout.
 
+mod directory;
 mod tracepath;
 mod traceroute;
 
@@ -8,6 +9,7 @@ use std::io::{self, Write};
 
 use engine::{Hop, Outcome};
 
+pub use directory::Resolver;
 pub use tracepath::TracepathText;
 pub use traceroute::TracerouteText;
 

@@ -1,0 +1,294 @@
+//! The real binary, flag by flag, on loopback; and every bad input. Every run is inside a new network namespace
+//! that has nothing but loopback, so that no probe and no name lookup can leave it.
+
+use std::process::{Command, Output};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_hoptrace");
+
+fn hoptrace(args: &[&str]) -> Output {
+    isolated(args)
+}
+
+/// Runs hoptrace (as `user`, when given) in a new network namespace that has nothing but loopback.
+fn isolated_as(user: Option<&str>, args: &[&str]) -> Output {
+    run_isolated(BINARY, user, args)
+}
+
+/// Runs `program` like [`isolated_as`].
+fn run_isolated(program: &str, user: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new("unshare");
+    command.args(["--net", "sh", "-c", r#"ip link set lo up && exec "$@""#, "sh"]);
+    if let Some(user) = user {
+        command.args(["setpriv", &format!("--reuid={user}"), &format!("--regid={user}"), "--clear-groups"]);
+    }
+    command.arg(program).args(args).output().expect("unshare runs (needs root)")
+}
+
+fn isolated(args: &[&str]) -> Output {
+    isolated_as(None, args)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Traces loopback with `args` and returns the output lines, after checking the run succeeded.
+fn loopback(args: &[&str], target: &str) -> Vec<String> {
+    let mut all = args.to_vec();
+    all.push(target);
+    let output = hoptrace(&all);
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    stdout(&output).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn every_flag_traces_loopback() {
+    let cases: &[&[&str]] = &[
+        &[],
+        &["-4"],
+        &["-I"],
+        &["--icmp"],
+        &["-T"],
+        &["--tcp", "-p", "1"],
+        &["-U"],
+        &["--udp"],
+        &["-M", "default"],
+        &["-M", "udp"],
+        &["-M", "icmp"],
+        &["-M", "tcp"],
+        &["--module", "tcpconn"],
+        &["-f", "1"],
+        &["--first", "1", "--max-hops", "5"],
+        &["-m", "1"],
+        &["-q", "1"],
+        &["--queries", "10"],
+        &["-w", "2"],
+        &["-w", "5,3,10"],
+        &["--wait", "1.5/2/4"],
+        &["-N", "1"],
+        &["--sim-queries", "32"],
+        &["-z", "0.01"],
+        &["--sendwait", "20"],
+        &["-p", "40000"],
+        &["--port", "40000"],
+        &["-s", "127.0.0.1"],
+        &["--source", "127.0.0.1"],
+        &["-i", "lo"],
+        &["--interface", "lo"],
+        &["-t", "16"],
+        &["--tos", "16"],
+        &["-F"],
+        &["--dont-fragment"],
+        &["--back"],
+        &["-e"],
+        &["--extensions"],
+        &["--unprivileged"],
+        &["--unprivileged", "-T"],
+    ];
+    for &args in cases {
+        let mut with_numeric = vec!["-n"];
+        with_numeric.extend_from_slice(args);
+        let lines = loopback(&with_numeric, "127.0.0.1");
+        assert_eq!(
+            lines[0],
+            "traceroute to 127.0.0.1 (127.0.0.1), 30 hops max, 60 byte packets".replace(
+                "30",
+                if args.contains(&"--max-hops") {
+                    "5"
+                } else if args.contains(&"-m") {
+                    "1"
+                } else {
+                    "30"
+                }
+            ),
+            "{args:?}"
+        );
+        assert!(lines[1].starts_with(" 1  127.0.0.1  "), "{args:?}: {lines:?}");
+        let probes = lines[1].matches(" ms").count();
+        let expected = if args.contains(&"-q") {
+            1
+        } else if args.contains(&"--queries") {
+            10
+        } else {
+            3
+        };
+        assert_eq!(probes, expected, "{args:?}: {lines:?}");
+        assert_eq!(lines.len(), 2, "{args:?}: {lines:?}");
+    }
+}
+
+#[test]
+fn ipv6_loopback() {
+    for args in [&["-n", "-6"][..], &["-n", "--ipv6", "-I"], &["-n", "-6", "-T"], &["-n", "-6", "--unprivileged"]] {
+        let lines = loopback(args, "::1");
+        assert_eq!(lines[0], "traceroute to ::1 (::1), 30 hops max, 80 byte packets", "{args:?}");
+        assert!(lines[1].starts_with(" 1  ::1  "), "{args:?}: {lines:?}");
+    }
+}
+
+#[test]
+fn names_and_numbers() {
+    let lines = loopback(&[], "127.0.0.1");
+    assert!(lines[1].starts_with(" 1  ") && lines[1].contains(" (127.0.0.1)  "), "{lines:?}");
+    let lines = loopback(&["-n"], "127.0.0.1");
+    assert!(!lines[1].contains('('), "{lines:?}");
+}
+
+#[test]
+fn trailing_packet_length() {
+    let output = hoptrace(&["-n", "127.0.0.1", "1000"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("traceroute to 127.0.0.1 (127.0.0.1), 30 hops max, 1000 byte packets\n"));
+    let output = hoptrace(&["-n", "--mtu", "127.0.0.1"]);
+    assert!(stdout(&output).starts_with("traceroute to 127.0.0.1 (127.0.0.1), 30 hops max, 65000 byte packets\n"));
+}
+
+#[test]
+fn help_and_version() {
+    let output = hoptrace(&["--help"]);
+    assert!(output.status.success());
+    for flag in ["--max-hops", "--queries", "--wait", "--sim-queries", "--sendwait", "--as-path-lookups", "--mtu"] {
+        assert!(stdout(&output).contains(flag), "help lacks {flag}");
+    }
+    let output = hoptrace(&["-V"]);
+    assert!(output.status.success());
+    assert_eq!(stdout(&output), format!("hoptrace {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn bad_input_gets_one_line_and_status_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["-m", "0", "127.0.0.1"], "hoptrace: first hop out of range"),
+        (&["-m", "256", "127.0.0.1"], "hoptrace: max hops cannot be more than 255"),
+        (&["-q", "11", "127.0.0.1"], "hoptrace: no more than 10 probes per hop"),
+        (&["-q", "0", "127.0.0.1"], "hoptrace: no more than 10 probes per hop"),
+        (&["-f", "5", "-m", "3", "127.0.0.1"], "hoptrace: first hop out of range"),
+        (&["-f", "0", "127.0.0.1"], "hoptrace: first hop out of range"),
+        (&["-m", "abc", "127.0.0.1"], "hoptrace: cannot handle `-m' option with arg `abc'"),
+        (&["-w", "abc", "127.0.0.1"], "hoptrace: cannot handle `-w' option with arg `abc'"),
+        (&["-w", "-1", "127.0.0.1"], "hoptrace: bad wait specifications `-1' used"),
+        (&["-z", "x", "127.0.0.1"], "hoptrace: cannot handle `-z' option with arg `x'"),
+        (&["-p", "70000", "127.0.0.1"], "hoptrace: cannot handle `-p' option with arg `70000'"),
+        (&["-s", "not-an-address", "127.0.0.1"], "hoptrace: cannot handle `-s' option with arg `not-an-address'"),
+        (&["-M", "foo", "127.0.0.1"], "hoptrace: unknown traceroute module foo"),
+        (&["127.0.0.1", "70000"], "hoptrace: too big packetlen 70000 specified"),
+        (&["127.0.0.1", "x"], "hoptrace: cannot handle packetlen `x'"),
+        (&["-Q", "127.0.0.1"], "hoptrace: unexpected argument '-Q' found"),
+        (&["-I", "-T", "127.0.0.1"], "hoptrace: the argument '--icmp' cannot be used with '--tcp'"),
+        (&["-4", "::1"], "hoptrace: unknown host ::1"),
+        (&["-6", "127.0.0.1"], "hoptrace: unknown host 127.0.0.1"),
+        (&["no-such-host.invalid"], "hoptrace: unknown host no-such-host.invalid"),
+    ];
+    for (args, message) in cases {
+        let output = isolated(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert_eq!(stderr(&output), format!("{message}\n"), "{args:?}");
+        assert!(stdout(&output).is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn system_refusals_get_one_line_and_status_1() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["-n", "-s", "198.18.0.1", "127.0.0.1"], "hoptrace: cannot use source address 198.18.0.1: "),
+        (&["-n", "-i", "nosuchif0", "127.0.0.1"], "hoptrace: cannot bind to interface nosuchif0: "),
+        (&["-n", "198.18.0.1"], "hoptrace: 198.18.0.1: Network is unreachable"),
+    ];
+    for (args, message) in cases {
+        // In an empty namespace: nothing is routable, so nothing is sent.
+        let output = isolated(args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).starts_with(message), "{args:?}: {}", stderr(&output));
+        assert_eq!(stderr(&output).lines().count(), 1, "{args:?}");
+    }
+}
+
+#[test]
+fn missing_privileges_name_the_fix() {
+    let output = isolated_as(Some("65534"), &["-I", "127.0.0.1"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "hoptrace: ICMP needs root, CAP_NET_RAW, or a net.ipv4.ping_group_range that includes your group — or use \
+         UDP (the default), which needs none\n"
+    );
+}
+
+#[test]
+fn tracepath_mode() {
+    let lines = loopback(&["--tracepath", "-n"], "127.0.0.1");
+    assert_eq!(lines[0], format!(" 1:  {:<52}", "127.0.0.1")[..57].to_owned() + &lines[0][57..]);
+    assert!(lines[0].ends_with("ms reached"), "{lines:?}");
+    assert_eq!(lines[1], "     Resume: pmtu 65535 hops 1 back 1 ");
+    for args in [
+        &["--tracepath", "-4", "-n"][..],
+        &["--tracepath", "-b"],
+        &["--tracepath", "-l", "1000", "-n"],
+        &["--tracepath", "-m", "3", "-p", "4000", "-n"],
+    ] {
+        let lines = loopback(args, "127.0.0.1");
+        assert!(lines[0].starts_with(" 1:  "), "{args:?}: {lines:?}");
+        assert!(lines[0].ends_with("reached"), "{args:?}: {lines:?}");
+    }
+    let lines = loopback(&["--tracepath", "-6", "-n"], "::1");
+    assert!(lines[0].starts_with(" 1:  ::1 "), "{lines:?}");
+}
+
+#[test]
+fn invoked_as_tracepath() {
+    let dir = std::env::temp_dir().join(format!("hoptrace-as-tracepath-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("tracepath");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(BINARY, &link).unwrap();
+    let output = run_isolated(link.to_str().unwrap(), None, &["-n", "127.0.0.1"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with(" 1:  127.0.0.1 "), "{}", stdout(&output));
+    let output = isolated(&["--tracepath", "-m", "0", "127.0.0.1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stderr(&output), "hoptrace: cannot handle `-m' option with arg `0'\n");
+}
+
+#[test]
+fn man_page_and_completions_cover_every_flag() {
+    let docs = env!("CARGO_BIN_EXE_hoptrace-docs");
+    let man = Command::new(docs).arg("man").output().unwrap();
+    assert!(man.status.success());
+    let man = String::from_utf8_lossy(&man.stdout).replace("\\-", "-");
+    let bash = Command::new(docs).args(["completions", "bash"]).output().unwrap();
+    let bash = String::from_utf8_lossy(&bash.stdout).into_owned();
+    for flag in [
+        "--ipv4",
+        "--ipv6",
+        "--icmp",
+        "--tcp",
+        "--udp",
+        "--module",
+        "--numeric",
+        "--first",
+        "--max-hops",
+        "--queries",
+        "--wait",
+        "--sim-queries",
+        "--sendwait",
+        "--port",
+        "--source",
+        "--interface",
+        "--tos",
+        "--dont-fragment",
+        "--mtu",
+        "--back",
+        "--as-path-lookups",
+        "--extensions",
+        "--version",
+        "--unprivileged",
+    ] {
+        assert!(man.contains(flag), "man page lacks {flag}");
+        assert!(bash.contains(flag), "bash completion lacks {flag}");
+    }
+}
