@@ -13,8 +13,8 @@ use engine::{Event, Hop, Outcome, Trace};
 use net::Privilege;
 
 use crate::error::Error;
-use crate::output::{Directory, Renderer, TraceInfo, TracepathText, TracerouteText};
-use crate::settings::{Mode, Settings};
+use crate::output::{renderer, Directory, Renderer, TraceInfo};
+use crate::settings::Settings;
 
 /// What the probing side tells the rendering side.
 enum Update {
@@ -59,19 +59,6 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
     drop(updates);
     let _ = printer.join();
     result.map_err(Error::Net)
-}
-
-fn renderer(settings: &Settings) -> Box<dyn Renderer> {
-    match settings.mode {
-        Mode::Traceroute => Box::new(TracerouteText::new(
-            settings.naming,
-            settings.as_lookups,
-            settings.extensions,
-            settings.back,
-            settings.discover_mtu,
-        )),
-        Mode::Tracepath => Box::new(TracepathText::new(settings.naming)),
-    }
 }
 
 /// The rendering thread: prints each hop as it arrives, looking its names up first.

@@ -39,6 +39,9 @@ pub struct Router {
     pub quote_len: usize,
     /// MPLS labels it reports in an RFC 4950 extension.
     pub mpls: Vec<MplsLabel>,
+    /// Hops its replies take back to the tracer, when not the same as the way there (asymmetric routing). Replies
+    /// start with TTL 64.
+    pub hops_back: Option<u8>,
     tokens: f64,
     refilled_at: Option<Instant>,
 }
@@ -68,6 +71,7 @@ impl Router {
             extra_delay: Duration::ZERO,
             quote_len: 548,
             mpls: Vec::new(),
+            hops_back: None,
             tokens: 0.0,
             refilled_at: None,
         }
@@ -219,7 +223,8 @@ impl SimNetwork {
             let router = &mut self.routers[index];
             let from = pick_branch(&router.addrs, &flow, router.ecmp_group);
             let quote = as_received(&packet, hops_left, ipv6, router.quote_len);
-            let reply_ttl = 64u8.saturating_sub(index as u8);
+            let hops_back = router.hops_back.unwrap_or(index as u8 + 1);
+            let reply_ttl = 65u8.saturating_sub(hops_back);
             let error = if hops_left <= 1 {
                 Some(super::wire::time_exceeded(from, self.source, &quote, &router.mpls, reply_ttl))
             } else if let Some(mtu) = router.mtu.filter(|&mtu| packet.len() > usize::from(mtu)) {
@@ -240,7 +245,8 @@ impl SimNetwork {
         self.delivered_to_destination += 1;
         let hops_left = probe.ttl.saturating_sub(self.routers.len() as u8);
         let received = as_received(&packet, hops_left, ipv6, usize::MAX);
-        if let Some(wire) = super::wire::destination_answer(&self.destination, self.source, &received) {
+        let reply_ttl = 64u8.saturating_sub(self.routers.len() as u8);
+        if let Some(wire) = super::wire::destination_answer(&self.destination, self.source, &received, reply_ttl) {
             self.push(now + self.destination.rtt, wire);
         }
     }

@@ -69,7 +69,7 @@ fn icmp_error(from: IpAddr, to: IpAddr, quote: &[u8], kind: ErrorKind, mpls: &[M
 }
 
 /// The destination's answer to a probe that reached it, if it answers that kind of probe.
-pub(super) fn destination_answer(destination: &Destination, to: IpAddr, probe: &[u8]) -> Option<Wire> {
+pub(super) fn destination_answer(destination: &Destination, to: IpAddr, probe: &[u8], ttl: u8) -> Option<Wire> {
     let from = destination.addr;
     let (protocol, transport) = match from {
         IpAddr::V4(_) => {
@@ -81,7 +81,6 @@ pub(super) fn destination_answer(destination: &Destination, to: IpAddr, probe: &
             (ip.next_header(), probe.get(40..)?)
         }
     };
-    let ttl = 64;
     match protocol {
         IpProtocol::Udp if destination.answers_udp => {
             let code = if from.is_ipv6() { 4 } else { 3 };

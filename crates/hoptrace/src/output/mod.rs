@@ -9,6 +9,8 @@ use std::io::{self, Write};
 
 use engine::{Hop, Outcome};
 
+use crate::settings::{Mode, Settings};
+
 pub use directory::Resolver;
 pub use tracepath::TracepathText;
 pub use traceroute::TracerouteText;
@@ -58,5 +60,19 @@ pub trait Renderer: Send {
     /// After the last hop; `outcome` is `None` when the trace was interrupted.
     fn finish(&mut self, _out: &mut dyn Write, _outcome: Option<Outcome>) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// The renderer `settings` ask for.
+pub fn renderer(settings: &Settings) -> Box<dyn Renderer> {
+    match settings.mode {
+        Mode::Traceroute => Box::new(TracerouteText::new(
+            settings.naming,
+            settings.as_lookups,
+            settings.extensions,
+            settings.back,
+            settings.discover_mtu,
+        )),
+        Mode::Tracepath => Box::new(TracepathText::new(settings.naming)),
     }
 }

@@ -87,7 +87,6 @@ impl Renderer for TracepathText {
     }
 
     fn hop(&mut self, out: &mut dyn Write, hop: &Hop, directory: &dyn Directory) -> io::Result<()> {
-        let mut printed = false;
         for probe in &hop.probes {
             match &probe.status {
                 ProbeStatus::TooBigLocally { mtu } => {
@@ -97,12 +96,12 @@ impl Renderer for TracepathText {
                 ProbeStatus::Answered(answer) => {
                     let line = self.answer_line(hop.ttl, answer, directory);
                     writeln!(out, "{line}")?;
-                    printed = true;
                 }
                 _ => {}
             }
         }
-        if !printed {
+        // Replies that only said "too big" do not answer for the TTL: its probes at the right size went unanswered.
+        if !hop.current().any(|probe| probe.status.answer().is_some()) {
             writeln!(out, "{:2}:  no reply", hop.ttl)?;
         }
         out.flush()
