@@ -37,11 +37,12 @@ impl Method {
     }
 }
 
-/// How long to wait for a probe's reply: `traceroute(8)`'s `-w MAX,HERE,NEAR`.
+/// How long to wait for a probe's reply: `traceroute(8)`'s `-w MAX,HERE,NEAR`, and a rule of ours for the tail.
 ///
-/// A probe is given up after `max`, or after `here` times the RTT of a reply already seen from the same hop, or
-/// after `near` times the RTT of a reply from the nearest farther hop — whichever applies first, never more than
-/// `max`. A factor of 0 disables that rule.
+/// A probe is given up after `here` times the RTT of a reply already seen from the same hop, else after `near`
+/// times the RTT of a reply from the nearest farther hop (traceroute's rules); else, past the farthest answer,
+/// after `near` times the RTT of the farthest answer but no less than `tail_floor`; else after `max`. Never more
+/// than `max`. A factor of 0 disables its rule; a zero `tail_floor` disables the tail rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WaitPolicy {
     /// The longest wait for any probe.
@@ -50,12 +51,21 @@ pub struct WaitPolicy {
     pub here: f64,
     /// Multiple of a farther hop's reply RTT.
     pub near: f64,
+    /// The shortest wait past the farthest answer, where hops may simply be farther than anything seen.
+    pub tail_floor: Duration,
+}
+
+impl WaitPolicy {
+    /// `traceroute(8)`'s rules alone: MAX, HERE and NEAR, no tail rule.
+    pub fn traceroute(max: Duration, here: f64, near: f64) -> Self {
+        WaitPolicy { max, here, near, tail_floor: Duration::ZERO }
+    }
 }
 
 impl Default for WaitPolicy {
-    /// `traceroute(8)`'s defaults: 5 s, 3×, 10×.
+    /// `traceroute(8)`'s defaults (5 s, 3×, 10×) and a one-second floor past the farthest answer.
     fn default() -> Self {
-        WaitPolicy { max: Duration::from_secs(5), here: 3.0, near: 10.0 }
+        WaitPolicy { max: Duration::from_secs(5), here: 3.0, near: 10.0, tail_floor: Duration::from_secs(1) }
     }
 }
 
@@ -94,6 +104,8 @@ pub struct TraceConfig {
     pub discover_mtu: bool,
     /// How many extra probes a hop may get to stand in for lost ones.
     pub retries: u8,
+    /// Stop after this many consecutive silent TTLs past the farthest answer (`None`: probe up to `max_ttl`).
+    pub gap_limit: Option<u8>,
     /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
     /// then quotes and TCP answers must carry them too.
     pub raw_send: bool,
@@ -120,6 +132,7 @@ impl TraceConfig {
             raw_send: false,
             discover_mtu: false,
             retries: 0,
+            gap_limit: None,
         }
     }
 

@@ -148,6 +148,11 @@ pub enum Outcome {
     },
     /// The maximum TTL was probed without reaching the destination.
     MaxTtl,
+    /// The gap limit: the TTLs up to this one were silent past the farthest answer, so the trace stopped.
+    GapLimit {
+        /// The last TTL probed.
+        ttl: u8,
+    },
 }
 
 /// Counters of what the engine did with replies.

@@ -32,6 +32,8 @@ pub struct Trace {
     stop_ttl: Option<u8>,
     /// Hops reported complete so far.
     reported: usize,
+    /// Whether the gap limit ended the trace.
+    stopped_by_gap: bool,
     outcome: Option<Outcome>,
     events: VecDeque<Event>,
     stats: Stats,
@@ -64,6 +66,7 @@ impl Trace {
             last_sent_at: None,
             stop_ttl: None,
             reported: 0,
+            stopped_by_gap: false,
             outcome: None,
             events: VecDeque::new(),
             stats: Stats::default(),
@@ -312,8 +315,7 @@ impl Trace {
         Some(sent_at + self.wait_for(hop_index))
     }
 
-    /// `traceroute(8)`'s rule: HERE × the RTT of an answer at the same hop, else NEAR × the RTT of the nearest
-    /// farther hop's answer, else MAX — never more than MAX.
+    /// The wait policy applied to a probe of hop `hop_index` (see [`crate::WaitPolicy`]).
     fn wait_for(&self, hop_index: usize) -> Duration {
         let policy = &self.config.wait;
         let first_rtt = |hop: &Hop| hop.answers().next().map(|answer| answer.rtt);
@@ -326,11 +328,18 @@ impl Trace {
                 .flatten()
                 .map(|rtt| scaled(rtt, policy.near))
         };
-        here.or_else(near).map_or(policy.max, |wait| wait.min(policy.max))
+        let tail = || {
+            (policy.near > 0.0 && !policy.tail_floor.is_zero())
+                .then(|| self.hops[..hop_index].iter().rev().find_map(first_rtt))
+                .flatten()
+                .map(|rtt| scaled(rtt, policy.near).max(policy.tail_floor))
+        };
+        here.or_else(near).or_else(tail).map_or(policy.max, |wait| wait.min(policy.max))
     }
 
     /// Reports completed hops in order and decides whether the trace is over.
     fn progress(&mut self) {
+        self.check_gap();
         let last_ttl = self.stop_ttl.unwrap_or(self.config.max_ttl);
         while let Some(hop) = self.hops.get(self.reported) {
             let all_sent = hop.current().count() == usize::from(self.config.probes_per_hop);
@@ -349,7 +358,30 @@ impl Trace {
         }
     }
 
+    /// The gap limit: once that many TTLs past the farthest answer are complete and silent, the trace ends there.
+    fn check_gap(&mut self) {
+        let Some(gap) = self.config.gap_limit.filter(|_| self.stop_ttl.is_none()) else {
+            return;
+        };
+        let wanted = usize::from(self.config.probes_per_hop);
+        let farthest = self.hops.iter().rev().find(|hop| hop.answers().next().is_some()).map(|hop| hop.ttl);
+        let silent = self
+            .hops
+            .iter()
+            .skip_while(|hop| farthest.is_some_and(|farthest| hop.ttl <= farthest))
+            .take_while(|hop| hop.current().count() == wanted && hop.is_complete() && hop.answers().next().is_none())
+            .count();
+        if silent >= usize::from(gap) {
+            let last = farthest.unwrap_or(self.config.first_ttl - 1).saturating_add(gap);
+            self.stopped_by_gap = true;
+            self.stop_at(last);
+        }
+    }
+
     fn final_outcome(&self, last_ttl: u8) -> Outcome {
+        if self.stopped_by_gap {
+            return Outcome::GapLimit { ttl: last_ttl };
+        }
         if self.stop_ttl.is_none() {
             return Outcome::MaxTtl;
         }

@@ -44,7 +44,7 @@ fn without_adaptive_waits_a_silent_hop_costs_the_full_wait() {
     let mut network = SimNetwork::chain(false, 6, 10 * MS);
     network.routers[2].silent = true;
     let mut config = config(&network, Method::Udp);
-    config.wait = WaitPolicy { here: 0.0, near: 0.0, max: Duration::from_secs(2) };
+    config.wait = WaitPolicy::traceroute(Duration::from_secs(2), 0.0, 0.0);
     let (_, run) = run(&mut network, config);
     assert_eq!(run.elapsed, Duration::from_secs(2));
 }
@@ -138,4 +138,46 @@ fn bad_configurations_are_refused() {
     for (config, error) in cases {
         assert_eq!(Trace::new(config).err(), Some(error));
     }
+}
+
+#[test]
+fn the_gap_limit_stops_after_silent_ttls_past_the_farthest_answer() {
+    let mut network = SimNetwork::chain(false, 3, 10 * MS);
+    network.destination.answers_udp = false;
+    let mut config = config(&network, Method::Udp);
+    config.gap_limit = Some(5);
+    let (trace, run) = run(&mut network, config);
+    assert_eq!(trace.outcome(), Some(Outcome::GapLimit { ttl: 8 }));
+    let responders = responders(&trace);
+    assert_eq!(responders.len(), 8, "TTLs 4 to 8 are listed as silent");
+    assert!(responders[3..].iter().flatten().all(Option::is_none));
+    // Past the farthest answer (30 ms away) the silent TTLs wait 10 × 31 ms, raised to the one-second floor; the
+    // last of them leaves at 30 ms, when the in-flight limit lets it.
+    assert_eq!(run.elapsed, Duration::from_millis(1030));
+}
+
+#[test]
+fn the_gap_limit_does_not_cut_silent_stretches_shorter_than_it() {
+    let mut network = SimNetwork::chain(false, 6, 10 * MS);
+    for router in &mut network.routers[1..5] {
+        router.silent = true;
+    }
+    let mut config = config(&network, Method::Icmp);
+    config.gap_limit = Some(5);
+    let (trace, _) = run(&mut network, config);
+    assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 7 }));
+}
+
+#[test]
+fn a_silent_path_stops_at_the_gap_limit_from_the_first_ttl() {
+    let mut network = SimNetwork::chain(false, 4, 10 * MS);
+    for router in &mut network.routers {
+        router.silent = true;
+    }
+    network.destination.answers_icmp = false;
+    let mut config = config(&network, Method::Icmp);
+    config.gap_limit = Some(3);
+    let (trace, _) = run(&mut network, config);
+    assert_eq!(trace.outcome(), Some(Outcome::GapLimit { ttl: 3 }));
+    assert_eq!(trace.hops().len(), 3);
 }

@@ -51,6 +51,8 @@ pub struct Settings {
     pub queries: u8,
     /// Extra probes a hop may get for lost ones.
     pub retries: u8,
+    /// Stop after this many silent TTLs past the farthest answer.
+    pub gap_limit: Option<u8>,
     /// When to give a probe up.
     pub wait: WaitPolicy,
     /// Probes in flight at once.
@@ -81,6 +83,7 @@ impl Settings {
         config.max_ttl = self.max_ttl;
         config.probes_per_hop = self.queries;
         config.retries = self.retries;
+        config.gap_limit = self.gap_limit;
         config.max_in_flight = usize::from(self.sim_queries);
         config.wait = self.wait;
         config.send_interval = self.sendwait;

@@ -70,7 +70,8 @@ impl TracepathArgs {
             // One probe per TTL, up to three tries, one at a time, each waiting up to a second: tracepath's way.
             queries: 1,
             retries: 2,
-            wait: WaitPolicy { max: Duration::from_secs(1), here: 0.0, near: 0.0 },
+            gap_limit: None,
+            wait: WaitPolicy::traceroute(Duration::from_secs(1), 0.0, 0.0),
             sim_queries: 1,
             sendwait: Duration::ZERO,
             port: Some(port.unwrap_or(44444)),

@@ -83,6 +83,9 @@ pub struct TracerouteArgs {
     /// Show ICMP extensions (if present), including MPLS.
     #[arg(short = 'e', long = "extensions")]
     extensions: bool,
+    /// Stop after this many silent hops past the farthest answer (default 5; 0 probes on to max_ttl).
+    #[arg(long = "gap-limit", value_name = "hops")]
+    gap_limit: Option<String>,
     /// Use ordinary sockets even when raw sockets are allowed (what any user can do).
     #[arg(long = "unprivileged")]
     unprivileged: bool,
@@ -145,6 +148,7 @@ impl TracerouteArgs {
             max_ttl: max_ttl as u8,
             queries: queries as u8,
             retries: 0,
+            gap_limit: Some(number(&self.gap_limit, "--gap-limit", 5)?.min(255) as u8).filter(|&gap| gap > 0),
             wait: wait_policy(self.wait.as_deref())?,
             sim_queries: if self.mtu { 1 } else { sim_queries as u16 },
             sendwait: sendwait(self.sendwait.as_deref())?,
