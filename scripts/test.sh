@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(iproute2 iptables iputils-ping iputils-tracepath traceroute util-linux)
+packages=(dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath python3-venv traceroute util-linux)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
@@ -19,6 +19,16 @@ if [ "$(id -u)" != 0 ]; then
   echo "scripts/test.sh: the lab tests build network namespaces and need root" >&2
   exit 1
 fi
+
+# jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them; it lives in a virtualenv
+# under target/ that is made once and reused.
+venv=target/venv
+if ! "$venv/bin/jc" --version >/dev/null 2>&1; then
+  rm -rf "$venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check jc
+fi
+export HOPTRACE_JC="$PWD/$venv/bin/jc"
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

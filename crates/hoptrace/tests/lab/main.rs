@@ -1,8 +1,12 @@
 //! End-to-end tests: the real hoptrace binary in a lab of network namespaces, every method × family ×
 //! privilege mode. Needs root; fails (never skips) when the lab cannot be built.
 
+mod dns;
+mod jc;
+mod names;
 mod rtt;
 mod support;
+mod tracepath;
 
 use std::net::IpAddr;
 
@@ -41,6 +45,7 @@ fn router_addrs(lab: &Lab, routers: &[NodeId], client: NodeId, family: Family) -
 
 #[test]
 fn six_hop_chain() {
+    let _machine = shared_machine();
     let (lab, client, routers, dst) = chain(5, |_, _, _| {});
     for case in all_cases() {
         let target = lab.addr(dst, case.family);
@@ -53,6 +58,7 @@ fn six_hop_chain() {
 
 #[test]
 fn two_silent_routers() {
+    let _machine = shared_machine();
     let silent = RouterOpts { silent: true, ..RouterOpts::default() };
     let (lab, client, routers, dst) = chain(5, |spec, routers, _| {
         spec.router_opts(routers[1], silent);
@@ -71,6 +77,7 @@ fn two_silent_routers() {
 
 #[test]
 fn destination_that_drops_udp_and_icmp_is_reached_by_tcp_only() {
+    let _machine = shared_machine();
     let (lab, client, routers, dst) = chain(3, |spec, _, dst| {
         spec.firewall(dst, &["-A INPUT -p udp -j DROP", "-A INPUT -p icmp --icmp-type echo-request -j DROP"]);
         spec.firewall6(dst, &["-A INPUT -p udp -j DROP", "-A INPUT -p icmpv6 --icmpv6-type echo-request -j DROP"]);
@@ -90,6 +97,7 @@ fn destination_that_drops_udp_and_icmp_is_reached_by_tcp_only() {
 
 #[test]
 fn router_that_rejects_with_host_prohibited() {
+    let _machine = shared_machine();
     let reject = RouterOpts { reject: Some(RejectWith::HostProhibited), ..RouterOpts::default() };
     let (lab, client, routers, dst) = chain(4, |spec, routers, _| spec.router_opts(routers[2], reject));
     for case in all_cases() {
@@ -104,6 +112,7 @@ fn router_that_rejects_with_host_prohibited() {
 
 #[test]
 fn link_with_a_1280_byte_mtu() {
+    let _machine = shared_machine();
     // The link from r2 to r3 is narrow.
     let link = |n| {
         if n == 2 {

@@ -26,6 +26,8 @@ fn median(values: &mut [f64]) -> f64 {
 
 #[test]
 fn median_rtts_agree_with_traceroute_within_50_microseconds() {
+    // Alone on the machine: the other lab tests' load would show as noise in the delay link's timing.
+    let _machine = quiet_machine();
     // client — r1 —(5 ms each way)— r2 — dst
     let link = |n| {
         if n == 1 {
@@ -40,7 +42,7 @@ fn median_rtts_agree_with_traceroute_within_50_microseconds() {
     let mut ours: Vec<Vec<f64>> = vec![Vec::new(); 3];
     let mut theirs: Vec<Vec<f64>> = vec![Vec::new(); 3];
     // Interleave the two tools so that both see the same conditions.
-    for _ in 0..3 {
+    for _ in 0..5 {
         let output = hoptrace(&lab, client, case, target, &["-q", "10", "-N", "1"]);
         assert!(output.status.success());
         for (hop, rtts) in rtts_per_hop(&String::from_utf8_lossy(&output.stdout)).into_iter().enumerate() {
@@ -56,8 +58,8 @@ fn median_rtts_agree_with_traceroute_within_50_microseconds() {
         }
     }
     for hop in 0..3 {
-        assert_eq!(ours[hop].len(), 30, "hop {}: {:?}", hop + 1, ours[hop]);
-        assert_eq!(theirs[hop].len(), 30, "hop {}: {:?}", hop + 1, theirs[hop]);
+        assert_eq!(ours[hop].len(), 50, "hop {}: {:?}", hop + 1, ours[hop]);
+        assert_eq!(theirs[hop].len(), 50, "hop {}: {:?}", hop + 1, theirs[hop]);
         let (ours, theirs) = (median(&mut ours[hop]), median(&mut theirs[hop]));
         eprintln!("hop {}: median RTT hoptrace {ours:.3} ms, traceroute {theirs:.3} ms", hop + 1);
         assert!((ours - theirs).abs() <= 0.050, "hop {}: hoptrace {ours} ms, traceroute {theirs} ms", hop + 1);

@@ -1,7 +1,9 @@
 //! Running the real hoptrace binary inside a lab namespace and reading its output.
 
 use std::net::IpAddr;
-use std::process::Output;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use netlab::{Family, Lab, NodeId};
 
@@ -123,4 +125,44 @@ pub fn assert_path(hops: &[HopLine], expected: &[Option<IpAddr>], case: Case) {
     for (index, hop) in hops.iter().enumerate() {
         assert_eq!(usize::from(hop.ttl), index + 1, "{case:?}: {}", hop.text);
     }
+}
+
+/// A command that runs the hoptrace binary as root (raw sockets) in `node`'s namespace; add the arguments.
+pub fn hoptrace_command(lab: &Lab, node: NodeId) -> Command {
+    lab.command(node, env!("CARGO_BIN_EXE_hoptrace"))
+}
+
+/// Runs `command` to completion and returns its stdout, failing the test (with `what` and stderr) unless it succeeds.
+pub fn stdout_of(command: &mut Command, what: &str) -> String {
+    let output = command.output().unwrap_or_else(|error| panic!("{what}: cannot start: {error}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{what}: {}\nstderr: {stderr}\nstdout:\n{stdout}", output.status);
+    stdout
+}
+
+/// Forgets the path MTUs and other route exceptions `node` has learnt (IPv4 and IPv6), so that the next trace
+/// discovers the path MTU afresh instead of starting from what an earlier trace found.
+pub fn flush_route_cache(lab: &Lab, node: NodeId) {
+    for family in ["-4", "-6"] {
+        stdout_of(lab.command(node, "ip").args([family, "route", "flush", "cache"]), "ip route flush cache");
+    }
+}
+
+/// The root of the Cargo workspace.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Lab tests run in parallel; a test that measures time runs alone.
+static MACHINE: RwLock<()> = RwLock::new(());
+
+/// Taken by every lab test for its whole run: shares the machine with the others.
+pub fn shared_machine() -> RwLockReadGuard<'static, ()> {
+    MACHINE.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Taken by a test that measures time: waits for the others and keeps them out.
+pub fn quiet_machine() -> RwLockWriteGuard<'static, ()> {
+    MACHINE.write().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
