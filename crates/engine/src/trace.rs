@@ -4,7 +4,7 @@ use core::time::Duration;
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use crate::config::{ConfigError, TraceConfig};
+use crate::config::{ConfigError, RetryScope, TraceConfig};
 use crate::probe::{self, MatchKey, Probe, ProbeFactory, ProbeId};
 use crate::reply::{ErrorClass, QuotedProbe, Reply, ReplyKind};
 use crate::result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Stats, Verdict};
@@ -305,18 +305,27 @@ impl Trace {
         };
         let hop = &self.hops[hop_index];
         let retried = hop.probes.iter().filter(|p| p.superseded && p.status == ProbeStatus::TimedOut).count();
-        retried < usize::from(self.config.retries) && self.stop_ttl.is_none_or(|stop| hop.ttl <= stop)
+        let in_scope = match self.config.retry_scope {
+            RetryScope::AllHops => true,
+            RetryScope::Lossy => {
+                let farthest = self.hops.iter().rev().find(|hop| hop.answers().next().is_some()).map(|hop| hop.ttl);
+                hop.answers().next().is_some()
+                    || farthest.map_or(hop.ttl == self.config.first_ttl, |f| hop.ttl == f + 1)
+            }
+        };
+        in_scope && retried < usize::from(self.config.retries) && self.stop_ttl.is_none_or(|stop| hop.ttl <= stop)
     }
 
     /// When probe `id` is given up, under the wait policy and the replies seen so far.
     fn deadline(&self, id: ProbeId) -> Option<Instant> {
-        let &(hop_index, _) = self.locations.get(id.0 as usize)?;
-        let sent_at = self.record(id)?.sent_at;
-        Some(sent_at + self.wait_for(hop_index))
+        let &(hop_index, index) = self.locations.get(id.0 as usize)?;
+        let hop = self.hops.get(hop_index)?;
+        let is_retry = hop.probes[..index].iter().any(|p| p.superseded && p.status == ProbeStatus::TimedOut);
+        Some(hop.probes.get(index)?.sent_at + self.wait_for(hop_index, is_retry))
     }
 
     /// The wait policy applied to a probe of hop `hop_index` (see [`crate::WaitPolicy`]).
-    fn wait_for(&self, hop_index: usize) -> Duration {
+    fn wait_for(&self, hop_index: usize, is_retry: bool) -> Duration {
         let policy = &self.config.wait;
         let first_rtt = |hop: &Hop| hop.answers().next().map(|answer| answer.rtt);
         let scaled = |rtt: Duration, factor: f64| (rtt + WAIT_PRECISION).mul_f64(factor);
@@ -328,12 +337,20 @@ impl Trace {
                 .flatten()
                 .map(|rtt| scaled(rtt, policy.near))
         };
-        let tail = || {
-            (policy.near > 0.0 && !policy.tail_floor.is_zero())
-                .then(|| self.hops[..hop_index].iter().rev().find_map(first_rtt))
-                .flatten()
-                .map(|rtt| scaled(rtt, policy.near).max(policy.tail_floor))
-        };
+        let tail =
+            || {
+                (policy.near > 0.0 && !policy.tail_floor.is_zero())
+                    .then(|| self.hops[..hop_index].iter().rev().find_map(first_rtt))
+                    .flatten()
+                    // A retry comes after the first wait already covered hops farther than anything seen.
+                    .map(|rtt| {
+                        if is_retry {
+                            scaled(rtt, policy.near)
+                        } else {
+                            scaled(rtt, policy.near).max(policy.tail_floor)
+                        }
+                    })
+            };
         here.or_else(near).or_else(tail).map_or(policy.max, |wait| wait.min(policy.max))
     }
 

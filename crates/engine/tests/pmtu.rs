@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use hoptrace_engine::sim::SimNetwork;
-use hoptrace_engine::{ErrorClass, Method, Outcome, ProbeStatus, Trace};
+use hoptrace_engine::{ErrorClass, Method, Outcome, ProbeStatus, RetryScope, Trace};
 
 /// client —1500— r1 —1500— r2 —1400— r3 —1280— r4 — dst
 fn narrowing_path(ipv6: bool) -> SimNetwork {
@@ -75,6 +75,7 @@ fn lost_probes_are_retried_up_to_the_limit() {
     let mut config = config(&network, Method::Udp);
     config.probes_per_hop = 1;
     config.retries = 2;
+    config.retry_scope = RetryScope::AllHops;
     let (trace, _) = run(&mut network, config);
     let hop2 = &trace.hops()[1];
     assert_eq!(hop2.probes.len(), 3);
@@ -99,4 +100,23 @@ fn a_retry_that_gets_through_stands_for_the_lost_probe() {
     assert!(lost > 0, "seed 11 loses probes at hop 3");
     assert_eq!(hop3.current().count(), 3);
     assert!(hop3.current().filter_map(|p| p.status.answer()).count() >= 2);
+}
+
+#[test]
+fn lossy_scope_retries_lossy_hops_and_the_first_silent_ttl_only() {
+    let mut network = SimNetwork::chain(false, 6, 10 * MS);
+    network.routers[1].silent = true; // between answering hops: no retry
+    network.routers[3].loss = 0.5; // lossy: retried
+    network.destination.answers_udp = false; // the first silent TTL past the farthest answer: retried
+    network.seed(5);
+    let mut config = config(&network, Method::Udp);
+    config.retries = 1;
+    config.gap_limit = Some(3);
+    let (trace, _) = run(&mut network, config);
+    let retried = |ttl: u8| trace.hops()[usize::from(ttl) - 1].probes.iter().filter(|p| p.superseded).count();
+    assert_eq!(retried(2), 0);
+    assert!(retried(4) <= 1);
+    assert_eq!(retried(7), 1);
+    assert_eq!(retried(8), 0);
+    assert_eq!(trace.outcome(), Some(Outcome::GapLimit { ttl: 9 }));
 }

@@ -3,7 +3,7 @@
 use core::net::IpAddr;
 use core::time::Duration;
 
-use engine::{Method, TraceConfig, WaitPolicy};
+use engine::{Method, RetryScope, TraceConfig, WaitPolicy};
 use net::SocketOptions;
 
 /// Which tool's behaviour and layout to follow.
@@ -51,6 +51,8 @@ pub struct Settings {
     pub queries: u8,
     /// Extra probes a hop may get for lost ones.
     pub retries: u8,
+    /// Which hops get them.
+    pub retry_scope: RetryScope,
     /// Stop after this many silent TTLs past the farthest answer.
     pub gap_limit: Option<u8>,
     /// When to give a probe up.
@@ -83,6 +85,7 @@ impl Settings {
         config.max_ttl = self.max_ttl;
         config.probes_per_hop = self.queries;
         config.retries = self.retries;
+        config.retry_scope = self.retry_scope;
         config.gap_limit = self.gap_limit;
         config.max_in_flight = usize::from(self.sim_queries);
         config.wait = self.wait;

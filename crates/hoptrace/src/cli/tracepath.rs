@@ -3,7 +3,7 @@
 use core::time::Duration;
 
 use clap::{ArgAction, Parser};
-use engine::{Method, WaitPolicy};
+use engine::{Method, RetryScope, WaitPolicy};
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
@@ -70,6 +70,7 @@ impl TracepathArgs {
             // One probe per TTL, up to three tries, one at a time, each waiting up to a second: tracepath's way.
             queries: 1,
             retries: 2,
+            retry_scope: RetryScope::AllHops,
             gap_limit: None,
             wait: WaitPolicy::traceroute(Duration::from_secs(1), 0.0, 0.0),
             sim_queries: 1,

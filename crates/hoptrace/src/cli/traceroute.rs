@@ -4,7 +4,7 @@ use core::net::IpAddr;
 use core::time::Duration;
 
 use clap::{ArgAction, Parser};
-use engine::{Method, WaitPolicy};
+use engine::{Method, RetryScope, WaitPolicy};
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
@@ -46,7 +46,7 @@ pub struct TracerouteArgs {
     #[arg(short = 'q', long = "queries", value_name = "nqueries")]
     queries: Option<String>,
     /// Wait for a probe no more than MAX seconds (default 5.0), HERE times (default 3) a reply from the same hop,
-    /// or NEAR times (default 10) a reply from a farther hop.
+    /// or NEAR times (default 3) a reply from a farther hop.
     #[arg(short = 'w', long = "wait", value_name = "MAX,HERE,NEAR", allow_hyphen_values = true)]
     wait: Option<String>,
     /// Set the number of probes to be tried simultaneously (default 16).
@@ -86,6 +86,10 @@ pub struct TracerouteArgs {
     /// Stop after this many silent hops past the farthest answer (default 5; 0 probes on to max_ttl).
     #[arg(long = "gap-limit", value_name = "hops")]
     gap_limit: Option<String>,
+    /// Extra probes a hop may get for lost ones: at lossy hops, and at the first silent hop past the farthest
+    /// answer (a rate-limited destination). Default 1.
+    #[arg(long = "retries", value_name = "n")]
+    retries: Option<String>,
     /// Use ordinary sockets even when raw sockets are allowed (what any user can do).
     #[arg(long = "unprivileged")]
     unprivileged: bool,
@@ -147,7 +151,8 @@ impl TracerouteArgs {
             first_ttl: first_ttl as u8,
             max_ttl: max_ttl as u8,
             queries: queries as u8,
-            retries: 0,
+            retries: number(&self.retries, "--retries", 1)?.min(10) as u8,
+            retry_scope: RetryScope::Lossy,
             gap_limit: Some(number(&self.gap_limit, "--gap-limit", 5)?.min(255) as u8).filter(|&gap| gap > 0),
             wait: wait_policy(self.wait.as_deref())?,
             sim_queries: if self.mtu { 1 } else { sim_queries as u16 },

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The speed benchmark (needs root): builds lab networks with delay links and compares hoptrace with traceroute(8),
+# tracepath(8) and mtr on four scenarios, printing wall time, CPU time, peak RSS, hops found, ratios and whether
+# hoptrace meets its targets (exit status 1 if not). Takes about three minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packages=(iproute2 iptables traceroute iputils-tracepath mtr-tiny time)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+cargo build --release --locked -q -p hoptrace -p hoptrace-netlab
+exec target/release/lab-bench target/release/hoptrace
