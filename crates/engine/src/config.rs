@@ -178,7 +178,8 @@ impl TraceConfig {
         if checksum_covers_source && self.source.is_none() {
             return Err(ConfigError::ParisNeedsSource);
         }
-        if !(self.wait.here >= 0.0 && self.wait.near >= 0.0) {
+        let factor_ok = |factor: f64| factor.is_finite() && factor >= 0.0;
+        if !(factor_ok(self.wait.here) && factor_ok(self.wait.near)) {
             return Err(ConfigError::BadWaitFactor);
         }
         Ok(())
@@ -200,7 +201,7 @@ pub enum ConfigError {
     MixedFamilies,
     /// Paris UDP (and Paris ICMPv6) needs the source address to craft its checksums.
     ParisNeedsSource,
-    /// A wait factor is negative or not a number.
+    /// A wait factor is negative, infinite or not a number.
     BadWaitFactor,
 }
 

@@ -48,8 +48,9 @@ impl Probe {
         }
     }
 
-    /// The whole IP packet from `src` to `dst`: header (TTL, IPv4 ID, Don't Fragment when asked) and transport.
-    pub fn packet_bytes(&self, src: IpAddr, dst: IpAddr, dont_fragment: bool) -> Vec<u8> {
+    /// The whole IP packet from `src` to `dst`: header (TTL, IPv4 ID, type of service or traffic class, Don't
+    /// Fragment when asked) and transport.
+    pub fn packet_bytes(&self, src: IpAddr, dst: IpAddr, tos: u8, dont_fragment: bool) -> Vec<u8> {
         let transport = self.transport_bytes(src, dst);
         let next_header = IpProtocol::from(self.transport.protocol(dst.is_ipv6()));
         let (header_len, mut bytes) = match (src, dst) {
@@ -60,7 +61,7 @@ impl Probe {
                     next_header,
                     payload_len: transport.len(),
                     ttl: self.ttl,
-                    tos: 0,
+                    tos,
                     ident: self.ip_id,
                     dont_frag: dont_fragment,
                 };
@@ -75,7 +76,7 @@ impl Probe {
                     next_header,
                     payload_len: transport.len(),
                     hop_limit: self.ttl,
-                    traffic_class: 0,
+                    traffic_class: tos,
                     flow_label: 0,
                 };
                 let mut bytes = vec![0; repr.buffer_len()];

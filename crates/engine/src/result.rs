@@ -22,6 +22,11 @@ impl Hop {
         self.probes.iter().all(|p| p.status.is_resolved())
     }
 
+    /// Whether any probe of this hop was answered.
+    pub fn is_answered(&self) -> bool {
+        self.probes.iter().any(|p| p.status.answer().is_some())
+    }
+
     /// The probes that stand for this hop: all but those superseded by a retry.
     pub fn current(&self) -> impl Iterator<Item = &ProbeRecord> {
         self.probes.iter().filter(|p| !p.superseded)

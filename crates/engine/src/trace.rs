@@ -111,7 +111,7 @@ impl Trace {
     /// The TTL of the next probe and the index of its hop, if any probe is left to send: the lowest hop short of
     /// probes (retries and resends fill earlier hops), else the next TTL.
     fn next_slot(&self) -> Option<(u8, usize)> {
-        let last_ttl = self.stop_ttl.unwrap_or(self.config.max_ttl);
+        let last_ttl = self.last_ttl();
         let wanted = usize::from(self.config.probes_per_hop);
         let short = self.hops.iter().position(|hop| hop.ttl <= last_ttl && hop.current().count() < wanted);
         match (short, self.hops.last()) {
@@ -137,13 +137,13 @@ impl Trace {
     /// Records that probe `id` was too big for the local link, whose MTU is `mtu`. With path MTU discovery the
     /// probe is resent smaller; otherwise it counts as a failed send.
     pub fn send_too_big(&mut self, id: ProbeId, mtu: u32) {
+        if self.record(id).is_none_or(|record| record.status != ProbeStatus::InFlight) {
+            return;
+        }
         let discover = self.resend_smaller(id, mtu);
         let Some(record) = self.record_mut(id) else {
             return;
         };
-        if record.status != ProbeStatus::InFlight {
-            return;
-        }
         record.status = ProbeStatus::TooBigLocally { mtu };
         record.superseded = discover;
         self.in_flight.retain(|&p| p != id);
@@ -248,17 +248,18 @@ impl Trace {
         record.superseded = resend_smaller;
         if verdict != Verdict::Continue {
             let ttl = self.hops[self.locations[id.0 as usize].0].ttl;
-            self.stop_at(ttl);
+            self.stop_at(ttl, false);
         }
         self.progress();
     }
 
     /// The trace ends at `ttl`: probes beyond it are no longer needed.
-    fn stop_at(&mut self, ttl: u8) {
+    fn stop_at(&mut self, ttl: u8, by_gap: bool) {
         if self.stop_ttl.is_some_and(|stop| stop <= ttl) {
             return;
         }
         self.stop_ttl = Some(ttl);
+        self.stopped_by_gap = by_gap;
         for hop in self.hops.iter_mut().filter(|hop| hop.ttl > ttl) {
             for record in &mut hop.probes {
                 if record.status == ProbeStatus::InFlight {
@@ -308,9 +309,9 @@ impl Trace {
         let in_scope = match self.config.retry_scope {
             RetryScope::AllHops => true,
             RetryScope::Lossy => {
-                let farthest = self.hops.iter().rev().find(|hop| hop.answers().next().is_some()).map(|hop| hop.ttl);
-                hop.answers().next().is_some()
-                    || farthest.map_or(hop.ttl == self.config.first_ttl, |f| hop.ttl == f + 1)
+                let farthest = self.farthest_answer();
+                hop.is_answered()
+                    || farthest.map_or(hop.ttl == self.config.first_ttl, |f| f.checked_add(1) == Some(hop.ttl))
             }
         };
         in_scope && retried < usize::from(self.config.retries) && self.stop_ttl.is_none_or(|stop| hop.ttl <= stop)
@@ -328,7 +329,10 @@ impl Trace {
     fn wait_for(&self, hop_index: usize, is_retry: bool) -> Duration {
         let policy = &self.config.wait;
         let first_rtt = |hop: &Hop| hop.answers().next().map(|answer| answer.rtt);
-        let scaled = |rtt: Duration, factor: f64| (rtt + WAIT_PRECISION).mul_f64(factor);
+        // Factors are validated finite and non-negative; a product beyond any Duration is just "the longest".
+        let scaled = |rtt: Duration, factor: f64| {
+            Duration::try_from_secs_f64((rtt + WAIT_PRECISION).as_secs_f64() * factor).unwrap_or(policy.max)
+        };
         let here =
             (policy.here > 0.0).then(|| first_rtt(&self.hops[hop_index])).flatten().map(|rtt| scaled(rtt, policy.here));
         let near = || {
@@ -357,7 +361,7 @@ impl Trace {
     /// Reports completed hops in order and decides whether the trace is over.
     fn progress(&mut self) {
         self.check_gap();
-        let last_ttl = self.stop_ttl.unwrap_or(self.config.max_ttl);
+        let last_ttl = self.last_ttl();
         while let Some(hop) = self.hops.get(self.reported) {
             let all_sent = hop.current().count() == usize::from(self.config.probes_per_hop);
             if hop.ttl > last_ttl || !all_sent || !hop.is_complete() {
@@ -366,7 +370,8 @@ impl Trace {
             self.events.push_back(Event::HopComplete { ttl: hop.ttl });
             self.reported += 1;
         }
-        let done = self.hops.get(self.reported.wrapping_sub(1)).is_some_and(|hop| hop.ttl == last_ttl);
+        let done =
+            self.reported.checked_sub(1).and_then(|last| self.hops.get(last)).is_some_and(|hop| hop.ttl == last_ttl);
         if done && self.outcome.is_none() {
             let outcome = self.final_outcome(last_ttl);
             self.outcome = Some(outcome);
@@ -381,17 +386,16 @@ impl Trace {
             return;
         };
         let wanted = usize::from(self.config.probes_per_hop);
-        let farthest = self.hops.iter().rev().find(|hop| hop.answers().next().is_some()).map(|hop| hop.ttl);
+        let farthest = self.farthest_answer();
         let silent = self
             .hops
             .iter()
             .skip_while(|hop| farthest.is_some_and(|farthest| hop.ttl <= farthest))
-            .take_while(|hop| hop.current().count() == wanted && hop.is_complete() && hop.answers().next().is_none())
+            .take_while(|hop| hop.current().count() == wanted && hop.is_complete() && !hop.is_answered())
             .count();
         if silent >= usize::from(gap) {
             let last = farthest.unwrap_or(self.config.first_ttl - 1).saturating_add(gap);
-            self.stopped_by_gap = true;
-            self.stop_at(last);
+            self.stop_at(last, true);
         }
     }
 
@@ -433,7 +437,7 @@ impl Trace {
 
     /// The hops probed so far, up to the TTL where the trace ends.
     pub fn hops(&self) -> &[Hop] {
-        let last_ttl = self.stop_ttl.unwrap_or(self.config.max_ttl);
+        let last_ttl = self.last_ttl();
         let visible = self.hops.iter().take_while(|hop| hop.ttl <= last_ttl).count();
         &self.hops[..visible]
     }
@@ -441,6 +445,16 @@ impl Trace {
     /// What the engine did with replies so far.
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// The TTL the trace ends at, as far as is known: where it stopped, else the maximum.
+    fn last_ttl(&self) -> u8 {
+        self.stop_ttl.unwrap_or(self.config.max_ttl)
+    }
+
+    /// The highest TTL that got an answer.
+    fn farthest_answer(&self) -> Option<u8> {
+        self.hops.iter().rev().find(|hop| hop.is_answered()).map(|hop| hop.ttl)
     }
 
     fn record(&self, id: ProbeId) -> Option<&ProbeRecord> {

@@ -42,17 +42,17 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
     let (updates, received) = mpsc::channel();
     let printer = thread::spawn(move || render(renderer, &info, directory.as_ref(), received));
 
-    let mut sent = 0;
+    let mut hops_rendered = 0;
     let result = net::run(&mut trace, prober.as_mut(), &stop, |trace, event| {
         if let Event::HopComplete { ttl } = event {
             if let Some(hop) = trace.hops().iter().find(|hop| hop.ttl == ttl) {
                 let _ = updates.send(Update::Hop(hop.clone()));
-                sent += 1;
+                hops_rendered += 1;
             }
         }
     });
     // Interrupted: show what is known of the hops not yet complete.
-    for hop in trace.hops().iter().skip(sent) {
+    for hop in trace.hops().iter().skip(hops_rendered) {
         let _ = updates.send(Update::Hop(hop.clone()));
     }
     let _ = updates.send(Update::Done(trace.outcome()));

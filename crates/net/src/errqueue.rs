@@ -28,7 +28,7 @@ pub(crate) fn reply(received: &Received, local: SocketAddr, probe: QuotedProbe) 
     Some(Reply { from, ttl: received.ttl, size: None, kind })
 }
 
-/// The UDP checksum of a datagram, as the kernel computed it when it sent `payload`.
+/// The UDP checksum of a datagram, as the kernel computed it when it sent `payload` (all of it).
 pub(crate) fn udp_checksum(src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> u16 {
     let repr = packet::UdpRepr { src_port: src.port(), dst_port: dst.port() };
     let mut bytes = vec![0; repr.buffer_len(payload.len())];

@@ -11,7 +11,6 @@ use std::time::Instant;
 use engine::{Probe, QuotedProbe, Reply, ReplyKind, TraceConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::udp::local_addr;
 use crate::{errqueue, recv, sockopt, NetError, Prober, SocketOptions};
 
 /// Sends Echo Requests from one ping socket.
@@ -37,7 +36,7 @@ impl IcmpProber {
         socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
         let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
         socket.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
-        let local = local_addr(&socket)?;
+        let local = sockopt::local_addr(&socket)?;
         config.icmp_ident = local.port();
         Ok(IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048] })
     }

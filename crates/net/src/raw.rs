@@ -10,7 +10,6 @@ use engine::{decode, Method, Probe, Reply, TraceConfig};
 use nix::poll::{PollFd, PollFlags};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::udp::local_addr;
 use crate::{recv, sockopt, NetError, Prober, SocketOptions};
 
 /// Whether this process may open raw sockets.
@@ -27,6 +26,7 @@ pub(crate) struct RawProber {
     source: IpAddr,
     target: IpAddr,
     ipv6: bool,
+    tos: u8,
     dont_fragment: bool,
     buf: Vec<u8>,
 }
@@ -57,11 +57,11 @@ impl RawProber {
                 let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
                     .map_err(NetError::io("reserving a UDP port"))?;
                 socket.bind(&SocketAddr::new(source, 0).into()).map_err(|e| NetError::BadSource(source, e))?;
-                config.src_port = local_addr(&socket)?.port();
+                config.src_port = sockopt::local_addr(&socket)?.port();
                 port_reservation = Some(socket);
             }
             Method::Icmp | Method::IcmpParis => config.icmp_ident = std::process::id() as u16 | 0x8000,
-            Method::Tcp => config.src_port = 40_000 + (std::process::id() % 20_000) as u16,
+            Method::Tcp => config.src_port = crate::tcp::first_source_port(),
         }
         Ok(RawProber {
             sender,
@@ -70,6 +70,7 @@ impl RawProber {
             source,
             target: config.target,
             ipv6,
+            tos: options.tos.unwrap_or(0),
             dont_fragment: options.dont_fragment,
             buf: vec![0; 4096],
         })
@@ -102,7 +103,7 @@ impl Prober for RawProber {
             let bytes = probe.transport_bytes(self.source, self.target);
             sockopt::send_to(&self.sender, &bytes, &to)
         } else {
-            let bytes = probe.packet_bytes(self.source, self.target, self.dont_fragment);
+            let bytes = probe.packet_bytes(self.source, self.target, self.tos, self.dont_fragment);
             sockopt::send_to(&self.sender, &bytes, &to)
         }
     }

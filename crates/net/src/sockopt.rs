@@ -126,3 +126,12 @@ pub(crate) fn send_to(socket: &Socket, bytes: &[u8], to: &socket2::SockAddr) -> 
         }
     }
 }
+
+/// The socket's bound address.
+pub(crate) fn local_addr(socket: &Socket) -> Result<core::net::SocketAddr, NetError> {
+    socket.local_addr().map_err(NetError::io("reading the local address"))?.as_socket().ok_or(NetError::io(
+        "reading the local address",
+    )(
+        io::ErrorKind::InvalidData.into(),
+    ))
+}

@@ -14,6 +14,12 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::{errqueue, recv, sockopt, NetError, Prober, SocketOptions};
 
+/// The first source port of TCP probes, which take consecutive ports from there: somewhere in the upper range,
+/// different per process, unlikely to be busy.
+pub(crate) fn first_source_port() -> u16 {
+    40_000 + (std::process::id() % 20_000) as u16
+}
+
 /// Whether a connection attempt has come to an end.
 enum Outcome {
     /// Still waiting for an answer.
@@ -27,6 +33,7 @@ struct Attempt {
     socket: Socket,
     local: SocketAddr,
     remote: SocketAddr,
+    sent_at: Instant,
 }
 
 /// Sends TCP SYNs through ordinary sockets.
@@ -35,6 +42,8 @@ pub(crate) struct TcpProber {
     target: core::net::IpAddr,
     ipv6: bool,
     options: SocketOptions,
+    /// How long an unanswered attempt is kept: the engine has given its probe up by then.
+    give_up_after: Duration,
     attempts: Vec<Attempt>,
     buf: Vec<u8>,
 }
@@ -43,13 +52,13 @@ impl TcpProber {
     /// Prepares TCP probing; picks the first source port in `config`.
     pub(crate) fn open(config: &mut TraceConfig, options: &SocketOptions) -> Result<Self, NetError> {
         let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
-        // Probes take consecutive source ports from here; start somewhere unlikely to be busy.
-        config.src_port = 40_000 + (std::process::id() % 20_000) as u16;
+        config.src_port = first_source_port();
         Ok(TcpProber {
             source,
             target: config.target,
             ipv6: config.target.is_ipv6(),
             options: options.clone(),
+            give_up_after: config.wait.max + Duration::from_secs(1),
             attempts: Vec::new(),
             buf: vec![0; 512],
         })
@@ -77,7 +86,7 @@ impl TcpProber {
             Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
             Err(error) => return Err(error),
         }
-        Ok((Attempt { socket, local, remote }, sent_at))
+        Ok((Attempt { socket, local, remote, sent_at }, sent_at))
     }
 
     /// What became of one attempt, if anything yet.
@@ -125,6 +134,10 @@ impl Prober for TcpProber {
         let mut index = 0;
         while index < self.attempts.len() {
             match self.outcome(index)? {
+                // Closing it stops the kernel's SYN retransmissions and frees the descriptor.
+                Outcome::Pending if self.attempts[index].sent_at.elapsed() > self.give_up_after => {
+                    self.attempts.swap_remove(index);
+                }
                 Outcome::Pending => index += 1,
                 Outcome::Done(reply) => {
                     replies.extend(reply);

@@ -18,6 +18,8 @@ pub(crate) struct UdpProber {
     local: SocketAddr,
     target: core::net::IpAddr,
     ipv6: bool,
+    /// Payload sizes sent so far (one, or a few with path MTU discovery): a quote of one of these sizes is whole.
+    payload_lens: Vec<usize>,
     buf: Vec<u8>,
 }
 
@@ -33,9 +35,9 @@ impl UdpProber {
         socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
         let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
         socket.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
-        let local = local_addr(&socket)?;
+        let local = sockopt::local_addr(&socket)?;
         config.src_port = local.port();
-        Ok(UdpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048] })
+        Ok(UdpProber { socket, local, target: config.target, ipv6, payload_lens: Vec::new(), buf: vec![0; 65_536] })
     }
 }
 
@@ -44,6 +46,9 @@ impl Prober for UdpProber {
         let ProbeTransport::Udp { dst_port, payload, .. } = &probe.transport else {
             return Err(io::ErrorKind::InvalidInput.into());
         };
+        if !self.payload_lens.contains(&payload.len()) {
+            self.payload_lens.push(payload.len());
+        }
         sockopt::set_ttl(&self.socket, self.ipv6, probe.ttl)?;
         sockopt::send_to(&self.socket, payload, &SocketAddr::new(self.target, *dst_port).into())
     }
@@ -56,10 +61,12 @@ impl Prober for UdpProber {
         while let Some(received) = recv::receive(&self.socket, &mut self.buf, true)? {
             let at = received.at;
             let Some(dst) = received.from else { continue };
+            // The kernel hands back what the router quoted after the UDP header: the checksum (which tells Paris
+            // probes apart) can be recomputed only from a whole payload. A router that quoted less leaves it unknown.
             let payload = &self.buf[..received.len];
-            let checksum = errqueue::udp_checksum(self.local, dst, payload);
-            let quoted =
-                QuotedProbe::Udp { src_port: self.local.port(), dst_port: dst.port(), checksum: Some(checksum) };
+            let whole = self.payload_lens.contains(&payload.len());
+            let checksum = whole.then(|| errqueue::udp_checksum(self.local, dst, payload));
+            let quoted = QuotedProbe::Udp { src_port: self.local.port(), dst_port: dst.port(), checksum };
             if let Some(reply) = errqueue::reply(&received, self.local, quoted) {
                 replies.push((reply, at));
             }
@@ -68,13 +75,4 @@ impl Prober for UdpProber {
         while recv::receive(&self.socket, &mut self.buf, false)?.is_some() {}
         Ok(())
     }
-}
-
-/// The socket's bound address.
-pub(crate) fn local_addr(socket: &Socket) -> Result<SocketAddr, NetError> {
-    socket.local_addr().map_err(NetError::io("reading the local address"))?.as_socket().ok_or(NetError::io(
-        "reading the local address",
-    )(
-        io::ErrorKind::InvalidData.into(),
-    ))
 }

@@ -28,8 +28,8 @@ pub const DEFAULT_AS_TIMEOUT: Duration = Duration::from_secs(2);
 ///
 /// Failures of any kind (no network, no answer, timeout, malformed answer)
 /// quietly read as [`Lookup::Missing`]; nothing is logged. Addresses are not
-/// filtered: use [`crate::is_public`] to skip those the public service cannot
-/// know. Dropping the service stops its thread and abandons queries in flight.
+/// filtered: a lab's own DNS server may answer for any of them. Dropping the
+/// service stops its thread and abandons queries in flight.
 pub struct AsLookup {
     results: Arc<ResultTable<Vec<u32>>>,
     queries: UnboundedSender<IpAddr>,

@@ -203,7 +203,7 @@ impl SimNetwork {
 
     /// Sends `probe` into the network at `now`.
     pub fn send(&mut self, probe: &Probe, now: Instant) {
-        let packet = probe.packet_bytes(self.source, self.destination.addr, true);
+        let packet = probe.packet_bytes(self.source, self.destination.addr, 0, true);
         let flow = flow_bytes(&packet, self.source.is_ipv6());
         for forgery in &self.forgeries {
             if forgery.ttl == probe.ttl {

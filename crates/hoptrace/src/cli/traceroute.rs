@@ -135,7 +135,10 @@ impl TracerouteArgs {
             .as_deref()
             .map(|source| source.parse::<IpAddr>().map_err(|_| bad_arg("-s", source)))
             .transpose()?;
-        let tos = self.tos.as_ref().map(|_| number(&self.tos, "-t", 0)).transpose()?.map(|tos| tos as u8);
+        let tos = match &self.tos {
+            Some(text) => Some(u8::try_from(number(&self.tos, "-t", 0)?).map_err(|_| bad_arg("-t", text))?),
+            None => None,
+        };
         let sockets = SocketOptions {
             source,
             interface: self.interface.clone(),
@@ -211,7 +214,7 @@ fn wait_policy(spec: Option<&str>) -> Result<WaitPolicy, CliError> {
     if values.iter().any(|&v| v < 0.0) {
         return Err(CliError::new(format!("bad wait specifications `{spec}' used")));
     }
-    policy.max = Duration::from_secs_f64(values[0]);
+    policy.max = Duration::try_from_secs_f64(values[0]).map_err(|_| bad_arg("-w", spec))?;
     policy.here = values.get(1).copied().unwrap_or(policy.here);
     policy.near = values.get(2).copied().unwrap_or(policy.near);
     Ok(policy)
@@ -222,5 +225,5 @@ fn sendwait(spec: Option<&str>) -> Result<Duration, CliError> {
     let Some(spec) = spec else { return Ok(Duration::ZERO) };
     let value: f64 =
         spec.trim().parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0).ok_or_else(|| bad_arg("-z", spec))?;
-    Ok(Duration::from_secs_f64(if value > 10.0 { value / 1000.0 } else { value }))
+    Duration::try_from_secs_f64(if value > 10.0 { value / 1000.0 } else { value }).map_err(|_| bad_arg("-z", spec))
 }

@@ -76,3 +76,12 @@ pub fn renderer(settings: &Settings) -> Box<dyn Renderer> {
         Mode::Tracepath => Box::new(TracepathText::new(settings.naming)),
     }
 }
+
+/// traceroute's `ttl2hops`: hops back, guessed from the reply's TTL and the usual initial TTLs.
+pub fn hops_back(ttl: u8) -> u8 {
+    match ttl {
+        0..=64 => 65 - ttl,
+        65..=128 => 129 - ttl,
+        _ => (256 - u16::from(ttl)) as u8,
+    }
+}

@@ -7,8 +7,7 @@ use std::io::{self, Write};
 
 use engine::{Answer, ErrorClass, Hop, Outcome, ProbeStatus, ReplyKind, Unreachable, Verdict};
 
-use super::traceroute::hops_back;
-use super::{Directory, Renderer, TraceInfo};
+use super::{hops_back, Directory, Renderer, TraceInfo};
 use crate::settings::Naming;
 
 /// The tracepath text renderer.

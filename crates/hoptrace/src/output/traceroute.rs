@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use engine::{Answer, ErrorClass, Hop, MplsLabel, ProbeRecord, ReplyKind, Unreachable};
 
-use super::{Directory, Renderer, TraceInfo};
+use super::{hops_back, Directory, Renderer, TraceInfo};
 use crate::settings::Naming;
 
 /// The traceroute text renderer and its options.
@@ -72,7 +72,7 @@ impl TracerouteText {
             let _ = write!(line, " {name} ({from})");
         }
         if self.as_lookups {
-            let _ = write!(line, " [{}]", as_path(directory.asns(from)));
+            let _ = write!(line, " {}", resolve::format_asns(&directory.asns(from).unwrap_or_default()));
         }
         if self.extensions && !mpls(answer).is_empty() {
             let _ = write!(line, " <{}>", mpls_text(mpls(answer)));
@@ -111,15 +111,6 @@ impl Renderer for TracerouteText {
     }
 }
 
-/// traceroute's `ttl2hops`: hops back, guessed from the reply's TTL and the usual initial TTLs.
-pub(crate) fn hops_back(ttl: u8) -> u8 {
-    match ttl {
-        0..=64 => 65 - ttl,
-        65..=128 => 129 - ttl,
-        _ => (256 - u16::from(ttl)) as u8,
-    }
-}
-
 fn mpls(answer: &Answer) -> &[MplsLabel] {
     answer.icmp_error().map_or(&[], |error| error.mpls.as_slice())
 }
@@ -129,14 +120,6 @@ fn mpls_text(labels: &[MplsLabel]) -> String {
     let entries: Vec<String> =
         labels.iter().map(|l| format!("L={},E={},S={},T={}", l.label, l.tc, u8::from(l.bottom), l.ttl)).collect();
     format!("MPLS:{}", entries.join("/"))
-}
-
-/// `AS13335`, `AS1/AS2`, or `*` when unknown.
-fn as_path(asns: Option<Vec<u32>>) -> String {
-    match asns {
-        Some(asns) if !asns.is_empty() => asns.iter().map(|asn| format!("AS{asn}")).collect::<Vec<_>>().join("/"),
-        _ => "*".to_owned(),
-    }
 }
 
 /// traceroute's mark for an answer that is not a plain Time Exceeded or the destination's normal answer.

@@ -2,6 +2,7 @@
 //! privilege mode. Needs root; fails (never skips) when the lab cannot be built.
 
 mod dns;
+mod interrupt;
 mod jc;
 mod names;
 mod rtt;
@@ -130,6 +131,11 @@ fn link_with_a_1280_byte_mtu() {
         assert_path(&path, &expected, case);
         if case.method == Method::Tcp {
             continue; // SYNs carry no payload: they always fit
+        }
+        if case.method == Method::UdpParis && case.unprivileged {
+            // A router quotes at most 576 bytes, and the error queue gives back only the quote: the checksum that
+            // tells 1400-byte Paris probes apart cannot be recomputed, so their replies stay (honestly) unmatched.
+            continue;
         }
         // TTL 3 passes r2's TTL check and then does not fit: r2 answers Fragmentation Needed / Packet Too Big.
         let path = hops(&hoptrace_len(&lab, client, case, target, &["-q", "1", "-F"], Some(1400)), case);

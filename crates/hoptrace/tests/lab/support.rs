@@ -11,6 +11,8 @@ use netlab::{Family, Lab, NodeId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Udp,
+    /// `-U`: Paris UDP to one port, probes told apart by their checksum.
+    UdpParis,
     Icmp,
     Tcp,
 }
@@ -19,6 +21,7 @@ impl Method {
     fn flag(self) -> Option<&'static str> {
         match self {
             Method::Udp => None,
+            Method::UdpParis => Some("-U"),
             Method::Icmp => Some("-I"),
             Method::Tcp => Some("-T"),
         }
@@ -37,7 +40,7 @@ pub struct Case {
 /// Every method × family × privilege combination.
 pub fn all_cases() -> Vec<Case> {
     let mut cases = Vec::new();
-    for method in [Method::Udp, Method::Icmp, Method::Tcp] {
+    for method in [Method::Udp, Method::UdpParis, Method::Icmp, Method::Tcp] {
         for family in [Family::V4, Family::V6] {
             for unprivileged in [false, true] {
                 cases.push(Case { method, family, unprivileged });
