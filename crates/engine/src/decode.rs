@@ -76,18 +76,15 @@ pub fn ipv6_payload(
 fn icmpv4(bytes: &[u8]) -> Result<ReplyKind, DecodeError> {
     let packet = Icmpv4Packet::new_checked(bytes)?;
     let (icmp_type, icmp_code) = (packet.msg_type(), packet.msg_code());
-    let (class, mtu, quote, extensions) = match Icmpv4Repr::parse(&packet)? {
+    let (mtu, quote, extensions) = match Icmpv4Repr::parse(&packet)? {
         Icmpv4Repr::EchoReply { ident, seq_no, .. } => return Ok(ReplyKind::EchoReply { ident, seq: seq_no }),
-        Icmpv4Repr::TimeExceeded { quote, extensions, .. } => (ErrorClass::TimeExceeded, None, quote, extensions),
-        Icmpv4Repr::DstUnreachable { next_hop_mtu, quote, extensions, .. } if icmp_code == 4 => {
-            (ErrorClass::PacketTooBig, Some(u32::from(next_hop_mtu)), quote, extensions)
-        }
-        Icmpv4Repr::DstUnreachable { quote, extensions, .. } => {
-            (ErrorClass::Unreachable(unreachable_v4(icmp_code)), None, quote, extensions)
+        Icmpv4Repr::TimeExceeded { quote, extensions, .. } => (None, quote, extensions),
+        Icmpv4Repr::DstUnreachable { next_hop_mtu, quote, extensions, .. } => {
+            (Some(u32::from(next_hop_mtu)), quote, extensions)
         }
         _ => return Err(DecodeError::NotAReply),
     };
-    icmp_error(class, icmp_type, icmp_code, mtu, quote, extensions)
+    icmp_error(false, icmp_type, icmp_code, mtu, quote, extensions)
 }
 
 fn icmpv6(bytes: &[u8], from: IpAddr, to: IpAddr) -> Result<ReplyKind, DecodeError> {
@@ -97,32 +94,32 @@ fn icmpv6(bytes: &[u8], from: IpAddr, to: IpAddr) -> Result<ReplyKind, DecodeErr
         _ => Icmpv6Repr::parse_unverified(&packet)?,
     };
     let (icmp_type, icmp_code) = (packet.msg_type(), packet.msg_code());
-    let (class, mtu, quote, extensions) = match repr {
+    let (mtu, quote, extensions) = match repr {
         Icmpv6Repr::EchoReply { ident, seq_no, .. } => return Ok(ReplyKind::EchoReply { ident, seq: seq_no }),
-        Icmpv6Repr::TimeExceeded { quote, extensions, .. } => (ErrorClass::TimeExceeded, None, quote, extensions),
-        Icmpv6Repr::PacketTooBig { mtu, quote } => (ErrorClass::PacketTooBig, Some(mtu), quote, None),
-        Icmpv6Repr::DstUnreachable { quote, extensions, .. } => {
-            (ErrorClass::Unreachable(unreachable_v6(icmp_code)), None, quote, extensions)
-        }
+        Icmpv6Repr::TimeExceeded { quote, extensions, .. } => (None, quote, extensions),
+        Icmpv6Repr::PacketTooBig { mtu, quote } => (Some(mtu), quote, None),
+        Icmpv6Repr::DstUnreachable { quote, extensions, .. } => (None, quote, extensions),
         _ => return Err(DecodeError::NotAReply),
     };
-    icmp_error(class, icmp_type, icmp_code, mtu, quote, extensions)
+    icmp_error(true, icmp_type, icmp_code, mtu, quote, extensions)
 }
 
+/// An ICMP error of the family `ipv6` says, classified; `mtu` counts only for Packet Too Big.
 fn icmp_error(
-    class: ErrorClass,
+    ipv6: bool,
     icmp_type: u8,
     icmp_code: u8,
     mtu: Option<u32>,
     quote: &[u8],
     extensions: Option<&[u8]>,
 ) -> Result<ReplyKind, DecodeError> {
+    let class = error_class(ipv6, icmp_type, icmp_code).ok_or(DecodeError::NotAReply)?;
+    let mtu = mtu.filter(|&mtu| class == ErrorClass::PacketTooBig && mtu != 0);
     let quote = quoted_probe(quote)?;
     let mpls = extensions
         .and_then(|bytes| Extensions::parse(bytes).ok())
         .map(|extensions| extensions.mpls_labels().collect())
         .unwrap_or_default();
-    let mtu = mtu.filter(|&mtu| mtu != 0);
     Ok(ReplyKind::IcmpError(IcmpError { class, icmp_type, icmp_code, mtu, quote, mpls }))
 }
 
