@@ -120,6 +120,9 @@ pub struct TraceConfig {
     pub retry_scope: RetryScope,
     /// Stop after this many consecutive silent TTLs past the farthest answer (`None`: probe up to `max_ttl`).
     pub gap_limit: Option<u8>,
+    /// Where probes' identifying numbers (ports, sequence numbers, checksums) start counting: a trace that follows
+    /// another over the same sockets starts past the previous one's, so late replies cannot match.
+    pub sequence_start: u32,
     /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
     /// then quotes and TCP answers must carry them too.
     pub raw_send: bool,
@@ -144,6 +147,7 @@ impl TraceConfig {
             icmp_ident: 0x4854,
             packet_len: if ipv6 { 80 } else { 60 },
             raw_send: false,
+            sequence_start: 0,
             discover_mtu: false,
             retries: 0,
             retry_scope: RetryScope::Lossy,

@@ -74,6 +74,7 @@ pub(crate) struct ProbeFactory {
     src_port: u16,
     dst_port: u16,
     icmp_ident: u16,
+    sequence_start: u32,
     payload_len: usize,
 }
 
@@ -86,6 +87,7 @@ impl ProbeFactory {
             src_port: config.src_port,
             dst_port: config.dst_port,
             icmp_ident: config.icmp_ident,
+            sequence_start: config.sequence_start,
             payload_len: 0,
         };
         factory.set_packet_len(config.packet_len);
@@ -113,9 +115,15 @@ impl ProbeFactory {
         u16::try_from(self.header_len() + self.payload_len).unwrap_or(u16::MAX)
     }
 
+    /// The number that probe `id`'s identifying fields are made from: its place in the trace, counted from the
+    /// configured start (so that consecutive traces over the same sockets never reuse identifiers).
+    pub(crate) fn sequence(&self, id: ProbeId) -> u32 {
+        self.sequence_start.wrapping_add(id.0)
+    }
+
     /// Builds probe number `id`, to be sent with `ttl`.
     pub(crate) fn build(&self, id: ProbeId, ttl: u8) -> (Probe, MatchKey) {
-        let n = id.0;
+        let n = self.sequence(id);
         let transport = match self.method {
             Method::Udp => ProbeTransport::Udp {
                 src_port: self.src_port,
@@ -133,7 +141,7 @@ impl ProbeFactory {
                         self.src_port,
                         self.dst_port,
                         self.payload_len,
-                        paris_udp_checksum(id),
+                        paris_udp_checksum(n),
                     ),
                 }
             }
@@ -157,10 +165,10 @@ impl ProbeFactory {
             Method::Tcp => ProbeTransport::Tcp {
                 src_port: self.src_port.wrapping_add(n as u16),
                 dst_port: self.dst_port,
-                seq: tcp_seq(id),
+                seq: tcp_seq(n),
             },
         };
-        let probe = Probe { id, ttl, ip_id: ip_id(id), transport };
+        let probe = Probe { id, ttl, ip_id: ip_id(n), transport };
         let key = self.key_of_probe(&probe);
         (probe, key)
     }
@@ -170,7 +178,7 @@ impl ProbeFactory {
             (ProbeTransport::Udp { src_port, dst_port, .. }, Method::UdpParis) => MatchKey::UdpChecksum {
                 src_port: *src_port,
                 dst_port: *dst_port,
-                checksum: paris_udp_checksum(probe.id),
+                checksum: paris_udp_checksum(self.sequence(probe.id)),
             },
             (ProbeTransport::Udp { src_port, dst_port, .. }, _) => {
                 MatchKey::Ports { protocol: 17, src_port: *src_port, dst_port: *dst_port }
@@ -224,9 +232,9 @@ impl ProbeFactory {
     }
 }
 
-/// The UDP checksum that identifies Paris UDP probe `id`: never 0 (no checksum) nor 0xffff.
-pub(crate) fn paris_udp_checksum(id: ProbeId) -> u16 {
-    (id.0 % 0xfffd) as u16 + 1
+/// The UDP checksum that identifies Paris UDP probe number `n`: never 0 (no checksum) nor 0xffff.
+pub(crate) fn paris_udp_checksum(n: u32) -> u16 {
+    (n % 0xfffd) as u16 + 1
 }
 
 /// The constant ICMP checksum of a Paris ICMP trace.
@@ -237,12 +245,12 @@ fn paris_icmp_checksum(ident: u16) -> u16 {
     }
 }
 
-/// The IPv4 identification of probe `id` (raw sockets only).
-pub(crate) fn ip_id(id: ProbeId) -> u16 {
-    (id.0 as u16).wrapping_add(1)
+/// The IPv4 identification of probe number `n` (raw sockets only).
+pub(crate) fn ip_id(n: u32) -> u16 {
+    (n as u16).wrapping_add(1)
 }
 
-/// The initial sequence number of TCP probe `id`.
-pub(crate) fn tcp_seq(id: ProbeId) -> u32 {
-    0x4854_0000 ^ id.0.wrapping_mul(0x9e37_79b9)
+/// The initial sequence number of TCP probe number `n`.
+pub(crate) fn tcp_seq(n: u32) -> u32 {
+    0x4854_0000 ^ n.wrapping_mul(0x9e37_79b9)
 }

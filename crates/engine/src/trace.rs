@@ -218,14 +218,16 @@ impl Trace {
         }
         match &reply.kind {
             ReplyKind::IcmpError(error) => {
-                let ip_id_ok = error.quote.ip_id.is_none_or(|quoted| quoted == probe::ip_id(id));
+                let ip_id_ok = error.quote.ip_id.is_none_or(|quoted| quoted == probe::ip_id(self.factory.sequence(id)));
                 let seq_ok = match error.quote.probe {
-                    QuotedProbe::Tcp { seq: Some(seq), .. } => seq == probe::tcp_seq(id),
+                    QuotedProbe::Tcp { seq: Some(seq), .. } => seq == probe::tcp_seq(self.factory.sequence(id)),
                     _ => true,
                 };
                 ip_id_ok && seq_ok
             }
-            ReplyKind::Tcp(answer) => answer.ack.is_none_or(|ack| ack == probe::tcp_seq(id).wrapping_add(1)),
+            ReplyKind::Tcp(answer) => {
+                answer.ack.is_none_or(|ack| ack == probe::tcp_seq(self.factory.sequence(id)).wrapping_add(1))
+            }
             ReplyKind::EchoReply { .. } => true,
         }
     }

@@ -297,3 +297,45 @@ fn classic_probing_mixes_branches_under_ecmp() {
         assert!(hops.iter().any(|addrs| addrs.len() > 1), "{method:?}: {hops:?}");
     }
 }
+
+#[test]
+fn consecutive_traces_never_share_identifiers() {
+    use hoptrace_engine::{
+        Disposition, IcmpError, ProbeTransport, Quote, QuotedProbe, Reply, ReplyKind, Trace, TraceConfig,
+    };
+    let network = SimNetwork::chain(false, 2, 10 * MS);
+    for method in METHODS {
+        let first = config(&network, method);
+        let second = TraceConfig { sequence_start: 90, ..first.clone() };
+        let (mut first, mut second) = (Trace::new(first).unwrap(), Trace::new(second).unwrap());
+        let now = std::time::Instant::now();
+        let (probe, _) = (first.poll_probe(now).unwrap(), second.poll_probe(now).unwrap());
+        let quoted = match probe.transport {
+            ProbeTransport::Udp { src_port, dst_port, .. } => {
+                let bytes = probe.transport_bytes(network.source, network.destination.addr);
+                let checksum = Some(u16::from_be_bytes([bytes[6], bytes[7]]));
+                QuotedProbe::Udp { src_port, dst_port, checksum }
+            }
+            ProbeTransport::Icmp { ident, seq, .. } => QuotedProbe::Icmp { ident, seq },
+            ProbeTransport::Tcp { src_port, dst_port, seq } => QuotedProbe::Tcp { src_port, dst_port, seq: Some(seq) },
+        };
+        let quote = Quote {
+            src: Some(network.source),
+            dst: network.destination.addr,
+            ttl: Some(1),
+            ip_id: None,
+            probe: quoted,
+        };
+        let error = IcmpError {
+            class: ErrorClass::TimeExceeded,
+            icmp_type: 11,
+            icmp_code: 0,
+            mtu: None,
+            quote,
+            mpls: Vec::new(),
+        };
+        let reply = Reply { from: network.router_addr(1), ttl: None, size: None, kind: ReplyKind::IcmpError(error) };
+        assert_eq!(second.handle_reply(reply.clone(), now), Disposition::Unmatched, "{method:?}");
+        assert_eq!(first.handle_reply(reply, now), Disposition::Accepted(probe.id), "{method:?}");
+    }
+}
