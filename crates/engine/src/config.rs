@@ -18,6 +18,8 @@ pub enum Method {
     IcmpParis,
     /// TCP SYN to a fixed destination port; probes are told apart by their source port.
     Tcp,
+    /// Paris TCP: one constant 4-tuple; probes are told apart by their sequence number (raw sockets only).
+    TcpParis,
 }
 
 impl Method {
@@ -25,7 +27,7 @@ impl Method {
     pub fn protocol(self, ipv6: bool) -> u8 {
         match self {
             Method::Udp | Method::UdpParis => 17,
-            Method::Tcp => 6,
+            Method::Tcp | Method::TcpParis => 6,
             Method::Icmp | Method::IcmpParis if ipv6 => 58,
             Method::Icmp | Method::IcmpParis => 1,
         }
@@ -33,7 +35,7 @@ impl Method {
 
     /// Whether the flow identifier stays constant across every probe of the trace.
     pub fn is_paris(self) -> bool {
-        matches!(self, Method::UdpParis | Method::IcmpParis)
+        matches!(self, Method::UdpParis | Method::IcmpParis | Method::TcpParis)
     }
 }
 
@@ -123,6 +125,10 @@ pub struct TraceConfig {
     /// Where probes' identifying numbers (ports, sequence numbers, checksums) start counting: a trace that follows
     /// another over the same sockets starts past the previous one's, so late replies cannot match.
     pub sequence_start: u32,
+    /// Multipath discovery (MDA): probe each hop with as many flows as it takes to see, at 95% confidence, every
+    /// next hop a per-flow load balancer may choose (6, 11, 16, 21, 27, 33… probes for 1, 2, 3, 4, 5, 6… responders
+    /// seen), instead of `probes_per_hop`. Needs a Paris method: the flow of the i-th probe of every hop is flow i.
+    pub mda: bool,
     /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
     /// then quotes and TCP answers must carry them too.
     pub raw_send: bool,
@@ -143,10 +149,11 @@ impl TraceConfig {
             send_interval: Duration::ZERO,
             wait: WaitPolicy::default(),
             src_port: 33433,
-            dst_port: if method == Method::Tcp { 80 } else { 33434 },
+            dst_port: if method.protocol(false) == 6 { 80 } else { 33434 },
             icmp_ident: 0x4854,
             packet_len: if ipv6 { 80 } else { 60 },
             raw_send: false,
+            mda: false,
             sequence_start: 0,
             discover_mtu: false,
             retries: 0,
@@ -182,6 +189,12 @@ impl TraceConfig {
         if checksum_covers_source && self.source.is_none() {
             return Err(ConfigError::ParisNeedsSource);
         }
+        if self.method == Method::TcpParis && !self.raw_send {
+            return Err(ConfigError::ParisTcpNeedsRaw);
+        }
+        if self.mda && !self.method.is_paris() {
+            return Err(ConfigError::MdaNeedsParis);
+        }
         let factor_ok = |factor: f64| factor.is_finite() && factor >= 0.0;
         if !(factor_ok(self.wait.here) && factor_ok(self.wait.near)) {
             return Err(ConfigError::BadWaitFactor);
@@ -205,6 +218,10 @@ pub enum ConfigError {
     MixedFamilies,
     /// Paris UDP (and Paris ICMPv6) needs the source address to craft its checksums.
     ParisNeedsSource,
+    /// Paris TCP sets sequence numbers, which only raw sockets can.
+    ParisTcpNeedsRaw,
+    /// Multipath discovery varies the flow deliberately, which classic methods do by accident.
+    MdaNeedsParis,
     /// A wait factor is negative, infinite or not a number.
     BadWaitFactor,
 }
@@ -218,6 +235,8 @@ impl fmt::Display for ConfigError {
             ConfigError::NothingInFlight => "no probes allowed in flight",
             ConfigError::MixedFamilies => "source and destination are of different address families",
             ConfigError::ParisNeedsSource => "Paris probing needs the source address",
+            ConfigError::ParisTcpNeedsRaw => "Paris TCP needs raw sockets (root or CAP_NET_RAW)",
+            ConfigError::MdaNeedsParis => "multipath discovery needs a Paris method",
             ConfigError::BadWaitFactor => "bad wait specifications",
         })
     }

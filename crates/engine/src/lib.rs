@@ -27,6 +27,7 @@ pub mod config;
 mod craft;
 pub mod decode;
 pub(crate) mod emit;
+pub mod mda;
 pub mod probe;
 pub mod reply;
 pub mod result;

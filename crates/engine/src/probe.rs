@@ -61,6 +61,8 @@ pub(crate) enum MatchKey {
     Ports { protocol: u8, src_port: u16, dst_port: u16 },
     /// Paris UDP: constant ports, the checksum tells probes apart.
     UdpChecksum { src_port: u16, dst_port: u16, checksum: u16 },
+    /// Paris TCP: constant ports, the sequence number tells probes apart.
+    TcpSeq { src_port: u16, dst_port: u16, seq: u32 },
     /// ICMP echo identifier and sequence.
     Echo { ident: u16, seq: u16 },
 }
@@ -97,7 +99,7 @@ impl ProbeFactory {
     /// Bytes of IP and transport header in front of the payload.
     fn header_len(&self) -> usize {
         let ip = if self.target.is_ipv6() { 40 } else { 20 };
-        let transport = if self.method == Method::Tcp { 24 } else { 8 };
+        let transport = if self.method.protocol(false) == 6 { 24 } else { 8 };
         ip + transport
     }
 
@@ -105,7 +107,7 @@ impl ProbeFactory {
     pub(crate) fn set_packet_len(&mut self, len: u16) {
         let min_payload = if self.method.is_paris() { 2 } else { 0 };
         self.payload_len = match self.method {
-            Method::Tcp => 0,
+            Method::Tcp | Method::TcpParis => 0,
             _ => usize::from(len).saturating_sub(self.header_len()).max(min_payload),
         };
     }
@@ -121,8 +123,9 @@ impl ProbeFactory {
         self.sequence_start.wrapping_add(id.0)
     }
 
-    /// Builds probe number `id`, to be sent with `ttl`.
-    pub(crate) fn build(&self, id: ProbeId, ttl: u8) -> (Probe, MatchKey) {
+    /// Builds probe number `id`, to be sent with `ttl` in flow `flow` (Paris methods; others change flow with
+    /// every probe anyway).
+    pub(crate) fn build(&self, id: ProbeId, ttl: u8, flow: u16) -> (Probe, MatchKey) {
         let n = self.sequence(id);
         let transport = match self.method {
             Method::Udp => ProbeTransport::Udp {
@@ -132,14 +135,15 @@ impl ProbeFactory {
             },
             Method::UdpParis => {
                 let source = self.source.unwrap_or(self.target);
+                let dst_port = self.dst_port.wrapping_add(flow);
                 ProbeTransport::Udp {
                     src_port: self.src_port,
-                    dst_port: self.dst_port,
+                    dst_port,
                     payload: crate::craft::udp_payload_for_checksum(
                         source,
                         self.target,
                         self.src_port,
-                        self.dst_port,
+                        dst_port,
                         self.payload_len,
                         paris_udp_checksum(n),
                     ),
@@ -159,11 +163,16 @@ impl ProbeFactory {
                     self.icmp_ident,
                     n as u16,
                     self.payload_len,
-                    paris_icmp_checksum(self.icmp_ident),
+                    paris_icmp_checksum(self.icmp_ident, flow),
                 ),
             },
             Method::Tcp => ProbeTransport::Tcp {
                 src_port: self.src_port.wrapping_add(n as u16),
+                dst_port: self.dst_port,
+                seq: tcp_seq(n),
+            },
+            Method::TcpParis => ProbeTransport::Tcp {
+                src_port: self.src_port.wrapping_add(flow),
                 dst_port: self.dst_port,
                 seq: tcp_seq(n),
             },
@@ -184,6 +193,9 @@ impl ProbeFactory {
                 MatchKey::Ports { protocol: 17, src_port: *src_port, dst_port: *dst_port }
             }
             (ProbeTransport::Icmp { ident, seq, .. }, _) => MatchKey::Echo { ident: *ident, seq: *seq },
+            (ProbeTransport::Tcp { src_port, dst_port, seq }, Method::TcpParis) => {
+                MatchKey::TcpSeq { src_port: *src_port, dst_port: *dst_port, seq: *seq }
+            }
             (ProbeTransport::Tcp { src_port, dst_port, .. }, _) => {
                 MatchKey::Ports { protocol: 6, src_port: *src_port, dst_port: *dst_port }
             }
@@ -211,6 +223,9 @@ impl ProbeFactory {
             (QuotedProbe::Tcp { src_port, dst_port, .. }, Method::Tcp) => {
                 Some(MatchKey::Ports { protocol: 6, src_port, dst_port })
             }
+            (QuotedProbe::Tcp { src_port, dst_port, seq }, Method::TcpParis) => {
+                Some(MatchKey::TcpSeq { src_port, dst_port, seq: seq? })
+            }
             _ => None,
         }
     }
@@ -227,6 +242,11 @@ impl ProbeFactory {
             (ReplyKind::Tcp(answer), Method::Tcp) => {
                 Some(MatchKey::Ports { protocol: 6, src_port: answer.dst_port, dst_port: answer.src_port })
             }
+            (ReplyKind::Tcp(answer), Method::TcpParis) => Some(MatchKey::TcpSeq {
+                src_port: answer.dst_port,
+                dst_port: answer.src_port,
+                seq: answer.ack?.wrapping_sub(1),
+            }),
             _ => None,
         }
     }
@@ -237,10 +257,11 @@ pub(crate) fn paris_udp_checksum(n: u32) -> u16 {
     (n % 0xfffd) as u16 + 1
 }
 
-/// The constant ICMP checksum of a Paris ICMP trace.
-fn paris_icmp_checksum(ident: u16) -> u16 {
-    match ident ^ 0xa5a5 {
-        0 | 0xffff => 0x1234,
+/// The ICMP checksum of every probe of flow `flow` in a Paris ICMP trace (never 0xffff, which the compensating
+/// bytes cannot produce).
+fn paris_icmp_checksum(ident: u16, flow: u16) -> u16 {
+    match (ident ^ 0xa5a5).wrapping_add(flow) {
+        0xffff => 0x1234,
         c => c,
     }
 }

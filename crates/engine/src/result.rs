@@ -22,6 +22,17 @@ impl Hop {
         self.probes.iter().all(|p| p.status.is_resolved())
     }
 
+    /// The distinct responders of this hop, in order of first answer.
+    pub fn responders(&self) -> Vec<IpAddr> {
+        let mut responders = Vec::new();
+        for answer in self.answers() {
+            if !responders.contains(&answer.from()) {
+                responders.push(answer.from());
+            }
+        }
+        responders
+    }
+
     /// Whether any probe of this hop was answered.
     pub fn is_answered(&self) -> bool {
         self.probes.iter().any(|p| p.status.answer().is_some())
@@ -47,6 +58,8 @@ pub struct ProbeRecord {
     pub sent_at: Instant,
     /// Its size: the IP packet, headers included.
     pub size: u16,
+    /// Its flow, with multipath discovery (the i-th probe of every hop is flow i); 0 otherwise.
+    pub flow: u16,
     /// What became of it.
     pub status: ProbeStatus,
     /// Whether a later probe at the same TTL stands in for it: it was lost and retried, or it was too big and

@@ -87,17 +87,20 @@ impl Trace {
             return None;
         }
         let (ttl, hop_index) = self.next_slot()?;
-        let id = ProbeId(self.locations.len() as u32);
-        let (probe, key) = self.factory.build(id, ttl);
         if hop_index == self.hops.len() {
             self.hops.push(Hop { ttl, probes: Vec::new() });
         }
+        // The i-th probe standing for a hop is in flow i, at every hop (a resend keeps the flow it replaces).
+        let flow = if self.config.mda { self.hops[hop_index].current().count() as u16 } else { 0 };
+        let id = ProbeId(self.locations.len() as u32);
+        let (probe, key) = self.factory.build(id, ttl, flow);
         let hop = &mut self.hops[hop_index];
         self.locations.push((hop_index, hop.probes.len()));
         hop.probes.push(ProbeRecord {
             id,
             sent_at: now,
             size: self.factory.packet_len(),
+            flow,
             status: ProbeStatus::InFlight,
             superseded: false,
         });
@@ -112,8 +115,7 @@ impl Trace {
     /// probes (retries and resends fill earlier hops), else the next TTL.
     fn next_slot(&self) -> Option<(u8, usize)> {
         let last_ttl = self.last_ttl();
-        let wanted = usize::from(self.config.probes_per_hop);
-        let short = self.hops.iter().position(|hop| hop.ttl <= last_ttl && hop.current().count() < wanted);
+        let short = self.hops.iter().position(|hop| hop.ttl <= last_ttl && hop.current().count() < self.wanted(hop));
         match (short, self.hops.last()) {
             (Some(index), _) => Some((self.hops[index].ttl, index)),
             (None, None) => Some((self.config.first_ttl, 0)),
@@ -365,7 +367,7 @@ impl Trace {
         self.check_gap();
         let last_ttl = self.last_ttl();
         while let Some(hop) = self.hops.get(self.reported) {
-            let all_sent = hop.current().count() == usize::from(self.config.probes_per_hop);
+            let all_sent = hop.current().count() >= self.wanted(hop);
             if hop.ttl > last_ttl || !all_sent || !hop.is_complete() {
                 break;
             }
@@ -387,13 +389,12 @@ impl Trace {
         let Some(gap) = self.config.gap_limit.filter(|_| self.stop_ttl.is_none()) else {
             return;
         };
-        let wanted = usize::from(self.config.probes_per_hop);
         let farthest = self.farthest_answer();
         let silent = self
             .hops
             .iter()
             .skip_while(|hop| farthest.is_some_and(|farthest| hop.ttl <= farthest))
-            .take_while(|hop| hop.current().count() == wanted && hop.is_complete() && !hop.is_answered())
+            .take_while(|hop| hop.current().count() >= self.wanted(hop) && hop.is_complete() && !hop.is_answered())
             .count();
         if silent >= usize::from(gap) {
             let last = farthest.unwrap_or(self.config.first_ttl - 1).saturating_add(gap);
@@ -447,6 +448,16 @@ impl Trace {
     /// What the engine did with replies so far.
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// How many probes (not superseded) hop `hop` needs: `probes_per_hop`, or with multipath discovery the MDA
+    /// stopping point for the responders seen so far.
+    fn wanted(&self, hop: &Hop) -> usize {
+        if self.config.mda {
+            crate::mda::probes_needed(hop.responders().len())
+        } else {
+            usize::from(self.config.probes_per_hop)
+        }
     }
 
     /// The TTL the trace ends at, as far as is known: where it stopped, else the maximum.

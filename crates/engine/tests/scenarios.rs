@@ -223,6 +223,9 @@ fn forged_errors_with_altered_quotes_never_become_hops() {
                 forgery(|q| q[21] = 1),     // an unknown code
             ]),
             Method::Tcp => forgeries.extend([forgery(|q| q[20] ^= 0x80), forgery(|q| q[23] ^= 1)]),
+            Method::TcpParis => {
+                unreachable!("needs raw sockets; tested in raw_mode_also_checks_ip_id_and_tcp_sequence")
+            }
         }
         forged(method, false, forgeries);
     }
@@ -232,6 +235,7 @@ fn forged_errors_with_altered_quotes_never_become_hops() {
 fn raw_mode_also_checks_ip_id_and_tcp_sequence() {
     forged(Method::Udp, true, vec![forgery(|q| q[5] ^= 1)]);
     forged(Method::Tcp, true, vec![forgery(|q| q[5] ^= 1), forgery(|q| q[27] ^= 1)]);
+    forged(Method::TcpParis, true, vec![forgery(|q| q[5] ^= 1), forgery(|q| q[27] ^= 1), forgery(|q| q[20] ^= 0x80)]);
 }
 
 #[test]
@@ -273,6 +277,7 @@ fn ecmp_trace(method: Method) -> Vec<BTreeSet<IpAddr>> {
     let mut network = ecmp_network();
     let mut config = config(&network, method);
     config.probes_per_hop = 6;
+    config.raw_send = method == Method::TcpParis;
     let (trace, _) = run(&mut network, config);
     assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 7 }));
     responders(&trace).iter().map(|hop| hop.iter().flatten().copied().collect()).collect()
@@ -280,7 +285,7 @@ fn ecmp_trace(method: Method) -> Vec<BTreeSet<IpAddr>> {
 
 #[test]
 fn paris_follows_one_real_path_across_ecmp() {
-    for method in [Method::UdpParis, Method::IcmpParis] {
+    for method in [Method::UdpParis, Method::IcmpParis, Method::TcpParis] {
         let hops = ecmp_trace(method);
         assert!(hops.iter().all(|addrs| addrs.len() == 1), "{method:?}: {hops:?}");
         // TTLs 2 and 3 are one diamond: the same branch (third octet) at both.
@@ -292,7 +297,7 @@ fn paris_follows_one_real_path_across_ecmp() {
 
 #[test]
 fn classic_probing_mixes_branches_under_ecmp() {
-    for method in [Method::Udp, Method::Icmp] {
+    for method in [Method::Udp, Method::Icmp, Method::Tcp] {
         let hops = ecmp_trace(method);
         assert!(hops.iter().any(|addrs| addrs.len() > 1), "{method:?}: {hops:?}");
     }

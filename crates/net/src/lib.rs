@@ -91,6 +91,6 @@ pub fn open(
         (Privilege::Unprivileged, Method::Icmp | Method::IcmpParis) => {
             Box::new(icmp::IcmpProber::open(config, options)?)
         }
-        (Privilege::Unprivileged, Method::Tcp) => Box::new(tcp::TcpProber::open(config, options)?),
+        (Privilege::Unprivileged, Method::Tcp | Method::TcpParis) => Box::new(tcp::TcpProber::open(config, options)?),
     })
 }

@@ -47,7 +47,7 @@ impl RawProber {
 
         let icmp = if ipv6 { libc::IPPROTO_ICMPV6 } else { libc::IPPROTO_ICMP };
         let mut listeners = vec![(listener(domain, icmp, ipv6)?, if ipv6 { 58 } else { 1 })];
-        if config.method == Method::Tcp {
+        if config.method.protocol(ipv6) == 6 {
             listeners.push((listener(domain, libc::IPPROTO_TCP, ipv6)?, 6));
         }
 
@@ -61,7 +61,7 @@ impl RawProber {
                 port_reservation = Some(socket);
             }
             Method::Icmp | Method::IcmpParis => config.icmp_ident = std::process::id() as u16 | 0x8000,
-            Method::Tcp => config.src_port = crate::tcp::first_source_port(),
+            Method::Tcp | Method::TcpParis => config.src_port = crate::tcp::first_source_port(),
         }
         Ok(RawProber {
             sender,
