@@ -25,8 +25,8 @@ enum Update {
 /// Runs the trace `settings` describe, writing it to stdout as it goes.
 pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<(), Error> {
     let target = resolve_host(&settings.host, settings.ipv6)?;
-    let mut config = settings.trace_config(target);
     let privilege = if settings.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
+    let mut config = settings.trace_config(target, privilege == Privilege::Raw);
     let mut prober = net::open(&mut config, privilege, &settings.sockets).map_err(Error::Net)?;
     let mut trace = Trace::new(config.clone()).map_err(Error::Config)?;
 

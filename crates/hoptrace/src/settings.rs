@@ -28,6 +28,19 @@ pub enum Naming {
     Both,
 }
 
+/// Whether the flow stays the same for every probe of a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flows {
+    /// Paris wherever it identifies probes robustly: ICMP always, UDP and TCP with raw sockets. (Unprivileged UDP
+    /// stays classic: the error queue gives back only what a router quoted after the UDP header, and routers that
+    /// quote just 8 bytes would leave Paris probes unidentifiable.)
+    Auto,
+    /// Paris: one flow for the whole trace (`--paris`).
+    Paris,
+    /// Classic: a new flow per probe, as traceroute(8) (`--classic`).
+    Classic,
+}
+
 /// A complete request: one trace and how to show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -37,8 +50,12 @@ pub struct Settings {
     pub host: String,
     /// `Some(false)` for `-4`, `Some(true)` for `-6`.
     pub ipv6: Option<bool>,
-    /// The probe method.
+    /// The probe protocol, as a classic method (Paris variants chosen by `flows`), or Paris UDP for `-U`.
     pub method: Method,
+    /// Paris or classic probing.
+    pub flows: Flows,
+    /// Multipath discovery (`--mda`).
+    pub mda: bool,
     /// Use ordinary sockets even as root.
     pub unprivileged: bool,
     /// How addresses are shown.
@@ -78,9 +95,27 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The engine configuration for tracing `target`.
-    pub fn trace_config(&self, target: IpAddr) -> TraceConfig {
-        let mut config = TraceConfig::new(target, self.method);
+    /// The method that probes: the requested protocol, Paris or classic as `flows` (and `raw`, whether raw sockets
+    /// send) decide. Multipath discovery is always Paris.
+    pub fn method(&self, raw: bool) -> Method {
+        let paris = self.mda
+            || match self.flows {
+                Flows::Paris => true,
+                Flows::Classic => false,
+                Flows::Auto => raw || self.method == Method::Icmp,
+            };
+        match (self.method, paris) {
+            (Method::Udp, true) => Method::UdpParis,
+            (Method::Icmp, true) => Method::IcmpParis,
+            (Method::Tcp, true) if raw => Method::TcpParis,
+            (method, _) => method,
+        }
+    }
+
+    /// The engine configuration for tracing `target`, raw sockets sending or not.
+    pub fn trace_config(&self, target: IpAddr, raw: bool) -> TraceConfig {
+        let mut config = TraceConfig::new(target, self.method(raw));
+        config.mda = self.mda;
         config.first_ttl = self.first_ttl;
         config.max_ttl = self.max_ttl;
         config.probes_per_hop = self.queries;

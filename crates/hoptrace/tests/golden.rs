@@ -36,7 +36,7 @@ fn render(args: &[&str], network: &mut SimNetwork, directory: &Table) -> String 
     argv.extend(args.iter().map(|a| a.to_string()));
     argv.push(target.to_string());
     let Ok(Request::Trace(settings)) = cli::parse(argv.into_iter().map(Into::into)) else { panic!("{args:?}") };
-    let mut config = settings.trace_config(target);
+    let mut config = settings.trace_config(target, false);
     config.source = Some(network.source);
     let mut trace = Trace::new(config.clone()).unwrap();
     let run = sim::run(&mut trace, network, Instant::now(), Duration::from_secs(600));

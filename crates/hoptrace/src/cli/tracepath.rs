@@ -7,7 +7,7 @@ use engine::{Method, RetryScope, WaitPolicy};
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
-use crate::settings::{Mode, Naming, Settings};
+use crate::settings::{Flows, Mode, Naming, Settings};
 
 /// Traces path to a network host discovering MTU along this path.
 #[derive(Debug, Parser)]
@@ -63,6 +63,8 @@ impl TracepathArgs {
             host: self.host,
             ipv6: (self.ipv4 || self.ipv6).then_some(self.ipv6),
             method: Method::Udp,
+            flows: Flows::Classic,
+            mda: false,
             unprivileged: true,
             naming,
             first_ttl: 1,

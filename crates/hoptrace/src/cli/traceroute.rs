@@ -8,7 +8,7 @@ use engine::{Method, RetryScope, WaitPolicy};
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
-use crate::settings::{Mode, Naming, Settings};
+use crate::settings::{Flows, Mode, Naming, Settings};
 
 /// Print the route packets trace to network host.
 #[derive(Debug, Parser)]
@@ -90,6 +90,17 @@ pub struct TracerouteArgs {
     /// answer (a rate-limited destination). Default 1.
     #[arg(long = "retries", value_name = "n")]
     retries: Option<String>,
+    /// Paris probing: one flow (5-tuple, or ICMP checksum) for every probe, so that per-flow load balancers keep it
+    /// on one real path. The default for ICMP, and for UDP and TCP with raw sockets.
+    #[arg(long = "paris")]
+    paris: bool,
+    /// Classic probing, as traceroute(8): every probe its own flow.
+    #[arg(long = "classic", conflicts_with_all = ["paris", "mda"])]
+    classic: bool,
+    /// Multipath discovery (MDA): find every branch of per-flow load balancing, probing each hop with new flows
+    /// until, at 95% confidence, none is missed.
+    #[arg(long = "mda")]
+    mda: bool,
     /// Use ordinary sockets even when raw sockets are allowed (what any user can do).
     #[arg(long = "unprivileged")]
     unprivileged: bool,
@@ -149,6 +160,12 @@ impl TracerouteArgs {
             mode: Mode::Traceroute,
             ipv6: (self.ipv4 || self.ipv6).then_some(self.ipv6),
             method,
+            flows: match (self.paris, self.classic) {
+                (true, _) => Flows::Paris,
+                (_, true) => Flows::Classic,
+                _ => Flows::Auto,
+            },
+            mda: self.mda,
             unprivileged: self.unprivileged || self.module.as_deref() == Some("tcpconn"),
             naming: if self.numeric { Naming::Numeric } else { Naming::NameAndAddress },
             first_ttl: first_ttl as u8,

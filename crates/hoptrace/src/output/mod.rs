@@ -1,6 +1,7 @@
 //! Renderers: how a trace looks on stdout.
 
 mod directory;
+mod mda;
 mod tracepath;
 mod traceroute;
 
@@ -12,6 +13,7 @@ use engine::{Hop, Outcome};
 use crate::settings::{Mode, Settings};
 
 pub use directory::Resolver;
+pub use mda::MdaText;
 pub use tracepath::TracepathText;
 pub use traceroute::TracerouteText;
 
@@ -66,6 +68,7 @@ pub trait Renderer: Send {
 /// The renderer `settings` ask for.
 pub fn renderer(settings: &Settings) -> Box<dyn Renderer> {
     match settings.mode {
+        Mode::Traceroute if settings.mda => Box::new(MdaText::new(settings.naming)),
         Mode::Traceroute => Box::new(TracerouteText::new(
             settings.naming,
             settings.as_lookups,

@@ -1,0 +1,141 @@
+//! Load balancing: Paris probing follows one real path; MDA finds every branch; classic probing mixes them.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use netlab::{Family, Lab, LabSpec, NodeId};
+
+use crate::support::*;
+
+/// client — r1 — {r2a, r2b} — r3 — {r4a, r4b, r4c} — r5 — dst: a 2-way then a 3-way ECMP diamond.
+struct Diamonds {
+    lab: Lab,
+    client: NodeId,
+    dst: NodeId,
+    /// Per TTL, the addresses that may answer there.
+    hops: Vec<BTreeSet<IpAddr>>,
+}
+
+fn diamonds(family: Family) -> Diamonds {
+    let mut spec = LabSpec::new();
+    let client = spec.node("client");
+    let r1 = spec.router("r1");
+    let r2: Vec<NodeId> = ["r2a", "r2b"].map(|name| spec.router(name)).to_vec();
+    let r3 = spec.router("r3");
+    let r4: Vec<NodeId> = ["r4a", "r4b", "r4c"].map(|name| spec.router(name)).to_vec();
+    let r5 = spec.router("r5");
+    let dst = spec.node("dst");
+    spec.link(client, r1);
+    for &branch in &r2 {
+        spec.link(r1, branch);
+        spec.link(branch, r3);
+    }
+    for &branch in &r4 {
+        spec.link(r3, branch);
+        spec.link(branch, r5);
+    }
+    spec.link(r5, dst);
+    let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
+    allow_ping_sockets(&lab, client);
+    // A router answers from the interface the probe came in on: the middle of a diamond has one per branch.
+    let inbound = |node: NodeId, peers: &[NodeId]| -> BTreeSet<IpAddr> {
+        peers.iter().map(|&peer| lab.iface_addr(node, peer, family)).collect()
+    };
+    let hops = vec![
+        inbound(r1, &[client]),
+        r2.iter().map(|&b| lab.iface_addr(b, r1, family)).collect(),
+        inbound(r3, &r2),
+        r4.iter().map(|&b| lab.iface_addr(b, r3, family)).collect(),
+        inbound(r5, &r4),
+        inbound(dst, &[r5]),
+    ];
+    Diamonds { lab, client, dst, hops }
+}
+
+/// Per hop line of traceroute-style output (or MDA's, continuation lines folded in), the addresses shown.
+fn responders_per_hop(stdout: &str) -> Vec<BTreeSet<IpAddr>> {
+    let mut hops: Vec<BTreeSet<IpAddr>> = Vec::new();
+    for line in stdout.lines().skip(1) {
+        let addrs: BTreeSet<IpAddr> = line.split_whitespace().filter_map(|word| word.parse().ok()).collect();
+        if line.starts_with("    ") {
+            if let Some(last) = hops.last_mut() {
+                last.extend(addrs);
+            }
+        } else if !line.contains("probes sent") && line.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            hops.push(addrs);
+        }
+    }
+    hops
+}
+
+fn trace(net: &Diamonds, family: Family, args: &[&str]) -> String {
+    let target = net.lab.addr(net.dst, family).to_string();
+    stdout_of(hoptrace_command(&net.lab, net.client).arg("-n").args(args).arg(&target), "hoptrace")
+}
+
+#[test]
+fn paris_traces_follow_one_branch_each_and_different_flows_find_different_branches() {
+    let _machine = shared_machine();
+    let family = Family::V4;
+    let net = diamonds(family);
+    let mut paths = BTreeSet::new();
+    // Raw sockets (root): Paris UDP by default; each run reserves a new source port, so a new flow.
+    for run in 0..20 {
+        let stdout = trace(&net, family, &["-q", "3"]);
+        let hops = responders_per_hop(&stdout);
+        assert_eq!(hops.len(), 6, "run {run}:\n{stdout}");
+        for (ttl, (seen, possible)) in hops.iter().zip(&net.hops).enumerate() {
+            assert_eq!(seen.len(), 1, "run {run}: TTL {} mixes branches:\n{stdout}", ttl + 1);
+            assert!(seen.is_subset(possible), "run {run}: TTL {}:\n{stdout}", ttl + 1);
+        }
+        paths.insert(hops);
+    }
+    assert!(paths.len() >= 2, "20 flows all took the same path: {paths:?}");
+}
+
+#[test]
+fn unprivileged_paris_holds_one_branch_too() {
+    let _machine = shared_machine();
+    let net = diamonds(Family::V4);
+    for args in [&["--paris", "--unprivileged", "-q", "4"][..], &["-I", "--unprivileged", "-q", "4"]] {
+        let stdout = trace(&net, Family::V4, args);
+        let hops = responders_per_hop(&stdout);
+        assert_eq!(hops.len(), 6, "{args:?}:\n{stdout}");
+        assert!(hops.iter().all(|seen| seen.len() == 1), "{args:?}:\n{stdout}");
+    }
+}
+
+#[test]
+fn classic_probing_mixes_branches() {
+    let _machine = shared_machine();
+    let net = diamonds(Family::V4);
+    let stdout = trace(&net, Family::V4, &["--classic", "-q", "8"]);
+    let hops = responders_per_hop(&stdout);
+    assert!(hops.iter().any(|seen| seen.len() > 1), "no TTL showed two branches:\n{stdout}");
+}
+
+#[test]
+fn mda_finds_every_branch_within_its_budget() {
+    let _machine = shared_machine();
+    for family in [Family::V4, Family::V6] {
+        let net = diamonds(family);
+        let stdout = trace(&net, family, &["--mda"]);
+        let hops = responders_per_hop(&stdout);
+        assert_eq!(hops.len(), 6, "{family:?}:\n{stdout}");
+        // The diamonds' branch routers are one node each: every one of them must be found.
+        assert_eq!(hops[1], net.hops[1], "{family:?}:\n{stdout}");
+        assert_eq!(hops[3], net.hops[3], "{family:?}:\n{stdout}");
+        for (ttl, (seen, possible)) in hops.iter().zip(&net.hops).enumerate() {
+            assert!(seen.is_subset(possible), "{family:?} TTL {}:\n{stdout}", ttl + 1);
+        }
+        if family == Family::V4 {
+            // IPv4 routers answer from the inbound interface: the diamonds' far ends show every branch too.
+            assert_eq!(hops, net.hops, "{family:?}:\n{stdout}");
+        }
+        let summary = stdout.lines().last().unwrap_or_default();
+        let numbers: Vec<usize> = summary.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
+        let (spent, budget) = (numbers[0], numbers[numbers.len() - 1]);
+        assert!(spent <= budget + 2, "{family:?}: {summary}");
+        eprintln!("{family:?}: {summary}");
+    }
+}
