@@ -79,11 +79,7 @@ impl Renderer for MdaText {
     }
 
     fn finish(&mut self, out: &mut dyn Write, _outcome: Option<Outcome>) -> io::Result<()> {
-        writeln!(
-            out,
-            "{} probes sent; MDA-95 budget for the interfaces found: {}",
-            self.probes_spent, self.budget
-        )?;
+        writeln!(out, "{} probes sent; MDA-95 budget for the interfaces found: {}", self.probes_spent, self.budget)?;
         out.flush()
     }
 }

@@ -61,7 +61,8 @@ fn responders_per_hop(stdout: &str) -> Vec<BTreeSet<IpAddr>> {
             if let Some(last) = hops.last_mut() {
                 last.extend(addrs);
             }
-        } else if !line.contains("probes sent") && line.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        } else if !line.contains("probes sent") && line.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit())
+        {
             hops.push(addrs);
         }
     }
