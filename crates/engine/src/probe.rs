@@ -123,6 +123,12 @@ impl ProbeFactory {
         self.sequence_start.wrapping_add(id.0)
     }
 
+    /// The probe (among the first `sent`) whose IPv4 identification is `ip_id`, if any.
+    pub(crate) fn id_of_ip_id(&self, ip_id: u16, sent: usize) -> Option<ProbeId> {
+        let n = ip_id.wrapping_sub(1).wrapping_sub(self.sequence_start as u16);
+        (usize::from(n) < sent).then_some(ProbeId(u32::from(n)))
+    }
+
     /// Builds probe number `id`, to be sent with `ttl` in flow `flow` (Paris methods; others change flow with
     /// every probe anyway).
     pub(crate) fn build(&self, id: ProbeId, ttl: u8, flow: u16) -> (Probe, MatchKey) {

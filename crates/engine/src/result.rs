@@ -109,6 +109,9 @@ pub struct Answer {
     pub rtt: Duration,
     /// The reply, as pushed in.
     pub reply: Reply,
+    /// The quoted probe differs from what was sent (its UDP checksum): a NAT or other middlebox on the way
+    /// rewrote it and did not restore the quote.
+    pub quote_rewritten: bool,
 }
 
 impl Answer {

@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use crate::config::{ConfigError, RetryScope, TraceConfig};
-use crate::probe::{self, MatchKey, Probe, ProbeFactory, ProbeId};
+use crate::probe::{self, MatchKey, Probe, ProbeFactory, ProbeId, ProbeTransport};
 use crate::reply::{ErrorClass, QuotedProbe, Reply, ReplyKind};
 use crate::result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Stats, Verdict};
 
@@ -199,7 +199,7 @@ impl Trace {
             ReplyKind::IcmpError(error) => self.factory.key_of_quote(&error.quote),
             ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => self.factory.key_of_answer(reply),
         };
-        let Some(&id) = key.and_then(|key| self.by_key.get(&key)) else {
+        let Some(id) = key.and_then(|key| self.by_key.get(&key).copied()).or_else(|| self.match_by_ip_id(reply)) else {
             return Disposition::Unmatched;
         };
         if !self.raw_fields_match(id, reply) {
@@ -211,6 +211,45 @@ impl Trace {
             Some(_) => Disposition::Late(id),
             None => Disposition::Unmatched,
         }
+    }
+
+    /// Paris UDP identifies probes by checksum, which a middlebox (a NAT that does not fix the quote) may have
+    /// rewritten. With raw sockets the IP ID identifies the probe too: take it if the quote's ports and addresses
+    /// are those of that probe.
+    fn match_by_ip_id(&self, reply: &Reply) -> Option<ProbeId> {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return None };
+        if !self.config.raw_send || self.config.method != crate::Method::UdpParis {
+            return None;
+        }
+        let quoted_ip_id = error.quote.ip_id?;
+        let id = self.factory.id_of_ip_id(quoted_ip_id, self.locations.len())?;
+        let &(hop_index, index) = self.locations.get(id.0 as usize)?;
+        let record = self.hops.get(hop_index)?.probes.get(index)?;
+        let (probe, _) = self.factory.build(id, self.hops[hop_index].ttl, record.flow);
+        let ProbeTransport::Udp { src_port, dst_port, .. } = probe.transport else { return None };
+        let QuotedProbe::Udp { src_port: quoted_src, dst_port: quoted_dst, .. } = error.quote.probe else {
+            return None;
+        };
+        let ours =
+            error.quote.dst == self.config.target && error.quote.src.is_none_or(|src| Some(src) == self.config.source);
+        (ours && (quoted_src, quoted_dst) == (src_port, dst_port)).then_some(id)
+    }
+
+    /// Whether the quote in `reply` shows probe `id` altered on its way (a UDP checksum other than the one sent: a
+    /// NAT or other middlebox rewrote the probe and did not restore the quote).
+    fn quote_rewritten(&self, id: ProbeId, reply: &Reply) -> bool {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return false };
+        let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return false };
+        let (Some(source), Some(&(hop_index, index))) = (self.config.source, self.locations.get(id.0 as usize)) else {
+            return false;
+        };
+        let record = &self.hops[hop_index].probes[index];
+        if record.size != self.factory.packet_len() {
+            return false; // built at another size (path MTU discovery): cannot be rebuilt as sent
+        }
+        let (probe, _) = self.factory.build(id, self.hops[hop_index].ttl, record.flow);
+        let sent = probe.transport_bytes(source, self.config.target);
+        sent.get(6..8).is_some_and(|sent| u16::from_be_bytes([sent[0], sent[1]]) != quoted)
     }
 
     /// With raw sockets the IP ID and TCP sequence number are ours too: where a reply carries them, they must match.
@@ -243,10 +282,11 @@ impl Trace {
             }
             _ => false,
         };
+        let quote_rewritten = self.quote_rewritten(id, &reply);
         let Some(record) = self.record_mut(id) else {
             return;
         };
-        let answer = Answer { rtt: now.saturating_duration_since(record.sent_at), reply };
+        let answer = Answer { rtt: now.saturating_duration_since(record.sent_at), reply, quote_rewritten };
         let verdict = if resend_smaller { Verdict::Continue } else { answer.verdict(target) };
         record.status = ProbeStatus::Answered(answer);
         record.superseded = resend_smaller;

@@ -116,3 +116,30 @@ fn echo_replies_and_tcp_answers_are_the_destination_hop() {
         assert_eq!(answer.from(), network.destination.addr);
     }
 }
+
+#[test]
+fn a_nat_that_leaves_quotes_rewritten_is_flagged_from_the_first_hop_after_it() {
+    for (method, raw_send) in [(Method::Udp, false), (Method::Udp, true), (Method::UdpParis, true)] {
+        let mut network = SimNetwork::chain(false, 4, 10 * MS);
+        network.routers[1].nat = true;
+        let mut config = config(&network, method);
+        config.raw_send = raw_send;
+        let (trace, _) = run(&mut network, config);
+        assert_eq!(responders(&trace), expected_path(&network, 3), "{method:?} raw {raw_send}");
+        let flagged: Vec<bool> = trace.hops().iter().map(|hop| hop.answers().all(|a| a.quote_rewritten)).collect();
+        assert_eq!(flagged, [false, false, true, true, true], "{method:?} raw {raw_send}");
+    }
+}
+
+#[test]
+fn without_raw_sockets_paris_udp_cannot_see_through_such_a_nat() {
+    let mut network = SimNetwork::chain(false, 3, 10 * MS);
+    network.routers[0].nat = true;
+    let mut config = config(&network, Method::UdpParis);
+    config.max_ttl = 4;
+    let (trace, _) = run(&mut network, config);
+    // The checksum is the probe's identity and the NAT changed it: replies past the NAT match nothing.
+    let answered: Vec<usize> = trace.hops().iter().map(|hop| hop.answers().count()).collect();
+    assert_eq!(answered, [3, 0, 0, 0]);
+    assert!(trace.stats().unmatched >= 9);
+}

@@ -143,3 +143,19 @@ fn tracepath_layout() {
     ];
     assert_eq!(text.lines().collect::<Vec<_>>(), expected);
 }
+
+#[test]
+fn traceroute_layout_marks_the_first_hop_past_a_nat() {
+    let mut network = SimNetwork::chain(false, 3, 10 * MS);
+    network.routers[0].nat = true;
+    let text = render(&["-n", "-q", "2"], &mut network, &Table::default());
+    assert_eq!(
+        text.lines().skip(1).collect::<Vec<_>>(),
+        [
+            " 1  198.18.0.1  10.000 ms  10.000 ms",
+            " 2  198.18.0.2  20.000 ms !NAT  20.000 ms",
+            " 3  198.18.0.3  30.000 ms  30.000 ms",
+            " 4  198.18.1.1  40.000 ms  40.000 ms",
+        ]
+    );
+}

@@ -39,6 +39,9 @@ pub struct Router {
     pub quote_len: usize,
     /// MPLS labels it reports in an RFC 4950 extension.
     pub mpls: Vec<MplsLabel>,
+    /// Rewrites the probes it forwards as a NAT does (source address, hence UDP checksum) and does not restore
+    /// the quotes of the errors that come back.
+    pub nat: bool,
     /// Hops its replies take back to the tracer, when not the same as the way there (asymmetric routing). Replies
     /// start with TTL 64.
     pub hops_back: Option<u8>,
@@ -72,6 +75,7 @@ impl Router {
             quote_len: 548,
             mpls: Vec::new(),
             hops_back: None,
+            nat: false,
             tokens: 0.0,
             refilled_at: None,
         }
@@ -203,7 +207,7 @@ impl SimNetwork {
 
     /// Sends `probe` into the network at `now`.
     pub fn send(&mut self, probe: &Probe, now: Instant) {
-        let packet = probe.packet_bytes(self.source, self.destination.addr, 0, true);
+        let mut packet = probe.packet_bytes(self.source, self.destination.addr, 0, true);
         let flow = flow_bytes(&packet, self.source.is_ipv6());
         for forgery in &self.forgeries {
             if forgery.ttl == probe.ttl {
@@ -232,7 +236,12 @@ impl SimNetwork {
             } else {
                 router.reject.map(|code| super::wire::unreachable(from, self.source, &quote, code, reply_ttl))
             };
-            let Some(wire) = error else { continue };
+            let Some(wire) = error else {
+                if router.nat {
+                    rewrite_udp_checksum(&mut packet, ipv6);
+                }
+                continue;
+            };
             if !router.silent && router.may_send_error(now) {
                 let at = now + router.rtt + router.extra_delay;
                 let copies = if router.duplicate { 2 } else { 1 };
@@ -279,6 +288,17 @@ impl SimNetwork {
             Some((from, protocol, hop_limit)) => {
                 crate::decode::ipv6_payload(&wire.bytes, protocol, from, self.source, Some(hop_limit)).ok()
             }
+        }
+    }
+}
+
+/// What a NAT's rewrite of the source address does to a UDP probe's checksum (and only that: the sim's NATs keep
+/// the address itself, so that replies still find the tracer).
+fn rewrite_udp_checksum(packet: &mut [u8], ipv6: bool) {
+    let (protocol, transport) = if ipv6 { (packet.get(6).copied(), 40) } else { (packet.get(9).copied(), 20) };
+    if protocol == Some(17) {
+        if let Some(checksum) = packet.get_mut(transport + 6..transport + 8) {
+            checksum[0] ^= 0x5a;
         }
     }
 }

@@ -24,12 +24,22 @@ pub struct TracerouteText {
     pub mtu: bool,
     /// The last path MTU shown.
     shown_mtu: Option<u16>,
+    /// Whether a NAT (a rewritten quote) was already marked, at the first hop after it.
+    nat_shown: bool,
 }
 
 impl TracerouteText {
     /// A renderer with traceroute's options.
     pub fn new(naming: Naming, as_lookups: bool, extensions: bool, back: bool, mtu: bool) -> Self {
-        TracerouteText { numeric: naming == Naming::Numeric, as_lookups, extensions, back, mtu, shown_mtu: None }
+        TracerouteText {
+            numeric: naming == Naming::Numeric,
+            as_lookups,
+            extensions,
+            back,
+            mtu,
+            shown_mtu: None,
+            nat_shown: false,
+        }
     }
 
     /// One hop's line.
@@ -48,6 +58,11 @@ impl TracerouteText {
                 self.mtu_change(&mut line, probe);
             }
             let _ = write!(line, "  {:.3} ms", answer.rtt.as_secs_f64() * 1000.0);
+            if answer.quote_rewritten && !self.nat_shown {
+                // The first hop past a NAT that rewrote the probe and left the router's quote as it was.
+                line.push_str(" !NAT");
+                self.nat_shown = true;
+            }
             if let Some(mark) = mark(answer) {
                 let _ = write!(line, " {mark}");
             }

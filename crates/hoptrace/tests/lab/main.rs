@@ -6,6 +6,7 @@ mod ecmp;
 mod interrupt;
 mod jc;
 mod names;
+mod nat;
 mod rtt;
 mod support;
 mod tracepath;
