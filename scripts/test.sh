@@ -20,15 +20,17 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-# jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them; it lives in a virtualenv
-# under target/ that is made once and reused.
+# jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them, and ripe.atlas.sagan
+# (RIPE Atlas's result parser) reads hoptrace's --json; both live in a virtualenv under target/ that is made once
+# and reused.
 venv=target/venv
-if ! "$venv/bin/jc" --version >/dev/null 2>&1; then
+if ! "$venv/bin/jc" --version >/dev/null 2>&1 || ! "$venv/bin/python" -c 'import ripe.atlas.sagan' 2>/dev/null; then
   rm -rf "$venv"
   /usr/bin/python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check jc
+  "$venv/bin/pip" install --quiet --disable-pip-version-check jc ripe.atlas.sagan
 fi
 export HOPTRACE_JC="$PWD/$venv/bin/jc"
+export HOPTRACE_PYTHON="$PWD/$venv/bin/python"
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod error;
 pub mod output;
+pub mod report;
 pub mod run;
 pub mod settings;
 

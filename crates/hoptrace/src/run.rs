@@ -1,16 +1,19 @@
-//! From settings to a finished trace on stdout: probing on this thread, rendering (and the name lookups it may
-//! wait for) on another, so that a slow resolver never delays a probe.
+//! From settings to finished traces on stdout: probing on this thread, rendering (and the name lookups it may
+//! wait for) on another, so that a slow resolver never delays a probe. A report runs its rounds one after another
+//! over the same sockets.
 
 use core::net::IpAddr;
+use core::time::Duration;
 use std::io::Write;
 use std::net::ToSocketAddrs;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
+use std::time::{Instant, SystemTime};
 
-use engine::{Event, Hop, Outcome, Trace};
-use net::Privilege;
+use engine::{Event, Hop, Outcome, Trace, TraceConfig};
+use net::{Privilege, Prober};
 
 use crate::error::Error;
 use crate::output::{renderer, Directory, Renderer, TraceInfo};
@@ -18,17 +21,21 @@ use crate::settings::Settings;
 
 /// What the probing side tells the rendering side.
 enum Update {
+    Start(Box<TraceInfo>),
     Hop(Hop),
     Done(Option<Outcome>),
 }
 
-/// Runs the trace `settings` describe, writing it to stdout as it goes.
+/// The longest single sleep between rounds, so that a stop request is noticed soon.
+const PAUSE_STEP: Duration = Duration::from_millis(100);
+
+/// Runs the traces `settings` describe, writing them to stdout as they go.
 pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<(), Error> {
     let target = resolve_host(&settings.host, settings.ipv6)?;
     let privilege = if settings.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
     let mut config = settings.trace_config(target, privilege == Privilege::Raw);
     let mut prober = net::open(&mut config, privilege, &settings.sockets).map_err(Error::Net)?;
-    let mut trace = Trace::new(config.clone()).map_err(Error::Config)?;
+    config.validate().map_err(Error::Config)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -36,14 +43,40 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
         let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
     }
 
-    let info =
-        TraceInfo { host: settings.host.clone(), target, max_ttl: config.max_ttl, packet_len: config.packet_len };
     let renderer = renderer(settings);
     let (updates, received) = mpsc::channel();
-    let printer = thread::spawn(move || render(renderer, &info, directory.as_ref(), received));
+    let printer = thread::spawn(move || render(renderer, directory.as_ref(), received));
+    let mut result = Ok(());
+    for round in 0..settings.rounds {
+        if round > 0 && !pause(settings.round_interval, &stop) {
+            break;
+        }
+        match trace_once(&settings.host, &config, prober.as_mut(), &stop, &updates) {
+            // The next round's probes are numbered past this one's, so that its late replies match nothing.
+            Ok(sent) => config.sequence_start = config.sequence_start.wrapping_add(sent),
+            Err(error) => result = Err(error),
+        }
+        if result.is_err() || stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    drop(updates);
+    let _ = printer.join();
+    result
+}
 
+/// Runs one trace of `config`, sending its hops to the renderer; returns how many probes it numbered.
+fn trace_once(
+    host: &str,
+    config: &TraceConfig,
+    prober: &mut dyn Prober,
+    stop: &AtomicBool,
+    updates: &mpsc::Sender<Update>,
+) -> Result<u32, Error> {
+    let mut trace = Trace::new(config.clone()).map_err(Error::Config)?;
+    let _ = updates.send(Update::Start(Box::new(TraceInfo::new(host, config, SystemTime::now()))));
     let mut hops_rendered = 0;
-    let result = net::run(&mut trace, prober.as_mut(), &stop, |trace, event| {
+    let result = net::run(&mut trace, prober, stop, |trace, event| {
         if let Event::HopComplete { ttl } = event {
             if let Some(hop) = trace.hops().iter().find(|hop| hop.ttl == ttl) {
                 let _ = updates.send(Update::Hop(hop.clone()));
@@ -56,33 +89,39 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
         let _ = updates.send(Update::Hop(hop.clone()));
     }
     let _ = updates.send(Update::Done(trace.outcome()));
-    drop(updates);
-    let _ = printer.join();
-    result.map_err(Error::Net)
+    result.map_err(Error::Net)?;
+    Ok(trace.stats().sent)
 }
 
-/// The rendering thread: prints each hop as it arrives, looking its names up first.
-fn render(
-    mut renderer: Box<dyn Renderer>,
-    info: &TraceInfo,
-    directory: &dyn Directory,
-    updates: mpsc::Receiver<Update>,
-) {
+/// Sleeps `interval`, or until `stop` is set; whether to go on.
+fn pause(interval: Duration, stop: &AtomicBool) -> bool {
+    let until = Instant::now() + interval;
+    while !stop.load(Ordering::Relaxed) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        thread::sleep(left.min(PAUSE_STEP));
+    }
+    false
+}
+
+/// The rendering thread: prints each hop as it arrives, looking its names up first, and closes the renderer.
+fn render(mut renderer: Box<dyn Renderer>, directory: &dyn Directory, updates: mpsc::Receiver<Update>) {
     let mut out = std::io::stdout().lock();
-    let _ = renderer.header(&mut out, info);
     for update in updates {
-        match update {
+        let _ = match update {
+            Update::Start(info) => renderer.header(&mut out, &info),
             Update::Hop(hop) => {
                 for answer in hop.answers() {
                     directory.prefetch(answer.from());
                 }
-                let _ = renderer.hop(&mut out, &hop, directory);
+                renderer.hop(&mut out, &hop, directory)
             }
-            Update::Done(outcome) => {
-                let _ = renderer.finish(&mut out, outcome);
-            }
-        }
+            Update::Done(outcome) => renderer.finish(&mut out, outcome),
+        };
     }
+    let _ = renderer.close(&mut out, directory);
     let _ = out.flush();
 }
 

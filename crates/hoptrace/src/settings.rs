@@ -41,7 +41,31 @@ pub enum Flows {
     Classic,
 }
 
-/// A complete request: one trace and how to show it.
+/// What is written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// The text layout of the [`Mode`], hop by hop.
+    Text,
+    /// One RIPE Atlas traceroute result (JSON) per trace (`--json`).
+    Ripe,
+    /// mtr's report over the rounds (`--report`, `--csv`, `--dot`).
+    Report(ReportFormat),
+}
+
+/// How a report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// mtr's text report (`--report`).
+    Text,
+    /// mtr's JSON report (`--report --json`).
+    Json,
+    /// mtr's CSV (`--csv`).
+    Csv,
+    /// A Graphviz graph (`--dot`).
+    Dot,
+}
+
+/// A complete request: one trace or several rounds, and how to show them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Layout and defaults.
@@ -92,6 +116,12 @@ pub struct Settings {
     pub extensions: bool,
     /// Probe size, headers included.
     pub packet_len: Option<u16>,
+    /// What is written.
+    pub output: Output,
+    /// Traces run one after another (`-c`).
+    pub rounds: u32,
+    /// Pause between two rounds (`--interval`).
+    pub round_interval: Duration,
 }
 
 impl Settings {

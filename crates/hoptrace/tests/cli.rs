@@ -122,6 +122,36 @@ fn every_flag_traces_loopback() {
 }
 
 #[test]
+fn output_formats_on_loopback() {
+    let json = loopback(&["-n", "--json", "-c", "2", "--interval", "0"], "127.0.0.1");
+    assert_eq!(json.len(), 2, "{json:?}");
+    for line in &json {
+        let result: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!((result["type"].as_str(), result["dst_addr"].as_str()), (Some("traceroute"), Some("127.0.0.1")));
+        assert_eq!(result["result"][0]["result"][0]["from"].as_str(), Some("127.0.0.1"), "{line}");
+    }
+    let v6: serde_json::Value = serde_json::from_str(&loopback(&["-n", "-6", "--json"], "::1")[0]).unwrap();
+    assert_eq!((v6["af"].as_u64(), v6["result"][0]["result"][0]["from"].as_str()), (Some(6), Some("::1")));
+
+    let report = loopback(&["-n", "-c", "3", "--interval", "0.01"], "127.0.0.1");
+    assert!(report[0].starts_with("Start: ") && report[1].starts_with("HOST: 127.0.0.1 "), "{report:?}");
+    assert!(report[2].starts_with("  1.|-- 127.0.0.1                  0.0%     3 "), "{report:?}");
+    assert_eq!(report.len(), 3, "{report:?}");
+
+    let mtr_json = loopback(&["-n", "--report", "--json", "-c", "2", "--interval", "0"], "127.0.0.1").join("\n");
+    let mtr_json: serde_json::Value = serde_json::from_str(&mtr_json).unwrap();
+    assert_eq!(mtr_json["report"]["hubs"][0]["Snt"].as_u64(), Some(2), "{mtr_json}");
+
+    let csv = loopback(&["-n", "--csv"], "127.0.0.1");
+    assert!(csv[0].starts_with("Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt, ,Last,"), "{csv:?}");
+    assert!(csv[1].contains(",OK,127.0.0.1,1,127.0.0.1,0.00,1,0,"), "{csv:?}");
+
+    let dot = loopback(&["-n", "--dot"], "127.0.0.1");
+    assert_eq!((dot[0].as_str(), dot.last().map(String::as_str)), ("digraph hoptrace {", Some("}")));
+    assert!(dot.iter().any(|line| line == r#"  "source" -> "127.0.0.1";"#), "{dot:?}");
+}
+
+#[test]
 fn ipv6_loopback() {
     for args in [&["-n", "-6"][..], &["-n", "--ipv6", "-I"], &["-n", "-6", "-T"], &["-n", "-6", "--unprivileged"]] {
         let lines = loopback(args, "::1");
@@ -185,6 +215,10 @@ fn bad_input_gets_one_line_and_status_2() {
         (&["-4", "::1"], "hoptrace: unknown host ::1"),
         (&["-6", "127.0.0.1"], "hoptrace: unknown host 127.0.0.1"),
         (&["no-such-host.invalid"], "hoptrace: unknown host no-such-host.invalid"),
+        (&["-c", "0", "127.0.0.1"], "hoptrace: cannot handle `-c' option with arg `0'"),
+        (&["--report", "-c", "x", "127.0.0.1"], "hoptrace: cannot handle `-c' option with arg `x'"),
+        (&["--report", "--interval", "-1", "127.0.0.1"], "hoptrace: cannot handle `--interval' option with arg `-1'"),
+        (&["--json", "--csv", "127.0.0.1"], "hoptrace: the argument '--json' cannot be used with '--csv'"),
     ];
     for (args, message) in cases {
         let output = isolated(args);
@@ -290,6 +324,12 @@ fn man_page_and_completions_cover_every_flag() {
         "--extensions",
         "--version",
         "--unprivileged",
+        "--json",
+        "--report",
+        "--report-cycles",
+        "--interval",
+        "--csv",
+        "--dot",
     ] {
         assert!(man.contains(flag), "man page lacks {flag}");
         assert!(bash.contains(flag), "bash completion lacks {flag}");

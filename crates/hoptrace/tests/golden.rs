@@ -1,58 +1,16 @@
 //! The exact text of both layouts, for traces run over the engine's simulated network on a virtual clock (so RTTs
 //! are exact too), from a command line through settings, engine and renderer.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::time::{Duration, Instant};
+mod sim;
 
-use engine::sim::{self, SimNetwork};
-use engine::{MplsLabel, Trace};
-use hoptrace::cli::{self, Request};
-use hoptrace::output::{renderer, Directory, TraceInfo};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use engine::sim::SimNetwork;
+use engine::MplsLabel;
+use sim::{render, Table};
 
 const MS: Duration = Duration::from_millis(1);
-
-/// Names and AS numbers from a table.
-#[derive(Default)]
-struct Table {
-    names: HashMap<IpAddr, String>,
-    asns: HashMap<IpAddr, Vec<u32>>,
-}
-
-impl Directory for Table {
-    fn name(&self, addr: IpAddr) -> Option<String> {
-        self.names.get(&addr).cloned()
-    }
-
-    fn asns(&self, addr: IpAddr) -> Option<Vec<u32>> {
-        self.asns.get(&addr).cloned()
-    }
-}
-
-/// Runs the command line `args` (target last, filled in) over `network` and returns what it prints.
-fn render(args: &[&str], network: &mut SimNetwork, directory: &Table) -> String {
-    let target = network.destination.addr;
-    let mut argv = vec!["hoptrace".to_owned()];
-    argv.extend(args.iter().map(|a| a.to_string()));
-    argv.push(target.to_string());
-    let Ok(Request::Trace(settings)) = cli::parse(argv.into_iter().map(Into::into)) else { panic!("{args:?}") };
-    let mut config = settings.trace_config(target, false);
-    config.source = Some(network.source);
-    let mut trace = Trace::new(config.clone()).unwrap();
-    let run = sim::run(&mut trace, network, Instant::now(), Duration::from_secs(600));
-    let mut renderer = renderer(&settings);
-    let mut out = Vec::new();
-    let info = TraceInfo { host: target.to_string(), target, max_ttl: config.max_ttl, packet_len: config.packet_len };
-    renderer.header(&mut out, &info).unwrap();
-    for event in run.events {
-        if let engine::Event::HopComplete { ttl } = event {
-            let hop = trace.hops().iter().find(|hop| hop.ttl == ttl).unwrap();
-            renderer.hop(&mut out, hop, directory).unwrap();
-        }
-    }
-    renderer.finish(&mut out, trace.outcome()).unwrap();
-    String::from_utf8(out).unwrap()
-}
 
 fn addr(text: &str) -> IpAddr {
     text.parse().unwrap()

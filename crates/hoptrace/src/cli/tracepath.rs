@@ -7,7 +7,7 @@ use engine::{Method, RetryScope, WaitPolicy};
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
-use crate::settings::{Flows, Mode, Naming, Settings};
+use crate::settings::{Flows, Mode, Naming, Output, Settings};
 
 /// Traces path to a network host discovering MTU along this path.
 #[derive(Debug, Parser)]
@@ -84,6 +84,9 @@ impl TracepathArgs {
             as_lookups: false,
             extensions: false,
             packet_len: Some(packet_len),
+            output: Output::Text,
+            rounds: 1,
+            round_interval: Duration::ZERO,
         })
     }
 }

@@ -8,7 +8,7 @@ use engine::{Method, RetryScope, WaitPolicy};
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
-use crate::settings::{Flows, Mode, Naming, Settings};
+use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings};
 
 /// Print the route packets trace to network host.
 #[derive(Debug, Parser)]
@@ -101,6 +101,24 @@ pub struct TracerouteArgs {
     /// until, at 95% confidence, none is missed.
     #[arg(long = "mda")]
     mda: bool,
+    /// Print one JSON document per trace in RIPE Atlas's traceroute result format; with --report, mtr's JSON report.
+    #[arg(short = 'j', long = "json")]
+    json: bool,
+    /// mtr's report mode: trace COUNT times (-c), then print per hop loss, round-trip statistics and jitter.
+    #[arg(long = "report")]
+    report: bool,
+    /// Rounds to run (default 10 with --report, else 1); without --json, --csv or --dot it implies --report.
+    #[arg(short = 'c', long = "report-cycles", value_name = "COUNT")]
+    cycles: Option<String>,
+    /// Seconds between two rounds (default 1).
+    #[arg(long = "interval", value_name = "SECONDS", allow_hyphen_values = true)]
+    interval: Option<String>,
+    /// Print the report as CSV, in mtr's columns.
+    #[arg(short = 'C', long = "csv", conflicts_with = "json")]
+    csv: bool,
+    /// Print the report as a Graphviz graph: a node per responder, edges between consecutive hops.
+    #[arg(long = "dot", conflicts_with_all = ["json", "csv"])]
+    dot: bool,
     /// Use ordinary sockets even when raw sockets are allowed (what any user can do).
     #[arg(long = "unprivileged")]
     unprivileged: bool,
@@ -129,7 +147,10 @@ impl TracerouteArgs {
         if first_ttl == 0 || first_ttl > max_ttl {
             return Err(CliError::new("first hop out of range"));
         }
-        let queries = number(&self.queries, "-q", 3)?;
+        let output = self.output();
+        let report = matches!(output, Output::Report(_));
+        // A report measures: one probe per hop and round as mtr, and no retries standing in for lost probes.
+        let queries = number(&self.queries, "-q", if report { 1 } else { 3 })?;
         if !(1..=10).contains(&queries) {
             return Err(CliError::new("no more than 10 probes per hop"));
         }
@@ -171,7 +192,7 @@ impl TracerouteArgs {
             first_ttl: first_ttl as u8,
             max_ttl: max_ttl as u8,
             queries: queries as u8,
-            retries: number(&self.retries, "--retries", 1)?.min(10) as u8,
+            retries: number(&self.retries, "--retries", u32::from(!report))?.min(10) as u8,
             retry_scope: RetryScope::Lossy,
             gap_limit: Some(number(&self.gap_limit, "--gap-limit", 5)?.min(255) as u8).filter(|&gap| gap > 0),
             wait: wait_policy(self.wait.as_deref())?,
@@ -185,8 +206,33 @@ impl TracerouteArgs {
             extensions: self.extensions,
             // `--mtu` starts from the largest probe, as traceroute does, and lets the path cut it down.
             packet_len: packet_len.or(self.mtu.then_some(MAX_PACKET_LEN)).map(|len| len as u16),
+            rounds: self.rounds()?,
+            round_interval: seconds(self.interval.as_deref(), "--interval", Duration::from_secs(1))?,
+            output,
             host: self.host,
         })
+    }
+
+    /// `--json`, `--report`, `--csv`, `--dot` and `-c`, combined.
+    fn output(&self) -> Output {
+        let report = self.report || self.csv || self.dot || (self.cycles.is_some() && !self.json);
+        match (report, self.json, self.csv, self.dot) {
+            (false, false, ..) => Output::Text,
+            (false, true, ..) => Output::Ripe,
+            (true, true, ..) => Output::Report(ReportFormat::Json),
+            (true, _, true, _) => Output::Report(ReportFormat::Csv),
+            (true, _, _, true) => Output::Report(ReportFormat::Dot),
+            (true, ..) => Output::Report(ReportFormat::Text),
+        }
+    }
+
+    /// `-c`: at least one round; 10 by default with `--report`, as mtr.
+    fn rounds(&self) -> Result<u32, CliError> {
+        let rounds = number(&self.cycles, "-c", if self.report { 10 } else { 1 })?;
+        match &self.cycles {
+            Some(text) if rounds == 0 => Err(bad_arg("-c", text)),
+            _ => Ok(rounds),
+        }
     }
 
     fn method(&self) -> Result<Method, CliError> {
@@ -237,10 +283,16 @@ fn wait_policy(spec: Option<&str>) -> Result<WaitPolicy, CliError> {
     Ok(policy)
 }
 
+/// A non-negative number of seconds, `default` when absent.
+fn seconds(spec: Option<&str>, flag: &str, default: Duration) -> Result<Duration, CliError> {
+    let Some(spec) = spec else { return Ok(default) };
+    let value: f64 =
+        spec.trim().parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0).ok_or_else(|| bad_arg(flag, spec))?;
+    Duration::try_from_secs_f64(value).map_err(|_| bad_arg(flag, spec))
+}
+
 /// `-z`: seconds, or milliseconds when above 10.
 fn sendwait(spec: Option<&str>) -> Result<Duration, CliError> {
-    let Some(spec) = spec else { return Ok(Duration::ZERO) };
-    let value: f64 =
-        spec.trim().parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0).ok_or_else(|| bad_arg("-z", spec))?;
-    Duration::try_from_secs_f64(if value > 10.0 { value / 1000.0 } else { value }).map_err(|_| bad_arg("-z", spec))
+    let value = seconds(spec, "-z", Duration::ZERO)?;
+    Ok(if value > Duration::from_secs(10) { value / 1000 } else { value })
 }

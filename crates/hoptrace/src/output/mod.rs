@@ -1,20 +1,30 @@
 //! Renderers: how a trace looks on stdout.
 
+mod csv;
 mod directory;
+mod dot;
 mod mda;
+mod mtr_json;
+mod mtr_text;
+mod report;
+mod ripe;
 mod tracepath;
 mod traceroute;
 
 use core::net::IpAddr;
 use std::io::{self, Write};
+use std::time::SystemTime;
 
-use engine::{Hop, Outcome};
+use engine::{Hop, Method, Outcome, TraceConfig};
 
-use crate::settings::{Mode, Settings};
+use crate::settings::{Mode, Output, Settings};
 
 pub use directory::Resolver;
 pub use mda::MdaText;
+pub use report::ReportRenderer;
+pub use ripe::RipeJson;
 pub use tracepath::TracepathText;
+pub(crate) use traceroute::mark;
 pub use traceroute::TracerouteText;
 
 /// Where hop names and AS numbers come from. Lookups may block, up to their own timeouts: renderers run apart
@@ -47,15 +57,37 @@ pub struct TraceInfo {
     pub host: String,
     /// Its address.
     pub target: IpAddr,
+    /// The address probes leave from, when known.
+    pub source: Option<IpAddr>,
+    /// How probes are built.
+    pub method: Method,
     /// The last TTL.
     pub max_ttl: u8,
     /// Probe size, headers included.
     pub packet_len: u16,
+    /// When the trace started (wall clock).
+    pub started: SystemTime,
 }
 
-/// Writes a trace as it happens: a header, each hop once complete, then a summary.
+impl TraceInfo {
+    /// The facts about a trace of `config` to `host` (as the user gave it) that started at `started`.
+    pub fn new(host: &str, config: &TraceConfig, started: SystemTime) -> Self {
+        TraceInfo {
+            host: host.to_owned(),
+            target: config.target,
+            source: config.source,
+            method: config.method,
+            max_ttl: config.max_ttl,
+            packet_len: config.packet_len,
+            started,
+        }
+    }
+}
+
+/// Writes traces as they happen: per trace a header, each hop once complete, then a summary; and once all traces
+/// (the rounds of a report) are done, [`Renderer::close`].
 pub trait Renderer: Send {
-    /// Before the first hop.
+    /// Before the first hop of a trace.
     fn header(&mut self, out: &mut dyn Write, info: &TraceInfo) -> io::Result<()>;
     /// One complete hop (or, when interrupted, what is known of it).
     fn hop(&mut self, out: &mut dyn Write, hop: &Hop, directory: &dyn Directory) -> io::Result<()>;
@@ -63,10 +95,19 @@ pub trait Renderer: Send {
     fn finish(&mut self, _out: &mut dyn Write, _outcome: Option<Outcome>) -> io::Result<()> {
         Ok(())
     }
+    /// After the last trace (also when interrupted).
+    fn close(&mut self, _out: &mut dyn Write, _directory: &dyn Directory) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The renderer `settings` ask for.
 pub fn renderer(settings: &Settings) -> Box<dyn Renderer> {
+    match settings.output {
+        Output::Ripe => return Box::new(RipeJson::new(settings.as_lookups)),
+        Output::Report(format) => return Box::new(ReportRenderer::new(format, settings.as_lookups)),
+        Output::Text => {}
+    }
     match settings.mode {
         Mode::Traceroute if settings.mda => Box::new(MdaText::new(settings.naming)),
         Mode::Traceroute => Box::new(TracerouteText::new(

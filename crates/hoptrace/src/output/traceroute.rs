@@ -138,7 +138,7 @@ fn mpls_text(labels: &[MplsLabel]) -> String {
 }
 
 /// traceroute's mark for an answer that is not a plain Time Exceeded or the destination's normal answer.
-fn mark(answer: &Answer) -> Option<String> {
+pub(crate) fn mark(answer: &Answer) -> Option<String> {
     let ReplyKind::IcmpError(error) = &answer.reply.kind else { return None };
     let mark = match error.class {
         ErrorClass::TimeExceeded | ErrorClass::Unreachable(Unreachable::Port) => return None,

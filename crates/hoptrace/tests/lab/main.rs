@@ -7,7 +7,9 @@ mod interrupt;
 mod jc;
 mod names;
 mod nat;
+mod report;
 mod rtt;
+mod sagan;
 mod support;
 mod tracepath;
 

@@ -1,0 +1,96 @@
+//! mtr's text report (`mtr --report`): a start line, a header, a row per hop in fixed-width columns, extra
+//! responders of a hop on the lines after it.
+
+use std::io::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::report::ReportView;
+use crate::report::HopSummary;
+
+/// Width of the host column, `HOST: …` and ` 12.|-- …` included (mtr's default).
+const HOST_WIDTH: usize = 33;
+
+/// The columns after the host: title, width. mtr's default (`LS NABWV`, with its one-space column), then `Javg`.
+const COLUMNS: [(&str, usize); 9] =
+    [("Loss%", 6), ("Snt", 6), (" ", 1), ("Last", 6), ("Avg", 6), ("Best", 6), ("Wrst", 6), ("StDev", 6), ("Javg", 5)];
+
+/// Writes the report.
+pub fn write(out: &mut dyn Write, view: &ReportView<'_>) -> io::Result<()> {
+    writeln!(out, "Start: {}", iso8601(view.info.started))?;
+    let mut header = fit(format!("HOST: {}", view.source()), HOST_WIDTH);
+    for (title, width) in COLUMNS {
+        header.push_str(&format!("{title:>width$}"));
+    }
+    writeln!(out, "{header}")?;
+    for hop in view.hops() {
+        writeln!(out, "{}", row(view, hop))?;
+        for (index, extra) in hop.responders.iter().enumerate().skip(1) {
+            let branch = if index == 1 { "  `|--" } else { "   |--" };
+            let mark = extra.mark.as_deref().map(|mark| format!(" {mark}")).unwrap_or_default();
+            writeln!(out, "    |{branch} {}{mark}", extra.addr)?;
+        }
+    }
+    Ok(())
+}
+
+/// One hop's row; a rate-limited hop ends with `rate-limited`.
+fn row(view: &ReportView<'_>, hop: &HopSummary) -> String {
+    let mut line = fit(format!(" {:2}.|-- {}", hop.ttl, view.hop_label(hop)), HOST_WIDTH);
+    let rtt = &hop.rtt;
+    let cells = [
+        format!(" {:4.1}%", hop.loss_percent()),
+        format!(" {:5}", hop.sent),
+        " ".to_owned(),
+        format!(" {:5.1}", rtt.last()),
+        format!(" {:5.1}", rtt.mean()),
+        format!(" {:5.1}", rtt.best()),
+        format!(" {:5.1}", rtt.worst()),
+        format!(" {:5.1}", rtt.stdev()),
+        format!(" {:4.1}", rtt.jitter_mean()),
+    ];
+    for (cell, (_, width)) in cells.into_iter().zip(COLUMNS) {
+        // mtr writes each cell at a fixed offset, so an overlong one (`100.0%`) loses its tail to the next.
+        line.push_str(&fit(cell, width));
+    }
+    if hop.is_rate_limited() {
+        line.push_str(" rate-limited");
+    }
+    line
+}
+
+/// `text` cut or padded to exactly `width` characters.
+fn fit(text: String, width: usize) -> String {
+    format!("{:<width$.width$}", text)
+}
+
+/// `2024-05-01T12:00:00+0000` (UTC), as mtr's start line.
+pub fn iso8601(time: SystemTime) -> String {
+    let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
+    let (days, of_day) = ((seconds / 86_400) as i64, seconds % 86_400);
+    // Howard Hinnant's days-to-civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (hour, minute, second) = (of_day / 3600, of_day / 60 % 60, of_day % 60);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}+0000")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::time::Duration;
+
+    #[test]
+    fn dates() {
+        let at = |seconds| iso8601(UNIX_EPOCH + Duration::from_secs(seconds));
+        assert_eq!(at(0), "1970-01-01T00:00:00+0000");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00+0000");
+        assert_eq!(at(1_795_405_454), "2026-11-23T03:44:14+0000");
+    }
+}

@@ -1,0 +1,157 @@
+//! mtr's report mode: what many rounds of a trace found, per hop — loss, round-trip statistics, responders, and
+//! whether silences are ICMP rate limiting rather than loss. Memory per hop is bounded whatever the number of
+//! rounds: counters, [`RttStats`], and at most [`MAX_RESPONDERS`] addresses.
+
+mod rate_limit;
+mod stats;
+
+use core::net::IpAddr;
+
+use engine::{Hop, ProbeStatus, Verdict};
+
+pub use rate_limit::{ProbeOutcome, RateLimitEvidence, MAX_RATE, MIN_BURST, MIN_SPAN};
+pub use stats::RttStats;
+
+use crate::output::mark;
+
+/// The most responders listed for one hop (mtr's `MAXPATH`).
+pub const MAX_RESPONDERS: usize = 8;
+
+/// One address that answered at a hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Responder {
+    /// Its address.
+    pub addr: IpAddr,
+    /// traceroute's mark for its latest answer (`!X`, `!H`, …), if it had one.
+    pub mark: Option<String>,
+}
+
+/// One TTL over every round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HopSummary {
+    /// The TTL.
+    pub ttl: u8,
+    /// Who answered, in order of first answer (at most [`MAX_RESPONDERS`]).
+    pub responders: Vec<Responder>,
+    /// Round-trip times of the answers.
+    pub rtt: RttStats,
+    /// Probes sent.
+    pub sent: u32,
+    /// Probes answered.
+    pub received: u32,
+    /// Whether an answer at this TTL ended a round's trace (the destination's, or an unreachable).
+    pub ends_trace: bool,
+    rate_limit: RateLimitEvidence,
+}
+
+impl HopSummary {
+    fn new(ttl: u8) -> Self {
+        HopSummary {
+            ttl,
+            responders: Vec::new(),
+            rtt: RttStats::default(),
+            sent: 0,
+            received: 0,
+            ends_trace: false,
+            rate_limit: RateLimitEvidence::default(),
+        }
+    }
+
+    /// Whether the hop's silences are ICMP rate limiting (see [`RateLimitEvidence::is_rate_limited`]).
+    pub fn is_rate_limited(&self) -> bool {
+        self.rate_limit.is_rate_limited()
+    }
+
+    /// Probes counted as lost: the unanswered ones, unless the hop is rate-limited.
+    pub fn lost(&self) -> u32 {
+        if self.is_rate_limited() {
+            0
+        } else {
+            self.sent - self.received
+        }
+    }
+
+    /// [`HopSummary::lost`] as a percentage of the probes sent.
+    pub fn loss_percent(&self) -> f64 {
+        if self.sent == 0 {
+            return 0.0;
+        }
+        100.0 * f64::from(self.lost()) / f64::from(self.sent)
+    }
+
+    fn record(&mut self, hop: &Hop, target: IpAddr, answered_beyond: bool) {
+        let mut outcomes = Vec::new();
+        for probe in hop.current() {
+            if matches!(probe.status, ProbeStatus::InFlight | ProbeStatus::Cancelled) {
+                continue;
+            }
+            self.sent += 1;
+            let answer = probe.status.answer();
+            outcomes.push(ProbeOutcome { sent_at: probe.sent_at, answered: answer.is_some() });
+            let Some(answer) = answer else { continue };
+            self.received += 1;
+            self.rtt.add(answer.rtt);
+            self.ends_trace |= answer.verdict(target) != Verdict::Continue;
+            let mark = mark(answer);
+            match self.responders.iter().position(|responder| responder.addr == answer.from()) {
+                Some(index) => self.responders[index].mark = mark,
+                None if self.responders.len() < MAX_RESPONDERS => {
+                    self.responders.push(Responder { addr: answer.from(), mark })
+                }
+                None => {}
+            }
+        }
+        self.rate_limit.record_round(outcomes, answered_beyond);
+    }
+}
+
+/// Hop summaries built round by round.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// By TTL, ascending.
+    hops: Vec<HopSummary>,
+    /// The hops of the round in progress.
+    round: Vec<Hop>,
+    rounds: u32,
+}
+
+impl Report {
+    /// An empty report.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a hop of the round in progress.
+    pub fn add_hop(&mut self, hop: Hop) {
+        self.round.push(hop);
+    }
+
+    /// Ends the round in progress, a trace to `target`, folding its hops into the summaries.
+    pub fn end_round(&mut self, target: IpAddr) {
+        let mut round = core::mem::take(&mut self.round);
+        round.sort_by_key(|hop| hop.ttl);
+        for (index, hop) in round.iter().enumerate() {
+            let answered_beyond = round[index + 1..].iter().any(Hop::is_answered);
+            let position = match self.hops.binary_search_by_key(&hop.ttl, |summary| summary.ttl) {
+                Ok(position) => position,
+                Err(position) => {
+                    self.hops.insert(position, HopSummary::new(hop.ttl));
+                    position
+                }
+            };
+            self.hops[position].record(hop, target, answered_beyond);
+        }
+        self.rounds += 1;
+    }
+
+    /// Rounds ended so far.
+    pub fn rounds(&self) -> u32 {
+        self.rounds
+    }
+
+    /// The hops to show: up to the nearest TTL at which a round's trace ended (as mtr), else all.
+    pub fn hops(&self) -> &[HopSummary] {
+        let shown = self.hops.iter().position(|hop| hop.ends_trace).map_or(self.hops.len(), |index| index + 1);
+        &self.hops[..shown]
+    }
+}

@@ -1,0 +1,64 @@
+//! Running hoptrace's command lines over the engine's simulated network on a virtual clock (so RTTs are exact),
+//! through settings, engine and renderer, every round of a report included.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use engine::sim::{self, SimNetwork};
+use engine::Trace;
+use hoptrace::cli::{self, Request};
+use hoptrace::output::{renderer, Directory, TraceInfo};
+
+/// When the first simulated trace starts, on the wall clock: 2023-11-14T22:13:20Z.
+pub const STARTED: Duration = Duration::from_secs(1_700_000_000);
+
+/// Names and AS numbers from a table.
+#[derive(Default)]
+pub struct Table {
+    pub names: HashMap<IpAddr, String>,
+    pub asns: HashMap<IpAddr, Vec<u32>>,
+}
+
+impl Directory for Table {
+    fn name(&self, addr: IpAddr) -> Option<String> {
+        self.names.get(&addr).cloned()
+    }
+
+    fn asns(&self, addr: IpAddr) -> Option<Vec<u32>> {
+        self.asns.get(&addr).cloned()
+    }
+}
+
+/// Runs the command line `args` (target last, filled in) over `network` and returns what it prints: every round
+/// it asks for, the rounds `--interval` apart in virtual time, each numbering its probes past the last's.
+pub fn render(args: &[&str], network: &mut SimNetwork, directory: &Table) -> String {
+    let target = network.destination.addr;
+    let mut argv = vec!["hoptrace".to_owned()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    argv.push(target.to_string());
+    let Ok(Request::Trace(settings)) = cli::parse(argv.into_iter().map(Into::into)) else { panic!("{args:?}") };
+    let mut config = settings.trace_config(target, false);
+    config.source = Some(network.source);
+    let mut renderer = renderer(&settings);
+    let mut out = Vec::new();
+    let origin = Instant::now();
+    let mut now = origin;
+    for _ in 0..settings.rounds {
+        let mut trace = Trace::new(config.clone()).unwrap();
+        let started = UNIX_EPOCH + STARTED + (now - origin);
+        renderer.header(&mut out, &TraceInfo::new(&target.to_string(), &config, started)).unwrap();
+        let run = sim::run(&mut trace, network, now, Duration::from_secs(600));
+        for event in run.events {
+            if let engine::Event::HopComplete { ttl } = event {
+                let hop = trace.hops().iter().find(|hop| hop.ttl == ttl).unwrap();
+                renderer.hop(&mut out, hop, directory).unwrap();
+            }
+        }
+        renderer.finish(&mut out, trace.outcome()).unwrap();
+        config.sequence_start += trace.stats().sent;
+        now += run.elapsed + settings.round_interval;
+    }
+    renderer.close(&mut out, directory).unwrap();
+    String::from_utf8(out).unwrap()
+}
