@@ -4,6 +4,7 @@ mod csv;
 mod directory;
 mod dot;
 mod mda;
+mod mda_graph;
 mod mtr_json;
 mod mtr_text;
 mod report;
@@ -17,10 +18,11 @@ use std::time::SystemTime;
 
 use engine::{Hop, Method, Outcome, TraceConfig};
 
-use crate::settings::{Mode, Output, Settings};
+use crate::settings::{Mode, Output, ReportFormat, Settings};
 
 pub use directory::Resolver;
 pub use mda::MdaText;
+pub use mda_graph::{GraphFormat, MdaGraph};
 pub use report::ReportRenderer;
 pub use ripe::RipeJson;
 pub use tracepath::TracepathText;
@@ -103,6 +105,11 @@ pub trait Renderer: Send {
 
 /// The renderer `settings` ask for.
 pub fn renderer(settings: &Settings) -> Box<dyn Renderer> {
+    match (settings.mda, settings.output) {
+        (true, Output::Ripe | Output::Report(ReportFormat::Json)) => return Box::new(MdaGraph::new(GraphFormat::Json)),
+        (true, Output::Report(ReportFormat::Dot)) => return Box::new(MdaGraph::new(GraphFormat::Dot)),
+        _ => {}
+    }
     match settings.output {
         Output::Ripe => return Box::new(RipeJson::new(settings.as_lookups)),
         Output::Report(format) => return Box::new(ReportRenderer::new(format, settings.as_lookups)),

@@ -140,3 +140,41 @@ fn mda_finds_every_branch_within_its_budget() {
         eprintln!("{family:?}: {summary}");
     }
 }
+
+#[test]
+fn mda_json_gives_nodes_and_links_and_dot_draws_the_diamonds() {
+    let _machine = shared_machine();
+    let net = diamonds(Family::V4);
+    let json: serde_json::Value =
+        serde_json::from_str(&trace(&net, Family::V4, &["--mda", "--json"])).expect("one JSON document");
+    let nodes: BTreeSet<(u64, IpAddr)> = json["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|node| (node["ttl"].as_u64().unwrap(), node["addr"].as_str().unwrap().parse().unwrap()))
+        .collect();
+    let expected: BTreeSet<(u64, IpAddr)> =
+        net.hops.iter().enumerate().flat_map(|(i, addrs)| addrs.iter().map(move |&a| (i as u64 + 1, a))).collect();
+    assert_eq!(nodes, expected);
+    let links: Vec<(u64, IpAddr, IpAddr)> = json["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .map(|link| {
+            let addr = |key: &str| link[key].as_str().unwrap().parse().unwrap();
+            (link["ttl"].as_u64().unwrap(), addr("from"), addr("to"))
+        })
+        .collect();
+    let per_ttl = |ttl: u64| links.iter().filter(|(t, _, _)| *t == ttl).count();
+    // r1 fans out to both branches; each branch keeps its flows through r3 (two links, not four); r5 gets three.
+    assert_eq!((per_ttl(1), per_ttl(2), per_ttl(4), per_ttl(5)), (2, 2, 3, 3), "{links:?}");
+    assert_eq!(json["probes_sent"], json["budget"]);
+    let dot = trace(&net, Family::V4, &["--mda", "--dot"]);
+    assert!(dot.starts_with("digraph hoptrace {"), "{dot}");
+    for hop in &net.hops {
+        for addr in hop {
+            assert!(dot.contains(&format!("\"{addr}\" [label=")), "{addr} missing:\n{dot}");
+        }
+    }
+    assert!(dot.matches(" -> ").count() >= 2 + 2 + 3 + 3, "{dot}");
+}

@@ -1,0 +1,132 @@
+//! Multipath discovery for programs and for drawing: every interface as a node, every link seen (two interfaces
+//! that answered the same flow at consecutive TTLs) as an edge — as JSON (`--mda --json`) or Graphviz
+//! (`--mda --dot`).
+
+use core::net::IpAddr;
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+
+use engine::mda::{links, probes_needed};
+use engine::{Hop, Outcome};
+use serde_json::json;
+
+use super::{Directory, Renderer, TraceInfo};
+
+/// How the graph is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphFormat {
+    /// One JSON document with nodes and links.
+    Json,
+    /// A Graphviz digraph.
+    Dot,
+}
+
+/// Collects the hops of a multipath discovery and writes the graph at the end.
+pub struct MdaGraph {
+    format: GraphFormat,
+    info: Option<TraceInfo>,
+    hops: Vec<Hop>,
+    names: Vec<(IpAddr, Option<String>)>,
+}
+
+impl MdaGraph {
+    /// A graph writer in `format`.
+    pub fn new(format: GraphFormat) -> Self {
+        MdaGraph { format, info: None, hops: Vec::new(), names: Vec::new() }
+    }
+
+    /// Links of consecutive hops, with the TTL of the nearer one.
+    fn all_links(&self) -> Vec<(u8, IpAddr, IpAddr)> {
+        self.hops
+            .windows(2)
+            .flat_map(|pair| links(&pair[0], &pair[1]).into_iter().map(move |(from, to)| (pair[0].ttl, from, to)))
+            .collect()
+    }
+
+    fn name(&self, addr: IpAddr) -> Option<&str> {
+        self.names.iter().find(|(a, _)| *a == addr).and_then(|(_, name)| name.as_deref())
+    }
+
+    fn write_json(&self, out: &mut dyn Write, info: &TraceInfo) -> io::Result<()> {
+        let nodes: Vec<_> = self
+            .hops
+            .iter()
+            .flat_map(|hop| {
+                hop.responders().into_iter().map(move |addr| {
+                    let answers = hop.current().filter(|p| p.status.answer().is_some_and(|a| a.from() == addr)).count();
+                    (hop.ttl, addr, answers, hop.current().count())
+                })
+            })
+            .map(|(ttl, addr, answers, probes)| {
+                json!({ "ttl": ttl, "addr": addr.to_string(), "name": self.name(addr), "answers": answers, "probes": probes })
+            })
+            .collect();
+        let links: Vec<_> = self
+            .all_links()
+            .into_iter()
+            .map(|(ttl, from, to)| json!({ "ttl": ttl, "from": from.to_string(), "to": to.to_string() }))
+            .collect();
+        let document = json!({
+            "type": "mda",
+            "dst_name": info.host,
+            "dst_addr": info.target.to_string(),
+            "src_addr": info.source.map(|source| source.to_string()),
+            "confidence": 0.95,
+            "probes_sent": self.hops.iter().map(|hop| hop.probes.len()).sum::<usize>(),
+            "budget": self.hops.iter().map(|hop| probes_needed(hop.responders().len())).sum::<usize>(),
+            "nodes": nodes,
+            "links": links,
+        });
+        writeln!(out, "{document}")
+    }
+
+    fn write_dot(&self, out: &mut dyn Write, info: &TraceInfo) -> io::Result<()> {
+        let quoted = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
+        writeln!(out, "digraph hoptrace {{")?;
+        writeln!(out, "  label={};", quoted(&format!("hoptrace --mda to {} ({})", info.host, info.target)))?;
+        writeln!(out, "  rankdir=TB;\n  node [shape=box];")?;
+        let mut drawn = BTreeSet::new();
+        for hop in &self.hops {
+            for addr in hop.responders() {
+                if drawn.insert(addr) {
+                    let label = match self.name(addr) {
+                        Some(name) => format!("{name}\n{addr}"),
+                        None => addr.to_string(),
+                    };
+                    writeln!(out, "  {} [label={}];", quoted(&addr.to_string()), quoted(&label))?;
+                }
+            }
+        }
+        for (_, from, to) in self.all_links() {
+            writeln!(out, "  {} -> {};", quoted(&from.to_string()), quoted(&to.to_string()))?;
+        }
+        writeln!(out, "}}")
+    }
+}
+
+impl Renderer for MdaGraph {
+    fn header(&mut self, _out: &mut dyn Write, info: &TraceInfo) -> io::Result<()> {
+        self.info = Some(info.clone());
+        Ok(())
+    }
+
+    fn hop(&mut self, _out: &mut dyn Write, hop: &Hop, directory: &dyn Directory) -> io::Result<()> {
+        for addr in hop.responders() {
+            if !self.names.iter().any(|(a, _)| *a == addr) {
+                self.names.push((addr, directory.name(addr)));
+            }
+        }
+        self.hops.push(hop.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn Write, _outcome: Option<Outcome>) -> io::Result<()> {
+        let Some(info) = self.info.take() else { return Ok(()) };
+        match self.format {
+            GraphFormat::Json => self.write_json(out, &info)?,
+            GraphFormat::Dot => self.write_dot(out, &info)?,
+        }
+        self.hops.clear();
+        out.flush()
+    }
+}
