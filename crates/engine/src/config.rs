@@ -125,6 +125,9 @@ pub struct TraceConfig {
     /// Where probes' identifying numbers (ports, sequence numbers, checksums) start counting: a trace that follows
     /// another over the same sockets starts past the previous one's, so late replies cannot match.
     pub sequence_start: u32,
+    /// The flow of every probe, for Paris methods without multipath discovery: traces with different flows may take
+    /// different branches of a per-flow load balancer (report mode cycles through flows).
+    pub flow: u16,
     /// Multipath discovery (MDA): probe each hop with as many flows as it takes to see, at 95% confidence, every
     /// next hop a per-flow load balancer may choose (6, 11, 16, 21, 27, 33… probes for 1, 2, 3, 4, 5, 6… responders
     /// seen), instead of `probes_per_hop`. Needs a Paris method: the flow of the i-th probe of every hop is flow i.
@@ -153,6 +156,7 @@ impl TraceConfig {
             icmp_ident: 0x4854,
             packet_len: if ipv6 { 80 } else { 60 },
             raw_send: false,
+            flow: 0,
             mda: false,
             sequence_start: 0,
             discover_mtu: false,

@@ -58,7 +58,7 @@ pub struct ProbeRecord {
     pub sent_at: Instant,
     /// Its size: the IP packet, headers included.
     pub size: u16,
-    /// Its flow, with multipath discovery (the i-th probe of every hop is flow i); 0 otherwise.
+    /// Its flow: with multipath discovery the i-th probe of every hop is flow i; otherwise the trace's flow.
     pub flow: u16,
     /// What became of it.
     pub status: ProbeStatus,

@@ -91,7 +91,7 @@ impl Trace {
             self.hops.push(Hop { ttl, probes: Vec::new() });
         }
         // The i-th probe standing for a hop is in flow i, at every hop (a resend keeps the flow it replaces).
-        let flow = if self.config.mda { self.hops[hop_index].current().count() as u16 } else { 0 };
+        let flow = if self.config.mda { self.hops[hop_index].current().count() as u16 } else { self.config.flow };
         let id = ProbeId(self.locations.len() as u32);
         let (probe, key) = self.factory.build(id, ttl, flow);
         let hop = &mut self.hops[hop_index];

@@ -64,3 +64,19 @@ fn mda_needs_a_paris_method() {
     config.mda = true;
     assert_eq!(hoptrace_engine::Trace::new(config).err(), Some(hoptrace_engine::ConfigError::MdaNeedsParis));
 }
+
+#[test]
+fn a_paris_trace_in_another_flow_may_take_another_branch_but_never_mixes() {
+    let mut paths = BTreeSet::new();
+    for flow in 0..8 {
+        let mut network = two_diamonds(false);
+        let mut config = config(&network, Method::UdpParis);
+        config.flow = flow;
+        let (trace, _) = run(&mut network, config);
+        let hops: Vec<Vec<IpAddr>> = trace.hops().iter().map(|hop| hop.responders()).collect();
+        assert!(hops.iter().all(|responders| responders.len() == 1), "flow {flow}: {hops:?}");
+        assert!(trace.hops().iter().flat_map(|hop| &hop.probes).all(|probe| probe.flow == flow));
+        paths.insert(hops);
+    }
+    assert!(paths.len() >= 3, "8 flows took {} paths", paths.len());
+}

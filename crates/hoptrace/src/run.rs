@@ -51,6 +51,7 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
         if round > 0 && !pause(settings.round_interval, &stop) {
             break;
         }
+        config.flow = settings.flow_of_round(round);
         match trace_once(&settings.host, &config, prober.as_mut(), &stop, &updates) {
             // The next round's probes are numbered past this one's, so that its late replies match nothing.
             Ok(sent) => config.sequence_start = config.sequence_start.wrapping_add(sent),

@@ -120,6 +120,9 @@ pub struct Settings {
     pub output: Output,
     /// Traces run one after another (`-c`).
     pub rounds: u32,
+    /// Flows the rounds cycle through (`--flows`): round r probes in flow r mod this, so a report follows each of
+    /// them across per-flow load balancers (Paris methods).
+    pub flow_count: u16,
     /// Pause between two rounds (`--interval`).
     pub round_interval: Duration,
 }
@@ -140,6 +143,11 @@ impl Settings {
             (Method::Tcp, true) if raw => Method::TcpParis,
             (method, _) => method,
         }
+    }
+
+    /// The flow round `round` probes in: the rounds cycle through `flow_count` flows.
+    pub fn flow_of_round(&self, round: u32) -> u16 {
+        (round % u32::from(self.flow_count.max(1))) as u16
     }
 
     /// The engine configuration for tracing `target`, raw sockets sending or not.

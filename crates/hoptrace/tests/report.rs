@@ -171,3 +171,50 @@ fn rate_limiting_is_told_apart_from_loss() {
     assert_eq!(limited.len(), 1, "{text}");
     assert!(limited[0].starts_with("  2.|-- 198.18.0.2 "), "{text}");
 }
+
+#[test]
+fn paris_report_follows_each_flow_through_a_load_balancer() {
+    let mut network = SimNetwork::chain(false, 3, 10 * MS);
+    network.routers[0].addrs = vec![addr("198.18.0.1"), addr("198.18.10.1")];
+    network.routers[0].ecmp_group = 1;
+    let text = render(&["-n", "--paris", "--report", "-c", "8", "--flows", "4"], &mut network, &Table::default());
+    let flow_rows: Vec<&str> = text.lines().filter(|line| line.contains("   flow ")).collect();
+    assert_eq!(flow_rows.len(), 4, "{text}");
+    for (flow, row) in flow_rows.iter().enumerate() {
+        // Each flow keeps to one branch, every round: one responder, two probes (rounds flow and flow + 4), no loss.
+        assert!(row.starts_with(&format!("    |   flow {flow} -> 198.18.")), "{text}");
+        assert!(!row.contains(','), "flow {flow} took both branches:\n{text}");
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!((cells[5], cells[6]), ("0.0%", "2"), "{text}");
+    }
+    let branches: std::collections::BTreeSet<&str> =
+        flow_rows.iter().map(|row| row.split_whitespace().nth(4).unwrap()).collect();
+    assert_eq!(branches.len(), 2, "the 4 flows did not cover both branches:\n{text}");
+}
+
+#[test]
+fn flows_out_of_range_are_refused() {
+    for bad in ["0", "17", "x"] {
+        let argv = ["hoptrace", "--report", "--flows", bad, "198.18.1.1"].map(std::ffi::OsString::from);
+        let error = hoptrace::cli::parse(argv).err().expect("refused");
+        assert_eq!(error.to_string(), format!("cannot handle `--flows' option with arg `{bad}'"));
+    }
+}
+
+#[test]
+fn paris_json_report_gives_each_flow() {
+    let mut network = SimNetwork::chain(false, 2, 10 * MS);
+    network.routers[0].addrs = vec![addr("198.18.0.1"), addr("198.18.10.1")];
+    network.routers[0].ecmp_group = 1;
+    let text =
+        render(&["-n", "--paris", "--report", "--json", "-c", "6", "--flows", "3"], &mut network, &Table::default());
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let flows = json["report"]["hubs"][0]["hoptrace"]["flows"].as_array().expect("flows at the balanced hop");
+    assert_eq!(flows.len(), 3);
+    for (index, flow) in flows.iter().enumerate() {
+        assert_eq!(flow["flow"], index);
+        assert_eq!((flow["sent"].as_u64(), flow["received"].as_u64()), (Some(2), Some(2)));
+        assert_eq!(flow["responders"].as_array().map(Vec::len), Some(1));
+    }
+    assert!(json["report"]["hubs"][1]["hoptrace"].get("flows").is_none(), "one responder: no flows");
+}

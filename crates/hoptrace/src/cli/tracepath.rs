@@ -86,6 +86,7 @@ impl TracepathArgs {
             packet_len: Some(packet_len),
             output: Output::Text,
             rounds: 1,
+            flow_count: 1,
             round_interval: Duration::ZERO,
         })
     }

@@ -113,6 +113,9 @@ pub struct TracerouteArgs {
     /// Seconds between two rounds (default 1).
     #[arg(long = "interval", value_name = "SECONDS", allow_hyphen_values = true)]
     interval: Option<String>,
+    /// Rounds cycle through this many flows (Paris), and the report follows each one (default 1).
+    #[arg(long = "flows", value_name = "N")]
+    flows: Option<String>,
     /// Print the report as CSV, in mtr's columns.
     #[arg(short = 'C', long = "csv", conflicts_with = "json")]
     csv: bool,
@@ -207,6 +210,13 @@ impl TracerouteArgs {
             // `--mtu` starts from the largest probe, as traceroute does, and lets the path cut it down.
             packet_len: packet_len.or(self.mtu.then_some(MAX_PACKET_LEN)).map(|len| len as u16),
             rounds: self.rounds()?,
+            flow_count: match &self.flows {
+                Some(text) => u16::try_from(number(&self.flows, "--flows", 1)?)
+                    .ok()
+                    .filter(|&n| (1..=crate::report::MAX_FLOWS as u16).contains(&n))
+                    .ok_or_else(|| bad_arg("--flows", text))?,
+                None => 1,
+            },
             round_interval: seconds(self.interval.as_deref(), "--interval", Duration::from_secs(1))?,
             output,
             host: self.host,

@@ -61,6 +61,18 @@ struct HubExtras {
     rate_limited: bool,
     /// Every responder, in order of first answer.
     responders: Vec<ResponderJson>,
+    /// Per flow, for Paris probes at a hop with several responders: where each flow went and how it fared.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    flows: Vec<FlowJson>,
+}
+
+#[derive(Serialize)]
+struct FlowJson {
+    flow: u16,
+    responders: Vec<String>,
+    sent: u32,
+    received: u32,
+    avg: f64,
 }
 
 #[derive(Serialize)]
@@ -115,6 +127,24 @@ fn hub(view: &ReportView<'_>, hop: &HopSummary) -> Hub {
         worst: rounded(rtt.worst()),
         stdev: rounded(rtt.stdev()),
         jitter: rounded(rtt.jitter_mean()),
-        hoptrace: HubExtras { received: hop.received, rate_limited: hop.is_rate_limited(), responders },
+        hoptrace: HubExtras {
+            received: hop.received,
+            rate_limited: hop.is_rate_limited(),
+            responders,
+            flows: if hop.responders.len() > 1 && view.info.method.is_paris() {
+                hop.flows
+                    .iter()
+                    .map(|flow| FlowJson {
+                        flow: flow.flow,
+                        responders: flow.responders.iter().map(ToString::to_string).collect(),
+                        sent: flow.sent,
+                        received: flow.received,
+                        avg: rounded(flow.rtt.mean()),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        },
     }
 }

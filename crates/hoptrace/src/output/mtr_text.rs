@@ -29,17 +29,32 @@ pub fn write(out: &mut dyn Write, view: &ReportView<'_>) -> io::Result<()> {
             let mark = extra.mark.as_deref().map(|mark| format!(" {mark}")).unwrap_or_default();
             writeln!(out, "    |{branch} {}{mark}", extra.addr)?;
         }
+        // Several responders to Paris probes: which flow went where, and how each fared. (Classic probes change
+        // flow with every probe: there is no flow to follow.)
+        if hop.responders.len() > 1 && view.info.method.is_paris() {
+            for flow in &hop.flows {
+                writeln!(out, "{}", flow_row(flow))?;
+            }
+        }
     }
     Ok(())
 }
 
-/// One hop's row; a rate-limited hop ends with `rate-limited`.
-fn row(view: &ReportView<'_>, hop: &HopSummary) -> String {
-    let mut line = fit(format!(" {:2}.|-- {}", hop.ttl, view.hop_label(hop)), HOST_WIDTH);
-    let rtt = &hop.rtt;
+/// A flow's row under a hop with several responders: `flow N -> address`, loss, sent and RTT columns.
+fn flow_row(flow: &crate::report::FlowSummary) -> String {
+    let to: Vec<String> = flow.responders.iter().map(ToString::to_string).collect();
+    let to = if to.is_empty() { "???".to_owned() } else { to.join(",") };
+    let mut line = fit(format!("    |   flow {} -> {to}", flow.flow), HOST_WIDTH);
+    let loss = if flow.sent == 0 { 0.0 } else { 100.0 * f64::from(flow.sent - flow.received) / f64::from(flow.sent) };
+    line.push_str(&columns(loss, flow.sent, &flow.rtt));
+    line
+}
+
+/// The statistics columns of a row.
+fn columns(loss_percent: f64, sent: u32, rtt: &crate::report::RttStats) -> String {
     let cells = [
-        format!(" {:4.1}%", hop.loss_percent()),
-        format!(" {:5}", hop.sent),
+        format!(" {loss_percent:4.1}%"),
+        format!(" {sent:5}"),
         " ".to_owned(),
         format!(" {:5.1}", rtt.last()),
         format!(" {:5.1}", rtt.mean()),
@@ -48,10 +63,14 @@ fn row(view: &ReportView<'_>, hop: &HopSummary) -> String {
         format!(" {:5.1}", rtt.stdev()),
         format!(" {:4.1}", rtt.jitter_mean()),
     ];
-    for (cell, (_, width)) in cells.into_iter().zip(COLUMNS) {
-        // mtr writes each cell at a fixed offset, so an overlong one (`100.0%`) loses its tail to the next.
-        line.push_str(&fit(cell, width));
-    }
+    // mtr writes each cell at a fixed offset, so an overlong one (`100.0%`) loses its tail to the next.
+    cells.into_iter().zip(COLUMNS).map(|(cell, (_, width))| fit(cell, width)).collect()
+}
+
+/// One hop's row; a rate-limited hop ends with `rate-limited`.
+fn row(view: &ReportView<'_>, hop: &HopSummary) -> String {
+    let mut line = fit(format!(" {:2}.|-- {}", hop.ttl, view.hop_label(hop)), HOST_WIDTH);
+    line.push_str(&columns(hop.loss_percent(), hop.sent, &hop.rtt));
     if hop.is_rate_limited() {
         line.push_str(" rate-limited");
     }

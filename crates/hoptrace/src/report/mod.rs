@@ -26,6 +26,24 @@ pub struct Responder {
     pub mark: Option<String>,
 }
 
+/// The most flows followed separately at one hop.
+pub const MAX_FLOWS: usize = 16;
+
+/// One flow at one hop over every round: where it went and how it fared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowSummary {
+    /// The flow (see `TraceConfig::flow`).
+    pub flow: u16,
+    /// Who answered it (a per-flow load balancer sends a flow one way: normally one address).
+    pub responders: Vec<IpAddr>,
+    /// Probes sent in this flow.
+    pub sent: u32,
+    /// Probes of this flow answered.
+    pub received: u32,
+    /// Round-trip times of its answers.
+    pub rtt: RttStats,
+}
+
 /// One TTL over every round.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HopSummary {
@@ -41,6 +59,8 @@ pub struct HopSummary {
     pub received: u32,
     /// Whether an answer at this TTL ended a round's trace (the destination's, or an unreachable).
     pub ends_trace: bool,
+    /// Per flow (at most [`MAX_FLOWS`]), in order of first probe.
+    pub flows: Vec<FlowSummary>,
     rate_limit: RateLimitEvidence,
 }
 
@@ -53,6 +73,7 @@ impl HopSummary {
             sent: 0,
             received: 0,
             ends_trace: false,
+            flows: Vec::new(),
             rate_limit: RateLimitEvidence::default(),
         }
     }
@@ -88,6 +109,7 @@ impl HopSummary {
             self.sent += 1;
             let answer = probe.status.answer();
             outcomes.push(ProbeOutcome { sent_at: probe.sent_at, answered: answer.is_some() });
+            self.record_flow(probe.flow, answer);
             let Some(answer) = answer else { continue };
             self.received += 1;
             self.rtt.add(answer.rtt);
@@ -102,6 +124,28 @@ impl HopSummary {
             }
         }
         self.rate_limit.record_round(outcomes, answered_beyond);
+    }
+
+    fn record_flow(&mut self, flow: u16, answer: Option<&engine::Answer>) {
+        let index = match self.flows.iter().position(|summary| summary.flow == flow) {
+            Some(index) => index,
+            None if self.flows.len() < MAX_FLOWS => {
+                let summary =
+                    FlowSummary { flow, responders: Vec::new(), sent: 0, received: 0, rtt: RttStats::default() };
+                self.flows.push(summary);
+                self.flows.len() - 1
+            }
+            None => return,
+        };
+        let summary = &mut self.flows[index];
+        summary.sent += 1;
+        if let Some(answer) = answer {
+            summary.received += 1;
+            summary.rtt.add(answer.rtt);
+            if !summary.responders.contains(&answer.from()) && summary.responders.len() < MAX_RESPONDERS {
+                summary.responders.push(answer.from());
+            }
+        }
     }
 }
 

@@ -178,3 +178,28 @@ fn mda_json_gives_nodes_and_links_and_dot_draws_the_diamonds() {
     }
     assert!(dot.matches(" -> ").count() >= 2 + 2 + 3 + 3, "{dot}");
 }
+
+#[test]
+fn report_follows_each_flow_through_the_diamonds() {
+    let _machine = shared_machine();
+    let net = diamonds(Family::V4);
+    let stdout = trace(&net, Family::V4, &["--report", "-c", "12", "--flows", "6", "--interval", "0.05"]);
+    let flow_rows: Vec<&str> = stdout.lines().filter(|line| line.contains("   flow ")).collect();
+    assert!(!flow_rows.is_empty(), "no per-flow rows:\n{stdout}");
+    for row in &flow_rows {
+        // `    |   flow N -> ADDRESS  Loss% Snt …`: one address (a flow keeps to one branch), every probe answered.
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        let addr: IpAddr = cells[4].parse().unwrap_or_else(|_| panic!("one address per flow: {row}\n{stdout}"));
+        assert!(net.hops.iter().any(|hop| hop.contains(&addr)), "{row}");
+        assert_eq!((cells[5], cells[6]), ("0.0%", "2"), "{row}\n{stdout}");
+    }
+    // Under the 2-way diamond's branch routers (TTL 2): a row for each of the six flows.
+    let at_ttl2 = stdout
+        .lines()
+        .skip_while(|line| !line.contains("  2.|--"))
+        .skip(1)
+        .take_while(|line| line.starts_with("    |"))
+        .filter(|line| line.contains("   flow "))
+        .count();
+    assert_eq!(at_ttl2, 6, "{stdout}");
+}

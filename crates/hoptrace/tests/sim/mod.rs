@@ -44,7 +44,8 @@ pub fn render(args: &[&str], network: &mut SimNetwork, directory: &Table) -> Str
     let mut out = Vec::new();
     let origin = Instant::now();
     let mut now = origin;
-    for _ in 0..settings.rounds {
+    for round in 0..settings.rounds {
+        config.flow = settings.flow_of_round(round);
         let mut trace = Trace::new(config.clone()).unwrap();
         let started = UNIX_EPOCH + STARTED + (now - origin);
         renderer.header(&mut out, &TraceInfo::new(&target.to_string(), &config, started)).unwrap();
