@@ -196,7 +196,7 @@ fn paris_report_follows_each_flow_through_a_load_balancer() {
 fn flows_out_of_range_are_refused() {
     for bad in ["0", "17", "x"] {
         let argv = ["hoptrace", "--report", "--flows", bad, "198.18.1.1"].map(std::ffi::OsString::from);
-        let error = hoptrace::cli::parse(argv).err().expect("refused");
+        let error = hoptrace::cli::parse(argv).expect_err("refused");
         assert_eq!(error.to_string(), format!("cannot handle `--flows' option with arg `{bad}'"));
     }
 }
