@@ -4,7 +4,7 @@
 # hoptrace meets its targets (exit status 1 if not). Takes about three minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(iproute2 iptables traceroute iputils-tracepath mtr-tiny time)
+packages=(iproute2 iptables procps traceroute iputils-tracepath mtr-tiny time)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")

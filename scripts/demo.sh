@@ -3,7 +3,7 @@
 # Extra arguments go to hoptrace, e.g. `scripts/demo.sh -I` or `scripts/demo.sh -n -q 1`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(iproute2 iptables)
+packages=(iproute2 iptables procps)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath python3-venv traceroute util-linux)
+packages=(dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath procps python3-venv traceroute util-linux)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
