@@ -4,14 +4,7 @@
 # hoptrace meets its targets (exit status 1 if not). Takes about three minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(iproute2 iptables procps traceroute iputils-tracepath mtr-tiny time)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
-done
-if ((${#missing[@]})); then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source scripts/install-packages.sh
+install_packages iproute2 iptables procps traceroute iputils-tracepath mtr-tiny time
 cargo build --release --locked -q -p hoptrace -p hoptrace-netlab
 exec target/release/lab-bench target/release/hoptrace

@@ -5,20 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath procps python3-venv traceroute util-linux)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
-done
-if ((${#missing[@]})); then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-
 if [ "$(id -u)" != 0 ]; then
   echo "scripts/test.sh: the lab tests build network namespaces and need root" >&2
   exit 1
 fi
+
+source scripts/install-packages.sh
+install_packages dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath procps python3-venv traceroute util-linux
+
 
 # jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them, and ripe.atlas.sagan
 # (RIPE Atlas's result parser) reads hoptrace's --json; both live in a virtualenv under target/ that is made once
