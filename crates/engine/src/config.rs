@@ -4,6 +4,8 @@ use core::fmt;
 use core::net::IpAddr;
 use core::time::Duration;
 
+use crate::probe::PORT_WINDOW;
+
 /// How probes are built and told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
@@ -31,6 +33,11 @@ impl Method {
             Method::Icmp | Method::IcmpParis if ipv6 => 58,
             Method::Icmp | Method::IcmpParis => 1,
         }
+    }
+
+    /// Whether probes are TCP SYNs.
+    pub fn is_tcp(self) -> bool {
+        matches!(self, Method::Tcp | Method::TcpParis)
     }
 
     /// Whether the flow identifier stays constant across every probe of the trace.
@@ -152,7 +159,7 @@ impl TraceConfig {
             send_interval: Duration::ZERO,
             wait: WaitPolicy::default(),
             src_port: 33433,
-            dst_port: if method.protocol(false) == 6 { 80 } else { 33434 },
+            dst_port: if method.is_tcp() { 80 } else { 33434 },
             icmp_ident: 0x4854,
             packet_len: if ipv6 { 80 } else { 60 },
             raw_send: false,
@@ -199,6 +206,15 @@ impl TraceConfig {
         if self.mda && !self.method.is_paris() {
             return Err(ConfigError::MdaNeedsParis);
         }
+        // The port a classic method or a flow moves furthest from the configured one.
+        let port_span = if self.method.is_paris() { crate::mda::probes_needed(usize::MAX) as u32 } else { PORT_WINDOW };
+        let moving_port = if self.method.is_tcp() { self.src_port } else { self.dst_port };
+        if self.method != Method::Icmp
+            && self.method != Method::IcmpParis
+            && u32::from(moving_port) + port_span > 65_535
+        {
+            return Err(ConfigError::PortTooHigh);
+        }
         let factor_ok = |factor: f64| factor.is_finite() && factor >= 0.0;
         if !(factor_ok(self.wait.here) && factor_ok(self.wait.near)) {
             return Err(ConfigError::BadWaitFactor);
@@ -226,6 +242,8 @@ pub enum ConfigError {
     ParisTcpNeedsRaw,
     /// Multipath discovery varies the flow deliberately, which classic methods do by accident.
     MdaNeedsParis,
+    /// The ports probes move through would pass 65535.
+    PortTooHigh,
     /// A wait factor is negative, infinite or not a number.
     BadWaitFactor,
 }
@@ -241,6 +259,7 @@ impl fmt::Display for ConfigError {
             ConfigError::ParisNeedsSource => "Paris probing needs the source address",
             ConfigError::ParisTcpNeedsRaw => "Paris TCP needs raw sockets (root or CAP_NET_RAW)",
             ConfigError::MdaNeedsParis => "multipath discovery needs a Paris method",
+            ConfigError::PortTooHigh => "port too high: probes would run past 65535",
             ConfigError::BadWaitFactor => "bad wait specifications",
         })
     }

@@ -1,9 +1,13 @@
-//! The Multipath Detection Algorithm's stopping rule, and the links between hops it lets one draw.
+//! The Multipath Detection Algorithm's stopping rule, applied per hop, and the links between hops it lets one draw.
 //!
 //! A per-flow load balancer sends each flow to one of its next hops. Having seen `k` distinct next hops, MDA keeps
 //! probing with new flows until the chance that a `k+1`-th one exists and was missed by every probe is below 5 %
 //! (with the failure budget split over the `k+1` hypotheses): `n_k = ⌈ln(0.05 / (k+1)) / ln(k / (k+1))⌉` probes,
 //! which gives 6, 11, 16, 21, 27, 33… for k = 1, 2, 3, 4, 5, 6…
+//!
+//! Applied per hop (the interfaces seen at a TTL, whatever their predecessor), this is the full 95 % only where a
+//! hop has one predecessor; behind a split each predecessor forwards a share of the flows, so a balancer there is
+//! probed less. Full MDA would count flows per predecessor interface (not done).
 
 use core::net::IpAddr;
 use std::collections::BTreeSet;
@@ -13,7 +17,7 @@ use crate::result::Hop;
 /// Confidence that no next hop was missed.
 const CONFIDENCE: f64 = 0.95;
 
-/// More responders than this at one hop are not chased further (96 probes a hop).
+/// More responders than this at one hop are not chased further (97 probes a hop).
 const MAX_RESPONDERS: usize = 16;
 
 /// Probes a hop needs once `responders` distinct responders have been seen there (at least one is assumed).

@@ -99,7 +99,7 @@ impl ProbeFactory {
     /// Bytes of IP and transport header in front of the payload.
     fn header_len(&self) -> usize {
         let ip = if self.target.is_ipv6() { 40 } else { 20 };
-        let transport = if self.method.protocol(false) == 6 { 24 } else { 8 };
+        let transport = if self.method.is_tcp() { 24 } else { 8 };
         ip + transport
     }
 
@@ -136,7 +136,7 @@ impl ProbeFactory {
         let transport = match self.method {
             Method::Udp => ProbeTransport::Udp {
                 src_port: self.src_port,
-                dst_port: self.dst_port.wrapping_add(n as u16),
+                dst_port: self.dst_port.wrapping_add(port_offset(n)),
                 payload: crate::craft::pattern(self.payload_len),
             },
             Method::UdpParis => {
@@ -173,7 +173,7 @@ impl ProbeFactory {
                 ),
             },
             Method::Tcp => ProbeTransport::Tcp {
-                src_port: self.src_port.wrapping_add(n as u16),
+                src_port: self.src_port.wrapping_add(port_offset(n)),
                 dst_port: self.dst_port,
                 seq: tcp_seq(n),
             },
@@ -266,10 +266,21 @@ pub(crate) fn paris_udp_checksum(n: u32) -> u16 {
 /// The ICMP checksum of every probe of flow `flow` in a Paris ICMP trace (never 0xffff, which the compensating
 /// bytes cannot produce).
 fn paris_icmp_checksum(ident: u16, flow: u16) -> u16 {
-    match (ident ^ 0xa5a5).wrapping_add(flow) {
-        0xffff => 0x1234,
+    let base = ident ^ 0xa5a5;
+    match base.wrapping_add(flow) {
+        // Unreachable; base - 1 is no other flow's (that would take flow 65535).
+        0xffff => base.wrapping_sub(1),
         c => c,
     }
+}
+
+/// Ports a classic method moves through, one per probe, before it starts over: more than any one trace sends, so
+/// that its probes never share a port, and few enough that the ports stay in their range whatever the sequence.
+pub const PORT_WINDOW: u32 = 4096;
+
+/// The port offset of probe number `n` for methods that tell probes apart by port.
+fn port_offset(n: u32) -> u16 {
+    (n % PORT_WINDOW) as u16
 }
 
 /// The IPv4 identification of probe number `n` (raw sockets only).

@@ -22,10 +22,10 @@ impl Hop {
         self.probes.iter().all(|p| p.status.is_resolved())
     }
 
-    /// The distinct responders of this hop, in order of first answer.
+    /// The distinct responders of the probes standing for this hop (not superseded), in order of first answer.
     pub fn responders(&self) -> Vec<IpAddr> {
         let mut responders = Vec::new();
-        for answer in self.answers() {
+        for answer in self.current().filter_map(|probe| probe.status.answer()) {
             if !responders.contains(&answer.from()) {
                 responders.push(answer.from());
             }

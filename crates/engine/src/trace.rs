@@ -115,7 +115,11 @@ impl Trace {
     /// probes (retries and resends fill earlier hops), else the next TTL.
     fn next_slot(&self) -> Option<(u8, usize)> {
         let last_ttl = self.last_ttl();
-        let short = self.hops.iter().position(|hop| hop.ttl <= last_ttl && hop.current().count() < self.wanted(hop));
+        // Hops already reported complete need nothing more: start after them.
+        let short = self.hops[self.reported..]
+            .iter()
+            .position(|hop| hop.ttl <= last_ttl && hop.current().count() < self.wanted(hop))
+            .map(|offset| self.reported + offset);
         match (short, self.hops.last()) {
             (Some(index), _) => Some((self.hops[index].ttl, index)),
             (None, None) => Some((self.config.first_ttl, 0)),
@@ -199,12 +203,10 @@ impl Trace {
             ReplyKind::IcmpError(error) => self.factory.key_of_quote(&error.quote),
             ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => self.factory.key_of_answer(reply),
         };
-        let Some(id) = key.and_then(|key| self.by_key.get(&key).copied()).or_else(|| self.match_by_ip_id(reply)) else {
+        let by_key = key.and_then(|key| self.by_key.get(&key).copied()).filter(|&id| self.raw_fields_match(id, reply));
+        let Some(id) = by_key.or_else(|| self.match_by_ip_id(reply)) else {
             return Disposition::Unmatched;
         };
-        if !self.raw_fields_match(id, reply) {
-            return Disposition::Unmatched;
-        }
         match self.record(id).map(|record| &record.status) {
             Some(ProbeStatus::InFlight) => Disposition::Accepted(id),
             Some(ProbeStatus::Answered(_)) => Disposition::Duplicate(id),
@@ -221,18 +223,15 @@ impl Trace {
         if !self.config.raw_send || self.config.method != crate::Method::UdpParis {
             return None;
         }
-        let quoted_ip_id = error.quote.ip_id?;
-        let id = self.factory.id_of_ip_id(quoted_ip_id, self.locations.len())?;
-        let &(hop_index, index) = self.locations.get(id.0 as usize)?;
-        let record = self.hops.get(hop_index)?.probes.get(index)?;
-        let (probe, _) = self.factory.build(id, self.hops[hop_index].ttl, record.flow);
-        let ProbeTransport::Udp { src_port, dst_port, .. } = probe.transport else { return None };
         let QuotedProbe::Udp { src_port: quoted_src, dst_port: quoted_dst, .. } = error.quote.probe else {
             return None;
         };
         let ours =
             error.quote.dst == self.config.target && error.quote.src.is_none_or(|src| Some(src) == self.config.source);
-        (ours && (quoted_src, quoted_dst) == (src_port, dst_port)).then_some(id)
+        let id = self.factory.id_of_ip_id(error.quote.ip_id?, self.locations.len()).filter(|_| ours)?;
+        let (probe, _) = self.rebuild(id)?;
+        let ProbeTransport::Udp { src_port, dst_port, .. } = probe.transport else { return None };
+        ((quoted_src, quoted_dst) == (src_port, dst_port)).then_some(id)
     }
 
     /// Whether the quote in `reply` shows probe `id` altered on its way (a UDP checksum other than the one sent: a
@@ -243,13 +242,19 @@ impl Trace {
         let (Some(source), Some(&(hop_index, index))) = (self.config.source, self.locations.get(id.0 as usize)) else {
             return false;
         };
-        let record = &self.hops[hop_index].probes[index];
-        if record.size != self.factory.packet_len() {
+        if self.hops[hop_index].probes[index].size != self.factory.packet_len() {
             return false; // built at another size (path MTU discovery): cannot be rebuilt as sent
         }
-        let (probe, _) = self.factory.build(id, self.hops[hop_index].ttl, record.flow);
+        let Some((probe, _)) = self.rebuild(id) else { return false };
         let sent = probe.transport_bytes(source, self.config.target);
         sent.get(6..8).is_some_and(|sent| u16::from_be_bytes([sent[0], sent[1]]) != quoted)
+    }
+
+    /// Probe `id` built again as it was sent (the size aside, which path MTU discovery may have changed since).
+    fn rebuild(&self, id: ProbeId) -> Option<(Probe, MatchKey)> {
+        let &(hop_index, index) = self.locations.get(id.0 as usize)?;
+        let hop = self.hops.get(hop_index)?;
+        Some(self.factory.build(id, hop.ttl, hop.probes.get(index)?.flow))
     }
 
     /// With raw sockets the IP ID and TCP sequence number are ours too: where a reply carries them, they must match.

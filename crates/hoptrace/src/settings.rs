@@ -131,7 +131,8 @@ impl Settings {
     /// The method that probes: the requested protocol, Paris or classic as `flows` (and `raw`, whether raw sockets
     /// send) decide. Multipath discovery is always Paris.
     pub fn method(&self, raw: bool) -> Method {
-        let paris = self.mda
+        let asked = self.mda || self.flows == Flows::Paris;
+        let paris = asked
             || match self.flows {
                 Flows::Paris => true,
                 Flows::Classic => false,
@@ -140,7 +141,8 @@ impl Settings {
         match (self.method, paris) {
             (Method::Udp, true) => Method::UdpParis,
             (Method::Icmp, true) => Method::IcmpParis,
-            (Method::Tcp, true) if raw => Method::TcpParis,
+            // Paris TCP sets sequence numbers: asked for without raw sockets, the engine says so.
+            (Method::Tcp, true) if raw || asked => Method::TcpParis,
             (method, _) => method,
         }
     }

@@ -215,6 +215,20 @@ fn bad_input_gets_one_line_and_status_2() {
         (&["-4", "::1"], "hoptrace: unknown host ::1"),
         (&["-6", "127.0.0.1"], "hoptrace: unknown host 127.0.0.1"),
         (&["no-such-host.invalid"], "hoptrace: unknown host no-such-host.invalid"),
+        (
+            &["--mda", "-c", "3", "127.0.0.1"],
+            "hoptrace: --mda is a single trace: use it alone, with --json or with --dot",
+        ),
+        (
+            &["--mda", "--report", "127.0.0.1"],
+            "hoptrace: --mda is a single trace: use it alone, with --json or with --dot",
+        ),
+        (&["--flows", "2", "127.0.0.1"], "hoptrace: --flows goes with a report (--report, -c, --csv, --dot)"),
+        (
+            &["-T", "--paris", "--unprivileged", "127.0.0.1"],
+            "hoptrace: Paris TCP needs raw sockets (root or CAP_NET_RAW)",
+        ),
+        (&["--classic", "-p", "65000", "127.0.0.1"], "hoptrace: port too high: probes would run past 65535"),
         (&["-c", "0", "127.0.0.1"], "hoptrace: cannot handle `-c' option with arg `0'"),
         (&["--report", "-c", "x", "127.0.0.1"], "hoptrace: cannot handle `-c' option with arg `x'"),
         (&["--report", "--interval", "-1", "127.0.0.1"], "hoptrace: cannot handle `--interval' option with arg `-1'"),

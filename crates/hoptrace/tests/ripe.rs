@@ -41,7 +41,7 @@ fn ipv4_result_with_mpls_a_silent_hop_and_a_rejecting_router() {
             &json!(0),
             &json!(0),
             &json!(1_700_000_000u64),
-            &json!(60),
+            &json!(32), // RIPE counts the payload: 60 bytes less 20 of IP and 8 of UDP
         ]
     );
     assert!(doc["fw"].as_u64().unwrap() >= 5000 && doc["endtime"].as_u64() >= doc["timestamp"].as_u64());

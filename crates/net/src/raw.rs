@@ -47,7 +47,7 @@ impl RawProber {
 
         let icmp = if ipv6 { libc::IPPROTO_ICMPV6 } else { libc::IPPROTO_ICMP };
         let mut listeners = vec![(listener(domain, icmp, ipv6)?, if ipv6 { 58 } else { 1 })];
-        if config.method.protocol(ipv6) == 6 {
+        if config.method.is_tcp() {
             listeners.push((listener(domain, libc::IPPROTO_TCP, ipv6)?, 6));
         }
 

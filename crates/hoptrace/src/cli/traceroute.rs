@@ -152,6 +152,14 @@ impl TracerouteArgs {
         }
         let output = self.output();
         let report = matches!(output, Output::Report(_));
+        if self.mda
+            && (self.cycles.is_some() || matches!(output, Output::Report(ReportFormat::Text | ReportFormat::Csv)))
+        {
+            return Err(CliError::new("--mda is a single trace: use it alone, with --json or with --dot"));
+        }
+        if self.flows.is_some() && !report {
+            return Err(CliError::new("--flows goes with a report (--report, -c, --csv, --dot)"));
+        }
         // A report measures: one probe per hop and round as mtr, and no retries standing in for lost probes.
         let queries = number(&self.queries, "-q", if report { 1 } else { 3 })?;
         if !(1..=10).contains(&queries) {

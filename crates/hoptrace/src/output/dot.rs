@@ -78,7 +78,7 @@ fn at_ttls(hops: &[HopSummary], id: &str, view: &ReportView<'_>) -> String {
 }
 
 /// A DOT string: quotes and backslashes escaped, line breaks as `\n`.
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     let escaped = text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
     format!("\"{escaped}\"")
 }

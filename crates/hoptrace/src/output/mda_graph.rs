@@ -10,6 +10,7 @@ use engine::mda::{links, probes_needed};
 use engine::{Hop, Outcome};
 use serde_json::json;
 
+use super::dot::quoted;
 use super::{Directory, Renderer, TraceInfo};
 
 /// How the graph is written.
@@ -71,7 +72,8 @@ impl MdaGraph {
             "dst_name": info.host,
             "dst_addr": info.target.to_string(),
             "src_addr": info.source.map(|source| source.to_string()),
-            "confidence": 0.95,
+            // MDA's 95% stopping rule applied per hop (see engine::mda for what that guarantees).
+            "stopping_rule": "MDA-95 per hop",
             "probes_sent": self.hops.iter().map(|hop| hop.probes.len()).sum::<usize>(),
             "budget": self.hops.iter().map(|hop| probes_needed(hop.responders().len())).sum::<usize>(),
             "nodes": nodes,
@@ -81,7 +83,6 @@ impl MdaGraph {
     }
 
     fn write_dot(&self, out: &mut dyn Write, info: &TraceInfo) -> io::Result<()> {
-        let quoted = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
         writeln!(out, "digraph hoptrace {{")?;
         writeln!(out, "  label={};", quoted(&format!("hoptrace --mda to {} ({})", info.host, info.target)))?;
         writeln!(out, "  rankdir=TB;\n  node [shape=box];")?;

@@ -63,6 +63,8 @@ pub struct TraceInfo {
     pub source: Option<IpAddr>,
     /// How probes are built.
     pub method: Method,
+    /// The flow of its probes (Paris methods).
+    pub flow: u16,
     /// The last TTL.
     pub max_ttl: u8,
     /// Probe size, headers included.
@@ -79,6 +81,7 @@ impl TraceInfo {
             target: config.target,
             source: config.source,
             method: config.method,
+            flow: config.flow,
             max_ttl: config.max_ttl,
             packet_len: config.packet_len,
             started,

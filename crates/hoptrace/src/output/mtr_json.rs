@@ -131,20 +131,17 @@ fn hub(view: &ReportView<'_>, hop: &HopSummary) -> Hub {
             received: hop.received,
             rate_limited: hop.is_rate_limited(),
             responders,
-            flows: if hop.responders.len() > 1 && view.info.method.is_paris() {
-                hop.flows
-                    .iter()
-                    .map(|flow| FlowJson {
-                        flow: flow.flow,
-                        responders: flow.responders.iter().map(ToString::to_string).collect(),
-                        sent: flow.sent,
-                        received: flow.received,
-                        avg: rounded(flow.rtt.mean()),
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            },
+            flows: hop
+                .flows_to_show(view.info.method.is_paris())
+                .iter()
+                .map(|flow| FlowJson {
+                    flow: flow.flow,
+                    responders: flow.responders.iter().map(ToString::to_string).collect(),
+                    sent: flow.sent,
+                    received: flow.received,
+                    avg: rounded(flow.rtt.mean()),
+                })
+                .collect(),
         },
     }
 }

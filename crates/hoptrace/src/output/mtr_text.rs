@@ -29,12 +29,9 @@ pub fn write(out: &mut dyn Write, view: &ReportView<'_>) -> io::Result<()> {
             let mark = extra.mark.as_deref().map(|mark| format!(" {mark}")).unwrap_or_default();
             writeln!(out, "    |{branch} {}{mark}", extra.addr)?;
         }
-        // Several responders to Paris probes: which flow went where, and how each fared. (Classic probes change
-        // flow with every probe: there is no flow to follow.)
-        if hop.responders.len() > 1 && view.info.method.is_paris() {
-            for flow in &hop.flows {
-                writeln!(out, "{}", flow_row(flow))?;
-            }
+        // Several responders to Paris probes: which flow went where, and how each fared.
+        for flow in hop.flows_to_show(view.info.method.is_paris()) {
+            writeln!(out, "{}", flow_row(flow))?;
         }
     }
     Ok(())
@@ -45,8 +42,7 @@ fn flow_row(flow: &crate::report::FlowSummary) -> String {
     let to: Vec<String> = flow.responders.iter().map(ToString::to_string).collect();
     let to = if to.is_empty() { "???".to_owned() } else { to.join(",") };
     let mut line = fit(format!("    |   flow {} -> {to}", flow.flow), HOST_WIDTH);
-    let loss = if flow.sent == 0 { 0.0 } else { 100.0 * f64::from(flow.sent - flow.received) / f64::from(flow.sent) };
-    line.push_str(&columns(loss, flow.sent, &flow.rtt));
+    line.push_str(&columns(flow.loss_percent(), flow.sent, &flow.rtt));
     line
 }
 

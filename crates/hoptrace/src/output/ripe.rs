@@ -48,6 +48,7 @@ impl RipeJson {
                 name: directory.name(from),
                 asns: self.as_lookups.then(|| directory.asns(from).unwrap_or_default()),
                 hops_back: answer.reply.ttl.map(hops_back),
+                nat: answer.quote_rewritten,
             },
         }))
     }
@@ -85,8 +86,10 @@ impl Renderer for RipeJson {
                 Method::Icmp | Method::IcmpParis => "ICMP",
                 Method::Tcp | Method::TcpParis => "TCP",
             },
-            paris_id: u8::from(info.method.is_paris()),
-            size: info.packet_len,
+            // RIPE's Paris variation, 1-based; 0 for classic probes.
+            paris_id: if info.method.is_paris() { info.flow.saturating_add(1) } else { 0 },
+            // RIPE counts the payload only.
+            size: info.packet_len.saturating_sub(payload_offset(info)),
             timestamp: unix_seconds(info.started),
             endtime: unix_seconds(SystemTime::now()).max(unix_seconds(info.started)),
             fw: FIRMWARE,
@@ -154,7 +157,7 @@ struct Document {
     #[serde(skip_serializing_if = "Option::is_none")]
     src_addr: Option<String>,
     proto: &'static str,
-    paris_id: u8,
+    paris_id: u16,
     size: u16,
     timestamp: u64,
     endtime: u64,
@@ -226,6 +229,15 @@ struct ReplyExtras {
     asns: Option<Vec<u32>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     hops_back: Option<u8>,
+    /// The quote shows the probe rewritten on the way (a NAT that left it so).
+    #[serde(skip_serializing_if = "core::ops::Not::not")]
+    nat: bool,
+}
+
+/// Bytes of IP and transport header in front of a probe's payload.
+fn payload_offset(info: &TraceInfo) -> u16 {
+    let ip = if info.target.is_ipv6() { 40 } else { 20 };
+    ip + if info.method.is_tcp() { 24 } else { 8 }
 }
 
 /// RIPE's `icmpext`: RFC 4884 extension objects; hoptrace knows MPLS label stacks (class 1, type 1).

@@ -44,6 +44,16 @@ pub struct FlowSummary {
     pub rtt: RttStats,
 }
 
+impl FlowSummary {
+    /// Unanswered probes of this flow, as a percentage of those sent.
+    pub fn loss_percent(&self) -> f64 {
+        if self.sent == 0 {
+            return 0.0;
+        }
+        100.0 * f64::from(self.sent - self.received) / f64::from(self.sent)
+    }
+}
+
 /// One TTL over every round.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HopSummary {
@@ -57,8 +67,10 @@ pub struct HopSummary {
     pub sent: u32,
     /// Probes answered.
     pub received: u32,
-    /// Whether an answer at this TTL ended a round's trace (the destination's, or an unreachable).
-    pub ends_trace: bool,
+    /// Rounds this TTL took part in.
+    pub rounds: u32,
+    /// Rounds whose trace an answer at this TTL ended (the destination's, or an unreachable).
+    pub ended_rounds: u32,
     /// Per flow (at most [`MAX_FLOWS`]), in order of first probe.
     pub flows: Vec<FlowSummary>,
     rate_limit: RateLimitEvidence,
@@ -72,7 +84,8 @@ impl HopSummary {
             rtt: RttStats::default(),
             sent: 0,
             received: 0,
-            ends_trace: false,
+            rounds: 0,
+            ended_rounds: 0,
             flows: Vec::new(),
             rate_limit: RateLimitEvidence::default(),
         }
@@ -102,6 +115,7 @@ impl HopSummary {
 
     fn record(&mut self, hop: &Hop, target: IpAddr, answered_beyond: bool) {
         let mut outcomes = Vec::new();
+        let mut ended = false;
         for probe in hop.current() {
             if matches!(probe.status, ProbeStatus::InFlight | ProbeStatus::Cancelled) {
                 continue;
@@ -113,7 +127,7 @@ impl HopSummary {
             let Some(answer) = answer else { continue };
             self.received += 1;
             self.rtt.add(answer.rtt);
-            self.ends_trace |= answer.verdict(target) != Verdict::Continue;
+            ended |= answer.verdict(target) != Verdict::Continue;
             let mark = mark(answer);
             match self.responders.iter().position(|responder| responder.addr == answer.from()) {
                 Some(index) => self.responders[index].mark = mark,
@@ -124,6 +138,23 @@ impl HopSummary {
             }
         }
         self.rate_limit.record_round(outcomes, answered_beyond);
+        self.rounds += 1;
+        self.ended_rounds += u32::from(ended);
+    }
+
+    /// Whether most rounds ended at this TTL: where the path ends (a one-off unreachable does not cut it).
+    pub fn ends_path(&self) -> bool {
+        self.ended_rounds * 2 > self.rounds
+    }
+
+    /// The flows to show for this hop: for Paris probes (`paris`) at a hop with several responders, each flow;
+    /// otherwise none (classic probes change flow with every probe: there is no flow to follow).
+    pub fn flows_to_show(&self, paris: bool) -> &[FlowSummary] {
+        if paris && self.responders.len() > 1 {
+            &self.flows
+        } else {
+            &[]
+        }
     }
 
     fn record_flow(&mut self, flow: u16, answer: Option<&engine::Answer>) {
@@ -193,9 +224,10 @@ impl Report {
         self.rounds
     }
 
-    /// The hops to show: up to the nearest TTL at which a round's trace ended (as mtr), else all.
+    /// The hops to show: up to the nearest TTL at which most rounds ended (the destination, or where the path
+    /// stops), else all.
     pub fn hops(&self) -> &[HopSummary] {
-        let shown = self.hops.iter().position(|hop| hop.ends_trace).map_or(self.hops.len(), |index| index + 1);
+        let shown = self.hops.iter().position(HopSummary::ends_path).map_or(self.hops.len(), |index| index + 1);
         &self.hops[..shown]
     }
 }
