@@ -71,6 +71,8 @@ pub struct HopSummary {
     pub rounds: u32,
     /// Rounds whose trace an answer at this TTL ended (the destination's, or an unreachable).
     pub ended_rounds: u32,
+    /// Whether the destination answered at this TTL in any round.
+    pub reached: bool,
     /// Per flow (at most [`MAX_FLOWS`]), in order of first probe.
     pub flows: Vec<FlowSummary>,
     rate_limit: RateLimitEvidence,
@@ -86,6 +88,7 @@ impl HopSummary {
             received: 0,
             rounds: 0,
             ended_rounds: 0,
+            reached: false,
             flows: Vec::new(),
             rate_limit: RateLimitEvidence::default(),
         }
@@ -127,7 +130,9 @@ impl HopSummary {
             let Some(answer) = answer else { continue };
             self.received += 1;
             self.rtt.add(answer.rtt);
-            ended |= answer.verdict(target) != Verdict::Continue;
+            let verdict = answer.verdict(target);
+            ended |= verdict != Verdict::Continue;
+            self.reached |= verdict == Verdict::Reached;
             let mark = mark(answer);
             match self.responders.iter().position(|responder| responder.addr == answer.from()) {
                 Some(index) => self.responders[index].mark = mark,
@@ -142,9 +147,10 @@ impl HopSummary {
         self.ended_rounds += u32::from(ended);
     }
 
-    /// Whether most rounds ended at this TTL: where the path ends (a one-off unreachable does not cut it).
+    /// Whether the path ends at this TTL: the destination answered here (as mtr stops at the destination), or
+    /// most rounds ended here (a one-off unreachable from a router does not cut the report).
     pub fn ends_path(&self) -> bool {
-        self.ended_rounds * 2 > self.rounds
+        self.reached || self.ended_rounds * 2 > self.rounds
     }
 
     /// The flows to show for this hop: for Paris probes (`paris`) at a hop with several responders, each flow;
