@@ -115,12 +115,31 @@ fn classic_probing_mixes_branches() {
     assert!(hops.iter().any(|seen| seen.len() > 1), "no TTL showed two branches:\n{stdout}");
 }
 
+/// Runs an MDA trace until it finds every interface `complete` accepts, at most three times. MDA-95 misses a branch
+/// now and then by design (about 3 % per diamond here: six flows all hashed one way, say); every run draws new
+/// flows (a new source port), so three misses in a row would mean something is wrong.
+fn mda_until_complete(net: &Diamonds, family: Family, args: &[&str], complete: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..3 {
+        last = trace(net, family, args);
+        if complete(&last) {
+            return last;
+        }
+        eprintln!("{family:?}: MDA missed an interface, trying new flows:\n{last}");
+    }
+    last
+}
+
 #[test]
 fn mda_finds_every_branch_within_its_budget() {
     let _machine = shared_machine();
     for family in [Family::V4, Family::V6] {
         let net = diamonds(family);
-        let stdout = trace(&net, family, &["--mda"]);
+        let found_all = |stdout: &str| {
+            let hops = responders_per_hop(stdout);
+            hops.get(1) == Some(&net.hops[1]) && hops.get(3) == Some(&net.hops[3])
+        };
+        let stdout = mda_until_complete(&net, family, &["--mda"], found_all);
         let hops = responders_per_hop(&stdout);
         assert_eq!(hops.len(), 6, "{family:?}:\n{stdout}");
         // The diamonds' branch routers are one node each: every one of them must be found.
@@ -145,8 +164,9 @@ fn mda_finds_every_branch_within_its_budget() {
 fn mda_json_gives_nodes_and_links_and_dot_draws_the_diamonds() {
     let _machine = shared_machine();
     let net = diamonds(Family::V4);
-    let json: serde_json::Value =
-        serde_json::from_str(&trace(&net, Family::V4, &["--mda", "--json"])).expect("one JSON document");
+    let all_nodes = |stdout: &str| net.hops.iter().flatten().all(|addr| stdout.contains(&format!("\"{addr}\"")));
+    let stdout = mda_until_complete(&net, Family::V4, &["--mda", "--json"], all_nodes);
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
     let nodes: BTreeSet<(u64, IpAddr)> = json["nodes"]
         .as_array()
         .expect("nodes")
@@ -172,7 +192,7 @@ fn mda_json_gives_nodes_and_links_and_dot_draws_the_diamonds() {
     assert_eq!((per_ttl(1), per_ttl(2), per_ttl(4)), (2, 2, 3), "{links:?}");
     assert!(per_ttl(5) >= 1, "{links:?}");
     assert_eq!(json["probes_sent"], json["budget"]);
-    let dot = trace(&net, Family::V4, &["--mda", "--dot"]);
+    let dot = mda_until_complete(&net, Family::V4, &["--mda", "--dot"], all_nodes);
     assert!(dot.starts_with("digraph hoptrace {"), "{dot}");
     for hop in &net.hops {
         for addr in hop {
@@ -186,7 +206,8 @@ fn mda_json_gives_nodes_and_links_and_dot_draws_the_diamonds() {
 fn report_follows_each_flow_through_the_diamonds() {
     let _machine = shared_machine();
     let net = diamonds(Family::V4);
-    let stdout = trace(&net, Family::V4, &["--report", "-c", "12", "--flows", "6", "--interval", "0.05"]);
+    // Twelve flows: the chance that they all hash to one branch of the 2-way diamond is 2 / 2^12.
+    let stdout = trace(&net, Family::V4, &["--report", "-c", "24", "--flows", "12", "--interval", "0.02"]);
     let flow_rows: Vec<&str> = stdout.lines().filter(|line| line.contains("   flow ")).collect();
     assert!(!flow_rows.is_empty(), "no per-flow rows:\n{stdout}");
     for row in &flow_rows {
@@ -196,7 +217,7 @@ fn report_follows_each_flow_through_the_diamonds() {
         assert!(net.hops.iter().any(|hop| hop.contains(&addr)), "{row}");
         assert_eq!((cells[5], cells[6]), ("0.0%", "2"), "{row}\n{stdout}");
     }
-    // Under the 2-way diamond's branch routers (TTL 2): a row for each of the six flows.
+    // Under the 2-way diamond's branch routers (TTL 2): a row for each of the twelve flows.
     let at_ttl2 = stdout
         .lines()
         .skip_while(|line| !line.contains("  2.|--"))
@@ -204,5 +225,5 @@ fn report_follows_each_flow_through_the_diamonds() {
         .take_while(|line| line.starts_with("    |"))
         .filter(|line| line.contains("   flow "))
         .count();
-    assert_eq!(at_ttl2, 6, "{stdout}");
+    assert_eq!(at_ttl2, 12, "{stdout}");
 }
