@@ -35,11 +35,11 @@ fn finds_origins_from_txt_answers() {
 
 #[test]
 fn picks_the_most_specific_of_several_answers() {
-    let addr = ip("10.1.2.3");
+    let addr = ip("198.18.2.3");
     let name = origin_query_name(addr);
     let dns = TestDns::answering(&[
-        (&name, "64510 | 10.0.0.0/8 | ZZ | lab | 2024-01-01"),
-        (&name, "64511 | 10.1.0.0/16 | ZZ | lab | 2024-01-01"),
+        (&name, "64510 | 198.18.0.0/15 | ZZ | lab | 2024-01-01"),
+        (&name, "64511 | 198.18.2.0/24 | ZZ | lab | 2024-01-01"),
     ]);
     let asns = AsLookup::with_servers(&[dns.addr()], Duration::from_secs(2)).unwrap();
     assert_eq!(asns.wait(addr, in_secs(5)), Some(vec![64511]));
