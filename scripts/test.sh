@@ -27,4 +27,5 @@ export HOPTRACE_PYTHON="$PWD/$venv/bin/python"
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+RUSTDOCFLAGS='-D warnings' cargo doc --no-deps --workspace --locked --quiet
 cargo test --workspace --locked

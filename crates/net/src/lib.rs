@@ -1,5 +1,5 @@
 //! The part of hoptrace that touches the operating system: sockets, and the event loop that drives the sans-IO
-//! [`engine`](hoptrace_engine).
+//! [`engine`].
 //!
 //! Without privileges (the default for ordinary users), UDP and TCP probes learn of ICMP errors through Linux's
 //! socket error queue (`IP_RECVERR`, `MSG_ERRQUEUE`) and ICMP probes go through datagram "ping" sockets. With root
