@@ -14,14 +14,15 @@ use crate::settings::Naming;
 #[derive(Debug, Clone)]
 pub struct MdaText {
     naming: Naming,
+    as_lookups: bool,
     probes_spent: usize,
     budget: usize,
 }
 
 impl MdaText {
-    /// A renderer naming interfaces as asked.
-    pub fn new(naming: Naming) -> Self {
-        MdaText { naming, probes_spent: 0, budget: 0 }
+    /// A renderer naming interfaces as asked, with their AS numbers if `as_lookups` (`-A`).
+    pub fn new(naming: Naming, as_lookups: bool) -> Self {
+        MdaText { naming, as_lookups, probes_spent: 0, budget: 0 }
     }
 
     /// The lines of one hop: the TTL and its first interface, then one line per further interface.
@@ -52,6 +53,9 @@ impl MdaText {
                         let name = directory.name(from).unwrap_or_else(|| from.to_string());
                         let _ = write!(line, "{name} ({from})");
                     }
+                }
+                if self.as_lookups {
+                    let _ = write!(line, " {}", resolve::format_asns(&directory.asns(from).unwrap_or_default()));
                 }
                 let average = rtts.iter().sum::<f64>() / rtts.len() as f64;
                 let _ = write!(line, "  {average:.3} ms  ({}/{probes} probes)", rtts.len());

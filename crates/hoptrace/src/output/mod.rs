@@ -119,7 +119,7 @@ pub fn renderer(settings: &Settings) -> Box<dyn Renderer> {
         Output::Text => {}
     }
     match settings.mode {
-        Mode::Traceroute if settings.mda => Box::new(MdaText::new(settings.naming)),
+        Mode::Traceroute if settings.mda => Box::new(MdaText::new(settings.naming, settings.as_lookups)),
         Mode::Traceroute => Box::new(TracerouteText::new(
             settings.naming,
             settings.as_lookups,
