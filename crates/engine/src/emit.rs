@@ -1,7 +1,8 @@
 //! Probes as bytes on the wire, for raw sockets and the simulator.
 
-use core::net::{IpAddr, Ipv6Addr};
+use core::net::IpAddr;
 
+use packet::ip::to_v6;
 use packet::{
     Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr,
     TcpFlags, TcpPacket, TcpRepr, UdpPacket, UdpRepr,
@@ -22,7 +23,7 @@ impl Probe {
             ProbeTransport::Icmp { ident, seq, payload } if dst.is_ipv6() => {
                 let repr = Icmpv6Repr::EchoRequest { ident: *ident, seq_no: *seq, data: payload };
                 let mut bytes = vec![0; repr.buffer_len()];
-                repr.emit(&as_v6(src), &as_v6(dst), &mut Icmpv6Packet::new_unchecked(&mut bytes[..]));
+                repr.emit(&to_v6(src), &to_v6(dst), &mut Icmpv6Packet::new_unchecked(&mut bytes[..]));
                 bytes
             }
             ProbeTransport::Icmp { ident, seq, payload } => {
@@ -71,8 +72,8 @@ impl Probe {
             }
             _ => {
                 let repr = Ipv6Repr {
-                    src_addr: as_v6(src),
-                    dst_addr: as_v6(dst),
+                    src_addr: to_v6(src),
+                    dst_addr: to_v6(dst),
                     next_header,
                     payload_len: transport.len(),
                     hop_limit: self.ttl,
@@ -98,13 +99,5 @@ impl ProbeTransport {
             ProbeTransport::Icmp { .. } if ipv6 => 58,
             ProbeTransport::Icmp { .. } => 1,
         }
-    }
-}
-
-/// An address as IPv6 (IPv4 ones mapped), for APIs that take IPv6 addresses only.
-pub(crate) fn as_v6(addr: IpAddr) -> Ipv6Addr {
-    match addr {
-        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
-        IpAddr::V6(v6) => v6,
     }
 }

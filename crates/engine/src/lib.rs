@@ -26,7 +26,7 @@
 pub mod config;
 mod craft;
 pub mod decode;
-pub(crate) mod emit;
+mod emit;
 pub mod mda;
 pub mod probe;
 pub mod reply;

@@ -31,12 +31,7 @@ impl IcmpProber {
             Some(libc::EACCES | libc::EPERM) => NetError::IcmpNotPermitted,
             _ => NetError::io("opening an ICMP socket")(error),
         })?;
-        sockopt::apply(&socket, ipv6, options)?;
-        sockopt::enable_error_queue(&socket, ipv6).map_err(NetError::io("enabling the error queue"))?;
-        socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
-        let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
-        socket.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
-        let local = sockopt::local_addr(&socket)?;
+        let local = sockopt::prepare_datagram(&socket, config.source, options)?;
         config.icmp_ident = local.port();
         Ok(IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048] })
     }

@@ -135,3 +135,19 @@ pub(crate) fn local_addr(socket: &Socket) -> Result<core::net::SocketAddr, NetEr
         io::ErrorKind::InvalidData.into(),
     ))
 }
+
+/// Readies a datagram socket (UDP or ping) for probing: the user's options, the error queue, non-blocking, bound
+/// to `source` on a port of the kernel's choosing. Returns the address it is bound to.
+pub(crate) fn prepare_datagram(
+    socket: &Socket,
+    source: Option<core::net::IpAddr>,
+    options: &SocketOptions,
+) -> Result<core::net::SocketAddr, NetError> {
+    let ipv6 = source.is_some_and(|source| source.is_ipv6());
+    apply(socket, ipv6, options)?;
+    enable_error_queue(socket, ipv6).map_err(NetError::io("enabling the error queue"))?;
+    socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
+    let source = source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
+    socket.bind(&core::net::SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
+    local_addr(socket)
+}

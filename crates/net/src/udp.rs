@@ -30,12 +30,7 @@ impl UdpProber {
         let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
         let socket =
             Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).map_err(NetError::io("opening a UDP socket"))?;
-        sockopt::apply(&socket, ipv6, options)?;
-        sockopt::enable_error_queue(&socket, ipv6).map_err(NetError::io("enabling the error queue"))?;
-        socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
-        let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
-        socket.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
-        let local = sockopt::local_addr(&socket)?;
+        let local = sockopt::prepare_datagram(&socket, config.source, options)?;
         config.src_port = local.port();
         Ok(UdpProber { socket, local, target: config.target, ipv6, payload_lens: Vec::new(), buf: vec![0; 65_536] })
     }

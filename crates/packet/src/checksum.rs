@@ -5,7 +5,7 @@
 //! A checksum verifies when the sum over the data *including* the
 //! transmitted checksum (and pseudo-header) equals `0xffff`.
 
-use core::net::{IpAddr, Ipv6Addr};
+use core::net::IpAddr;
 
 /// Adds `b` to `a` in one's-complement arithmetic (end-around carry).
 #[inline]
@@ -49,17 +49,10 @@ pub fn pseudo_header(src: &IpAddr, dst: &IpAddr, next_header: u8, length: u32) -
             combine(&[data(&s.octets()), data(&d.octets()), u16::from(next_header), length as u16])
         }
         _ => {
-            let s = to_v6(src).octets();
-            let d = to_v6(dst).octets();
+            let s = crate::ip::to_v6(*src).octets();
+            let d = crate::ip::to_v6(*dst).octets();
             combine(&[data(&s), data(&d), (length >> 16) as u16, length as u16, u16::from(next_header)])
         }
-    }
-}
-
-fn to_v6(a: &IpAddr) -> Ipv6Addr {
-    match a {
-        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
-        IpAddr::V6(v6) => *v6,
     }
 }
 
@@ -97,7 +90,7 @@ pub fn compensate(current_sum: u16, desired_checksum: u16) -> [u8; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::net::Ipv4Addr;
+    use core::net::{Ipv4Addr, Ipv6Addr};
 
     #[test]
     fn rfc1071_example() {

@@ -59,6 +59,14 @@ impl From<IpProtocol> for u8 {
     }
 }
 
+/// An address as IPv6, IPv4 ones mapped (`::ffff:a.b.c.d`), for what takes IPv6 addresses only.
+pub fn to_v6(addr: core::net::IpAddr) -> core::net::Ipv6Addr {
+    match addr {
+        core::net::IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        core::net::IpAddr::V6(v6) => v6,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use packet::{
 };
 
 use super::network::{Destination, Wire};
-use crate::emit::as_v6;
+use packet::ip::to_v6;
 
 /// What an ICMP error says, in family-independent terms.
 enum ErrorKind {
@@ -62,7 +62,7 @@ fn icmp_error(from: IpAddr, to: IpAddr, quote: &[u8], kind: ErrorKind, mpls: &[M
                 }
             };
             let mut icmp = vec![0; repr.buffer_len()];
-            repr.emit(&as_v6(from), &as_v6(to), &mut Icmpv6Packet::new_unchecked(&mut icmp[..]));
+            repr.emit(&to_v6(from), &to_v6(to), &mut Icmpv6Packet::new_unchecked(&mut icmp[..]));
             Wire { bytes: icmp, v6_meta: Some((from, 58, ttl)) }
         }
     }
@@ -99,13 +99,13 @@ pub(super) fn destination_answer(destination: &Destination, to: IpAddr, probe: &
         IpProtocol::Icmpv6 if destination.answers_icmp => {
             let request = Icmpv6Packet::new_checked(transport).ok()?;
             let Icmpv6Repr::EchoRequest { ident, seq_no, data } =
-                Icmpv6Repr::parse(&request, &as_v6(to), &as_v6(from)).ok()?
+                Icmpv6Repr::parse(&request, &to_v6(to), &to_v6(from)).ok()?
             else {
                 return None;
             };
             let repr = Icmpv6Repr::EchoReply { ident, seq_no, data };
             let mut icmp = vec![0; repr.buffer_len()];
-            repr.emit(&as_v6(from), &as_v6(to), &mut Icmpv6Packet::new_unchecked(&mut icmp[..]));
+            repr.emit(&to_v6(from), &to_v6(to), &mut Icmpv6Packet::new_unchecked(&mut icmp[..]));
             Some(Wire { bytes: icmp, v6_meta: Some((from, 58, ttl)) })
         }
         IpProtocol::Tcp if destination.answers_tcp => {
