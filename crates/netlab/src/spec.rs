@@ -140,6 +140,20 @@ impl LabSpec {
         LinkId(self.links.len() - 1)
     }
 
+    /// A chain `client — r1 — … — rN — dst`: a host, `routers` routers and a host, link n (0 being client — r1)
+    /// as `link(n)` makes it. Returns the client, the routers and the destination.
+    pub fn chain(&mut self, routers: usize, link: impl Fn(usize) -> Link) -> (NodeId, Vec<NodeId>, NodeId) {
+        let client = self.node("client");
+        let routers: Vec<NodeId> = (1..=routers).map(|n| self.router(&format!("r{n}"))).collect();
+        let dst = self.node("dst");
+        let mut previous = client;
+        for (index, &node) in routers.iter().chain([&dst]).enumerate() {
+            self.link_with(previous, node, link(index));
+            previous = node;
+        }
+        (client, routers, dst)
+    }
+
     /// Sets how `node` answers (see [`RouterOpts`]).
     pub fn router_opts(&mut self, node: NodeId, opts: RouterOpts) {
         self.nodes[node.0].opts = opts;

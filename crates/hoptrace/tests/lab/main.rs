@@ -30,14 +30,7 @@ fn chain_with_links(
     tweak: impl FnOnce(&mut LabSpec, &[NodeId], NodeId),
 ) -> (Lab, NodeId, Vec<NodeId>, NodeId) {
     let mut spec = LabSpec::new();
-    let client = spec.node("client");
-    let routers: Vec<NodeId> = (1..=routers).map(|n| spec.router(&format!("r{n}"))).collect();
-    let dst = spec.node("dst");
-    let mut previous = client;
-    for (index, &node) in routers.iter().chain([&dst]).enumerate() {
-        spec.link_with(previous, node, link(index));
-        previous = node;
-    }
+    let (client, routers, dst) = spec.chain(routers, link);
     tweak(&mut spec, &routers, dst);
     let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
     allow_ping_sockets(&lab, client);

@@ -216,15 +216,11 @@ fn chain(
     tweak: impl FnOnce(&mut LabSpec, &[NodeId], NodeId),
 ) -> hoptrace_netlab::Result<(Lab, NodeId, NodeId)> {
     let mut spec = LabSpec::new();
-    let client = spec.node("client");
-    let nodes: Vec<NodeId> = (1..=routers).map(|n| spec.router(&format!("r{n}"))).collect();
-    let dst = spec.node("dst");
-    let mut previous = client;
-    for (index, &node) in nodes.iter().chain([&dst]).enumerate() {
-        let delay = delays.iter().find(|(link, _)| *link == index).map(|&(_, ms)| Duration::from_micros(ms));
-        spec.link_with(previous, node, Link { delay, ..Link::default() });
-        previous = node;
-    }
+    let delayed = |index| {
+        let delay = delays.iter().find(|(link, _)| *link == index).map(|&(_, us)| Duration::from_micros(us));
+        Link { delay, ..Link::default() }
+    };
+    let (client, nodes, dst) = spec.chain(routers, delayed);
     tweak(&mut spec, &nodes, dst);
     let lab = Lab::build(&spec)?;
     Ok((lab, client, dst))

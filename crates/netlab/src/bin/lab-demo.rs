@@ -3,6 +3,7 @@
 //! `lab-demo [HOPTRACE_BINARY] [HOPTRACE_ARGS…]` — needs root. The path is
 //! client — r1 — r2 —(15 ms each way)— r3 — r4 (silent) — r5 — server, over IPv4 and IPv6.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -14,15 +15,8 @@ fn main() -> ExitCode {
     let extra: Vec<String> = args.collect();
 
     let mut spec = LabSpec::new();
-    let client = spec.node("client");
-    let routers: Vec<_> = (1..=5).map(|n| spec.router(&format!("r{n}"))).collect();
-    let server = spec.node("server");
-    let mut previous = client;
-    for (index, &node) in routers.iter().chain([&server]).enumerate() {
-        let delay = (index == 2).then_some(Duration::from_millis(15));
-        spec.link_with(previous, node, Link { delay, ..Link::default() });
-        previous = node;
-    }
+    let delayed = |n| Link { delay: (n == 2).then_some(Duration::from_millis(15)), ..Link::default() };
+    let (client, routers, server) = spec.chain(5, delayed);
     spec.router_opts(routers[3], RouterOpts { silent: true, ..RouterOpts::default() });
     let lab = match Lab::build(&spec) {
         Ok(lab) => lab,
@@ -34,10 +28,13 @@ fn main() -> ExitCode {
     for family in [Family::V4, Family::V6] {
         let target = lab.addr(server, family).to_string();
         let shown: Vec<&str> = extra.iter().map(String::as_str).chain([target.as_str()]).collect();
-        println!("$ hoptrace {}", shown.join(" "));
+        // A closed stdout (`| head`) is no reason to panic.
+        let _ = writeln!(std::io::stdout(), "$ hoptrace {}", shown.join(" "));
         let status = lab.command(client, &binary).args(&extra).arg(&target).status();
         match status {
-            Ok(status) if status.success() => println!(),
+            Ok(status) if status.success() => {
+                let _ = writeln!(std::io::stdout());
+            }
             Ok(status) => {
                 eprintln!("lab-demo: hoptrace exited with {status}");
                 return ExitCode::FAILURE;
