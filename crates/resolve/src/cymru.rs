@@ -3,7 +3,7 @@
 //! An origin query asks for the TXT record of the reversed address under
 //! `origin.asn.cymru.com` (IPv4) or of its reversed nibbles under
 //! `origin6.asn.cymru.com` (IPv6). Each answer reads
-//! `"13335 | 1.1.1.0/24 | US | arin | 2010-07-14"`: origin AS numbers
+//! `"13335 | 192.0.2.0/24 | US | arin | 2010-07-14"`: origin AS numbers
 //! (several when the prefix is announced by more than one AS), the announced
 //! prefix, country, registry and allocation date.
 
@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 /// The name whose TXT record holds `addr`'s origin, without the trailing dot:
-/// `4.3.2.1.origin.asn.cymru.com` for `1.2.3.4`. IPv4-mapped IPv6 addresses
+/// `4.2.0.192.origin.asn.cymru.com` for `192.0.2.4`. IPv4-mapped IPv6 addresses
 /// are asked for as IPv4.
 pub fn origin_query_name(addr: IpAddr) -> String {
     match addr {
@@ -96,8 +96,8 @@ mod tests {
 
     #[test]
     fn ipv4_query_name_reverses_octets() {
-        let addr = "1.2.3.4".parse().unwrap();
-        assert_eq!(origin_query_name(addr), "4.3.2.1.origin.asn.cymru.com");
+        let addr = "192.0.2.4".parse().unwrap();
+        assert_eq!(origin_query_name(addr), "4.2.0.192.origin.asn.cymru.com");
         let addr = "198.18.0.254".parse().unwrap();
         assert_eq!(origin_query_name(addr), "254.0.18.198.origin.asn.cymru.com");
     }
@@ -109,31 +109,31 @@ mod tests {
             origin_query_name(addr),
             "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.origin6.asn.cymru.com"
         );
-        let addr = "2606:4700:4700::1111".parse().unwrap();
+        let addr = "2001:db8:4700::1111".parse().unwrap();
         assert_eq!(
             origin_query_name(addr),
-            "1.1.1.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.4.0.0.7.4.6.0.6.2.origin6.asn.cymru.com"
+            "1.1.1.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.4.8.b.d.0.1.0.0.2.origin6.asn.cymru.com"
         );
     }
 
     #[test]
     fn ipv4_mapped_query_name_is_ipv4() {
-        let addr = "::ffff:1.2.3.4".parse().unwrap();
-        assert_eq!(origin_query_name(addr), "4.3.2.1.origin.asn.cymru.com");
+        let addr = "::ffff:192.0.2.4".parse().unwrap();
+        assert_eq!(origin_query_name(addr), "4.2.0.192.origin.asn.cymru.com");
     }
 
     #[test]
     fn parses_single_origin() {
-        let txt = "13335 | 1.1.1.0/24 | US | arin | 2010-07-14";
+        let txt = "13335 | 192.0.2.0/24 | US | arin | 2010-07-14";
         assert_eq!(parse_origin_txt(txt), Some(vec![13335]));
     }
 
     #[test]
     fn parses_multiple_origins_and_loose_spacing() {
-        let txt = "\"  3356 174   1299|4.0.0.0/9|US|arin|1992-12-01\"";
+        let txt = "\"  3356 174   1299|198.51.100.0/24|US|arin|1992-12-01\"";
         assert_eq!(parse_origin_txt(txt), Some(vec![3356, 174, 1299]));
         assert_eq!(parse_origin_txt("64500"), Some(vec![64500]));
-        assert_eq!(parse_origin_txt("AS64500 | 10.0.0.0/8"), Some(vec![64500]));
+        assert_eq!(parse_origin_txt("AS64500 | 198.18.0.0/15"), Some(vec![64500]));
         assert_eq!(parse_origin_txt("4200000000 | ::/0"), Some(vec![4_200_000_000]));
     }
 
@@ -142,13 +142,13 @@ mod tests {
         for txt in [
             "",
             "   ",
-            " | 1.1.1.0/24 | US",
-            "NA | 1.1.1.0/24",
-            "13335x | 1.1.1.0/24",
-            "13335 abc | 1.1.1.0/24",
-            "-1 | 1.1.1.0/24",
-            "+5 | 1.1.1.0/24",
-            "99999999999 | 1.1.1.0/24",
+            " | 192.0.2.0/24 | US",
+            "NA | 192.0.2.0/24",
+            "13335x | 192.0.2.0/24",
+            "13335 abc | 192.0.2.0/24",
+            "-1 | 192.0.2.0/24",
+            "+5 | 192.0.2.0/24",
+            "99999999999 | 192.0.2.0/24",
             "v=spf1 include:example.com ~all",
         ] {
             assert_eq!(parse_origin_txt(txt), None, "{txt:?}");
@@ -159,9 +159,9 @@ mod tests {
     fn best_origin_prefers_most_specific_prefix() {
         let answers = [
             "garbage",
-            "701 | 8.0.0.0/9 | US | arin | 1992-12-01",
-            "15169 | 8.8.8.0/24 | US | arin | 2023-12-28",
-            "64500 | 8.8.0.0/16 | US | arin | 2023-12-28",
+            "701 | 198.18.0.0/15 | US | arin | 1992-12-01",
+            "15169 | 198.18.1.0/24 | US | arin | 2023-12-28",
+            "64500 | 198.18.0.0/16 | US | arin | 2023-12-28",
         ];
         assert_eq!(best_origin(answers), Some(vec![15169]));
         assert_eq!(best_origin(["1 | x", "2 | y"]), Some(vec![1]));
