@@ -2,6 +2,8 @@
 
 use core::net::IpAddr;
 
+use packet::checksum;
+
 use crate::config::{Method, TraceConfig};
 use crate::reply::{Quote, QuotedProbe, Reply, ReplyKind};
 
@@ -209,18 +211,23 @@ impl ProbeFactory {
     }
 
     /// The key a quoted probe must have to be ours, or `None` if the quote cannot be one of our probes.
+    ///
+    /// A quoted source address other than ours is taken as a NAT's rewrite (whether to believe it is the caller's
+    /// decision): the Paris UDP checksum, which the NAT updated for the address it wrote, is turned back to ours.
     pub(crate) fn key_of_quote(&self, quote: &Quote) -> Option<MatchKey> {
         if quote.dst != self.target {
             return None;
         }
-        if let (Some(quoted), Some(ours)) = (quote.src, self.source) {
-            if quoted != ours {
-                return None;
-            }
-        }
         match (quote.probe, self.method) {
             (QuotedProbe::Udp { src_port, dst_port, checksum }, Method::UdpParis) => {
-                Some(MatchKey::UdpChecksum { src_port, dst_port, checksum: checksum? })
+                let checksum = match (checksum?, quote.src, self.source) {
+                    (0, ..) => 0,
+                    (checksum, Some(quoted), Some(ours)) if quoted != ours => {
+                        checksum::update(checksum, &address_bytes(quoted), &address_bytes(ours))
+                    }
+                    (checksum, ..) => checksum,
+                };
+                Some(MatchKey::UdpChecksum { src_port, dst_port, checksum })
             }
             (QuotedProbe::Udp { src_port, dst_port, .. }, Method::Udp) => {
                 Some(MatchKey::Ports { protocol: 17, src_port, dst_port })
@@ -255,6 +262,14 @@ impl ProbeFactory {
             }),
             _ => None,
         }
+    }
+}
+
+/// An address as the pseudo-header carries it.
+fn address_bytes(addr: IpAddr) -> Vec<u8> {
+    match addr {
+        IpAddr::V4(v4) => v4.octets().to_vec(),
+        IpAddr::V6(v6) => v6.octets().to_vec(),
     }
 }
 

@@ -203,7 +203,9 @@ impl Trace {
             ReplyKind::IcmpError(error) => self.factory.key_of_quote(&error.quote),
             ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => self.factory.key_of_answer(reply),
         };
-        let by_key = key.and_then(|key| self.by_key.get(&key).copied()).filter(|&id| self.raw_fields_match(id, reply));
+        let by_key = key
+            .and_then(|key| self.by_key.get(&key).copied())
+            .filter(|&id| self.raw_fields_match(id, reply) && self.source_believed(reply));
         let Some(id) = by_key.or_else(|| self.match_by_ip_id(reply)) else {
             return Disposition::Unmatched;
         };
@@ -226,17 +228,38 @@ impl Trace {
         let QuotedProbe::Udp { src_port: quoted_src, dst_port: quoted_dst, .. } = error.quote.probe else {
             return None;
         };
-        let ours =
-            error.quote.dst == self.config.target && error.quote.src.is_none_or(|src| Some(src) == self.config.source);
-        let id = self.factory.id_of_ip_id(error.quote.ip_id?, self.locations.len()).filter(|_| ours)?;
+        let id = self.factory.id_of_ip_id(error.quote.ip_id?, self.locations.len())?;
+        if error.quote.dst != self.config.target {
+            return None;
+        }
         let (probe, _) = self.rebuild(id)?;
         let ProbeTransport::Udp { src_port, dst_port, .. } = probe.transport else { return None };
         ((quoted_src, quoted_dst) == (src_port, dst_port)).then_some(id)
     }
 
-    /// Whether the quote in `reply` shows probe `id` altered on its way (a UDP checksum other than the one sent: a
-    /// NAT or other middlebox rewrote the probe and did not restore the quote).
+    /// Whether the quote in `reply`, if any, names a source address other than ours.
+    fn foreign_source(&self, reply: &Reply) -> bool {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return false };
+        matches!((error.quote.src, self.config.source), (Some(quoted), Some(ours)) if quoted != ours)
+    }
+
+    /// A quote of our probe from another source address is a NAT's rewrite that it did not undo. Only raw sockets
+    /// see such errors (the kernel finds no socket of ours for them); believe them where the probe is ours by more
+    /// than ports and identifiers: for IPv4 the quoted IP ID must be there, and it is checked as ours.
+    fn source_believed(&self, reply: &Reply) -> bool {
+        if !self.foreign_source(reply) {
+            return true;
+        }
+        let ReplyKind::IcmpError(error) = &reply.kind else { return true };
+        self.config.raw_send && (self.config.target.is_ipv6() || error.quote.ip_id.is_some())
+    }
+
+    /// Whether the quote in `reply` shows probe `id` altered on its way (another source address, or a UDP checksum
+    /// other than the one sent): a NAT or other middlebox rewrote the probe and did not restore the quote.
     fn quote_rewritten(&self, id: ProbeId, reply: &Reply) -> bool {
+        if self.foreign_source(reply) {
+            return true;
+        }
         let ReplyKind::IcmpError(error) = &reply.kind else { return false };
         let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return false };
         let (Some(source), Some(&(hop_index, index))) = (self.config.source, self.locations.get(id.0 as usize)) else {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use engine::sim::SimNetwork;
 use engine::MplsLabel;
-use sim::{render, Table};
+use sim::{render, render_as, Table};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -106,7 +106,7 @@ fn tracepath_layout() {
 fn traceroute_layout_marks_the_first_hop_past_a_nat() {
     let mut network = SimNetwork::chain(false, 3, 10 * MS);
     network.routers[0].nat = true;
-    let text = render(&["-n", "-q", "2"], &mut network, &Table::default());
+    let text = render_as(true, &["-n", "-q", "2"], &mut network, &Table::default());
     assert_eq!(
         text.lines().skip(1).collect::<Vec<_>>(),
         [

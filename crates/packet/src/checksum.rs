@@ -87,6 +87,15 @@ pub fn compensate(current_sum: u16, desired_checksum: u16) -> [u8; 2] {
     combine(&[!desired_checksum, !current_sum]).to_be_bytes()
 }
 
+/// The checksum after the bytes in `old` were replaced by those in `new` (RFC 1624, eqn. 3), `old` and `new`
+/// being of one length and at an even offset of the checksummed data.
+///
+/// This is what a NAT does to a transport checksum when it rewrites an address of the pseudo-header, and what a
+/// tracer does to undo it: `update(update(c, a, b), b, a) == c`.
+pub fn update(checksum: u16, old: &[u8], new: &[u8]) -> u16 {
+    !combine(&[!checksum, !data(old), data(new)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +137,17 @@ mod tests {
         }
         let b = compensate(cur, 0xffff);
         assert_eq!(finish(combine(&[cur, data(&b)])), 0);
+    }
+
+    #[test]
+    fn update_matches_recomputing() {
+        let mut bytes = [0x45u8, 0x00, 0x12, 0x34, 0xc6, 0x12, 0x00, 0x01, 0xab, 0xcd];
+        let before = finish(data(&bytes));
+        let old = [0xc6, 0x12, 0x00, 0x01];
+        let new = [0xc6, 0x12, 0x07, 0x09];
+        bytes[4..8].copy_from_slice(&new);
+        let after = finish(data(&bytes));
+        assert_eq!(update(before, &old, &new), after);
+        assert_eq!(update(after, &new, &old), before);
     }
 }

@@ -39,8 +39,9 @@ pub struct Router {
     pub quote_len: usize,
     /// MPLS labels it reports in an RFC 4950 extension.
     pub mpls: Vec<MplsLabel>,
-    /// Rewrites the probes it forwards as a NAT does (source address, hence UDP checksum) and does not restore
-    /// the quotes of the errors that come back.
+    /// Rewrites the source address of the probes it forwards to its own, as a NAT does (updating the checksums),
+    /// and does not restore the quotes of the errors that come back (it does pass them, and the destination's
+    /// answers, on to the tracer).
     pub nat: bool,
     /// Hops its replies take back to the tracer, when not the same as the way there (asymmetric routing). Replies
     /// start with TTL 64.
@@ -238,7 +239,7 @@ impl SimNetwork {
             };
             let Some(wire) = error else {
                 if router.nat {
-                    rewrite_udp_checksum(&mut packet, ipv6);
+                    masquerade(&mut packet, router.addrs[0]);
                 }
                 continue;
             };
@@ -292,15 +293,31 @@ impl SimNetwork {
     }
 }
 
-/// What a NAT's rewrite of the source address does to a UDP probe's checksum (and only that: the sim's NATs keep
-/// the address itself, so that replies still find the tracer).
-fn rewrite_udp_checksum(packet: &mut [u8], ipv6: bool) {
-    let (protocol, transport) = if ipv6 { (packet.get(6).copied(), 40) } else { (packet.get(9).copied(), 20) };
-    if protocol == Some(17) {
-        if let Some(checksum) = packet.get_mut(transport + 6..transport + 8) {
-            checksum[0] ^= 0x5a;
+/// A NAT's rewrite of `packet`'s source address to `to`: the address, the IPv4 header checksum and the transport
+/// checksum over the pseudo-header (UDP, TCP, ICMPv6). The sim's packets carry no options or extension headers.
+fn masquerade(packet: &mut [u8], to: IpAddr) {
+    let (src, header_checksum, protocol, transport, new) = match to {
+        IpAddr::V4(to) => (12..16, Some(10), packet.get(9).copied(), 20, to.octets().to_vec()),
+        IpAddr::V6(to) => (8..24, None, packet.get(6).copied(), 40, to.octets().to_vec()),
+    };
+    let Some(old) = packet.get(src.clone()).map(<[u8]>::to_vec).filter(|old| old.len() == new.len()) else {
+        return;
+    };
+    let transport_checksum = match protocol {
+        Some(17) => Some(transport + 6),
+        Some(6) => Some(transport + 16),
+        Some(58) => Some(transport + 2),
+        _ => None,
+    };
+    for at in header_checksum.into_iter().chain(transport_checksum) {
+        let Some(field) = packet.get_mut(at..at + 2) else { continue };
+        let checksum = u16::from_be_bytes([field[0], field[1]]);
+        let udp_without_checksum = protocol == Some(17) && at == transport + 6 && checksum == 0;
+        if !udp_without_checksum {
+            field.copy_from_slice(&packet::checksum::update(checksum, &old, &new).to_be_bytes());
         }
     }
+    packet[src].copy_from_slice(&new);
 }
 
 /// The first `quote_len` bytes of `packet` as a node receives it, with `ttl` left.

@@ -71,14 +71,15 @@ fn icmp_error(from: IpAddr, to: IpAddr, quote: &[u8], kind: ErrorKind, mpls: &[M
 /// The destination's answer to a probe that reached it, if it answers that kind of probe.
 pub(super) fn destination_answer(destination: &Destination, to: IpAddr, probe: &[u8], ttl: u8) -> Option<Wire> {
     let from = destination.addr;
-    let (protocol, transport) = match from {
+    // `sender` is the probe's source as received: past a NAT, not the tracer (`to`, where answers go back).
+    let (protocol, transport, sender) = match from {
         IpAddr::V4(_) => {
             let ip = Ipv4Packet::new_checked(probe).ok()?;
-            (ip.next_header(), probe.get(usize::from(ip.header_len())..)?)
+            (ip.next_header(), probe.get(usize::from(ip.header_len())..)?, IpAddr::V4(ip.src_addr()))
         }
         IpAddr::V6(_) => {
             let ip = Ipv6Packet::new_checked(probe).ok()?;
-            (ip.next_header(), probe.get(40..)?)
+            (ip.next_header(), probe.get(40..)?, IpAddr::V6(ip.src_addr()))
         }
     };
     match protocol {
@@ -99,7 +100,7 @@ pub(super) fn destination_answer(destination: &Destination, to: IpAddr, probe: &
         IpProtocol::Icmpv6 if destination.answers_icmp => {
             let request = Icmpv6Packet::new_checked(transport).ok()?;
             let Icmpv6Repr::EchoRequest { ident, seq_no, data } =
-                Icmpv6Repr::parse(&request, &to_v6(to), &to_v6(from)).ok()?
+                Icmpv6Repr::parse(&request, &to_v6(sender), &to_v6(from)).ok()?
             else {
                 return None;
             };

@@ -33,12 +33,18 @@ impl Directory for Table {
 /// Runs the command line `args` (target last, filled in) over `network` and returns what it prints: every round
 /// it asks for, the rounds `--interval` apart in virtual time, each numbering its probes past the last's.
 pub fn render(args: &[&str], network: &mut SimNetwork, directory: &Table) -> String {
+    render_as(false, args, network, directory)
+}
+
+/// Like [`render`], as with raw sockets (`raw`) or without.
+pub fn render_as(raw: bool, args: &[&str], network: &mut SimNetwork, directory: &Table) -> String {
     let target = network.destination.addr;
     let mut argv = vec!["hoptrace".to_owned()];
     argv.extend(args.iter().map(|a| a.to_string()));
     argv.push(target.to_string());
     let Ok(Request::Trace(settings)) = cli::parse(argv.into_iter().map(Into::into)) else { panic!("{args:?}") };
-    let mut config = settings.trace_config(target, false);
+    let mut config = settings.trace_config(target, raw);
+    config.raw_send = raw;
     config.source = Some(network.source);
     let mut renderer = renderer(&settings);
     let mut out = Vec::new();
