@@ -137,7 +137,11 @@ pub(crate) fn local_addr(socket: &Socket) -> Result<core::net::SocketAddr, NetEr
 }
 
 /// Readies a datagram socket (UDP or ping) for probing: the user's options, the error queue, non-blocking, bound
-/// to `source` on a port of the kernel's choosing. Returns the address it is bound to.
+/// to a port of the kernel's choosing. Returns `source` with that port: the address probes leave from.
+///
+/// The socket is bound to the wildcard address unless the user named a source (`-s`): the kernel hands an ICMP
+/// error to the socket bound to the quoted source address and port, and a NAT that does not translate quotes back
+/// leaves its own address there — only a wildcard socket still gets those errors.
 pub(crate) fn prepare_datagram(
     socket: &Socket,
     source: Option<core::net::IpAddr>,
@@ -148,6 +152,10 @@ pub(crate) fn prepare_datagram(
     enable_error_queue(socket, ipv6).map_err(NetError::io("enabling the error queue"))?;
     socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
     let source = source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
-    socket.bind(&core::net::SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
-    local_addr(socket)
+    let bind_to = options.source.unwrap_or(match source {
+        core::net::IpAddr::V4(_) => core::net::Ipv4Addr::UNSPECIFIED.into(),
+        core::net::IpAddr::V6(_) => core::net::Ipv6Addr::UNSPECIFIED.into(),
+    });
+    socket.bind(&core::net::SocketAddr::new(bind_to, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
+    Ok(core::net::SocketAddr::new(source, local_addr(socket)?.port()))
 }
