@@ -221,10 +221,7 @@ impl ProbeFactory {
         match (quote.probe, self.method) {
             (QuotedProbe::Udp { src_port, dst_port, checksum }, Method::UdpParis) => {
                 let checksum = match (checksum?, quote.src, self.source) {
-                    (0, ..) => 0,
-                    (checksum, Some(quoted), Some(ours)) if quoted != ours => {
-                        checksum::update(checksum, &address_bytes(quoted), &address_bytes(ours))
-                    }
+                    (checksum, Some(quoted), Some(ours)) if quoted != ours => unrewritten(checksum, quoted, ours),
                     (checksum, ..) => checksum,
                 };
                 Some(MatchKey::UdpChecksum { src_port, dst_port, checksum })
@@ -263,6 +260,12 @@ impl ProbeFactory {
             _ => None,
         }
     }
+}
+
+/// A transport checksum that a NAT updated for rewriting the source address `ours` to `quoted`, turned back.
+/// (A NAT may send a computed UDP checksum of 0 as 0: that too turns back to the value sent.)
+pub(crate) fn unrewritten(checksum: u16, quoted: IpAddr, ours: IpAddr) -> u16 {
+    checksum::update(checksum, &address_bytes(quoted), &address_bytes(ours))
 }
 
 /// An address as the pseudo-header carries it.
@@ -306,4 +309,35 @@ pub(crate) fn ip_id(n: u32) -> u16 {
 /// The initial sequence number of TCP probe number `n`.
 pub(crate) fn tcp_seq(n: u32) -> u32 {
     0x4854_0000 ^ n.wrapping_mul(0x9e37_79b9)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A quote of Paris UDP probe `n` as a router past a NAT sends it: the NAT's address, the checksum it updated.
+    fn quote_past_nat(factory: &ProbeFactory, n: u32, ours: IpAddr, nat: IpAddr, target: IpAddr) -> Quote {
+        let (probe, _) = factory.build(ProbeId(n), 3, 0);
+        let bytes = probe.transport_bytes(ours, target);
+        let ProbeTransport::Udp { src_port, dst_port, .. } = probe.transport else { panic!("a UDP probe") };
+        let sent = u16::from_be_bytes([bytes[6], bytes[7]]);
+        let checksum = checksum::update(sent, &address_bytes(ours), &address_bytes(nat));
+        let probe = QuotedProbe::Udp { src_port, dst_port, checksum: Some(checksum) };
+        Quote { src: Some(nat), dst: target, ttl: Some(1), ip_id: None, probe }
+    }
+
+    #[test]
+    fn a_paris_checksum_rewritten_by_a_nat_turns_back_to_the_probe_key() {
+        let v4 = |d: u8| IpAddr::from([198, 18, 0, d]);
+        let v6 = |d: u16| IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, d]);
+        for (ours, nat, target) in [(v4(1), v4(200), v4(9)), (v6(1), v6(0xbeef), v6(9))] {
+            let mut config = TraceConfig::new(target, Method::UdpParis);
+            config.source = Some(ours);
+            let factory = ProbeFactory::new(&config);
+            for n in [0, 1, 77, 4095] {
+                let (_, key) = factory.build(ProbeId(n), 3, 0);
+                assert_eq!(factory.key_of_quote(&quote_past_nat(&factory, n, ours, nat, target)), Some(key), "{n}");
+            }
+        }
+    }
 }

@@ -205,7 +205,7 @@ impl Trace {
         };
         let by_key = key
             .and_then(|key| self.by_key.get(&key).copied())
-            .filter(|&id| self.raw_fields_match(id, reply) && self.source_believed(reply));
+            .filter(|&id| self.raw_fields_match(id, reply) && self.source_believed(id, reply));
         let Some(id) = by_key.or_else(|| self.match_by_ip_id(reply)) else {
             return Disposition::Unmatched;
         };
@@ -217,9 +217,10 @@ impl Trace {
         }
     }
 
-    /// Paris UDP identifies probes by checksum, which a middlebox (a NAT that does not fix the quote) may have
-    /// rewritten. With raw sockets the IP ID identifies the probe too: take it if the quote's ports and addresses
-    /// are those of that probe.
+    /// Paris UDP identifies probes by checksum, which a middlebox may have changed in a way not turned back by
+    /// [`probe::unrewritten`] (a NAT that restored the quoted address but not the checksum). With raw sockets the
+    /// IP ID identifies the probe too: take it if the quote's destination and ports are that probe's. The quoted
+    /// source is not checked: the IP ID is ours and the source port is reserved on every local address.
     fn match_by_ip_id(&self, reply: &Reply) -> Option<ProbeId> {
         let ReplyKind::IcmpError(error) = &reply.kind else { return None };
         if !self.config.raw_send || self.config.method != crate::Method::UdpParis {
@@ -237,40 +238,47 @@ impl Trace {
         ((quoted_src, quoted_dst) == (src_port, dst_port)).then_some(id)
     }
 
-    /// Whether the quote in `reply`, if any, names a source address other than ours.
-    fn foreign_source(&self, reply: &Reply) -> bool {
-        let ReplyKind::IcmpError(error) = &reply.kind else { return false };
-        matches!((error.quote.src, self.config.source), (Some(quoted), Some(ours)) if quoted != ours)
-    }
-
-    /// A quote of our probe from another source address is a NAT's rewrite that it did not undo. Only raw sockets
-    /// see such errors (the kernel finds no socket of ours for them); believe them where the probe is ours by more
-    /// than ports and identifiers: for IPv4 the quoted IP ID must be there, and it is checked as ours.
-    fn source_believed(&self, reply: &Reply) -> bool {
-        if !self.foreign_source(reply) {
+    /// A quote of our probe from another source address is a NAT's rewrite that it did not undo. Believe it only
+    /// from raw sockets (an ordinary socket's error queue shows no quoted source: the net layer fills in ours) and
+    /// where the probe is ours by more than ports and identifiers: the quoted IPv4 IP ID is checked as ours by
+    /// [`Self::raw_fields_match`], and a quoted UDP checksum, turned back for the NAT's address, must be the one
+    /// sent.
+    fn source_believed(&self, id: ProbeId, reply: &Reply) -> bool {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return true };
+        let (Some(quoted), Some(ours)) = (error.quote.src, self.config.source) else { return true };
+        if quoted == ours {
             return true;
         }
-        let ReplyKind::IcmpError(error) = &reply.kind else { return true };
-        self.config.raw_send && (self.config.target.is_ipv6() || error.quote.ip_id.is_some())
+        let checksum_ok = match error.quote.probe {
+            QuotedProbe::Udp { checksum: Some(checksum), .. } => {
+                self.sent_udp_checksum(id).is_some_and(|sent| sent == probe::unrewritten(checksum, quoted, ours))
+            }
+            _ => true,
+        };
+        self.config.raw_send && checksum_ok && (self.config.target.is_ipv6() || error.quote.ip_id.is_some())
     }
 
     /// Whether the quote in `reply` shows probe `id` altered on its way (another source address, or a UDP checksum
     /// other than the one sent): a NAT or other middlebox rewrote the probe and did not restore the quote.
     fn quote_rewritten(&self, id: ProbeId, reply: &Reply) -> bool {
-        if self.foreign_source(reply) {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return false };
+        if matches!((error.quote.src, self.config.source), (Some(quoted), Some(ours)) if quoted != ours) {
             return true;
         }
-        let ReplyKind::IcmpError(error) = &reply.kind else { return false };
         let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return false };
-        let (Some(source), Some(&(hop_index, index))) = (self.config.source, self.locations.get(id.0 as usize)) else {
-            return false;
-        };
+        self.sent_udp_checksum(id).is_some_and(|sent| sent != quoted)
+    }
+
+    /// The UDP checksum probe `id` was sent with, if it can be rebuilt as sent.
+    fn sent_udp_checksum(&self, id: ProbeId) -> Option<u16> {
+        let (source, &(hop_index, index)) = (self.config.source?, self.locations.get(id.0 as usize)?);
         if self.hops[hop_index].probes[index].size != self.factory.packet_len() {
-            return false; // built at another size (path MTU discovery): cannot be rebuilt as sent
+            return None; // built at another size (path MTU discovery): cannot be rebuilt as sent
         }
-        let Some((probe, _)) = self.rebuild(id) else { return false };
+        let (probe, _) = self.rebuild(id)?;
         let sent = probe.transport_bytes(source, self.config.target);
-        sent.get(6..8).is_some_and(|sent| u16::from_be_bytes([sent[0], sent[1]]) != quoted)
+        let field = sent.get(6..8)?;
+        matches!(probe.transport, ProbeTransport::Udp { .. }).then(|| u16::from_be_bytes([field[0], field[1]]))
     }
 
     /// Probe `id` built again as it was sent (the size aside, which path MTU discovery may have changed since).

@@ -232,6 +232,18 @@ fn forged_errors_with_altered_quotes_never_become_hops() {
 }
 
 #[test]
+fn raw_mode_takes_a_quote_from_another_source_only_with_everything_else_ours() {
+    // A NAT's quote names its address and carries the checksum it updated for it; these do not.
+    let another_source = |q: &mut Vec<u8>| q[15] ^= 1;
+    forged(Method::Udp, true, vec![forgery(another_source)]); // checksum as sent: no NAT wrote that address
+    for method in [Method::Udp, Method::UdpParis, Method::Icmp, Method::Tcp] {
+        // And an IP ID never sent. (Flipping its low bit and the source's instead makes a true NAT quote of the
+        // next Paris UDP probe: both its checksum and IP ID are one off.)
+        forged(method, true, vec![forgery(|q| (q[15], q[4]) = (q[15] ^ 1, q[4] ^ 0x80))]);
+    }
+}
+
+#[test]
 fn raw_mode_also_checks_ip_id_and_tcp_sequence() {
     forged(Method::Udp, true, vec![forgery(|q| q[5] ^= 1)]);
     forged(Method::Tcp, true, vec![forgery(|q| q[5] ^= 1), forgery(|q| q[27] ^= 1)]);

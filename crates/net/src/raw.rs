@@ -54,9 +54,12 @@ impl RawProber {
         let mut port_reservation = None;
         match config.method {
             Method::Udp | Method::UdpParis => {
+                // Reserved on every address: a quote naming another source (a NAT's) with this port is ours.
                 let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
                     .map_err(NetError::io("reserving a UDP port"))?;
-                socket.bind(&SocketAddr::new(source, 0).into()).map_err(|e| NetError::BadSource(source, e))?;
+                socket
+                    .bind(&SocketAddr::new(sockopt::unspecified(ipv6), 0).into())
+                    .map_err(NetError::io("reserving a UDP port"))?;
                 config.src_port = sockopt::local_addr(&socket)?.port();
                 port_reservation = Some(socket);
             }

@@ -127,6 +127,15 @@ pub(crate) fn send_to(socket: &Socket, bytes: &[u8], to: &socket2::SockAddr) -> 
     }
 }
 
+/// The wildcard address of a family.
+pub(crate) fn unspecified(ipv6: bool) -> core::net::IpAddr {
+    if ipv6 {
+        core::net::Ipv6Addr::UNSPECIFIED.into()
+    } else {
+        core::net::Ipv4Addr::UNSPECIFIED.into()
+    }
+}
+
 /// The socket's bound address.
 pub(crate) fn local_addr(socket: &Socket) -> Result<core::net::SocketAddr, NetError> {
     socket.local_addr().map_err(NetError::io("reading the local address"))?.as_socket().ok_or(NetError::io(
@@ -139,23 +148,25 @@ pub(crate) fn local_addr(socket: &Socket) -> Result<core::net::SocketAddr, NetEr
 /// Readies a datagram socket (UDP or ping) for probing: the user's options, the error queue, non-blocking, bound
 /// to a port of the kernel's choosing. Returns `source` with that port: the address probes leave from.
 ///
-/// The socket is bound to the wildcard address unless the user named a source (`-s`): the kernel hands an ICMP
-/// error to the socket bound to the quoted source address and port, and a NAT that does not translate quotes back
-/// leaves its own address there — only a wildcard socket still gets those errors.
+/// With `any_address` the socket is bound to the wildcard address unless the user named a source (`-s`): the
+/// kernel hands an ICMP error about a UDP probe to the socket bound to the quoted source address and port, and a
+/// NAT that does not translate quotes back leaves its own address there. (Ping sockets are found by identifier and
+/// the error's own destination, so they stay bound to `source`.)
 pub(crate) fn prepare_datagram(
     socket: &Socket,
     source: Option<core::net::IpAddr>,
     options: &SocketOptions,
+    any_address: bool,
 ) -> Result<core::net::SocketAddr, NetError> {
     let ipv6 = source.is_some_and(|source| source.is_ipv6());
     apply(socket, ipv6, options)?;
     enable_error_queue(socket, ipv6).map_err(NetError::io("enabling the error queue"))?;
     socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
     let source = source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
-    let bind_to = options.source.unwrap_or(match source {
-        core::net::IpAddr::V4(_) => core::net::Ipv4Addr::UNSPECIFIED.into(),
-        core::net::IpAddr::V6(_) => core::net::Ipv6Addr::UNSPECIFIED.into(),
-    });
+    let bind_to = match options.source {
+        None if any_address => unspecified(ipv6),
+        _ => source,
+    };
     socket.bind(&core::net::SocketAddr::new(bind_to, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
     Ok(core::net::SocketAddr::new(source, local_addr(socket)?.port()))
 }

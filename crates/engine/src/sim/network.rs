@@ -312,10 +312,15 @@ fn masquerade(packet: &mut [u8], to: IpAddr) {
     for at in header_checksum.into_iter().chain(transport_checksum) {
         let Some(field) = packet.get_mut(at..at + 2) else { continue };
         let checksum = u16::from_be_bytes([field[0], field[1]]);
-        let udp_without_checksum = protocol == Some(17) && at == transport + 6 && checksum == 0;
-        if !udp_without_checksum {
-            field.copy_from_slice(&packet::checksum::update(checksum, &old, &new).to_be_bytes());
+        let udp = protocol == Some(17) && at == transport + 6;
+        if udp && checksum == 0 {
+            continue; // no checksum
         }
+        let updated = match packet::checksum::update(checksum, &old, &new) {
+            0 if udp => 0xffff, // a computed 0 is sent as 0xffff: 0 means none
+            updated => updated,
+        };
+        field.copy_from_slice(&updated.to_be_bytes());
     }
     packet[src].copy_from_slice(&new);
 }

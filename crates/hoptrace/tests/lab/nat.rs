@@ -88,9 +88,10 @@ fn a_masquerade_that_leaves_quotes_rewritten_is_flagged_from_the_hop_past_it() {
             assert_eq!(marked, [2], "{case:?}: {path:?}");
             continue;
         }
-        // The error queue returns no quoted source address: nothing to flag. UDP and ICMP sockets (bound to the
-        // wildcard address) still get every error; a connecting TCP socket is bound to its source address, so the
-        // kernel finds no socket for errors quoting the NAT's: those hops stay silent.
+        // The error queue returns no quoted source address: nothing to flag. The errors still reach UDP sockets
+        // (bound to the wildcard address) and ping sockets (found by identifier); a connecting TCP socket is bound
+        // to its source address, so the kernel finds no socket for errors quoting the NAT's: those hops stay
+        // silent.
         if case.method == Method::Tcp {
             expected[1] = None;
             expected[2] = None;
