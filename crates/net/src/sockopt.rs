@@ -116,13 +116,54 @@ pub(crate) fn apply(socket: &Socket, ipv6: bool, options: &SocketOptions) -> Res
 /// itself is read from the error queue, so the send is simply tried once more.
 /// Returns when the probe left.
 pub(crate) fn send_to(socket: &Socket, bytes: &[u8], to: &socket2::SockAddr) -> io::Result<Instant> {
+    send_retrying(|| socket.send_to(bytes, to))
+}
+
+/// Like [`send_to`], from address `from` (`IP_PKTINFO` / `IPV6_PKTINFO`), for a socket bound to the wildcard
+/// address: every probe leaves from the source the trace was set up for, whatever the routing says per packet.
+pub(crate) fn send_from(
+    socket: &Socket,
+    bytes: &[u8],
+    to: core::net::SocketAddr,
+    from: core::net::IpAddr,
+) -> io::Result<Instant> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, SockaddrIn, SockaddrIn6};
+    let payload = [io::IoSlice::new(bytes)];
+    let fd = socket.as_raw_fd();
+    match (to, from) {
+        (core::net::SocketAddr::V4(to), core::net::IpAddr::V4(from)) => {
+            let info = libc::in_pktinfo {
+                ipi_ifindex: 0,
+                ipi_spec_dst: libc::in_addr { s_addr: u32::from(from).to_be() },
+                ipi_addr: libc::in_addr { s_addr: 0 },
+            };
+            let to = SockaddrIn::from(to);
+            send_retrying(|| {
+                sendmsg(fd, &payload, &[ControlMessage::Ipv4PacketInfo(&info)], MsgFlags::empty(), Some(&to))
+                    .map_err(io::Error::from)
+            })
+        }
+        (core::net::SocketAddr::V6(to), core::net::IpAddr::V6(from)) => {
+            let info = libc::in6_pktinfo { ipi6_addr: libc::in6_addr { s6_addr: from.octets() }, ipi6_ifindex: 0 };
+            let to = SockaddrIn6::from(to);
+            send_retrying(|| {
+                sendmsg(fd, &payload, &[ControlMessage::Ipv6PacketInfo(&info)], MsgFlags::empty(), Some(&to))
+                    .map_err(io::Error::from)
+            })
+        }
+        _ => Err(io::ErrorKind::InvalidInput.into()),
+    }
+}
+
+/// Runs `send` once, and once more if it failed with anything but "would block" (a latched ICMP error).
+fn send_retrying(send: impl Fn() -> io::Result<usize>) -> io::Result<Instant> {
     let at = Instant::now();
-    match socket.send_to(bytes, to) {
+    match send() {
         Ok(_) => Ok(at),
         Err(error) if error.kind() == io::ErrorKind::WouldBlock => Err(error),
         Err(_) => {
             let at = Instant::now();
-            socket.send_to(bytes, to).map(|_| at)
+            send().map(|_| at)
         }
     }
 }

@@ -45,7 +45,7 @@ impl Prober for UdpProber {
             self.payload_lens.push(payload.len());
         }
         sockopt::set_ttl(&self.socket, self.ipv6, probe.ttl)?;
-        sockopt::send_to(&self.socket, payload, &SocketAddr::new(self.target, *dst_port).into())
+        sockopt::send_from(&self.socket, payload, SocketAddr::new(self.target, *dst_port), self.local.ip())
     }
 
     fn descriptors(&self) -> Vec<PollFd<'_>> {
