@@ -36,6 +36,19 @@ impl UdpProber {
     }
 }
 
+impl UdpProber {
+    /// How much of a quote `len` bytes long is the probe's payload, if it is all there. A router that quoted
+    /// less leaves it unknown; one that padded its quote and appended RFC 4884 extensions quoted more, and with
+    /// one payload size sent the probe's is its start.
+    fn whole_payload(&self, len: usize) -> Option<usize> {
+        match self.payload_lens.as_slice() {
+            _ if self.payload_lens.contains(&len) => Some(len),
+            &[sent] if len > sent => Some(sent),
+            _ => None,
+        }
+    }
+}
+
 impl Prober for UdpProber {
     fn send(&mut self, probe: &Probe) -> io::Result<Instant> {
         let ProbeTransport::Udp { dst_port, payload, .. } = &probe.transport else {
@@ -56,11 +69,10 @@ impl Prober for UdpProber {
         while let Some(received) = recv::receive(&self.socket, &mut self.buf, true)? {
             let at = received.at;
             let Some(dst) = received.from else { continue };
-            // The kernel hands back what the router quoted after the UDP header: the checksum (which tells Paris
-            // probes apart) can be recomputed only from a whole payload. A router that quoted less leaves it unknown.
-            let payload = &self.buf[..received.len];
-            let whole = self.payload_lens.contains(&payload.len());
-            let checksum = whole.then(|| errqueue::udp_checksum(self.local, dst, payload));
+            // The kernel hands back the rest of the ICMP message after the quoted UDP header: the checksum (which
+            // tells Paris probes apart) can be recomputed only from a whole payload.
+            let checksum =
+                self.whole_payload(received.len).map(|len| errqueue::udp_checksum(self.local, dst, &self.buf[..len]));
             let quoted = QuotedProbe::Udp { src_port: self.local.port(), dst_port: dst.port(), checksum };
             if let Some(reply) = errqueue::reply(&received, self.local, quoted) {
                 replies.push((reply, at));

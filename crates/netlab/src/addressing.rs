@@ -28,6 +28,14 @@ pub(crate) fn end_addr(link: LinkId, end: usize, family: Family) -> IpAddr {
     host(link, family, end as u8 + 1)
 }
 
+/// How many label-switching routers a link can hold (hosts 101 to 150 of its subnet).
+pub(crate) const MAX_MPLS_ROUTERS: u8 = 50;
+
+/// The address of the `index`-th (from 0) label-switching router inside `link`, counted from its first end.
+pub(crate) fn mpls_router_addr(link: LinkId, index: u8, family: Family) -> IpAddr {
+    host(link, family, 101 + index)
+}
+
 /// The MAC address of end `end` of a veth `link`: locally administered, unique in the lab.
 pub(crate) fn end_mac(link: LinkId, end: usize) -> String {
     let [hi, lo] = (link.0 as u16).to_be_bytes();

@@ -1,11 +1,14 @@
 //! Turning a [`LabSpec`] into namespaces, links, addresses, routes and firewall rules.
 
-use crate::addressing::{end_addr, end_mac, iface_name, prefix_len, subnet};
+use std::net::IpAddr;
+
+use crate::addressing::{end_addr, end_mac, iface_name, mpls_router_addr, prefix_len, subnet};
 use crate::cmd;
 use crate::delay::DelayLink;
 use crate::error::{Error, Result};
 use crate::firewall;
 use crate::lab::Lab;
+use crate::mpls::Tunnel;
 use crate::namespace;
 use crate::routing::{self, Route};
 use crate::spec::{Family, LabSpec, LinkId, NodeId, NodeSpec};
@@ -50,8 +53,11 @@ impl Lab {
             let link = LinkId(index);
             let [a, b] = self.spec.links[index].ends;
             let names = [iface_name(link, self.name(b)), iface_name(link, self.name(a))];
-            if let Some(delay) = self.spec.links[index].link.delay {
-                let started = DelayLink::start([self.ns(a), self.ns(b)], [&names[0], &names[1]], delay)?;
+            let spec = self.spec.links[index].link;
+            if spec.is_tun() {
+                let tunnel = (spec.mpls_routers > 0).then(|| tunnel(link, spec.mpls_routers));
+                let delay = spec.delay.unwrap_or_default();
+                let started = DelayLink::start([self.ns(a), self.ns(b)], [&names[0], &names[1]], delay, tunnel)?;
                 self.delay_links.push(started);
             } else {
                 veths.push(format!(
@@ -81,7 +87,7 @@ impl Lab {
                 let (addr, len) = (end_addr(link, end, family), prefix_len(family));
                 let nodad = if family == Family::V6 { " nodad" } else { "" };
                 lines.push(format!("addr add {addr}/{len} dev {iface}{nodad}"));
-                if spec.link.delay.is_none() {
+                if !spec.link.is_tun() {
                     let (peer, mac) = (end_addr(link, 1 - end, family), end_mac(link, 1 - end));
                     lines.push(format!("neigh replace {peer} lladdr {mac} dev {iface} nud permanent"));
                 }
@@ -117,6 +123,14 @@ impl Lab {
     fn name(&self, node: NodeId) -> &str {
         &self.spec.nodes[node.0].name
     }
+}
+
+/// The label-switching routers of `link`, addressed.
+fn tunnel(link: LinkId, routers: u8) -> Tunnel {
+    let addrs = |family| (0..routers).map(move |index| mpls_router_addr(link, index, family));
+    let v4 = addrs(Family::V4).filter_map(|addr| if let IpAddr::V4(v4) = addr { Some(v4) } else { None });
+    let v6 = addrs(Family::V6).filter_map(|addr| if let IpAddr::V6(v6) = addr { Some(v6) } else { None });
+    Tunnel::new(v4.collect(), v6.collect())
 }
 
 /// The `sysctl` settings of a node, set before its interfaces exist so they inherit them.

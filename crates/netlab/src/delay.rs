@@ -1,4 +1,4 @@
-//! Delayed links: two TUN devices, one in each namespace, joined by forwarder threads.
+//! Delayed links (and MPLS tunnels): two TUN devices, one in each namespace, joined by forwarder threads.
 //!
 //! The kernel here has no netem, so delay comes from userspace. Each end of the link is a layer-3
 //! TUN device (`IFF_TUN | IFF_NO_PI`) created inside its namespace; whatever the kernel routes
@@ -20,6 +20,7 @@ use nix::sched::{setns, CloneFlags};
 use tun_rs::{DeviceBuilder, InterruptEvent, SyncDevice};
 
 use crate::error::{Error, Result};
+use crate::mpls::{Crossing, Tunnel};
 
 /// The largest packet a TUN device can hand over.
 const MAX_PACKET: usize = 65535;
@@ -33,18 +34,32 @@ pub(crate) struct DelayLink {
 impl DelayLink {
     /// Creates TUN device `names[i]` in namespace `namespaces[i]` for both ends and starts
     /// forwarding between them with `delay` each way. The devices still need addresses.
-    pub(crate) fn start(namespaces: [&str; 2], names: [&str; 2], delay: Duration) -> Result<Self> {
+    /// With a `tunnel`, packets cross its label-switching routers too (see [`crate::mpls`]); the routers'
+    /// answers go back at once, ahead of the delay.
+    pub(crate) fn start(
+        namespaces: [&str; 2],
+        names: [&str; 2],
+        delay: Duration,
+        tunnel: Option<Tunnel>,
+    ) -> Result<Self> {
         let a = Arc::new(open_tun_in(namespaces[0], names[0])?);
         let b = Arc::new(open_tun_in(namespaces[1], names[1])?);
         let stop = Arc::new(InterruptEvent::new().map_err(|e| Error::io("creating an interrupt event", e))?);
         let mut link = Self { stop, threads: Vec::new() };
-        link.forward(a.clone(), b.clone(), delay)?;
-        link.forward(b, a, delay)?;
+        link.forward(a.clone(), b.clone(), delay, tunnel.clone().map(|tunnel| (tunnel, false)))?;
+        link.forward(b, a, delay, tunnel.map(|tunnel| (tunnel, true)))?;
         Ok(link)
     }
 
-    /// Starts the reader and writer threads of one direction.
-    fn forward(&mut self, from: Arc<SyncDevice>, to: Arc<SyncDevice>, delay: Duration) -> Result<()> {
+    /// Starts the reader and writer threads of one direction (through `tunnel` the other way when its flag is
+    /// set).
+    fn forward(
+        &mut self,
+        from: Arc<SyncDevice>,
+        to: Arc<SyncDevice>,
+        delay: Duration,
+        tunnel: Option<(Tunnel, bool)>,
+    ) -> Result<()> {
         let (queue, due_packets) = mpsc::channel::<(Instant, Vec<u8>)>();
         let stop = self.stop.clone();
         let reader = move || {
@@ -53,7 +68,18 @@ impl DelayLink {
                 match from.recv_intr(&mut buffer, &stop) {
                     Ok(len) => {
                         let due = Instant::now() + delay;
-                        if queue.send((due, buffer[..len].to_vec())).is_err() {
+                        let packet = match &tunnel {
+                            None => buffer[..len].to_vec(),
+                            Some((tunnel, reverse)) => match tunnel.cross(buffer[..len].to_vec(), *reverse) {
+                                Crossing::Forward(packet) => packet,
+                                Crossing::Expired(answer) => {
+                                    let _ = from.send(&answer); // lost like any packet if the end is gone
+                                    continue;
+                                }
+                                Crossing::Drop => continue,
+                            },
+                        };
+                        if queue.send((due, packet)).is_err() {
                             return;
                         }
                     }

@@ -81,6 +81,22 @@ impl Lab {
         addressing::end_addr(link, end, family)
     }
 
+    /// The addresses of the label-switching routers inside the (first) link from `node` to `peer`
+    /// (see [`crate::Link::mpls_routers`]), in the order a packet from `node` crosses them.
+    ///
+    /// # Panics
+    /// If the two are not linked.
+    pub fn mpls_router_addrs(&self, node: NodeId, peer: NodeId, family: Family) -> Vec<IpAddr> {
+        let (link, end) = self.link_between(node, peer);
+        let mut addrs: Vec<IpAddr> = (0..self.spec.links[link.0].link.mpls_routers)
+            .map(|index| addressing::mpls_router_addr(link, index, family))
+            .collect();
+        if end == 1 {
+            addrs.reverse();
+        }
+        addrs
+    }
+
     /// The links of `node` in declaration order, with which end of each it is.
     pub(crate) fn links_of(&self, node: NodeId) -> impl Iterator<Item = (LinkId, usize)> + '_ {
         self.spec.links.iter().enumerate().filter_map(move |(index, link)| {

@@ -38,7 +38,8 @@
 //!   says otherwise, accepts unprivileged ICMP sockets (`ping_group_range`), and has IPv6
 //!   duplicate address detection off and permanent neighbour entries, so the first probe is as
 //!   fast as the next.
-//! - A delayed link is two TUN devices joined by threads of this process (see [`Link::delay`]).
+//! - A delayed link is two TUN devices joined by threads of this process (see [`Link::delay`]);
+//!   so is a link with MPLS label-switching routers inside (see [`Link::mpls_routers`]).
 //! - Namespaces are named `htlab-<pid>-<lab>-<node>`; labs built concurrently never collide,
 //!   and each build removes the namespaces left by processes that died.
 
@@ -49,6 +50,7 @@ mod delay;
 mod error;
 mod firewall;
 mod lab;
+mod mpls;
 mod namespace;
 mod routing;
 mod spec;

@@ -33,6 +33,19 @@ pub struct Link {
     /// Probability in `0.0..=1.0` that a packet arriving over the link is dropped, in each
     /// direction, IPv4 and IPv6 (neighbour discovery excepted).
     pub loss: Option<f64>,
+    /// Label-switching routers inside the link (an MPLS tunnel in the uniform model): each lowers
+    /// the TTL of what crosses by one, and the one where it runs out answers with a Time Exceeded
+    /// carrying its label in an RFC 4950 extension, from host 101, 102, … of the link's subnet
+    /// (first label 24000, counted from the link's first end). Makes the link a TUN link, like
+    /// [`Link::delay`]; at most 50.
+    pub mpls_routers: u8,
+}
+
+impl Link {
+    /// Whether the link is a TUN pair with a forwarder rather than a veth pair.
+    pub(crate) fn is_tun(&self) -> bool {
+        self.delay.is_some() || self.mpls_routers > 0
+    }
 }
 
 /// The ICMP error a rejecting router sends for every packet it would forward.
@@ -211,6 +224,9 @@ impl LabSpec {
             }
             if spec.link.loss.is_some_and(|loss| !(0.0..=1.0).contains(&loss)) {
                 return Err(format!("link {index}: the loss must be a probability in 0..=1"));
+            }
+            if spec.link.mpls_routers > crate::addressing::MAX_MPLS_ROUTERS {
+                return Err(format!("link {index}: at most {} MPLS routers", crate::addressing::MAX_MPLS_ROUTERS));
             }
         }
         Ok(())

@@ -5,6 +5,7 @@ mod dns;
 mod ecmp;
 mod interrupt;
 mod jc;
+mod mpls;
 mod names;
 mod nat;
 mod report;
