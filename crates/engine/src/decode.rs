@@ -4,7 +4,7 @@ use core::fmt;
 use core::net::IpAddr;
 
 use packet::{
-    Extensions, Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv4Packet, QuotedDatagram,
+    Extensions, Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv4Packet, MplsLabel, QuotedDatagram,
     QuotedTransport, TcpFlags, TcpPacket,
 };
 
@@ -116,11 +116,13 @@ fn icmp_error(
     let class = error_class(ipv6, icmp_type, icmp_code).ok_or(DecodeError::NotAReply)?;
     let mtu = mtu.filter(|&mtu| class == ErrorClass::PacketTooBig && mtu != 0);
     let quote = quoted_probe(quote)?;
-    let mpls = extensions
-        .and_then(|bytes| Extensions::parse(bytes).ok())
-        .map(|extensions| extensions.mpls_labels().collect())
-        .unwrap_or_default();
+    let mpls = extensions.map(mpls_labels).unwrap_or_default();
     Ok(ReplyKind::IcmpError(IcmpError { class, icmp_type, icmp_code, mtu, quote, mpls }))
+}
+
+/// The MPLS label stack in an RFC 4884 extension structure, if it holds one (none if it is malformed).
+pub fn mpls_labels(extensions: &[u8]) -> Vec<MplsLabel> {
+    Extensions::parse(extensions).map(|extensions| extensions.mpls_labels().collect()).unwrap_or_default()
 }
 
 /// The probe quoted in an ICMP error, as far as it identifies one.

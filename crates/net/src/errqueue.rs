@@ -3,14 +3,14 @@
 
 use core::net::SocketAddr;
 
-use engine::decode::error_class;
+use engine::decode::{error_class, mpls_labels};
 use engine::{IcmpError, Quote, QuotedProbe, Reply, ReplyKind};
 
 use crate::recv::Received;
 
-/// The reply an error-queue message stands for, given the probe's transport fields it returned, or `None` for
-/// local errors and anything not ICMP.
-pub(crate) fn reply(received: &Received, local: SocketAddr, probe: QuotedProbe) -> Option<Reply> {
+/// The reply an error-queue message stands for, given the probe's transport fields it returned and the `data`
+/// read with it, or `None` for local errors and anything not ICMP.
+pub(crate) fn reply(received: &Received, data: &[u8], local: SocketAddr, probe: QuotedProbe) -> Option<Reply> {
     let error = received.error.filter(|error| error.is_icmp())?;
     let from = error.offender?;
     let dst = received.from?.ip();
@@ -23,7 +23,7 @@ pub(crate) fn reply(received: &Received, local: SocketAddr, probe: QuotedProbe) 
         icmp_code: error.icmp_code,
         mtu,
         quote,
-        mpls: Vec::new(),
+        mpls: error.extensions_at.and_then(|at| data.get(at..)).map(mpls_labels).unwrap_or_default(),
     });
     Some(Reply { from, ttl: received.ttl, size: None, kind })
 }

@@ -76,7 +76,9 @@ impl Prober for IcmpProber {
             let Some((_, ident, seq)) = self.echo_fields(&self.buf[..received.len]) else {
                 continue;
             };
-            if let Some(reply) = errqueue::reply(&received, self.local, QuotedProbe::Icmp { ident, seq }) {
+            if let Some(reply) =
+                errqueue::reply(&received, &self.buf[..received.len], self.local, QuotedProbe::Icmp { ident, seq })
+            {
                 replies.push((reply, at));
             }
         }

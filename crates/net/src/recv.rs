@@ -36,6 +36,8 @@ pub(crate) struct ExtendedError {
     pub info: u32,
     /// The node that sent the ICMP error.
     pub offender: Option<IpAddr>,
+    /// Where the error's RFC 4884 extensions start in the data returned, when it had valid ones.
+    pub extensions_at: Option<usize>,
 }
 
 impl ExtendedError {
@@ -111,12 +113,17 @@ fn is_latched_icmp_error(errno: Errno) -> bool {
 }
 
 fn extended(error: &libc::sock_extended_err, offender: Option<IpAddr>) -> ExtendedError {
+    // With IP_RECVERR_RFC4884, `ee_data` is `struct sock_ee_data_rfc4884 { __u16 len; __u8 flags; __u8 reserved; }`:
+    // the offset of the extensions in the data returned (0: none) and SO_EE_RFC4884_FLAG_INVALID (1).
+    let [len_0, len_1, flags, _] = error.ee_data.to_ne_bytes();
+    let extensions_at = usize::from(u16::from_ne_bytes([len_0, len_1]));
     ExtendedError {
         origin: error.ee_origin,
         icmp_type: error.ee_type,
         icmp_code: error.ee_code,
         info: error.ee_info,
         offender: offender.filter(|addr| !addr.is_unspecified()),
+        extensions_at: (extensions_at != 0 && flags & 1 == 0).then_some(extensions_at),
     }
 }
 

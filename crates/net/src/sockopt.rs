@@ -80,8 +80,17 @@ pub(crate) fn enable_error_queue(socket: &Socket, ipv6: bool) -> io::Result<()> 
         setsockopt(socket, sockopt::Ipv4RecvErr, &true)?;
         setsockopt(socket, sockopt::Ipv4RecvTtl, &true)?;
     }
+    // Where the error's RFC 4884 extensions (MPLS labels) start in what the error queue returns (Linux 5.9; an
+    // older kernel refuses the option and the extensions stay unknown, as before).
+    let (level, name) =
+        if ipv6 { (libc::IPPROTO_IPV6, IPV6_RECVERR_RFC4884) } else { (libc::IPPROTO_IP, IP_RECVERR_RFC4884) };
+    let _ = set_int(socket, level, name, 1);
     enable_timestamps(socket)
 }
+
+/// `IP_RECVERR_RFC4884` and `IPV6_RECVERR_RFC4884` from `<linux/in.h>` and `<linux/in6.h>` (not in libc).
+const IP_RECVERR_RFC4884: libc::c_int = 26;
+const IPV6_RECVERR_RFC4884: libc::c_int = 31;
 
 /// Asks for the kernel's receive timestamps, so that RTTs do not include the time to wake up and read.
 pub(crate) fn enable_timestamps(socket: &Socket) -> io::Result<()> {

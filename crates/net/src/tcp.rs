@@ -97,7 +97,7 @@ impl TcpProber {
             let seq = self.buf[..received.len].get(4..8).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
             let quoted = QuotedProbe::Tcp { src_port: attempt.local.port(), dst_port: attempt.remote.port(), seq };
             let received = recv::Received { from: Some(attempt.remote), ..received };
-            let reply = errqueue::reply(&received, attempt.local, quoted);
+            let reply = errqueue::reply(&received, &self.buf[..received.len], attempt.local, quoted);
             return Ok(Outcome::Done(reply.map(|reply| (reply, received.at))));
         }
         let answer = |reset| {

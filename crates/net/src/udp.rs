@@ -74,7 +74,7 @@ impl Prober for UdpProber {
             let checksum =
                 self.whole_payload(received.len).map(|len| errqueue::udp_checksum(self.local, dst, &self.buf[..len]));
             let quoted = QuotedProbe::Udp { src_port: self.local.port(), dst_port: dst.port(), checksum };
-            if let Some(reply) = errqueue::reply(&received, self.local, quoted) {
+            if let Some(reply) = errqueue::reply(&received, &self.buf[..received.len], self.local, quoted) {
                 replies.push((reply, at));
             }
         }
