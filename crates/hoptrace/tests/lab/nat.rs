@@ -53,13 +53,23 @@ fn expected_path(lab: &Lab, client: NodeId, routers: &[NodeId], target: IpAddr, 
     expected
 }
 
-#[test]
-fn a_linux_masquerade_is_traced_through_without_a_false_nat_mark() {
-    let _machine = shared_machine();
+/// A chain of three routers, the first masquerading (IPv4 and IPv6), and with `rewritten_quotes` leaving the
+/// quotes of the errors that come back as the routers past it wrote them.
+fn nat_chain(rewritten_quotes: bool) -> (Lab, NodeId, Vec<NodeId>, NodeId) {
     let (lab, client, routers, dst) = crate::chain(3, |_, _, _| {});
     for family in [Family::V4, Family::V6] {
         masquerade(&lab, routers[0], routers[1], family);
+        if rewritten_quotes {
+            leave_quotes_rewritten(&lab, routers[0], routers[1], client, family);
+        }
     }
+    (lab, client, routers, dst)
+}
+
+#[test]
+fn a_linux_masquerade_is_traced_through_without_a_false_nat_mark() {
+    let _machine = shared_machine();
+    let (lab, client, routers, dst) = nat_chain(false);
     for case in all_cases() {
         let target = lab.addr(dst, case.family);
         let output = hoptrace(&lab, client, case, target, &["-q", "2"]);
@@ -72,11 +82,7 @@ fn a_linux_masquerade_is_traced_through_without_a_false_nat_mark() {
 #[test]
 fn a_masquerade_that_leaves_quotes_rewritten_is_flagged_from_the_hop_past_it() {
     let _machine = shared_machine();
-    let (lab, client, routers, dst) = crate::chain(3, |_, _, _| {});
-    for family in [Family::V4, Family::V6] {
-        masquerade(&lab, routers[0], routers[1], family);
-        leave_quotes_rewritten(&lab, routers[0], routers[1], client, family);
-    }
+    let (lab, client, routers, dst) = nat_chain(true);
     for case in all_cases() {
         let target = lab.addr(dst, case.family);
         let mut expected = expected_path(&lab, client, &routers, target, case.family);
@@ -104,9 +110,7 @@ fn a_masquerade_that_leaves_quotes_rewritten_is_flagged_from_the_hop_past_it() {
 #[test]
 fn json_flags_every_reply_that_quotes_the_rewritten_probe() {
     let _machine = shared_machine();
-    let (lab, client, routers, dst) = crate::chain(3, |_, _, _| {});
-    masquerade(&lab, routers[0], routers[1], Family::V4);
-    leave_quotes_rewritten(&lab, routers[0], routers[1], client, Family::V4);
+    let (lab, client, _, dst) = nat_chain(true);
     let target = lab.addr(dst, Family::V4).to_string();
     let json = stdout_of(hoptrace_command(&lab, client).args(["-n", "-q", "2", "--json", &target]), "hoptrace --json");
     let trace: serde_json::Value = serde_json::from_str(&json).expect("hoptrace --json prints JSON");
