@@ -134,3 +134,35 @@ pub(crate) fn socket_addr(storage: &SockaddrStorage) -> Option<SocketAddr> {
     }
     storage.as_sockaddr_in6().map(|v6| SocketAddr::new(IpAddr::V6(v6.ip()), v6.port()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_with_data(ee_data: u32) -> libc::sock_extended_err {
+        libc::sock_extended_err {
+            ee_errno: libc::EHOSTUNREACH as u32,
+            ee_origin: libc::SO_EE_ORIGIN_ICMP,
+            ee_type: 11,
+            ee_code: 0,
+            ee_pad: 0,
+            ee_info: 0,
+            ee_data,
+        }
+    }
+
+    /// `ee_data` as the kernel lays out `struct sock_ee_data_rfc4884` in memory.
+    fn rfc4884(len: u16, flags: u8) -> u32 {
+        let [a, b] = len.to_ne_bytes();
+        u32::from_ne_bytes([a, b, flags, 0])
+    }
+
+    #[test]
+    fn the_rfc4884_offset_is_read_unless_absent_or_invalid() {
+        let at = |ee_data| extended(&error_with_data(ee_data), None).extensions_at;
+        assert_eq!(at(rfc4884(100, 0)), Some(100));
+        assert_eq!(at(rfc4884(300, 0)), Some(300));
+        assert_eq!(at(rfc4884(0, 0)), None);
+        assert_eq!(at(rfc4884(100, 1)), None); // SO_EE_RFC4884_FLAG_INVALID
+    }
+}

@@ -153,7 +153,9 @@ pub(crate) fn send_from(
             })
         }
         (core::net::SocketAddr::V6(to), core::net::IpAddr::V6(from)) => {
-            let info = libc::in6_pktinfo { ipi6_addr: libc::in6_addr { s6_addr: from.octets() }, ipi6_ifindex: 0 };
+            // A link-local target names its interface; the source must leave by it too.
+            let info =
+                libc::in6_pktinfo { ipi6_addr: libc::in6_addr { s6_addr: from.octets() }, ipi6_ifindex: to.scope_id() };
             let to = SockaddrIn6::from(to);
             send_retrying(|| {
                 sendmsg(fd, &payload, &[ControlMessage::Ipv6PacketInfo(&info)], MsgFlags::empty(), Some(&to))

@@ -36,19 +36,6 @@ impl UdpProber {
     }
 }
 
-impl UdpProber {
-    /// How much of a quote `len` bytes long is the probe's payload, if it is all there. A router that quoted
-    /// less leaves it unknown; one that padded its quote and appended RFC 4884 extensions quoted more, and with
-    /// one payload size sent the probe's is its start.
-    fn whole_payload(&self, len: usize) -> Option<usize> {
-        match self.payload_lens.as_slice() {
-            _ if self.payload_lens.contains(&len) => Some(len),
-            &[sent] if len > sent => Some(sent),
-            _ => None,
-        }
-    }
-}
-
 impl Prober for UdpProber {
     fn send(&mut self, probe: &Probe) -> io::Result<Instant> {
         let ProbeTransport::Udp { dst_port, payload, .. } = &probe.transport else {
@@ -71,8 +58,10 @@ impl Prober for UdpProber {
             let Some(dst) = received.from else { continue };
             // The kernel hands back the rest of the ICMP message after the quoted UDP header: the checksum (which
             // tells Paris probes apart) can be recomputed only from a whole payload.
-            let checksum =
-                self.whole_payload(received.len).map(|len| errqueue::udp_checksum(self.local, dst, &self.buf[..len]));
+            let extensions_at = received.error.and_then(|error| error.extensions_at);
+            let headers = if self.ipv6 { 48 } else { 28 };
+            let whole = whole_payload(&self.payload_lens, received.len, extensions_at, headers);
+            let checksum = whole.map(|len| errqueue::udp_checksum(self.local, dst, &self.buf[..len]));
             let quoted = QuotedProbe::Udp { src_port: self.local.port(), dst_port: dst.port(), checksum };
             if let Some(reply) = errqueue::reply(&received, &self.buf[..received.len], self.local, quoted) {
                 replies.push((reply, at));
@@ -81,5 +70,41 @@ impl Prober for UdpProber {
         // Datagrams sent back to us (a destination that echoes UDP) are not replies; drain them.
         while recv::receive(&self.socket, &mut self.buf, false)?.is_some() {}
         Ok(())
+    }
+}
+
+/// How much of the `len` bytes the error queue returned after a quoted UDP header is the probe's payload, if it
+/// is all there, given the payload sizes sent. A router that quoted less leaves it unknown. One that appended
+/// RFC 4884 extensions quoted at least 128 bytes of IP packet, zero-padded if the probe was shorter, and the
+/// kernel says where the extensions start (`extensions_at`); `headers` is the quoted IP and UDP header length.
+fn whole_payload(sent: &[usize], len: usize, extensions_at: Option<usize>, headers: usize) -> Option<usize> {
+    let Some(at) = extensions_at else { return sent.contains(&len).then_some(len) };
+    if at != 128usize.saturating_sub(headers) {
+        return sent.contains(&at).then_some(at); // no padding: the quote ends where the probe did, or short of it
+    }
+    // Padded up to 128 bytes, or a probe of exactly that size: the one size sent that fits, if there is one.
+    let mut fitting = sent.iter().filter(|&&size| size <= at);
+    match (fitting.next(), fitting.next()) {
+        (Some(&size), None) => Some(size),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_payload;
+
+    #[test]
+    fn the_payload_is_whole_only_when_all_of_it_was_quoted() {
+        let v4 = 28;
+        assert_eq!(whole_payload(&[32], 32, None, v4), Some(32));
+        assert_eq!(whole_payload(&[32], 20, None, v4), None); // quoted short
+        assert_eq!(whole_payload(&[32], 112, None, v4), None); // longer, and no word of extensions: unknown
+        assert_eq!(whole_payload(&[32], 112, Some(100), v4), Some(32)); // padded to 128, extensions after
+        assert_eq!(whole_payload(&[52], 92, Some(80), 48), Some(52)); // the same over IPv6
+        assert_eq!(whole_payload(&[112], 112, Some(100), v4), None); // cut at 128: not all there
+        assert_eq!(whole_payload(&[100], 112, Some(100), v4), Some(100)); // exactly 128 bytes
+        assert_eq!(whole_payload(&[32, 1372], 1384, Some(1372), v4), Some(1372)); // longer than 128: no padding
+        assert_eq!(whole_payload(&[32, 72], 112, Some(100), v4), None); // padded, and two sizes fit: which?
     }
 }

@@ -127,10 +127,11 @@ impl Lab {
 
 /// The label-switching routers of `link`, addressed.
 fn tunnel(link: LinkId, routers: u8) -> Tunnel {
-    let addrs = |family| (0..routers).map(move |index| mpls_router_addr(link, index, family));
-    let v4 = addrs(Family::V4).filter_map(|addr| if let IpAddr::V4(v4) = addr { Some(v4) } else { None });
-    let v6 = addrs(Family::V6).filter_map(|addr| if let IpAddr::V6(v6) = addr { Some(v6) } else { None });
-    Tunnel::new(v4.collect(), v6.collect())
+    let router = |index| match (mpls_router_addr(link, index, Family::V4), mpls_router_addr(link, index, Family::V6)) {
+        (IpAddr::V4(v4), IpAddr::V6(v6)) => (v4, v6),
+        _ => unreachable!("mpls_router_addr gives an address of the family asked for"),
+    };
+    Tunnel::new((0..routers).map(router).collect())
 }
 
 /// The `sysctl` settings of a node, set before its interfaces exist so they inherit them.

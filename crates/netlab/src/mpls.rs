@@ -32,53 +32,74 @@ pub(crate) enum Crossing {
 /// The label-switching routers of one link.
 #[derive(Debug, Clone)]
 pub(crate) struct Tunnel {
-    /// The routers' addresses in order of crossing from end 0, IPv4 and IPv6.
-    v4: Vec<Ipv4Addr>,
-    v6: Vec<Ipv6Addr>,
+    /// Each router's IPv4 and IPv6 address, in the order packets from end 0 cross them.
+    routers: Vec<(Ipv4Addr, Ipv6Addr)>,
 }
 
 impl Tunnel {
-    /// A tunnel of routers with these addresses (one per router, in the order packets from end 0 cross them).
-    pub(crate) fn new(v4: Vec<Ipv4Addr>, v6: Vec<Ipv6Addr>) -> Self {
-        Tunnel { v4, v6 }
+    /// A tunnel of these routers (at least one), in the order packets from end 0 cross them.
+    pub(crate) fn new(routers: Vec<(Ipv4Addr, Ipv6Addr)>) -> Self {
+        assert!(!routers.is_empty() && routers.len() < 255, "a tunnel holds 1 to 254 routers");
+        Tunnel { routers }
     }
 
     /// What becomes of `packet` crossing the tunnel, from end 0 (`reverse` false) or end 1.
     pub(crate) fn cross(&self, mut packet: Vec<u8>, reverse: bool) -> Crossing {
-        let routers = self.v4.len();
-        // The index of the router a packet with `ttl` left dies at, counted in its direction of travel.
-        let dies_at = |ttl: u8| (usize::from(ttl) <= routers).then(|| usize::from(ttl).max(1) - 1);
-        let position = |index: usize| if reverse { routers - 1 - index } else { index };
+        let routers = self.routers.len();
+        // Where a packet with `ttl` left dies, counted from end 0; `None` if it comes out alive.
+        let dies_at = |ttl: u8| {
+            let index = usize::from(ttl).max(1) - 1;
+            (index < routers).then(|| if reverse { routers - 1 - index } else { index })
+        };
         match packet.first().map(|byte| byte >> 4) {
             Some(4) => {
                 let Ok(mut ip) = Ipv4Packet::new_checked(&mut packet[..]) else { return Crossing::Drop };
                 let ttl = ip.ttl();
-                if let Some(index) = dies_at(ttl) {
-                    ip.set_ttl(1);
+                let Some(router) = dies_at(ttl) else {
+                    ip.set_ttl(ttl - routers as u8);
                     ip.fill_checksum();
-                    let sender = ip.src_addr();
-                    let router = position(index);
-                    return Crossing::Expired(time_exceeded_v4(self.v4[router], sender, &packet, label(router)));
+                    return Crossing::Forward(packet);
+                };
+                if !may_answer_v4(&ip) {
+                    return Crossing::Drop;
                 }
-                ip.set_ttl(ttl - routers as u8);
+                ip.set_ttl(1);
                 ip.fill_checksum();
-                Crossing::Forward(packet)
+                let sender = ip.src_addr();
+                Crossing::Expired(time_exceeded_v4(self.routers[router].0, sender, &packet, label(router)))
             }
             Some(6) => {
                 let Ok(mut ip) = Ipv6Packet::new_checked(&mut packet[..]) else { return Crossing::Drop };
                 let hop_limit = ip.hop_limit();
-                if let Some(index) = dies_at(hop_limit) {
-                    ip.set_hop_limit(1);
-                    let sender = ip.src_addr();
-                    let router = position(index);
-                    return Crossing::Expired(time_exceeded_v6(self.v6[router], sender, &packet, label(router)));
+                let Some(router) = dies_at(hop_limit) else {
+                    ip.set_hop_limit(hop_limit - routers as u8);
+                    return Crossing::Forward(packet);
+                };
+                if !may_answer_v6(&ip) {
+                    return Crossing::Drop;
                 }
-                ip.set_hop_limit(hop_limit - routers as u8);
-                Crossing::Forward(packet)
+                ip.set_hop_limit(1);
+                let sender = ip.src_addr();
+                Crossing::Expired(time_exceeded_v6(self.routers[router].1, sender, &packet, label(router)))
             }
             _ => Crossing::Drop,
         }
     }
+}
+
+/// Whether a router may answer an IPv4 packet with an ICMP error (RFC 1812 4.3.2.7): not about an ICMP error,
+/// a multicast or broadcast packet, or a fragment other than the first.
+fn may_answer_v4(ip: &Ipv4Packet<&mut [u8]>) -> bool {
+    let icmp_error = ip.next_header() == IpProtocol::Icmp && ip.payload().first().is_some_and(|&t| t != 0 && t != 8);
+    let dst = ip.dst_addr();
+    !icmp_error && !dst.is_multicast() && !dst.is_broadcast() && ip.frag_offset() == 0
+}
+
+/// Whether a router may answer an IPv6 packet with an ICMPv6 error (RFC 4443 2.4 e): not about an ICMPv6 error
+/// or a multicast packet.
+fn may_answer_v6(ip: &Ipv6Packet<&mut [u8]>) -> bool {
+    let icmp_error = ip.next_header() == IpProtocol::Icmpv6 && ip.payload().first().is_some_and(|&t| t < 128);
+    !icmp_error && !ip.dst_addr().is_multicast()
 }
 
 /// The label stack router `index` reports: its one label, bottom of stack, label TTL 1 (where it expired).
@@ -130,9 +151,10 @@ mod tests {
     use super::*;
 
     fn tunnel() -> Tunnel {
-        let v4 = (1..=3u8).map(|i| Ipv4Addr::new(198, 18, 9, 100 + i)).collect();
-        let v6 = (1..=3u16).map(|i| Ipv6Addr::new(0x2001, 0xdb8, 0, 9, 0, 0, 0, 0x100 + i)).collect();
-        Tunnel::new(v4, v6)
+        let router = |i: u8| {
+            (Ipv4Addr::new(198, 18, 9, 100 + i), Ipv6Addr::new(0x2001, 0xdb8, 0, 9, 0, 0, 0, 0x100 + u16::from(i)))
+        };
+        Tunnel::new((1..=3).map(router).collect())
     }
 
     fn udp_v4(ttl: u8) -> Vec<u8> {
@@ -154,10 +176,10 @@ mod tests {
     #[test]
     fn packets_expire_at_the_router_their_ttl_reaches() {
         let tunnel = tunnel();
-        for (ttl, reverse, router) in [(1, false, 0), (3, false, 2), (1, true, 2), (2, true, 1)] {
+        for (ttl, reverse, router) in [(0, false, 0), (1, false, 0), (3, false, 2), (1, true, 2), (3, true, 0)] {
             let Crossing::Expired(reply) = tunnel.cross(udp_v4(ttl), reverse) else { panic!("TTL {ttl} expires") };
             let ip = Ipv4Packet::new_checked(&reply[..]).expect("an IPv4 packet");
-            assert_eq!(ip.src_addr(), tunnel.v4[router]);
+            assert_eq!(ip.src_addr(), tunnel.routers[router].0);
             assert_eq!(ip.dst_addr(), Ipv4Addr::new(198, 18, 0, 1));
             let icmp = Icmpv4Packet::new_checked(ip.payload()).expect("ICMP");
             let Ok(Icmpv4Repr::TimeExceeded { extensions: Some(extensions), quote, .. }) = Icmpv4Repr::parse(&icmp)
@@ -177,5 +199,47 @@ mod tests {
         assert_eq!(ip.ttl(), 7);
         assert!(ip.verify_checksum());
         assert!(matches!(tunnel().cross(vec![0x45, 0], false), Crossing::Drop));
+    }
+
+    #[test]
+    fn ipv6_packets_expire_and_cross_the_same_way() {
+        let ip = Ipv6Repr {
+            src_addr: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1),
+            dst_addr: Ipv6Addr::new(0x2001, 0xdb8, 0, 5, 0, 0, 0, 2),
+            next_header: IpProtocol::Udp,
+            payload_len: 8,
+            hop_limit: 2,
+            traffic_class: 0,
+            flow_label: 0,
+        };
+        let mut probe = vec![0; ip.buffer_len()];
+        ip.emit(&mut Ipv6Packet::new_unchecked(&mut probe[..]));
+        let Crossing::Expired(reply) = tunnel().cross(probe.clone(), true) else { panic!("hop limit 2 expires") };
+        let answer = Ipv6Packet::new_checked(&reply[..]).unwrap();
+        assert_eq!(answer.src_addr(), tunnel().routers[1].1);
+        let icmp = Icmpv6Packet::new_checked(answer.payload()).unwrap();
+        let Ok(Icmpv6Repr::TimeExceeded { extensions: Some(extensions), .. }) =
+            Icmpv6Repr::parse(&icmp, &answer.src_addr(), &answer.dst_addr())
+        else {
+            panic!("a Time Exceeded with extensions and a valid checksum")
+        };
+        let labels: Vec<_> = packet::Extensions::parse(extensions).unwrap().mpls_labels().collect();
+        assert_eq!(labels, [label(1)]);
+        probe[7] = 4;
+        let Crossing::Forward(out) = tunnel().cross(probe, false) else { panic!("hop limit 4 crosses") };
+        assert_eq!(Ipv6Packet::new_checked(&out[..]).unwrap().hop_limit(), 1);
+    }
+
+    #[test]
+    fn icmp_errors_and_multicast_die_quietly() {
+        let mut error = udp_v4(1);
+        error[9] = 1; // ICMP,
+        error[20] = 11; // a Time Exceeded
+        assert!(matches!(tunnel().cross(error.clone(), false), Crossing::Drop));
+        error[20] = 8; // an Echo Request is answered
+        assert!(matches!(tunnel().cross(error, false), Crossing::Expired(_)));
+        let mut multicast = udp_v4(1);
+        multicast[16..20].copy_from_slice(&[224, 0, 0, 22]);
+        assert!(matches!(tunnel().cross(multicast, false), Crossing::Drop));
     }
 }
