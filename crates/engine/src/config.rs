@@ -207,7 +207,7 @@ impl TraceConfig {
             return Err(ConfigError::MdaNeedsParis);
         }
         // The port a classic method or a flow moves furthest from the configured one.
-        let port_span = if self.method.is_paris() { crate::mda::probes_needed(usize::MAX) as u32 } else { PORT_WINDOW };
+        let port_span = if self.method.is_paris() { crate::mda::MAX_FLOWS as u32 } else { PORT_WINDOW };
         let moving_port = if self.method.is_tcp() { self.src_port } else { self.dst_port };
         if self.method != Method::Icmp
             && self.method != Method::IcmpParis

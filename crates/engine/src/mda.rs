@@ -1,16 +1,18 @@
-//! The Multipath Detection Algorithm's stopping rule, applied per hop, and the links between hops it lets one draw.
+//! The Multipath Detection Algorithm's stopping rule, and the links between hops it lets one draw.
 //!
 //! A per-flow load balancer sends each flow to one of its next hops. Having seen `k` distinct next hops, MDA keeps
 //! probing with new flows until the chance that a `k+1`-th one exists and was missed by every probe is below 5 %
 //! (with the failure budget split over the `k+1` hypotheses): `n_k = ⌈ln(0.05 / (k+1)) / ln(k / (k+1))⌉` probes,
 //! which gives 6, 11, 16, 21, 27, 33… for k = 1, 2, 3, 4, 5, 6…
 //!
-//! Applied per hop (the interfaces seen at a TTL, whatever their predecessor), this is the full 95 % only where a
-//! hop has one predecessor; behind a split each predecessor forwards a share of the flows, so a balancer there is
-//! probed less. Full MDA would count flows per predecessor interface (not done).
+//! The rule holds at every hop twice over. For the hop as a whole: `n_k` flows for the `k` interfaces seen at that
+//! TTL. And for each interface of the hop before (as MDA has it): of the flows that crossed that interface, `n_k`
+//! must be probed one TTL further, `k` being how many next hops they showed. Which interface a flow crosses is
+//! learnt by probing it at the earlier TTL too (flow `i` is the `i`-th probe at every TTL), so a hop of several
+//! interfaces is probed in as many flows as the next hop needs. (Behind a single interface every flow crossed it.)
 
 use core::net::IpAddr;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::result::Hop;
 
@@ -20,11 +22,81 @@ const CONFIDENCE: f64 = 0.95;
 /// More responders than this at one hop are not chased further (97 probes a hop).
 const MAX_RESPONDERS: usize = 16;
 
+/// The most flows one hop is probed in: where the rule would need more (an interface that gets a tiny share of
+/// the flows), the hop stops here.
+pub const MAX_FLOWS: usize = 256;
+
 /// Probes a hop needs once `responders` distinct responders have been seen there (at least one is assumed).
 pub fn probes_needed(responders: usize) -> usize {
     let k = responders.clamp(1, MAX_RESPONDERS) as f64;
     let failure = (1.0 - CONFIDENCE) / (k + 1.0);
     (failure.ln() / (k / (k + 1.0)).ln()).ceil() as usize
+}
+
+/// How many flows (the first ones) `hop` needs for the stopping rule, given the hop one TTL before it, if probed:
+/// its own `n_k`, and enough flows through each interface of `previous`.
+pub fn flows_needed(previous: Option<&Hop>, hop: &Hop) -> usize {
+    let own = probes_needed(hop.responders().len());
+    // Behind a single interface (or none seen) every flow crossed it: the hop's own rule is the whole rule.
+    let Some(previous) = previous.filter(|previous| previous.responders().len() > 1) else { return own };
+    own.max(flows_needed_per_predecessor(previous, hop)).min(MAX_FLOWS)
+}
+
+/// The flows `hop` needs so that each interface of `previous` saw `n_k` of them probed at `hop`: the first flows
+/// that satisfy the rule, or up to the first whose interface at `previous` is not known yet (it must be probed
+/// there, or its answer awaited), or one more than all probed.
+fn flows_needed_per_predecessor(previous: &Hop, hop: &Hop) -> usize {
+    // Which interface of `previous` each flow crossed (`None`: unanswered there); absent while not known.
+    let crossed: BTreeMap<u16, Option<IpAddr>> = previous
+        .current()
+        .filter(|probe| probe.status.is_resolved())
+        .map(|probe| (probe.flow, probe.status.answer().map(|answer| answer.from())))
+        .collect();
+    let mut probed: Vec<(u16, Option<IpAddr>)> =
+        hop.current().map(|probe| (probe.flow, probe.status.answer().map(|answer| answer.from()))).collect();
+    probed.sort_unstable_by_key(|&(flow, _)| flow);
+    // Per interface of `previous`: flows through it probed at `hop`, and the next hops they showed.
+    let mut through: BTreeMap<IpAddr, (usize, BTreeSet<IpAddr>)> =
+        previous.responders().into_iter().map(|addr| (addr, (0, BTreeSet::new()))).collect();
+    for (count, &(flow, next)) in probed.iter().enumerate() {
+        match crossed.get(&flow) {
+            None => return count + 1,
+            Some(None) => {}
+            Some(Some(interface)) => {
+                if let Some((flows, next_hops)) = through.get_mut(interface) {
+                    *flows += 1;
+                    next_hops.extend(next);
+                }
+            }
+        }
+        if through.values().all(|(flows, next_hops)| *flows >= probes_needed(next_hops.len())) {
+            return count + 1;
+        }
+    }
+    probed.len() + 1
+}
+
+/// The probes `hop` needs by the stopping rule, given the hops one TTL before and after it where probed: its own
+/// flows, or where it has several interfaces and the next hop needs more flows, the next hop's.
+pub fn stopping_point(previous: Option<&Hop>, hop: &Hop, next: Option<&Hop>) -> usize {
+    let own = flows_needed(previous, hop);
+    match next.filter(|_| hop.responders().len() > 1) {
+        Some(next) => own.max(flows_needed(Some(hop), next)),
+        None => own,
+    }
+}
+
+/// The stopping point of each of `hops`, the hops of one trace in TTL order. A trace that lost no probe spends
+/// exactly these.
+pub fn stopping_points(hops: &[Hop]) -> Vec<usize> {
+    let at = |index: Option<usize>, ttl: u8| index.and_then(|index| hops.get(index)).filter(|hop| hop.ttl == ttl);
+    (0..hops.len())
+        .map(|index| {
+            let ttl = hops[index].ttl;
+            let previous = at(index.checked_sub(1), ttl.wrapping_sub(1));
+            stopping_point(previous, &hops[index], at(Some(index + 1), ttl.wrapping_add(1)))
+        })
+        .collect()
 }
 
 /// The links between two consecutive hops: pairs of responders that answered the same flow.

@@ -91,7 +91,7 @@ impl Trace {
             self.hops.push(Hop { ttl, probes: Vec::new() });
         }
         // The i-th probe standing for a hop is in flow i, at every hop (a resend keeps the flow it replaces).
-        let flow = if self.config.mda { self.hops[hop_index].current().count() as u16 } else { self.config.flow };
+        let flow = if self.config.mda { first_free_flow(&self.hops[hop_index]) } else { self.config.flow };
         let id = ProbeId(self.locations.len() as u32);
         let (probe, key) = self.factory.build(id, ttl, flow);
         let hop = &mut self.hops[hop_index];
@@ -116,10 +116,8 @@ impl Trace {
     fn next_slot(&self) -> Option<(u8, usize)> {
         let last_ttl = self.last_ttl();
         // Hops already reported complete need nothing more: start after them.
-        let short = self.hops[self.reported..]
-            .iter()
-            .position(|hop| hop.ttl <= last_ttl && hop.current().count() < self.wanted(hop))
-            .map(|offset| self.reported + offset);
+        let short = (self.reported..self.hops.len())
+            .find(|&index| self.hops[index].ttl <= last_ttl && self.hops[index].current().count() < self.wanted(index));
         match (short, self.hops.last()) {
             (Some(index), _) => Some((self.hops[index].ttl, index)),
             (None, None) => Some((self.config.first_ttl, 0)),
@@ -443,8 +441,8 @@ impl Trace {
         self.check_gap();
         let last_ttl = self.last_ttl();
         while let Some(hop) = self.hops.get(self.reported) {
-            let all_sent = hop.current().count() >= self.wanted(hop);
-            if hop.ttl > last_ttl || !all_sent || !hop.is_complete() {
+            let all_sent = hop.current().count() >= self.wanted(self.reported);
+            if hop.ttl > last_ttl || !all_sent || !hop.is_complete() || !self.next_hop_settled(self.reported) {
                 break;
             }
             self.events.push_back(Event::HopComplete { ttl: hop.ttl });
@@ -466,11 +464,12 @@ impl Trace {
             return;
         };
         let farthest = self.farthest_answer();
-        let silent = self
-            .hops
-            .iter()
-            .skip_while(|hop| farthest.is_some_and(|farthest| hop.ttl <= farthest))
-            .take_while(|hop| hop.current().count() >= self.wanted(hop) && hop.is_complete() && !hop.is_answered())
+        let silent = (0..self.hops.len())
+            .skip_while(|&index| farthest.is_some_and(|farthest| self.hops[index].ttl <= farthest))
+            .take_while(|&index| {
+                let hop = &self.hops[index];
+                hop.current().count() >= self.wanted(index) && hop.is_complete() && !hop.is_answered()
+            })
             .count();
         if silent >= usize::from(gap) {
             let last = farthest.unwrap_or(self.config.first_ttl - 1).saturating_add(gap);
@@ -526,14 +525,36 @@ impl Trace {
         self.stats
     }
 
-    /// How many probes (not superseded) hop `hop` needs: `probes_per_hop`, or with multipath discovery the MDA
-    /// stopping point for the responders seen so far.
-    fn wanted(&self, hop: &Hop) -> usize {
-        if self.config.mda {
-            crate::mda::probes_needed(hop.responders().len())
-        } else {
-            usize::from(self.config.probes_per_hop)
+    /// How many probes (not superseded) hop `index` needs: `probes_per_hop`, or with multipath discovery the MDA
+    /// stopping point for what was seen so far — its own, or the next hop's if more (the flows the next hop is
+    /// probed in are probed here too, to learn which interface each crossed).
+    fn wanted(&self, index: usize) -> usize {
+        if !self.config.mda {
+            return usize::from(self.config.probes_per_hop);
         }
+        let previous = index.checked_sub(1).filter(|_| self.follows(index)).map(|previous| &self.hops[previous]);
+        let next = self.hops.get(index + 1).filter(|_| self.follows(index + 1));
+        crate::mda::stopping_point(previous, &self.hops[index], next)
+    }
+
+    /// Whether hop `index` is one TTL past the hop stored before it.
+    fn follows(&self, index: usize) -> bool {
+        index
+            .checked_sub(1)
+            .is_some_and(|previous| self.hops[previous].ttl.checked_add(1) == Some(self.hops[index].ttl))
+    }
+
+    /// With multipath discovery and several interfaces at hop `index`, whether the hop after it (whose needs decide
+    /// how many flows `index` is probed in) has all it needs and every answer, or the trace ends at `index`. Always
+    /// so otherwise.
+    fn next_hop_settled(&self, index: usize) -> bool {
+        let hop = &self.hops[index];
+        if !self.config.mda || hop.responders().len() < 2 || hop.ttl >= self.last_ttl() {
+            return true;
+        }
+        self.hops.get(index + 1).filter(|_| self.follows(index + 1)).is_some_and(|next| {
+            next.is_complete() && next.current().count() >= crate::mda::flows_needed(Some(hop), next)
+        })
     }
 
     /// The TTL the trace ends at, as far as is known: where it stopped, else the maximum.
@@ -555,4 +576,10 @@ impl Trace {
         let &(hop, index) = self.locations.get(id.0 as usize)?;
         self.hops.get_mut(hop)?.probes.get_mut(index)
     }
+}
+
+/// The lowest flow none of `hop`'s standing probes is in: the next one, or the one a lost probe stood for.
+fn first_free_flow(hop: &Hop) -> u16 {
+    let used: std::collections::BTreeSet<u16> = hop.current().map(|probe| probe.flow).collect();
+    (0..=u16::MAX).find(|flow| !used.contains(flow)).unwrap_or(u16::MAX)
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use common::*;
-use hoptrace_engine::mda::{links, probes_needed};
+use hoptrace_engine::mda::{links, probes_needed, stopping_points, MAX_FLOWS};
 use hoptrace_engine::sim::SimNetwork;
 use hoptrace_engine::{Method, Outcome};
 
@@ -43,16 +43,52 @@ fn mda_finds_every_branch_of_two_diamonds_within_its_budget() {
                 let seen: BTreeSet<IpAddr> = hops[index].responders().into_iter().collect();
                 let all: BTreeSet<IpAddr> = router.addrs.iter().copied().collect();
                 assert_eq!(seen, all, "{method:?} ipv6 {ipv6}: TTL {}", index + 1);
-                // Exactly the MDA-95 stopping point for what was seen: no probe more.
-                assert_eq!(hops[index].current().count(), probes_needed(all.len()), "TTL {}", index + 1);
             }
-            // The 2-way diamond holds one branch per flow over both of its hops: two links, not four.
+            // Exactly the MDA-95 stopping points for what was seen: no probe more, none fewer.
+            let counts: Vec<usize> = hops.iter().map(|hop| hop.current().count()).collect();
+            assert_eq!(counts, stopping_points(hops), "{method:?} ipv6 {ipv6}");
+            // At least each hop's own stopping point for its interfaces.
+            for (hop, &count) in hops.iter().zip(&counts) {
+                assert!(count >= probes_needed(hop.responders().len()), "{method:?} ipv6 {ipv6}: {counts:?}");
+            }
+            // The 2-way diamond holds one branch per flow over both of its hops: two links, not four. Each branch
+            // of a diamond is probed in enough flows to find where it leads: every closing link is seen.
             assert_eq!(links(&hops[1], &hops[2]).len(), 2, "{method:?}");
+            assert_eq!(links(&hops[2], &hops[3]).len(), 2, "{method:?}");
             assert_eq!(links(&hops[3], &hops[4]).len(), 3, "{method:?}");
             assert_eq!(links(&hops[4], &hops[5]).len(), 3, "{method:?}");
             let spent: usize = hops.iter().map(|hop| hop.probes.len()).sum();
-            let budget: usize = [1, 2, 2, 1, 3, 1, 1].iter().map(|&k| probes_needed(k)).sum();
-            assert_eq!(spent, budget, "{method:?} ipv6 {ipv6}");
+            assert_eq!(spent, counts.iter().sum::<usize>(), "{method:?} ipv6 {ipv6}: no probe lost, none retried");
+        }
+    }
+}
+
+#[test]
+fn every_interface_of_a_split_is_probed_until_its_own_next_hops_are_known() {
+    // TTL 2 splits two ways and TTL 3 three ways, independently: behind each TTL-2 interface all three TTL-3
+    // interfaces lie. MDA asks for n(3) = 16 flows through each of the two, so all six links are found; the hop's
+    // own rule alone (16 flows at TTL 3, about 8 through each) would often miss one.
+    for seed in 0..8u32 {
+        let mut network = SimNetwork::chain(false, 4, 10 * MS);
+        for (index, width) in [(1usize, 2u8), (2, 3)] {
+            let router = &mut network.routers[index];
+            router.addrs =
+                (0..width).map(|branch| IpAddr::V4(Ipv4Addr::new(198, 18, 20 + branch, index as u8))).collect();
+            router.ecmp_group = index as u32 + 10 * seed;
+        }
+        let mut config = config(&network, Method::UdpParis);
+        config.mda = true;
+        let (trace, _) = run(&mut network, config);
+        let hops = trace.hops();
+        assert_eq!(links(&hops[1], &hops[2]).len(), 6, "seed {seed}");
+        for interface in hops[1].responders() {
+            let flows: BTreeSet<u16> = hops[1]
+                .current()
+                .filter(|probe| probe.status.answer().is_some_and(|answer| answer.from() == interface))
+                .map(|probe| probe.flow)
+                .collect();
+            let probed = hops[2].current().filter(|probe| flows.contains(&probe.flow)).count();
+            assert!(probed >= probes_needed(3), "seed {seed}: {interface} crossed by {probed} flows probed at TTL 3");
         }
     }
 }
@@ -79,4 +115,18 @@ fn a_paris_trace_in_another_flow_may_take_another_branch_but_never_mixes() {
         paths.insert(hops);
     }
     assert!(paths.len() >= 3, "8 flows took {} paths", paths.len());
+}
+
+#[test]
+fn a_hop_behind_a_very_wide_split_stops_at_the_flow_cap() {
+    // 64 interfaces at TTL 2, each wanting 6 of its flows probed at TTL 3: more than any trace should spend.
+    let mut network = SimNetwork::chain(false, 3, 10 * MS);
+    network.routers[1].addrs = (0..64).map(|n| IpAddr::V4(Ipv4Addr::new(198, 18, 30, n))).collect();
+    network.routers[1].ecmp_group = 3;
+    let mut config = config(&network, Method::UdpParis);
+    config.mda = true;
+    let (trace, _) = run(&mut network, config);
+    assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 4 }));
+    let counts: Vec<usize> = trace.hops().iter().map(|hop| hop.current().count()).collect();
+    assert_eq!(counts[1..3], [MAX_FLOWS, MAX_FLOWS], "{counts:?}");
 }

@@ -1,10 +1,10 @@
 //! Multipath discovery's text view: every interface of every hop, with its share of the hop's probes, then the
-//! probes spent against the MDA-95 budget.
+//! probes spent against the MDA-95 stopping points.
 
 use core::fmt::Write as _;
 use std::io::{self, Write};
 
-use engine::mda::probes_needed;
+use engine::mda::{probes_needed, stopping_points};
 use engine::{Hop, Outcome};
 
 use super::{Directory, Renderer, TraceInfo};
@@ -15,22 +15,21 @@ use crate::settings::Naming;
 pub struct MdaText {
     naming: Naming,
     as_lookups: bool,
-    probes_spent: usize,
-    budget: usize,
+    /// The hops shown so far, for the summary.
+    hops: Vec<Hop>,
 }
 
 impl MdaText {
     /// A renderer naming interfaces as asked, with their AS numbers if `as_lookups` (`-A`).
     pub fn new(naming: Naming, as_lookups: bool) -> Self {
-        MdaText { naming, as_lookups, probes_spent: 0, budget: 0 }
+        MdaText { naming, as_lookups, hops: Vec::new() }
     }
 
     /// The lines of one hop: the TTL and its first interface, then one line per further interface.
     pub fn hop_lines(&mut self, hop: &Hop, directory: &dyn Directory) -> Vec<String> {
         let probes = hop.current().count();
         let responders = hop.responders();
-        self.probes_spent += hop.probes.len();
-        self.budget += probes_needed(responders.len());
+        self.hops.push(hop.clone());
         if responders.is_empty() {
             return vec![format!("{:2}  * ({probes} probes)", hop.ttl)];
         }
@@ -83,7 +82,16 @@ impl Renderer for MdaText {
     }
 
     fn finish(&mut self, out: &mut dyn Write, _outcome: Option<Outcome>) -> io::Result<()> {
-        writeln!(out, "{} probes sent; MDA-95 budget for the interfaces found: {}", self.probes_spent, self.budget)?;
+        let (spent, budget, per_hop) = budgets(&self.hops);
+        writeln!(out, "{spent} probes sent; MDA-95 budget for the interfaces and links found: {budget} (per hop alone: {per_hop})")?;
         out.flush()
     }
+}
+
+/// Probes spent by `hops`, the MDA-95 budget for what they found (each hop's stopping point, per interface of the
+/// hop before included), and the budget of the rule applied per hop alone (`n_k` for the `k` interfaces of each).
+pub(crate) fn budgets(hops: &[Hop]) -> (usize, usize, usize) {
+    let spent = hops.iter().map(|hop| hop.probes.len()).sum();
+    let per_hop = hops.iter().map(|hop| probes_needed(hop.responders().len())).sum();
+    (spent, stopping_points(hops).iter().sum(), per_hop)
 }

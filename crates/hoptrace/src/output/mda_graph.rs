@@ -6,7 +6,7 @@ use core::net::IpAddr;
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
-use engine::mda::{links, probes_needed};
+use engine::mda::links;
 use engine::{Hop, Outcome};
 use serde_json::json;
 
@@ -67,15 +67,17 @@ impl MdaGraph {
             .into_iter()
             .map(|(ttl, from, to)| json!({ "ttl": ttl, "from": from.to_string(), "to": to.to_string() }))
             .collect();
+        let (spent, budget, per_hop) = super::mda::budgets(&self.hops);
         let document = json!({
             "type": "mda",
             "dst_name": info.host,
             "dst_addr": info.target.to_string(),
             "src_addr": info.source.map(|source| source.to_string()),
-            // MDA's 95% stopping rule applied per hop (see engine::mda for what that guarantees).
-            "stopping_rule": "MDA-95 per hop",
-            "probes_sent": self.hops.iter().map(|hop| hop.probes.len()).sum::<usize>(),
-            "budget": self.hops.iter().map(|hop| probes_needed(hop.responders().len())).sum::<usize>(),
+            // MDA's 95% stopping rule per hop and per interface of the hop before (see engine::mda).
+            "stopping_rule": "MDA-95",
+            "probes_sent": spent,
+            "budget": budget,
+            "budget_per_hop": per_hop,
             "nodes": nodes,
             "links": links,
         });
