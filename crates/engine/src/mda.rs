@@ -9,7 +9,8 @@
 //! TTL. And for each interface of the hop before (as MDA has it): of the flows that crossed that interface, `n_k`
 //! must be probed one TTL further, `k` being how many next hops they showed. Which interface a flow crosses is
 //! learnt by probing it at the earlier TTL too (flow `i` is the `i`-th probe at every TTL), so a hop of several
-//! interfaces is probed in as many flows as the next hop needs. (Behind a single interface every flow crossed it.)
+//! interfaces is probed in as many flows as the next hop needs. (Behind a single interface every flow crossed it;
+//! behind a hop that left most of its flows unanswered, rate limiting ICMP say, the hop's own rule stands alone.)
 
 use core::net::IpAddr;
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,8 +34,8 @@ pub fn probes_needed(responders: usize) -> usize {
     (failure.ln() / (k / (k + 1.0)).ln()).ceil() as usize
 }
 
-/// How many flows (the first ones) `hop` needs for the stopping rule, given the hop one TTL before it, if probed:
-/// its own `n_k`, and enough flows through each interface of `previous`.
+/// The flows `hop` needs (flows `0..n`) for the stopping rule, given the hop one TTL before it, if probed: its own
+/// `n_k`, and enough flows through each interface of `previous`.
 pub fn flows_needed(previous: Option<&Hop>, hop: &Hop) -> usize {
     let own = probes_needed(hop.responders().len());
     // Behind a single interface (or none seen) every flow crossed it: the hop's own rule is the whole rule.
@@ -42,9 +43,11 @@ pub fn flows_needed(previous: Option<&Hop>, hop: &Hop) -> usize {
     own.max(flows_needed_per_predecessor(previous, hop)).min(MAX_FLOWS)
 }
 
-/// The flows `hop` needs so that each interface of `previous` saw `n_k` of them probed at `hop`: the first flows
-/// that satisfy the rule, or up to the first whose interface at `previous` is not known yet (it must be probed
-/// there, or its answer awaited), or one more than all probed.
+/// The flows (`0..n`) `hop` needs so that each interface of `previous` saw `n_k` of them probed at `hop`: up to
+/// the first flow where the rule holds, or up to the first whose interface at `previous` is not known yet (it
+/// must be probed there, or its answer awaited), or one past all probed. Where `previous` left more of its flows
+/// unanswered than answered (a rate-limited or lossy hop), flows cannot be told apart by interface: 0, the hop's
+/// own rule stands alone.
 fn flows_needed_per_predecessor(previous: &Hop, hop: &Hop) -> usize {
     // Which interface of `previous` each flow crossed (`None`: unanswered there); absent while not known.
     let crossed: BTreeMap<u16, Option<IpAddr>> = previous
@@ -52,15 +55,20 @@ fn flows_needed_per_predecessor(previous: &Hop, hop: &Hop) -> usize {
         .filter(|probe| probe.status.is_resolved())
         .map(|probe| (probe.flow, probe.status.answer().map(|answer| answer.from())))
         .collect();
+    let unanswered = crossed.values().filter(|interface| interface.is_none()).count();
+    if unanswered > crossed.len() - unanswered {
+        return 0;
+    }
+    let needed: [usize; MAX_RESPONDERS + 1] = core::array::from_fn(probes_needed);
     let mut probed: Vec<(u16, Option<IpAddr>)> =
         hop.current().map(|probe| (probe.flow, probe.status.answer().map(|answer| answer.from()))).collect();
     probed.sort_unstable_by_key(|&(flow, _)| flow);
     // Per interface of `previous`: flows through it probed at `hop`, and the next hops they showed.
     let mut through: BTreeMap<IpAddr, (usize, BTreeSet<IpAddr>)> =
         previous.responders().into_iter().map(|addr| (addr, (0, BTreeSet::new()))).collect();
-    for (count, &(flow, next)) in probed.iter().enumerate() {
+    for &(flow, next) in &probed {
         match crossed.get(&flow) {
-            None => return count + 1,
+            None => return usize::from(flow) + 1,
             Some(None) => {}
             Some(Some(interface)) => {
                 if let Some((flows, next_hops)) = through.get_mut(interface) {
@@ -69,11 +77,13 @@ fn flows_needed_per_predecessor(previous: &Hop, hop: &Hop) -> usize {
                 }
             }
         }
-        if through.values().all(|(flows, next_hops)| *flows >= probes_needed(next_hops.len())) {
-            return count + 1;
+        let holds =
+            |(flows, next_hops): &(usize, BTreeSet<IpAddr>)| *flows >= needed[next_hops.len().clamp(1, MAX_RESPONDERS)];
+        if through.values().all(holds) {
+            return usize::from(flow) + 1;
         }
     }
-    probed.len() + 1
+    probed.last().map_or(0, |&(flow, _)| usize::from(flow) + 1) + 1
 }
 
 /// The probes `hop` needs by the stopping rule, given the hops one TTL before and after it where probed: its own

@@ -528,13 +528,18 @@ impl Trace {
     /// How many probes (not superseded) hop `index` needs: `probes_per_hop`, or with multipath discovery the MDA
     /// stopping point for what was seen so far — its own, or the next hop's if more (the flows the next hop is
     /// probed in are probed here too, to learn which interface each crossed).
+    ///
+    /// With multipath discovery hop `i` stands for flows `0..wanted`: a flow left without a standing probe (a lost
+    /// one that may be retried) below the highest keeps the hop short until it is sent again.
     fn wanted(&self, index: usize) -> usize {
         if !self.config.mda {
             return usize::from(self.config.probes_per_hop);
         }
+        let hop = &self.hops[index];
         let previous = index.checked_sub(1).filter(|_| self.follows(index)).map(|previous| &self.hops[previous]);
         let next = self.hops.get(index + 1).filter(|_| self.follows(index + 1));
-        crate::mda::stopping_point(previous, &self.hops[index], next)
+        let highest = hop.current().map(|probe| usize::from(probe.flow) + 1).max().unwrap_or(0);
+        crate::mda::stopping_point(previous, hop, next).max(highest)
     }
 
     /// Whether hop `index` is one TTL past the hop stored before it.

@@ -4,11 +4,12 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
 
 use common::*;
 use hoptrace_engine::mda::{links, probes_needed, stopping_points, MAX_FLOWS};
-use hoptrace_engine::sim::SimNetwork;
-use hoptrace_engine::{Method, Outcome};
+use hoptrace_engine::sim::{RateLimit, SimNetwork};
+use hoptrace_engine::{Hop, Method, Outcome};
 
 /// Two diamonds in a row: 2 branches over TTLs 2 and 3 (one ECMP group), then 3 branches at TTL 5.
 fn two_diamonds(ipv6: bool) -> SimNetwork {
@@ -29,6 +30,35 @@ fn two_diamonds(ipv6: bool) -> SimNetwork {
     network
 }
 
+/// Checks MDA's rule per interface from the raw results, without the engine's own accounting: behind a hop of
+/// several interfaces, of the flows each interface answered, `n_k` were probed one TTL further, `k` being the next
+/// hops they showed — unless that hop left more flows unanswered than answered, where the rule cannot apply.
+fn assert_rule_per_interface(hops: &[Hop], what: &str) {
+    for pair in hops.windows(2) {
+        let (near, far) = (&pair[0], &pair[1]);
+        let answered: Vec<(u16, IpAddr)> =
+            near.current().filter_map(|probe| Some((probe.flow, probe.status.answer()?.from()))).collect();
+        let unanswered = near.current().filter(|probe| probe.status.answer().is_none()).count();
+        if near.responders().len() < 2 || unanswered > answered.len() {
+            continue;
+        }
+        for interface in near.responders() {
+            let flows: BTreeSet<u16> =
+                answered.iter().filter(|(_, from)| *from == interface).map(|&(f, _)| f).collect();
+            let probed: Vec<_> = far.current().filter(|probe| flows.contains(&probe.flow)).collect();
+            let next_hops: BTreeSet<IpAddr> =
+                probed.iter().filter_map(|probe| Some(probe.status.answer()?.from())).collect();
+            assert!(
+                probed.len() >= probes_needed(next_hops.len()).min(MAX_FLOWS),
+                "{what}: TTL {}: {interface} passed {} probed flows on to {} next hops",
+                near.ttl,
+                probed.len(),
+                next_hops.len()
+            );
+        }
+    }
+}
+
 #[test]
 fn mda_finds_every_branch_of_two_diamonds_within_its_budget() {
     for ipv6 in [false, true] {
@@ -47,6 +77,7 @@ fn mda_finds_every_branch_of_two_diamonds_within_its_budget() {
             // Exactly the MDA-95 stopping points for what was seen: no probe more, none fewer.
             let counts: Vec<usize> = hops.iter().map(|hop| hop.current().count()).collect();
             assert_eq!(counts, stopping_points(hops), "{method:?} ipv6 {ipv6}");
+            assert_rule_per_interface(hops, &format!("{method:?} ipv6 {ipv6}"));
             // At least each hop's own stopping point for its interfaces.
             for (hop, &count) in hops.iter().zip(&counts) {
                 assert!(count >= probes_needed(hop.responders().len()), "{method:?} ipv6 {ipv6}: {counts:?}");
@@ -129,4 +160,56 @@ fn a_hop_behind_a_very_wide_split_stops_at_the_flow_cap() {
     assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 4 }));
     let counts: Vec<usize> = trace.hops().iter().map(|hop| hop.current().count()).collect();
     assert_eq!(counts[1..3], [MAX_FLOWS, MAX_FLOWS], "{counts:?}");
+}
+
+/// TTL 2 splits two ways and TTL 3 three ways, each hop its own hash.
+fn split_then_split(seed: u32) -> SimNetwork {
+    let mut network = SimNetwork::chain(false, 4, 10 * MS);
+    for (index, width) in [(1usize, 2u8), (2, 3)] {
+        let router = &mut network.routers[index];
+        router.addrs = (0..width).map(|branch| IpAddr::V4(Ipv4Addr::new(198, 18, 40 + branch, index as u8))).collect();
+        router.ecmp_group = index as u32 + 10 * seed;
+    }
+    network
+}
+
+#[test]
+fn lost_and_retried_probes_at_a_split_leave_the_rule_whole() {
+    for seed in 0..20u32 {
+        let mut network = split_then_split(seed);
+        network.seed(u64::from(seed));
+        for router in &mut network.routers[1..3] {
+            router.loss = 0.05;
+        }
+        let mut config = config(&network, Method::UdpParis);
+        config.mda = true;
+        config.retries = 3;
+        config.retry_scope = hoptrace_engine::RetryScope::AllHops;
+        let (trace, _) = run(&mut network, config);
+        assert!(trace.outcome().is_some(), "seed {seed}");
+        let hops = trace.hops();
+        assert_rule_per_interface(hops, &format!("seed {seed}"));
+        for hop in hops {
+            // Flows 0..n, none missing: a lost probe's flow was probed again.
+            let flows: Vec<u16> = hop.current().map(|probe| probe.flow).collect();
+            let highest = flows.iter().max().map_or(0, |&flow| usize::from(flow) + 1);
+            assert_eq!(flows.len(), highest, "seed {seed}: TTL {} flows {flows:?}", hop.ttl);
+        }
+    }
+}
+
+#[test]
+fn a_split_hop_that_rate_limits_its_errors_costs_no_more_than_its_own_rule() {
+    // A 4-way split whose routers answer a burst of 6, then one a second: most flows go unanswered there, so which
+    // interface they crossed is unknown and the rule per interface gives way to the next hop's own.
+    let mut network = SimNetwork::chain(false, 4, 10 * MS);
+    network.routers[1].addrs = (0..4).map(|n| IpAddr::V4(Ipv4Addr::new(198, 18, 50, n))).collect();
+    network.routers[1].ecmp_group = 7;
+    network.routers[1].rate_limit = Some(RateLimit { burst: 6, interval: Duration::from_secs(1) });
+    let mut config = config(&network, Method::UdpParis);
+    config.mda = true;
+    let (trace, _) = run(&mut network, config);
+    assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 5 }));
+    let counts: Vec<usize> = trace.hops().iter().map(|hop| hop.current().count()).collect();
+    assert!(counts.iter().all(|&count| count <= 40), "{counts:?}");
 }
