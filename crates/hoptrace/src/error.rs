@@ -15,13 +15,15 @@ pub enum Error {
     Config(engine::ConfigError),
     /// The system refused: privileges, routes, sockets.
     Net(net::NetError),
+    /// `--live` with standard output not a terminal.
+    NotATerminal,
 }
 
 impl Error {
     /// 2 for bad input, as `traceroute(8)`; 1 for failures.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::UnknownHost(_) | Error::Config(_) => 2,
+            Error::Usage(_) | Error::UnknownHost(_) | Error::Config(_) | Error::NotATerminal => 2,
             Error::Net(_) => 1,
         }
     }
@@ -34,6 +36,7 @@ impl fmt::Display for Error {
             Error::UnknownHost(host) => write!(f, "unknown host {host}"),
             Error::Config(error) => write!(f, "{error}"),
             Error::Net(error) => write!(f, "{error}"),
+            Error::NotATerminal => write!(f, "--live needs a terminal: use --report for a report on a pipe or file"),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use core::net::IpAddr;
 use core::time::Duration;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::ToSocketAddrs;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -17,7 +17,7 @@ use net::{Privilege, Prober};
 
 use crate::error::Error;
 use crate::output::{renderer, Directory, Renderer, TraceInfo};
-use crate::settings::Settings;
+use crate::settings::{Output, Settings};
 
 /// What the probing side tells the rendering side.
 enum Update {
@@ -31,6 +31,10 @@ const PAUSE_STEP: Duration = Duration::from_millis(100);
 
 /// Runs the traces `settings` describe, writing them to stdout as they go.
 pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<(), Error> {
+    let live = settings.output == Output::Live;
+    if live && !std::io::stdout().is_terminal() {
+        return Err(Error::NotATerminal);
+    }
     let target = resolve_host(&settings.host, settings.ipv6)?;
     let privilege = if settings.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
     let mut config = settings.trace_config(target, privilege == Privilege::Raw);
@@ -46,6 +50,11 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
     let renderer = renderer(settings);
     let (updates, received) = mpsc::channel();
     let printer = thread::spawn(move || render(renderer, directory.as_ref(), received));
+    // The live view puts the terminal in raw mode, where Ctrl+C is a key, not a signal.
+    let keys = live.then(|| {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || watch_keys(&stop))
+    });
     let mut result = Ok(());
     for round in 0..settings.rounds {
         if round > 0 && !pause(settings.round_interval, &stop) {
@@ -63,7 +72,29 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
     }
     drop(updates);
     let _ = printer.join();
+    stop.store(true, Ordering::Relaxed);
+    if let Some(keys) = keys {
+        let _ = keys.join();
+    }
     result
+}
+
+/// Sets `stop` when q, Esc or Ctrl+C is pressed; returns once `stop` is set (looking every 100 ms).
+fn watch_keys(stop: &AtomicBool) {
+    use ratatui::crossterm::event::{self, Event, KeyCode, KeyModifiers};
+    while !stop.load(Ordering::Relaxed) {
+        match event::poll(PAUSE_STEP) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(_) => return,
+        }
+        let Ok(Event::Key(key)) = event::read() else { continue };
+        let quit = matches!(key.code, KeyCode::Char('q') | KeyCode::Esc)
+            || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL));
+        if quit {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Runs one trace of `config`, sending its hops to the renderer; returns how many probes it numbered.
@@ -119,7 +150,7 @@ fn render(mut renderer: Box<dyn Renderer>, directory: &dyn Directory, updates: m
                 }
                 renderer.hop(&mut out, &hop, directory)
             }
-            Update::Done(outcome) => renderer.finish(&mut out, outcome),
+            Update::Done(outcome) => renderer.finish(&mut out, outcome, directory),
         };
     }
     let _ = renderer.close(&mut out, directory);

@@ -50,6 +50,8 @@ pub enum Output {
     Ripe,
     /// mtr's report over the rounds (`--report`, `--csv`, `--dot`).
     Report(ReportFormat),
+    /// mtr's report redrawn on the terminal after every round (`--live`), printed at the end.
+    Live,
 }
 
 /// How a report is written.

@@ -223,7 +223,9 @@ fn bad_input_gets_one_line_and_status_2() {
             &["--mda", "--report", "127.0.0.1"],
             "hoptrace: --mda is a single trace: use it alone, with --json or with --dot",
         ),
-        (&["--flows", "2", "127.0.0.1"], "hoptrace: --flows goes with a report (--report, -c, --csv, --dot)"),
+        (&["--flows", "2", "127.0.0.1"], "hoptrace: --flows goes with a report (--report, -c, --csv, --dot, --live)"),
+        (&["--live", "127.0.0.1"], "hoptrace: --live needs a terminal: use --report for a report on a pipe or file"),
+        (&["--live", "--json", "127.0.0.1"], "hoptrace: the argument '--live' cannot be used with '--json'"),
         (
             &["-T", "--paris", "--unprivileged", "127.0.0.1"],
             "hoptrace: Paris TCP needs raw sockets (root or CAP_NET_RAW)",

@@ -122,6 +122,9 @@ pub struct TracerouteArgs {
     /// Print the report as a Graphviz graph: a node per responder, edges between consecutive hops.
     #[arg(long = "dot", conflicts_with_all = ["json", "csv"])]
     dot: bool,
+    /// mtr's live view: the report redrawn after every round, until q (or COUNT rounds with -c); then printed.
+    #[arg(long = "live", conflicts_with_all = ["json", "csv", "dot", "report", "mda"])]
+    live: bool,
     /// Use ordinary sockets even when raw sockets are allowed (what any user can do).
     #[arg(long = "unprivileged")]
     unprivileged: bool,
@@ -151,14 +154,14 @@ impl TracerouteArgs {
             return Err(CliError::new("first hop out of range"));
         }
         let output = self.output();
-        let report = matches!(output, Output::Report(_));
+        let report = matches!(output, Output::Report(_) | Output::Live);
         if self.mda
             && (self.cycles.is_some() || matches!(output, Output::Report(ReportFormat::Text | ReportFormat::Csv)))
         {
             return Err(CliError::new("--mda is a single trace: use it alone, with --json or with --dot"));
         }
         if self.flows.is_some() && !report {
-            return Err(CliError::new("--flows goes with a report (--report, -c, --csv, --dot)"));
+            return Err(CliError::new("--flows goes with a report (--report, -c, --csv, --dot, --live)"));
         }
         // A report measures: one probe per hop and round as mtr, and no retries standing in for lost probes.
         let queries = number(&self.queries, "-q", if report { 1 } else { 3 })?;
@@ -233,6 +236,9 @@ impl TracerouteArgs {
 
     /// `--json`, `--report`, `--csv`, `--dot` and `-c`, combined.
     fn output(&self) -> Output {
+        if self.live {
+            return Output::Live;
+        }
         let report = self.report || self.csv || self.dot || (self.cycles.is_some() && !self.json);
         match (report, self.json, self.csv, self.dot) {
             (false, false, ..) => Output::Text,
@@ -244,9 +250,14 @@ impl TracerouteArgs {
         }
     }
 
-    /// `-c`: at least one round; 10 by default with `--report`, as mtr.
+    /// `-c`: at least one round; 10 by default with `--report`, as mtr; until stopped with `--live`.
     fn rounds(&self) -> Result<u32, CliError> {
-        let rounds = number(&self.cycles, "-c", if self.report { 10 } else { 1 })?;
+        let default = match (self.live, self.report) {
+            (true, _) => u32::MAX,
+            (_, true) => 10,
+            _ => 1,
+        };
+        let rounds = number(&self.cycles, "-c", default)?;
         match &self.cycles {
             Some(text) if rounds == 0 => Err(bad_arg("-c", text)),
             _ => Ok(rounds),

@@ -81,7 +81,7 @@ impl Renderer for MdaText {
         out.flush()
     }
 
-    fn finish(&mut self, out: &mut dyn Write, _outcome: Option<Outcome>) -> io::Result<()> {
+    fn finish(&mut self, out: &mut dyn Write, _outcome: Option<Outcome>, _directory: &dyn Directory) -> io::Result<()> {
         let (spent, budget, per_hop) = budgets(&self.hops);
         writeln!(out, "{spent} probes sent; MDA-95 budget for the interfaces and links found: {budget} (per hop alone: {per_hop})")?;
         out.flush()

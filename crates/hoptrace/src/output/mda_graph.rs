@@ -123,7 +123,7 @@ impl Renderer for MdaGraph {
         Ok(())
     }
 
-    fn finish(&mut self, out: &mut dyn Write, _outcome: Option<Outcome>) -> io::Result<()> {
+    fn finish(&mut self, out: &mut dyn Write, _outcome: Option<Outcome>, _directory: &dyn Directory) -> io::Result<()> {
         let Some(info) = self.info.take() else { return Ok(()) };
         match self.format {
             GraphFormat::Json => self.write_json(out, &info)?,

@@ -3,6 +3,7 @@
 mod csv;
 mod directory;
 mod dot;
+mod live;
 mod mda;
 mod mda_graph;
 mod mtr_json;
@@ -21,6 +22,7 @@ use engine::{Hop, Method, Outcome, TraceConfig};
 use crate::settings::{Mode, Output, ReportFormat, Settings};
 
 pub use directory::Resolver;
+pub use live::LiveView;
 pub use mda::MdaText;
 pub use mda_graph::{GraphFormat, MdaGraph};
 pub use report::ReportRenderer;
@@ -97,7 +99,12 @@ pub trait Renderer: Send {
     /// One complete hop (or, when interrupted, what is known of it).
     fn hop(&mut self, out: &mut dyn Write, hop: &Hop, directory: &dyn Directory) -> io::Result<()>;
     /// After the last hop; `outcome` is `None` when the trace was interrupted.
-    fn finish(&mut self, _out: &mut dyn Write, _outcome: Option<Outcome>) -> io::Result<()> {
+    fn finish(
+        &mut self,
+        _out: &mut dyn Write,
+        _outcome: Option<Outcome>,
+        _directory: &dyn Directory,
+    ) -> io::Result<()> {
         Ok(())
     }
     /// After the last trace (also when interrupted).
@@ -116,6 +123,7 @@ pub fn renderer(settings: &Settings) -> Box<dyn Renderer> {
     match settings.output {
         Output::Ripe => return Box::new(RipeJson::new(settings.as_lookups)),
         Output::Report(format) => return Box::new(ReportRenderer::new(format, settings.as_lookups)),
+        Output::Live => return Box::new(LiveView::new(settings.as_lookups)),
         Output::Text => {}
     }
     match settings.mode {

@@ -38,7 +38,12 @@ impl Renderer for ReportRenderer {
         Ok(())
     }
 
-    fn finish(&mut self, _out: &mut dyn Write, _outcome: Option<Outcome>) -> io::Result<()> {
+    fn finish(
+        &mut self,
+        _out: &mut dyn Write,
+        _outcome: Option<Outcome>,
+        _directory: &dyn Directory,
+    ) -> io::Result<()> {
         if let Some(info) = &self.info {
             self.report.end_round(info.target);
         }

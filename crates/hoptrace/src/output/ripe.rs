@@ -74,7 +74,7 @@ impl Renderer for RipeJson {
         Ok(())
     }
 
-    fn finish(&mut self, out: &mut dyn Write, outcome: Option<Outcome>) -> io::Result<()> {
+    fn finish(&mut self, out: &mut dyn Write, outcome: Option<Outcome>, _directory: &dyn Directory) -> io::Result<()> {
         let Some(info) = &self.info else { return Ok(()) };
         let document = Document {
             af: if info.target.is_ipv6() { 6 } else { 4 },

@@ -106,7 +106,7 @@ impl Renderer for TracepathText {
         out.flush()
     }
 
-    fn finish(&mut self, out: &mut dyn Write, outcome: Option<Outcome>) -> io::Result<()> {
+    fn finish(&mut self, out: &mut dyn Write, outcome: Option<Outcome>, _directory: &dyn Directory) -> io::Result<()> {
         if outcome == Some(Outcome::MaxTtl) {
             writeln!(out, "     Too many hops: pmtu {}", self.pmtu)?;
         }

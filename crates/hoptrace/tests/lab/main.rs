@@ -5,6 +5,7 @@ mod dns;
 mod ecmp;
 mod interrupt;
 mod jc;
+mod live;
 mod mpls;
 mod names;
 mod nat;

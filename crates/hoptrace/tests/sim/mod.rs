@@ -62,7 +62,7 @@ pub fn render_as(raw: bool, args: &[&str], network: &mut SimNetwork, directory: 
                 renderer.hop(&mut out, hop, directory).unwrap();
             }
         }
-        renderer.finish(&mut out, trace.outcome()).unwrap();
+        renderer.finish(&mut out, trace.outcome(), directory).unwrap();
         config.sequence_start += trace.stats().sent;
         now += run.elapsed + settings.round_interval;
     }

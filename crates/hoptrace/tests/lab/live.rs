@@ -1,0 +1,63 @@
+//! `--live`, mtr's live view, on a real pseudo-terminal (`script` from util-linux provides one).
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use netlab::{Family, Lab, NodeId};
+
+use crate::support::*;
+
+/// `script` running `hoptrace --live ARGS TARGET` in `client`'s namespace on a pseudo-terminal.
+fn live_command(lab: &Lab, client: NodeId, args: &str, target: &str) -> Command {
+    let hoptrace = env!("CARGO_BIN_EXE_hoptrace");
+    let mut command = lab.command(client, "script");
+    command.args(["-q", "-e", "-c", &format!("{hoptrace} --live -n {args} {target}"), "/dev/null"]);
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
+}
+
+/// The screen was taken over (alternate screen entered and left), then the report printed.
+fn assert_live_then_report(output: &Output, routers: &[std::net::IpAddr], target: &str) {
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}\n{text}", String::from_utf8_lossy(&output.stderr));
+    let (entered, left) = (text.find("\u{1b}[?1049h"), text.rfind("\u{1b}[?1049l"));
+    assert!(entered.is_some() && left > entered, "no alternate screen: {text:?}");
+    let report = &text[left.unwrap_or_default()..];
+    assert!(report.contains("HOST: ") && report.contains("Loss%"), "{report}");
+    for (ttl, addr) in routers.iter().enumerate() {
+        assert!(report.contains(&format!("{:2}.|-- {addr}", ttl + 1)), "hop {} missing: {report}", ttl + 1);
+    }
+    assert!(report.contains(target), "{report}");
+}
+
+#[test]
+fn live_view_draws_each_round_and_prints_the_report_after_count_rounds() {
+    let _machine = shared_machine();
+    let (lab, client, routers, dst) = crate::chain(2, |_, _, _| {});
+    let target = lab.addr(dst, Family::V4).to_string();
+    let output = live_command(&lab, client, "-c 3 --interval 0.1", &target).output().expect("script runs");
+    let hops: Vec<_> = routers.iter().map(|&r| lab.hop_addr(r, client, Family::V4)).collect();
+    assert_live_then_report(&output, &hops, &target);
+    // Three rounds: the report's Snt column says 3 for every hop.
+    let text = String::from_utf8_lossy(&output.stdout);
+    let report = &text[text.rfind("HOST: ").unwrap_or_default()..];
+    let sent: Vec<&str> = report.lines().skip(1).filter_map(|line| line.split_whitespace().nth(3)).collect();
+    assert!(!sent.is_empty() && sent.iter().all(|&snt| snt == "3"), "{report}");
+}
+
+#[test]
+fn q_leaves_the_live_view() {
+    let _machine = shared_machine();
+    let (lab, client, routers, dst) = crate::chain(2, |_, _, _| {});
+    let target = lab.addr(dst, Family::V4).to_string();
+    let mut child = live_command(&lab, client, "--interval 0.1", &target).spawn().expect("script runs");
+    std::thread::sleep(Duration::from_millis(800));
+    let pressed = Instant::now();
+    child.stdin.take().expect("stdin").write_all(b"q").expect("q sent");
+    let output = child.wait_with_output().expect("hoptrace ends");
+    let took = pressed.elapsed();
+    let hops: Vec<_> = routers.iter().map(|&r| lab.hop_addr(r, client, Family::V4)).collect();
+    assert_live_then_report(&output, &hops, &target);
+    assert!(took < Duration::from_secs(2), "q took {took:?} to stop the live view");
+}
