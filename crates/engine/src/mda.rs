@@ -14,13 +14,14 @@
 
 use core::net::IpAddr;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use crate::result::Hop;
 
 /// Confidence that no next hop was missed.
 const CONFIDENCE: f64 = 0.95;
 
-/// More responders than this at one hop are not chased further (97 probes a hop).
+/// More responders than this at one hop are not chased further (97 flows for the hop's own rule).
 const MAX_RESPONDERS: usize = 16;
 
 /// The most flows one hop is probed in: where the rule would need more (an interface that gets a tiny share of
@@ -59,7 +60,8 @@ fn flows_needed_per_predecessor(previous: &Hop, hop: &Hop) -> usize {
     if unanswered > crossed.len() - unanswered {
         return 0;
     }
-    let needed: [usize; MAX_RESPONDERS + 1] = core::array::from_fn(probes_needed);
+    static NEEDED: OnceLock<[usize; MAX_RESPONDERS + 1]> = OnceLock::new();
+    let needed = NEEDED.get_or_init(|| core::array::from_fn(probes_needed));
     let mut probed: Vec<(u16, Option<IpAddr>)> =
         hop.current().map(|probe| (probe.flow, probe.status.answer().map(|answer| answer.from()))).collect();
     probed.sort_unstable_by_key(|&(flow, _)| flow);
@@ -99,14 +101,21 @@ pub fn stopping_point(previous: Option<&Hop>, hop: &Hop, next: Option<&Hop>) -> 
 /// The stopping point of each of `hops`, the hops of one trace in TTL order. A trace that lost no probe spends
 /// exactly these.
 pub fn stopping_points(hops: &[Hop]) -> Vec<usize> {
-    let at = |index: Option<usize>, ttl: u8| index.and_then(|index| hops.get(index)).filter(|hop| hop.ttl == ttl);
     (0..hops.len())
         .map(|index| {
-            let ttl = hops[index].ttl;
-            let previous = at(index.checked_sub(1), ttl.wrapping_sub(1));
-            stopping_point(previous, &hops[index], at(Some(index + 1), ttl.wrapping_add(1)))
+            let (previous, next) = neighbours(hops, index);
+            stopping_point(previous, &hops[index], next)
         })
         .collect()
+}
+
+/// The hops one TTL before and one TTL after `hops[index]`, where `hops` (in TTL order) holds them.
+pub fn neighbours(hops: &[Hop], index: usize) -> (Option<&Hop>, Option<&Hop>) {
+    let ttl = hops[index].ttl;
+    let previous =
+        index.checked_sub(1).map(|previous| &hops[previous]).filter(|hop| hop.ttl.checked_add(1) == Some(ttl));
+    let next = hops.get(index + 1).filter(|hop| ttl.checked_add(1) == Some(hop.ttl));
+    (previous, next)
 }
 
 /// The links between two consecutive hops: pairs of responders that answered the same flow.

@@ -536,17 +536,9 @@ impl Trace {
             return usize::from(self.config.probes_per_hop);
         }
         let hop = &self.hops[index];
-        let previous = index.checked_sub(1).filter(|_| self.follows(index)).map(|previous| &self.hops[previous]);
-        let next = self.hops.get(index + 1).filter(|_| self.follows(index + 1));
+        let (previous, next) = crate::mda::neighbours(&self.hops, index);
         let highest = hop.current().map(|probe| usize::from(probe.flow) + 1).max().unwrap_or(0);
         crate::mda::stopping_point(previous, hop, next).max(highest)
-    }
-
-    /// Whether hop `index` is one TTL past the hop stored before it.
-    fn follows(&self, index: usize) -> bool {
-        index
-            .checked_sub(1)
-            .is_some_and(|previous| self.hops[previous].ttl.checked_add(1) == Some(self.hops[index].ttl))
     }
 
     /// With multipath discovery and several interfaces at hop `index`, whether the hop after it (whose needs decide
@@ -557,7 +549,7 @@ impl Trace {
         if !self.config.mda || hop.responders().len() < 2 || hop.ttl >= self.last_ttl() {
             return true;
         }
-        self.hops.get(index + 1).filter(|_| self.follows(index + 1)).is_some_and(|next| {
+        crate::mda::neighbours(&self.hops, index).1.is_some_and(|next| {
             next.is_complete() && next.current().count() >= crate::mda::flows_needed(Some(hop), next)
         })
     }

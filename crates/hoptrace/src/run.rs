@@ -16,7 +16,7 @@ use engine::{Event, Hop, Outcome, Trace, TraceConfig};
 use net::{Privilege, Prober};
 
 use crate::error::Error;
-use crate::output::{renderer, Directory, Renderer, TraceInfo};
+use crate::output::{renderer, Directory, LiveView, Renderer, TraceInfo};
 use crate::settings::{Output, Settings};
 
 /// What the probing side tells the rendering side.
@@ -47,14 +47,13 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
         let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
     }
 
-    let renderer = renderer(settings);
+    let renderer: Box<dyn Renderer> = if live {
+        Box::new(LiveView::new(settings.as_lookups, Arc::clone(&stop))) // q sets `stop`
+    } else {
+        renderer(settings)
+    };
     let (updates, received) = mpsc::channel();
     let printer = thread::spawn(move || render(renderer, directory.as_ref(), received));
-    // The live view puts the terminal in raw mode, where Ctrl+C is a key, not a signal.
-    let keys = live.then(|| {
-        let stop = Arc::clone(&stop);
-        thread::spawn(move || watch_keys(&stop))
-    });
     let mut result = Ok(());
     for round in 0..settings.rounds {
         if round > 0 && !pause(settings.round_interval, &stop) {
@@ -66,35 +65,14 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
             Ok(sent) => config.sequence_start = config.sequence_start.wrapping_add(sent),
             Err(error) => result = Err(error),
         }
-        if result.is_err() || stop.load(Ordering::Relaxed) {
+        // A renderer that died (it panicked) shows nothing more: no use probing on.
+        if result.is_err() || stop.load(Ordering::Relaxed) || printer.is_finished() {
             break;
         }
     }
     drop(updates);
     let _ = printer.join();
-    stop.store(true, Ordering::Relaxed);
-    if let Some(keys) = keys {
-        let _ = keys.join();
-    }
     result
-}
-
-/// Sets `stop` when q, Esc or Ctrl+C is pressed; returns once `stop` is set (looking every 100 ms).
-fn watch_keys(stop: &AtomicBool) {
-    use ratatui::crossterm::event::{self, Event, KeyCode, KeyModifiers};
-    while !stop.load(Ordering::Relaxed) {
-        match event::poll(PAUSE_STEP) {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(_) => return,
-        }
-        let Ok(Event::Key(key)) = event::read() else { continue };
-        let quit = matches!(key.code, KeyCode::Char('q') | KeyCode::Esc)
-            || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL));
-        if quit {
-            stop.store(true, Ordering::Relaxed);
-        }
-    }
 }
 
 /// Runs one trace of `config`, sending its hops to the renderer; returns how many probes it numbered.
@@ -140,7 +118,8 @@ fn pause(interval: Duration, stop: &AtomicBool) -> bool {
 
 /// The rendering thread: prints each hop as it arrives, looking its names up first, and closes the renderer.
 fn render(mut renderer: Box<dyn Renderer>, directory: &dyn Directory, updates: mpsc::Receiver<Update>) {
-    let mut out = std::io::stdout().lock();
+    // Locked per write, not for the thread's life: a panic hook that restores the terminal must get it too.
+    let mut out = std::io::stdout();
     for update in updates {
         let _ = match update {
             Update::Start(info) => renderer.header(&mut out, &info),

@@ -218,3 +218,19 @@ fn paris_json_report_gives_each_flow() {
     }
     assert!(json["report"]["hubs"][1]["hoptrace"].get("flows").is_none(), "one responder: no flows");
 }
+
+#[test]
+fn live_runs_until_stopped_unless_counted_and_measures_like_a_report() {
+    let settings = |args: &[&str]| {
+        let argv = ["hoptrace"].iter().chain(args).chain(&["198.18.1.1"]).map(std::ffi::OsString::from);
+        let Ok(hoptrace::cli::Request::Trace(settings)) = hoptrace::cli::parse(argv) else { panic!("{args:?}") };
+        settings
+    };
+    let live = settings(&["--live"]);
+    assert_eq!(
+        (live.output, live.rounds, live.queries, live.retries),
+        (hoptrace::settings::Output::Live, u32::MAX, 1, 0)
+    );
+    assert_eq!(settings(&["--live", "-c", "3"]).rounds, 3);
+    assert_eq!(settings(&["--live", "--flows", "2"]).flow_count, 2);
+}

@@ -197,28 +197,38 @@ pub(crate) fn local_addr(socket: &Socket) -> Result<core::net::SocketAddr, NetEr
     ))
 }
 
+/// Which address a datagram socket is bound to when the user named no source (`-s`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bind {
+    /// The trace's source address.
+    Source,
+    /// The wildcard address: the kernel hands an ICMP error about a UDP probe to the socket bound to the quoted
+    /// source address and port, and a NAT that does not translate quotes back leaves its own address there.
+    /// (Ping sockets are found by identifier and the error's own destination, so they need not.)
+    Wildcard,
+}
+
 /// Readies a datagram socket (UDP or ping) for probing: the user's options, the error queue, non-blocking, bound
-/// to a port of the kernel's choosing. Returns `source` with that port: the address probes leave from.
-///
-/// With `any_address` the socket is bound to the wildcard address unless the user named a source (`-s`): the
-/// kernel hands an ICMP error about a UDP probe to the socket bound to the quoted source address and port, and a
-/// NAT that does not translate quotes back leaves its own address there. (Ping sockets are found by identifier and
-/// the error's own destination, so they stay bound to `source`.)
+/// as `bind` says (to the user's `-s` address, if any) on a port of the kernel's choosing. Returns `source` with
+/// that port: the address probes leave from.
 pub(crate) fn prepare_datagram(
     socket: &Socket,
     source: Option<core::net::IpAddr>,
     options: &SocketOptions,
-    any_address: bool,
+    bind: Bind,
 ) -> Result<core::net::SocketAddr, NetError> {
     let ipv6 = source.is_some_and(|source| source.is_ipv6());
     apply(socket, ipv6, options)?;
     enable_error_queue(socket, ipv6).map_err(NetError::io("enabling the error queue"))?;
     socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
     let source = source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
-    let bind_to = match options.source {
-        None if any_address => unspecified(ipv6),
-        _ => source,
-    };
-    socket.bind(&core::net::SocketAddr::new(bind_to, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
+    match (options.source, bind) {
+        (None, Bind::Wildcard) => socket
+            .bind(&core::net::SocketAddr::new(unspecified(ipv6), 0).into())
+            .map_err(NetError::io("binding a UDP port"))?,
+        _ => socket
+            .bind(&core::net::SocketAddr::new(source, 0).into())
+            .map_err(|error| NetError::BadSource(source, error))?,
+    }
     Ok(core::net::SocketAddr::new(source, local_addr(socket)?.port()))
 }

@@ -30,7 +30,7 @@ impl UdpProber {
         let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
         let socket =
             Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).map_err(NetError::io("opening a UDP socket"))?;
-        let local = sockopt::prepare_datagram(&socket, config.source, options, true)?;
+        let local = sockopt::prepare_datagram(&socket, config.source, options, sockopt::Bind::Wildcard)?;
         config.src_port = local.port();
         Ok(UdpProber { socket, local, target: config.target, ipv6, payload_lens: Vec::new(), buf: vec![0; 65_536] })
     }

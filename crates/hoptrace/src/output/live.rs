@@ -2,6 +2,10 @@
 //! printed once more on leaving (q, Esc or Ctrl+C; or after `-c` rounds).
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 use engine::{Hop, Outcome};
 use ratatui::layout::{Constraint, Layout};
@@ -14,18 +18,54 @@ use super::report::ReportView;
 use super::{mtr_text, Directory, Renderer, TraceInfo};
 use crate::report::Report;
 
-/// The live renderer. It takes the terminal over at the first trace and gives it back at [`Renderer::close`].
+/// How often the key watcher looks whether it should end.
+const KEY_POLL: Duration = Duration::from_millis(100);
+
+/// The live renderer. It takes the terminal over at the first trace and gives it back at [`Renderer::close`];
+/// while it has it, a key watcher sets `stop` on q, Esc or Ctrl+C (raw mode makes Ctrl+C a key, not a signal).
 pub struct LiveView {
     as_lookups: bool,
     report: Report,
     info: Option<TraceInfo>,
     terminal: Option<DefaultTerminal>,
+    stop: Arc<AtomicBool>,
+    keys: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
 }
 
 impl LiveView {
-    /// A live view, with AS numbers if `as_lookups` (`-A`).
-    pub fn new(as_lookups: bool) -> Self {
-        LiveView { as_lookups, report: Report::new(), info: None, terminal: None }
+    /// A live view, with AS numbers if `as_lookups` (`-A`), that sets `stop` when the user quits.
+    pub fn new(as_lookups: bool, stop: Arc<AtomicBool>) -> Self {
+        LiveView { as_lookups, report: Report::new(), info: None, terminal: None, stop, keys: None }
+    }
+
+    /// Takes the terminal over and starts watching keys; without a terminal, leaves it as it was.
+    fn take_terminal(&mut self) {
+        match ratatui::try_init() {
+            Ok(terminal) => self.terminal = Some(terminal),
+            Err(_) => {
+                ratatui::restore(); // undo whatever part of the set-up succeeded
+                return;
+            }
+        }
+        let done = Arc::new(AtomicBool::new(false));
+        let (stop, watching) = (Arc::clone(&self.stop), Arc::clone(&done));
+        // Started in raw mode only: before it, an end of input would leave crossterm's reader blocked for good.
+        if let Ok(watcher) =
+            thread::Builder::new().name("hoptrace-keys".into()).spawn(move || watch_keys(&stop, &watching))
+        {
+            self.keys = Some((done, watcher));
+        }
+    }
+
+    /// Stops the key watcher and gives the terminal back.
+    fn give_terminal_back(&mut self) {
+        if let Some((done, watcher)) = self.keys.take() {
+            done.store(true, Ordering::Relaxed);
+            let _ = watcher.join();
+        }
+        if self.terminal.take().is_some() {
+            ratatui::restore();
+        }
     }
 
     /// Redraws the screen, if the terminal could be taken over.
@@ -36,6 +76,24 @@ impl LiveView {
         let title = title(info, self.report.rounds());
         terminal.draw(|frame| draw(frame, &title, &lines))?;
         Ok(())
+    }
+}
+
+/// Sets `stop` when q, Esc or Ctrl+C is pressed; returns once `done` or `stop` is set.
+fn watch_keys(stop: &AtomicBool, done: &AtomicBool) {
+    use ratatui::crossterm::event::{self, Event, KeyCode, KeyModifiers};
+    while !done.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
+        match event::poll(KEY_POLL) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(_) => return,
+        }
+        let Ok(Event::Key(key)) = event::read() else { continue };
+        let quit = matches!(key.code, KeyCode::Char('q') | KeyCode::Esc)
+            || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL));
+        if quit {
+            stop.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -61,12 +119,13 @@ pub(crate) fn draw(frame: &mut Frame, title: &str, report: &[String]) {
 
 impl Renderer for LiveView {
     fn header(&mut self, _out: &mut dyn Write, info: &TraceInfo) -> io::Result<()> {
-        if self.info.is_none() {
-            self.info = Some(info.clone());
-            // Not a terminal after all (the caller checked): no live screen, the report is still printed at the end.
-            self.terminal = ratatui::try_init().ok();
+        if self.info.is_some() {
+            return Ok(());
         }
-        Ok(())
+        self.info = Some(info.clone());
+        // Not a terminal after all (the caller checked): no live screen, the report is still printed at the end.
+        self.take_terminal();
+        self.redraw(&super::Numeric) // the title and the header row, until the first round is in
     }
 
     fn hop(&mut self, _out: &mut dyn Write, hop: &Hop, _directory: &dyn Directory) -> io::Result<()> {
@@ -82,13 +141,17 @@ impl Renderer for LiveView {
     }
 
     fn close(&mut self, out: &mut dyn Write, directory: &dyn Directory) -> io::Result<()> {
-        if self.terminal.take().is_some() {
-            ratatui::restore();
-        }
+        self.give_terminal_back();
         let Some(info) = &self.info else { return Ok(()) };
         let view = ReportView { report: &self.report, info, directory, as_lookups: self.as_lookups };
         mtr_text::write(out, &view)?;
         out.flush()
+    }
+}
+
+impl Drop for LiveView {
+    fn drop(&mut self) {
+        self.give_terminal_back();
     }
 }
 

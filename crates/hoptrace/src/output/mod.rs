@@ -123,7 +123,8 @@ pub fn renderer(settings: &Settings) -> Box<dyn Renderer> {
     match settings.output {
         Output::Ripe => return Box::new(RipeJson::new(settings.as_lookups)),
         Output::Report(format) => return Box::new(ReportRenderer::new(format, settings.as_lookups)),
-        Output::Live => return Box::new(LiveView::new(settings.as_lookups)),
+        // Nothing here quits it early; `run` gives it the flag that stops the rounds.
+        Output::Live => return Box::new(LiveView::new(settings.as_lookups, Default::default())),
         Output::Text => {}
     }
     match settings.mode {

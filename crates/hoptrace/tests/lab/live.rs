@@ -1,7 +1,9 @@
 //! `--live`, mtr's live view, on a real pseudo-terminal (`script` from util-linux provides one).
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use netlab::{Family, Lab, NodeId};
@@ -15,6 +17,29 @@ fn live_command(lab: &Lab, client: NodeId, args: &str, target: &str) -> Command 
     command.args(["-q", "-e", "-c", &format!("{hoptrace} --live -n {args} {target}"), "/dev/null"]);
     command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     command
+}
+
+/// Waits for `child` to end (at most 20 s, else kills it and fails), keeping its input open until then unless `keys`
+/// are to be typed first, `after` the start.
+fn finish(mut child: Child, keys: Option<(&[u8], Duration)>) -> (Output, Duration) {
+    let mut stdin = child.stdin.take().expect("stdin");
+    let started = Instant::now();
+    if let Some((keys, after)) = keys {
+        thread::sleep(after);
+        stdin.write_all(keys).expect("keys typed");
+    }
+    let typed = Instant::now();
+    let pid = child.id();
+    let (done, output) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    let Ok(output) = output.recv_timeout(Duration::from_secs(20)) else {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        panic!("the live view did not end within 20 s of its start at {started:?}");
+    };
+    drop(stdin);
+    (output.expect("hoptrace ran"), typed.elapsed())
 }
 
 /// The screen was taken over (alternate screen entered and left), then the report printed.
@@ -36,7 +61,8 @@ fn live_view_draws_each_round_and_prints_the_report_after_count_rounds() {
     let _machine = shared_machine();
     let (lab, client, routers, dst) = crate::chain(2, |_, _, _| {});
     let target = lab.addr(dst, Family::V4).to_string();
-    let output = live_command(&lab, client, "-c 3 --interval 0.1", &target).output().expect("script runs");
+    let child = live_command(&lab, client, "-c 3 --interval 0.1", &target).spawn().expect("script runs");
+    let (output, _) = finish(child, None);
     let hops: Vec<_> = routers.iter().map(|&r| lab.hop_addr(r, client, Family::V4)).collect();
     assert_live_then_report(&output, &hops, &target);
     // Three rounds: the report's Snt column says 3 for every hop.
@@ -51,12 +77,8 @@ fn q_leaves_the_live_view() {
     let _machine = shared_machine();
     let (lab, client, routers, dst) = crate::chain(2, |_, _, _| {});
     let target = lab.addr(dst, Family::V4).to_string();
-    let mut child = live_command(&lab, client, "--interval 0.1", &target).spawn().expect("script runs");
-    std::thread::sleep(Duration::from_millis(800));
-    let pressed = Instant::now();
-    child.stdin.take().expect("stdin").write_all(b"q").expect("q sent");
-    let output = child.wait_with_output().expect("hoptrace ends");
-    let took = pressed.elapsed();
+    let child = live_command(&lab, client, "--interval 0.1", &target).spawn().expect("script runs");
+    let (output, took) = finish(child, Some((b"q", Duration::from_millis(800))));
     let hops: Vec<_> = routers.iter().map(|&r| lab.hop_addr(r, client, Family::V4)).collect();
     assert_live_then_report(&output, &hops, &target);
     assert!(took < Duration::from_secs(2), "q took {took:?} to stop the live view");
