@@ -14,7 +14,9 @@ use crate::support::*;
 fn live_command(lab: &Lab, client: NodeId, args: &str, target: &str) -> Command {
     let hoptrace = env!("CARGO_BIN_EXE_hoptrace");
     let mut command = lab.command(client, "script");
-    command.args(["-q", "-e", "-c", &format!("{hoptrace} --live -n {args} {target}"), "/dev/null"]);
+    // The pseudo-terminal starts 0 × 0 when the test has no terminal itself: give it a size to draw on.
+    let shell = format!("stty rows 30 cols 100 && {hoptrace} --live -n {args} {target}");
+    command.args(["-q", "-e", "-c", &shell, "/dev/null"]);
     command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     command
 }
@@ -48,6 +50,10 @@ fn assert_live_then_report(output: &Output, routers: &[std::net::IpAddr], target
     assert!(output.status.success(), "{}\n{text}", String::from_utf8_lossy(&output.stderr));
     let (entered, left) = (text.find("\u{1b}[?1049h"), text.rfind("\u{1b}[?1049l"));
     assert!(entered.is_some() && left > entered, "no alternate screen: {text:?}");
+    // On the live screen: the title, and the report's header row.
+    let screen = &text[entered.unwrap_or_default()..left.unwrap_or_default()];
+    assert!(screen.contains(&format!("hoptrace to {target} ({target})")), "no title on screen: {screen:?}");
+    assert!(screen.contains("Loss%"), "no report on screen: {screen:?}");
     let report = &text[left.unwrap_or_default()..];
     assert!(report.contains("HOST: ") && report.contains("Loss%"), "{report}");
     for (ttl, addr) in routers.iter().enumerate() {
