@@ -30,9 +30,15 @@ pub const MAX_FLOWS: usize = 256;
 
 /// Probes a hop needs once `responders` distinct responders have been seen there (at least one is assumed).
 pub fn probes_needed(responders: usize) -> usize {
-    let k = responders.clamp(1, MAX_RESPONDERS) as f64;
-    let failure = (1.0 - CONFIDENCE) / (k + 1.0);
-    (failure.ln() / (k / (k + 1.0)).ln()).ceil() as usize
+    static TABLE: OnceLock<[usize; MAX_RESPONDERS + 1]> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        core::array::from_fn(|k| {
+            let k = k.max(1) as f64;
+            let failure = (1.0 - CONFIDENCE) / (k + 1.0);
+            (failure.ln() / (k / (k + 1.0)).ln()).ceil() as usize
+        })
+    });
+    table[responders.clamp(1, MAX_RESPONDERS)]
 }
 
 /// The flows `hop` needs (flows `0..n`) for the stopping rule, given the hop one TTL before it, if probed: its own
@@ -54,16 +60,13 @@ fn flows_needed_per_predecessor(previous: &Hop, hop: &Hop) -> usize {
     let crossed: BTreeMap<u16, Option<IpAddr>> = previous
         .current()
         .filter(|probe| probe.status.is_resolved())
-        .map(|probe| (probe.flow, probe.status.answer().map(|answer| answer.from())))
+        .map(|probe| (probe.flow, probe.responder()))
         .collect();
     let unanswered = crossed.values().filter(|interface| interface.is_none()).count();
     if unanswered > crossed.len() - unanswered {
         return 0;
     }
-    static NEEDED: OnceLock<[usize; MAX_RESPONDERS + 1]> = OnceLock::new();
-    let needed = NEEDED.get_or_init(|| core::array::from_fn(probes_needed));
-    let mut probed: Vec<(u16, Option<IpAddr>)> =
-        hop.current().map(|probe| (probe.flow, probe.status.answer().map(|answer| answer.from()))).collect();
+    let mut probed: Vec<(u16, Option<IpAddr>)> = hop.current().map(|probe| (probe.flow, probe.responder())).collect();
     probed.sort_unstable_by_key(|&(flow, _)| flow);
     // Per interface of `previous`: flows through it probed at `hop`, and the next hops they showed.
     let mut through: BTreeMap<IpAddr, (usize, BTreeSet<IpAddr>)> =
@@ -79,9 +82,7 @@ fn flows_needed_per_predecessor(previous: &Hop, hop: &Hop) -> usize {
                 }
             }
         }
-        let holds =
-            |(flows, next_hops): &(usize, BTreeSet<IpAddr>)| *flows >= needed[next_hops.len().clamp(1, MAX_RESPONDERS)];
-        if through.values().all(holds) {
+        if through.values().all(|(flows, next_hops)| *flows >= probes_needed(next_hops.len())) {
             return usize::from(flow) + 1;
         }
     }
@@ -120,9 +121,8 @@ pub fn neighbours(hops: &[Hop], index: usize) -> (Option<&Hop>, Option<&Hop>) {
 
 /// The links between two consecutive hops: pairs of responders that answered the same flow.
 pub fn links(near: &Hop, far: &Hop) -> BTreeSet<(IpAddr, IpAddr)> {
-    let answered = |hop: &Hop| {
-        hop.current().filter_map(|probe| Some((probe.flow, probe.status.answer()?.from()))).collect::<Vec<_>>()
-    };
+    let answered =
+        |hop: &Hop| hop.current().filter_map(|probe| Some((probe.flow, probe.responder()?))).collect::<Vec<_>>();
     let far = answered(far);
     answered(near)
         .into_iter()

@@ -67,6 +67,13 @@ pub struct ProbeRecord {
     pub superseded: bool,
 }
 
+impl ProbeRecord {
+    /// Who answered it, if anyone did.
+    pub fn responder(&self) -> Option<IpAddr> {
+        self.status.answer().map(Answer::from)
+    }
+}
+
 /// What became of a probe.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProbeStatus {

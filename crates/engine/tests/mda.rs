@@ -37,7 +37,7 @@ fn assert_rule_per_interface(hops: &[Hop], what: &str) {
     for pair in hops.windows(2) {
         let (near, far) = (&pair[0], &pair[1]);
         let answered: Vec<(u16, IpAddr)> =
-            near.current().filter_map(|probe| Some((probe.flow, probe.status.answer()?.from()))).collect();
+            near.current().filter_map(|probe| Some((probe.flow, probe.responder()?))).collect();
         let unanswered = near.current().filter(|probe| probe.status.answer().is_none()).count();
         if near.responders().len() < 2 || unanswered > answered.len() {
             continue;
@@ -46,8 +46,7 @@ fn assert_rule_per_interface(hops: &[Hop], what: &str) {
             let flows: BTreeSet<u16> =
                 answered.iter().filter(|(_, from)| *from == interface).map(|&(f, _)| f).collect();
             let probed: Vec<_> = far.current().filter(|probe| flows.contains(&probe.flow)).collect();
-            let next_hops: BTreeSet<IpAddr> =
-                probed.iter().filter_map(|probe| Some(probe.status.answer()?.from())).collect();
+            let next_hops: BTreeSet<IpAddr> = probed.iter().filter_map(|probe| probe.responder()).collect();
             assert!(
                 probed.len() >= probes_needed(next_hops.len()).min(MAX_FLOWS),
                 "{what}: TTL {}: {interface} passed {} probed flows on to {} next hops",
@@ -115,7 +114,7 @@ fn every_interface_of_a_split_is_probed_until_its_own_next_hops_are_known() {
         for interface in hops[1].responders() {
             let flows: BTreeSet<u16> = hops[1]
                 .current()
-                .filter(|probe| probe.status.answer().is_some_and(|answer| answer.from() == interface))
+                .filter(|probe| probe.responder() == Some(interface))
                 .map(|probe| probe.flow)
                 .collect();
             let probed = hops[2].current().filter(|probe| flows.contains(&probe.flow)).count();

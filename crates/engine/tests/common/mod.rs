@@ -32,7 +32,7 @@ pub fn trace(network: &mut SimNetwork, method: Method) -> (Trace, Run) {
 
 /// Per hop, per probe standing for it (not superseded): who answered (`None` for no answer).
 pub fn responders(trace: &Trace) -> Vec<Vec<Option<IpAddr>>> {
-    trace.hops().iter().map(|hop| hop.current().map(|p| p.status.answer().map(|a| a.from())).collect()).collect()
+    trace.hops().iter().map(|hop| hop.current().map(|p| p.responder()).collect()).collect()
 }
 
 /// Per hop, per probe: whether the probe timed out.

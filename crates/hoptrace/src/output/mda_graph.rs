@@ -54,7 +54,7 @@ impl MdaGraph {
             .iter()
             .flat_map(|hop| {
                 hop.responders().into_iter().map(move |addr| {
-                    let answers = hop.current().filter(|p| p.status.answer().is_some_and(|a| a.from() == addr)).count();
+                    let answers = hop.current().filter(|p| p.responder() == Some(addr)).count();
                     (hop.ttl, addr, answers, hop.current().count())
                 })
             })
