@@ -265,15 +265,7 @@ impl ProbeFactory {
 /// A transport checksum that a NAT updated for rewriting the source address `ours` to `quoted`, turned back.
 /// (A NAT may send a computed UDP checksum of 0 as 0: that too turns back to the value sent.)
 pub(crate) fn unrewritten(checksum: u16, quoted: IpAddr, ours: IpAddr) -> u16 {
-    checksum::update(checksum, &address_bytes(quoted), &address_bytes(ours))
-}
-
-/// An address as the pseudo-header carries it.
-fn address_bytes(addr: IpAddr) -> Vec<u8> {
-    match addr {
-        IpAddr::V4(v4) => v4.octets().to_vec(),
-        IpAddr::V6(v6) => v6.octets().to_vec(),
-    }
+    checksum::update_address(checksum, &quoted, &ours)
 }
 
 /// The UDP checksum that identifies Paris UDP probe number `n`: never 0 (no checksum) nor 0xffff.
@@ -321,7 +313,7 @@ mod tests {
         let bytes = probe.transport_bytes(ours, target);
         let ProbeTransport::Udp { src_port, dst_port, .. } = probe.transport else { panic!("a UDP probe") };
         let sent = u16::from_be_bytes([bytes[6], bytes[7]]);
-        let checksum = checksum::update(sent, &address_bytes(ours), &address_bytes(nat));
+        let checksum = checksum::update_address(sent, &ours, &nat);
         let probe = QuotedProbe::Udp { src_port, dst_port, checksum: Some(checksum) };
         Quote { src: Some(nat), dst: target, ttl: Some(1), ip_id: None, probe }
     }

@@ -96,6 +96,15 @@ pub fn update(checksum: u16, old: &[u8], new: &[u8]) -> u16 {
     !combine(&[!checksum, !data(old), data(new)])
 }
 
+/// [`update`] for an address of the pseudo-header rewritten from `old` to `new` (both of one family).
+pub fn update_address(checksum: u16, old: &IpAddr, new: &IpAddr) -> u16 {
+    let sum = |addr: &IpAddr| match addr {
+        IpAddr::V4(v4) => data(&v4.octets()),
+        IpAddr::V6(v6) => data(&v6.octets()),
+    };
+    !combine(&[!checksum, !sum(old), sum(new)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

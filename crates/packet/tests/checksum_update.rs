@@ -1,6 +1,8 @@
 //! The incremental checksum update (RFC 1624) agrees with recomputing, for the address sizes NATs rewrite.
 
-use hoptrace_packet::checksum::{data, finish, update};
+use core::net::IpAddr;
+
+use hoptrace_packet::checksum::{data, finish, update, update_address};
 use proptest::prelude::*;
 
 /// One's-complement zero has two forms; a recomputed checksum and an updated one may differ only between them.
@@ -25,5 +27,12 @@ proptest! {
         let updated = update(before, &old, &new[..len]);
         prop_assert!(same(updated, after), "updated {updated:#06x}, recomputed {after:#06x}");
         prop_assert!(same(update(updated, &new[..len], &old), before));
+        let address = |bytes: &[u8]| -> IpAddr {
+            match bytes.len() {
+                4 => <[u8; 4]>::try_from(bytes).unwrap().into(),
+                _ => <[u8; 16]>::try_from(bytes).unwrap().into(),
+            }
+        };
+        prop_assert_eq!(update_address(before, &address(&old), &address(&new[..len])), updated);
     }
 }
