@@ -16,7 +16,7 @@ use engine::{Event, Hop, Outcome, Trace, TraceConfig};
 use net::{Privilege, Prober};
 
 use crate::error::Error;
-use crate::output::{renderer, Directory, LiveView, Renderer, TraceInfo};
+use crate::output::{renderer, Directory, Renderer, TraceInfo};
 use crate::settings::{Output, Settings};
 
 /// What the probing side tells the rendering side.
@@ -47,11 +47,7 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
         let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
     }
 
-    let renderer: Box<dyn Renderer> = if live {
-        Box::new(LiveView::new(settings.as_lookups, Arc::clone(&stop))) // q sets `stop`
-    } else {
-        renderer(settings)
-    };
+    let renderer = renderer(settings, Arc::clone(&stop));
     let (updates, received) = mpsc::channel();
     let printer = thread::spawn(move || render(renderer, directory.as_ref(), received));
     let mut result = Ok(());

@@ -15,6 +15,8 @@ mod traceroute;
 
 use core::net::IpAddr;
 use std::io::{self, Write};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use engine::{Hop, Method, Outcome, TraceConfig};
@@ -113,8 +115,8 @@ pub trait Renderer: Send {
     }
 }
 
-/// The renderer `settings` ask for.
-pub fn renderer(settings: &Settings) -> Box<dyn Renderer> {
+/// The renderer `settings` ask for; the live view sets `stop` when the user quits.
+pub fn renderer(settings: &Settings, stop: Arc<AtomicBool>) -> Box<dyn Renderer> {
     match (settings.mda, settings.output) {
         (true, Output::Ripe | Output::Report(ReportFormat::Json)) => return Box::new(MdaGraph::new(GraphFormat::Json)),
         (true, Output::Report(ReportFormat::Dot)) => return Box::new(MdaGraph::new(GraphFormat::Dot)),
@@ -123,8 +125,7 @@ pub fn renderer(settings: &Settings) -> Box<dyn Renderer> {
     match settings.output {
         Output::Ripe => return Box::new(RipeJson::new(settings.as_lookups)),
         Output::Report(format) => return Box::new(ReportRenderer::new(format, settings.as_lookups)),
-        // Nothing here quits it early; `run` gives it the flag that stops the rounds.
-        Output::Live => return Box::new(LiveView::new(settings.as_lookups, Default::default())),
+        Output::Live => return Box::new(LiveView::new(settings.as_lookups, stop)),
         Output::Text => {}
     }
     match settings.mode {
