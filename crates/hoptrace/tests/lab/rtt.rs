@@ -40,14 +40,16 @@ fn median_rtts_agree_with_traceroute_within_50_microseconds() {
     let target: IpAddr = lab.addr(dst, Family::V4);
     let case = Case { method: Method::Udp, family: Family::V4, unprivileged: false };
     let target_text = target.to_string();
-    let args = ["-n", "-q", "5", "-N", "1", "-z", "0.005"];
+    let args = ["-n", "-q", "10", "-N", "1", "-z", "0.005"];
     // Paired rounds, the tools alternating: the delay link's timing drifts by tens of microseconds over seconds,
     // so each round compares the two tools under the same conditions, and the test takes the median of those
-    // per-round differences (and reports the overall medians too).
+    // per-round differences (and reports the overall medians too). 24 rounds of 10 probes: with 12 of 5 the
+    // destination's median difference ranged 7 to 66 µs over repeated runs (a fresh CI run once saw 52); with these
+    // it ranged 12 to 30.
     let mut differences: Vec<Vec<f64>> = vec![Vec::new(); 3];
     let mut ours: Vec<Vec<f64>> = vec![Vec::new(); 3];
     let mut theirs: Vec<Vec<f64>> = vec![Vec::new(); 3];
-    for round in 0..12 {
+    for round in 0..24 {
         let output = hoptrace(&lab, client, case, target, &args[1..]);
         assert!(output.status.success());
         let hoptrace_rtts = rtts_per_hop(&String::from_utf8_lossy(&output.stdout));
@@ -57,7 +59,7 @@ fn median_rtts_agree_with_traceroute_within_50_microseconds() {
         let traceroute_rtts = rtts_per_hop(&String::from_utf8_lossy(&output.stdout));
         for hop in 0..3 {
             let (mut a, mut b) = (hoptrace_rtts[hop].clone(), traceroute_rtts[hop].clone());
-            assert_eq!((a.len(), b.len()), (5, 5), "round {round} hop {}", hop + 1);
+            assert_eq!((a.len(), b.len()), (10, 10), "round {round} hop {}", hop + 1);
             differences[hop].push(median(&mut a) - median(&mut b));
             ours[hop].extend(a);
             theirs[hop].extend(b);
