@@ -1,5 +1,6 @@
-//! The real binary, flag by flag, on loopback; and every bad input. Every run is inside a new network namespace
-//! that has nothing but loopback, so that no probe and no name lookup can leave it.
+//! The real binary, flag by flag, on loopback; and every bad input. Every run that may send or look up anything is
+//! inside a new network namespace that has nothing but loopback, so that no probe and no name lookup can leave it:
+//! those need root, and run with `--features lab` (as `scripts/test.sh` does).
 
 use std::process::{Command, Output};
 
@@ -46,6 +47,7 @@ fn loopback(args: &[&str], target: &str) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn every_flag_traces_loopback() {
     let cases: &[&[&str]] = &[
         &[],
@@ -122,6 +124,7 @@ fn every_flag_traces_loopback() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn output_formats_on_loopback() {
     let json = loopback(&["-n", "--json", "-c", "2", "--interval", "0"], "127.0.0.1");
     assert_eq!(json.len(), 2, "{json:?}");
@@ -152,6 +155,7 @@ fn output_formats_on_loopback() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn ipv6_loopback() {
     for args in [&["-n", "-6"][..], &["-n", "--ipv6", "-I"], &["-n", "-6", "-T"], &["-n", "-6", "--unprivileged"]] {
         let lines = loopback(args, "::1");
@@ -161,6 +165,7 @@ fn ipv6_loopback() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn names_and_numbers() {
     let lines = loopback(&[], "127.0.0.1");
     assert!(lines[1].starts_with(" 1  ") && lines[1].contains(" (127.0.0.1)  "), "{lines:?}");
@@ -169,6 +174,7 @@ fn names_and_numbers() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn trailing_packet_length() {
     let output = hoptrace(&["-n", "127.0.0.1", "1000"]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -179,17 +185,20 @@ fn trailing_packet_length() {
 
 #[test]
 fn help_and_version() {
-    let output = hoptrace(&["--help"]);
+    // Nothing is sent or looked up: no namespace needed.
+    let run = |args: &[&str]| Command::new(BINARY).args(args).output().expect("hoptrace runs");
+    let output = run(&["--help"]);
     assert!(output.status.success());
     for flag in ["--max-hops", "--queries", "--wait", "--sim-queries", "--sendwait", "--as-path-lookups", "--mtu"] {
         assert!(stdout(&output).contains(flag), "help lacks {flag}");
     }
-    let output = hoptrace(&["-V"]);
+    let output = run(&["-V"]);
     assert!(output.status.success());
     assert_eq!(stdout(&output), format!("hoptrace {}\n", env!("CARGO_PKG_VERSION")));
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn bad_input_gets_one_line_and_status_2() {
     let cases: &[(&[&str], &str)] = &[
         (&["-m", "0", "127.0.0.1"], "hoptrace: first hop out of range"),
@@ -245,6 +254,7 @@ fn bad_input_gets_one_line_and_status_2() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn system_refusals_get_one_line_and_status_1() {
     let cases: &[(&[&str], &str)] = &[
         (&["-n", "-s", "198.18.0.1", "127.0.0.1"], "hoptrace: cannot use source address 198.18.0.1: "),
@@ -261,6 +271,7 @@ fn system_refusals_get_one_line_and_status_1() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn missing_privileges_name_the_fix() {
     let output = isolated_as(Some("65534"), &["-I", "127.0.0.1"]);
     assert_eq!(output.status.code(), Some(1));
@@ -272,6 +283,7 @@ fn missing_privileges_name_the_fix() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn tracepath_mode() {
     let lines = loopback(&["--tracepath", "-n"], "127.0.0.1");
     assert_eq!(lines[0], format!(" 1:  {:<52}", "127.0.0.1")[..57].to_owned() + &lines[0][57..]);
@@ -292,6 +304,7 @@ fn tracepath_mode() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn invoked_as_tracepath() {
     let dir = std::env::temp_dir().join(format!("hoptrace-as-tracepath-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
