@@ -17,6 +17,8 @@ pub enum Error {
     Net(net::NetError),
     /// `--live` with standard output not a terminal.
     NotATerminal,
+    /// Anything else that stopped the run, said in one line.
+    Failed(String),
 }
 
 impl Error {
@@ -24,7 +26,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::UnknownHost(_) | Error::Config(_) | Error::NotATerminal => 2,
-            Error::Net(_) => 1,
+            Error::Net(_) | Error::Failed(_) => 1,
         }
     }
 }
@@ -37,6 +39,7 @@ impl fmt::Display for Error {
             Error::Config(error) => write!(f, "{error}"),
             Error::Net(error) => write!(f, "{error}"),
             Error::NotATerminal => write!(f, "--live needs a terminal: use --report for a report on a pipe or file"),
+            Error::Failed(why) => f.write_str(why),
         }
     }
 }

@@ -20,6 +20,8 @@ use crate::settings::Settings;
 pub enum Request {
     /// A trace.
     Trace(Box<Settings>),
+    /// Stateless bulk probing: `hoptrace bulk`, or hoptrace run as `caracal`.
+    Bulk(Box<crate::bulk::BulkArgs>),
     /// Text to print before exiting successfully (help, version).
     Print(String),
 }
@@ -50,6 +52,13 @@ pub(crate) fn bad_arg(flag: &str, value: &str) -> CliError {
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliError> {
     let mut args: Vec<OsString> = args.into_iter().collect();
     let invoked_as = args.first().and_then(|name| Path::new(name).file_name()).map(|name| name.to_owned());
+    if invoked_as.as_ref().is_some_and(|name| name == "caracal") || args.get(1).is_some_and(|arg| arg == "bulk") {
+        if invoked_as.as_ref().is_none_or(|name| name != "caracal") {
+            args.remove(0);
+            args[0] = "hoptrace bulk".into();
+        }
+        return answer(crate::bulk::BulkArgs::try_parse_from(args).map(|args| Ok(Request::Bulk(Box::new(args)))));
+    }
     let tracepath = if args.get(1).is_some_and(|arg| arg == "--tracepath") {
         args.remove(1);
         true
@@ -61,8 +70,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliErr
     } else {
         TracerouteArgs::try_parse_from(args).map(TracerouteArgs::into_settings)
     };
+    answer(parsed.map(|settings| settings.map(|settings| Request::Trace(Box::new(settings)))))
+}
+
+/// The request of a parsed command line, or what clap has to say (help and version are printed, not errors).
+fn answer(parsed: Result<Result<Request, CliError>, clap::Error>) -> Result<Request, CliError> {
     match parsed {
-        Ok(settings) => Ok(Request::Trace(Box::new(settings?))),
+        Ok(request) => request,
         Err(error) => match error.kind() {
             ErrorKind::DisplayHelp
             | ErrorKind::DisplayVersion
