@@ -70,8 +70,13 @@ impl BulkReceiver {
     /// Reads messages, handing each to `on_message`, until `stop` is set; then reads what is left and returns.
     pub fn run(&mut self, stop: &AtomicBool, mut on_message: impl FnMut(Capture<'_>)) -> io::Result<()> {
         let mut buffers = vec![[0u8; MESSAGE]; BATCH];
-        let mut headers =
-            MultiHeaders::<SockaddrStorage>::preallocate(BATCH, Some(nix::cmsg_space!(libc::timespec, libc::c_int)));
+        // Headers per socket: the kernel shortens each header's address length to what it wrote, and nix never
+        // restores it, so an IPv6 read through headers an IPv4 read used would get its addresses cut.
+        let mut headers: Vec<MultiHeaders<SockaddrStorage>> = self
+            .sockets
+            .iter()
+            .map(|_| MultiHeaders::preallocate(BATCH, Some(nix::cmsg_space!(libc::timespec, libc::c_int))))
+            .collect();
         loop {
             let stopping = stop.load(Ordering::Acquire);
             let mut fds: Vec<PollFd<'_>> =
@@ -80,8 +85,8 @@ impl BulkReceiver {
                 Ok(_) | Err(Errno::EINTR) => {}
                 Err(errno) => return Err(errno.into()),
             }
-            for (socket, ipv6) in &self.sockets {
-                drain(socket, *ipv6, &mut buffers, &mut headers, &mut on_message)?;
+            for ((socket, ipv6), headers) in self.sockets.iter().zip(&mut headers) {
+                drain(socket, *ipv6, &mut buffers, headers, &mut on_message)?;
             }
             if stopping {
                 return Ok(());
