@@ -33,8 +33,10 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     let caracal_id = args.caracal_id.unwrap_or_else(random_id);
     let check = Check { caracal_id, integrity: !args.no_integrity_check };
     let batch = args.batch_size as usize;
-    let mut sender = BulkSender::open(true, true, args.interface.as_deref(), batch).map_err(Error::Net)?;
-    let mut receiver = BulkReceiver::open(true, true).map_err(Error::Net)?;
+    let mut sender = BulkSender::open(true, true, args.interface.as_deref(), batch)
+        .map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
+    let mut receiver =
+        BulkReceiver::open(true, true).map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
