@@ -17,6 +17,8 @@ pub enum Error {
     Net(net::NetError),
     /// `--live` with standard output not a terminal.
     NotATerminal,
+    /// `hoptrace monitor` cannot start: a port taken, a targets file unreadable.
+    Monitor(String),
 }
 
 impl Error {
@@ -24,7 +26,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::UnknownHost(_) | Error::Config(_) | Error::NotATerminal => 2,
-            Error::Net(_) => 1,
+            Error::Net(_) | Error::Monitor(_) => 1,
         }
     }
 }
@@ -36,6 +38,7 @@ impl fmt::Display for Error {
             Error::UnknownHost(host) => write!(f, "unknown host {host}"),
             Error::Config(error) => write!(f, "{error}"),
             Error::Net(error) => write!(f, "{error}"),
+            Error::Monitor(error) => write!(f, "{error}"),
             Error::NotATerminal => write!(f, "--live needs a terminal: use --report for a report on a pipe or file"),
         }
     }

@@ -1,0 +1,183 @@
+//! One target's life: a thread that traces it round after round on one fixed Paris flow over sockets it keeps,
+//! folds each round into its window and path tracker, and publishes metrics and events.
+
+use core::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use engine::{Hop, Outcome, Trace, TraceConfig, Verdict};
+use net::{Privilege, Prober};
+
+use crate::monitor::events::{self, hex_id, MonitorEvent};
+use crate::monitor::metrics::{HopInfo, RunResult};
+use crate::monitor::path::PathTracker;
+use crate::monitor::schedule::Schedule;
+use crate::monitor::window::{observe, Window};
+use crate::monitor::{sleep_until, Shared};
+use crate::run::resolve_host;
+
+/// A round that could not run: the metric's cause and a line for the user.
+struct Failure {
+    cause: &'static str,
+    message: String,
+}
+
+/// A finished round: its hops, how it ended, and the address traced.
+struct Traced {
+    hops: Vec<Hop>,
+    outcome: Option<Outcome>,
+    target: IpAddr,
+}
+
+/// The sockets of a target and the configuration they were opened for.
+struct Probing {
+    config: TraceConfig,
+    prober: Box<dyn Prober>,
+}
+
+/// What one target keeps between rounds.
+pub struct TargetState {
+    name: String,
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+    probing: Option<Probing>,
+    window: Window,
+    tracker: PathTracker,
+    schedule: Schedule,
+}
+
+impl TargetState {
+    /// A target `name` (as given: an address or a host name), not yet traced.
+    pub fn new(name: String, shared: Arc<Shared>, stop: Arc<AtomicBool>) -> Self {
+        let settings = &shared.settings;
+        TargetState {
+            window: Window::new(settings.window),
+            tracker: PathTracker::new(settings.confirm),
+            schedule: Schedule::new(settings.every, settings.jitter),
+            name,
+            shared,
+            stop,
+            probing: None,
+        }
+    }
+
+    /// Traces the target until its stop flag is set.
+    pub fn run(mut self) {
+        self.shared.metrics.add_target(&self.name);
+        let mut due = Instant::now() + self.schedule.first(fastrand::f64());
+        while sleep_until(due, &self.stop) {
+            let started = Instant::now();
+            self.round();
+            due = started + self.schedule.next(fastrand::f64());
+        }
+    }
+
+    /// One round: trace, then publish what it found (or why it could not run).
+    fn round(&mut self) {
+        let started = Instant::now();
+        let Traced { hops, outcome, target } = match self.trace() {
+            Ok(Some(traced)) => traced,
+            Ok(None) => return, // stopped mid-round: nothing to conclude
+            Err(failure) => {
+                self.schedule.record(false);
+                self.shared.metrics.record_error(&self.name, failure.cause);
+                self.shared.metrics.record_run(&self.name, RunResult::Failed, 0.0);
+                self.fail(failure.message);
+                return;
+            }
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        let metrics = &self.shared.metrics;
+        let reached = matches!(outcome, Some(Outcome::Reached { .. }));
+        let result = if reached { RunResult::Reached } else { RunResult::Unreached };
+        metrics.record_run(&self.name, result, seconds);
+        for answer in hops.iter().flat_map(Hop::answers) {
+            if answer.verdict(target) == Verdict::Reached {
+                metrics.observe_destination_rtt(&self.name, answer.rtt.as_secs_f64());
+            }
+        }
+        let seen = observe(&hops, target);
+        self.window.push(hops, target);
+        let change = self.tracker.observe(&seen);
+        metrics.set_path(&self.name, self.tracker.id(), change.is_some());
+        metrics.set_hops(&self.name, Some(self.window.report()), &self.hop_info());
+        let silent = seen.is_silent();
+        self.schedule.record(!silent);
+        metrics.set_backoff(&self.name, self.schedule.backoff().as_secs_f64());
+        let events = &self.shared.events;
+        if let Some(change) = change {
+            events.emit(&events::path_changed(&self.name, &change.old, &change.new));
+        }
+        if silent {
+            self.fail(format!("nothing answered the trace to {target}"));
+        }
+        events.emit(&MonitorEvent::RoundDone {
+            target: self.name.clone(),
+            address: target,
+            reached,
+            hops: self.window.report().hops().len(),
+            duration: seconds,
+            path_id: self.tracker.id().map(hex_id),
+            at: events::now(),
+        });
+    }
+
+    /// Publishes a failed or silent round: the back-off now in force, and an event.
+    fn fail(&self, error: String) {
+        let backoff = self.schedule.backoff().as_secs_f64();
+        self.shared.metrics.set_backoff(&self.name, backoff);
+        let event = MonitorEvent::TargetFailed { target: self.name.clone(), error, backoff, at: events::now() };
+        self.shared.events.emit(&event);
+    }
+
+    /// Traces the target once on its fixed flow: its hops, how it ended, and its address; `None` if stopped.
+    fn trace(&mut self) -> Result<Option<Traced>, Failure> {
+        let settings = &self.shared.settings.trace;
+        let target = resolve_host(&self.name, settings.ipv6)
+            .map_err(|error| Failure { cause: "resolve", message: error.to_string() })?;
+        // A name that now resolves elsewhere gets new sockets.
+        if self.probing.as_ref().is_none_or(|probing| probing.config.target != target) {
+            self.probing = None;
+            let network = |message: String| Failure { cause: "network", message };
+            let privilege = if settings.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
+            let mut config = settings.trace_config(target, privilege == Privilege::Raw);
+            let prober = net::open(&mut config, privilege, &settings.sockets).map_err(|e| network(e.to_string()))?;
+            config.validate().map_err(|error| network(error.to_string()))?;
+            self.probing = Some(Probing { config, prober });
+        }
+        let Some(probing) = self.probing.as_mut() else { return Ok(None) };
+        let mut trace = Trace::new(probing.config.clone())
+            .map_err(|error| Failure { cause: "network", message: error.to_string() })?;
+        let result = net::run(&mut trace, probing.prober.as_mut(), &self.stop, |_, _| {});
+        // The next round's probes are numbered past this one's, so that its late replies match nothing.
+        probing.config.sequence_start = probing.config.sequence_start.wrapping_add(trace.stats().sent);
+        if let Err(error) = result {
+            self.probing = None;
+            return Err(Failure { cause: "network", message: error.to_string() });
+        }
+        if self.stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        Ok(Some(Traced { hops: trace.hops().to_vec(), outcome: trace.outcome(), target }))
+    }
+
+    /// `hoptrace_hop_info`'s label values: every responder of the window's hops, with its name and AS numbers
+    /// when those are looked up.
+    fn hop_info(&self) -> Vec<HopInfo> {
+        let directory = self.shared.directory.as_ref();
+        let hops = self.window.report().hops();
+        for responder in hops.iter().flat_map(|hop| &hop.responders) {
+            directory.prefetch(responder.addr);
+        }
+        hops.iter()
+            .flat_map(|hop| hop.responders.iter().map(move |responder| (hop.ttl, responder.addr)))
+            .map(|(ttl, addr)| HopInfo {
+                ttl,
+                address: addr.to_string(),
+                name: directory.name(addr).unwrap_or_default(),
+                asn: directory.asns(addr).unwrap_or_default().iter().map(u32::to_string).collect::<Vec<_>>().join(" "),
+            })
+            .collect()
+    }
+}
