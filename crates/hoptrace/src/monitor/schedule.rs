@@ -6,6 +6,9 @@ use core::time::Duration;
 /// The longest a failing target waits between rounds.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
+/// Failed rounds in a row that come at the normal period: one lost reply is no outage.
+pub const GRACE: u32 = 2;
+
 /// The timing of one target's rounds.
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -34,18 +37,23 @@ impl Schedule {
         self.every.mul_f64(1.0 + shift) + self.backoff()
     }
 
-    /// Records how a round went: `ok` is false when it could not run or nothing at all answered.
+    /// Records how a round went: `ok` is false when it could not run or the destination did not answer.
     pub fn record(&mut self, ok: bool) {
         self.failures = if ok { 0 } else { self.failures.saturating_add(1) };
     }
 
-    /// The extra wait after failures: none after a good round, then the period, doubling with each failure in a
-    /// row, up to [`MAX_BACKOFF`].
+    /// Failed rounds in a row.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// The extra wait after failures: none after a good round or up to [`GRACE`] failures in a row, then the
+    /// period, doubling with each further failure, up to [`MAX_BACKOFF`].
     pub fn backoff(&self) -> Duration {
-        if self.failures == 0 {
+        if self.failures <= GRACE {
             return Duration::ZERO;
         }
-        let factor = 1u32 << (self.failures - 1).min(16);
+        let factor = 1u32 << (self.failures - GRACE - 1).min(16);
         self.every.saturating_mul(factor).min(MAX_BACKOFF)
     }
 }
@@ -91,11 +99,11 @@ mod tests {
     fn backoff_doubles_up_to_its_cap_and_resets() {
         let mut schedule = Schedule::new(Duration::from_secs(10), 0.0);
         let mut waits = Vec::new();
-        for _ in 0..7 {
+        for _ in 0..9 {
             schedule.record(false);
             waits.push(schedule.backoff().as_secs());
         }
-        assert_eq!(waits, [10, 20, 40, 80, 160, 300, 300]);
+        assert_eq!(waits, [0, 0, 10, 20, 40, 80, 160, 300, 300]);
         assert_eq!(schedule.next(0.5), Duration::from_secs(310));
         schedule.record(true);
         assert_eq!(schedule.backoff(), Duration::ZERO);

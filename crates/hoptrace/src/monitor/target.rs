@@ -76,22 +76,22 @@ impl TargetState {
     /// One round: trace, then publish what it found (or why it could not run).
     fn round(&mut self) {
         let started = Instant::now();
-        let Traced { hops, outcome, target } = match self.trace() {
+        let traced = self.trace();
+        let metrics = Arc::clone(&self.shared.metrics);
+        let Traced { hops, outcome, target } = match traced {
             Ok(Some(traced)) => traced,
             Ok(None) => return, // stopped mid-round: nothing to conclude
             Err(failure) => {
                 self.schedule.record(false);
-                self.shared.metrics.record_error(&self.name, failure.cause);
-                self.shared.metrics.record_run(&self.name, RunResult::Failed, 0.0);
+                metrics.record_error(&self.name, failure.cause);
+                metrics.record_run(&self.name, RunResult::Failed, 0.0);
                 self.fail(failure.message);
                 return;
             }
         };
         let seconds = started.elapsed().as_secs_f64();
-        let metrics = &self.shared.metrics;
         let reached = matches!(outcome, Some(Outcome::Reached { .. }));
-        let result = if reached { RunResult::Reached } else { RunResult::Unreached };
-        metrics.record_run(&self.name, result, seconds);
+        metrics.record_run(&self.name, if reached { RunResult::Reached } else { RunResult::Unreached }, seconds);
         for answer in hops.iter().flat_map(Hop::answers) {
             if answer.verdict(target) == Verdict::Reached {
                 metrics.observe_destination_rtt(&self.name, answer.rtt.as_secs_f64());
@@ -102,17 +102,16 @@ impl TargetState {
         let change = self.tracker.observe(&seen);
         metrics.set_path(&self.name, self.tracker.id(), change.is_some());
         metrics.set_hops(&self.name, Some(self.window.report()), &self.hop_info());
-        let silent = seen.is_silent();
-        self.schedule.record(!silent);
-        metrics.set_backoff(&self.name, self.schedule.backoff().as_secs_f64());
-        let events = &self.shared.events;
         if let Some(change) = change {
-            events.emit(&events::path_changed(&self.name, &change.old, &change.new));
+            self.shared.events.emit(&events::path_changed(&self.name, &change.old, &change.new));
         }
-        if silent {
-            self.fail(format!("nothing answered the trace to {target}"));
+        self.schedule.record(reached);
+        if self.schedule.backoff().is_zero() {
+            metrics.set_backoff(&self.name, 0.0);
+        } else {
+            self.fail(format!("no answer from {target} in the last {} rounds", self.schedule.failures()));
         }
-        events.emit(&MonitorEvent::RoundDone {
+        self.shared.events.emit(&MonitorEvent::RoundDone {
             target: self.name.clone(),
             address: target,
             reached,
@@ -123,7 +122,7 @@ impl TargetState {
         });
     }
 
-    /// Publishes a failed or silent round: the back-off now in force, and an event.
+    /// Publishes a failed round: the back-off now in force, and an event.
     fn fail(&self, error: String) {
         let backoff = self.schedule.backoff().as_secs_f64();
         self.shared.metrics.set_backoff(&self.name, backoff);

@@ -272,3 +272,71 @@ fn loss_and_rate_limiting_are_no_path_change() {
         .count();
     assert!(lossy_hops >= 2, "{metrics}");
 }
+
+/// The value of the sample `series` (name and labels, as written) in a `/metrics` text.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// The one line a command that failed at start wrote, after checking its exit status.
+fn start_failure(lab: &Lab, client: NodeId, args: &[&str], status: i32) -> String {
+    let output = hoptrace_command(lab, client).arg("monitor").args(args).output().expect("hoptrace runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(status), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert!(output.stdout.is_empty(), "{args:?}");
+    stderr.trim_end().to_owned()
+}
+
+#[test]
+fn faults_show_in_the_metrics_and_bad_listeners_fail_at_start() {
+    let _machine = shared_machine();
+    let (lab, client, _, dst) = crate::chain(2, |spec, _, dst| {
+        spec.firewall(dst, &["-A INPUT -j DROP"]);
+    });
+    let dead = lab.addr(dst, Family::V4).to_string();
+    // No resolver is reachable from the lab: the name never resolves, and no query leaves.
+    let unknown = "no-such-host.invalid";
+
+    let line = start_failure(&lab, client, &[&dead, "--prometheus", "nonsense"], 2);
+    assert_eq!(line, "hoptrace: --prometheus nonsense: expected ADDR:PORT, e.g. 127.0.0.1:9120");
+    let line = start_failure(&lab, client, &[&dead, "--prometheus", "198.18.250.1:9120"], 1);
+    assert!(line.starts_with("hoptrace: cannot listen on 198.18.250.1:9120: "), "{line}");
+
+    let scratch = Scratch::new("monitor-faults");
+    let events_path = scratch.0.join("events.ndjson");
+    let args: Vec<String> =
+        [&dead, unknown, "--every", "0.3", "-q", "1", "-w", "0.3", "-n", "--events", "--prometheus", METRICS]
+            .map(String::from)
+            .to_vec();
+    let mut hoptrace = monitor(&lab, client, &args, &events_path);
+    let metrics = wait_for(Duration::from_secs(30), "both targets backing off", || {
+        let metrics = http_get(&lab, client, &format!("http://{METRICS}/metrics"))?;
+        let backing_off = [&dead, unknown].iter().all(|target| {
+            sample(&metrics, &format!("hoptrace_target_backoff_seconds{{target=\"{target}\"}}"))
+                .is_some_and(|s| s > 0.0)
+        });
+        backing_off.then_some(metrics)
+    });
+    // The port is taken now.
+    let line = start_failure(&lab, client, &[&dead, "--prometheus", METRICS], 1);
+    assert!(line.starts_with(&format!("hoptrace: cannot listen on {METRICS}: ")), "{line}");
+
+    let errors = sample(&metrics, &format!("hoptrace_target_errors_total{{target=\"{unknown}\",error=\"resolve\"}}"));
+    assert!(errors.is_some_and(|n| n >= 3.0), "{metrics}");
+    let failed = sample(&metrics, &format!("hoptrace_runs_total{{target=\"{unknown}\",result=\"failed\"}}"));
+    assert_eq!(failed, errors, "{metrics}");
+    let unreached = sample(&metrics, &format!("hoptrace_runs_total{{target=\"{dead}\",result=\"unreached\"}}"));
+    assert!(unreached.is_some_and(|n| n >= 3.0), "{metrics}");
+    assert_eq!(sample(&metrics, &format!("hoptrace_destination_reached{{target=\"{dead}\"}}")), Some(0.0));
+    // The routers before the dead destination are still watched.
+    assert!(metrics.contains(&format!("hoptrace_hop_loss_ratio{{target=\"{dead}\",ttl=\"2\"}} 0")), "{metrics}");
+
+    signal(&hoptrace.0, "TERM");
+    let status = wait_for(Duration::from_secs(10), "the monitor to stop", || hoptrace.0.try_wait().unwrap());
+    assert!(status.success(), "{status}");
+    let failures: Vec<Value> = events(&events_path).into_iter().filter(|e| e["event"] == "target_failed").collect();
+    for target in [&dead, unknown] {
+        assert!(failures.iter().any(|e| e["target"] == target && e["backoff"].as_f64() > Some(0.0)), "{failures:?}");
+    }
+}
