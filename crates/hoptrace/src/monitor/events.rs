@@ -15,7 +15,7 @@ use crate::monitor::path::{changed_ttls, Observation};
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum MonitorEvent {
     /// A target's round finished.
-    RoundDone {
+    TargetRound {
         /// The target as given.
         target: String,
         /// Its address.
@@ -123,7 +123,7 @@ fn text(event: &MonitorEvent) -> Option<String> {
         None => "*".to_owned(),
     };
     match event {
-        MonitorEvent::RoundDone { .. } => None,
+        MonitorEvent::TargetRound { .. } => None,
         MonitorEvent::PathChanged { target, old, new, ttls, old_id, new_id, .. } => {
             let changes: Vec<String> = ttls
                 .iter()

@@ -14,7 +14,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::report::Report;
+use hoptrace_core::Report;
 
 /// A gauge holding a float.
 type FloatGauge = Gauge<f64, AtomicU64>;

@@ -18,9 +18,11 @@ use core::time::Duration;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
+
+use hoptrace_core::{Options, StopHandle};
 
 use crate::error::Error;
 use crate::output::Directory;
@@ -58,6 +60,8 @@ pub struct MonitorSettings {
 pub struct Shared {
     /// The settings.
     pub settings: MonitorSettings,
+    /// How each round traces.
+    pub options: Options,
     /// The metrics.
     pub metrics: Arc<Metrics>,
     /// The event stream.
@@ -81,9 +85,39 @@ pub fn sleep_until(due: Instant, stop: &AtomicBool) -> bool {
     false
 }
 
-/// A running target: its stop flag and thread.
+/// Stops one target: its flag, and the tracer whose trace may be under way.
+#[derive(Default)]
+pub struct Stopper {
+    flag: AtomicBool,
+    tracer: Mutex<Option<StopHandle>>,
+}
+
+impl Stopper {
+    /// Stops the target: the pause between rounds, and the trace in progress.
+    pub fn stop(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        if let Some(handle) = self.tracer.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            handle.stop();
+        }
+    }
+
+    /// The flag, set once stopped.
+    pub fn flag(&self) -> &AtomicBool {
+        &self.flag
+    }
+
+    /// Makes [`Stopper::stop`] stop `handle`'s tracer too, at once if it already happened.
+    pub fn attach(&self, handle: StopHandle) {
+        *self.tracer.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle.clone());
+        if self.flag.load(Ordering::SeqCst) {
+            handle.stop();
+        }
+    }
+}
+
+/// A running target: its stopper and thread.
 struct Running {
-    stop: Arc<AtomicBool>,
+    stop: Arc<Stopper>,
     thread: JoinHandle<()>,
 }
 
@@ -121,7 +155,8 @@ pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync
         None => None,
     };
     let events = EventSink::new(settings.events, Box::new(std::io::stdout()));
-    let shared = Arc::new(Shared { settings, metrics, events, directory });
+    let options = settings.trace.options();
+    let shared = Arc::new(Shared { settings, options, metrics, events, directory });
 
     let mut running: HashMap<String, Running> = HashMap::new();
     update_targets(&mut running, &targets, &shared);
@@ -135,7 +170,7 @@ pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync
         }
     }
     for target in running.values() {
-        target.stop.store(true, Ordering::Relaxed);
+        target.stop.stop();
     }
     for (_, target) in running.drain() {
         let _ = target.thread.join();
@@ -152,7 +187,7 @@ fn update_targets(running: &mut HashMap<String, Running>, wanted: &[String], sha
     let gone: Vec<String> = running.keys().filter(|name| !wanted.contains(name)).cloned().collect();
     for name in gone {
         if let Some(target) = running.remove(&name) {
-            target.stop.store(true, Ordering::Relaxed);
+            target.stop.stop();
             let _ = target.thread.join();
             shared.metrics.remove_target(&name);
         }
@@ -161,7 +196,7 @@ fn update_targets(running: &mut HashMap<String, Running>, wanted: &[String], sha
         if running.contains_key(name) {
             continue;
         }
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(Stopper::default());
         let (name_, shared_, stop_) = (name.clone(), Arc::clone(shared), Arc::clone(&stop));
         // The sockets are opened on the target's thread and stay there.
         let thread = thread::spawn(move || TargetState::new(name_, shared_, stop_).run());

@@ -2,20 +2,18 @@
 //! folds each round into its window and path tracker, and publishes metrics and events.
 
 use core::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use engine::{Hop, Outcome, Trace, TraceConfig, Verdict};
-use net::{Privilege, Prober};
+use engine::{Hop, Outcome, Verdict};
+use hoptrace_core::{resolve_host, Tracer};
 
 use crate::monitor::events::{self, hex_id, MonitorEvent};
 use crate::monitor::metrics::{HopInfo, RunResult};
 use crate::monitor::path::PathTracker;
 use crate::monitor::schedule::Schedule;
 use crate::monitor::window::{observe, Window};
-use crate::monitor::{sleep_until, Shared};
-use crate::run::resolve_host;
+use crate::monitor::{sleep_until, Shared, Stopper};
 
 /// A round that could not run: the metric's cause and a line for the user.
 struct Failure {
@@ -30,18 +28,13 @@ struct Traced {
     target: IpAddr,
 }
 
-/// The sockets of a target and the configuration they were opened for.
-struct Probing {
-    config: TraceConfig,
-    prober: Box<dyn Prober>,
-}
-
 /// What one target keeps between rounds.
 pub struct TargetState {
     name: String,
     shared: Arc<Shared>,
-    stop: Arc<AtomicBool>,
-    probing: Option<Probing>,
+    stop: Arc<Stopper>,
+    /// The tracer (its sockets open), once the target resolved.
+    tracer: Option<Tracer>,
     window: Window,
     tracker: PathTracker,
     schedule: Schedule,
@@ -49,7 +42,7 @@ pub struct TargetState {
 
 impl TargetState {
     /// A target `name` (as given: an address or a host name), not yet traced.
-    pub fn new(name: String, shared: Arc<Shared>, stop: Arc<AtomicBool>) -> Self {
+    pub fn new(name: String, shared: Arc<Shared>, stop: Arc<Stopper>) -> Self {
         let settings = &shared.settings;
         TargetState {
             window: Window::new(settings.window),
@@ -58,7 +51,7 @@ impl TargetState {
             name,
             shared,
             stop,
-            probing: None,
+            tracer: None,
         }
     }
 
@@ -66,7 +59,7 @@ impl TargetState {
     pub fn run(mut self) {
         self.shared.metrics.add_target(&self.name);
         let mut due = Instant::now() + self.schedule.first(fastrand::f64());
-        while sleep_until(due, &self.stop) {
+        while sleep_until(due, self.stop.flag()) {
             let started = Instant::now();
             self.round();
             due = started + self.schedule.next(fastrand::f64());
@@ -111,7 +104,7 @@ impl TargetState {
         } else {
             self.fail(format!("no answer from {target} in the last {} rounds", self.schedule.failures()));
         }
-        self.shared.events.emit(&MonitorEvent::RoundDone {
+        self.shared.events.emit(&MonitorEvent::TargetRound {
             target: self.name.clone(),
             address: target,
             reached,
@@ -130,35 +123,32 @@ impl TargetState {
         self.shared.events.emit(&event);
     }
 
-    /// Traces the target once on its fixed flow: its hops, how it ended, and its address; `None` if stopped.
+    /// Traces the target once on its fixed flow (the tracer's flow 0); `None` if stopped.
     fn trace(&mut self) -> Result<Option<Traced>, Failure> {
-        let settings = &self.shared.settings.trace;
-        let target = resolve_host(&self.name, settings.ipv6)
-            .map_err(|error| Failure { cause: "resolve", message: error.to_string() })?;
-        // A name that now resolves elsewhere gets new sockets.
-        if self.probing.as_ref().is_none_or(|probing| probing.config.target != target) {
-            self.probing = None;
-            let network = |message: String| Failure { cause: "network", message };
-            let privilege = if settings.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
-            let mut config = settings.trace_config(target, privilege == Privilege::Raw);
-            let prober = net::open(&mut config, privilege, &settings.sockets).map_err(|e| network(e.to_string()))?;
-            config.validate().map_err(|error| network(error.to_string()))?;
-            self.probing = Some(Probing { config, prober });
+        let failure = |error: hoptrace_core::Error| {
+            let cause = if matches!(error, hoptrace_core::Error::UnknownHost(_)) { "resolve" } else { "network" };
+            Failure { cause, message: error.to_string() }
+        };
+        let options = &self.shared.options;
+        let target = resolve_host(&self.name, options.ipv6).map_err(failure)?;
+        // A name that now resolves elsewhere gets a new tracer (and sockets).
+        if self.tracer.as_ref().is_none_or(|tracer| tracer.target() != target) {
+            self.tracer = None;
+            let tracer = Tracer::with_options(&target.to_string(), options).map_err(failure)?;
+            self.stop.attach(tracer.stop_handle());
+            self.tracer = Some(tracer);
         }
-        let Some(probing) = self.probing.as_mut() else { return Ok(None) };
-        let mut trace = Trace::new(probing.config.clone())
-            .map_err(|error| Failure { cause: "network", message: error.to_string() })?;
-        let result = net::run(&mut trace, probing.prober.as_mut(), &self.stop, |_, _| {});
-        // The next round's probes are numbered past this one's, so that its late replies match nothing.
-        probing.config.sequence_start = probing.config.sequence_start.wrapping_add(trace.stats().sent);
+        let Some(tracer) = self.tracer.as_mut() else { return Ok(None) };
+        let result = tracer.trace();
         if let Err(error) = result {
-            self.probing = None;
-            return Err(Failure { cause: "network", message: error.to_string() });
+            self.tracer = None;
+            return Err(failure(error));
         }
-        if self.stop.load(Ordering::Relaxed) {
+        let result = result.map_err(failure)?;
+        if result.outcome.is_none() {
             return Ok(None);
         }
-        Ok(Some(Traced { hops: trace.hops().to_vec(), outcome: trace.outcome(), target }))
+        Ok(Some(Traced { hops: result.hops, outcome: result.outcome, target }))
     }
 
     /// `hoptrace_hop_info`'s label values: every responder of the window's hops, with its name and AS numbers

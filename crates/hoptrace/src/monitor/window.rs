@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use engine::{Hop, Verdict};
 
 use crate::monitor::path::Observation;
-use crate::report::Report;
+use hoptrace_core::Report;
 
 /// The last rounds of one target, and their report.
 #[derive(Debug, Clone)]
@@ -33,10 +33,7 @@ impl Window {
         // few dozen hops).
         self.report = Report::new();
         for round in &self.rounds {
-            for hop in round {
-                self.report.add_hop(hop.clone());
-            }
-            self.report.end_round(target);
+            self.report.add_round(round, target);
         }
     }
 

@@ -257,7 +257,7 @@ fn loss_and_rate_limiting_are_no_path_change() {
     assert!(status.success(), "{status}");
 
     let events = events(&events_path);
-    let rounds = events.iter().filter(|e| e["event"] == "round_done").count();
+    let rounds = events.iter().filter(|e| e["event"] == "target_round").count();
     assert!(rounds >= 100, "{rounds} rounds in 60 s");
     let changed: Vec<&Value> = events.iter().filter(|e| e["event"] == "path_changed").collect();
     assert!(changed.is_empty(), "{changed:?}");
