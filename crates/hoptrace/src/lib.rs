@@ -4,6 +4,7 @@
 pub mod bulk;
 pub mod cli;
 pub mod error;
+pub mod monitor;
 pub mod output;
 pub mod run;
 pub mod settings;
@@ -46,6 +47,13 @@ fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
             let numeric = settings.naming == settings::Naming::Numeric;
             let directory = Box::new(output::Resolver::new(numeric, settings.as_lookups));
             run::run(&settings, directory)
+        }
+        Request::Monitor(settings) => {
+            let directory = Box::new(output::Resolver::new(
+                settings.trace.naming == settings::Naming::Numeric,
+                settings.trace.as_lookups,
+            ));
+            monitor::run(*settings, directory)
         }
     }
 }

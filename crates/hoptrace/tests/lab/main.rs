@@ -7,6 +7,7 @@ mod ecmp;
 mod interrupt;
 mod jc;
 mod live;
+mod monitor;
 mod mpls;
 mod names;
 mod nat;
