@@ -4,7 +4,13 @@ use core::fmt;
 use core::net::IpAddr;
 use core::time::Duration;
 
-use crate::probe::PORT_WINDOW;
+/// Ports a classic method moves through, one per probe, before it starts over: more than any one trace sends, so
+/// that its probes never share a port, and few enough that the ports stay in their range whatever the sequence.
+pub const PORT_WINDOW: u32 = 4096;
+
+/// The most flows one hop is probed in with multipath discovery: where the rule would need more (an interface
+/// that gets a tiny share of the flows), the hop stops here.
+pub const MAX_FLOWS: usize = 256;
 
 /// How probes are built and told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,7 +213,7 @@ impl TraceConfig {
             return Err(ConfigError::MdaNeedsParis);
         }
         // The port a classic method or a flow moves furthest from the configured one.
-        let port_span = if self.method.is_paris() { crate::mda::MAX_FLOWS as u32 } else { PORT_WINDOW };
+        let port_span = if self.method.is_paris() { MAX_FLOWS as u32 } else { PORT_WINDOW };
         let moving_port = if self.method.is_tcp() { self.src_port } else { self.dst_port };
         if self.method != Method::Icmp
             && self.method != Method::IcmpParis

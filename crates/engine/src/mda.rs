@@ -24,9 +24,7 @@ const CONFIDENCE: f64 = 0.95;
 /// More responders than this at one hop are not chased further (97 flows for the hop's own rule).
 const MAX_RESPONDERS: usize = 16;
 
-/// The most flows one hop is probed in: where the rule would need more (an interface that gets a tiny share of
-/// the flows), the hop stops here.
-pub const MAX_FLOWS: usize = 256;
+pub use crate::config::MAX_FLOWS;
 
 /// Probes a hop needs once `responders` distinct responders have been seen there (at least one is assumed).
 pub fn probes_needed(responders: usize) -> usize {

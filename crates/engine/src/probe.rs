@@ -284,9 +284,7 @@ fn paris_icmp_checksum(ident: u16, flow: u16) -> u16 {
     }
 }
 
-/// Ports a classic method moves through, one per probe, before it starts over: more than any one trace sends, so
-/// that its probes never share a port, and few enough that the ports stay in their range whatever the sequence.
-pub const PORT_WINDOW: u32 = 4096;
+pub use crate::config::PORT_WINDOW;
 
 /// The port offset of probe number `n` for methods that tell probes apart by port.
 fn port_offset(n: u32) -> u16 {

@@ -21,8 +21,7 @@ use net::Privilege;
 pub use args::BulkArgs;
 pub use prefixes::PrefixSet;
 
-use crate::cli::CliError;
-use crate::error::Error;
+use crate::error::{CliError, Error};
 
 /// Runs `hoptrace bulk` with probe specifications from stdin.
 pub fn run(args: &BulkArgs) -> Result<(), Error> {

@@ -14,7 +14,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::{DefaultTerminal, Frame};
 
-use super::report::ReportView;
+use super::view::ReportView;
 use super::{mtr_text, Directory, Renderer, TraceInfo};
 use crate::report::Report;
 

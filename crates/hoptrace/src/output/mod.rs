@@ -13,6 +13,7 @@ mod report;
 mod ripe;
 mod tracepath;
 mod traceroute;
+mod view;
 
 use core::net::IpAddr;
 use std::io::{self, Write};

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use engine::{Answer, ErrorClass, Hop, Method, MplsLabel, Outcome, ReplyKind, Unreachable, Verdict};
 use serde::Serialize;
 
-use super::report::rounded;
+use super::view::rounded;
 use super::{hops_back, Directory, Renderer, TraceInfo};
 use hoptrace_core::mark;
 
