@@ -4,9 +4,9 @@
 
 use core::net::IpAddr;
 use core::time::Duration;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::net::ToSocketAddrs;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
@@ -16,7 +16,7 @@ use engine::{Event, Hop, Outcome, Trace, TraceConfig};
 use net::{Privilege, Prober};
 
 use crate::error::Error;
-use crate::output::{renderer, Directory, Renderer, TraceInfo};
+use crate::output::{renderer, Directory, Renderer, Sink, TraceInfo};
 use crate::settings::{Output, Settings};
 
 /// What the probing side tells the rendering side.
@@ -42,14 +42,17 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
     config.validate().map_err(Error::Config)?;
 
     let stop = Arc::new(AtomicBool::new(false));
+    let caught = Arc::new(AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Registration only fails for forbidden signals; these two are not.
         let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
+        let _ = signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize);
     }
 
     let renderer = renderer(settings, Arc::clone(&stop));
     let (updates, received) = mpsc::channel();
-    let printer = thread::spawn(move || render(renderer, directory.as_ref(), received));
+    let sink = Sink::new(Arc::clone(&stop));
+    let printer = thread::spawn(move || render(renderer, directory.as_ref(), received, sink));
     let mut result = Ok(());
     for round in 0..settings.rounds {
         if round > 0 && !pause(settings.round_interval, &stop) {
@@ -67,8 +70,14 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
         }
     }
     drop(updates);
-    let _ = printer.join();
-    result
+    let written = printer.join().unwrap_or(Ok(()));
+    result?;
+    written.map_err(Error::from)?;
+    // Interrupted: what was found is printed; the exit status says it was cut short, as a shell's does.
+    match caught.load(Ordering::Relaxed) {
+        0 => Ok(()),
+        signal => Err(Error::Interrupted(signal as u8)),
+    }
 }
 
 /// Runs one trace of `config`, sending its hops to the renderer; returns how many probes it numbered.
@@ -113,32 +122,48 @@ fn pause(interval: Duration, stop: &AtomicBool) -> bool {
 }
 
 /// The rendering thread: prints each hop as it arrives, looking its names up first, and closes the renderer.
-fn render(mut renderer: Box<dyn Renderer>, directory: &dyn Directory, updates: mpsc::Receiver<Update>) {
-    // Locked per write, not for the thread's life: a panic hook that restores the terminal must get it too.
-    let mut out = std::io::stdout();
-    for update in updates {
-        let _ = match update {
-            Update::Start(info) => renderer.header(&mut out, &info),
+/// Between updates it checks that someone still reads the output; the first write error stops the trace and is
+/// returned.
+fn render(
+    mut renderer: Box<dyn Renderer>,
+    directory: &dyn Directory,
+    updates: mpsc::Receiver<Update>,
+    mut out: Sink,
+) -> std::io::Result<()> {
+    loop {
+        let update = match updates.recv_timeout(PAUSE_STEP) {
+            Ok(update) => update,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                out.check_reader();
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        match update {
+            Update::Start(info) => out.write(|out| renderer.header(out, &info)),
             Update::Hop(hop) => {
                 for answer in hop.answers() {
                     directory.prefetch(answer.from());
                 }
-                renderer.hop(&mut out, &hop, directory)
+                out.write(|out| renderer.hop(out, &hop, directory))
             }
-            Update::Done(outcome) => renderer.finish(&mut out, outcome, directory),
-        };
+            Update::Done(outcome) => out.write(|out| renderer.finish(out, outcome, directory)),
+        }
     }
-    let _ = renderer.close(&mut out, directory);
-    let _ = out.flush();
+    out.write(|out| renderer.close(out, directory));
+    out.finish()
 }
 
 /// The target address: a literal, or the first address of the name in the requested family.
 pub fn resolve_host(host: &str, ipv6: Option<bool>) -> Result<IpAddr, Error> {
     let wanted = |addr: &IpAddr| ipv6.is_none_or(|ipv6| addr.is_ipv6() == ipv6);
-    let unknown = || Error::UnknownHost(host.to_owned());
+    let wrong_family = || Error::WrongFamily(host.to_owned());
     if let Ok(addr) = host.parse::<IpAddr>() {
-        return if wanted(&addr) { Ok(addr) } else { Err(unknown()) };
+        return if wanted(&addr) { Ok(addr) } else { Err(wrong_family()) };
     }
-    let addrs = (host, 0).to_socket_addrs().map_err(|_| unknown())?;
-    addrs.map(|addr| addr.ip()).find(wanted).ok_or_else(unknown)
+    if host.is_empty() {
+        return Err(Error::UnknownHost(String::new()));
+    }
+    let addrs = (host, 0).to_socket_addrs().map_err(|_| Error::UnknownHost(host.to_owned()))?;
+    addrs.map(|addr| addr.ip()).find(wanted).ok_or_else(wrong_family)
 }

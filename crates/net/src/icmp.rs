@@ -31,7 +31,9 @@ impl IcmpProber {
             Some(libc::EACCES | libc::EPERM) => NetError::IcmpNotPermitted,
             _ => NetError::io("opening an ICMP socket")(error),
         })?;
-        let local = sockopt::prepare_datagram(&socket, config.source, options, sockopt::Bind::Source)?;
+        // A ping socket's port is its ICMP identifier: `--sport` is for UDP and TCP.
+        let options = SocketOptions { source_port: None, ..options.clone() };
+        let local = sockopt::prepare_datagram(&socket, config.source, &options, sockopt::Bind::Source)?;
         config.icmp_ident = local.port();
         Ok(IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048] })
     }

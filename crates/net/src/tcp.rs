@@ -52,7 +52,7 @@ impl TcpProber {
     /// Prepares TCP probing; picks the first source port in `config`.
     pub(crate) fn open(config: &mut TraceConfig, options: &SocketOptions) -> Result<Self, NetError> {
         let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
-        config.src_port = first_source_port();
+        config.src_port = options.source_port.unwrap_or_else(first_source_port);
         Ok(TcpProber {
             source,
             target: config.target,
@@ -79,7 +79,7 @@ impl TcpProber {
         socket.set_reuse_address(true)?;
         let local = SocketAddr::new(self.source, src_port);
         socket.bind(&local.into())?;
-        let remote = SocketAddr::new(self.target, dst_port);
+        let remote = sockopt::destination(self.target, dst_port, self.options.flow_label);
         let sent_at = Instant::now();
         match socket.connect(&remote.into()) {
             Ok(()) => {}

@@ -18,6 +18,8 @@ pub(crate) struct UdpProber {
     local: SocketAddr,
     target: core::net::IpAddr,
     ipv6: bool,
+    /// The user's IPv6 flow label (`-l`).
+    flow_label: Option<u32>,
     /// Payload sizes sent so far (one, or a few with path MTU discovery): a quote of one of these sizes is whole.
     payload_lens: Vec<usize>,
     buf: Vec<u8>,
@@ -32,7 +34,15 @@ impl UdpProber {
             Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).map_err(NetError::io("opening a UDP socket"))?;
         let local = sockopt::prepare_datagram(&socket, config.source, options, sockopt::Bind::Wildcard)?;
         config.src_port = local.port();
-        Ok(UdpProber { socket, local, target: config.target, ipv6, payload_lens: Vec::new(), buf: vec![0; 65_536] })
+        Ok(UdpProber {
+            socket,
+            local,
+            target: config.target,
+            ipv6,
+            flow_label: options.flow_label,
+            payload_lens: Vec::new(),
+            buf: vec![0; 65_536],
+        })
     }
 }
 
@@ -45,7 +55,8 @@ impl Prober for UdpProber {
             self.payload_lens.push(payload.len());
         }
         sockopt::set_ttl(&self.socket, self.ipv6, probe.ttl)?;
-        sockopt::send_from(&self.socket, payload, SocketAddr::new(self.target, *dst_port), self.local.ip())
+        let to = sockopt::destination(self.target, *dst_port, self.flow_label);
+        sockopt::send_from(&self.socket, payload, to, self.local.ip())
     }
 
     fn descriptors(&self) -> Vec<PollFd<'_>> {

@@ -10,6 +10,7 @@ mod mtr_json;
 mod mtr_text;
 mod report;
 mod ripe;
+mod sink;
 mod tracepath;
 mod traceroute;
 
@@ -29,6 +30,7 @@ pub use mda::MdaText;
 pub use mda_graph::{GraphFormat, MdaGraph};
 pub use report::ReportRenderer;
 pub use ripe::RipeJson;
+pub use sink::Sink;
 pub use tracepath::TracepathText;
 pub(crate) use traceroute::mark;
 pub use traceroute::TracerouteText;
@@ -71,7 +73,7 @@ pub struct TraceInfo {
     pub flow: u16,
     /// The last TTL.
     pub max_ttl: u8,
-    /// Probe size, headers included.
+    /// The size of the probes sent (first, with path MTU discovery), IP header included.
     pub packet_len: u16,
     /// When the trace started (wall clock).
     pub started: SystemTime,
@@ -87,7 +89,7 @@ impl TraceInfo {
             method: config.method,
             flow: config.flow,
             max_ttl: config.max_ttl,
-            packet_len: config.packet_len,
+            packet_len: config.probe_len(),
             started,
         }
     }

@@ -7,7 +7,7 @@ mod stats;
 
 use core::net::IpAddr;
 
-use engine::{Hop, ProbeStatus, Verdict};
+use engine::{Hop, ProbeRecord, ProbeStatus, Verdict};
 
 pub use rate_limit::{ProbeOutcome, RateLimitEvidence, MAX_RATE, MIN_BURST, MIN_SPAN};
 pub use stats::RttStats;
@@ -119,10 +119,7 @@ impl HopSummary {
     fn record(&mut self, hop: &Hop, target: IpAddr, answered_beyond: bool) {
         let mut outcomes = Vec::new();
         let mut ended = false;
-        for probe in hop.current() {
-            if matches!(probe.status, ProbeStatus::InFlight | ProbeStatus::Cancelled) {
-                continue;
-            }
+        for probe in hop.current().filter(|probe| settled(probe)) {
             self.sent += 1;
             let answer = probe.status.answer();
             outcomes.push(ProbeOutcome { sent_at: probe.sent_at, answered: answer.is_some() });
@@ -186,6 +183,11 @@ impl HopSummary {
     }
 }
 
+/// Whether a probe counts for loss and RTTs: answered or given up, not in flight or cancelled.
+fn settled(probe: &ProbeRecord) -> bool {
+    !matches!(probe.status, ProbeStatus::InFlight | ProbeStatus::Cancelled)
+}
+
 /// Hop summaries built round by round.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -207,9 +209,12 @@ impl Report {
         self.round.push(hop);
     }
 
-    /// Ends the round in progress, a trace to `target`, folding its hops into the summaries.
+    /// Ends the round in progress, a trace to `target`, folding its hops into the summaries. A hop none of whose
+    /// probes was settled (an interrupted round: never probed, or its probes still in flight) is left out: it was
+    /// neither answered nor lost.
     pub fn end_round(&mut self, target: IpAddr) {
         let mut round = core::mem::take(&mut self.round);
+        round.retain(|hop| hop.current().any(settled));
         round.sort_by_key(|hop| hop.ttl);
         for (index, hop) in round.iter().enumerate() {
             let answered_beyond = round[index + 1..].iter().any(Hop::is_answered);
