@@ -110,7 +110,7 @@ pub(crate) fn set_ttl(socket: &Socket, ipv6: bool, ttl: u8) -> io::Result<()> {
 /// fragmentation.
 pub(crate) fn apply(socket: &Socket, ipv6: bool, options: &SocketOptions) -> Result<(), NetError> {
     if let Some(mark) = options.fwmark {
-        socket.set_mark(mark).map_err(NetError::io("setting the firewall mark"))?;
+        socket.set_mark(mark).map_err(NetError::io("setting the firewall mark (--fwmark needs CAP_NET_ADMIN)"))?;
     }
     if ipv6 && options.flow_label.is_some() {
         // The label then comes from each destination address (see `destination`).

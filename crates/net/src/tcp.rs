@@ -52,6 +52,12 @@ impl TcpProber {
     /// Prepares TCP probing; picks the first source port in `config`.
     pub(crate) fn open(config: &mut TraceConfig, options: &SocketOptions) -> Result<Self, NetError> {
         let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
+        // Every attempt gets its own socket with the user's options: try them once here, so that one the system
+        // refuses is reported now rather than losing every probe.
+        let domain = if config.target.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
+        let socket =
+            Socket::new(domain, Type::STREAM, Some(Protocol::TCP)).map_err(NetError::io("opening a TCP socket"))?;
+        sockopt::apply(&socket, config.target.is_ipv6(), options)?;
         config.src_port = options.source_port.unwrap_or_else(first_source_port);
         Ok(TcpProber {
             source,

@@ -151,3 +151,26 @@ fn jc_reads_the_same_trace_from_hoptrace_as_from_traceroute() {
         }
     }
 }
+
+#[test]
+fn a_36_hop_destination_is_found_with_default_flags_and_the_header_still_parses() {
+    let _machine = shared_machine();
+    let (lab, client, routers, dst) = crate::chain(35, |_, _, _| {});
+    let target = lab.addr(dst, Family::V4).to_string();
+    let ours = stdout_of(hoptrace_command(&lab, client).args(["-n", &target]), "hoptrace");
+    let parsed = parse_with_jc(&ours, "hoptrace");
+    assert_eq!((parsed["max_hops"].as_f64(), parsed["destination_ip"].as_str()), (Some(64.0), Some(&*target)));
+    let mut expected: Vec<String> = routers.iter().map(|&r| lab.hop_addr(r, client, Family::V4).to_string()).collect();
+    expected.push(target.clone());
+    let seen: Vec<String> = parsed["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hop| hop["probes"][0]["ip"].as_str().unwrap_or("*").to_owned())
+        .collect();
+    assert_eq!(seen, expected, "{ours}");
+    // traceroute(8), with its default of 30, stops short.
+    let theirs = stdout_of(lab.command(client, "traceroute").args(["-n", &target]), "traceroute");
+    let theirs = parse_with_jc(&theirs, "traceroute");
+    assert_eq!(theirs["hops"].as_array().map(Vec::len), Some(30));
+}

@@ -14,6 +14,7 @@ mod rtt;
 mod sagan;
 mod support;
 mod tracepath;
+mod wire;
 
 use std::net::IpAddr;
 
