@@ -9,16 +9,12 @@ use crate::cli::CliError;
 pub enum Error {
     /// The command line cannot be used.
     Usage(CliError),
-    /// The host name does not resolve (or is empty).
-    UnknownHost(String),
-    /// The host is an address, or has addresses only, of the other family than `-4` or `-6` asked for.
-    WrongFamily(String),
-    /// The trace configuration is inconsistent.
-    Config(engine::ConfigError),
-    /// The system refused: privileges, routes, sockets.
-    Net(net::NetError),
+    /// The library could not trace: an unknown host, an inconsistent configuration, a refusal of the system's.
+    Trace(hoptrace_core::Error),
     /// `--live` with standard output not a terminal.
     NotATerminal,
+    /// Anything else that stopped the run, said in one line.
+    Failed(String),
     /// Writing the output failed (a full disk, …).
     Write(std::io::Error),
     /// The reader of the output (a pipe) went away: ended quietly, as a program that SIGPIPE kills.
@@ -30,13 +26,12 @@ pub enum Error {
 impl Error {
     /// 2 for bad input, as `traceroute(8)`; 1 for failures.
     pub fn exit_code(&self) -> u8 {
+        use hoptrace_core::Error as Trace;
         match self {
             Error::Usage(_)
-            | Error::UnknownHost(_)
-            | Error::WrongFamily(_)
-            | Error::Config(_)
+            | Error::Trace(Trace::UnknownHost(_) | Trace::WrongFamily(_) | Trace::Config(_))
             | Error::NotATerminal => 2,
-            Error::Net(_) | Error::Write(_) => 1,
+            Error::Trace(_) | Error::Failed(_) | Error::Write(_) => 1,
             // As a shell reports a program a signal killed: 128 + the signal (SIGPIPE is 13).
             Error::ClosedPipe => 128 + 13,
             Error::Interrupted(signal) => 128 + signal,
@@ -53,13 +48,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage(error) => write!(f, "{error}"),
-            Error::UnknownHost(host) if host.is_empty() => write!(f, "empty host name"),
-            Error::UnknownHost(host) => write!(f, "unknown host {host}"),
-            // traceroute(8)'s words (getaddrinfo's EAI_ADDRFAMILY).
-            Error::WrongFamily(host) => write!(f, "{host}: Address family for hostname not supported"),
-            Error::Config(error) => write!(f, "{error}"),
-            Error::Net(error) => write!(f, "{error}"),
+            Error::Trace(error) => write!(f, "{error}"),
             Error::NotATerminal => write!(f, "--live needs a terminal: use --report for a report on a pipe or file"),
+            Error::Failed(why) => f.write_str(why),
             Error::Write(error) => {
                 let text = error.to_string();
                 write!(f, "write error: {}", text.split(" (os error").next().unwrap_or(&text))
@@ -67,6 +58,12 @@ impl fmt::Display for Error {
             Error::ClosedPipe => write!(f, "output closed"),
             Error::Interrupted(signal) => write!(f, "interrupted by signal {signal}"),
         }
+    }
+}
+
+impl From<hoptrace_core::Error> for Error {
+    fn from(error: hoptrace_core::Error) -> Self {
+        Error::Trace(error)
     }
 }
 

@@ -146,6 +146,10 @@ pub struct TracerouteArgs {
     /// mtr's live view: the report redrawn after every round, until q (or COUNT rounds with -c); then printed.
     #[arg(long = "live", conflicts_with_all = ["json", "csv", "dot", "report", "mda"])]
     live: bool,
+    /// Print the event stream: one JSON object per line for every round started, probe sent, reply, hop
+    /// complete, round done and the end (with -c, over COUNT rounds).
+    #[arg(long = "events", conflicts_with_all = ["json", "csv", "dot", "report", "live"])]
+    events: bool,
     /// Use ordinary sockets even when raw sockets are allowed (what any user can do).
     #[arg(long = "unprivileged")]
     unprivileged: bool,
@@ -174,10 +178,6 @@ pub struct TracerouteArgs {
     packet_len: Option<String>,
 }
 
-/// The last TTL probed unless `-m` says otherwise: past traceroute's 30, as scamper and trippy go, since the gap
-/// limit stops a trace that long before where nothing answers.
-pub const DEFAULT_MAX_TTL: u8 = 64;
-
 /// The man page's DESCRIPTION.
 const LONG_ABOUT: &str = "hoptrace traces the route IP packets take to a host: it sends probes with growing TTL (hop \
 limit) and lists, hop by hop, the routers whose ICMP Time Exceeded or Destination Unreachable replies come back, with \
@@ -195,7 +195,7 @@ impl TracerouteArgs {
         self.refuse_unsupported()?;
         let method = self.method()?;
         let first_ttl = number(&self.first, "-f", 1)?;
-        let max_ttl = number(&self.max_hops, "-m", u32::from(DEFAULT_MAX_TTL))?;
+        let max_ttl = number(&self.max_hops, "-m", u32::from(hoptrace_core::Options::default().max_ttl))?;
         if max_ttl > 255 {
             return Err(CliError::new("max hops cannot be more than 255"));
         }
@@ -320,6 +320,9 @@ impl TracerouteArgs {
     fn output(&self) -> Output {
         if self.live {
             return Output::Live;
+        }
+        if self.events {
+            return Output::Events;
         }
         let report = self.report || self.csv || self.dot || (self.cycles.is_some() && !self.json);
         match (report, self.json, self.csv, self.dot) {

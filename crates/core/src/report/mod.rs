@@ -9,10 +9,11 @@ use core::net::IpAddr;
 
 use engine::{Hop, ProbeRecord, ProbeStatus, Verdict};
 
+use crate::event::Event;
+use crate::mark::mark;
+
 pub use rate_limit::{ProbeOutcome, RateLimitEvidence, MAX_RATE, MIN_BURST, MIN_SPAN};
 pub use stats::RttStats;
-
-use crate::output::mark;
 
 /// The most responders listed for one hop (mtr's `MAXPATH`).
 pub const MAX_RESPONDERS: usize = 8;
@@ -188,13 +189,16 @@ fn settled(probe: &ProbeRecord) -> bool {
     !matches!(probe.status, ProbeStatus::InFlight | ProbeStatus::Cancelled)
 }
 
-/// Hop summaries built round by round.
+/// Hop summaries built round by round: from whole rounds ([`Report::add_round`]), from the event stream
+/// ([`Report::apply`]), or hop by hop ([`Report::add_hop`], [`Report::end_round`]).
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// By TTL, ascending.
     hops: Vec<HopSummary>,
     /// The hops of the round in progress.
     round: Vec<Hop>,
+    /// The target of the round in progress, from its [`Event::RoundStarted`].
+    target: Option<IpAddr>,
     rounds: u32,
 }
 
@@ -204,19 +208,40 @@ impl Report {
         Self::default()
     }
 
+    /// Folds in one event of a run: a round's hops as they complete, the round when it is done.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::RoundStarted { info, .. } => self.target = Some(info.target),
+            Event::HopComplete { hop, .. } => self.add_hop(hop.clone()),
+            Event::RoundDone { .. } => {
+                if let Some(target) = self.target {
+                    self.end_round(target);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Adds a hop of the round in progress.
     pub fn add_hop(&mut self, hop: Hop) {
         self.round.push(hop);
     }
 
-    /// Ends the round in progress, a trace to `target`, folding its hops into the summaries. A hop none of whose
-    /// probes was settled (an interrupted round: never probed, or its probes still in flight) is left out: it was
-    /// neither answered nor lost.
+    /// Ends the round in progress, a trace to `target`, folding its hops into the summaries.
     pub fn end_round(&mut self, target: IpAddr) {
         let mut round = core::mem::take(&mut self.round);
-        round.retain(|hop| hop.current().any(settled));
         round.sort_by_key(|hop| hop.ttl);
+        self.add_round(&round, target);
+    }
+
+    /// Folds in a whole round: the hops of a trace to `target`, in TTL order. A hop none of whose probes was
+    /// settled (an interrupted round: never probed, or its probes still in flight) is left out: it was neither
+    /// answered nor lost.
+    pub fn add_round(&mut self, round: &[Hop], target: IpAddr) {
         for (index, hop) in round.iter().enumerate() {
+            if !hop.current().any(settled) {
+                continue;
+            }
             let answered_beyond = round[index + 1..].iter().any(Hop::is_answered);
             let position = match self.hops.binary_search_by_key(&hop.ttl, |summary| summary.ttl) {
                 Ok(position) => position,
