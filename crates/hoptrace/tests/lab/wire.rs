@@ -88,6 +88,15 @@ fn flowlabel_labels_every_ipv6_probe() {
         .filter(|case| case.family == Family::V6 && !(case.method == Method::Icmp && case.unprivileged))
         .collect();
     assert_on_the_wire(&cases, &["-l", "0x12345"], |_| "ip6 flowlabel 0x12345".to_owned());
+    // Without raw sockets, ICMP probes cannot carry one: the user is told so.
+    let (lab, client, _routers, dst) = crate::chain(1, |_, _, _| {});
+    let case = Case { method: Method::Icmp, family: Family::V6, unprivileged: true };
+    let output = hoptrace(&lab, client, case, lab.addr(dst, Family::V6), &["-l", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "hoptrace: -l (flow label) on ICMP probes needs raw sockets (root or CAP_NET_RAW): ping sockets send none\n"
+    );
 }
 
 #[test]
