@@ -97,6 +97,11 @@ pub(crate) fn enable_timestamps(socket: &Socket) -> io::Result<()> {
     Ok(setsockopt(socket, sockopt::ReceiveTimestampns, &true)?)
 }
 
+/// Sends only to hosts on an attached network (`-r`, `SO_DONTROUTE`).
+pub(crate) fn set_dont_route(socket: &Socket) -> io::Result<()> {
+    set_int(socket, libc::SOL_SOCKET, libc::SO_DONTROUTE, 1)
+}
+
 /// Sets the TTL (hop limit) for the next send.
 pub(crate) fn set_ttl(socket: &Socket, ipv6: bool, ttl: u8) -> io::Result<()> {
     if ipv6 {
@@ -118,7 +123,7 @@ pub(crate) fn apply(socket: &Socket, ipv6: bool, options: &SocketOptions) -> Res
             .map_err(NetError::io("setting the flow label"))?;
     }
     if options.dont_route {
-        set_int(socket, libc::SOL_SOCKET, libc::SO_DONTROUTE, 1).map_err(NetError::io("bypassing routing"))?;
+        set_dont_route(socket).map_err(NetError::io("bypassing routing"))?;
     }
     if let Some(interface) = &options.interface {
         socket

@@ -74,10 +74,11 @@ pub struct TracerouteArgs {
     /// Set firewall mark for outgoing packets (SO_MARK; needs CAP_NET_ADMIN).
     #[arg(long = "fwmark", value_name = "num")]
     fwmark: Option<String>,
-    /// Use specified flow_label for IPv6 packets (not with unprivileged ICMP: ping sockets ignore it).
+    /// Use specified flow_label for IPv6 packets (ICMP ones need raw sockets: ping sockets send none).
     #[arg(short = 'l', long = "flowlabel", value_name = "flow_label")]
     flowlabel: Option<String>,
-    /// Bypass the normal routing and send directly to a host on an attached network.
+    /// Bypass the normal routing and send directly to a host on an attached network (IPv4: Linux ignores it for
+    /// IPv6).
     #[arg(short = 'r')]
     dont_route: bool,
     /// Enable socket level debugging: accepted for traceroute's sake, no effect.

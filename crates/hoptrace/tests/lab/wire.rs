@@ -109,3 +109,31 @@ fn sport_sets_the_source_port_of_every_udp_and_tcp_probe() {
         _ => "udp sport 40000".to_owned(),
     });
 }
+
+#[test]
+fn dont_route_reaches_only_the_attached_network() {
+    let _machine = shared_machine();
+    let (lab, client, routers, dst) = crate::chain(2, |_, _, _| {});
+    for case in all_cases() {
+        // The first router is on the client's link: reached in one hop, bypassing the routing table.
+        let neighbour = lab.hop_addr(routers[0], client, case.family);
+        let lines = hops(&hoptrace(&lab, client, case, neighbour, &["-r", "-q", "1"]), case);
+        assert_eq!(lines.len(), 1, "{case:?}: {lines:?}");
+        assert_eq!(lines[0].addrs, [neighbour], "{case:?}");
+        // The destination is two routers away, not on an attached network: refused, as traceroute refuses it.
+        // (Linux ignores SO_DONTROUTE for IPv6: there both trace on through the routers.)
+        let target = lab.addr(dst, case.family);
+        let output = hoptrace(&lab, client, case, target, &["-r", "-q", "1"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if case.family == Family::V4 {
+            assert_eq!(output.status.code(), Some(1), "{case:?}: {stderr}");
+            assert_eq!(stderr, format!("hoptrace: {target}: Network is unreachable\n"), "{case:?}");
+        } else {
+            assert_eq!(hops(&output, case).len(), 3, "{case:?}: {stderr}");
+        }
+    }
+    let theirs = lab.command(client, "traceroute").args(["-n", "-r", &lab.addr(dst, Family::V4).to_string()]).output();
+    let theirs = theirs.expect("traceroute runs");
+    assert_eq!(theirs.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&theirs.stderr).ends_with("connect: Network is unreachable\n"));
+}
