@@ -361,3 +361,19 @@ fn invoked_as_tracepath() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(stderr(&output), "hoptrace: cannot handle `-m' option with arg `0'\n");
 }
+
+#[test]
+fn family_messages_and_repeated_flags_as_traceroute_has_them() {
+    for args in [&["-6", "127.0.0.1"][..], &["-4", "::1"]] {
+        let theirs = run_isolated("traceroute", None, args);
+        let ours = hoptrace(args);
+        assert_eq!((ours.status.code(), theirs.status.code()), (Some(2), Some(2)), "{args:?}");
+        let theirs = stderr(&theirs);
+        let theirs = theirs.lines().find(|line| line.contains("Address family")).unwrap_or_default().to_owned();
+        assert_eq!(stderr(&ours), format!("hoptrace: {theirs}\n"), "{args:?}");
+    }
+    let args = ["-n", "-n", "-q", "1", "127.0.0.1"];
+    let (theirs, ours) = (run_isolated("traceroute", None, &args), hoptrace(&args));
+    assert!(theirs.status.success() && ours.status.success(), "{}", stderr(&ours));
+    assert_eq!(stdout(&ours).lines().nth(1).map(|line| &line[..14]), Some(" 1  127.0.0.1 "));
+}

@@ -108,9 +108,15 @@ fn an_interrupted_report_shows_no_unprobed_hop_and_exits_with_the_signal() {
         let sent: u32 = row.split_whitespace().nth(3).and_then(|sent| sent.parse().ok()).unwrap();
         assert!(row.contains("100.0") && sent >= 1, "{text}");
     }
-    // A text trace: the hops found so far, then the status.
+    // A text trace: the hops found so far, then the status — 130, as a shell reports traceroute(8), which SIGINT
+    // kills.
     let output = interrupted(&["-n", SILENT], "-INT", Duration::from_millis(300));
     assert_eq!(output.status.code(), Some(130));
+    let child = isolated_command("traceroute", SILENT_SETUP, &["-n", SILENT]).stdout(Stdio::null()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let theirs = child.wait_with_output().unwrap().status;
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&theirs), Some(2), "traceroute: {theirs}");
     assert!(stdout(&output).starts_with("traceroute to 198.18.0.2 (198.18.0.2), 64 hops max, 60 byte packets\n"));
 }
 
