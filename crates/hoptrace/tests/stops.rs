@@ -39,7 +39,8 @@ fn a_write_error_ends_with_one_line_and_status_1_in_every_mode() {
 
 #[test]
 fn a_closed_pipe_stops_probing_at_once_and_quietly_in_every_mode() {
-    // Long traces: six rounds a second apart, or a destination that never answers (5 s per probe).
+    // Long traces: six rounds a second apart, or a destination that never answers (5 s per probe): 5 s or more
+    // unless the closed pipe stops them.
     let long: &[&[&str]] = &[
         &["-n", SILENT],
         &["-n", "--json", "-c", "6", "127.0.0.1"],
@@ -61,7 +62,7 @@ fn a_closed_pipe_stops_probing_at_once_and_quietly_in_every_mode() {
         // As a program that SIGPIPE kills: 128 + 13, and no word on stderr.
         assert_eq!(output.status.code(), Some(141), "{args:?}: {}", stderr(&output));
         assert_eq!(stderr(&output), "", "{args:?}");
-        assert!(took < Duration::from_millis(1500), "{args:?}: took {took:?}");
+        assert!(took < Duration::from_millis(2500), "{args:?}: took {took:?}");
     }
     // A reader that goes away after the first line: the trace stops then, not at its end.
     let mut child = with_silent_destination(&["-n", "--json", "-c", "6", "127.0.0.1"])
@@ -75,7 +76,7 @@ fn a_closed_pipe_stops_probing_at_once_and_quietly_in_every_mode() {
     drop(child.stdout.take());
     let closed = Instant::now();
     let output = child.wait_with_output().unwrap();
-    assert!(closed.elapsed() < Duration::from_millis(700), "took {:?} after the pipe closed", closed.elapsed());
+    assert!(closed.elapsed() < Duration::from_millis(1000), "took {:?} after the pipe closed", closed.elapsed());
     assert_eq!((output.status.code(), stderr(&output)), (Some(141), String::new()));
 }
 
