@@ -46,6 +46,24 @@ impl Method {
         matches!(self, Method::Tcp | Method::TcpParis)
     }
 
+    /// Bytes of IP and transport header in front of a probe's payload, in the given family.
+    pub fn header_len(self, ipv6: bool) -> u16 {
+        let ip = if ipv6 { 40 } else { 20 };
+        let transport = if self.is_tcp() { 24 } else { 8 };
+        ip + transport
+    }
+
+    /// The payload of a probe `len` bytes long, headers included, as far as the method allows: TCP SYNs carry
+    /// none, Paris probes at least the 2 bytes that set their checksum.
+    pub(crate) fn payload_len(self, ipv6: bool, len: u16) -> u16 {
+        let least = if self.is_paris() { 2 } else { 0 };
+        if self.is_tcp() {
+            0
+        } else {
+            len.saturating_sub(self.header_len(ipv6)).max(least)
+        }
+    }
+
     /// Whether the flow identifier stays constant across every probe of the trace.
     pub fn is_paris(self) -> bool {
         matches!(self, Method::UdpParis | Method::IcmpParis | Method::TcpParis)
@@ -182,7 +200,8 @@ impl TraceConfig {
     /// The size of the probes a trace of this configuration sends first, IP header included: `packet_len` raised
     /// to the method's least (its headers, and a Paris probe's 2 checksum bytes), or TCP's fixed SYN.
     pub fn probe_len(&self) -> u16 {
-        crate::probe::ProbeFactory::new(self).packet_len()
+        let ipv6 = self.target.is_ipv6();
+        self.method.header_len(ipv6).saturating_add(self.method.payload_len(ipv6, self.packet_len))
     }
 
     /// Checks the configuration for values the engine cannot work with.

@@ -98,25 +98,14 @@ impl ProbeFactory {
         factory
     }
 
-    /// Bytes of IP and transport header in front of the payload.
-    fn header_len(&self) -> usize {
-        let ip = if self.target.is_ipv6() { 40 } else { 20 };
-        let transport = if self.method.is_tcp() { 24 } else { 8 };
-        ip + transport
-    }
-
     /// Makes the following probes `len` bytes long, headers included (as far as the method allows).
     pub(crate) fn set_packet_len(&mut self, len: u16) {
-        let min_payload = if self.method.is_paris() { 2 } else { 0 };
-        self.payload_len = match self.method {
-            Method::Tcp | Method::TcpParis => 0,
-            _ => usize::from(len).saturating_sub(self.header_len()).max(min_payload),
-        };
+        self.payload_len = usize::from(self.method.payload_len(self.target.is_ipv6(), len));
     }
 
     /// The size of the probes built now: IP packet, headers included.
     pub(crate) fn packet_len(&self) -> u16 {
-        u16::try_from(self.header_len() + self.payload_len).unwrap_or(u16::MAX)
+        self.method.header_len(self.target.is_ipv6()).saturating_add(self.payload_len as u16)
     }
 
     /// The number that probe `id`'s identifying fields are made from: its place in the trace, counted from the

@@ -237,8 +237,7 @@ struct ReplyExtras {
 
 /// Bytes of IP and transport header in front of a probe's payload.
 fn payload_offset(info: &TraceInfo) -> u16 {
-    let ip = if info.target.is_ipv6() { 40 } else { 20 };
-    ip + if info.method.is_tcp() { 24 } else { 8 }
+    info.method.header_len(info.target.is_ipv6())
 }
 
 /// RIPE's `icmpext`: RFC 4884 extension objects; hoptrace knows MPLS label stacks (class 1, type 1).
