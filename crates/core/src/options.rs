@@ -52,7 +52,7 @@ pub struct Options {
     /// Last TTL (`-m`).
     pub max_ttl: u8,
     /// Probes per hop (`-q`).
-    pub queries: u8,
+    pub probes_per_hop: u8,
     /// Extra probes a hop may get for lost ones (`--retries`).
     pub retries: u8,
     /// Which hops get them.
@@ -62,7 +62,7 @@ pub struct Options {
     /// When to give a probe up (`-w`).
     pub wait: WaitPolicy,
     /// Probes in flight at once (`-N`).
-    pub in_flight: u16,
+    pub max_in_flight: u16,
     /// Least time between two probes (`-z`).
     pub send_interval: Duration,
     /// Destination port (`-p`; the first one for classic UDP); `None` for the protocol's default.
@@ -88,12 +88,12 @@ impl Default for Options {
             unprivileged: false,
             first_ttl: 1,
             max_ttl: 64,
-            queries: 3,
+            probes_per_hop: 3,
             retries: 1,
             retry_scope: RetryScope::Lossy,
             gap_limit: Some(5),
             wait: WaitPolicy::default(),
-            in_flight: 16,
+            max_in_flight: 16,
             send_interval: Duration::ZERO,
             port: None,
             packet_len: None,
@@ -141,11 +141,11 @@ impl Options {
         config.mda = self.mda;
         config.first_ttl = self.first_ttl;
         config.max_ttl = self.max_ttl;
-        config.probes_per_hop = self.queries;
+        config.probes_per_hop = self.probes_per_hop;
         config.retries = self.retries;
         config.retry_scope = self.retry_scope;
         config.gap_limit = self.gap_limit;
-        config.max_in_flight = usize::from(self.in_flight);
+        config.max_in_flight = usize::from(self.max_in_flight);
         config.wait = self.wait;
         config.send_interval = self.send_interval;
         config.discover_mtu = self.discover_mtu;

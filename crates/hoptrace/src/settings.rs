@@ -81,7 +81,7 @@ pub struct Settings {
     /// Last TTL.
     pub max_ttl: u8,
     /// Probes per hop.
-    pub queries: u8,
+    pub probes_per_hop: u8,
     /// Extra probes a hop may get for lost ones.
     pub retries: u8,
     /// Which hops get them.
@@ -91,9 +91,9 @@ pub struct Settings {
     /// When to give a probe up.
     pub wait: WaitPolicy,
     /// Probes in flight at once.
-    pub sim_queries: u16,
+    pub max_in_flight: u16,
     /// Least time between probes.
-    pub sendwait: Duration,
+    pub send_interval: Duration,
     /// Destination port (base for classic UDP).
     pub port: Option<u16>,
     /// Socket options.
@@ -135,13 +135,13 @@ impl Settings {
         options.unprivileged = self.unprivileged;
         options.first_ttl = self.first_ttl;
         options.max_ttl = self.max_ttl;
-        options.queries = self.queries;
+        options.probes_per_hop = self.probes_per_hop;
         options.retries = self.retries;
         options.retry_scope = self.retry_scope;
         options.gap_limit = self.gap_limit;
         options.wait = self.wait;
-        options.in_flight = self.sim_queries;
-        options.send_interval = self.sendwait;
+        options.max_in_flight = self.max_in_flight;
+        options.send_interval = self.send_interval;
         options.port = self.port;
         options.packet_len = self.packet_len;
         options.discover_mtu = self.discover_mtu;

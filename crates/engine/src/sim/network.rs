@@ -6,6 +6,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
+use packet::IpProtocol;
+
 use super::rng::{flow_hash, SplitMix};
 use super::topology::{Destination, Forgery, Router, Wire};
 use crate::probe::Probe;
@@ -168,16 +170,18 @@ fn masquerade(packet: &mut [u8], to: IpAddr) {
     let Some(old) = packet.get(src.clone()).map(<[u8]>::to_vec).filter(|old| old.len() == new.len()) else {
         return;
     };
+    // Where the transport checksum sits in its header.
+    let protocol = protocol.map(IpProtocol::from);
     let transport_checksum = match protocol {
-        Some(17) => Some(transport + 6),
-        Some(6) => Some(transport + 16),
-        Some(58) => Some(transport + 2),
+        Some(IpProtocol::Udp) => Some(transport + 6),
+        Some(IpProtocol::Tcp) => Some(transport + 16),
+        Some(IpProtocol::Icmpv6) => Some(transport + 2),
         _ => None,
     };
     for at in header_checksum.into_iter().chain(transport_checksum) {
         let Some(field) = packet.get_mut(at..at + 2) else { continue };
         let checksum = u16::from_be_bytes([field[0], field[1]]);
-        let udp = protocol == Some(17) && at == transport + 6;
+        let udp = protocol == Some(IpProtocol::Udp) && at == transport + 6;
         if udp && checksum == 0 {
             continue; // no checksum
         }
@@ -192,8 +196,15 @@ fn masquerade(packet: &mut [u8], to: IpAddr) {
 
 /// The first `quote_len` bytes of `packet` as a node receives it, with `ttl` left.
 fn as_received(packet: &[u8], ttl: u8, ipv6: bool, quote_len: usize) -> Vec<u8> {
-    let mut copy = packet[..packet.len().min(quote_len)].to_vec();
-    copy[if ipv6 { 7 } else { 8 }] = ttl;
+    let mut copy = packet.to_vec();
+    if ipv6 {
+        if let Ok(mut ip) = packet::Ipv6Packet::new_checked(&mut copy[..]) {
+            ip.set_hop_limit(ttl);
+        }
+    } else if let Ok(mut ip) = packet::Ipv4Packet::new_checked(&mut copy[..]) {
+        ip.set_ttl(ttl);
+    }
+    copy.truncate(quote_len);
     copy
 }
 

@@ -273,14 +273,14 @@ impl TracerouteArgs {
             naming: if self.numeric { Naming::Numeric } else { Naming::NameAndAddress },
             first_ttl: first_ttl as u8,
             max_ttl: max_ttl as u8,
-            queries: queries as u8,
+            probes_per_hop: queries as u8,
             retries: number(&self.retries, "--retries", u32::from(!report))?.min(10) as u8,
             retry_scope: RetryScope::Lossy,
             gap_limit: Some(number(&self.gap_limit, "--gap-limit", 5)?.min(255) as u8).filter(|&gap| gap > 0),
             wait: wait_policy(self.wait.as_deref())?,
             // One probe at a time from one source port, as traceroute's `--sport`.
-            sim_queries: if self.mtu || source_port.is_some() { 1 } else { sim_queries as u16 },
-            sendwait: sendwait(self.sendwait.as_deref())?,
+            max_in_flight: if self.mtu || source_port.is_some() { 1 } else { sim_queries as u16 },
+            send_interval: sendwait(self.sendwait.as_deref())?,
             port,
             sockets,
             discover_mtu: self.mtu,
@@ -293,7 +293,7 @@ impl TracerouteArgs {
             flow_count: match &self.flows {
                 Some(text) => u16::try_from(number(&self.flows, "--flows", 1)?)
                     .ok()
-                    .filter(|&n| (1..=crate::report::MAX_FLOWS as u16).contains(&n))
+                    .filter(|&n| (1..=crate::report::MAX_FLOWS_FOLLOWED as u16).contains(&n))
                     .ok_or_else(|| bad_arg("--flows", text))?,
                 None => 1,
             },

@@ -27,7 +27,7 @@ pub use hoptrace_core::TraceInfo;
 
 use crate::settings::{Mode, Output, ReportFormat, Settings};
 
-pub use directory::Resolver;
+pub use directory::DnsDirectory;
 pub use events::EventsJson;
 pub use live::LiveView;
 pub use mda::MdaText;
