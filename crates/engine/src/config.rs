@@ -106,6 +106,7 @@ impl Default for WaitPolicy {
 
 /// Which lost probes get another try (up to [`TraceConfig::retries`] per hop).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RetryScope {
     /// Every hop: each TTL gets its tries, as tracepath does.
     AllHops,
@@ -256,6 +257,7 @@ impl TraceConfig {
 
 /// Why a [`TraceConfig`] was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The first TTL is 0.
     FirstTtlZero,

@@ -12,6 +12,7 @@ use crate::reply::{ErrorClass, IcmpError, Quote, QuotedProbe, Reply, ReplyKind, 
 
 /// Why received bytes are not a reply the engine can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The bytes do not parse.
     Malformed(packet::Error),
@@ -140,7 +141,7 @@ pub fn quoted_probe(bytes: &[u8]) -> Result<Quote, DecodeError> {
             seq,
             ..
         } => QuotedProbe::Icmp { ident, seq },
-        QuotedTransport::Icmp { .. } | QuotedTransport::Other { .. } => return Err(DecodeError::NotAReply),
+        _ => return Err(DecodeError::NotAReply), // other ICMP messages, other protocols
     };
     let ip = datagram.ip;
     Ok(Quote { src: Some(ip.src), dst: ip.dst, ttl: Some(ip.ttl), ip_id: ip.ident, probe })

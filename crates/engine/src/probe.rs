@@ -26,6 +26,7 @@ pub struct Probe {
 
 /// The transport part of a probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ProbeTransport {
     /// A UDP datagram.
     Udp {

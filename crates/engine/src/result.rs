@@ -87,6 +87,7 @@ impl ProbeRecord {
 
 /// What became of a probe.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ProbeStatus {
     /// Sent, no reply yet, not yet given up.
     InFlight,
@@ -149,6 +150,7 @@ impl Answer {
 
 /// What an answer means for the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// A router on the way: go on.
     Continue,
@@ -160,6 +162,7 @@ pub enum Verdict {
 
 /// How a trace ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The destination answered at this TTL.
     Reached {
@@ -197,6 +200,7 @@ pub struct Stats {
 
 /// Something the caller may want to act on at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A probe was handed out by [`crate::Trace::poll_probe`] (its send time is corrected by `on_sent`).
     ProbeSent {

@@ -335,6 +335,7 @@ fn consecutive_traces_never_share_identifiers() {
             }
             ProbeTransport::Icmp { ident, seq, .. } => QuotedProbe::Icmp { ident, seq },
             ProbeTransport::Tcp { src_port, dst_port, seq } => QuotedProbe::Tcp { src_port, dst_port, seq: Some(seq) },
+            other => panic!("a transport this test does not know: {other:?}"),
         };
         let quote = Quote {
             src: Some(network.source),

@@ -44,6 +44,7 @@ pub fn reader_gone(fd: BorrowedFd<'_>) -> bool {
 
 /// Whether probes go through ordinary sockets or raw ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Privilege {
     /// Ordinary sockets: UDP and TCP with the error queue, ICMP through ping sockets.
     Unprivileged,

@@ -121,9 +121,7 @@ fn err(class: ErrorClass, code: u8) -> Option<ErrorCode> {
         Unreachable::Prohibited => ErrorCode::Letter("A"),
         Unreachable::Protocol => ErrorCode::Letter("P"),
         Unreachable::Port => ErrorCode::Letter("p"),
-        Unreachable::SourceRoute | Unreachable::Precedence | Unreachable::PrecedenceCutoff | Unreachable::Other => {
-            ErrorCode::Code(code)
-        }
+        _ => ErrorCode::Code(code), // source route, precedence, others
     })
 }
 
@@ -133,10 +131,12 @@ fn kind(kind: &ReplyKind) -> &'static str {
             ErrorClass::TimeExceeded => "time-exceeded",
             ErrorClass::Unreachable(_) => "destination-unreachable",
             ErrorClass::PacketTooBig => "packet-too-big",
+            _ => "icmp-error",
         },
         ReplyKind::EchoReply { .. } => "echo-reply",
         ReplyKind::Tcp(answer) if answer.reset => "tcp-reset",
         ReplyKind::Tcp(_) => "tcp-syn-ack",
+        _ => "other",
     }
 }
 
@@ -146,6 +146,7 @@ fn outcome_name(outcome: Option<Outcome>) -> &'static str {
         Some(Outcome::Unreachable { .. }) => "unreachable",
         Some(Outcome::MaxTtl) => "max-ttl",
         Some(Outcome::GapLimit { .. }) => "gap-limit",
+        Some(_) => "other",
         None => "interrupted",
     }
 }
