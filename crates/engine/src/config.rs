@@ -106,7 +106,9 @@ pub struct TraceConfig {
     pub max_ttl: u8,
     /// Probes sent per TTL (`-q`).
     pub probes_per_hop: u8,
-    /// Probes in flight at once (`-N`).
+    /// Probes in flight at once (`-N`). They go out pass by pass over as many TTLs as the limit holds whole (the
+    /// first probe of each before the second of any), so a path of up to `max_in_flight / probes_per_hop` hops is
+    /// probed whole within one round trip.
     pub max_in_flight: usize,
     /// Minimal time between two probes (`-z`).
     pub send_interval: Duration,
@@ -155,7 +157,7 @@ impl TraceConfig {
             first_ttl: 1,
             max_ttl: 30,
             probes_per_hop: 3,
-            max_in_flight: 16,
+            max_in_flight: 48, // 16 hops of 3 probes, all in one round trip
             send_interval: Duration::ZERO,
             wait: WaitPolicy::default(),
             src_port: 33433,

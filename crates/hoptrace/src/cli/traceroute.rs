@@ -49,7 +49,8 @@ pub struct TracerouteArgs {
     /// or NEAR times (default 3) a reply from a farther hop.
     #[arg(short = 'w', long = "wait", value_name = "MAX,HERE,NEAR", allow_hyphen_values = true)]
     wait: Option<String>,
-    /// Set the number of probes to be tried simultaneously (default 16).
+    /// Set the number of probes to be tried simultaneously (default 16 hops' worth: 16 times -q). They go out the
+    /// first probe of every TTL before the second of any.
     #[arg(short = 'N', long = "sim-queries", value_name = "squeries")]
     sim_queries: Option<String>,
     /// Minimal time interval between probes (default 0): seconds, or milliseconds above 10.
@@ -168,7 +169,8 @@ impl TracerouteArgs {
         if !(1..=10).contains(&queries) {
             return Err(CliError::new("no more than 10 probes per hop"));
         }
-        let sim_queries = number(&self.sim_queries, "-N", 16)?.clamp(1, 1024);
+        // 16 hops' probes at once: a path of up to 16 hops is probed whole within one round trip.
+        let sim_queries = number(&self.sim_queries, "-N", 16 * queries)?.clamp(1, 1024);
         let packet_len = self.packet_len.as_deref().map(packet_len).transpose()?;
         let port = self.port.as_ref().map(|_| number(&self.port, "-p", 0)).transpose()?;
         let port = match port {
