@@ -143,8 +143,11 @@ impl Trace {
     /// How many TTLs are probed at once: as many as the in-flight limit holds whole (`-N` over `-q`, or over the
     /// first MDA stopping point; at least one).
     fn window(&self) -> usize {
-        let per_hop =
-            if self.config.mda { crate::mda::probes_needed(1) } else { usize::from(self.config.probes_per_hop) };
+        let per_hop = if self.config.mda {
+            crate::mda::probes_needed(self.config.confidence, 1)
+        } else {
+            usize::from(self.config.probes_per_hop)
+        };
         self.config.max_in_flight.div_ceil(per_hop).max(1)
     }
 
@@ -560,7 +563,7 @@ impl Trace {
         let hop = &self.hops[index];
         let (previous, next) = crate::mda::neighbours(&self.hops, index);
         let highest = hop.current().map(|probe| usize::from(probe.flow) + 1).max().unwrap_or(0);
-        crate::mda::stopping_point(previous, hop, next).max(highest)
+        crate::mda::stopping_point(self.config.confidence, previous, hop, next).max(highest)
     }
 
     /// With multipath discovery and several interfaces at hop `index`, whether the hop after it (whose needs decide
@@ -572,7 +575,8 @@ impl Trace {
             return true;
         }
         crate::mda::neighbours(&self.hops, index).1.is_some_and(|next| {
-            next.is_complete() && next.current().count() >= crate::mda::flows_needed(Some(hop), next)
+            next.is_complete()
+                && next.current().count() >= crate::mda::flows_needed(self.config.confidence, Some(hop), next)
         })
     }
 

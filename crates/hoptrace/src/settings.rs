@@ -3,7 +3,7 @@
 use core::net::IpAddr;
 use core::time::Duration;
 
-use engine::{Method, RetryScope, TraceConfig, WaitPolicy};
+use engine::{Confidence, Method, RetryScope, TraceConfig, WaitPolicy};
 use net::SocketOptions;
 
 /// Which tool's behaviour and layout to follow.
@@ -82,6 +82,8 @@ pub struct Settings {
     pub flows: Flows,
     /// Multipath discovery (`--mda`).
     pub mda: bool,
+    /// Its confidence (`--confidence`).
+    pub confidence: Confidence,
     /// Use ordinary sockets even as root.
     pub unprivileged: bool,
     /// How addresses are shown.
@@ -158,6 +160,7 @@ impl Settings {
     pub fn trace_config(&self, target: IpAddr, raw: bool) -> TraceConfig {
         let mut config = TraceConfig::new(target, self.method(raw));
         config.mda = self.mda;
+        config.confidence = self.confidence;
         config.first_ttl = self.first_ttl;
         config.max_ttl = self.max_ttl;
         config.probes_per_hop = self.queries;
