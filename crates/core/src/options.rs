@@ -78,9 +78,10 @@ pub struct Options {
 }
 
 impl Default for Options {
-    /// traceroute's defaults as hoptrace's command line has them: UDP, Paris where it is robust, TTLs 1 to 30,
-    /// 3 probes per hop, 1 retry for lossy hops, a gap limit of 5, 48 probes in flight (16 hops' worth: a path of
-    /// up to 16 hops takes one round trip).
+    /// traceroute's defaults as hoptrace's command line has them: UDP, Paris where it is robust, TTLs 1 to 64
+    /// (past traceroute's 30, as scamper and trippy go: the gap limit ends a trace long before where nothing
+    /// answers), 3 probes per hop, 1 retry for lossy hops, a gap limit of 5, 48 probes in flight (16 hops' worth:
+    /// a path of up to 16 hops takes one round trip).
     fn default() -> Self {
         Options {
             ipv6: None,
@@ -90,7 +91,7 @@ impl Default for Options {
             confidence: Confidence::default(),
             unprivileged: false,
             first_ttl: 1,
-            max_ttl: 30,
+            max_ttl: 64,
             queries: 3,
             retries: 1,
             retry_scope: RetryScope::Lossy,

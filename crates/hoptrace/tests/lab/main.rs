@@ -16,6 +16,7 @@ mod rtt;
 mod sagan;
 mod support;
 mod tracepath;
+mod wire;
 
 use std::net::IpAddr;
 
