@@ -145,17 +145,14 @@ impl RateLimitEvidence {
         };
         let span = last.saturating_duration_since(ended);
         let ceiling = MAX_RATE * span.as_secs_f64();
+        let bucket = self.fits_a_bucket();
         let outran = f64::from(self.sent_after) > ceiling;
-        let vouched_for = if self.answered_beyond {
-            self.silent_rounds_answered_beyond * 2 >= self.silent_rounds
-        } else {
-            self.fits_a_bucket()
-        };
-        let burst = if self.fits_a_bucket() { 1 } else { MIN_BURST };
-        self.burst >= burst
+        let vouched_for =
+            if self.answered_beyond { self.silent_rounds_answered_beyond * 2 >= self.silent_rounds } else { bucket };
+        self.burst >= if bucket { 1 } else { MIN_BURST }
             && span >= MIN_SPAN
             && f64::from(self.answered_after) <= 1.0 + ceiling
-            && (outran || self.fits_a_bucket())
+            && (outran || bucket)
             && vouched_for
     }
 }
