@@ -22,6 +22,10 @@ pub struct BulkLab {
     /// The destination's IPv6 address on its link: where its ICMPv6 errors come from (an AnyIP address is no
     /// interface's, so the kernel picks this one).
     pub dst_v6: IpAddr,
+    /// The routers at each distance from the client (1..=5), for the links between them.
+    pub levels: Vec<Vec<NodeId>>,
+    /// The links, as node pairs.
+    pub links: Vec<(NodeId, NodeId)>,
 }
 
 pub fn bulk_lab() -> BulkLab {
@@ -65,7 +69,7 @@ pub fn bulk_lab() -> BulkLab {
         })
         .collect();
     let dst_v6 = lab.addr(dst, Family::V6);
-    BulkLab { lab, client, hops, dst_v6 }
+    BulkLab { lab, client, hops, dst_v6, levels: levels.to_vec(), links }
 }
 
 /// The `n`-th address of a destination range.
