@@ -34,12 +34,17 @@ impl Filters {
         })
     }
 
+    /// Whether the prefix lists allow probing `dst`.
+    pub(super) fn allow_addr(&self, dst: IpAddr) -> bool {
+        !self.exclude.as_ref().is_some_and(|set| set.contains(dst))
+            && self.include.as_ref().is_none_or(|set| set.contains(dst))
+    }
+
     /// Whether `spec` may be sent.
     pub(super) fn allow(&self, spec: &ProbeSpec) -> bool {
         self.min_ttl.is_none_or(|min| spec.ttl >= min)
             && self.max_ttl.is_none_or(|max| spec.ttl <= max)
-            && !self.exclude.as_ref().is_some_and(|set| set.contains(spec.dst))
-            && self.include.as_ref().is_none_or(|set| set.contains(spec.dst))
+            && self.allow_addr(spec.dst)
     }
 }
 
@@ -130,29 +135,45 @@ impl<'a> Sending<'a> {
                 self.stats.filtered += 1;
                 continue;
             }
-            let Some(src) = self.source(spec.dst) else {
-                self.stats.failed += self.args.n_packets;
-                continue;
-            };
             for _ in 0..self.args.n_packets {
                 if queued >= max {
                     break 'lines;
                 }
-                self.admit(spec.dst, sender);
-                let family = usize::from(spec.dst.is_ipv6());
-                let (id, stamp) = (self.caracal_id, timestamp(tenth_ms(now_micros())));
-                self.batches[family].push(spec.dst, |buf| encode(&spec, src, id, stamp, buf));
+                self.send(&spec, sender);
                 queued += 1;
-                if self.batches[family].is_full() {
-                    self.flush(family, sender);
-                }
             }
         }
+        self.finish(sender);
+    }
+
+    /// Queues `spec` for sending (sending its batch when full, waiting as the rate and the per-destination cap
+    /// say); counted as refused if its family has no source address.
+    pub(super) fn send(&mut self, spec: &ProbeSpec, sender: &mut BulkSender) {
+        let Some(src) = self.source(spec.dst) else {
+            self.stats.failed += 1;
+            return;
+        };
+        self.admit(spec.dst, sender);
+        let family = usize::from(spec.dst.is_ipv6());
+        let (id, stamp) = (self.caracal_id, timestamp(tenth_ms(now_micros())));
+        self.batches[family].push(spec.dst, |buf| encode(spec, src, id, stamp, buf));
+        if self.batches[family].is_full() {
+            self.flush(family, sender);
+        }
+    }
+
+    /// Sends what is queued; ends the progress line.
+    pub(super) fn finish(&mut self, sender: &mut BulkSender) {
         self.flush(0, sender);
         self.flush(1, sender);
         if self.progress.is_some() {
             eprintln!();
         }
+    }
+
+    /// The source address of each family (IPv4, IPv6), where one was found.
+    pub(super) fn sources(&self) -> [Option<IpAddr>; 2] {
+        self.sources.map(Option::flatten)
     }
 
     /// The source towards `dst`'s family, found once per family; `None` if there is no route (warned once).

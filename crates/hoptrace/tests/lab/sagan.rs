@@ -29,7 +29,11 @@ print(json.dumps({
 pub fn python() -> PathBuf {
     let path = std::env::var_os("HOPTRACE_PYTHON")
         .map_or_else(|| workspace_root().join("target/venv/bin/python"), PathBuf::from);
-    assert!(path.is_file(), "no python with ripe.atlas.sagan, chdb and diamond-miner at {}: run scripts/test.sh", path.display());
+    assert!(
+        path.is_file(),
+        "no python with ripe.atlas.sagan, chdb and diamond-miner at {}: run scripts/test.sh",
+        path.display()
+    );
     path
 }
 
