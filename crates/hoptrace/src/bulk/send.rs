@@ -111,11 +111,15 @@ impl<'a> Sending<'a> {
 
     /// Sends the probes of every line of `input`, until its end, `--max-probes`, an interruption or a closed
     /// stdout.
-    pub(super) fn run(&mut self, input: impl BufRead, sender: &mut BulkSender, interrupted: &AtomicBool) {
+    pub(super) fn run(&mut self, mut input: impl BufRead, sender: &mut BulkSender, interrupted: &AtomicBool) {
         let max = self.args.max_probes.unwrap_or(u64::MAX);
         let mut queued = 0u64;
-        'lines: for line in input.lines() {
-            let Ok(line) = line else { break };
+        let mut line = String::new();
+        'lines: loop {
+            line.clear();
+            if !matches!(input.read_line(&mut line), Ok(1..)) {
+                break;
+            }
             if interrupted.load(Ordering::Relaxed) || self.counters.closed.load(Ordering::Relaxed) {
                 break;
             }
