@@ -127,7 +127,7 @@ impl<'a> Sending<'a> {
             if line.trim().is_empty() {
                 continue;
             }
-            let spec = match ProbeSpec::parse(&line) {
+            let spec = match ProbeSpec::parse(line.trim_end_matches(['\n', '\r'])) {
                 Ok(spec) => spec,
                 Err(error) => {
                     self.stats.invalid += 1;
