@@ -13,6 +13,9 @@ use net::SocketOptions;
 use super::replies::Counters;
 use super::{BulkArgs, PrefixSet};
 
+/// The shortest wait worth a sleep.
+const MIN_SLEEP: Duration = Duration::from_micros(200);
+
 /// The filters of caracal's command line.
 #[derive(Debug, Default)]
 pub(super) struct Filters {
@@ -227,8 +230,13 @@ impl<'a> Sending<'a> {
             self.warned = true;
             eprintln!("hoptrace bulk: the system refused a probe: {error} (further refusals are only counted)");
         }
-        if let Some(until) = self.pacer.sent(Instant::now(), count) {
-            std::thread::sleep(until.saturating_duration_since(Instant::now()));
+        // A sleep costs tens of microseconds whatever it asks: short waits are left owing (the pacer keeps the
+        // account, so the rate holds) until they add up to one worth sleeping.
+        let now = Instant::now();
+        if let Some(wait) = self.pacer.sent(now, count).map(|until| until.saturating_duration_since(now)) {
+            if wait >= MIN_SLEEP {
+                std::thread::sleep(wait);
+            }
         }
         self.show_progress();
     }

@@ -266,7 +266,10 @@ fn replies_to_another_probers_probes_fail_the_integrity_check_and_are_counted() 
         let input = lines.join("\n") + "\n";
         std::thread::spawn(move || run_with_input(command, &input))
     };
-    let (a, b) = (start("1", "2", &ours), start("2", "1", &theirs));
+    // The other prober starts once this one listens (its sockets open before it reads a probe).
+    let a = start("1", "3", &ours);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let b = start("2", "1", &theirs);
     let (a, b) = (a.join().unwrap(), b.join().unwrap());
     let stderr_a = String::from_utf8_lossy(&a.stderr);
     let stderr_b = String::from_utf8_lossy(&b.stderr);
