@@ -76,8 +76,9 @@ pub struct Options {
 }
 
 impl Default for Options {
-    /// traceroute's defaults as hoptrace's command line has them: UDP, Paris where it is robust, TTLs 1 to 30,
-    /// 3 probes per hop, 1 retry for lossy hops, a gap limit of 5, 16 probes in flight.
+    /// traceroute's defaults as hoptrace's command line has them: UDP, Paris where it is robust, TTLs 1 to 64
+    /// (past traceroute's 30, as scamper and trippy go: the gap limit ends a trace long before where nothing
+    /// answers), 3 probes per hop, 1 retry for lossy hops, a gap limit of 5, 16 probes in flight.
     fn default() -> Self {
         Options {
             ipv6: None,
@@ -86,7 +87,7 @@ impl Default for Options {
             mda: false,
             unprivileged: false,
             first_ttl: 1,
-            max_ttl: 30,
+            max_ttl: 64,
             queries: 3,
             retries: 1,
             retry_scope: RetryScope::Lossy,

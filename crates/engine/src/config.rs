@@ -173,6 +173,12 @@ impl TraceConfig {
         }
     }
 
+    /// The size of the probes a trace of this configuration sends first, IP header included: `packet_len` raised
+    /// to the method's least (its headers, and a Paris probe's 2 checksum bytes), or TCP's fixed SYN.
+    pub fn probe_len(&self) -> u16 {
+        crate::probe::ProbeFactory::new(self).packet_len()
+    }
+
     /// Checks the configuration for values the engine cannot work with.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.first_ttl == 0 {

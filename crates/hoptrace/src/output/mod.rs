@@ -11,6 +11,7 @@ mod mtr_json;
 mod mtr_text;
 mod report;
 mod ripe;
+mod sink;
 mod tracepath;
 mod traceroute;
 
@@ -32,6 +33,7 @@ pub use mda::MdaText;
 pub use mda_graph::{GraphFormat, MdaGraph};
 pub use report::ReportRenderer;
 pub use ripe::RipeJson;
+pub use sink::Sink;
 pub use tracepath::TracepathText;
 pub use traceroute::TracerouteText;
 

@@ -8,6 +8,7 @@ mod ecmp;
 mod interrupt;
 mod jc;
 mod live;
+mod monitor;
 mod mpls;
 mod names;
 mod nat;
@@ -16,6 +17,7 @@ mod rtt;
 mod sagan;
 mod support;
 mod tracepath;
+mod wire;
 
 use std::net::IpAddr;
 
