@@ -299,7 +299,7 @@ fn run_as_caracal_with_its_flags() {
     lines.push("not a probe".into());
     lines.push(format!("::ffff:{},24000,33434,8,icmp", v4_dst(20)));
     let mut command = net.lab.command(net.client, caracal.to_str().unwrap());
-    command.args(["-r", "1000", "-W", "1", "--filter-max-ttl", "6", "--meta-round", "2"]);
+    command.args(["-r", "1000", "-W", "2", "--filter-max-ttl", "6", "--meta-round", "2"]);
     command.arg("--filter-from-prefix-file-excl").arg(&exclude);
     let output = run_with_input(command, &(lines.join("\n") + "\n"));
     let stderr = String::from_utf8_lossy(&output.stderr);
