@@ -42,6 +42,7 @@ mod trace;
 mod waits;
 
 pub use config::{ConfigError, Method, RetryScope, TraceConfig, WaitPolicy};
+pub use mda::Confidence;
 pub use probe::{Probe, ProbeId, ProbeTransport};
 pub use reply::{ErrorClass, IcmpError, MplsLabel, Quote, QuotedProbe, Reply, ReplyKind, TcpAnswer, Unreachable};
 pub use result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Resend, Stats, Verdict};
