@@ -70,6 +70,52 @@ impl Method {
     }
 }
 
+/// How sure MDA is to be, at each hop, that no next hop was missed: its stopping points grow with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Confidence {
+    /// 95 %, as scamper and Paris traceroute have it.
+    #[default]
+    Percent95,
+    /// 99 %.
+    Percent99,
+    /// 99.9 %.
+    Percent99_9,
+}
+
+impl Confidence {
+    /// Every level, lowest first.
+    pub const ALL: [Confidence; 3] = [Confidence::Percent95, Confidence::Percent99, Confidence::Percent99_9];
+
+    /// The level written as a percentage (`95`, `99`, `99.9`), if it is one of [`Confidence::ALL`].
+    pub fn from_percent(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|level| level.to_string() == text.trim())
+    }
+
+    /// The chance of a missed next hop allowed at each hop (α).
+    pub fn failure(self) -> f64 {
+        match self {
+            Confidence::Percent95 => 0.05,
+            Confidence::Percent99 => 0.01,
+            Confidence::Percent99_9 => 0.001,
+        }
+    }
+
+    /// The level as a percentage.
+    pub fn percent(self) -> f64 {
+        match self {
+            Confidence::Percent95 => 95.0,
+            Confidence::Percent99 => 99.0,
+            Confidence::Percent99_9 => 99.9,
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.percent())
+    }
+}
+
 /// How long to wait for a probe's reply: `traceroute(8)`'s `-w MAX,HERE,NEAR`, and a rule of ours for the tail.
 ///
 /// A probe is given up after `here` times the RTT of a reply already seen from the same hop, else after `near`
@@ -167,7 +213,7 @@ pub struct TraceConfig {
     /// seen), instead of `probes_per_hop`. Needs a Paris method: the flow of the i-th probe of every hop is flow i.
     pub mda: bool,
     /// How sure multipath discovery is to be that no next hop was missed at each hop: its stopping points.
-    pub confidence: crate::mda::Confidence,
+    pub confidence: Confidence,
     /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
     /// then quotes and TCP answers must carry them too.
     pub raw_send: bool,
@@ -194,7 +240,7 @@ impl TraceConfig {
             raw_send: false,
             flow: 0,
             mda: false,
-            confidence: crate::mda::Confidence::default(),
+            confidence: Confidence::default(),
             sequence_start: 0,
             discover_mtu: false,
             retries: 0,
