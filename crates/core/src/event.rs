@@ -48,16 +48,16 @@ impl TraceInfo {
 
     /// The protocol probes are carried in.
     pub fn protocol(&self) -> Protocol {
-        protocol_of(self.method)
+        self.method.protocol
     }
 }
 
-/// The protocol of an engine method.
-pub(crate) fn protocol_of(method: Method) -> Protocol {
-    match method {
-        Method::Udp | Method::UdpParis => Protocol::Udp,
-        Method::Icmp | Method::IcmpParis => Protocol::Icmp,
-        Method::Tcp | Method::TcpParis => Protocol::Tcp,
+/// The protocol's name in JSON.
+fn protocol_name(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Udp => "udp",
+        Protocol::Icmp => "icmp",
+        Protocol::Tcp => "tcp",
     }
 }
 
@@ -210,7 +210,7 @@ enum EventJson<'a> {
         host: &'a str,
         target: IpAddr,
         source: Option<IpAddr>,
-        protocol: Protocol,
+        protocol: &'static str,
         paris: bool,
         flow: u16,
         max_ttl: u8,
@@ -259,7 +259,7 @@ impl Serialize for Event {
                 host: &info.host,
                 target: info.target,
                 source: info.source,
-                protocol: info.protocol(),
+                protocol: protocol_name(info.protocol()),
                 paris: info.method.is_paris(),
                 flow: info.flow,
                 max_ttl: info.max_ttl,

@@ -12,38 +12,54 @@ pub const PORT_WINDOW: u32 = 4096;
 /// that gets a tiny share of the flows), the hop stops here.
 pub const MAX_FLOWS: usize = 256;
 
-/// How probes are built and told apart.
+/// The protocol probes are carried in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Method {
-    /// Classic UDP, as `traceroute(8)`: the destination port grows by one per probe, so every probe is its own flow.
+pub enum Protocol {
+    /// UDP datagrams: classic probes are told apart by their destination port (one more per probe, as
+    /// `traceroute(8)`), Paris probes by their UDP checksum, which the payload is crafted to produce.
     Udp,
-    /// Paris UDP: one constant 5-tuple for the whole trace; probes are told apart by their UDP checksum, which the
-    /// payload is crafted to produce.
-    UdpParis,
-    /// Classic ICMP echo: the sequence number grows per probe, and with it the ICMP checksum (the flow).
+    /// ICMP (ICMPv6) echo requests, told apart by their sequence number; Paris probes keep the ICMP checksum (the
+    /// flow) constant, the payload compensating for the sequence number.
     Icmp,
-    /// Paris ICMP echo: the ICMP checksum stays constant; the payload compensates for the growing sequence number.
-    IcmpParis,
-    /// TCP SYN to a fixed destination port; probes are told apart by their source port.
+    /// TCP SYNs: classic probes are told apart by their source port, Paris probes (raw sockets only) by their
+    /// sequence number.
     Tcp,
-    /// Paris TCP: one constant 4-tuple; probes are told apart by their sequence number (raw sockets only).
-    TcpParis,
+}
+
+/// How probes are built and told apart: a protocol, and whether the flow stays the same for every probe of the
+/// trace (Paris) or changes with each (classic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Method {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// Paris: one flow (5-tuple, or ICMP checksum) for the whole trace.
+    pub paris: bool,
 }
 
 impl Method {
-    /// The IP protocol number the probes are carried in, for the given family.
-    pub fn protocol(self, ipv6: bool) -> u8 {
-        match self {
-            Method::Udp | Method::UdpParis => 17,
-            Method::Tcp | Method::TcpParis => 6,
-            Method::Icmp | Method::IcmpParis if ipv6 => 58,
-            Method::Icmp | Method::IcmpParis => 1,
+    /// Classic probing with `protocol`: a new flow per probe, as `traceroute(8)`.
+    pub const fn classic(protocol: Protocol) -> Self {
+        Method { protocol, paris: false }
+    }
+
+    /// Paris probing with `protocol`: one flow for the whole trace.
+    pub const fn paris(protocol: Protocol) -> Self {
+        Method { protocol, paris: true }
+    }
+
+    /// The IP protocol the probes are carried in, for the given family.
+    pub fn ip_protocol(self, ipv6: bool) -> packet::IpProtocol {
+        match self.protocol {
+            Protocol::Udp => packet::IpProtocol::Udp,
+            Protocol::Tcp => packet::IpProtocol::Tcp,
+            Protocol::Icmp if ipv6 => packet::IpProtocol::Icmpv6,
+            Protocol::Icmp => packet::IpProtocol::Icmp,
         }
     }
 
     /// Whether probes are TCP SYNs.
     pub fn is_tcp(self) -> bool {
-        matches!(self, Method::Tcp | Method::TcpParis)
+        self.protocol == Protocol::Tcp
     }
 
     /// Bytes of IP and transport header in front of a probe's payload, in the given family.
@@ -66,7 +82,7 @@ impl Method {
 
     /// Whether the flow identifier stays constant across every probe of the trace.
     pub fn is_paris(self) -> bool {
-        matches!(self, Method::UdpParis | Method::IcmpParis | Method::TcpParis)
+        self.paris
     }
 }
 
@@ -275,15 +291,16 @@ impl TraceConfig {
                 return Err(ConfigError::MixedFamilies);
             }
         }
-        let checksum_covers_source = match self.method {
-            Method::UdpParis => true,
-            Method::IcmpParis => self.target.is_ipv6(),
-            _ => false,
-        };
+        let checksum_covers_source = self.method.paris
+            && match self.method.protocol {
+                Protocol::Udp => true,
+                Protocol::Icmp => self.target.is_ipv6(),
+                Protocol::Tcp => false,
+            };
         if checksum_covers_source && self.source.is_none() {
             return Err(ConfigError::ParisNeedsSource);
         }
-        if self.method == Method::TcpParis && !self.raw_send {
+        if self.method == Method::paris(Protocol::Tcp) && !self.raw_send {
             return Err(ConfigError::ParisTcpNeedsRaw);
         }
         if self.mda && !self.method.is_paris() {
@@ -292,10 +309,7 @@ impl TraceConfig {
         // The port a classic method or a flow moves furthest from the configured one.
         let port_span = if self.method.is_paris() { MAX_FLOWS as u32 } else { PORT_WINDOW };
         let moving_port = if self.method.is_tcp() { self.src_port } else { self.dst_port };
-        if self.method != Method::Icmp
-            && self.method != Method::IcmpParis
-            && u32::from(moving_port) + port_span > 65_535
-        {
+        if self.method.protocol != Protocol::Icmp && u32::from(moving_port) + port_span > 65_535 {
             return Err(ConfigError::PortTooHigh);
         }
         let factor_ok = |factor: f64| factor.is_finite() && factor >= 0.0;

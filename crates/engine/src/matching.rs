@@ -2,7 +2,7 @@
 //! match believable — the fields only raw sockets set, a quoted source that is not ours, the IP ID fallback for
 //! Paris UDP quotes a middlebox altered.
 
-use crate::config::{Method, TraceConfig};
+use crate::config::{Method, Protocol, TraceConfig};
 use crate::log::ProbeLog;
 use crate::probe::{self, MatchKey, Probe, ProbeFactory, ProbeId, ProbeTransport};
 use crate::reply::{QuotedProbe, Reply, ReplyKind};
@@ -33,7 +33,7 @@ impl Matcher<'_> {
     /// source is not checked: the IP ID is ours and the source port is reserved on every local address.
     fn match_by_ip_id(&self, reply: &Reply) -> Option<ProbeId> {
         let ReplyKind::IcmpError(error) = &reply.kind else { return None };
-        if !self.config.raw_send || self.config.method != Method::UdpParis {
+        if !self.config.raw_send || self.config.method != Method::paris(Protocol::Udp) {
             return None;
         }
         let QuotedProbe::Udp { src_port: quoted_src, dst_port: quoted_dst, .. } = error.quote.probe else {

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use hoptrace_engine::sim::SimNetwork;
-use hoptrace_engine::{ErrorClass, Method, Outcome, ProbeStatus, Resend, RetryScope, Trace};
+use hoptrace_engine::{ErrorClass, Method, Outcome, ProbeStatus, Protocol, Resend, RetryScope, Trace};
 
 /// client —1500— r1 —1500— r2 —1400— r3 —1280— r4 — dst
 fn narrowing_path(ipv6: bool) -> SimNetwork {
@@ -18,7 +18,7 @@ fn narrowing_path(ipv6: bool) -> SimNetwork {
 fn too_big_probes_are_resent_smaller_at_the_same_ttl() {
     for ipv6 in [false, true] {
         let mut network = narrowing_path(ipv6);
-        let mut config = config(&network, Method::Udp);
+        let mut config = config(&network, Method::classic(Protocol::Udp));
         config.packet_len = 1500;
         config.discover_mtu = true;
         config.probes_per_hop = 1;
@@ -43,7 +43,7 @@ fn too_big_probes_are_resent_smaller_at_the_same_ttl() {
 #[test]
 fn a_local_too_big_shrinks_the_probes_to_the_link_mtu() {
     let network = SimNetwork::chain(false, 2, 10 * MS);
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.packet_len = 65_535;
     config.discover_mtu = true;
     config.probes_per_hop = 1;
@@ -62,7 +62,7 @@ fn a_local_too_big_shrinks_the_probes_to_the_link_mtu() {
 #[test]
 fn without_discovery_a_too_big_probe_ends_the_trace() {
     let mut network = narrowing_path(false);
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.packet_len = 1500;
     let (trace, _) = run(&mut network, config);
     assert_eq!(trace.outcome(), Some(Outcome::Unreachable { ttl: 3 }));
@@ -72,7 +72,7 @@ fn without_discovery_a_too_big_probe_ends_the_trace() {
 fn lost_probes_are_retried_up_to_the_limit() {
     let mut network = SimNetwork::chain(false, 4, 10 * MS);
     network.routers[1].silent = true;
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.probes_per_hop = 1;
     config.retries = 2;
     config.retry_scope = RetryScope::AllHops;
@@ -91,7 +91,7 @@ fn a_retry_that_gets_through_stands_for_the_lost_probe() {
     let mut network = SimNetwork::chain(false, 3, 10 * MS);
     network.routers[2].loss = 0.5;
     network.seed(6);
-    let mut config = config(&network, Method::Icmp);
+    let mut config = config(&network, Method::classic(Protocol::Icmp));
     config.probes_per_hop = 3;
     config.retries = 3;
     let (trace, _) = run(&mut network, config);
@@ -109,7 +109,7 @@ fn lossy_scope_retries_lossy_hops_and_the_first_silent_ttl_only() {
     network.routers[3].loss = 0.5; // lossy: retried
     network.destination.answers_udp = false; // the first silent TTL past the farthest answer: retried
     network.seed(5);
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.retries = 1;
     config.gap_limit = Some(3);
     let (trace, _) = run(&mut network, config);

@@ -4,7 +4,7 @@ use core::time::Duration;
 
 use engine::{Confidence, Method, RetryScope, WaitPolicy};
 pub use hoptrace_core::Flows;
-use hoptrace_core::{Options, Protocol, Rounds};
+use hoptrace_core::{Options, Rounds};
 use net::SocketOptions;
 
 /// Which tool's behaviour and layout to follow.
@@ -124,15 +124,10 @@ pub struct Settings {
 impl Settings {
     /// What the library is asked to do: the probing half of these settings.
     pub fn options(&self) -> Options {
-        let protocol = match self.method {
-            Method::Udp | Method::UdpParis => Protocol::Udp,
-            Method::Icmp | Method::IcmpParis => Protocol::Icmp,
-            Method::Tcp | Method::TcpParis => Protocol::Tcp,
-        };
-        let mut options = Options::new(protocol);
+        let mut options = Options::new(self.method.protocol);
         options.ipv6 = self.ipv6;
         // `-U` is Paris UDP whatever else is asked.
-        options.flows = if self.method == Method::UdpParis { Flows::Paris } else { self.flows };
+        options.flows = if self.method.paris { Flows::Paris } else { self.flows };
         options.mda = self.mda;
         options.confidence = self.confidence;
         options.unprivileged = self.unprivileged;

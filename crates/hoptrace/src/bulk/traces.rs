@@ -58,7 +58,8 @@ pub(super) fn write(
     started: SystemTime,
 ) -> io::Result<()> {
     let now = Instant::now();
-    let method = if passes.protocol == Protocol::Udp { Method::UdpParis } else { Method::IcmpParis };
+    let method =
+        Method::paris(if passes.protocol == Protocol::Udp { engine::Protocol::Udp } else { engine::Protocol::Icmp });
     for (index, Target { host, addr }) in passes.targets.iter().enumerate() {
         let ipv6 = addr.is_ipv6();
         let info = TraceInfo {

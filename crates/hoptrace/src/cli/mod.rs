@@ -157,6 +157,6 @@ mod options_tests {
     fn dash_u_is_paris_udp_to_port_53() {
         let options = options(&["-U", "--classic", "198.18.0.1"]);
         assert_eq!((options.protocol, options.flows, options.port), (Protocol::Udp, Flows::Paris, Some(53)));
-        assert_eq!(options.method(false), Method::UdpParis);
+        assert_eq!(options.method(false), Method::paris(Protocol::Udp));
     }
 }

@@ -3,7 +3,7 @@
 use core::time::Duration;
 
 use clap::{ArgAction, Parser};
-use engine::{Method, RetryScope, WaitPolicy};
+use engine::{Method, Protocol, RetryScope, WaitPolicy};
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
@@ -63,7 +63,7 @@ impl TracepathArgs {
             mode: Mode::Tracepath,
             host: self.host,
             ipv6: (self.ipv4 || self.ipv6).then_some(self.ipv6),
-            method: Method::Udp,
+            method: Method::classic(Protocol::Udp),
             flows: Flows::Classic,
             mda: false,
             confidence: engine::Confidence::default(),

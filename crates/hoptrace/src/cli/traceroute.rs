@@ -5,7 +5,7 @@ use core::time::Duration;
 
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{ArgAction, Parser, ValueHint};
-use engine::{Confidence, Method, RetryScope, WaitPolicy};
+use engine::{Confidence, Method, Protocol, RetryScope, WaitPolicy};
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
@@ -366,10 +366,10 @@ impl TracerouteArgs {
 
     fn method(&self) -> Result<Method, CliError> {
         Ok(match (self.module.as_deref(), self.icmp, self.tcp, self.udp) {
-            (Some("icmp"), ..) | (None, true, _, _) => Method::Icmp,
-            (Some("tcp" | "tcpconn"), ..) | (None, _, true, _) => Method::Tcp,
-            (Some("udp"), ..) | (None, _, _, true) => Method::UdpParis,
-            (Some("default") | None, ..) => Method::Udp,
+            (Some("icmp"), ..) | (None, true, _, _) => Method::classic(Protocol::Icmp),
+            (Some("tcp" | "tcpconn"), ..) | (None, _, true, _) => Method::classic(Protocol::Tcp),
+            (Some("udp"), ..) | (None, _, _, true) => Method::paris(Protocol::Udp),
+            (Some("default") | None, ..) => Method::classic(Protocol::Udp),
             (Some(name @ ("udplite" | "raw" | "dccp")), ..) => {
                 return Err(CliError::new(format!("-M {name} is not supported (default, udp, icmp, tcp, tcpconn are)")))
             }

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use engine::{Answer, ErrorClass, Hop, Method, MplsLabel, Outcome, ReplyKind, Unreachable, Verdict};
+use engine::{Answer, ErrorClass, Hop, MplsLabel, Outcome, Protocol, ReplyKind, Unreachable, Verdict};
 use serde::Serialize;
 
 use super::view::rounded;
@@ -82,10 +82,10 @@ impl Renderer for RipeJson {
             dst_addr: info.target.to_string(),
             dst_name: info.host.clone(),
             src_addr: info.source.map(|source| source.to_string()),
-            proto: match info.method {
-                Method::Udp | Method::UdpParis => "UDP",
-                Method::Icmp | Method::IcmpParis => "ICMP",
-                Method::Tcp | Method::TcpParis => "TCP",
+            proto: match info.method.protocol {
+                Protocol::Udp => "UDP",
+                Protocol::Icmp => "ICMP",
+                Protocol::Tcp => "TCP",
             },
             // RIPE's Paris variation, 1-based; 0 for classic probes.
             paris_id: if info.method.is_paris() { info.flow.saturating_add(1) } else { 0 },
