@@ -74,9 +74,12 @@ pub struct MonitorArgs {
     /// Send through this interface.
     #[arg(short = 'i', long = "interface", value_name = "device")]
     interface: Option<String>,
-    /// Use ordinary sockets even when raw sockets are allowed.
+    /// Use ordinary sockets only (by default they are tried first, raw sockets where they fail).
     #[arg(long = "unprivileged")]
     unprivileged: bool,
+    /// Use raw sockets only (each target's raw socket then reads every ICMP message the host receives).
+    #[arg(long = "raw", conflicts_with = "unprivileged")]
+    raw: bool,
     /// Read this help and exit.
     #[arg(long = "help", action = ArgAction::Help)]
     help: Option<bool>,
@@ -115,6 +118,7 @@ impl MonitorArgs {
             confirm: self.confirm,
             prometheus,
             events: self.events,
+            raw: self.raw,
             trace,
         })
     }

@@ -52,6 +52,8 @@ pub struct MonitorSettings {
     pub prometheus: Option<SocketAddr>,
     /// `--events`: NDJSON events on stdout instead of text lines.
     pub events: bool,
+    /// `--raw`: raw sockets even where ordinary ones work.
+    pub raw: bool,
     /// How each round traces (the host field unused).
     pub trace: Settings,
 }

@@ -340,3 +340,33 @@ fn faults_show_in_the_metrics_and_bad_listeners_fail_at_start() {
         assert!(failures.iter().any(|e| e["target"] == target && e["backoff"].as_f64() > Some(0.0)), "{failures:?}");
     }
 }
+
+#[test]
+fn targets_file_is_read_again_on_sighup() {
+    let _machine = shared_machine();
+    let (lab, client, _, dst) = crate::chain(1, |_, _, _| {});
+    let [v4, v6] = [Family::V4, Family::V6].map(|family| lab.addr(dst, family).to_string());
+    let scratch = Scratch::new("monitor-sighup");
+    let file = scratch.0.join("targets");
+    std::fs::write(&file, format!("# the lab\n{v4}\n")).unwrap();
+    let args: Vec<String> = ["--targets", &file.display().to_string(), "--every", "0.3", "-q", "1", "-n"]
+        .into_iter()
+        .chain(["--prometheus", METRICS])
+        .map(String::from)
+        .collect();
+    let mut hoptrace = monitor(&lab, client, &args, &scratch.0.join("stdout"));
+    let has = |metrics: &str, target: &str| metrics.contains(&format!("hoptrace_hops{{target=\"{target}\"}}"));
+    let scrape = || http_get(&lab, client, &format!("http://{METRICS}/metrics"));
+    wait_for(Duration::from_secs(20), "the first target's series", || scrape().filter(|m| has(m, &v4)));
+
+    std::fs::write(&file, format!("{v6} # instead\n")).unwrap();
+    signal(&hoptrace.0, "HUP");
+    let metrics = wait_for(Duration::from_secs(20), "the second target's series", || scrape().filter(|m| has(m, &v6)));
+    assert!(!metrics.contains(&format!("target=\"{v4}\"")), "the removed target's series are gone: {metrics}");
+
+    signal(&hoptrace.0, "INT");
+    let status = wait_for(Duration::from_secs(10), "the monitor to stop", || hoptrace.0.try_wait().unwrap());
+    assert!(status.success(), "{status}");
+    // Text mode prints path changes only: there were none.
+    assert_eq!(std::fs::read_to_string(scratch.0.join("stdout")).unwrap(), "");
+}
