@@ -13,7 +13,8 @@ use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings};
 /// Print the route packets trace to network host.
 #[derive(Debug, Parser)]
 #[command(name = "hoptrace", version, about, disable_help_flag = true, arg_required_else_help = true)]
-#[command(after_help = "Run as `tracepath`, or with --tracepath first, for tracepath(8)'s options and layout.")]
+#[command(after_help = "Run as `tracepath`, or with --tracepath first, for tracepath(8)'s options and layout.\n\
+                      `hoptrace monitor --help`: many targets watched around the clock, with Prometheus metrics.")]
 pub struct TracerouteArgs {
     /// Use IPv4.
     #[arg(short = '4', long = "ipv4")]

@@ -127,7 +127,7 @@ struct Running {
 fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<String>, String> {
     let mut targets = settings.targets.clone();
     if let Some(path) = &settings.targets_file {
-        let text = std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|error| format!("--targets {}: {error}", path.display()))?;
         for target in schedule::parse_targets(&text) {
             if !targets.contains(&target) {
                 targets.push(target);
