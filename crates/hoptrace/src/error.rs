@@ -13,8 +13,8 @@ pub enum Error {
     Trace(hoptrace_core::Error),
     /// `--live` with standard output not a terminal.
     NotATerminal,
-    /// `hoptrace monitor` cannot start: a port taken, a targets file unreadable.
-    Monitor(String),
+    /// Anything else that stopped the run, said in one line.
+    Failed(String),
 }
 
 impl Error {
@@ -23,7 +23,7 @@ impl Error {
         use hoptrace_core::Error as Trace;
         match self {
             Error::Usage(_) | Error::Trace(Trace::UnknownHost(_) | Trace::Config(_)) | Error::NotATerminal => 2,
-            Error::Trace(_) | Error::Monitor(_) => 1,
+            Error::Trace(_) | Error::Failed(_) => 1,
         }
     }
 }
@@ -33,8 +33,8 @@ impl fmt::Display for Error {
         match self {
             Error::Usage(error) => write!(f, "{error}"),
             Error::Trace(error) => write!(f, "{error}"),
-            Error::Monitor(error) => write!(f, "{error}"),
             Error::NotATerminal => write!(f, "--live needs a terminal: use --report for a report on a pipe or file"),
+            Error::Failed(why) => f.write_str(why),
         }
     }
 }

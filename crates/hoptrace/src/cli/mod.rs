@@ -25,6 +25,8 @@ pub enum Request {
     Trace(Box<Settings>),
     /// `hoptrace monitor`.
     Monitor(Box<MonitorSettings>),
+    /// Stateless bulk probing: `hoptrace bulk`, or hoptrace run as `caracal`.
+    Bulk(Box<crate::bulk::BulkArgs>),
     /// Text to print before exiting successfully (help, version).
     Print(String),
 }
@@ -61,6 +63,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliErr
         });
     }
     let invoked_as = args.first().and_then(|name| Path::new(name).file_name()).map(|name| name.to_owned());
+    if invoked_as.as_ref().is_some_and(|name| name == "caracal") || args.get(1).is_some_and(|arg| arg == "bulk") {
+        if invoked_as.as_ref().is_none_or(|name| name != "caracal") {
+            args.remove(0);
+            args[0] = "hoptrace bulk".into();
+        }
+        return help_or(crate::bulk::BulkArgs::try_parse_from(args).map(Ok), |args| Request::Bulk(Box::new(args)));
+    }
     let tracepath = if args.get(1).is_some_and(|arg| arg == "--tracepath") {
         args.remove(1);
         true

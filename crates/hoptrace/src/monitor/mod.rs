@@ -139,9 +139,9 @@ fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<String>, String> {
 
 /// Runs the monitor until SIGINT or SIGTERM.
 pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync>) -> Result<(), Error> {
-    let targets = wanted_targets(&settings).map_err(Error::Monitor)?;
+    let targets = wanted_targets(&settings).map_err(Error::Failed)?;
     if targets.is_empty() {
-        return Err(Error::Monitor("no targets: name some, or a --targets file that lists some".to_owned()));
+        return Err(Error::Failed("no targets: name some, or a --targets file that lists some".to_owned()));
     }
     let stop = Arc::new(AtomicBool::new(false));
     let reload = Arc::new(AtomicBool::new(false));
@@ -153,7 +153,7 @@ pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync
 
     let metrics = Arc::new(Metrics::new());
     let exporter = match settings.prometheus {
-        Some(addr) => Some(Exporter::start(addr, Arc::clone(&metrics), Arc::clone(&stop)).map_err(Error::Monitor)?),
+        Some(addr) => Some(Exporter::start(addr, Arc::clone(&metrics), Arc::clone(&stop)).map_err(Error::Failed)?),
         None => None,
     };
     let events = EventSink::new(settings.events, Box::new(std::io::stdout()));
