@@ -5,16 +5,16 @@
 //! For mtr, "rss@10s" is the sum over its 50 processes 8 s in, "rss@end" the largest single one.
 //!
 //! `monitor-bench HOPTRACE_BINARY` — needs root, `python3` and the Debian package `mtr-tiny` (scripts/bench.sh
-//! installs it). The lab: client — r1 — r2 — r3 — dst, dst answering for 198.19.0.0/24 (AnyIP).
+//! installs it). The lab: client — r1 — r2 — r3 — dst, dst answering for 198.19.224.0/24 (AnyIP).
 
 use std::net::IpAddr;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use hoptrace_netlab::{Family, Lab, LabSpec, NodeId};
+use hoptrace_netlab::{Lab, LabSpec, NodeId};
 use nix::sys::resource::{getrusage, UsageWho};
 
-/// The targets: 198.19.0.1 to 198.19.0.50.
+/// The targets: 198.19.224.1 to 198.19.224.50.
 const TARGETS: u8 = 50;
 /// How long the monitor runs.
 const RUN: Duration = Duration::from_secs(60);
@@ -37,31 +37,12 @@ fn status_kib(pid: u32, field: &str) -> u64 {
     line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()).unwrap_or(0)
 }
 
-fn lab() -> Result<(Lab, NodeId, Vec<IpAddr>), Box<dyn std::error::Error>> {
+fn lab() -> Result<(Lab, NodeId, Vec<IpAddr>), hoptrace_netlab::Error> {
     let mut spec = LabSpec::new();
-    let (client, routers, dst) = spec.chain(3, |_| Default::default());
+    let (client, _, dst) = spec.chain(3, |_| Default::default());
+    spec.anyip(dst, IpAddr::from([198, 19, 224, 0]), 24);
     let lab = Lab::build(&spec)?;
-    let range = "198.19.0.0/24";
-    let sh = |node: NodeId, script: &str| -> Result<(), Box<dyn std::error::Error>> {
-        let status = lab.command(node, "sh").args(["-ec", script]).status()?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("{script}: {status}").into())
-        }
-    };
-    sh(dst, &format!("ip route add local {range} dev lo"))?;
-    let path: Vec<NodeId> = [client].into_iter().chain(routers.iter().copied()).chain([dst]).collect();
-    for pair in path.windows(2) {
-        let via = lab.iface_addr(pair[1], pair[0], Family::V4);
-        sh(pair[0], &format!("ip route add {range} via {via}"))?;
-    }
-    // The global ICMP caps (1000/s, burst 50) would set the rate, not the prober.
-    for &node in &path[1..] {
-        sh(node, "sysctl -qw net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=10000")?;
-    }
-    sh(client, "sysctl -qw net.ipv4.ping_group_range='0 2147483647'")?;
-    let targets = (1..=TARGETS).map(|n| IpAddr::from([198, 19, 0, n])).collect();
+    let targets = (1..=TARGETS).map(|n| IpAddr::from([198, 19, 224, n])).collect();
     Ok((lab, client, targets))
 }
 
