@@ -185,6 +185,10 @@ fn prometheus_sees_every_hop_and_exactly_one_path_change() {
     let mut args: Vec<String> = targets.to_vec();
     args.extend(["--every", "1", "-q", "1", "-w", "1", "-n", "--events", "--prometheus", METRICS].map(String::from));
     let mut hoptrace = monitor(&lab, client, &args, &events_path);
+    // A second monitor of the changing target, in text mode.
+    let text_path = scratch.0.join("text");
+    let text_args: Vec<String> = [&targets[0], "--every", "1", "-q", "1", "-w", "1", "-n"].map(String::from).to_vec();
+    let mut text = monitor(&lab, client, &text_args, &text_path);
     let _prometheus = prometheus(&lab, client, &scratch);
 
     // Loss and RTT series for every hop of every target: dst at 4 hops, side at 2.
@@ -230,6 +234,24 @@ fn prometheus_sees_every_hop_and_exactly_one_path_change() {
     assert_eq!(event["old"][2], addr(r3, r2a), "{event}");
     assert_eq!(event["new"][2], addr(r3, r2b), "{event}");
     assert!(event["at"].as_f64().is_some_and(|at| at > 1.6e9), "{event}");
+
+    // The text line: the same change, one line.
+    signal(&text.0, "INT");
+    let status = wait_for(Duration::from_secs(10), "the text monitor to stop", || text.0.try_wait().unwrap());
+    assert!(status.success(), "{status}");
+    let expected = format!(
+        "{}: path changed ({} -> {}): TTL 2 {} -> {}, TTL 3 {} -> {}",
+        targets[0],
+        event["old_id"].as_str().unwrap(),
+        event["new_id"].as_str().unwrap(),
+        addr(r2a, r1).as_str().unwrap(),
+        addr(r2b, r1).as_str().unwrap(),
+        addr(r3, r2a).as_str().unwrap(),
+        addr(r3, r2b).as_str().unwrap(),
+    );
+    let printed = std::fs::read_to_string(&text_path).unwrap();
+    println!("{printed}{event}");
+    assert_eq!(printed, format!("{expected}\n"));
 }
 
 #[test]
