@@ -1,15 +1,20 @@
 //! From settings to finished traces on stdout, over the library's [`Tracer`]: probing on this thread, rendering
 //! (and the name lookups it may wait for) on another, so that a slow resolver never delays a probe.
 
-use std::io::{IsTerminal, Write};
-use std::sync::mpsc;
+use core::time::Duration;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread;
 
 use hoptrace_core::{Event, Tracer};
 
 use crate::error::Error;
-use crate::output::{renderer, Directory, Renderer};
+use crate::output::{renderer, Directory, Renderer, Sink};
 use crate::settings::{Output, Settings};
+
+/// How often the rendering thread, waiting for events, checks that someone still reads its output.
+const READER_CHECK: Duration = Duration::from_millis(100);
 
 /// Runs the traces `settings` describe, writing them to stdout as they go.
 pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<(), Error> {
@@ -18,14 +23,17 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
     }
     let mut tracer = Tracer::with_options(&settings.host, &settings.options())?;
     let stop = tracer.stop_handle();
+    let caught = Arc::new(AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Registration only fails for forbidden signals; these two are not.
         let _ = signal_hook::flag::register(signal, stop.flag());
+        let _ = signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize);
     }
 
     let renderer = renderer(settings, stop.flag());
     let (events, received) = mpsc::channel();
-    let printer = thread::spawn(move || render(renderer, directory.as_ref(), received));
+    let sink = Sink::new(stop.flag());
+    let printer = thread::spawn(move || render(renderer, directory.as_ref(), received, sink));
     let result = tracer.rounds(&settings.rounds(), |event| {
         // A renderer that died (it panicked) shows nothing more: no use probing on.
         if events.send(event.clone()).is_err() {
@@ -33,27 +41,45 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
         }
     });
     drop(events);
-    let _ = printer.join();
-    result.map(drop).map_err(Error::from)
+    let written = printer.join().unwrap_or(Ok(()));
+    result?;
+    written?;
+    // Interrupted: what was found is printed; the exit status says it was cut short, as a shell's does.
+    match caught.load(Ordering::Relaxed) {
+        0 => Ok(()),
+        signal => Err(Error::Interrupted(signal as u8)),
+    }
 }
 
 /// The rendering thread: hands each event to the renderer, looking a hop's names up first; closes the renderer
-/// even if the run never said it ended.
-fn render(mut renderer: Box<dyn Renderer>, directory: &dyn Directory, events: mpsc::Receiver<Event>) {
-    // Locked per write, not for the thread's life: a panic hook that restores the terminal must get it too.
-    let mut out = std::io::stdout();
+/// even if the run never said it ended. Between events it checks that someone still reads the output; the first
+/// write error stops the trace and is returned.
+fn render(
+    mut renderer: Box<dyn Renderer>,
+    directory: &dyn Directory,
+    events: mpsc::Receiver<Event>,
+    mut out: Sink,
+) -> std::io::Result<()> {
     let mut closed = false;
-    for event in events {
+    loop {
+        let event = match events.recv_timeout(READER_CHECK) {
+            Ok(event) => event,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                out.check_reader();
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         if let Event::HopComplete { hop, .. } = &event {
             for answer in hop.answers() {
                 directory.prefetch(answer.from());
             }
         }
         closed |= matches!(event, Event::TraceDone { .. });
-        let _ = renderer.event(&mut out, &event, directory);
+        out.write(|out| renderer.event(out, &event, directory));
     }
     if !closed {
-        let _ = renderer.close(&mut out, directory);
+        out.write(|out| renderer.close(out, directory));
     }
-    let _ = out.flush();
+    out.finish()
 }

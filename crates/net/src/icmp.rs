@@ -30,7 +30,12 @@ impl IcmpProber {
             Some(libc::EACCES | libc::EPERM) => NetError::IcmpNotPermitted,
             _ => NetError::io("opening an ICMP socket")(error),
         })?;
-        let local = sockopt::prepare_datagram(&socket, Some(source), options, sockopt::Bind::Source)?;
+        if ipv6 && options.flow_label.is_some() {
+            return Err(NetError::FlowLabelNeedsRaw);
+        }
+        // A ping socket's port is its ICMP identifier: `--sport` is for UDP and TCP.
+        let options = SocketOptions { source_port: None, ..options.clone() };
+        let local = sockopt::prepare_datagram(&socket, Some(source), &options, sockopt::Bind::Source)?;
         Ok((IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048] }, local.port()))
     }
 

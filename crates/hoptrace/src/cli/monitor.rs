@@ -13,7 +13,8 @@ use crate::monitor::MonitorSettings;
 
 /// Trace many targets around the clock: per-hop loss and RTT over a sliding window, path changes, Prometheus.
 #[derive(Debug, Parser)]
-#[command(name = "hoptrace monitor", bin_name = "hoptrace monitor", version, disable_help_flag = true)]
+#[command(name = "hoptrace monitor", bin_name = "hoptrace monitor", version = env!("HOPTRACE_VERSION"))]
+#[command(disable_help_flag = true)]
 pub struct MonitorArgs {
     /// Hosts to trace.
     targets: Vec<String>,
@@ -152,7 +153,7 @@ impl MonitorArgs {
             }
         }
         args.push("monitor-target".into());
-        TracerouteArgs::try_parse_from(args).map_err(|error| super::one_line(&error))
+        TracerouteArgs::try_parse_from(args).map_err(|error| super::one_line(&error, "hoptrace monitor"))
     }
 }
 
