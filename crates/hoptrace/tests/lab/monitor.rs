@@ -51,14 +51,16 @@ fn signal(child: &Child, name: &str) {
     let _ = Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).stderr(Stdio::null()).status();
 }
 
-/// `hoptrace monitor` in `client` with `args`, its stdout (the events) going to `events`.
+/// `hoptrace monitor` in `client` with `args`, its stdout (the events) going to `events` and its stderr beside it
+/// (`.stderr`): a file, never a pipe nobody reads.
 fn monitor(lab: &Lab, client: NodeId, args: &[String], events: &PathBuf) -> Running {
     let out = File::create(events).expect("the events file");
+    let err = File::create(events.with_extension("stderr")).expect("the stderr file");
     let child = hoptrace_command(lab, client)
         .arg("monitor")
         .args(args)
         .stdout(Stdio::from(out))
-        .stderr(Stdio::piped())
+        .stderr(Stdio::from(err))
         .spawn()
         .expect("hoptrace monitor starts");
     Running(child)
