@@ -167,7 +167,7 @@ pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync
         if reload.swap(false, Ordering::Relaxed) {
             match wanted_targets(&shared.settings) {
                 Ok(targets) => update_targets(&mut running, &targets, &shared),
-                Err(error) => eprintln!("hoptrace: {error}; keeping the targets as they were"),
+                Err(error) => events::warn(&format!("{error}; keeping the targets as they were")),
             }
         }
     }
