@@ -74,6 +74,8 @@ pub struct Settings {
     pub mode: Mode,
     /// The host as given.
     pub host: String,
+    /// More hosts, traced side by side with the first (`--live A B C`).
+    pub more_hosts: Vec<String>,
     /// `Some(false)` for `-4`, `Some(true)` for `-6`.
     pub ipv6: Option<bool>,
     /// The probe protocol, as a classic method (Paris variants chosen by `flows`), or Paris UDP for `-U`.
@@ -127,9 +129,16 @@ pub struct Settings {
     pub flow_count: u16,
     /// Pause between two rounds (`--interval`).
     pub round_interval: Duration,
+    /// Colours on the live screen (`--no-color` clears it).
+    pub color: bool,
 }
 
 impl Settings {
+    /// Every host to trace, the first one first.
+    pub fn hosts(&self) -> Vec<String> {
+        [&self.host].into_iter().chain(&self.more_hosts).cloned().collect()
+    }
+
     /// The method that probes: the requested protocol, Paris or classic as `flows` (and `raw`, whether raw sockets
     /// send) decide. Multipath discovery is always Paris.
     pub fn method(&self, raw: bool) -> Method {

@@ -64,7 +64,7 @@ pub struct SocketOptions {
 }
 
 /// Sends probes and collects replies for one trace.
-pub trait Prober {
+pub trait Prober: Send {
     /// Sends `probe`, returning when it left: the moment just before the system call that put it on the wire.
     fn send(&mut self, probe: &Probe) -> io::Result<Instant>;
     /// The descriptors to wait on for replies, with the events that mean one may be there. (Errors are always

@@ -61,6 +61,7 @@ impl TracepathArgs {
         Ok(Settings {
             mode: Mode::Tracepath,
             host: self.host,
+            more_hosts: Vec::new(),
             ipv6: (self.ipv4 || self.ipv6).then_some(self.ipv6),
             method: Method::Udp,
             flows: Flows::Classic,
@@ -88,6 +89,7 @@ impl TracepathArgs {
             rounds: 1,
             flow_count: 1,
             round_interval: Duration::ZERO,
+            color: true,
         })
     }
 }

@@ -122,9 +122,13 @@ pub struct TracerouteArgs {
     /// Print the report as a Graphviz graph: a node per responder, edges between consecutive hops.
     #[arg(long = "dot", conflicts_with_all = ["json", "csv"])]
     dot: bool,
-    /// mtr's live view: the report redrawn after every round, until q (or COUNT rounds with -c); then printed.
+    /// mtr's live screen, redrawn as hops answer, until q (or COUNT rounds with -c); then the report is printed.
+    /// Several hosts (`--live A B C`) are traced side by side, a tab each. Keys: h for help.
     #[arg(long = "live", conflicts_with_all = ["json", "csv", "dot", "report", "mda"])]
     live: bool,
+    /// No colours on the live screen (as the NO_COLOR variable).
+    #[arg(long = "no-color")]
+    no_color: bool,
     /// Use ordinary sockets even when raw sockets are allowed (what any user can do).
     #[arg(long = "unprivileged")]
     unprivileged: bool,
@@ -136,6 +140,8 @@ pub struct TracerouteArgs {
     /// The full packet length (default is the length of an IP header plus 40). Can be ignored or increased to a
     /// minimal allowed value.
     packet_len: Option<String>,
+    /// With --live, more hosts traced side by side (the packet length is then taken for a host too).
+    more_hosts: Vec<String>,
 }
 
 /// `traceroute(8)`'s largest packet.
@@ -169,7 +175,7 @@ impl TracerouteArgs {
             return Err(CliError::new("no more than 10 probes per hop"));
         }
         let sim_queries = number(&self.sim_queries, "-N", 16)?.clamp(1, 1024);
-        let packet_len = self.packet_len.as_deref().map(packet_len).transpose()?;
+        let (packet_len, more_hosts) = self.packet_len_and_more_hosts()?;
         let port = self.port.as_ref().map(|_| number(&self.port, "-p", 0)).transpose()?;
         let port = match port {
             Some(port) => Some(u16::try_from(port).map_err(|_| bad_arg("-p", &port.to_string()))?),
@@ -231,7 +237,21 @@ impl TracerouteArgs {
             round_interval: seconds(self.interval.as_deref(), "--interval", Duration::from_secs(1))?,
             output,
             host: self.host,
+            more_hosts,
+            color: !self.no_color,
         })
+    }
+
+    /// The trailing packet length, and the hosts after the first: with `--live`, words after the host are hosts
+    /// unless there is just one number.
+    fn packet_len_and_more_hosts(&self) -> Result<(Option<u32>, Vec<String>), CliError> {
+        let trailing: Vec<String> = self.packet_len.iter().chain(&self.more_hosts).cloned().collect();
+        match trailing.as_slice() {
+            [] => Ok((None, Vec::new())),
+            [len] if !self.live || len.parse::<u32>().is_ok() => Ok((Some(packet_len(len)?), Vec::new())),
+            _ if self.live => Ok((None, trailing)),
+            _ => Err(CliError::new(format!("several hosts go with --live only (`{}')", trailing[trailing.len() - 1]))),
+        }
     }
 
     /// `--json`, `--report`, `--csv`, `--dot` and `-c`, combined.

@@ -21,7 +21,7 @@ use std::time::SystemTime;
 
 use engine::{Hop, Method, Outcome, TraceConfig};
 
-use crate::settings::{Mode, Output, ReportFormat, Settings};
+use crate::settings::{Mode, Naming, Output, ReportFormat, Settings};
 
 pub use directory::Resolver;
 pub use live::LiveView;
@@ -30,8 +30,8 @@ pub use mda_graph::{GraphFormat, MdaGraph};
 pub use report::ReportRenderer;
 pub use ripe::RipeJson;
 pub use tracepath::TracepathText;
-pub(crate) use traceroute::mark;
 pub use traceroute::TracerouteText;
+pub(crate) use traceroute::{mark, mpls_text};
 
 /// Where hop names and AS numbers come from. Lookups may block, up to their own timeouts: renderers run apart
 /// from probing.
@@ -96,6 +96,8 @@ impl TraceInfo {
 /// Writes traces as they happen: per trace a header, each hop once complete, then a summary; and once all traces
 /// (the rounds of a report) are done, [`Renderer::close`].
 pub trait Renderer: Send {
+    /// The updates that follow are about the `index`-th host given (several only with `--live`).
+    fn target(&mut self, _index: usize) {}
     /// Before the first hop of a trace.
     fn header(&mut self, out: &mut dyn Write, info: &TraceInfo) -> io::Result<()>;
     /// One complete hop (or, when interrupted, what is known of it).
@@ -115,8 +117,17 @@ pub trait Renderer: Send {
     }
 }
 
-/// The renderer `settings` ask for; the live view sets `stop` when the user quits.
-pub fn renderer(settings: &Settings, stop: Arc<AtomicBool>) -> Box<dyn Renderer> {
+/// What a renderer may ask of the probing: to stop, or to hold the next rounds back while `paused`.
+#[derive(Debug, Clone, Default)]
+pub struct Control {
+    /// Stop probing (signals set it too).
+    pub stop: Arc<AtomicBool>,
+    /// Start no new round until cleared.
+    pub paused: Arc<AtomicBool>,
+}
+
+/// The renderer `settings` ask for; the live view controls the probing through `control`.
+pub fn renderer(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
     match (settings.mda, settings.output) {
         (true, Output::Ripe | Output::Report(ReportFormat::Json)) => return Box::new(MdaGraph::new(GraphFormat::Json)),
         (true, Output::Report(ReportFormat::Dot)) => return Box::new(MdaGraph::new(GraphFormat::Dot)),
@@ -125,7 +136,11 @@ pub fn renderer(settings: &Settings, stop: Arc<AtomicBool>) -> Box<dyn Renderer>
     match settings.output {
         Output::Ripe => return Box::new(RipeJson::new(settings.as_lookups)),
         Output::Report(format) => return Box::new(ReportRenderer::new(format, settings.as_lookups)),
-        Output::Live => return Box::new(LiveView::new(settings.as_lookups, stop)),
+        Output::Live => {
+            let naming = if settings.naming == Naming::Numeric { live::Naming::Addresses } else { live::Naming::Names };
+            let color = settings.color && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+            return Box::new(LiveView::new(&settings.hosts(), naming, color, settings.as_lookups, control.clone()));
+        }
         Output::Text => {}
     }
     match settings.mode {

@@ -46,7 +46,7 @@ pub fn render_as(raw: bool, args: &[&str], network: &mut SimNetwork, directory: 
     let mut config = settings.trace_config(target, raw);
     config.raw_send = raw;
     config.source = Some(network.source);
-    let mut renderer = renderer(&settings, Default::default());
+    let mut renderer = renderer(&settings, &Default::default());
     let mut out = Vec::new();
     let origin = Instant::now();
     let mut now = origin;
