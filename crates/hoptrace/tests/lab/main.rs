@@ -13,6 +13,7 @@ mod report;
 mod rtt;
 mod sagan;
 mod support;
+mod tmux;
 mod tracepath;
 
 use std::net::IpAddr;
