@@ -182,7 +182,7 @@ fn d_shows_the_last_probes_then_the_chart_and_h_the_help() {
     let row = screen.iter().find(|line| line.starts_with(&format!(" 1. {hop1} "))).expect("hop 1");
     let strip = &row[41..];
     assert!(strip.len() >= 3 && strip.chars().all(|c| ".12".contains(c)), "{row:?}");
-    assert!(screen[34].starts_with("Scale: . <1 ms 1 <2 ms"), "{screen:#?}");
+    assert!(screen[34].starts_with("Scale (ms): .<1 1<2 2<5"), "{screen:#?}");
     pane.keys(&["d"]);
     let screen = pane.wait_for("the chart", Duration::from_secs(1), |screen| {
         screen.iter().any(|line| line.ends_with("Latency chart, last 79 probes"))

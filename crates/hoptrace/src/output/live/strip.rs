@@ -78,16 +78,16 @@ pub fn legend(labels: &Labels<'_>, hops: &[HopSummary], display: Display, width:
             Span::raw(" lost"),
         ]);
     }
-    let mut spans = vec![Span::raw("Scale:")];
+    let mut spans = vec![Span::raw("Scale (ms):")];
     for (index, mark) in BAND_MARKS.iter().enumerate() {
         let text = match BANDS_MS.get(index) {
-            Some(bound) => format!(" {mark} <{bound} ms"),
-            None => format!(" {mark} more"),
+            Some(bound) => format!(" {mark}<{bound}"),
+            None => format!(" {mark}more"),
         };
         spans.push(Span::styled(text, palette.latency(index)));
     }
     spans.push(Span::styled(format!(" {LOST}"), palette.lost()));
-    spans.push(Span::raw(" lost"));
+    spans.push(Span::raw("lost"));
     Line::from(spans)
 }
 

@@ -118,7 +118,7 @@ fn d_shows_the_last_probes_with_a_legend_then_a_chart() {
     assert_eq!(lines[3], format!("{:<20} Last 39 probes", " Host"));
     assert_eq!(lines[4], format!("{:<20} 1?", " 1. r1.lab"));
     assert_eq!(lines[5], format!("{:<20} 22", " 2. 198.18.1.2"));
-    assert_eq!(lines[7], "Scale: . <1 ms 1 <2 ms 2 <5 ms 3 <10 ms 4 <20 ms 5 <50 ms 6");
+    assert_eq!(lines[7], "Scale (ms): .<1 1<2 2<5 3<10 4<20 5<50 6<100 7<200 8<500 >mo");
     screen.key(Key::Char('d'));
     let (lines, _) = frame(&screen, 60, 8);
     assert_eq!(lines[3], format!("{:<20} Latency chart, last 39 probes", " Host"));
