@@ -4,7 +4,6 @@
 pub mod cli;
 pub mod error;
 pub mod output;
-pub mod report;
 pub mod run;
 pub mod settings;
 
@@ -13,6 +12,8 @@ use std::process::ExitCode;
 
 use cli::Request;
 pub use error::Error;
+/// mtr's report: the library's accumulator (loss, RTT statistics, the rate-limit rule, per-flow rows).
+pub use hoptrace_core::report;
 
 /// The whole program: parse `args` (program name first), trace, and say how it went.
 pub fn main_with(args: impl IntoIterator<Item = OsString>) -> ExitCode {

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use engine::{Event, Trace};
 use nix::errno::Errno;
-use nix::poll::{poll, PollTimeout};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use crate::{NetError, Prober};
 
@@ -48,7 +48,11 @@ pub fn run(
         let sleep = trace.poll_timeout().map_or(MAX_SLEEP, |at| at.saturating_duration_since(Instant::now()));
         // poll(2) counts whole milliseconds: round up so a deadline is never missed by waking early.
         let millis = sleep.min(MAX_SLEEP).as_micros().div_ceil(1000) as u16;
-        let mut descriptors = prober.descriptors();
+        let mut descriptors: Vec<PollFd<'_>> = prober
+            .descriptors()
+            .into_iter()
+            .map(|wait| PollFd::new(wait.fd, if wait.writable { PollFlags::POLLOUT } else { PollFlags::POLLIN }))
+            .collect();
         match poll(&mut descriptors, PollTimeout::from(millis)) {
             Ok(_) | Err(Errno::EINTR) => {}
             Err(errno) => return Err(NetError::io("waiting for replies")(errno.into())),

@@ -3,6 +3,7 @@
 mod csv;
 mod directory;
 mod dot;
+mod events;
 mod live;
 mod mda;
 mod mda_graph;
@@ -17,21 +18,23 @@ use core::net::IpAddr;
 use std::io::{self, Write};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use engine::{Hop, Method, Outcome, TraceConfig};
+use engine::{Hop, Outcome};
+pub use hoptrace_core::TraceInfo;
+use hoptrace_core::{Event, StopHandle};
 
 use crate::settings::{Mode, Naming, Output, ReportFormat, Settings};
 
 pub use directory::Resolver;
+pub use events::EventsJson;
 pub use live::LiveView;
 pub use mda::MdaText;
 pub use mda_graph::{GraphFormat, MdaGraph};
 pub use report::ReportRenderer;
 pub use ripe::RipeJson;
 pub use tracepath::TracepathText;
+pub(crate) use traceroute::mpls_text;
 pub use traceroute::TracerouteText;
-pub(crate) use traceroute::{mark, mpls_text};
 
 /// Where hop names and AS numbers come from. Lookups may block, up to their own timeouts: renderers run apart
 /// from probing.
@@ -53,43 +56,6 @@ pub struct Numeric;
 impl Directory for Numeric {
     fn name(&self, _addr: IpAddr) -> Option<String> {
         None
-    }
-}
-
-/// What a trace is, for a header.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceInfo {
-    /// The host as the user gave it.
-    pub host: String,
-    /// Its address.
-    pub target: IpAddr,
-    /// The address probes leave from, when known.
-    pub source: Option<IpAddr>,
-    /// How probes are built.
-    pub method: Method,
-    /// The flow of its probes (Paris methods).
-    pub flow: u16,
-    /// The last TTL.
-    pub max_ttl: u8,
-    /// Probe size, headers included.
-    pub packet_len: u16,
-    /// When the trace started (wall clock).
-    pub started: SystemTime,
-}
-
-impl TraceInfo {
-    /// The facts about a trace of `config` to `host` (as the user gave it) that started at `started`.
-    pub fn new(host: &str, config: &TraceConfig, started: SystemTime) -> Self {
-        TraceInfo {
-            host: host.to_owned(),
-            target: config.target,
-            source: config.source,
-            method: config.method,
-            flow: config.flow,
-            max_ttl: config.max_ttl,
-            packet_len: config.packet_len,
-            started,
-        }
     }
 }
 
@@ -115,15 +81,38 @@ pub trait Renderer: Send {
     fn close(&mut self, _out: &mut dyn Write, _directory: &dyn Directory) -> io::Result<()> {
         Ok(())
     }
+    /// One event of the run. By default: [`Renderer::header`] when a round starts, [`Renderer::hop`] for each hop,
+    /// [`Renderer::finish`] when the round is done and [`Renderer::close`] at the end; probes and replies pass.
+    fn event(&mut self, out: &mut dyn Write, event: &Event, directory: &dyn Directory) -> io::Result<()> {
+        match event {
+            Event::RoundStarted { info, .. } => self.header(out, info),
+            Event::HopComplete { hop, .. } => self.hop(out, hop, directory),
+            Event::RoundDone { outcome, .. } => self.finish(out, *outcome, directory),
+            Event::TraceDone { .. } => self.close(out, directory),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// What a renderer may ask of the probing: to stop, or to hold the next rounds back while `paused`.
 #[derive(Debug, Clone, Default)]
 pub struct Control {
-    /// Stop probing (signals set it too).
-    pub stop: Arc<AtomicBool>,
+    /// The stop handle of every target's tracer.
+    pub stops: Vec<StopHandle>,
     /// Start no new round until cleared.
     pub paused: Arc<AtomicBool>,
+}
+
+impl Control {
+    /// Stops every target's probing.
+    pub fn stop(&self) {
+        self.stops.iter().for_each(StopHandle::stop);
+    }
+
+    /// Whether probing was stopped.
+    pub fn is_stopped(&self) -> bool {
+        self.stops.iter().any(StopHandle::is_stopped)
+    }
 }
 
 /// The renderer `settings` ask for; the live view controls the probing through `control`.
@@ -141,6 +130,7 @@ pub fn renderer(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
             let color = settings.color && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
             return Box::new(LiveView::new(&settings.hosts(), naming, color, settings.as_lookups, control.clone()));
         }
+        Output::Events => return Box::new(EventsJson),
         Output::Text => {}
     }
     match settings.mode {

@@ -19,15 +19,16 @@ use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
-use engine::{Hop, Outcome};
-use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use engine::Hop;
+use hoptrace_core::Event;
+use ratatui::crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::DefaultTerminal;
 
 use super::report::ReportView;
 use super::{mtr_text, Control, Directory, Renderer, TraceInfo};
 use names::LiveNames;
 pub use screen::Naming;
-use screen::{Action, Feed, Key, Screen};
+use screen::{Action, Key, Screen};
 
 /// The most frames drawn per second.
 pub const FRAMES_PER_SECOND: u32 = 10;
@@ -40,7 +41,7 @@ pub struct LiveView {
     as_lookups: bool,
     /// The target the next updates are about.
     target: usize,
-    feed: Option<Sender<Feed>>,
+    feed: Option<Sender<(usize, Event)>>,
     screen: Option<JoinHandle<Screen>>,
 }
 
@@ -57,20 +58,20 @@ impl LiveView {
         LiveView { as_lookups, target: 0, feed: Some(feed), screen: thread.ok() }
     }
 
-    fn send(&self, feed: Feed) {
+    fn send(&self, event: &Event) {
         if let Some(sender) = &self.feed {
-            let _ = sender.send(feed);
+            let _ = sender.send((self.target, event.clone()));
         }
     }
 }
 
 /// The screen's thread: takes the terminal over (if it can), draws and reads keys until the feed ends, gives the
 /// terminal back, and returns the screen's final state.
-fn show(mut screen: Screen, feed: &Receiver<Feed>, control: &Control) -> Screen {
+fn show(mut screen: Screen, feed: &Receiver<(usize, Event)>, control: &Control) -> Screen {
     let Some(mut terminal) = take_terminal() else {
         // No terminal after all: no screen, but the reports are still printed at the end.
-        while let Ok(update) = feed.recv() {
-            screen.feed(update);
+        while let Ok((index, event)) = feed.recv() {
+            screen.feed(index, event);
         }
         return screen;
     };
@@ -81,27 +82,27 @@ fn show(mut screen: Screen, feed: &Receiver<Feed>, control: &Control) -> Screen 
     'shown: loop {
         match event::poll(STEP) {
             Ok(true) => match event::read() {
-                Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => {
+                Ok(TermEvent::Key(key)) if key.kind != KeyEventKind::Release => {
                     if let Some(key) = key_of(key.code, key.modifiers) {
                         match screen.key(key) {
-                            Action::Quit => control.stop.store(true, Ordering::Relaxed),
+                            Action::Quit => control.stop(),
                             Action::Pause(paused) => control.paused.store(paused, Ordering::Relaxed),
                             Action::None => {}
                         }
                     }
                     dirty = true;
                 }
-                Ok(Event::Resize(..)) => dirty = true,
+                Ok(TermEvent::Resize(..)) => dirty = true,
                 _ => {}
             },
             Ok(false) => {}
             // The terminal is gone: no more keys, and nothing to draw on.
-            Err(_) => control.stop.store(true, Ordering::Relaxed),
+            Err(_) => control.stop(),
         }
         loop {
             match feed.try_recv() {
-                Ok(update) => {
-                    screen.feed(update);
+                Ok((index, event)) => {
+                    screen.feed(index, event);
                     dirty = true;
                 }
                 Err(TryRecvError::Empty) => break,
@@ -144,24 +145,24 @@ impl Renderer for LiveView {
         self.target = index;
     }
 
-    fn header(&mut self, _out: &mut dyn Write, info: &TraceInfo) -> io::Result<()> {
-        self.send(Feed::Start(self.target, Box::new(info.clone())));
+    /// Every event goes to the screen (see [`Renderer::event`]).
+    fn header(&mut self, _out: &mut dyn Write, _info: &TraceInfo) -> io::Result<()> {
         Ok(())
     }
 
-    fn hop(&mut self, _out: &mut dyn Write, hop: &Hop, _directory: &dyn Directory) -> io::Result<()> {
-        self.send(Feed::Hop(self.target, hop.clone()));
+    /// Every event goes to the screen (see [`Renderer::event`]).
+    fn hop(&mut self, _out: &mut dyn Write, _hop: &Hop, _directory: &dyn Directory) -> io::Result<()> {
         Ok(())
     }
 
-    fn finish(
-        &mut self,
-        _out: &mut dyn Write,
-        _outcome: Option<Outcome>,
-        _directory: &dyn Directory,
-    ) -> io::Result<()> {
-        self.send(Feed::Done(self.target));
-        Ok(())
+    fn event(&mut self, out: &mut dyn Write, event: &Event, directory: &dyn Directory) -> io::Result<()> {
+        match event {
+            Event::TraceDone { .. } => self.close(out, directory),
+            event => {
+                self.send(event);
+                Ok(())
+            }
+        }
     }
 
     fn close(&mut self, out: &mut dyn Write, directory: &dyn Directory) -> io::Result<()> {

@@ -1,20 +1,8 @@
 //! What the live screen shows and how keys change it, mtr's letters: pure state, no terminal.
 
-use engine::Hop;
+use hoptrace_core::Event;
 
 use super::target::TargetView;
-use crate::output::TraceInfo;
-
-/// What the view is told about the probing, target by target (index into the hosts given).
-#[derive(Debug, Clone)]
-pub enum Feed {
-    /// A round starts.
-    Start(usize, Box<TraceInfo>),
-    /// A hop of the round in progress is complete.
-    Hop(usize, Hop),
-    /// The round in progress is over.
-    Done(usize),
-}
 
 /// The body of the screen (`d` cycles them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,16 +99,15 @@ impl Screen {
         &self.targets[self.shown]
     }
 
-    /// Takes in what the probing found.
-    pub fn feed(&mut self, feed: Feed) {
-        let index = match &feed {
-            Feed::Start(index, _) | Feed::Hop(index, _) | Feed::Done(index) => *index,
-        };
+    /// Takes in an event of the `index`-th target's run.
+    pub fn feed(&mut self, index: usize, event: Event) {
         let Some(target) = self.targets.get_mut(index) else { return };
-        match feed {
-            Feed::Start(_, info) => target.start(*info),
-            Feed::Hop(_, hop) => target.hop(hop),
-            Feed::Done(_) => target.done(),
+        match event {
+            Event::RoundStarted { info, .. } => target.start(info),
+            Event::Reply { probe, ttl, .. } => target.reply(ttl, &probe),
+            Event::HopComplete { hop, .. } => target.hop(hop),
+            Event::RoundDone { .. } => target.done(),
+            _ => {}
         }
     }
 
@@ -174,7 +161,7 @@ impl Screen {
 
 #[cfg(test)]
 mod tests {
-    use super::super::target::tests::{hop, info};
+    use super::super::target::tests::{complete, done, hop, started};
     use super::*;
 
     fn screen(hosts: &[&str]) -> Screen {
@@ -242,12 +229,12 @@ mod tests {
     fn feeds_go_to_their_target_and_r_resets_every_target() {
         let mut screen = screen(&["a", "b"]);
         for index in 0..2 {
-            screen.feed(Feed::Start(index, Box::new(info("198.18.1.2"))));
-            screen.feed(Feed::Hop(index, hop(1, Some(("198.18.0.1", 1.0)))));
-            screen.feed(Feed::Done(index));
+            screen.feed(index, started("198.18.1.2"));
+            screen.feed(index, complete(hop(1, Some(("198.18.0.1", 1.0)))));
+            screen.feed(index, done());
         }
-        screen.feed(Feed::Hop(1, hop(1, None)));
-        screen.feed(Feed::Done(7));
+        screen.feed(1, complete(hop(1, None)));
+        screen.feed(7, done());
         let sent = |screen: &Screen, index: usize| screen.targets[index].shown().hops()[0].sent;
         assert_eq!((sent(&screen, 0), sent(&screen, 1)), (1, 2));
         screen.key(Key::Char('r'));

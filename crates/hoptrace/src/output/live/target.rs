@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use engine::{Hop, MplsLabel, ProbeStatus};
+use engine::{Hop, MplsLabel, ProbeRecord, ProbeStatus};
 
 use crate::output::TraceInfo;
-use crate::report::Report;
+use hoptrace_core::Report;
 
 /// How many probes per TTL the history keeps (more than the widest terminal shows).
 pub const HISTORY: usize = 256;
@@ -23,24 +23,23 @@ pub struct HopTrail {
 }
 
 impl HopTrail {
-    fn record(&mut self, hop: &Hop) {
-        for probe in hop.current() {
-            let sample = match &probe.status {
-                ProbeStatus::Answered(answer) => {
-                    self.nat |= answer.quote_rewritten;
-                    if let Some(error) = answer.icmp_error().filter(|error| !error.mpls.is_empty()) {
-                        self.mpls.clone_from(&error.mpls);
-                    }
-                    Some(answer.rtt.as_secs_f64() * 1000.0)
+    /// A probe's outcome: its answer as it comes in, or its loss once its hop is complete.
+    fn record(&mut self, probe: &ProbeRecord) {
+        let sample = match &probe.status {
+            ProbeStatus::Answered(answer) => {
+                self.nat |= answer.quote_rewritten;
+                if let Some(error) = answer.icmp_error().filter(|error| !error.mpls.is_empty()) {
+                    self.mpls.clone_from(&error.mpls);
                 }
-                ProbeStatus::TimedOut | ProbeStatus::SendFailed | ProbeStatus::TooBigLocally { .. } => None,
-                ProbeStatus::InFlight | ProbeStatus::Cancelled => continue,
-            };
-            if self.history.len() == HISTORY {
-                self.history.pop_front();
+                Some(answer.rtt.as_secs_f64() * 1000.0)
             }
-            self.history.push_back(sample);
+            ProbeStatus::TimedOut | ProbeStatus::SendFailed | ProbeStatus::TooBigLocally { .. } => None,
+            ProbeStatus::InFlight | ProbeStatus::Cancelled => return,
+        };
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
         }
+        self.history.push_back(sample);
     }
 }
 
@@ -73,9 +72,17 @@ impl TargetView {
         }
     }
 
-    /// A hop of the round in progress is complete.
+    /// A probe at `ttl` was answered: its history has it at once.
+    pub fn reply(&mut self, ttl: u8, probe: &ProbeRecord) {
+        self.trails.entry(ttl).or_default().record(probe);
+    }
+
+    /// A hop of the round in progress is complete (its answers are in its history already, its losses now).
     pub fn hop(&mut self, hop: Hop) {
-        self.trails.entry(hop.ttl).or_default().record(&hop);
+        let trail = self.trails.entry(hop.ttl).or_default();
+        for probe in hop.current().filter(|probe| probe.status.answer().is_none()) {
+            trail.record(probe);
+        }
         self.round.push(hop);
     }
 
@@ -113,7 +120,8 @@ pub(crate) mod tests {
     use super::*;
     use core::net::IpAddr;
     use core::time::Duration;
-    use engine::{Answer, ErrorClass, IcmpError, ProbeRecord, Quote, QuotedProbe, Reply, ReplyKind};
+    use engine::{Answer, ErrorClass, IcmpError, Quote, QuotedProbe, Reply, ReplyKind};
+    use hoptrace_core::Event;
     use std::time::Instant;
 
     /// A hop at `ttl` whose one probe `from` answered in `rtt_ms` (Time Exceeded), or was lost.
@@ -155,19 +163,54 @@ pub(crate) mod tests {
         TraceInfo::new(target, &config, std::time::UNIX_EPOCH)
     }
 
+    /// A round to `target` starts.
+    pub fn started(target: &str) -> Event {
+        Event::RoundStarted { round: 0, info: info(target) }
+    }
+
+    /// The replies of `hop`, then `hop` complete.
+    pub fn answered(hop: Hop) -> Vec<Event> {
+        let mut events: Vec<Event> = hop
+            .probes
+            .iter()
+            .filter(|probe| probe.status.answer().is_some())
+            .map(|probe| Event::Reply { round: 0, probe: probe.clone(), ttl: hop.ttl })
+            .collect();
+        events.push(complete(hop));
+        events
+    }
+
+    /// `hop` complete.
+    pub fn complete(hop: Hop) -> Event {
+        Event::HopComplete { round: 0, hop, complete: true }
+    }
+
+    /// The round is over.
+    pub fn done() -> Event {
+        Event::RoundDone { round: 0, outcome: None, stats: engine::Stats::default() }
+    }
+
+    /// `hop`'s replies, then `hop` complete.
+    fn through(view: &mut TargetView, hop: Hop) {
+        for probe in hop.probes.iter().filter(|probe| probe.status.answer().is_some()) {
+            view.reply(hop.ttl, probe);
+        }
+        view.hop(hop);
+    }
+
     #[test]
     fn the_round_in_progress_counts_in_what_is_shown_and_reset_forgets_all() {
         let mut view = TargetView::new("lab");
         view.start(info("198.18.1.2"));
-        view.hop(hop(1, Some(("198.18.0.1", 1.5))));
+        through(&mut view, hop(1, Some(("198.18.0.1", 1.5))));
         assert_eq!(view.report.hops().len(), 0);
         let shown = view.shown();
         assert_eq!(shown.hops().len(), 1);
         assert_eq!((shown.hops()[0].sent, shown.hops()[0].received), (1, 1));
-        view.hop(hop(2, None));
+        through(&mut view, hop(2, None));
         view.done();
         view.start(info("198.18.1.2"));
-        view.hop(hop(1, None));
+        through(&mut view, hop(1, None));
         let hops: Vec<(u32, u32)> = view.shown().hops().iter().map(|hop| (hop.sent, hop.received)).collect();
         assert_eq!(hops, [(2, 1), (1, 0)]);
         assert_eq!(view.trails[&1].history, [Some(1.5), None]);
@@ -181,7 +224,7 @@ pub(crate) mod tests {
         let mut view = TargetView::new("lab");
         view.start(info("198.18.1.2"));
         for n in 0..HISTORY + 10 {
-            view.hop(hop(1, Some(("198.18.0.1", n as f64))));
+            through(&mut view, hop(1, Some(("198.18.0.1", n as f64))));
         }
         let history = &view.trails[&1].history;
         assert_eq!(history.len(), HISTORY);

@@ -8,8 +8,8 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
 
-use super::screen::{Feed, Key, Naming, Screen};
-use super::target::tests::{hop, hop_with, info};
+use super::screen::{Key, Naming, Screen};
+use super::target::tests::{answered, done, hop, hop_with, started};
 use crate::output::Directory;
 
 /// Names for the first router only.
@@ -32,12 +32,19 @@ fn two_rounds(hosts: &[&str]) -> Screen {
     let mut screen = Screen::new(&hosts, Naming::Names);
     let reached = ErrorClass::Unreachable(Unreachable::Port);
     for (first, second) in [(Some(1.5), 3.0), (None, 4.0)] {
-        screen.feed(Feed::Start(0, Box::new(info("198.18.1.2"))));
-        screen.feed(Feed::Hop(0, hop(1, first.map(|ms| ("198.18.0.1", ms)))));
-        screen.feed(Feed::Hop(0, hop_with(2, Some(("198.18.1.2", second)), reached)));
-        screen.feed(Feed::Done(0));
+        screen.feed(0, started("198.18.1.2"));
+        feed(&mut screen, answered(hop(1, first.map(|ms| ("198.18.0.1", ms)))));
+        feed(&mut screen, answered(hop_with(2, Some(("198.18.1.2", second)), reached)));
+        screen.feed(0, done());
     }
     screen
+}
+
+/// Feeds `events` of the first target.
+fn feed(screen: &mut Screen, events: Vec<hoptrace_core::Event>) {
+    for event in events {
+        screen.feed(0, event);
+    }
 }
 
 /// The frame `screen` draws on a `width` × `height` terminal, line by line, and the terminal.
@@ -169,13 +176,13 @@ fn loss_and_latency_bands_are_coloured_unless_told_not_to() {
 fn marks_show_after_the_host() {
     let hosts = ["lab".to_owned()];
     let mut screen = Screen::new(&hosts, Naming::Addresses);
-    screen.feed(Feed::Start(0, Box::new(info("198.18.1.2"))));
+    screen.feed(0, started("198.18.1.2"));
     let prohibited = ErrorClass::Unreachable(Unreachable::Prohibited);
     let mut first = hop(1, Some(("198.18.0.1", 1.0)));
     first.probes.extend(hop(1, Some(("198.18.0.5", 2.0))).probes);
-    screen.feed(Feed::Hop(0, first));
-    screen.feed(Feed::Hop(0, hop_with(2, Some(("198.18.0.2", 1.0)), prohibited)));
-    screen.feed(Feed::Done(0));
+    feed(&mut screen, answered(first));
+    feed(&mut screen, answered(hop_with(2, Some(("198.18.0.2", 1.0)), prohibited)));
+    screen.feed(0, done());
     let (lines, _) = frame(&screen, 80, 9);
     assert_eq!(cut(&lines[4], 32), " 1. 198.18.0.1                  ");
     assert_eq!(lines[5], "    198.18.0.5");

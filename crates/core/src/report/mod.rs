@@ -9,10 +9,11 @@ use core::net::IpAddr;
 
 use engine::{Hop, ProbeStatus, Verdict};
 
+use crate::event::Event;
+use crate::mark::mark;
+
 pub use rate_limit::{ProbeOutcome, RateLimitEvidence, MAX_RATE, MIN_BURST, MIN_SPAN};
 pub use stats::RttStats;
-
-use crate::output::mark;
 
 /// The most responders listed for one hop (mtr's `MAXPATH`).
 pub const MAX_RESPONDERS: usize = 8;
@@ -186,13 +187,16 @@ impl HopSummary {
     }
 }
 
-/// Hop summaries built round by round.
+/// Hop summaries built round by round: from whole rounds ([`Report::add_round`]), from the event stream
+/// ([`Report::apply`]), or hop by hop ([`Report::add_hop`], [`Report::end_round`]).
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// By TTL, ascending.
     hops: Vec<HopSummary>,
     /// The hops of the round in progress.
     round: Vec<Hop>,
+    /// The target of the round in progress, from its [`Event::RoundStarted`].
+    target: Option<IpAddr>,
     rounds: u32,
 }
 
@@ -200,6 +204,20 @@ impl Report {
     /// An empty report.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Folds in one event of a run: a round's hops as they complete, the round when it is done.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::RoundStarted { info, .. } => self.target = Some(info.target),
+            Event::HopComplete { hop, .. } => self.add_hop(hop.clone()),
+            Event::RoundDone { .. } => {
+                if let Some(target) = self.target {
+                    self.end_round(target);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Adds a hop of the round in progress.
@@ -211,6 +229,11 @@ impl Report {
     pub fn end_round(&mut self, target: IpAddr) {
         let mut round = core::mem::take(&mut self.round);
         round.sort_by_key(|hop| hop.ttl);
+        self.add_round(&round, target);
+    }
+
+    /// Folds in a whole round: the hops of a trace to `target`, in TTL order.
+    pub fn add_round(&mut self, round: &[Hop], target: IpAddr) {
         for (index, hop) in round.iter().enumerate() {
             let answered_beyond = round[index + 1..].iter().any(Hop::is_answered);
             let position = match self.hops.binary_search_by_key(&hop.ttl, |summary| summary.ttl) {
