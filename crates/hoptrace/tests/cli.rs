@@ -226,6 +226,7 @@ fn bad_input_gets_one_line_and_status_2() {
         (&["--flows", "2", "127.0.0.1"], "hoptrace: --flows goes with a report (--report, -c, --csv, --dot, --live)"),
         (&["--live", "127.0.0.1"], "hoptrace: --live needs a terminal: use --report for a report on a pipe or file"),
         (&["--live", "--json", "127.0.0.1"], "hoptrace: the argument '--live' cannot be used with '--json'"),
+        (&["127.0.0.1", "60", "127.0.0.3"], "hoptrace: several hosts go with --live only (`127.0.0.3')"),
         (
             &["-T", "--paris", "--unprivileged", "127.0.0.1"],
             "hoptrace: Paris TCP needs raw sockets (root or CAP_NET_RAW)",
@@ -350,4 +351,18 @@ fn man_page_and_completions_cover_every_flag() {
         assert!(man.contains(flag), "man page lacks {flag}");
         assert!(bash.contains(flag), "bash completion lacks {flag}");
     }
+}
+
+#[test]
+fn live_takes_several_hosts_and_one_number_for_the_packet_length() {
+    let settings = |args: &[&str]| match hoptrace::cli::parse(args.iter().map(Into::into)) {
+        Ok(hoptrace::cli::Request::Trace(settings)) => settings,
+        other => panic!("{args:?}: {other:?}"),
+    };
+    let live = settings(&["hoptrace", "--live", "--no-color", "a", "b", "c"]);
+    assert_eq!((live.hosts(), live.packet_len, live.color), (vec!["a".into(), "b".into(), "c".into()], None, false));
+    let live = settings(&["hoptrace", "--live", "a", "100"]);
+    assert_eq!((live.hosts(), live.packet_len, live.color), (vec!["a".to_owned()], Some(100), true));
+    let live = settings(&["hoptrace", "--live", "a", "b"]);
+    assert_eq!(live.hosts(), ["a", "b"]);
 }

@@ -100,7 +100,9 @@ pub fn lines(labels: &Labels<'_>, hops: &[HopSummary], width: usize) -> Vec<Line
     let paris = target.info.as_ref().is_some_and(|info| info.method.is_paris());
     for hop in hops {
         let (label, marks) = labels.hop(hop, target.trails.get(&hop.ttl));
-        let marks_width = marks.chars().count().min(host / 2);
+        // The label keeps at least half the column (all of it if shorter), the marks get the rest.
+        let room = host - label.chars().count().min(host / 2);
+        let marks_width = marks.chars().count().min(room);
         let mut spans =
             vec![Span::raw(fit(&label, host - marks_width)), Span::styled(fit(&marks, marks_width), palette.mark())];
         spans.extend(numbers(palette, jitter, hop.loss_percent(), hop.sent, &hop.rtt));

@@ -190,3 +190,29 @@ fn marks_show_after_the_host() {
     assert_eq!(cut(&lines[6], 32), "    flow 0 → 198.18.0.1, 198.18…");
     assert_eq!(cut(&lines[7], 32), format!("{:<29} !X", " 2. 198.18.0.2"));
 }
+
+#[test]
+fn a_rewritten_quote_shows_nat_and_e_the_mpls_labels() {
+    let hosts = ["lab".to_owned()];
+    let mut screen = Screen::new(&hosts, Naming::Addresses);
+    screen.feed(0, started("198.18.1.2"));
+    let mut first = hop(1, Some(("198.18.0.1", 1.0)));
+    let mut second = hop(2, Some(("198.18.0.2", 1.0)));
+    if let engine::ProbeStatus::Answered(answer) = &mut first.probes[0].status {
+        answer.quote_rewritten = true;
+    }
+    if let engine::ProbeStatus::Answered(answer) = &mut second.probes[0].status {
+        if let engine::ReplyKind::IcmpError(error) = &mut answer.reply.kind {
+            error.mpls = vec![engine::MplsLabel { label: 24001, tc: 0, bottom: true, ttl: 1 }];
+        }
+    }
+    feed(&mut screen, answered(first));
+    feed(&mut screen, answered(second));
+    screen.feed(0, done());
+    let (lines, _) = frame(&screen, 100, 7);
+    assert_eq!(cut(&lines[4], 52), format!("{:<47} !NAT", " 1. 198.18.0.1"));
+    assert_eq!(cut(&lines[5], 52).trim_end(), " 2. 198.18.0.2");
+    screen.key(Key::Char('e'));
+    let (lines, _) = frame(&screen, 100, 7);
+    assert_eq!(cut(&lines[5], 52), format!("{:<25} <MPLS:L=24001,E=0,S=1,T=1>", " 2. 198.18.0.2"));
+}
