@@ -175,20 +175,21 @@ fn d_shows_the_last_probes_then_the_chart_and_h_the_help() {
     let pane = live_pane(&lab, client, &format!("-n --interval 0.1 {target}"));
     pane.wait_for("3 rounds", Duration::from_secs(5), |screen| sent(screen, 1) >= Some(3));
     pane.keys(&["d"]);
-    // One character a probe: a lab hop answers within a millisecond (`.`), a few ms at worst.
+    // One band character a probe (a lab hop answers within a millisecond: `.`, more under load).
     let screen = pane.wait_for("the last probes", Duration::from_secs(1), |screen| {
         screen.iter().any(|line| line.starts_with(" Host") && line.ends_with("Last 79 probes"))
     });
     let row = screen.iter().find(|line| line.starts_with(&format!(" 1. {hop1} "))).expect("hop 1");
     let strip = &row[41..];
-    assert!(strip.len() >= 3 && strip.chars().all(|c| ".12".contains(c)), "{row:?}");
+    assert!(strip.len() >= 3 && strip.chars().all(|c| ".12345678>".contains(c)), "{row:?}");
     assert!(screen[34].starts_with("Scale (ms): .<1 1<2 2<5"), "{screen:#?}");
     pane.keys(&["d"]);
     let screen = pane.wait_for("the chart", Duration::from_secs(1), |screen| {
         screen.iter().any(|line| line.ends_with("Latency chart, last 79 probes"))
     });
     let row = screen.iter().find(|line| line.starts_with(&format!(" 1. {hop1} "))).expect("hop 1");
-    assert!(row.chars().skip(41).all(|c| "▁▂▃▄▅▆▇█".contains(c)), "{row:?}");
+    let bars: Vec<char> = row.chars().skip(41).collect();
+    assert!(bars.len() >= 3 && bars.iter().all(|&c| "▁▂▃▄▅▆▇█".contains(c)), "{row:?}");
     assert!(screen[34].starts_with("Scale: █ = "), "{screen:#?}");
     pane.keys(&["h"]);
     pane.wait_for("the help", Duration::from_secs(1), |screen| {
