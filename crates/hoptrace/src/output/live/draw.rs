@@ -64,9 +64,13 @@ pub fn draw(frame: &mut Frame, screen: &Screen, directory: &dyn Directory, now: 
     if tabs > 0 {
         frame.render_widget(Paragraph::new(tab_titles(screen, palette)), tab_line);
     }
-    let labels = Labels { screen, directory };
     let report = screen.target().shown();
     let width = usize::from(body.width);
+    let room = match screen.display {
+        Display::Table => table::host_width(width, screen.jitter),
+        _ => strip::label_width(width),
+    };
+    let labels = Labels { screen, directory, room };
     let lines = match screen.display {
         Display::Table => table::lines(&labels, report.hops(), width),
         display => strip::lines(&labels, report.hops(), display, width),

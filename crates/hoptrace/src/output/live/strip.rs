@@ -13,7 +13,7 @@ use crate::report::HopSummary;
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// The label column of these displays: a third of the width, at least 16.
-fn label_width(width: usize) -> usize {
+pub fn label_width(width: usize) -> usize {
     (width / 3).max(16).min(width)
 }
 

@@ -23,18 +23,27 @@ const JITTER: [(&str, usize); 2] = [("Javg", 7), ("Jmax", 7)];
 
 /// How everything is named and marked, for one frame.
 pub struct Labels<'a> {
+    /// What is shown, and how.
     pub screen: &'a Screen,
+    /// Names and AS numbers, as far as known.
     pub directory: &'a dyn Directory,
+    /// The width of the host column.
+    pub room: usize,
 }
 
 impl Labels<'_> {
-    /// An address as the naming mode shows it.
+    /// An address as the naming mode shows it; name and address only when both fit in the host column.
     pub fn host(&self, addr: IpAddr) -> String {
         let name = || self.directory.name(addr);
         match self.screen.naming {
             Naming::Addresses => addr.to_string(),
             Naming::Names => name().unwrap_or_else(|| addr.to_string()),
-            Naming::Both => name().map_or_else(|| addr.to_string(), |name| format!("{name} ({addr})")),
+            Naming::Both => match name() {
+                // `12. name (address)`
+                Some(name) if name.len() + addr.to_string().len() + 7 > self.room => name,
+                Some(name) => format!("{name} ({addr})"),
+                None => addr.to_string(),
+            },
         }
     }
 

@@ -88,6 +88,8 @@ fn n_names_then_addresses_then_both_and_z_adds_as_numbers() {
     assert_eq!(host_of_hop_1(&screen), " 1. 198.18.0.1");
     screen.key(Key::Char('n'));
     assert_eq!(host_of_hop_1(&screen), " 1. r1.lab (198.18.0.1)");
+    // No room for both: the name.
+    assert_eq!(frame(&screen, 60, 5).0[4].split_whitespace().nth(1), Some("r1.lab"));
     screen.key(Key::Char('z'));
     assert_eq!(host_of_hop_1(&screen), " 1. r1.lab (198.18.0.1) [AS6450…");
     let (lines, _) = frame(&screen, 100, 5);
