@@ -43,24 +43,31 @@ pub struct LiveView {
     target: usize,
     feed: Option<Sender<(usize, Event)>>,
     screen: Option<JoinHandle<Screen>>,
+    control: Control,
 }
 
 impl LiveView {
     /// A live view of `hosts` (in the order their updates are numbered), naming hosts as `naming` at first, with
-    /// colour if `color`, AS numbers if `as_lookups` (`-A`); quitting sets `control.stop`, `p` `control.paused`.
+    /// colour if `color`, AS numbers if `as_lookups` (`-A`); quitting stops `control`'s tracers (so does a screen
+    /// that died), `p` sets `control.paused`.
     pub fn new(hosts: &[String], naming: Naming, color: bool, as_lookups: bool, control: Control) -> Self {
         let mut screen = Screen::new(hosts, naming);
         screen.color = color;
         screen.asns = as_lookups;
         let (feed, received) = mpsc::channel();
-        let thread =
-            thread::Builder::new().name("hoptrace-live".into()).spawn(move || show(screen, &received, &control));
-        LiveView { as_lookups, target: 0, feed: Some(feed), screen: thread.ok() }
+        let shown = control.clone();
+        let thread = thread::Builder::new().name("hoptrace-live".into()).spawn(move || show(screen, &received, &shown));
+        if thread.is_err() {
+            control.stop();
+        }
+        LiveView { as_lookups, target: 0, feed: Some(feed), screen: thread.ok(), control }
     }
 
+    /// Passes `event` to the screen; a screen that is gone (it panicked) shows nothing more: no use probing on.
     fn send(&self, event: &Event) {
-        if let Some(sender) = &self.feed {
-            let _ = sender.send((self.target, event.clone()));
+        let gone = self.feed.as_ref().is_some_and(|sender| sender.send((self.target, event.clone())).is_err());
+        if gone {
+            self.control.stop();
         }
     }
 }
