@@ -145,7 +145,8 @@ fn p_pauses_and_resumes_the_rounds_and_r_resets_the_statistics() {
     let _machine = shared_machine();
     let (lab, client, _, dst) = crate::chain(1, |_, _, _| {});
     let target = lab.addr(dst, Family::V4).to_string();
-    let pane = live_pane(&lab, client, &format!("-n --interval 0.4 {target}"));
+    // mtr's pace, a round a second: the checks below have a second or more to see each state.
+    let pane = live_pane(&lab, client, &format!("-n {target}"));
     pane.wait_for("3 rounds", Duration::from_secs(5), |screen| sent(screen, 1) >= Some(3));
     pane.keys(&["p"]);
     pane.wait_for("paused", Duration::from_secs(1), |screen| screen[1].contains("paused"));
@@ -156,9 +157,9 @@ fn p_pauses_and_resumes_the_rounds_and_r_resets_the_statistics() {
     let screen = pane.screen();
     assert_eq!(sent(&screen, 1), before, "Snt moved while paused: {screen:#?}");
     pane.keys(&["p"]);
-    pane.wait_for("rounds again", Duration::from_secs(2), |screen| sent(screen, 1) > before);
+    pane.wait_for("rounds again", Duration::from_secs(3), |screen| sent(screen, 1) > before);
     pane.keys(&["r"]);
-    let screen = pane.wait_for("Snt back to 1 at most", Duration::from_millis(400), |screen| {
+    let screen = pane.wait_for("Snt back to 1 at most", Duration::from_secs(1), |screen| {
         sent(screen, 1).is_none_or(|snt| snt <= 1)
     });
     assert!(!screen[1].contains("paused"), "{screen:#?}");

@@ -1,8 +1,8 @@
-//! mtr's live screen (`--live`): drawn at once, redrawn as hops answer (at most [`FRAMES_PER_SECOND`]), with mtr's
-//! keys; a tab per target when several are traced; the report of each printed on leaving (q, Esc or Ctrl+C; or
-//! after `-c` rounds).
+//! mtr's live screen (`--live`): drawn at once, redrawn as events come in (at most [`FRAMES_PER_SECOND`]), with
+//! mtr's keys; a tab per target when several are traced; the report of each printed on leaving (q, Esc or Ctrl+C;
+//! or after `-c` rounds).
 //!
-//! The renderer only forwards what the probing found to the screen's own thread, which reads keys, looks names up
+//! The renderer only forwards the library's events to the screen's own thread, which reads keys, looks names up
 //! without waiting, and draws: nothing of it runs on a probing thread.
 
 mod draw;
