@@ -5,7 +5,8 @@ use core::time::Duration;
 use std::sync::atomic::AtomicBool;
 use std::time::{Instant, SystemTime};
 
-use engine::sim::{self, SimNetwork};
+use engine::sim;
+pub use engine::sim::SimNetwork;
 use engine::Trace;
 
 use crate::error::Error;

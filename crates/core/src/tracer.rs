@@ -50,11 +50,38 @@ pub struct TraceResult {
     pub stats: Stats,
 }
 
-/// Traces the path to one host. Its sockets are opened once, by [`Tracer::new`], and serve every trace it runs.
-pub struct Tracer {
+/// Traces the path to one host. Its sockets are opened once, by [`Tracer::new`], and serve every trace it runs;
+/// another [`Network`] (a simulated one) may stand in for them ([`Tracer::over`]).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use hoptrace_core::sim::{SimNetwork, Simulated};
+/// use hoptrace_core::{Event, Options, Outcome, Rounds, Tracer};
+///
+/// // Two routers, 10 and 20 ms away, then the destination at 30 ms; the second router never answers.
+/// let mut network = SimNetwork::chain(false, 2, Duration::from_millis(10));
+/// network.routers[1].silent = true;
+/// let mut config = Options::default().trace_config(network.destination.addr, false);
+/// config.source = Some(network.source); // what opening real sockets would tell
+/// let mut tracer = Tracer::over("lab", config, Simulated::new(&mut network, UNIX_EPOCH))?;
+///
+/// let result = tracer.trace()?;
+/// assert_eq!(result.outcome, Some(Outcome::Reached { ttl: 3 }));
+/// let responders: Vec<String> = result.hops.iter().map(|hop| format!("{:?}", hop.responders())).collect();
+/// assert_eq!(responders, ["[198.18.0.1]", "[]", "[198.18.1.1]"]);
+///
+/// // Five rounds as mtr: the silent router is 100% loss, the others none; one line of JSON per event.
+/// let mut lines = Vec::new();
+/// let report = tracer.rounds(&Rounds::new(5), |event| lines.push(serde_json::to_string(event).unwrap()))?;
+/// let loss: Vec<f64> = report.hops().iter().map(|hop| hop.loss_percent()).collect();
+/// assert_eq!(loss, [0.0, 100.0, 0.0]);
+/// assert_eq!(lines.last().unwrap(), r#"{"event":"trace_done","rounds":5}"#);
+/// # Ok::<(), hoptrace_core::Error>(())
+/// ```
+pub struct Tracer<N = Sockets> {
     host: String,
     config: TraceConfig,
-    network: Box<dyn Network + Send>,
+    network: N,
     stop: StopHandle,
 }
 
@@ -71,12 +98,14 @@ impl Tracer {
         let privilege = if options.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
         let config = options.trace_config(target, privilege == Privilege::Raw);
         let (prober, endpoint) = net::open(&config, privilege, &options.sockets).map_err(Error::Net)?;
-        Tracer::over(host, endpoint.configure(&config), Box::new(Sockets(prober)))
+        Tracer::over(host, endpoint.configure(&config), Sockets(prober))
     }
+}
 
+impl<N: Network> Tracer<N> {
     /// A tracer running the complete engine configuration `config` over `network`: for other transports and
     /// simulated networks.
-    pub fn over(host: &str, config: TraceConfig, network: Box<dyn Network + Send>) -> Result<Self, Error> {
+    pub fn over(host: &str, config: TraceConfig, network: N) -> Result<Self, Error> {
         config.validate().map_err(Error::Config)?;
         Ok(Tracer { host: host.to_owned(), config, network, stop: StopHandle::default() })
     }
@@ -111,7 +140,7 @@ impl Tracer {
             on_event(event);
         };
         let stop = self.stop.0.as_ref();
-        let trace = rounds::run_round(self.network.as_mut(), &self.host, &mut self.config, 0, stop, &mut on_event);
+        let trace = rounds::run_round(&mut self.network, &self.host, &mut self.config, 0, stop, &mut on_event);
         on_event(&Event::TraceDone { rounds: 1 });
         let trace = trace?;
         let info = info.unwrap_or_else(|| TraceInfo::new(&self.host, trace.config(), std::time::SystemTime::now()));
@@ -121,7 +150,7 @@ impl Tracer {
     /// Traces in rounds, as mtr does, handing every [`Event`] to `on_event`; returns the report over them.
     pub fn rounds(&mut self, plan: &Rounds, mut on_event: impl FnMut(&Event)) -> Result<Report, Error> {
         let stop = self.stop.0.as_ref();
-        rounds::run_rounds(self.network.as_mut(), &self.host, &mut self.config, plan, stop, &mut on_event)
+        rounds::run_rounds(&mut self.network, &self.host, &mut self.config, plan, stop, &mut on_event)
     }
 }
 

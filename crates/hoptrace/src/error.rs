@@ -13,6 +13,8 @@ pub enum Error {
     Trace(hoptrace_core::Error),
     /// `--live` with standard output not a terminal.
     NotATerminal,
+    /// Anything else that stopped the run, said in one line.
+    Failed(String),
 }
 
 impl Error {
@@ -21,7 +23,7 @@ impl Error {
         use hoptrace_core::Error as Trace;
         match self {
             Error::Usage(_) | Error::Trace(Trace::UnknownHost(_) | Trace::Config(_)) | Error::NotATerminal => 2,
-            Error::Trace(_) => 1,
+            Error::Trace(_) | Error::Failed(_) => 1,
         }
     }
 }
@@ -32,6 +34,7 @@ impl fmt::Display for Error {
             Error::Usage(error) => write!(f, "{error}"),
             Error::Trace(error) => write!(f, "{error}"),
             Error::NotATerminal => write!(f, "--live needs a terminal: use --report for a report on a pipe or file"),
+            Error::Failed(why) => f.write_str(why),
         }
     }
 }

@@ -85,7 +85,7 @@ fn tracer_beside(host: &str, options: &Options, index: usize) -> Result<Tracer, 
         config.icmp_ident = config.icmp_ident.wrapping_add(index as u16);
         config.src_port = config.src_port.wrapping_add(index as u16);
     }
-    Tracer::over(host, config, Box::new(Sockets(prober)))
+    Tracer::over(host, config, Sockets(prober))
 }
 
 /// Waits, before a round starts, as long as the user paused the run (and did not quit).

@@ -163,3 +163,29 @@ impl Settings {
         Rounds { count: self.rounds, interval: self.round_interval, flows: self.flow_count }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{self, Request};
+
+    fn options(args: &[&str]) -> Options {
+        let argv = ["hoptrace"].iter().chain(args).map(Into::into);
+        let Ok(Request::Trace(settings)) = cli::parse(argv) else { panic!("{args:?}") };
+        settings.options()
+    }
+
+    #[test]
+    fn the_library_defaults_are_the_command_lines() {
+        assert_eq!(options(&["198.18.0.1"]), Options::default());
+        assert_eq!(options(&["-I", "198.18.0.1"]), Options::new(Protocol::Icmp));
+        assert_eq!(options(&["-T", "198.18.0.1"]), Options::new(Protocol::Tcp));
+    }
+
+    #[test]
+    fn dash_u_is_paris_udp_to_port_53() {
+        let options = options(&["-U", "--classic", "198.18.0.1"]);
+        assert_eq!((options.protocol, options.flows, options.port), (Protocol::Udp, Flows::Paris, Some(53)));
+        assert_eq!(options.method(false), Method::UdpParis);
+    }
+}

@@ -10,6 +10,7 @@
 //! only for replies and deadlines, so an async runtime would add weight and no speed. While waiting the process
 //! sleeps in the kernel.
 
+pub mod bulk;
 mod error;
 mod errqueue;
 mod event_loop;

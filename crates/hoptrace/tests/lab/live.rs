@@ -159,9 +159,8 @@ fn p_pauses_and_resumes_the_rounds_and_r_resets_the_statistics() {
     pane.keys(&["p"]);
     pane.wait_for("rounds again", Duration::from_secs(3), |screen| sent(screen, 1) > before);
     pane.keys(&["r"]);
-    let screen = pane.wait_for("Snt back to 1 at most", Duration::from_secs(1), |screen| {
-        sent(screen, 1).is_none_or(|snt| snt <= 1)
-    });
+    let screen = pane
+        .wait_for("Snt back to 1 at most", Duration::from_secs(1), |screen| sent(screen, 1).is_none_or(|snt| snt <= 1));
     assert!(!screen[1].contains("paused"), "{screen:#?}");
     pane.keys(&["q"]);
     assert_eq!(pane.exit_status(), 0);
