@@ -183,7 +183,8 @@ impl TracerouteArgs {
         let port = self.port.as_ref().map(|_| number(&self.port, "-p", 0)).transpose()?;
         let port = match port {
             Some(port) => Some(u16::try_from(port).map_err(|_| bad_arg("-p", &port.to_string()))?),
-            None if self.udp => Some(53),
+            // `-U` and `-M udp`: traceroute's udp module, to port 53 unless told otherwise.
+            None if self.udp || self.module.as_deref() == Some("udp") => Some(53),
             None => None,
         };
         let source = self
