@@ -94,8 +94,13 @@ fn q_leaves_the_live_view() {
 
 /// `hoptrace --live ARGS` in `client`'s namespace, in a tmux pane of 120 × 35.
 fn live_pane(lab: &Lab, client: NodeId, args: &str) -> Pane {
+    live_pane_with(lab, client, "", args)
+}
+
+/// Like [`live_pane`], with `environment` (`NAME=VALUE …`) set.
+fn live_pane_with(lab: &Lab, client: NodeId, environment: &str, args: &str) -> Pane {
     let hoptrace = env!("CARGO_BIN_EXE_hoptrace");
-    Pane::start(&format!("ip netns exec {} {hoptrace} --live {args}", lab.ns(client)), 120, 35)
+    Pane::start(&format!("{environment} ip netns exec {} {hoptrace} --live {args}", lab.ns(client)), 120, 35)
 }
 
 /// The `Snt` of the table's row for `ttl`, if shown: the number after the loss percentage.
@@ -274,6 +279,24 @@ fn resizing_redraws_to_the_new_width() {
     }
     pane.keys(&["q"]);
     assert_eq!(pane.exit_status(), 0);
+}
+
+#[test]
+fn colours_unless_no_color_or_the_no_color_variable() {
+    let _machine = shared_machine();
+    let (lab, client, _, dst) = crate::chain(1, |_, _, _| {});
+    let target = lab.addr(dst, Family::V4).to_string();
+    // SGR foreground colours as tmux writes them (`38;5;N`), or in their short form; bold (`1`) is no colour.
+    let colours = ["\u{1b}[38;5;", "\u{1b}[31m", "\u{1b}[32m", "\u{1b}[33m", "\u{1b}[35m"];
+    for (environment, args, coloured) in [("", "", true), ("", "--no-color", false), ("NO_COLOR=1", "", false)] {
+        let pane = live_pane_with(&lab, client, environment, &format!("-n {args} {target}"));
+        pane.wait_for("hop 1", Duration::from_secs(5), |screen| sent(screen, 1).is_some());
+        let styled = pane.styled_screen();
+        // A lab hop is fast: its times are green.
+        assert_eq!(colours.iter().any(|colour| styled.contains(colour)), coloured, "{environment} {args}: {styled:?}");
+        pane.keys(&["q"]);
+        assert_eq!(pane.exit_status(), 0);
+    }
 }
 
 /// `/etc/netns/<ns>/hosts`, which `ip netns exec` mounts over `/etc/hosts`: names for a node's lookups. Removed

@@ -56,6 +56,11 @@ impl Pane {
         self.tmux(&["capture-pane", "-p", "-t", "lab"]).lines().map(|line| line.trim_end().to_owned()).collect()
     }
 
+    /// The screen with its colours and attributes, as escape sequences.
+    pub fn styled_screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-e", "-t", "lab"])
+    }
+
     /// Makes the window `width` × `height`.
     pub fn resize(&self, width: u16, height: u16) {
         self.tmux(&["resize-window", "-t", "lab", "-x", &width.to_string(), "-y", &height.to_string()]);
