@@ -103,8 +103,11 @@ fn show(mut screen: Screen, feed: &Receiver<(usize, Event)>, control: &Control) 
                 _ => {}
             },
             Ok(false) => {}
-            // The terminal is gone: no more keys, and nothing to draw on.
-            Err(_) => control.stop(),
+            // The terminal is gone: no more keys, and nothing to draw on; wait for the probing to end.
+            Err(_) => {
+                control.stop();
+                thread::sleep(STEP);
+            }
         }
         loop {
             match feed.try_recv() {
