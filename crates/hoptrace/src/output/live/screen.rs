@@ -99,16 +99,18 @@ impl Screen {
         &self.targets[self.shown]
     }
 
-    /// Takes in an event of the `index`-th target's run.
-    pub fn feed(&mut self, index: usize, event: Event) {
-        let Some(target) = self.targets.get_mut(index) else { return };
+    /// Takes in an event of the `index`-th target's run; whether it changes what the screen shows (a probe sent
+    /// does not).
+    pub fn feed(&mut self, index: usize, event: Event) -> bool {
+        let Some(target) = self.targets.get_mut(index) else { return false };
         match event {
             Event::RoundStarted { info, .. } => target.start(info),
             Event::Reply { probe, ttl, .. } => target.reply(ttl, &probe),
             Event::HopComplete { hop, .. } => target.hop(hop),
             Event::RoundDone { .. } => target.done(),
-            _ => {}
+            _ => return false,
         }
+        true
     }
 
     /// Handles a key as mtr does; while the help shows, any key but quitting ones just closes it.
@@ -233,8 +235,10 @@ mod tests {
             screen.feed(index, complete(hop(1, Some(("198.18.0.1", 1.0)))));
             screen.feed(index, done());
         }
-        screen.feed(1, complete(hop(1, None)));
-        screen.feed(7, done());
+        assert!(screen.feed(1, complete(hop(1, None))));
+        assert!(!screen.feed(7, done()), "no such target");
+        let probe = hop(2, None).probes.remove(0);
+        assert!(!screen.feed(0, Event::ProbeSent { round: 0, probe, ttl: 2 }), "a probe sent changes nothing shown");
         let sent = |screen: &Screen, index: usize| screen.targets[index].shown().hops()[0].sent;
         assert_eq!((sent(&screen, 0), sent(&screen, 1)), (1, 2));
         screen.key(Key::Char('r'));

@@ -16,8 +16,14 @@ use super::names::LiveNames;
 use super::screen::{Action, Key, Screen};
 use crate::output::Control;
 
-/// The most frames drawn per second.
-pub const FRAMES_PER_SECOND: u32 = 10;
+/// The most frames drawn per second, on average.
+pub const FRAMES_PER_SECOND: f64 = 10.0;
+
+/// The most frames drawn at once: the first, then the first answers without waiting.
+const BURST: f64 = 3.0;
+
+/// How long the screen waits for more of what just came in before drawing it (ten times this at most).
+const SETTLE: Duration = Duration::from_millis(2);
 
 /// How long the key reader waits for a key before looking whether it should end.
 const KEY_POLL: Duration = Duration::from_millis(200);
@@ -42,7 +48,7 @@ pub fn show(mut screen: Screen, messages: Sender<Message>, received: &Receiver<M
         ratatui::restore();
         drop(messages);
         while let Ok(Message::Event(index, event)) = received.recv() {
-            screen.feed(index, event);
+            let _ = screen.feed(index, event);
         }
         return screen;
     };
@@ -51,42 +57,35 @@ pub fn show(mut screen: Screen, messages: Sender<Message>, received: &Receiver<M
     let reading = Arc::clone(&done);
     let keys = thread::Builder::new().name("hoptrace-keys".into()).spawn(move || read_keys(&messages, &reading));
     let names = LiveNames::default();
-    let frame = Duration::from_secs(1) / FRAMES_PER_SECOND;
-    let mut drawn: Option<(Instant, u64)> = None;
+    let mut pace = Pace::new(Instant::now());
+    // The second of the wall clock the header shows.
+    let mut shown_second = None;
     let mut dirty = true;
-    loop {
-        let wait = match drawn {
-            None => Duration::ZERO,
-            Some((at, _)) if dirty => (at + frame).saturating_duration_since(Instant::now()),
-            Some(_) => until_next_second(SystemTime::now()),
-        };
-        match received.recv_timeout(wait) {
-            Ok(Message::Event(index, event)) => {
-                screen.feed(index, event);
-                dirty = true;
+    'shown: loop {
+        let wait = if dirty { pace.wait(Instant::now()) } else { until_next_second(SystemTime::now()) };
+        let mut next = received.recv_timeout(wait);
+        // What comes right after goes into the same frame (a reply brings its hop and the round's end).
+        let settled = Instant::now() + SETTLE * 10;
+        loop {
+            match next {
+                Ok(message) => match take(&mut screen, message, control) {
+                    Some(changed) => dirty |= changed,
+                    None => break 'shown,
+                },
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => break 'shown,
             }
-            Ok(Message::Terminal(TermEvent::Key(key))) if key.kind != KeyEventKind::Release => {
-                if let Some(key) = key_of(key.code, key.modifiers) {
-                    match screen.key(key) {
-                        Action::Quit => control.stop(),
-                        Action::Pause(paused) => control.paused.store(paused, Ordering::Relaxed),
-                        Action::None => {}
-                    }
-                }
-                dirty = true;
+            if Instant::now() >= settled {
+                break;
             }
-            Ok(Message::Terminal(TermEvent::Resize(..))) => dirty = true,
-            Ok(Message::Terminal(_)) | Err(RecvTimeoutError::Timeout) => {}
-            // No more keys, nothing to draw on: stop, and wait for the run to end.
-            Ok(Message::TerminalGone) => control.stop(),
-            Ok(Message::End) | Err(RecvTimeoutError::Disconnected) => break,
+            next = received.recv_timeout(SETTLE);
         }
         let now = SystemTime::now();
         let second = now.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
-        let due = drawn.is_none_or(|(at, shown)| (dirty && at.elapsed() >= frame) || shown != second);
-        if due {
+        if (dirty && pace.wait(Instant::now()).is_zero()) || shown_second != Some(second) {
             let _ = terminal.draw(|frame| draw::draw(frame, &screen, &names, now));
-            drawn = Some((Instant::now(), second));
+            pace.take(Instant::now());
+            shown_second = Some(second);
             dirty = false;
         }
     }
@@ -97,6 +96,62 @@ pub fn show(mut screen: Screen, messages: Sender<Message>, received: &Receiver<M
     drop(terminal);
     ratatui::restore();
     screen
+}
+
+/// Takes in `message`: whether it changed what the screen shows; `None` at the end.
+fn take(screen: &mut Screen, message: Message, control: &Control) -> Option<bool> {
+    Some(match message {
+        Message::Event(index, event) => screen.feed(index, event),
+        Message::Terminal(TermEvent::Key(key)) if key.kind != KeyEventKind::Release => {
+            if let Some(key) = key_of(key.code, key.modifiers) {
+                match screen.key(key) {
+                    Action::Quit => control.stop(),
+                    Action::Pause(paused) => control.paused.store(paused, Ordering::Relaxed),
+                    Action::None => {}
+                }
+            }
+            true
+        }
+        Message::Terminal(TermEvent::Resize(..)) => true,
+        Message::Terminal(_) => false,
+        // No more keys, nothing to draw on: stop, and wait for the run to end.
+        Message::TerminalGone => {
+            control.stop();
+            false
+        }
+        Message::End => return None,
+    })
+}
+
+/// Frames drawn at most [`FRAMES_PER_SECOND`] a second on average, [`BURST`] at once (a token bucket).
+struct Pace {
+    /// Frames that may be drawn now (below zero after frames the clock asked for).
+    tokens: f64,
+    updated: Instant,
+}
+
+impl Pace {
+    fn new(now: Instant) -> Self {
+        Pace { tokens: BURST, updated: now }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let earned = now.saturating_duration_since(self.updated).as_secs_f64() * FRAMES_PER_SECOND;
+        self.tokens = (self.tokens + earned).min(BURST);
+        self.updated = now;
+    }
+
+    /// How long until a frame may be drawn.
+    fn wait(&mut self, now: Instant) -> Duration {
+        self.refill(now);
+        Duration::from_secs_f64((1.0 - self.tokens).max(0.0) / FRAMES_PER_SECOND)
+    }
+
+    /// A frame was drawn.
+    fn take(&mut self, now: Instant) {
+        self.refill(now);
+        self.tokens -= 1.0;
+    }
 }
 
 /// The time left until the wall clock's next second (when the header's time changes).
@@ -138,6 +193,28 @@ fn key_of(code: KeyCode, modifiers: KeyModifiers) -> Option<Key> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frames_come_in_a_burst_then_ten_a_second() {
+        let start = Instant::now();
+        let mut pace = Pace::new(start);
+        for _ in 0..3 {
+            assert_eq!(pace.wait(start), Duration::ZERO);
+            pace.take(start);
+        }
+        assert_eq!(pace.wait(start), Duration::from_millis(100));
+        let later = start + Duration::from_millis(100);
+        assert_eq!(pace.wait(later), Duration::ZERO);
+        pace.take(later);
+        assert_eq!(pace.wait(later), Duration::from_millis(100));
+        // Idle for long: a burst again, no more.
+        let idle = later + Duration::from_secs(10);
+        for _ in 0..3 {
+            assert_eq!(pace.wait(idle), Duration::ZERO);
+            pace.take(idle);
+        }
+        assert!(!pace.wait(idle).is_zero());
+    }
 
     #[test]
     fn the_next_second() {
