@@ -25,7 +25,7 @@ pub struct TraceInfo {
     pub flow: u16,
     /// The last TTL.
     pub max_ttl: u8,
-    /// Probe size, headers included.
+    /// The size of the probes sent (first, with path MTU discovery), IP header included.
     pub packet_len: u16,
     /// When the trace started (wall clock).
     pub started: SystemTime,
@@ -41,7 +41,7 @@ impl TraceInfo {
             method: config.method,
             flow: config.flow,
             max_ttl: config.max_ttl,
-            packet_len: config.packet_len,
+            packet_len: config.probe_len(),
             started,
         }
     }
@@ -153,6 +153,7 @@ impl ProbeJson {
                 ProbeStatus::SendFailed => "send_failed",
                 ProbeStatus::TooBigLocally { .. } => "too_big_locally",
                 ProbeStatus::Cancelled => "cancelled",
+                _ => "other",
             },
             from: answer.map(Answer::from),
             rtt_ms: answer.map(|answer| millis(answer.rtt)),
@@ -171,7 +172,9 @@ fn reply_kind(answer: &Answer) -> &'static str {
             ErrorClass::TimeExceeded => "time_exceeded",
             ErrorClass::Unreachable(_) => "unreachable",
             ErrorClass::PacketTooBig => "packet_too_big",
+            _ => "icmp_error",
         },
+        _ => "other",
     }
 }
 
@@ -183,6 +186,7 @@ enum OutcomeJson {
     Unreachable { ttl: u8 },
     MaxTtl,
     GapLimit { ttl: u8 },
+    Other,
 }
 
 impl From<Outcome> for OutcomeJson {
@@ -192,6 +196,7 @@ impl From<Outcome> for OutcomeJson {
             Outcome::Unreachable { ttl } => OutcomeJson::Unreachable { ttl },
             Outcome::MaxTtl => OutcomeJson::MaxTtl,
             Outcome::GapLimit { ttl } => OutcomeJson::GapLimit { ttl },
+            _ => OutcomeJson::Other,
         }
     }
 }

@@ -4,7 +4,13 @@ use core::fmt;
 use core::net::IpAddr;
 use core::time::Duration;
 
-use crate::probe::PORT_WINDOW;
+/// Ports a classic method moves through, one per probe, before it starts over: more than any one trace sends, so
+/// that its probes never share a port, and few enough that the ports stay in their range whatever the sequence.
+pub const PORT_WINDOW: u32 = 4096;
+
+/// The most flows one hop is probed in with multipath discovery: where the rule would need more (an interface
+/// that gets a tiny share of the flows), the hop stops here.
+pub const MAX_FLOWS: usize = 256;
 
 /// How probes are built and told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,9 +46,73 @@ impl Method {
         matches!(self, Method::Tcp | Method::TcpParis)
     }
 
+    /// Bytes of IP and transport header in front of a probe's payload, in the given family.
+    pub fn header_len(self, ipv6: bool) -> u16 {
+        let ip = if ipv6 { 40 } else { 20 };
+        let transport = if self.is_tcp() { 24 } else { 8 };
+        ip + transport
+    }
+
+    /// The payload of a probe `len` bytes long, headers included, as far as the method allows: TCP SYNs carry
+    /// none, Paris probes at least the 2 bytes that set their checksum.
+    pub(crate) fn payload_len(self, ipv6: bool, len: u16) -> u16 {
+        let least = if self.is_paris() { 2 } else { 0 };
+        if self.is_tcp() {
+            0
+        } else {
+            len.saturating_sub(self.header_len(ipv6)).max(least)
+        }
+    }
+
     /// Whether the flow identifier stays constant across every probe of the trace.
     pub fn is_paris(self) -> bool {
         matches!(self, Method::UdpParis | Method::IcmpParis | Method::TcpParis)
+    }
+}
+
+/// How sure MDA is to be, at each hop, that no next hop was missed: its stopping points grow with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Confidence {
+    /// 95 %, as scamper and Paris traceroute have it.
+    #[default]
+    Percent95,
+    /// 99 %.
+    Percent99,
+    /// 99.9 %.
+    Percent99_9,
+}
+
+impl Confidence {
+    /// Every level, lowest first.
+    pub const ALL: [Confidence; 3] = [Confidence::Percent95, Confidence::Percent99, Confidence::Percent99_9];
+
+    /// The level written as a percentage (`95`, `99`, `99.9`), if it is one of [`Confidence::ALL`].
+    pub fn from_percent(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|level| level.to_string() == text.trim())
+    }
+
+    /// The chance of a missed next hop allowed at each hop (α).
+    pub fn failure(self) -> f64 {
+        match self {
+            Confidence::Percent95 => 0.05,
+            Confidence::Percent99 => 0.01,
+            Confidence::Percent99_9 => 0.001,
+        }
+    }
+
+    /// The level as a percentage.
+    pub fn percent(self) -> f64 {
+        match self {
+            Confidence::Percent95 => 95.0,
+            Confidence::Percent99 => 99.0,
+            Confidence::Percent99_9 => 99.9,
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.percent())
     }
 }
 
@@ -82,6 +152,7 @@ impl Default for WaitPolicy {
 
 /// Which lost probes get another try (up to [`TraceConfig::retries`] per hop).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RetryScope {
     /// Every hop: each TTL gets its tries, as tracepath does.
     AllHops,
@@ -106,7 +177,9 @@ pub struct TraceConfig {
     pub max_ttl: u8,
     /// Probes sent per TTL (`-q`).
     pub probes_per_hop: u8,
-    /// Probes in flight at once (`-N`).
+    /// Probes in flight at once (`-N`). They go out pass by pass over as many TTLs as the limit holds whole (the
+    /// first probe of each before the second of any), so a path of up to `max_in_flight / probes_per_hop` hops is
+    /// probed whole within one round trip.
     pub max_in_flight: usize,
     /// Minimal time between two probes (`-z`).
     pub send_interval: Duration,
@@ -135,10 +208,12 @@ pub struct TraceConfig {
     /// The flow of every probe, for Paris methods without multipath discovery: traces with different flows may take
     /// different branches of a per-flow load balancer (report mode cycles through flows).
     pub flow: u16,
-    /// Multipath discovery (MDA): probe each hop with as many flows as it takes to see, at 95% confidence, every
+    /// Multipath discovery (MDA): probe each hop with as many flows as it takes to see, at [`Self::confidence`], every
     /// next hop a per-flow load balancer may choose (6, 11, 16, 21, 27, 33… probes for 1, 2, 3, 4, 5, 6… responders
     /// seen), instead of `probes_per_hop`. Needs a Paris method: the flow of the i-th probe of every hop is flow i.
     pub mda: bool,
+    /// How sure multipath discovery is to be that no next hop was missed at each hop: its stopping points.
+    pub confidence: Confidence,
     /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
     /// then quotes and TCP answers must carry them too.
     pub raw_send: bool,
@@ -155,7 +230,7 @@ impl TraceConfig {
             first_ttl: 1,
             max_ttl: 30,
             probes_per_hop: 3,
-            max_in_flight: 16,
+            max_in_flight: 48, // 16 hops of 3 probes, all in one round trip
             send_interval: Duration::ZERO,
             wait: WaitPolicy::default(),
             src_port: 33433,
@@ -165,12 +240,20 @@ impl TraceConfig {
             raw_send: false,
             flow: 0,
             mda: false,
+            confidence: Confidence::default(),
             sequence_start: 0,
             discover_mtu: false,
             retries: 0,
             retry_scope: RetryScope::Lossy,
             gap_limit: None,
         }
+    }
+
+    /// The size of the probes a trace of this configuration sends first, IP header included: `packet_len` raised
+    /// to the method's least (its headers, and a Paris probe's 2 checksum bytes), or TCP's fixed SYN.
+    pub fn probe_len(&self) -> u16 {
+        let ipv6 = self.target.is_ipv6();
+        self.method.header_len(ipv6).saturating_add(self.method.payload_len(ipv6, self.packet_len))
     }
 
     /// Checks the configuration for values the engine cannot work with.
@@ -207,7 +290,7 @@ impl TraceConfig {
             return Err(ConfigError::MdaNeedsParis);
         }
         // The port a classic method or a flow moves furthest from the configured one.
-        let port_span = if self.method.is_paris() { crate::mda::MAX_FLOWS as u32 } else { PORT_WINDOW };
+        let port_span = if self.method.is_paris() { MAX_FLOWS as u32 } else { PORT_WINDOW };
         let moving_port = if self.method.is_tcp() { self.src_port } else { self.dst_port };
         if self.method != Method::Icmp
             && self.method != Method::IcmpParis
@@ -225,6 +308,7 @@ impl TraceConfig {
 
 /// Why a [`TraceConfig`] was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The first TTL is 0.
     FirstTtlZero,

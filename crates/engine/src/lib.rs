@@ -28,16 +28,22 @@ pub mod config;
 mod craft;
 pub mod decode;
 mod emit;
+mod log;
+mod matching;
 pub mod mda;
 pub mod probe;
 pub mod reply;
+mod resend;
 pub mod result;
 #[cfg(feature = "sim")]
 pub mod sim;
+mod stop;
 mod trace;
+mod waits;
 
 pub use config::{ConfigError, Method, RetryScope, TraceConfig, WaitPolicy};
+pub use mda::Confidence;
 pub use probe::{Probe, ProbeId, ProbeTransport};
 pub use reply::{ErrorClass, IcmpError, MplsLabel, Quote, QuotedProbe, Reply, ReplyKind, TcpAnswer, Unreachable};
-pub use result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Stats, Verdict};
+pub use result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Resend, Stats, Verdict};
 pub use trace::{Disposition, Trace};

@@ -26,6 +26,7 @@ pub struct Probe {
 
 /// The transport part of a probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ProbeTransport {
     /// A UDP datagram.
     Udp {
@@ -98,25 +99,14 @@ impl ProbeFactory {
         factory
     }
 
-    /// Bytes of IP and transport header in front of the payload.
-    fn header_len(&self) -> usize {
-        let ip = if self.target.is_ipv6() { 40 } else { 20 };
-        let transport = if self.method.is_tcp() { 24 } else { 8 };
-        ip + transport
-    }
-
     /// Makes the following probes `len` bytes long, headers included (as far as the method allows).
     pub(crate) fn set_packet_len(&mut self, len: u16) {
-        let min_payload = if self.method.is_paris() { 2 } else { 0 };
-        self.payload_len = match self.method {
-            Method::Tcp | Method::TcpParis => 0,
-            _ => usize::from(len).saturating_sub(self.header_len()).max(min_payload),
-        };
+        self.payload_len = usize::from(self.method.payload_len(self.target.is_ipv6(), len));
     }
 
     /// The size of the probes built now: IP packet, headers included.
     pub(crate) fn packet_len(&self) -> u16 {
-        u16::try_from(self.header_len() + self.payload_len).unwrap_or(u16::MAX)
+        self.method.header_len(self.target.is_ipv6()).saturating_add(self.payload_len as u16)
     }
 
     /// The number that probe `id`'s identifying fields are made from: its place in the trace, counted from the
@@ -284,9 +274,7 @@ fn paris_icmp_checksum(ident: u16, flow: u16) -> u16 {
     }
 }
 
-/// Ports a classic method moves through, one per probe, before it starts over: more than any one trace sends, so
-/// that its probes never share a port, and few enough that the ports stay in their range whatever the sequence.
-pub const PORT_WINDOW: u32 = 4096;
+pub use crate::config::PORT_WINDOW;
 
 /// The port offset of probe number `n` for methods that tell probes apart by port.
 fn port_offset(n: u32) -> u16 {

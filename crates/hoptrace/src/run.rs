@@ -2,18 +2,21 @@
 //! of its own, rendering (and the name lookups it may wait for) on another, so that a slow resolver or a busy
 //! screen never delays a probe.
 
-use std::io::{IsTerminal, Write};
-use std::sync::atomic::Ordering;
-use std::sync::mpsc;
+use core::time::Duration;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread;
-use std::time::Duration;
 
 use hoptrace_core::{resolve_host, Event, Options, Sockets, TraceConfig, Tracer};
 use net::Privilege;
 
 use crate::error::Error;
-use crate::output::{renderer, Control, Directory, Renderer};
+use crate::output::{renderer, Control, Directory, Renderer, Sink};
 use crate::settings::{Output, Settings};
+
+/// How often the rendering thread, waiting for events, checks that someone still reads its output.
+const READER_CHECK: Duration = Duration::from_millis(100);
 
 /// How often a paused run looks whether it may go on.
 const PAUSE_STEP: Duration = Duration::from_millis(50);
@@ -34,17 +37,20 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
             .collect::<Result<_, _>>()?,
     };
     let control = Control { stops: tracers.iter().map(Tracer::stop_handle).collect(), ..Control::default() };
-    for stop in &control.stops {
-        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            // Registration only fails for forbidden signals; these two are not.
+    let caught = Arc::new(AtomicUsize::new(0));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // Registration only fails for forbidden signals; these two are not.
+        for stop in &control.stops {
             let _ = signal_hook::flag::register(signal, stop.flag());
         }
+        let _ = signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize);
     }
 
     let renderer = renderer(settings, &control);
     let (events, received) = mpsc::channel();
+    let sink = Sink::new(control.clone());
     let targets = hosts.len();
-    let printer = thread::spawn(move || render(renderer, directory.as_ref(), received, targets));
+    let printer = thread::spawn(move || render(renderer, directory.as_ref(), received, sink, targets));
     let plan = settings.rounds();
     let results: Vec<Result<(), Error>> = thread::scope(|scope| {
         let probing: Vec<_> = tracers
@@ -69,8 +75,14 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
         probing.into_iter().map(|thread| thread.join().unwrap_or(Ok(()))).collect()
     });
     drop(events);
-    let _ = printer.join();
-    results.into_iter().collect()
+    let written = printer.join().unwrap_or(Ok(()));
+    results.into_iter().collect::<Result<(), Error>>()?;
+    written?;
+    // Interrupted: what was found is printed; the exit status says it was cut short, as a shell's does.
+    match caught.load(Ordering::Relaxed) {
+        0 => Ok(()),
+        signal => Err(Error::Interrupted(signal as u8)),
+    }
 }
 
 /// A tracer to the `index`-th of several hosts traced at once. Raw sockets see every reply, so its probes get
@@ -97,17 +109,25 @@ fn hold_while_paused(control: &Control) {
 
 /// The rendering thread: hands each event of the `targets` runs to the renderer, looking a hop's names up first.
 /// The end of the last run ends the renderer (the others' are not passed on); so does the end of the events, if
-/// a run never said it ended.
+/// a run never said it ended. Between events it checks that someone still reads the output; the first write error
+/// stops the traces and is returned.
 fn render(
     mut renderer: Box<dyn Renderer>,
     directory: &dyn Directory,
     events: mpsc::Receiver<(usize, Event)>,
+    mut out: Sink,
     targets: usize,
-) {
-    // Locked per write, not for the thread's life: a panic hook that restores the terminal must get it too.
-    let mut out = std::io::stdout();
+) -> std::io::Result<()> {
     let mut done = 0;
-    for (index, event) in events {
+    loop {
+        let (index, event) = match events.recv_timeout(READER_CHECK) {
+            Ok(event) => event,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                out.check_reader();
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         if let Event::HopComplete { hop, .. } = &event {
             for answer in hop.answers() {
                 directory.prefetch(answer.from());
@@ -120,10 +140,10 @@ fn render(
             }
         }
         renderer.target(index);
-        let _ = renderer.event(&mut out, &event, directory);
+        out.write(|out| renderer.event(out, &event, directory));
     }
     if done < targets {
-        let _ = renderer.close(&mut out, directory);
+        out.write(|out| renderer.close(out, directory));
     }
-    let _ = out.flush();
+    out.finish()
 }

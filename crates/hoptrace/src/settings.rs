@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use engine::{Method, RetryScope, WaitPolicy};
+use engine::{Confidence, Method, RetryScope, WaitPolicy};
 pub use hoptrace_core::Flows;
 use hoptrace_core::{Options, Protocol, Rounds};
 use net::SocketOptions;
@@ -74,6 +74,8 @@ pub struct Settings {
     pub flows: Flows,
     /// Multipath discovery (`--mda`).
     pub mda: bool,
+    /// Its confidence (`--confidence`).
+    pub confidence: Confidence,
     /// Use ordinary sockets even as root.
     pub unprivileged: bool,
     /// How addresses are shown.
@@ -83,7 +85,7 @@ pub struct Settings {
     /// Last TTL.
     pub max_ttl: u8,
     /// Probes per hop.
-    pub queries: u8,
+    pub probes_per_hop: u8,
     /// Extra probes a hop may get for lost ones.
     pub retries: u8,
     /// Which hops get them.
@@ -93,9 +95,9 @@ pub struct Settings {
     /// When to give a probe up.
     pub wait: WaitPolicy,
     /// Probes in flight at once.
-    pub sim_queries: u16,
+    pub max_in_flight: u16,
     /// Least time between probes.
-    pub sendwait: Duration,
+    pub send_interval: Duration,
     /// Destination port (base for classic UDP).
     pub port: Option<u16>,
     /// Socket options.
@@ -141,16 +143,17 @@ impl Settings {
         // `-U` is Paris UDP whatever else is asked.
         options.flows = if self.method == Method::UdpParis { Flows::Paris } else { self.flows };
         options.mda = self.mda;
+        options.confidence = self.confidence;
         options.unprivileged = self.unprivileged;
         options.first_ttl = self.first_ttl;
         options.max_ttl = self.max_ttl;
-        options.queries = self.queries;
+        options.probes_per_hop = self.probes_per_hop;
         options.retries = self.retries;
         options.retry_scope = self.retry_scope;
         options.gap_limit = self.gap_limit;
         options.wait = self.wait;
-        options.in_flight = self.sim_queries;
-        options.send_interval = self.sendwait;
+        options.max_in_flight = self.max_in_flight;
+        options.send_interval = self.send_interval;
         options.port = self.port;
         options.packet_len = self.packet_len;
         options.discover_mtu = self.discover_mtu;
@@ -161,31 +164,5 @@ impl Settings {
     /// The rounds asked for.
     pub fn rounds(&self) -> Rounds {
         Rounds { count: self.rounds, interval: self.round_interval, flows: self.flow_count }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cli::{self, Request};
-
-    fn options(args: &[&str]) -> Options {
-        let argv = ["hoptrace"].iter().chain(args).map(Into::into);
-        let Ok(Request::Trace(settings)) = cli::parse(argv) else { panic!("{args:?}") };
-        settings.options()
-    }
-
-    #[test]
-    fn the_library_defaults_are_the_command_lines() {
-        assert_eq!(options(&["198.18.0.1"]), Options::default());
-        assert_eq!(options(&["-I", "198.18.0.1"]), Options::new(Protocol::Icmp));
-        assert_eq!(options(&["-T", "198.18.0.1"]), Options::new(Protocol::Tcp));
-    }
-
-    #[test]
-    fn dash_u_is_paris_udp_to_port_53() {
-        let options = options(&["-U", "--classic", "198.18.0.1"]);
-        assert_eq!((options.protocol, options.flows, options.port), (Protocol::Udp, Flows::Paris, Some(53)));
-        assert_eq!(options.method(false), Method::UdpParis);
     }
 }

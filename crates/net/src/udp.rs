@@ -17,6 +17,8 @@ pub(crate) struct UdpProber {
     local: SocketAddr,
     target: IpAddr,
     ipv6: bool,
+    /// The user's IPv6 flow label (`-l`).
+    flow_label: Option<u32>,
     /// Payload sizes sent so far (one, or a few with path MTU discovery): a quote of one of these sizes is whole.
     payload_lens: Vec<usize>,
     buf: Vec<u8>,
@@ -30,8 +32,15 @@ impl UdpProber {
         let socket =
             Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).map_err(NetError::io("opening a UDP socket"))?;
         let local = sockopt::prepare_datagram(&socket, Some(source), options, sockopt::Bind::Wildcard)?;
-        let prober =
-            UdpProber { socket, local, target: config.target, ipv6, payload_lens: Vec::new(), buf: vec![0; 65_536] };
+        let prober = UdpProber {
+            socket,
+            local,
+            target: config.target,
+            ipv6,
+            flow_label: options.flow_label,
+            payload_lens: Vec::new(),
+            buf: vec![0; 65_536],
+        };
         Ok((prober, local.port()))
     }
 }
@@ -45,7 +54,8 @@ impl Prober for UdpProber {
             self.payload_lens.push(payload.len());
         }
         sockopt::set_ttl(&self.socket, self.ipv6, probe.ttl)?;
-        sockopt::send_from(&self.socket, payload, SocketAddr::new(self.target, *dst_port), self.local.ip())
+        let to = sockopt::destination(self.target, *dst_port, self.flow_label);
+        sockopt::send_from(&self.socket, payload, to, self.local.ip())
     }
 
     fn descriptors(&self) -> Vec<Descriptor<'_>> {
@@ -59,7 +69,7 @@ impl Prober for UdpProber {
             // The kernel hands back the rest of the ICMP message after the quoted UDP header: the checksum (which
             // tells Paris probes apart) can be recomputed only from a whole payload.
             let extensions_at = received.error.and_then(|error| error.extensions_at);
-            let headers = if self.ipv6 { 48 } else { 28 };
+            let headers = usize::from(engine::Method::Udp.header_len(self.ipv6));
             let whole = whole_payload(&self.payload_lens, received.len, extensions_at, headers);
             let checksum = whole.map(|len| errqueue::udp_checksum(self.local, dst, &self.buf[..len]));
             let quoted = QuotedProbe::Udp { src_port: self.local.port(), dst_port: dst.port(), checksum };

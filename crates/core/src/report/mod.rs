@@ -7,7 +7,7 @@ mod stats;
 
 use core::net::IpAddr;
 
-use engine::{Hop, ProbeStatus, Verdict};
+use engine::{Hop, ProbeRecord, ProbeStatus, Verdict};
 
 use crate::event::Event;
 use crate::mark::mark;
@@ -28,7 +28,7 @@ pub struct Responder {
 }
 
 /// The most flows followed separately at one hop.
-pub const MAX_FLOWS: usize = 16;
+pub const MAX_FLOWS_FOLLOWED: usize = 16;
 
 /// One flow at one hop over every round: where it went and how it fared.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +74,7 @@ pub struct HopSummary {
     pub ended_rounds: u32,
     /// Whether the destination answered at this TTL in any round.
     pub reached: bool,
-    /// Per flow (at most [`MAX_FLOWS`]), in order of first probe.
+    /// Per flow (at most [`MAX_FLOWS_FOLLOWED`]), in order of first probe.
     pub flows: Vec<FlowSummary>,
     rate_limit: RateLimitEvidence,
 }
@@ -120,10 +120,7 @@ impl HopSummary {
     fn record(&mut self, hop: &Hop, target: IpAddr, answered_beyond: bool) {
         let mut outcomes = Vec::new();
         let mut ended = false;
-        for probe in hop.current() {
-            if matches!(probe.status, ProbeStatus::InFlight | ProbeStatus::Cancelled) {
-                continue;
-            }
+        for probe in hop.current().filter(|probe| settled(probe)) {
             self.sent += 1;
             let answer = probe.status.answer();
             outcomes.push(ProbeOutcome { sent_at: probe.sent_at, answered: answer.is_some() });
@@ -167,7 +164,7 @@ impl HopSummary {
     fn record_flow(&mut self, flow: u16, answer: Option<&engine::Answer>) {
         let index = match self.flows.iter().position(|summary| summary.flow == flow) {
             Some(index) => index,
-            None if self.flows.len() < MAX_FLOWS => {
+            None if self.flows.len() < MAX_FLOWS_FOLLOWED => {
                 let summary =
                     FlowSummary { flow, responders: Vec::new(), sent: 0, received: 0, rtt: RttStats::default() };
                 self.flows.push(summary);
@@ -185,6 +182,11 @@ impl HopSummary {
             }
         }
     }
+}
+
+/// Whether a probe counts for loss and RTTs: answered or given up, not in flight or cancelled.
+fn settled(probe: &ProbeRecord) -> bool {
+    !matches!(probe.status, ProbeStatus::InFlight | ProbeStatus::Cancelled)
 }
 
 /// Hop summaries built round by round: from whole rounds ([`Report::add_round`]), from the event stream
@@ -232,9 +234,14 @@ impl Report {
         self.add_round(&round, target);
     }
 
-    /// Folds in a whole round: the hops of a trace to `target`, in TTL order.
+    /// Folds in a whole round: the hops of a trace to `target`, in TTL order. A hop none of whose probes was
+    /// settled (an interrupted round: never probed, or its probes still in flight) is left out: it was neither
+    /// answered nor lost.
     pub fn add_round(&mut self, round: &[Hop], target: IpAddr) {
         for (index, hop) in round.iter().enumerate() {
+            if !hop.current().any(settled) {
+                continue;
+            }
             let answered_beyond = round[index + 1..].iter().any(Hop::is_answered);
             let position = match self.hops.binary_search_by_key(&hop.ttl, |summary| summary.ttl) {
                 Ok(position) => position,

@@ -1,15 +1,14 @@
-//! Command lines: `traceroute(8)`'s, or `tracepath(8)`'s when run as `tracepath` or with `--tracepath` first.
+//! Command lines: `traceroute(8)`'s, or `tracepath(8)`'s when run as `tracepath` or with `--tracepath`.
 
 mod monitor;
 mod tracepath;
 mod traceroute;
 
-use core::fmt;
 use std::ffi::OsString;
 use std::path::Path;
 
-use clap::error::ErrorKind;
-use clap::{CommandFactory, Parser};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, Parser, ValueHint};
 
 pub use monitor::MonitorArgs;
 pub use tracepath::TracepathArgs;
@@ -31,26 +30,11 @@ pub enum Request {
     Print(String),
 }
 
-/// A command line that cannot be used: one line for stderr, exit status 2.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CliError(String);
-
-impl CliError {
-    /// An error with this message.
-    pub fn new(message: impl Into<String>) -> Self {
-        CliError(message.into())
-    }
-}
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::error::CliError;
 
 /// `traceroute(8)`'s complaint about an option value.
 pub(crate) fn bad_arg(flag: &str, value: &str) -> CliError {
-    CliError(format!("cannot handle `{flag}' option with arg `{value}'"))
+    CliError::new(format!("cannot handle `{flag}' option with arg `{value}'"))
 }
 
 /// Parses a whole command line, program name first.
@@ -58,9 +42,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliErr
     let mut args: Vec<OsString> = args.into_iter().collect();
     if args.get(1).is_some_and(|arg| arg == "monitor") {
         args.remove(0);
-        return help_or(MonitorArgs::try_parse_from(args).map(MonitorArgs::into_settings), |settings| {
-            Request::Monitor(Box::new(settings))
-        });
+        return help_or(
+            MonitorArgs::try_parse_from(args).map(MonitorArgs::into_settings),
+            "hoptrace monitor",
+            |settings| Request::Monitor(Box::new(settings)),
+        );
     }
     let invoked_as = args.first().and_then(|name| Path::new(name).file_name()).map(|name| name.to_owned());
     if invoked_as.as_ref().is_some_and(|name| name == "caracal") || args.get(1).is_some_and(|arg| arg == "bulk") {
@@ -68,25 +54,34 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliErr
             args.remove(0);
             args[0] = "hoptrace bulk".into();
         }
-        return help_or(crate::bulk::BulkArgs::try_parse_from(args).map(Ok), |args| Request::Bulk(Box::new(args)));
+        let program = if args[0] == "hoptrace bulk" { "hoptrace bulk" } else { "caracal" };
+        return help_or(crate::bulk::BulkArgs::try_parse_from(args).map(Ok), program, |args| {
+            Request::Bulk(Box::new(args))
+        });
     }
-    let tracepath = if args.get(1).is_some_and(|arg| arg == "--tracepath") {
-        args.remove(1);
-        true
-    } else {
-        invoked_as.is_some_and(|name| name == "tracepath")
+    // `--tracepath` anywhere before a `--` switches command lines.
+    let end = args.iter().position(|arg| arg == "--").unwrap_or(args.len());
+    let tracepath = match args[..end].iter().skip(1).position(|arg| arg == "--tracepath") {
+        Some(index) => {
+            args.remove(index + 1);
+            true
+        }
+        None => invoked_as.is_some_and(|name| name == "tracepath"),
     };
+    let program = if tracepath { "tracepath" } else { "hoptrace" };
     let parsed = if tracepath {
         TracepathArgs::try_parse_from(args).map(TracepathArgs::into_settings)
     } else {
         TracerouteArgs::try_parse_from(args).map(TracerouteArgs::into_settings)
     };
-    help_or(parsed, |settings| Request::Trace(Box::new(settings)))
+    help_or(parsed, program, |settings| Request::Trace(Box::new(settings)))
 }
 
-/// The request a parsed command line makes, or clap's help and version text to print, or its one-line complaint.
+/// The request a parsed command line makes, or clap's help and version text to print, or its one-line complaint
+/// (pointing to `program --help`).
 fn help_or<T>(
     parsed: Result<Result<T, CliError>, clap::Error>,
+    program: &str,
     request: impl FnOnce(T) -> Request,
 ) -> Result<Request, CliError> {
     match parsed {
@@ -95,19 +90,73 @@ fn help_or<T>(
             ErrorKind::DisplayHelp
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => Ok(Request::Print(error.render().to_string())),
-            _ => Err(one_line(&error)),
+            _ => Err(one_line(&error, program)),
         },
     }
 }
 
-/// The first line of clap's message, without its `error: ` prefix.
-fn one_line(error: &clap::Error) -> CliError {
+/// clap's message on one line, without its `error: ` prefix; for an unknown option, the option meant (if clap has a
+/// guess) and a pointer to `--help`.
+fn one_line(error: &clap::Error, program: &str) -> CliError {
     let text = error.render().to_string();
-    let line = text.lines().next().unwrap_or_default();
-    CliError(line.strip_prefix("error: ").unwrap_or(line).to_owned())
+    let mut lines = text.lines().map(str::trim).filter(|line| !line.is_empty());
+    let first = lines.next().unwrap_or_default();
+    let mut message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    if message.ends_with(':') {
+        // "the following required arguments were not provided:" lists them on the lines after.
+        let listed: Vec<&str> = lines.take_while(|line| !line.starts_with("Usage:")).collect();
+        message = format!("{message} {}", listed.join(" "));
+    }
+    if error.kind() == ErrorKind::UnknownArgument {
+        if let Some(ContextValue::String(meant)) = error.get(ContextKind::SuggestedArg) {
+            message.push_str(&format!(" (did you mean '{meant}'?)"));
+        }
+        message.push_str(&format!("; see {program} --help"));
+    }
+    CliError::new(message)
 }
 
 /// The `traceroute`-style command definition, for the man page and shell completions.
 pub fn command() -> clap::Command {
-    TracerouteArgs::command()
+    // Every value is a number, an address or a name: completion offers no file names.
+    TracerouteArgs::command().mut_args(|arg| {
+        if arg.get_action().takes_values() && arg.get_value_hint() == ValueHint::Unknown {
+            arg.value_hint(ValueHint::Other)
+        } else {
+            arg
+        }
+    })
+}
+
+/// The `tracepath`-style command definition, for the man page.
+pub fn tracepath_command() -> clap::Command {
+    TracepathArgs::command()
+}
+
+#[cfg(test)]
+mod options_tests {
+    use super::*;
+    use crate::settings::Flows;
+    use engine::Method;
+    use hoptrace_core::{Options, Protocol};
+
+    fn options(args: &[&str]) -> Options {
+        let argv = ["hoptrace"].iter().chain(args).map(Into::into);
+        let Ok(Request::Trace(settings)) = parse(argv) else { panic!("{args:?}") };
+        settings.options()
+    }
+
+    #[test]
+    fn the_library_defaults_are_the_command_lines() {
+        assert_eq!(options(&["198.18.0.1"]), Options::default());
+        assert_eq!(options(&["-I", "198.18.0.1"]), Options::new(Protocol::Icmp));
+        assert_eq!(options(&["-T", "198.18.0.1"]), Options::new(Protocol::Tcp));
+    }
+
+    #[test]
+    fn dash_u_is_paris_udp_to_port_53() {
+        let options = options(&["-U", "--classic", "198.18.0.1"]);
+        assert_eq!((options.protocol, options.flows, options.port), (Protocol::Udp, Flows::Paris, Some(53)));
+        assert_eq!(options.method(false), Method::UdpParis);
+    }
 }

@@ -148,6 +148,6 @@ impl MonitorArgs {
             }
         }
         args.push("monitor-target".into());
-        TracerouteArgs::try_parse_from(args).map_err(|error| super::one_line(&error))
+        TracerouteArgs::try_parse_from(args).map_err(|error| super::one_line(&error, "hoptrace monitor"))
     }
 }

@@ -11,7 +11,8 @@ use crate::settings::{Flows, Mode, Naming, Output, Settings};
 
 /// Traces path to a network host discovering MTU along this path.
 #[derive(Debug, Parser)]
-#[command(name = "tracepath", version, about, disable_help_flag = true, arg_required_else_help = true)]
+#[command(name = "tracepath", version = env!("HOPTRACE_VERSION"), about, disable_help_flag = true)]
+#[command(arg_required_else_help = true, args_override_self = true)]
 pub struct TracepathArgs {
     /// Use IPv4 only.
     #[arg(short = '4')]
@@ -66,18 +67,19 @@ impl TracepathArgs {
             method: Method::Udp,
             flows: Flows::Classic,
             mda: false,
+            confidence: engine::Confidence::default(),
             unprivileged: true,
             naming,
             first_ttl: 1,
             max_ttl,
             // One probe per TTL, up to three tries, one at a time, each waiting up to a second: tracepath's way.
-            queries: 1,
+            probes_per_hop: 1,
             retries: 2,
             retry_scope: RetryScope::AllHops,
             gap_limit: None,
             wait: WaitPolicy::traceroute(Duration::from_secs(1), 0.0, 0.0),
-            sim_queries: 1,
-            sendwait: Duration::ZERO,
+            max_in_flight: 1,
+            send_interval: Duration::ZERO,
             port: Some(port.unwrap_or(44444)),
             sockets: SocketOptions { dont_fragment: true, ..SocketOptions::default() },
             discover_mtu: true,

@@ -11,8 +11,10 @@ mod mtr_json;
 mod mtr_text;
 mod report;
 mod ripe;
+mod sink;
 mod tracepath;
 mod traceroute;
+mod view;
 
 use core::net::IpAddr;
 use std::io::{self, Write};
@@ -25,13 +27,14 @@ use hoptrace_core::{Event, StopHandle};
 
 use crate::settings::{Mode, Naming, Output, ReportFormat, Settings};
 
-pub use directory::Resolver;
+pub use directory::DnsDirectory;
 pub use events::EventsJson;
 pub use live::LiveView;
 pub use mda::MdaText;
 pub use mda_graph::{GraphFormat, MdaGraph};
 pub use report::ReportRenderer;
 pub use ripe::RipeJson;
+pub use sink::Sink;
 pub use tracepath::TracepathText;
 pub(crate) use traceroute::mpls_text;
 pub use traceroute::TracerouteText;
@@ -118,8 +121,12 @@ impl Control {
 /// The renderer `settings` ask for; the live view controls the probing through `control`.
 pub fn renderer(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
     match (settings.mda, settings.output) {
-        (true, Output::Ripe | Output::Report(ReportFormat::Json)) => return Box::new(MdaGraph::new(GraphFormat::Json)),
-        (true, Output::Report(ReportFormat::Dot)) => return Box::new(MdaGraph::new(GraphFormat::Dot)),
+        (true, Output::Ripe | Output::Report(ReportFormat::Json)) => {
+            return Box::new(MdaGraph::new(GraphFormat::Json, settings.confidence))
+        }
+        (true, Output::Report(ReportFormat::Dot)) => {
+            return Box::new(MdaGraph::new(GraphFormat::Dot, settings.confidence))
+        }
         _ => {}
     }
     match settings.output {
@@ -134,7 +141,9 @@ pub fn renderer(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
         Output::Text => {}
     }
     match settings.mode {
-        Mode::Traceroute if settings.mda => Box::new(MdaText::new(settings.naming, settings.as_lookups)),
+        Mode::Traceroute if settings.mda => {
+            Box::new(MdaText::new(settings.naming, settings.as_lookups, settings.confidence))
+        }
         Mode::Traceroute => Box::new(TracerouteText::new(
             settings.naming,
             settings.as_lookups,

@@ -21,7 +21,7 @@ use std::thread::{self, JoinHandle};
 use engine::Hop;
 use hoptrace_core::Event;
 
-use super::report::ReportView;
+use super::view::ReportView;
 use super::{mtr_text, Control, Directory, Renderer, TraceInfo};
 pub use screen::Naming;
 use screen::Screen;

@@ -34,7 +34,8 @@ impl HopTrail {
                 Some(answer.rtt.as_secs_f64() * 1000.0)
             }
             ProbeStatus::TimedOut | ProbeStatus::SendFailed | ProbeStatus::TooBigLocally { .. } => None,
-            ProbeStatus::InFlight | ProbeStatus::Cancelled => return,
+            // Undecided, given up, or a kind this view does not know: nothing to show.
+            _ => return,
         };
         if self.history.len() == HISTORY {
             self.history.pop_front();
@@ -152,7 +153,7 @@ pub(crate) mod tests {
             size: 60,
             flow: 0,
             status,
-            superseded: false,
+            resent: None,
         };
         Hop { ttl, probes: vec![probe] }
     }
