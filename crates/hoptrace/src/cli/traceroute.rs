@@ -16,7 +16,8 @@ use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings};
 #[command(name = "hoptrace", version = env!("HOPTRACE_VERSION"), about, long_about = LONG_ABOUT)]
 #[command(disable_help_flag = true, arg_required_else_help = true, args_override_self = true)]
 #[command(after_help = "Run as `tracepath`, or with --tracepath, for tracepath(8)'s options and layout. \
-    Not supported: -g (source routing), -D (DCCP), -P (raw protocol), -UL (UDP-Lite), -O (module options).")]
+    Not supported: -g (source routing), -D (DCCP), -P (raw protocol), -UL (UDP-Lite), -O (module options).\n\
+    `hoptrace monitor --help`: many targets watched around the clock, with Prometheus metrics.")]
 pub struct TracerouteArgs {
     /// Use IPv4.
     #[arg(short = '4', long = "ipv4")]
