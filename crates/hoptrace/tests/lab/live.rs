@@ -115,11 +115,24 @@ fn table_header(screen: &[String]) -> Option<&String> {
     screen.iter().find(|line| line.starts_with(" Host") && line.ends_with("StDev"))
 }
 
+/// A lab `client — r1 … rN — dst` and the destination's IPv4 address.
+struct Path {
+    lab: Lab,
+    client: NodeId,
+    routers: Vec<NodeId>,
+    target: String,
+}
+
+fn path(routers: usize) -> Path {
+    let (lab, client, routers, dst) = crate::chain(routers, |_, _, _| {});
+    let target = lab.addr(dst, Family::V4).to_string();
+    Path { lab, client, routers, target }
+}
+
 #[test]
 fn first_frame_at_once_then_q_gives_the_terminal_back_and_prints_the_report() {
     let _machine = shared_machine();
-    let (lab, client, routers, dst) = crate::chain(2, |_, _, _| {});
-    let target = lab.addr(dst, Family::V4).to_string();
+    let Path { lab, client, routers, target } = path(2);
     let hop1 = lab.hop_addr(routers[0], client, Family::V4).to_string();
     let started = Instant::now();
     let pane = live_pane(&lab, client, &format!("-n {target}"));
@@ -148,8 +161,7 @@ fn first_frame_at_once_then_q_gives_the_terminal_back_and_prints_the_report() {
 #[test]
 fn p_pauses_and_resumes_the_rounds_and_r_resets_the_statistics() {
     let _machine = shared_machine();
-    let (lab, client, _, dst) = crate::chain(1, |_, _, _| {});
-    let target = lab.addr(dst, Family::V4).to_string();
+    let Path { lab, client, target, .. } = path(1);
     // mtr's pace, a round a second: the checks below have a second or more to see each state.
     let pane = live_pane(&lab, client, &format!("-n {target}"));
     pane.wait_for("3 rounds", Duration::from_secs(5), |screen| sent(screen, 1) >= Some(3));
@@ -174,8 +186,7 @@ fn p_pauses_and_resumes_the_rounds_and_r_resets_the_statistics() {
 #[test]
 fn d_shows_the_last_probes_then_the_chart_and_h_the_help() {
     let _machine = shared_machine();
-    let (lab, client, routers, dst) = crate::chain(1, |_, _, _| {});
-    let target = lab.addr(dst, Family::V4).to_string();
+    let Path { lab, client, routers, target } = path(1);
     let hop1 = lab.hop_addr(routers[0], client, Family::V4).to_string();
     let pane = live_pane(&lab, client, &format!("-n --interval 0.1 {target}"));
     pane.wait_for("3 rounds", Duration::from_secs(5), |screen| sent(screen, 1) >= Some(3));
@@ -207,8 +218,7 @@ fn d_shows_the_last_probes_then_the_chart_and_h_the_help() {
 #[test]
 fn n_cycles_names_addresses_and_both() {
     let _machine = shared_machine();
-    let (lab, client, routers, dst) = crate::chain(1, |_, _, _| {});
-    let target = lab.addr(dst, Family::V4).to_string();
+    let Path { lab, client, routers, target } = path(1);
     let hop1 = lab.hop_addr(routers[0], client, Family::V4);
     let _names = HostsFile::write(&lab, client, &[(hop1, "r1.lab")]);
     let pane = live_pane(&lab, client, &format!("--interval 0.2 {target}"));
@@ -227,8 +237,7 @@ fn n_cycles_names_addresses_and_both() {
 #[test]
 fn tab_switches_between_two_targets_both_probed_all_along() {
     let _machine = shared_machine();
-    let (lab, client, routers, dst) = crate::chain(2, |_, _, _| {});
-    let target = lab.addr(dst, Family::V4).to_string();
+    let Path { lab, client, routers, target } = path(2);
     let router = lab.addr(routers[1], Family::V4).to_string();
     let pane = live_pane(&lab, client, &format!("-n --interval 0.1 {target} {router}"));
     let screen = pane.wait_for("3 rounds", Duration::from_secs(5), |screen| sent(screen, 1) >= Some(3));
@@ -253,8 +262,7 @@ fn tab_switches_between_two_targets_both_probed_all_along() {
 #[test]
 fn resizing_redraws_to_the_new_width() {
     let _machine = shared_machine();
-    let (lab, client, _, dst) = crate::chain(2, |_, _, _| {});
-    let target = lab.addr(dst, Family::V4).to_string();
+    let Path { lab, client, target, .. } = path(2);
     let pane = live_pane(&lab, client, &format!("-n --interval 0.2 {target}"));
     pane.wait_for("hop 3", Duration::from_secs(5), |screen| sent(screen, 3).is_some());
     for width in [60usize, 200, 120] {
@@ -284,8 +292,7 @@ fn resizing_redraws_to_the_new_width() {
 #[test]
 fn colours_unless_no_color_or_the_no_color_variable() {
     let _machine = shared_machine();
-    let (lab, client, _, dst) = crate::chain(1, |_, _, _| {});
-    let target = lab.addr(dst, Family::V4).to_string();
+    let Path { lab, client, target, .. } = path(1);
     // SGR foreground colours as tmux writes them (`38;5;N`), or in their short form; bold (`1`) is no colour.
     let colours = ["\u{1b}[38;5;", "\u{1b}[31m", "\u{1b}[32m", "\u{1b}[33m", "\u{1b}[35m"];
     for (environment, args, coloured) in [("", "", true), ("", "--no-color", false), ("NO_COLOR=1", "", false)] {
