@@ -183,7 +183,7 @@ mod tests {
         assert_eq!(settings.trace.method, engine::Method::Icmp);
         let tcp = monitor(&["-T", "-q", "1", "-m", "12", "--every", "5", "--raw", "x"]).unwrap();
         assert_eq!(tcp.trace.method, engine::Method::Tcp);
-        assert_eq!((tcp.trace.queries, tcp.trace.max_ttl, tcp.every.as_secs(), tcp.raw), (1, 12, 5, true));
+        assert_eq!((tcp.trace.probes_per_hop, tcp.trace.max_ttl, tcp.every.as_secs(), tcp.raw), (1, 12, 5, true));
     }
 
     #[test]
