@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use engine::Method;
+use engine::{Method, Protocol};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
@@ -38,13 +38,13 @@ const HELP: [&str; 13] = [
 
 /// A protocol as the header names it.
 fn protocol(method: Method) -> &'static str {
-    match method {
-        Method::Udp => "UDP",
-        Method::UdpParis => "UDP Paris",
-        Method::Icmp => "ICMP",
-        Method::IcmpParis => "ICMP Paris",
-        Method::Tcp => "TCP",
-        Method::TcpParis => "TCP Paris",
+    match (method.protocol, method.paris) {
+        (Protocol::Udp, false) => "UDP",
+        (Protocol::Udp, true) => "UDP Paris",
+        (Protocol::Icmp, false) => "ICMP",
+        (Protocol::Icmp, true) => "ICMP Paris",
+        (Protocol::Tcp, false) => "TCP",
+        (Protocol::Tcp, true) => "TCP Paris",
     }
 }
 

@@ -160,7 +160,8 @@ pub(crate) mod tests {
 
     /// Facts about a trace to `target`.
     pub fn info(target: &str) -> TraceInfo {
-        let config = engine::TraceConfig::new(target.parse().expect("an address"), engine::Method::UdpParis);
+        let config =
+            engine::TraceConfig::new(target.parse().expect("an address"), engine::Method::paris(engine::Protocol::Udp));
         TraceInfo::new(target, &config, std::time::UNIX_EPOCH)
     }
 
