@@ -3,12 +3,13 @@
 
 use core::net::IpAddr;
 use std::io::{self, Write};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use crate::monitor::path::{changed_ttls, Observation};
+use crate::output::{Control, Sink};
 
 /// One event of the monitor.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,20 +86,20 @@ pub fn path_changed(target: &str, old: &Observation, new: &Observation) -> Monit
     }
 }
 
-/// Where events go: NDJSON, or text lines (path changes on stdout, failures on stderr); each line flushed.
+/// Where events go: NDJSON, or text lines (path changes on stdout, failures on stderr); each line flushed. Standard
+/// output is the renderers' [`Sink`]: the first write error, or a reader gone, stops the monitor.
 pub struct EventSink {
     json: bool,
-    out: Mutex<Box<dyn Write + Send>>,
+    out: Mutex<Sink>,
 }
 
 impl EventSink {
-    /// Events to `out`, as NDJSON if `json`.
-    pub fn new(json: bool, out: Box<dyn Write + Send>) -> Self {
-        EventSink { json, out: Mutex::new(out) }
+    /// Events to standard output, as NDJSON if `json`; a failure to write them stops `control`.
+    pub fn new(json: bool, control: Control) -> Self {
+        EventSink { json, out: Mutex::new(Sink::new(control)) }
     }
 
-    /// Writes `event` (text mode shows path changes and failures only). A closed pipe is not an error worth
-    /// stopping for: the metrics go on.
+    /// Writes `event` (text mode shows path changes and failures only).
     pub fn emit(&self, event: &MonitorEvent) {
         let line = if self.json { serde_json::to_string(event).ok() } else { text(event) };
         let Some(line) = line else { return };
@@ -106,13 +107,22 @@ impl EventSink {
             warn(&line);
             return;
         }
-        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+        self.sink().write(|out| writeln!(out, "{line}").and_then(|()| out.flush()));
     }
 
-    /// Flushes what is buffered.
-    pub fn flush(&self) -> io::Result<()> {
-        self.out.lock().unwrap_or_else(PoisonError::into_inner).flush()
+    /// Fails as a write would if the reader of standard output has gone (a text monitor may write nothing for
+    /// days).
+    pub fn check_reader(&self) {
+        self.sink().check_reader();
+    }
+
+    /// Flushes what is left; the first error, if writing failed.
+    pub fn finish(self) -> io::Result<()> {
+        self.out.into_inner().unwrap_or_else(PoisonError::into_inner).finish()
+    }
+
+    fn sink(&self) -> MutexGuard<'_, Sink> {
+        self.out.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

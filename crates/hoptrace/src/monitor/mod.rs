@@ -25,7 +25,7 @@ use std::time::Instant;
 use hoptrace_core::{Options, StopHandle};
 
 use crate::error::Error;
-use crate::output::Directory;
+use crate::output::{Control, Directory};
 use crate::settings::Settings;
 
 use events::EventSink;
@@ -143,27 +143,29 @@ pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync
     if targets.is_empty() {
         return Err(Error::Failed("no targets: name some, or a --targets file that lists some".to_owned()));
     }
-    let stop = Arc::new(AtomicBool::new(false));
+    // Set by SIGINT, SIGTERM or a failure to write the events.
+    let stop = StopHandle::default();
     let reload = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Registration only fails for forbidden signals; these are not.
-        let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
+        let _ = signal_hook::flag::register(signal, stop.flag());
     }
     let _ = signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reload));
 
     let metrics = Arc::new(Metrics::new());
     let exporter = match settings.prometheus {
-        Some(addr) => Some(Exporter::start(addr, Arc::clone(&metrics), Arc::clone(&stop)).map_err(Error::Failed)?),
+        Some(addr) => Some(Exporter::start(addr, Arc::clone(&metrics), stop.clone()).map_err(Error::Failed)?),
         None => None,
     };
-    let events = EventSink::new(settings.events, Box::new(std::io::stdout()));
+    let events = EventSink::new(settings.events, Control { stops: vec![stop.clone()], ..Control::default() });
     let options = settings.trace.options();
     let shared = Arc::new(Shared { settings, options, metrics, events, directory });
 
     let mut running: HashMap<String, Running> = HashMap::new();
     update_targets(&mut running, &targets, &shared);
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.is_stopped() {
         thread::sleep(TICK);
+        shared.events.check_reader();
         if reload.swap(false, Ordering::Relaxed) {
             match wanted_targets(&shared.settings) {
                 Ok(targets) => update_targets(&mut running, &targets, &shared),
@@ -180,8 +182,8 @@ pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync
     if let Some(exporter) = exporter {
         exporter.join();
     }
-    let _ = shared.events.flush();
-    Ok(())
+    // Every target's thread is done with `shared`: the last events are flushed.
+    Ok(Arc::into_inner(shared).map_or(Ok(()), |shared| shared.events.finish())?)
 }
 
 /// Starts the targets in `wanted` not running yet and stops those running but no longer wanted.
