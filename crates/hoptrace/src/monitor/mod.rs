@@ -15,7 +15,7 @@ pub mod window;
 
 use core::net::SocketAddr;
 use core::time::Duration;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -128,11 +128,8 @@ fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<String>, String> {
     let mut targets = settings.targets.clone();
     if let Some(path) = &settings.targets_file {
         let text = std::fs::read_to_string(path).map_err(|error| format!("--targets {}: {error}", path.display()))?;
-        for target in schedule::parse_targets(&text) {
-            if !targets.contains(&target) {
-                targets.push(target);
-            }
-        }
+        let named: HashSet<String> = targets.iter().cloned().collect();
+        targets.extend(schedule::parse_targets(&text).into_iter().filter(|target| !named.contains(target)));
     }
     Ok(targets)
 }
@@ -186,15 +183,19 @@ pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync
     Ok(Arc::into_inner(shared).map_or(Ok(()), |shared| shared.events.finish())?)
 }
 
-/// Starts the targets in `wanted` not running yet and stops those running but no longer wanted.
+/// Starts the targets in `wanted` not running yet and stops those running but no longer wanted (all at once, then
+/// waits for them). A target whose thread cannot start is said so and left out until the next reload.
 fn update_targets(running: &mut HashMap<String, Running>, wanted: &[String], shared: &Arc<Shared>) {
-    let gone: Vec<String> = running.keys().filter(|name| !wanted.contains(name)).cloned().collect();
-    for name in gone {
-        if let Some(target) = running.remove(&name) {
-            target.stop.stop();
-            let _ = target.thread.join();
-            shared.metrics.remove_target(&name);
-        }
+    let keep: HashSet<&str> = wanted.iter().map(String::as_str).collect();
+    let gone: Vec<String> = running.keys().filter(|name| !keep.contains(name.as_str())).cloned().collect();
+    let stopping: Vec<(String, Running)> =
+        gone.into_iter().filter_map(|name| running.remove(&name).map(|target| (name, target))).collect();
+    for (_, target) in &stopping {
+        target.stop.stop();
+    }
+    for (name, target) in stopping {
+        let _ = target.thread.join();
+        shared.metrics.remove_target(&name);
     }
     for name in wanted {
         if running.contains_key(name) {
@@ -203,7 +204,14 @@ fn update_targets(running: &mut HashMap<String, Running>, wanted: &[String], sha
         let stop = Arc::new(Stopper::default());
         let (name_, shared_, stop_) = (name.clone(), Arc::clone(shared), Arc::clone(&stop));
         // The sockets are opened on the target's thread and stay there.
-        let thread = thread::spawn(move || TargetState::new(name_, shared_, stop_).run());
-        running.insert(name.clone(), Running { stop, thread });
+        let started = thread::Builder::new()
+            .name("hoptrace-target".to_owned())
+            .spawn(move || TargetState::new(name_, shared_, stop_).run());
+        match started {
+            Ok(thread) => {
+                running.insert(name.clone(), Running { stop, thread });
+            }
+            Err(error) => events::warn(&format!("{name}: not monitored, no thread for it: {error}")),
+        }
     }
 }
