@@ -3,14 +3,13 @@
 //! over the same sockets.
 
 use core::net::IpAddr;
-use core::time::Duration;
 use std::io::{IsTerminal, Write};
 use std::net::ToSocketAddrs;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use engine::{Event, Hop, Outcome, Trace, TraceConfig};
 use net::{Privilege, Prober};
@@ -25,9 +24,6 @@ enum Update {
     Hop(Hop),
     Done(Option<Outcome>),
 }
-
-/// The longest single sleep between rounds, so that a stop request is noticed soon.
-const PAUSE_STEP: Duration = Duration::from_millis(100);
 
 /// Runs the traces `settings` describe, writing them to stdout as they go.
 pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<(), Error> {
@@ -51,9 +47,17 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
     let (updates, received) = mpsc::channel();
     let printer = thread::spawn(move || render(renderer, directory.as_ref(), received));
     let mut result = Ok(());
+    let mut dropped = 0;
     for round in 0..settings.rounds {
-        if round > 0 && !pause(settings.round_interval, &stop) {
-            break;
+        if round > 0 {
+            match net::idle(prober.as_mut(), settings.round_interval, &stop) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => {
+                    result = Err(Error::Net(error));
+                    break;
+                }
+            }
         }
         config.flow = settings.flow_of_round(round);
         match trace_once(&settings.host, &config, prober.as_mut(), &stop, &updates) {
@@ -61,6 +65,7 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
             Ok(sent) => config.sequence_start = config.sequence_start.wrapping_add(sent),
             Err(error) => result = Err(error),
         }
+        dropped = report_drops(prober.as_ref(), dropped);
         // A renderer that died (it panicked) shows nothing more: no use probing on.
         if result.is_err() || stop.load(Ordering::Relaxed) || printer.is_finished() {
             break;
@@ -99,17 +104,14 @@ fn trace_once(
     Ok(trace.stats().sent)
 }
 
-/// Sleeps `interval`, or until `stop` is set; whether to go on.
-fn pause(interval: Duration, stop: &AtomicBool) -> bool {
-    let until = Instant::now() + interval;
-    while !stop.load(Ordering::Relaxed) {
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return true;
-        }
-        thread::sleep(left.min(PAUSE_STEP));
+/// Says on stderr if the kernel dropped replies since it last said `before` (a full receive buffer: some `*` may
+/// be replies lost here, not on the path); returns the count now.
+fn report_drops(prober: &dyn Prober, before: u64) -> u64 {
+    let now = prober.dropped();
+    if now > before {
+        eprintln!("hoptrace: {} replies dropped here (receive buffer full): some * may be lost here", now - before);
     }
-    false
+    now
 }
 
 /// The rendering thread: prints each hop as it arrives, looking its names up first, and closes the renderer.

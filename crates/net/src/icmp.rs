@@ -20,6 +20,8 @@ pub(crate) struct IcmpProber {
     target: core::net::IpAddr,
     ipv6: bool,
     buf: Vec<u8>,
+    /// Packets the kernel dropped on the socket so far, as it last said.
+    dropped: u32,
 }
 
 impl IcmpProber {
@@ -33,7 +35,9 @@ impl IcmpProber {
         })?;
         let local = sockopt::prepare_datagram(&socket, config.source, options, sockopt::Bind::Source)?;
         config.icmp_ident = local.port();
-        Ok(IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048] })
+        sockopt::prepare_receiving(&socket, sockopt::receive_buffer_for(config.max_in_flight))
+            .map_err(NetError::io("preparing to receive"))?;
+        Ok(IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048], dropped: 0 })
     }
 
     /// The identifier and sequence number of the Echo message at the start of `bytes`.
@@ -61,6 +65,7 @@ impl Prober for IcmpProber {
         let echo_reply = if self.ipv6 { 129 } else { 0 };
         while let Some(received) = recv::receive(&self.socket, &mut self.buf, false)? {
             let at = received.at;
+            self.dropped = self.dropped.max(received.dropped);
             let (Some(from), Some((kind, ident, seq))) = (received.from, self.echo_fields(&self.buf[..received.len]))
             else {
                 continue;
@@ -83,5 +88,9 @@ impl Prober for IcmpProber {
             }
         }
         Ok(())
+    }
+
+    fn dropped(&self) -> u64 {
+        u64::from(self.dropped)
     }
 }

@@ -13,6 +13,7 @@
 mod error;
 mod errqueue;
 mod event_loop;
+mod filter;
 mod icmp;
 mod raw;
 mod recv;
@@ -22,7 +23,7 @@ mod tcp;
 mod udp;
 
 pub use error::NetError;
-pub use event_loop::run;
+pub use event_loop::{idle, run};
 pub use source::source_for;
 
 use engine::{Probe, Reply, TraceConfig};
@@ -72,6 +73,11 @@ pub trait Prober {
     fn descriptors(&self) -> Vec<PollFd<'_>>;
     /// Reads every reply available now, without blocking, each with the time it was read.
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()>;
+    /// Replies the kernel dropped since the sockets were opened because a receive buffer was full, as far as it
+    /// has said (it tells with the next packet it queues).
+    fn dropped(&self) -> u64 {
+        0
+    }
 }
 
 /// Opens the sockets for a trace of `config` and completes `config` with what they determine: the source

@@ -32,6 +32,8 @@ impl UdpProber {
             Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).map_err(NetError::io("opening a UDP socket"))?;
         let local = sockopt::prepare_datagram(&socket, config.source, options, sockopt::Bind::Wildcard)?;
         config.src_port = local.port();
+        sockopt::prepare_receiving(&socket, sockopt::receive_buffer_for(config.max_in_flight))
+            .map_err(NetError::io("preparing to receive"))?;
         Ok(UdpProber { socket, local, target: config.target, ipv6, payload_lens: Vec::new(), buf: vec![0; 65_536] })
     }
 }

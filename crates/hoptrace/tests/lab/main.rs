@@ -3,6 +3,7 @@
 
 mod dns;
 mod ecmp;
+mod hostile;
 mod interrupt;
 mod jc;
 mod live;
