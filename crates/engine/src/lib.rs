@@ -27,6 +27,7 @@ pub mod config;
 mod craft;
 pub mod decode;
 mod emit;
+mod identity;
 pub mod mda;
 pub mod probe;
 pub mod reply;

@@ -135,18 +135,33 @@ impl Answer {
         }
     }
 
-    /// What this answer means for the trace.
+    /// What this answer means for the trace. Only what is plausible ends it: the destination's own answers, and
+    /// unreachables of a known meaning; a Port or Protocol Unreachable from another host, an unknown code, or a
+    /// Packet Too Big with an MTU no link may have (IPv6: below 1280; IPv4: below 68, where 0 is an old router's
+    /// "unknown") is shown and probed past.
     pub fn verdict(&self, target: IpAddr) -> Verdict {
         match &self.reply.kind {
             ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => Verdict::Reached,
             ReplyKind::IcmpError(error) => match error.class {
-                ErrorClass::TimeExceeded => Verdict::Continue,
+                ErrorClass::TimeExceeded | ErrorClass::Unreachable(Unreachable::Other) => Verdict::Continue,
                 ErrorClass::Unreachable(Unreachable::Port | Unreachable::Protocol) if self.reply.from == target => {
                     Verdict::Reached
                 }
+                ErrorClass::Unreachable(Unreachable::Port | Unreachable::Protocol) => Verdict::Continue,
+                ErrorClass::PacketTooBig if !plausible_mtu(error.mtu, target.is_ipv6()) => Verdict::Continue,
                 ErrorClass::Unreachable(_) | ErrorClass::PacketTooBig => Verdict::Unreachable,
             },
         }
+    }
+}
+
+/// Whether a Packet Too Big's `mtu` is one a link may have.
+fn plausible_mtu(mtu: Option<u32>, ipv6: bool) -> bool {
+    match (mtu, ipv6) {
+        (Some(mtu), true) => mtu >= 1280,
+        (None, true) => false,
+        (Some(mtu), false) => mtu >= 68,
+        (None, false) => true,
     }
 }
 

@@ -183,7 +183,13 @@ impl Trace {
 
     /// Pushes in a reply received at `now`.
     pub fn handle_reply(&mut self, reply: Reply, now: Instant) -> Disposition {
-        let disposition = self.match_reply(&reply);
+        let mut disposition = self.match_reply(&reply);
+        if let Disposition::Accepted(id) = disposition {
+            // An answer that arrived before its probe left was made up before anyone saw the probe.
+            if self.record(id).is_some_and(|record| now < record.sent_at) {
+                disposition = Disposition::Unmatched;
+            }
+        }
         match disposition {
             Disposition::Accepted(id) => {
                 self.stats.matched += 1;
@@ -201,10 +207,11 @@ impl Trace {
             ReplyKind::IcmpError(error) => self.factory.key_of_quote(&error.quote),
             ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => self.factory.key_of_answer(reply),
         };
-        let by_key = key
-            .and_then(|key| self.by_key.get(&key).copied())
-            .filter(|&id| self.raw_fields_match(id, reply) && self.source_believed(id, reply));
-        let Some(id) = by_key.or_else(|| self.match_by_ip_id(reply)) else {
+        let by_key = key.and_then(|key| self.by_key.get(&key).copied()).filter(|&id| {
+            self.raw_fields_match(id, reply) && self.source_believed(id, reply) && self.checksum_believed(id, reply)
+        });
+        let found = by_key.or_else(|| self.match_by_ip_id(reply));
+        let Some(id) = found.filter(|&id| self.distance_plausible(id, reply)) else {
             return Disposition::Unmatched;
         };
         match self.record(id).map(|record| &record.status) {
@@ -256,6 +263,31 @@ impl Trace {
         self.config.raw_send && checksum_ok && (self.config.target.is_ipv6() || error.quote.ip_id.is_some())
     }
 
+    /// A quoted UDP checksum (turned back for a NAT's source address) must be the one probe `id` was sent with —
+    /// its payload makes it unpredictable — unless the quoted IPv4 ID, ours too with raw sockets, vouches for the
+    /// probe: then a middlebox rewrote the probe (and the reply is marked so).
+    fn checksum_believed(&self, id: ProbeId, reply: &Reply) -> bool {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return true };
+        let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return true };
+        let Some(sent) = self.sent_udp_checksum(id) else { return true };
+        let turned_back = match (error.quote.src, self.config.source) {
+            (Some(src), Some(ours)) if src != ours => probe::unrewritten(quoted, src, ours),
+            _ => quoted,
+        };
+        turned_back == sent || (self.config.raw_send && error.quote.ip_id == Some(self.factory.ip_id(id)))
+    }
+
+    /// A probe's TTL only ever shrinks on its way: a quote of probe `id` with a higher TTL than it was sent with
+    /// is not a quote of it.
+    fn distance_plausible(&self, id: ProbeId, reply: &Reply) -> bool {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return true };
+        let sent_ttl = self.locations.get(id.0 as usize).map(|&(hop, _)| self.hops[hop].ttl);
+        match (error.quote.ttl, sent_ttl) {
+            (Some(quoted), Some(sent)) => quoted <= sent,
+            _ => true,
+        }
+    }
+
     /// Whether the quote in `reply` shows probe `id` altered on its way (another source address, or a UDP checksum
     /// other than the one sent): a NAT or other middlebox rewrote the probe and did not restore the quote.
     fn quote_rewritten(&self, id: ProbeId, reply: &Reply) -> bool {
@@ -293,16 +325,14 @@ impl Trace {
         }
         match &reply.kind {
             ReplyKind::IcmpError(error) => {
-                let ip_id_ok = error.quote.ip_id.is_none_or(|quoted| quoted == probe::ip_id(self.factory.sequence(id)));
+                let ip_id_ok = error.quote.ip_id.is_none_or(|quoted| quoted == self.factory.ip_id(id));
                 let seq_ok = match error.quote.probe {
-                    QuotedProbe::Tcp { seq: Some(seq), .. } => seq == probe::tcp_seq(self.factory.sequence(id)),
+                    QuotedProbe::Tcp { seq: Some(seq), .. } => seq == self.factory.tcp_seq(id),
                     _ => true,
                 };
                 ip_id_ok && seq_ok
             }
-            ReplyKind::Tcp(answer) => {
-                answer.ack.is_none_or(|ack| ack == probe::tcp_seq(self.factory.sequence(id)).wrapping_add(1))
-            }
+            ReplyKind::Tcp(answer) => answer.ack.is_none_or(|ack| ack == self.factory.tcp_seq(id).wrapping_add(1)),
             ReplyKind::EchoReply { .. } => true,
         }
     }
