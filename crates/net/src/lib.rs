@@ -15,6 +15,7 @@ mod errqueue;
 mod event_loop;
 mod filter;
 mod icmp;
+mod random;
 mod raw;
 mod recv;
 mod sockopt;
@@ -81,7 +82,8 @@ pub trait Prober {
 }
 
 /// Opens the sockets for a trace of `config` and completes `config` with what they determine: the source
-/// address, the source port, the ICMP identifier, whether sends are raw.
+/// address, the source port, the ICMP identifier, whether sends are raw — and a fresh random secret, which makes
+/// the fields that identify probes unpredictable.
 pub fn open(
     config: &mut TraceConfig,
     privilege: Privilege,
@@ -91,6 +93,7 @@ pub fn open(
     let source = source_for(config.target, options)?;
     config.source = Some(source);
     config.raw_send = privilege == Privilege::Raw;
+    config.secret = random::bytes()?;
     Ok(match (privilege, config.method) {
         (Privilege::Raw, _) => Box::new(raw::RawProber::open(config, options)?),
         (Privilege::Unprivileged, Method::Udp | Method::UdpParis) => Box::new(udp::UdpProber::open(config, options)?),

@@ -10,7 +10,7 @@ use engine::{decode, Method, Probe, Reply, TraceConfig};
 use nix::poll::{PollFd, PollFlags};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::{filter, recv, sockopt, NetError, Prober, SocketOptions};
+use crate::{filter, random, recv, sockopt, NetError, Prober, SocketOptions};
 
 /// Whether this process may open raw sockets.
 pub(crate) fn allowed() -> bool {
@@ -57,8 +57,8 @@ impl RawProber {
                 config.src_port = sockopt::local_addr(&socket)?.port();
                 port_reservation = Some(socket);
             }
-            Method::Icmp | Method::IcmpParis => config.icmp_ident = std::process::id() as u16 | 0x8000,
-            Method::Tcp | Method::TcpParis => config.src_port = crate::tcp::first_source_port(),
+            Method::Icmp | Method::IcmpParis => config.icmp_ident = u16::from_ne_bytes(random::bytes()?),
+            Method::Tcp | Method::TcpParis => config.src_port = crate::tcp::first_source_port()?,
         }
 
         let buffer = sockopt::receive_buffer_for(config.max_in_flight);

@@ -14,10 +14,10 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::{errqueue, recv, sockopt, NetError, Prober, SocketOptions};
 
-/// The first source port of TCP probes, which take consecutive ports from there: somewhere in the upper range,
-/// different per process, unlikely to be busy.
-pub(crate) fn first_source_port() -> u16 {
-    40_000 + (std::process::id() % 20_000) as u16
+/// The first source port of TCP probes, which take consecutive ports from there: a random one in the upper
+/// range, with room for the ports a trace moves through.
+pub(crate) fn first_source_port() -> Result<u16, NetError> {
+    crate::random::in_range(32_768, (65_535 - engine::probe::PORT_WINDOW) as u16)
 }
 
 /// Whether a connection attempt has come to an end.
@@ -52,7 +52,7 @@ impl TcpProber {
     /// Prepares TCP probing; picks the first source port in `config`.
     pub(crate) fn open(config: &mut TraceConfig, options: &SocketOptions) -> Result<Self, NetError> {
         let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
-        config.src_port = first_source_port();
+        config.src_port = first_source_port()?;
         Ok(TcpProber {
             source,
             target: config.target,
