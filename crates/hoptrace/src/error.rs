@@ -17,13 +17,19 @@ pub enum Error {
     Net(net::NetError),
     /// `--live` with standard output not a terminal.
     NotATerminal,
+    /// A pause between rounds below the floor for users other than root.
+    IntervalNeedsRoot(core::time::Duration),
 }
 
 impl Error {
     /// 2 for bad input, as `traceroute(8)`; 1 for failures.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::UnknownHost(_) | Error::Config(_) | Error::NotATerminal => 2,
+            Error::Usage(_)
+            | Error::UnknownHost(_)
+            | Error::Config(_)
+            | Error::NotATerminal
+            | Error::IntervalNeedsRoot(_) => 2,
             Error::Net(_) => 1,
         }
     }
@@ -37,6 +43,13 @@ impl fmt::Display for Error {
             Error::Config(error) => write!(f, "{error}"),
             Error::Net(error) => write!(f, "{error}"),
             Error::NotATerminal => write!(f, "--live needs a terminal: use --report for a report on a pipe or file"),
+            Error::IntervalNeedsRoot(floor) => {
+                write!(
+                    f,
+                    "--interval below {} s needs root, as in mtr: it protects shared networks",
+                    floor.as_secs_f64()
+                )
+            }
         }
     }
 }

@@ -38,8 +38,8 @@ fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
         }
         Request::Trace(settings) => {
             let numeric = settings.naming == settings::Naming::Numeric;
-            let directory = Box::new(output::Resolver::new(numeric, settings.as_lookups));
-            run::run(&settings, directory)
+            let as_lookups = settings.as_lookups;
+            run::run(&settings, move || Box::new(output::Resolver::new(numeric, as_lookups)))
         }
     }
 }

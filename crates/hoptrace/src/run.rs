@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::SystemTime;
 
+use core::time::Duration;
+
 use engine::{Event, Hop, Outcome, Trace, TraceConfig};
 use net::{Privilege, Prober};
 
@@ -25,16 +27,32 @@ enum Update {
     Done(Option<Outcome>),
 }
 
-/// Runs the traces `settings` describe, writing them to stdout as they go.
-pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<(), Error> {
+/// The shortest pause between rounds a user other than root may ask for, as mtr has it: repeated traces at a
+/// higher rate would load a network shared with others.
+pub const UNPRIVILEGED_INTERVAL_FLOOR: Duration = Duration::from_secs(1);
+
+/// Runs the traces `settings` describe, writing them to stdout as they go. The name lookups `directory` makes
+/// start once privileges are dropped (their threads inherit none).
+pub fn run(
+    settings: &Settings,
+    directory: impl FnOnce() -> Box<dyn Directory + Send> + Send + 'static,
+) -> Result<(), Error> {
     let live = settings.output == Output::Live;
     if live && !std::io::stdout().is_terminal() {
         return Err(Error::NotATerminal);
+    }
+    if settings.rounds > 1 && settings.round_interval < UNPRIVILEGED_INTERVAL_FLOOR && !net::run_by_root() {
+        return Err(Error::IntervalNeedsRoot(UNPRIVILEGED_INTERVAL_FLOOR));
+    }
+    if settings.unprivileged {
+        net::drop_privileges().map_err(Error::Net)?;
     }
     let target = resolve_host(&settings.host, settings.ipv6)?;
     let privilege = if settings.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
     let mut config = settings.trace_config(target, privilege == Privilege::Raw);
     let mut prober = net::open(&mut config, privilege, &settings.sockets).map_err(Error::Net)?;
+    // Nothing after this point needs a privilege: no probe is sent with one.
+    net::drop_privileges().map_err(Error::Net)?;
     config.validate().map_err(Error::Config)?;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -45,7 +63,7 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
 
     let renderer = renderer(settings, Arc::clone(&stop));
     let (updates, received) = mpsc::channel();
-    let printer = thread::spawn(move || render(renderer, directory.as_ref(), received));
+    let printer = thread::spawn(move || render(renderer, directory().as_ref(), received));
     let mut result = Ok(());
     let mut dropped = 0;
     for round in 0..settings.rounds {

@@ -351,3 +351,17 @@ fn man_page_and_completions_cover_every_flag() {
         assert!(bash.contains(flag), "bash completion lacks {flag}");
     }
 }
+
+#[test]
+fn users_other_than_root_cannot_ask_for_rounds_less_than_a_second_apart() {
+    let output = isolated_as(Some("65534"), &["-n", "-c", "2", "--interval", "0.5", "127.0.0.1"]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_eq!(stderr(&output), "hoptrace: --interval below 1 s needs root, as in mtr: it protects shared networks\n");
+    assert_eq!(stdout(&output), "");
+    let output = isolated_as(Some("65534"), &["-n", "-c", "2", "--interval", "1", "127.0.0.1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("  1.|-- 127.0.0.1 "), "{}", stdout(&output));
+    // Root may, and one trace has no interval to speak of.
+    assert!(isolated(&["-n", "-c", "2", "--interval", "0.1", "127.0.0.1"]).status.success());
+    assert!(isolated_as(Some("65534"), &["-n", "--interval", "0.1", "127.0.0.1"]).status.success());
+}

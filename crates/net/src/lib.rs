@@ -15,6 +15,7 @@ mod errqueue;
 mod event_loop;
 mod filter;
 mod icmp;
+mod privilege;
 mod random;
 mod raw;
 mod recv;
@@ -25,6 +26,7 @@ mod udp;
 
 pub use error::NetError;
 pub use event_loop::{idle, run};
+pub use privilege::{drop_privileges, run_by_root};
 pub use source::source_for;
 
 use engine::{Probe, Reply, TraceConfig};

@@ -10,6 +10,7 @@ mod live;
 mod mpls;
 mod names;
 mod nat;
+mod privileges;
 mod report;
 mod rtt;
 mod sagan;
