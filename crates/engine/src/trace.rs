@@ -489,6 +489,7 @@ impl Trace {
     }
 
     /// The gap limit: once that many TTLs past the farthest answer are complete and silent, the trace ends there.
+    /// A TTL with a probe that could not be sent is no evidence of silence: it ends the count.
     fn check_gap(&mut self) {
         let Some(gap) = self.config.gap_limit.filter(|_| self.stop_ttl.is_none()) else {
             return;
@@ -498,7 +499,10 @@ impl Trace {
             .skip_while(|&index| farthest.is_some_and(|farthest| self.hops[index].ttl <= farthest))
             .take_while(|&index| {
                 let hop = &self.hops[index];
-                hop.current().count() >= self.wanted(index) && hop.is_complete() && !hop.is_answered()
+                hop.current().count() >= self.wanted(index)
+                    && hop.is_complete()
+                    && !hop.is_answered()
+                    && hop.probes.iter().all(|probe| probe.status != ProbeStatus::SendFailed)
             })
             .count();
         if silent >= usize::from(gap) {
