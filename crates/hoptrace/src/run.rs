@@ -105,14 +105,26 @@ fn trace_once(
     let mut trace = Trace::new(config.clone()).map_err(Error::Config)?;
     let _ = updates.send(Update::Start(Box::new(TraceInfo::new(host, config, SystemTime::now()))));
     let mut hops_rendered = 0;
-    let result = net::run(&mut trace, prober, stop, |trace, event| {
+    // Each distinct reason a send failed, with how many probes it cost.
+    let mut send_failures: Vec<(String, u32)> = Vec::new();
+    let on_event = |trace: &Trace, event| {
         if let Event::HopComplete { ttl } = event {
             if let Some(hop) = trace.hops().iter().find(|hop| hop.ttl == ttl) {
                 let _ = updates.send(Update::Hop(hop.clone()));
                 hops_rendered += 1;
             }
         }
+    };
+    let result = net::run_telling_failures(&mut trace, prober, stop, on_event, |error| {
+        let reason = error.to_string();
+        match send_failures.iter_mut().find(|(known, _)| *known == reason) {
+            Some((_, count)) => *count += 1,
+            None => send_failures.push((reason, 1)),
+        }
     });
+    for (reason, count) in send_failures {
+        eprintln!("hoptrace: {count} probe(s) not sent (shown !E): {reason}");
+    }
     // Interrupted: show what is known of the hops not yet complete.
     for hop in trace.hops().iter().skip(hops_rendered) {
         let _ = updates.send(Update::Hop(hop.clone()));

@@ -29,7 +29,19 @@ pub fn run(
     trace: &mut Trace,
     prober: &mut dyn Prober,
     stop: &AtomicBool,
+    on_event: impl FnMut(&Trace, Event),
+) -> Result<(), NetError> {
+    run_telling_failures(trace, prober, stop, on_event, |_| {})
+}
+
+/// [`run`], calling `on_send_failure` with the error of every probe the system refused to send (the trace
+/// records it as [`engine::ProbeStatus::SendFailed`]).
+pub fn run_telling_failures(
+    trace: &mut Trace,
+    prober: &mut dyn Prober,
+    stop: &AtomicBool,
     mut on_event: impl FnMut(&Trace, Event),
+    mut on_send_failure: impl FnMut(&std::io::Error),
 ) -> Result<(), NetError> {
     let mut replies = Vec::new();
     loop {
@@ -43,9 +55,15 @@ pub fn run(
                 Ok(sent_at) => trace.on_sent(probe.id, sent_at),
                 Err(error) if error.raw_os_error() == Some(libc::EMSGSIZE) => match local_mtu(trace) {
                     Some(mtu) => trace.send_too_big(probe.id, mtu),
-                    None => trace.send_failed(probe.id),
+                    None => {
+                        on_send_failure(&error);
+                        trace.send_failed(probe.id);
+                    }
                 },
-                Err(_) => trace.send_failed(probe.id),
+                Err(error) => {
+                    on_send_failure(&error);
+                    trace.send_failed(probe.id);
+                }
             }
         }
         while let Some(event) = trace.poll_event() {

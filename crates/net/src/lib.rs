@@ -25,7 +25,7 @@ mod tcp;
 mod udp;
 
 pub use error::NetError;
-pub use event_loop::{idle, run};
+pub use event_loop::{idle, run, run_telling_failures};
 pub use privilege::{drop_privileges, run_by_root};
 pub use source::source_for;
 

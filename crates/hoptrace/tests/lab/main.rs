@@ -3,6 +3,7 @@
 
 mod dns;
 mod ecmp;
+mod failures;
 mod hostile;
 mod interrupt;
 mod jc;
