@@ -23,6 +23,7 @@
 //! assert_eq!(trace.hops().len(), 2);
 //! ```
 
+pub mod bulk;
 pub mod config;
 mod craft;
 pub mod decode;

@@ -216,6 +216,20 @@ pub struct Stats {
 /// Something the caller may want to act on at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
+    /// A probe was handed out by [`crate::Trace::poll_probe`] (its send time is corrected by `on_sent`).
+    ProbeSent {
+        /// The probe.
+        id: ProbeId,
+        /// Its TTL.
+        ttl: u8,
+    },
+    /// A reply was matched to a probe in flight and recorded: its hop shows it now.
+    Answered {
+        /// The probe answered.
+        id: ProbeId,
+        /// Its TTL.
+        ttl: u8,
+    },
     /// Every probe at this TTL and below has an outcome: the hop can be printed.
     HopComplete {
         /// The hop's TTL.

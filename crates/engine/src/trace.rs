@@ -108,6 +108,7 @@ impl Trace {
         self.in_flight.push(id);
         self.last_sent_at = Some(now);
         self.stats.sent += 1;
+        self.events.push_back(Event::ProbeSent { id, ttl });
         Some(probe)
     }
 
@@ -354,8 +355,9 @@ impl Trace {
         let verdict = if resend_smaller { Verdict::Continue } else { answer.verdict(target) };
         record.status = ProbeStatus::Answered(answer);
         record.superseded = resend_smaller;
+        let ttl = self.hops[self.locations[id.0 as usize].0].ttl;
+        self.events.push_back(Event::Answered { id, ttl });
         if verdict != Verdict::Continue {
-            let ttl = self.hops[self.locations[id.0 as usize].0].ttl;
             self.stop_at(ttl, false);
         }
         self.progress();
@@ -552,6 +554,11 @@ impl Trace {
         let last_ttl = self.last_ttl();
         let visible = self.hops.iter().take_while(|hop| hop.ttl <= last_ttl).count();
         &self.hops[..visible]
+    }
+
+    /// The record of probe `id`, if this trace sent it.
+    pub fn probe(&self, id: ProbeId) -> Option<&ProbeRecord> {
+        self.record(id)
     }
 
     /// What the engine did with replies so far.

@@ -90,10 +90,46 @@ fn one_probe_in_flight_makes_the_trace_sequential() {
 fn hops_complete_in_order_and_stream_before_the_end() {
     let mut network = SimNetwork::chain(false, 5, 10 * MS);
     network.routers[1].silent = true; // hop 2 completes late, holding back the report of hops 3 to 6
-    let (_, run) = trace(&mut network, Method::Udp);
+    let (trace, run) = trace(&mut network, Method::Udp);
     let expected: Vec<Event> =
         (1..=6).map(|ttl| Event::HopComplete { ttl }).chain([Event::Finished(Outcome::Reached { ttl: 6 })]).collect();
-    assert_eq!(run.events, expected);
+    let milestones: Vec<Event> = run
+        .events
+        .iter()
+        .copied()
+        .filter(|event| matches!(event, Event::HopComplete { .. } | Event::Finished(_)))
+        .collect();
+    assert_eq!(milestones, expected);
+    // Every probe was announced once when handed out (the ones past the destination too, later cancelled), every answered one once when its reply was recorded, each
+    // before its hop completed.
+    let probes: Vec<_> =
+        trace.hops().iter().flat_map(|hop| hop.probes.iter().map(|probe| (probe.id, hop.ttl))).collect();
+    let sent: Vec<_> = run
+        .events
+        .iter()
+        .filter_map(|event| if let Event::ProbeSent { id, ttl } = *event { Some((id, ttl)) } else { None })
+        .collect();
+    assert_eq!(sent.len() as u32, trace.stats().sent);
+    assert_eq!(sent[..probes.len()], probes, "the hops shown (up to the destination) were sent first");
+    let answered: Vec<_> = trace
+        .hops()
+        .iter()
+        .flat_map(|hop| {
+            hop.probes.iter().filter(|probe| probe.status.answer().is_some()).map(|probe| (probe.id, hop.ttl))
+        })
+        .collect();
+    let mut announced: Vec<_> = run
+        .events
+        .iter()
+        .filter_map(|event| if let Event::Answered { id, ttl } = *event { Some((id, ttl)) } else { None })
+        .collect();
+    announced.sort();
+    assert_eq!(announced, answered);
+    for (index, event) in run.events.iter().enumerate() {
+        if let Event::Answered { ttl, .. } = event {
+            assert!(!run.events[..index].contains(&Event::HopComplete { ttl: *ttl }), "{event:?} after its hop");
+        }
+    }
 }
 
 #[test]

@@ -9,28 +9,26 @@ use crate::cli::CliError;
 pub enum Error {
     /// The command line cannot be used.
     Usage(CliError),
-    /// The host name does not resolve (in the requested family).
-    UnknownHost(String),
-    /// The trace configuration is inconsistent.
-    Config(engine::ConfigError),
-    /// The system refused: privileges, routes, sockets.
-    Net(net::NetError),
+    /// The library could not trace: an unknown host, an inconsistent configuration, a refusal of the system's.
+    Trace(hoptrace_core::Error),
     /// `--live` with standard output not a terminal.
     NotATerminal,
     /// A pause between rounds below the floor for users other than root.
     IntervalNeedsRoot(core::time::Duration),
+    /// Anything else that stopped the run, said in one line.
+    Failed(String),
 }
 
 impl Error {
     /// 2 for bad input, as `traceroute(8)`; 1 for failures.
     pub fn exit_code(&self) -> u8 {
+        use hoptrace_core::Error as Trace;
         match self {
             Error::Usage(_)
-            | Error::UnknownHost(_)
-            | Error::Config(_)
+            | Error::Trace(Trace::UnknownHost(_) | Trace::Config(_))
             | Error::NotATerminal
             | Error::IntervalNeedsRoot(_) => 2,
-            Error::Net(_) => 1,
+            Error::Trace(_) | Error::Failed(_) => 1,
         }
     }
 }
@@ -39,9 +37,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage(error) => write!(f, "{error}"),
-            Error::UnknownHost(host) => write!(f, "unknown host {host}"),
-            Error::Config(error) => write!(f, "{error}"),
-            Error::Net(error) => write!(f, "{error}"),
+            Error::Trace(error) => write!(f, "{error}"),
             Error::NotATerminal => write!(f, "--live needs a terminal: use --report for a report on a pipe or file"),
             Error::IntervalNeedsRoot(floor) => {
                 write!(
@@ -50,7 +46,14 @@ impl fmt::Display for Error {
                     floor.as_secs_f64()
                 )
             }
+            Error::Failed(why) => f.write_str(why),
         }
+    }
+}
+
+impl From<hoptrace_core::Error> for Error {
+    fn from(error: hoptrace_core::Error) -> Self {
+        Error::Trace(error)
     }
 }
 

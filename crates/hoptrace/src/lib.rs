@@ -1,10 +1,11 @@
 //! hoptrace: trace the path packets take to a host — the command line, the renderers, and the glue that runs a
 //! trace with the [`engine`] over [`net`]'s sockets.
 
+pub mod bulk;
 pub mod cli;
 pub mod error;
+pub mod monitor;
 pub mod output;
-pub mod report;
 pub mod run;
 pub mod settings;
 
@@ -13,11 +14,16 @@ use std::process::ExitCode;
 
 use cli::Request;
 pub use error::Error;
+/// mtr's report: the library's accumulator (loss, RTT statistics, the rate-limit rule, per-flow rows).
+pub use hoptrace_core::report;
 
 /// The whole program: parse `args` (program name first), trace, and say how it went.
 pub fn main_with(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let program = if std::env::args_os().next().is_some_and(|name| name.to_string_lossy().ends_with("tracepath")) {
+    let invoked_as = std::env::args_os().next().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let program = if invoked_as.ends_with("tracepath") {
         "tracepath"
+    } else if invoked_as.ends_with("caracal") {
+        "caracal"
     } else {
         "hoptrace"
     };
@@ -36,10 +42,18 @@ fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
             print!("{text}");
             Ok(())
         }
+        Request::Bulk(args) => bulk::run(&args),
         Request::Trace(settings) => {
             let numeric = settings.naming == settings::Naming::Numeric;
             let as_lookups = settings.as_lookups;
             run::run(&settings, move || Box::new(output::Resolver::new(numeric, as_lookups)))
+        }
+        Request::Monitor(settings) => {
+            let directory = Box::new(output::Resolver::new(
+                settings.trace.naming == settings::Naming::Numeric,
+                settings.trace.as_lookups,
+            ));
+            monitor::run(*settings, directory)
         }
     }
 }

@@ -1,9 +1,10 @@
 //! What the user asked for, whichever command line it came from.
 
-use core::net::IpAddr;
 use core::time::Duration;
 
-use engine::{Method, RetryScope, TraceConfig, WaitPolicy};
+use engine::{Method, RetryScope, WaitPolicy};
+pub use hoptrace_core::Flows;
+use hoptrace_core::{Options, Protocol, Rounds};
 use net::SocketOptions;
 
 /// Which tool's behaviour and layout to follow.
@@ -28,19 +29,6 @@ pub enum Naming {
     Both,
 }
 
-/// Whether the flow stays the same for every probe of a trace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flows {
-    /// Paris wherever it identifies probes robustly: ICMP always, UDP and TCP with raw sockets. (Unprivileged UDP
-    /// stays classic: the error queue gives back only what a router quoted after the UDP header, and routers that
-    /// quote just 8 bytes would leave Paris probes unidentifiable.)
-    Auto,
-    /// Paris: one flow for the whole trace (`--paris`).
-    Paris,
-    /// Classic: a new flow per probe, as traceroute(8) (`--classic`).
-    Classic,
-}
-
 /// What is written to stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -52,6 +40,8 @@ pub enum Output {
     Report(ReportFormat),
     /// mtr's report redrawn on the terminal after every round (`--live`), printed at the end.
     Live,
+    /// The event stream, one JSON object per line (`--events`).
+    Events,
 }
 
 /// How a report is written.
@@ -130,50 +120,63 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The method that probes: the requested protocol, Paris or classic as `flows` (and `raw`, whether raw sockets
-    /// send) decide. Multipath discovery is always Paris.
-    pub fn method(&self, raw: bool) -> Method {
-        let asked = self.mda || self.flows == Flows::Paris;
-        let paris = asked
-            || match self.flows {
-                Flows::Paris => true,
-                Flows::Classic => false,
-                Flows::Auto => raw || self.method == Method::Icmp,
-            };
-        match (self.method, paris) {
-            (Method::Udp, true) => Method::UdpParis,
-            (Method::Icmp, true) => Method::IcmpParis,
-            // Paris TCP sets sequence numbers: asked for without raw sockets, the engine says so.
-            (Method::Tcp, true) if raw || asked => Method::TcpParis,
-            (method, _) => method,
-        }
+    /// What the library is asked to do: the probing half of these settings.
+    pub fn options(&self) -> Options {
+        let protocol = match self.method {
+            Method::Udp | Method::UdpParis => Protocol::Udp,
+            Method::Icmp | Method::IcmpParis => Protocol::Icmp,
+            Method::Tcp | Method::TcpParis => Protocol::Tcp,
+        };
+        let mut options = Options::new(protocol);
+        options.ipv6 = self.ipv6;
+        // `-U` is Paris UDP whatever else is asked.
+        options.flows = if self.method == Method::UdpParis { Flows::Paris } else { self.flows };
+        options.mda = self.mda;
+        options.unprivileged = self.unprivileged;
+        options.first_ttl = self.first_ttl;
+        options.max_ttl = self.max_ttl;
+        options.queries = self.queries;
+        options.retries = self.retries;
+        options.retry_scope = self.retry_scope;
+        options.gap_limit = self.gap_limit;
+        options.wait = self.wait;
+        options.in_flight = self.sim_queries;
+        options.send_interval = self.sendwait;
+        options.port = self.port;
+        options.packet_len = self.packet_len;
+        options.discover_mtu = self.discover_mtu;
+        options.sockets = self.sockets.clone();
+        options
     }
 
-    /// The flow round `round` probes in: the rounds cycle through `flow_count` flows.
-    pub fn flow_of_round(&self, round: u32) -> u16 {
-        (round % u32::from(self.flow_count.max(1))) as u16
+    /// The rounds asked for.
+    pub fn rounds(&self) -> Rounds {
+        Rounds { count: self.rounds, interval: self.round_interval, flows: self.flow_count }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{self, Request};
+
+    fn options(args: &[&str]) -> Options {
+        let argv = ["hoptrace"].iter().chain(args).map(Into::into);
+        let Ok(Request::Trace(settings)) = cli::parse(argv) else { panic!("{args:?}") };
+        settings.options()
     }
 
-    /// The engine configuration for tracing `target`, raw sockets sending or not.
-    pub fn trace_config(&self, target: IpAddr, raw: bool) -> TraceConfig {
-        let mut config = TraceConfig::new(target, self.method(raw));
-        config.mda = self.mda;
-        config.first_ttl = self.first_ttl;
-        config.max_ttl = self.max_ttl;
-        config.probes_per_hop = self.queries;
-        config.retries = self.retries;
-        config.retry_scope = self.retry_scope;
-        config.gap_limit = self.gap_limit;
-        config.max_in_flight = usize::from(self.sim_queries);
-        config.wait = self.wait;
-        config.send_interval = self.sendwait;
-        config.discover_mtu = self.discover_mtu;
-        if let Some(len) = self.packet_len {
-            config.packet_len = len;
-        }
-        if let Some(port) = self.port {
-            config.dst_port = port;
-        }
-        config
+    #[test]
+    fn the_library_defaults_are_the_command_lines() {
+        assert_eq!(options(&["198.18.0.1"]), Options::default());
+        assert_eq!(options(&["-I", "198.18.0.1"]), Options::new(Protocol::Icmp));
+        assert_eq!(options(&["-T", "198.18.0.1"]), Options::new(Protocol::Tcp));
+    }
+
+    #[test]
+    fn dash_u_is_paris_udp_to_port_53() {
+        let options = options(&["-U", "--classic", "198.18.0.1"]);
+        assert_eq!((options.protocol, options.flows, options.port), (Protocol::Udp, Flows::Paris, Some(53)));
+        assert_eq!(options.method(false), Method::UdpParis);
     }
 }

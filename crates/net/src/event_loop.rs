@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use engine::{Event, Reply, Trace};
 use nix::errno::Errno;
-use nix::poll::{poll, PollTimeout};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use crate::{NetError, Prober};
 
@@ -73,16 +73,24 @@ pub fn run_telling_failures(
             return Ok(());
         }
         let sleep = trace.poll_timeout().map_or(MAX_SLEEP, |at| at.saturating_duration_since(Instant::now()));
-        // poll(2) counts whole milliseconds: round up so a deadline is never missed by waking early.
-        let millis = sleep.min(MAX_SLEEP).as_micros().div_ceil(1000) as u16;
-        let mut descriptors = prober.descriptors();
-        match poll(&mut descriptors, PollTimeout::from(millis)) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(errno) => return Err(NetError::io("waiting for replies")(errno.into())),
-        }
-        drop(descriptors);
+        wait(prober, sleep)?;
         read(trace, prober, &mut replies)?;
         trace.handle_timeout(Instant::now());
+    }
+}
+
+/// Sleeps until a reply may be there or `sleep` (at most [`MAX_SLEEP`]) has passed.
+fn wait(prober: &dyn Prober, sleep: Duration) -> Result<(), NetError> {
+    // poll(2) counts whole milliseconds: round up so a deadline is never missed by waking early.
+    let millis = sleep.min(MAX_SLEEP).as_micros().div_ceil(1000) as u16;
+    let mut descriptors: Vec<PollFd<'_>> = prober
+        .descriptors()
+        .into_iter()
+        .map(|wait| PollFd::new(wait.fd, if wait.writable { PollFlags::POLLOUT } else { PollFlags::POLLIN }))
+        .collect();
+    match poll(&mut descriptors, PollTimeout::from(millis)) {
+        Ok(_) | Err(Errno::EINTR) => Ok(()),
+        Err(errno) => Err(NetError::io("waiting for replies")(errno.into())),
     }
 }
 
@@ -106,13 +114,7 @@ pub fn idle(prober: &mut dyn Prober, interval: Duration, stop: &AtomicBool) -> R
         if left.is_zero() {
             return Ok(true);
         }
-        let millis = left.min(MAX_SLEEP).as_micros().div_ceil(1000) as u16;
-        let mut descriptors = prober.descriptors();
-        match poll(&mut descriptors, PollTimeout::from(millis)) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(errno) => return Err(NetError::io("waiting between traces")(errno.into())),
-        }
-        drop(descriptors);
+        wait(prober, left)?;
         prober.receive(&mut replies).map_err(NetError::io("receiving replies"))?;
         replies.clear();
     }

@@ -1,23 +1,22 @@
 //! Unprivileged ICMP echo probes through a datagram ("ping") socket: the kernel sets the identifier to the
 //! socket's port, delivers echo replies, and puts ICMP errors on the error queue.
 
-use core::net::SocketAddr;
+use core::net::{IpAddr, SocketAddr};
 use std::io;
 use std::os::fd::AsFd;
 
-use nix::poll::{PollFd, PollFlags};
 use std::time::Instant;
 
 use engine::{Probe, QuotedProbe, Reply, ReplyKind, TraceConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::{errqueue, recv, sockopt, NetError, Prober, SocketOptions};
+use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
 
 /// Sends Echo Requests from one ping socket.
 pub(crate) struct IcmpProber {
     socket: Socket,
     local: SocketAddr,
-    target: core::net::IpAddr,
+    target: IpAddr,
     ipv6: bool,
     buf: Vec<u8>,
     /// Packets the kernel dropped on the socket so far, as it last said.
@@ -25,19 +24,18 @@ pub(crate) struct IcmpProber {
 }
 
 impl IcmpProber {
-    /// Opens the ping socket and records its identifier in `config`.
-    pub(crate) fn open(config: &mut TraceConfig, options: &SocketOptions) -> Result<Self, NetError> {
+    /// Opens the ping socket for probes of `config` from `source`; returns it with its ICMP identifier.
+    pub(crate) fn open(config: &TraceConfig, source: IpAddr, options: &SocketOptions) -> Result<(Self, u16), NetError> {
         let ipv6 = config.target.is_ipv6();
         let (domain, protocol) = if ipv6 { (Domain::IPV6, Protocol::ICMPV6) } else { (Domain::IPV4, Protocol::ICMPV4) };
         let socket = Socket::new(domain, Type::DGRAM, Some(protocol)).map_err(|error| match error.raw_os_error() {
             Some(libc::EACCES | libc::EPERM) => NetError::IcmpNotPermitted,
             _ => NetError::io("opening an ICMP socket")(error),
         })?;
-        let local = sockopt::prepare_datagram(&socket, config.source, options, sockopt::Bind::Source)?;
-        config.icmp_ident = local.port();
+        let local = sockopt::prepare_datagram(&socket, Some(source), options, sockopt::Bind::Source)?;
         sockopt::prepare_receiving(&socket, sockopt::receive_buffer_for(config.max_in_flight))
             .map_err(NetError::io("preparing to receive"))?;
-        Ok(IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048], dropped: 0 })
+        Ok((IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048], dropped: 0 }, local.port()))
     }
 
     /// The identifier and sequence number of the Echo message at the start of `bytes`.
@@ -57,8 +55,8 @@ impl Prober for IcmpProber {
         sockopt::send_to(&self.socket, &bytes, &SocketAddr::new(self.target, 0).into())
     }
 
-    fn descriptors(&self) -> Vec<PollFd<'_>> {
-        vec![PollFd::new(self.socket.as_fd(), PollFlags::POLLIN)]
+    fn descriptors(&self) -> Vec<Descriptor<'_>> {
+        vec![Descriptor::readable(self.socket.as_fd())]
     }
 
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {

@@ -10,6 +10,7 @@
 //! only for replies and deadlines, so an async runtime would add weight and no speed. While waiting the process
 //! sleeps in the kernel.
 
+pub mod bulk;
 mod error;
 mod errqueue;
 mod event_loop;
@@ -29,10 +30,12 @@ pub use event_loop::{idle, run, run_telling_failures};
 pub use privilege::{drop_privileges, run_by_root};
 pub use source::source_for;
 
-use engine::{Probe, Reply, TraceConfig};
-use nix::poll::PollFd;
+use core::net::IpAddr;
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::time::Instant;
+
+use engine::{Method, Probe, Reply, TraceConfig};
 
 /// Whether probes go through ordinary sockets or raw ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,13 +70,33 @@ pub struct SocketOptions {
     pub dont_fragment: bool,
 }
 
+/// A descriptor to wait on, and what it is waited for.
+#[derive(Debug, Clone, Copy)]
+pub struct Descriptor<'a> {
+    /// The socket.
+    pub fd: BorrowedFd<'a>,
+    /// Waited on until writable (a connection attempt ends); otherwise until readable (a reply is there).
+    pub writable: bool,
+}
+
+impl<'a> Descriptor<'a> {
+    /// `fd`, waited on until readable.
+    pub fn readable(fd: BorrowedFd<'a>) -> Self {
+        Descriptor { fd, writable: false }
+    }
+
+    /// `fd`, waited on until writable.
+    pub fn writable(fd: BorrowedFd<'a>) -> Self {
+        Descriptor { fd, writable: true }
+    }
+}
+
 /// Sends probes and collects replies for one trace.
-pub trait Prober {
+pub trait Prober: Send {
     /// Sends `probe`, returning when it left: the moment just before the system call that put it on the wire.
     fn send(&mut self, probe: &Probe) -> io::Result<Instant>;
-    /// The descriptors to wait on for replies, with the events that mean one may be there. (Errors are always
-    /// reported.)
-    fn descriptors(&self) -> Vec<PollFd<'_>>;
+    /// The descriptors to wait on for replies. (Errors are always reported.)
+    fn descriptors(&self) -> Vec<Descriptor<'_>>;
     /// Reads every reply available now, without blocking, each with the time it was read.
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()>;
     /// Replies the kernel dropped since the sockets were opened because a receive buffer was full, as far as it
@@ -83,25 +106,57 @@ pub trait Prober {
     }
 }
 
-/// Opens the sockets for a trace of `config` and completes `config` with what they determine: the source
-/// address, the source port, the ICMP identifier, whether sends are raw — and a fresh random secret, which makes
-/// the fields that identify probes unpredictable.
+/// What opening the sockets determined, which the trace's probes must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The address probes leave from.
+    pub source: IpAddr,
+    /// The source port of UDP and TCP probes (the first one for classic TCP), or the identifier of ICMP echoes.
+    pub identifier: u16,
+    /// Whether probes go out through raw sockets (their IPv4 ID and TCP sequence number are then the engine's).
+    pub raw: bool,
+    /// A fresh random key for the fields that identify probes, which makes them unpredictable.
+    pub secret: [u8; 16],
+}
+
+impl Endpoint {
+    /// `config` completed with this endpoint: its source, port or ICMP identifier, raw sends and secret.
+    pub fn configure(&self, config: &TraceConfig) -> TraceConfig {
+        let mut config = config.clone();
+        config.source = Some(self.source);
+        config.raw_send = self.raw;
+        config.secret = self.secret;
+        match config.method {
+            Method::Icmp | Method::IcmpParis => config.icmp_ident = self.identifier,
+            _ => config.src_port = self.identifier,
+        }
+        config
+    }
+}
+
+/// Opens the sockets for a trace of `config` (its target, method and waits); returns them with what they
+/// determined, for [`Endpoint::configure`].
 pub fn open(
-    config: &mut TraceConfig,
+    config: &TraceConfig,
     privilege: Privilege,
     options: &SocketOptions,
-) -> Result<Box<dyn Prober>, NetError> {
-    use engine::Method;
+) -> Result<(Box<dyn Prober>, Endpoint), NetError> {
     let source = source_for(config.target, options)?;
-    config.source = Some(source);
-    config.raw_send = privilege == Privilege::Raw;
-    config.secret = random::bytes()?;
-    Ok(match (privilege, config.method) {
-        (Privilege::Raw, _) => Box::new(raw::RawProber::open(config, options)?),
-        (Privilege::Unprivileged, Method::Udp | Method::UdpParis) => Box::new(udp::UdpProber::open(config, options)?),
-        (Privilege::Unprivileged, Method::Icmp | Method::IcmpParis) => {
-            Box::new(icmp::IcmpProber::open(config, options)?)
+    let raw = privilege == Privilege::Raw;
+    fn boxed<P: Prober + 'static>((prober, identifier): (P, u16)) -> (Box<dyn Prober>, u16) {
+        (Box::new(prober), identifier)
+    }
+    let (prober, identifier) = match (privilege, config.method) {
+        (Privilege::Raw, _) => boxed(raw::RawProber::open(config, source, options)?),
+        (Privilege::Unprivileged, Method::Udp | Method::UdpParis) => {
+            boxed(udp::UdpProber::open(config, source, options)?)
         }
-        (Privilege::Unprivileged, Method::Tcp | Method::TcpParis) => Box::new(tcp::TcpProber::open(config, options)?),
-    })
+        (Privilege::Unprivileged, Method::Icmp | Method::IcmpParis) => {
+            boxed(icmp::IcmpProber::open(config, source, options)?)
+        }
+        (Privilege::Unprivileged, Method::Tcp | Method::TcpParis) => {
+            boxed(tcp::TcpProber::open(config, source, options)?)
+        }
+    };
+    Ok((prober, Endpoint { source, identifier, raw, secret: random::bytes()? }))
 }

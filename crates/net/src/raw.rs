@@ -7,10 +7,9 @@ use std::os::fd::AsFd;
 use std::time::Instant;
 
 use engine::{decode, Method, Probe, Reply, TraceConfig};
-use nix::poll::{PollFd, PollFlags};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::{filter, random, recv, sockopt, NetError, Prober, SocketOptions};
+use crate::{filter, random, recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
 
 /// Whether this process may open raw sockets.
 pub(crate) fn allowed() -> bool {
@@ -32,10 +31,10 @@ pub(crate) struct RawProber {
 }
 
 impl RawProber {
-    /// Opens the raw sockets and fills in `config`'s ports and identifier.
-    pub(crate) fn open(config: &mut TraceConfig, options: &SocketOptions) -> Result<Self, NetError> {
+    /// Opens the raw sockets for probes of `config` from `source`; returns them with the source port (UDP, TCP)
+    /// or ICMP identifier the probes are to carry.
+    pub(crate) fn open(config: &TraceConfig, source: IpAddr, options: &SocketOptions) -> Result<(Self, u16), NetError> {
         let ipv6 = config.target.is_ipv6();
-        let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
         let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
         let probe_protocol = config.method.protocol(ipv6);
         // IPv4: one IPPROTO_RAW socket (header included) sends every kind of probe with our own IP header.
@@ -46,7 +45,7 @@ impl RawProber {
         sender.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
 
         let mut port_reservation = None;
-        match config.method {
+        let identifier = match config.method {
             Method::Udp | Method::UdpParis => {
                 // Reserved on every address: a quote naming another source (a NAT's) with this port is ours.
                 let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
@@ -54,22 +53,23 @@ impl RawProber {
                 socket
                     .bind(&SocketAddr::new(sockopt::unspecified(ipv6), 0).into())
                     .map_err(NetError::io("reserving a UDP port"))?;
-                config.src_port = sockopt::local_addr(&socket)?.port();
+                let port = sockopt::local_addr(&socket)?.port();
                 port_reservation = Some(socket);
+                port
             }
-            Method::Icmp | Method::IcmpParis => config.icmp_ident = u16::from_ne_bytes(random::bytes()?),
-            Method::Tcp | Method::TcpParis => config.src_port = crate::tcp::first_source_port()?,
-        }
+            Method::Icmp | Method::IcmpParis => u16::from_ne_bytes(random::bytes()?),
+            Method::Tcp | Method::TcpParis => crate::tcp::first_source_port()?,
+        };
 
         let buffer = sockopt::receive_buffer_for(config.max_in_flight);
         let icmp = if ipv6 { libc::IPPROTO_ICMPV6 } else { libc::IPPROTO_ICMP };
-        let echo_ident = matches!(config.method, Method::Icmp | Method::IcmpParis).then_some(config.icmp_ident);
+        let echo_ident = matches!(config.method, Method::Icmp | Method::IcmpParis).then_some(identifier);
         let icmp_filter = filter::icmp(config.target, echo_ident);
         let mut listeners = vec![Listener::open(domain, icmp, ipv6, &icmp_filter, buffer)?];
         if config.method.is_tcp() {
             listeners.push(Listener::open(domain, libc::IPPROTO_TCP, ipv6, &filter::tcp(config.target), buffer)?);
         }
-        Ok(RawProber {
+        let prober = RawProber {
             sender,
             listeners,
             _port_reservation: port_reservation,
@@ -79,7 +79,8 @@ impl RawProber {
             tos: options.tos.unwrap_or(0),
             dont_fragment: options.dont_fragment,
             buf: vec![0; 4096],
-        })
+        };
+        Ok((prober, identifier))
     }
 }
 
@@ -134,8 +135,8 @@ impl Prober for RawProber {
         }
     }
 
-    fn descriptors(&self) -> Vec<PollFd<'_>> {
-        self.listeners.iter().map(|listener| PollFd::new(listener.socket.as_fd(), PollFlags::POLLIN)).collect()
+    fn descriptors(&self) -> Vec<Descriptor<'_>> {
+        self.listeners.iter().map(|listener| Descriptor::readable(listener.socket.as_fd())).collect()
     }
 
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {

@@ -72,13 +72,15 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
         Err(errno) => return Err(errno.into()),
     };
     let from = message.address.as_ref().and_then(socket_addr);
-    let read_at = Instant::now();
+    // Both clocks read back to back: the kernel's timestamp is wall-clock time, turned into an Instant by its age,
+    // and anything between the two readings would count as age (a reply placed before its probe left).
+    let (read_at, wall_now) = (Instant::now(), SystemTime::now());
     let mut received = Received { len: message.bytes, from, ttl: None, error: None, at: read_at, dropped: 0 };
     for cmsg in message.cmsgs().map_err(io::Error::from)? {
         match cmsg {
             ControlMessageOwned::ScmTimestampns(stamp) => {
                 let stamp = UNIX_EPOCH + Duration::new(stamp.tv_sec() as u64, stamp.tv_nsec() as u32);
-                let age = SystemTime::now().duration_since(stamp).unwrap_or_default();
+                let age = wall_now.duration_since(stamp).unwrap_or_default();
                 received.at = read_at.checked_sub(age).unwrap_or(read_at);
             }
             ControlMessageOwned::Ipv4Ttl(ttl) | ControlMessageOwned::Ipv6HopLimit(ttl) => {

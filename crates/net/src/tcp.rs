@@ -6,13 +6,12 @@ use core::time::Duration;
 use std::io;
 use std::os::fd::AsFd;
 
-use nix::poll::{PollFd, PollFlags};
 use std::time::Instant;
 
 use engine::{Probe, ProbeTransport, QuotedProbe, Reply, ReplyKind, TcpAnswer, TraceConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::{errqueue, recv, sockopt, NetError, Prober, SocketOptions};
+use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
 
 /// The first source port of TCP probes, which take consecutive ports from there: a random one in the upper
 /// range, with room for the ports a trace moves through.
@@ -49,11 +48,13 @@ pub(crate) struct TcpProber {
 }
 
 impl TcpProber {
-    /// Prepares TCP probing; picks the first source port in `config`.
-    pub(crate) fn open(config: &mut TraceConfig, options: &SocketOptions) -> Result<Self, NetError> {
-        let source = config.source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
-        config.src_port = first_source_port()?;
-        Ok(TcpProber {
+    /// Prepares TCP probing for `config` from `source`; returns it with the first source port.
+    pub(crate) fn open(
+        config: &TraceConfig,
+        source: core::net::IpAddr,
+        options: &SocketOptions,
+    ) -> Result<(Self, u16), NetError> {
+        let prober = TcpProber {
             source,
             target: config.target,
             ipv6: config.target.is_ipv6(),
@@ -61,7 +62,8 @@ impl TcpProber {
             give_up_after: config.wait.max + Duration::from_secs(1),
             attempts: Vec::new(),
             buf: vec![0; 512],
-        })
+        };
+        Ok((prober, first_source_port()?))
     }
 
     /// Starts the connection attempt that is `probe`, returning it and when the SYN left.
@@ -126,8 +128,8 @@ impl Prober for TcpProber {
         Ok(sent_at)
     }
 
-    fn descriptors(&self) -> Vec<PollFd<'_>> {
-        self.attempts.iter().map(|attempt| PollFd::new(attempt.socket.as_fd(), PollFlags::POLLOUT)).collect()
+    fn descriptors(&self) -> Vec<Descriptor<'_>> {
+        self.attempts.iter().map(|attempt| Descriptor::writable(attempt.socket.as_fd())).collect()
     }
 
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {

@@ -1,22 +1,21 @@
 //! Unprivileged UDP probes: one ordinary UDP socket, ICMP errors from its error queue.
 
-use core::net::SocketAddr;
+use core::net::{IpAddr, SocketAddr};
 use std::io;
 use std::os::fd::AsFd;
 
-use nix::poll::{PollFd, PollFlags};
 use std::time::Instant;
 
 use engine::{Probe, ProbeTransport, QuotedProbe, Reply, TraceConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::{errqueue, recv, sockopt, NetError, Prober, SocketOptions};
+use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
 
 /// Sends UDP probes from one socket bound to the source address and an ephemeral port.
 pub(crate) struct UdpProber {
     socket: Socket,
     local: SocketAddr,
-    target: core::net::IpAddr,
+    target: IpAddr,
     ipv6: bool,
     /// Payload sizes sent so far (one, or a few with path MTU discovery): a quote of one of these sizes is whole.
     payload_lens: Vec<usize>,
@@ -24,17 +23,18 @@ pub(crate) struct UdpProber {
 }
 
 impl UdpProber {
-    /// Opens the socket and records its port in `config`.
-    pub(crate) fn open(config: &mut TraceConfig, options: &SocketOptions) -> Result<Self, NetError> {
+    /// Opens the socket for probes of `config` from `source`; returns it with its source port.
+    pub(crate) fn open(config: &TraceConfig, source: IpAddr, options: &SocketOptions) -> Result<(Self, u16), NetError> {
         let ipv6 = config.target.is_ipv6();
         let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
         let socket =
             Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).map_err(NetError::io("opening a UDP socket"))?;
-        let local = sockopt::prepare_datagram(&socket, config.source, options, sockopt::Bind::Wildcard)?;
-        config.src_port = local.port();
+        let local = sockopt::prepare_datagram(&socket, Some(source), options, sockopt::Bind::Wildcard)?;
         sockopt::prepare_receiving(&socket, sockopt::receive_buffer_for(config.max_in_flight))
             .map_err(NetError::io("preparing to receive"))?;
-        Ok(UdpProber { socket, local, target: config.target, ipv6, payload_lens: Vec::new(), buf: vec![0; 65_536] })
+        let prober =
+            UdpProber { socket, local, target: config.target, ipv6, payload_lens: Vec::new(), buf: vec![0; 65_536] };
+        Ok((prober, local.port()))
     }
 }
 
@@ -50,8 +50,8 @@ impl Prober for UdpProber {
         sockopt::send_from(&self.socket, payload, SocketAddr::new(self.target, *dst_port), self.local.ip())
     }
 
-    fn descriptors(&self) -> Vec<PollFd<'_>> {
-        vec![PollFd::new(self.socket.as_fd(), PollFlags::POLLIN)]
+    fn descriptors(&self) -> Vec<Descriptor<'_>> {
+        vec![Descriptor::readable(self.socket.as_fd())]
     }
 
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {

@@ -95,15 +95,38 @@ impl Lab {
         }
         for route in routes.iter().filter(|route| route.node == node) {
             for family in FAMILIES {
-                lines.push(self.route_line(route, family));
+                let net = format!("{}/{}", subnet(route.subnet, family), prefix_len(family));
+                lines.push(self.route_line(&net, route, family));
+            }
+        }
+        lines.extend(self.anyip_routes(node, routes));
+        lines
+    }
+
+    /// The routes of `node` to the AnyIP ranges: local on their owner; elsewhere the way to the owner's first
+    /// link (over that link when `node` is on it).
+    fn anyip_routes(&self, node: NodeId, routes: &[Route]) -> Vec<String> {
+        let mut lines = Vec::new();
+        for range in &self.spec.anyip {
+            let net = format!("{}/{}", range.prefix, range.len);
+            let family = if range.prefix.is_ipv4() { Family::V4 } else { Family::V6 };
+            if range.node == node {
+                lines.push(format!("route add local {net} dev lo"));
+                continue;
+            }
+            let Some((link, end)) = self.links_of(range.node).next() else { continue };
+            if self.spec.links[link.0].ends[1 - end] == node {
+                let via = end_addr(link, end, family);
+                lines.push(format!("route add {net} via {via} dev {}", iface_name(link, self.name(range.node))));
+            } else if let Some(route) = routes.iter().find(|route| route.node == node && route.subnet == link) {
+                lines.push(self.route_line(&net, route, family));
             }
         }
         lines
     }
 
-    /// `route add NET via GW dev IF`, or with several `nexthop via GW dev IF` for ECMP.
-    fn route_line(&self, route: &Route, family: Family) -> String {
-        let net = format!("{}/{}", subnet(route.subnet, family), prefix_len(family));
+    /// `route add NET via GW dev IF`, or with several `nexthop via GW dev IF` for ECMP: `route`'s next hops.
+    fn route_line(&self, net: &str, route: &Route, family: Family) -> String {
         let hops: Vec<String> = route
             .next_hops
             .iter()
@@ -139,7 +162,8 @@ fn sysctls(node: &NodeSpec) -> Vec<String> {
     // Off unless asked for, so that every probe gets its answer; asked for, like a stock kernel.
     let (ratelimit_ms, msgs_per_sec, msgs_burst) = match node.opts.icmp_ratelimit_ms {
         Some(ms) => (ms, 1000, 50),
-        None => (0, 100_000, 100_000),
+        // High enough that a bulk prober at several hundred thousand probes a second is not held back.
+        None => (0, 10_000_000, 10_000_000),
     };
     let forwarding = u8::from(node.router);
     vec![

@@ -115,11 +115,20 @@ pub(crate) struct LinkSpec {
     pub link: Link,
 }
 
+/// A range of addresses a node answers for as its own (AnyIP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AnyIp {
+    pub node: NodeId,
+    pub prefix: std::net::IpAddr,
+    pub len: u8,
+}
+
 /// The description of a lab network, turned into namespaces by [`Lab::build`](crate::Lab::build).
 #[derive(Clone, Debug, Default)]
 pub struct LabSpec {
     pub(crate) nodes: Vec<NodeSpec>,
     pub(crate) links: Vec<LinkSpec>,
+    pub(crate) anyip: Vec<AnyIp>,
 }
 
 impl LabSpec {
@@ -185,6 +194,14 @@ impl LabSpec {
         node.rules_v6.extend(rules.iter().map(|rule| rule.to_string()));
     }
 
+    /// Makes `node` answer for every address of `prefix`/`len` as its own (AnyIP: `ip route add local PREFIX dev
+    /// lo` in its namespace), routed to it from every other node as its first link's subnet is: thousands of
+    /// destinations from one namespace. The prefix must lie in 198.18.0.0/15 above the links' /24s (e.g.
+    /// 198.19.224.0/19) or in 2001:db8::/32 outside 2001:db8::/48 (e.g. 2001:db8:1::/48).
+    pub fn anyip(&mut self, node: NodeId, prefix: std::net::IpAddr, len: u8) {
+        self.anyip.push(AnyIp { node, prefix, len });
+    }
+
     fn add_node(&mut self, name: &str, router: bool) -> NodeId {
         self.nodes.push(NodeSpec {
             name: name.to_string(),
@@ -229,7 +246,36 @@ impl LabSpec {
                 return Err(format!("link {index}: at most {} MPLS routers", crate::addressing::MAX_MPLS_ROUTERS));
             }
         }
+        for range in &self.anyip {
+            self.validate_anyip(range)?;
+        }
         Ok(())
+    }
+
+    /// An AnyIP range must be a lab address range that no link uses, of a node that has a link.
+    fn validate_anyip(&self, range: &AnyIp) -> Result<(), String> {
+        use std::net::IpAddr;
+        let AnyIp { node, prefix, len } = *range;
+        let what = format!("AnyIP range {prefix}/{len}");
+        if !self.links.iter().any(|link| link.ends.contains(&node)) {
+            return Err(format!("{what}: its node has no link"));
+        }
+        let fits = match prefix {
+            IpAddr::V4(v4) => {
+                let (start, base) = (u32::from(v4), u32::from(std::net::Ipv4Addr::new(198, 18, 0, 0)));
+                let first_free = base + ((self.links.len() as u32) << 8);
+                (15..=32).contains(&len) && start >= first_free && start >> 17 == base >> 17
+            }
+            IpAddr::V6(v6) => {
+                let segments = v6.segments();
+                (48..=128).contains(&len) && segments[..2] == [0x2001, 0xdb8] && segments[2] != 0
+            }
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(format!("{what}: use 198.18.0.0/15 above the links' subnets, or 2001:db8:N::/48 with N > 0"))
+        }
     }
 }
 
@@ -267,5 +313,14 @@ mod tests {
         let mut foreign = spec.clone();
         foreign.link(a, NodeId(7));
         assert!(error_of(&foreign).contains("another LabSpec"));
+        let mut anyip = spec.clone();
+        anyip.anyip(b, "198.19.224.0".parse().unwrap(), 19);
+        anyip.anyip(b, "2001:db8:1::".parse().unwrap(), 48);
+        assert_eq!(anyip.validate(), Ok(()));
+        for (prefix, len) in [("198.18.0.0", 24), ("10.0.0.0", 8), ("2001:db8::", 48), ("2001:db9:1::", 48)] {
+            let mut bad = spec.clone();
+            bad.anyip(b, prefix.parse().unwrap(), len);
+            assert!(error_of(&bad).contains("AnyIP"), "{prefix}/{len}");
+        }
     }
 }

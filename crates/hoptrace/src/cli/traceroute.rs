@@ -125,6 +125,10 @@ pub struct TracerouteArgs {
     /// mtr's live view: the report redrawn after every round, until q (or COUNT rounds with -c); then printed.
     #[arg(long = "live", conflicts_with_all = ["json", "csv", "dot", "report", "mda"])]
     live: bool,
+    /// Print the event stream: one JSON object per line for every round started, probe sent, reply, hop
+    /// complete, round done and the end (with -c, over COUNT rounds).
+    #[arg(long = "events", conflicts_with_all = ["json", "csv", "dot", "report", "live"])]
+    events: bool,
     /// Use ordinary sockets even when raw sockets are allowed (what any user can do).
     #[arg(long = "unprivileged")]
     unprivileged: bool,
@@ -238,6 +242,9 @@ impl TracerouteArgs {
     fn output(&self) -> Output {
         if self.live {
             return Output::Live;
+        }
+        if self.events {
+            return Output::Events;
         }
         let report = self.report || self.csv || self.dot || (self.cycles.is_some() && !self.json);
         match (report, self.json, self.csv, self.dot) {

@@ -3,6 +3,7 @@
 mod csv;
 mod directory;
 mod dot;
+mod events;
 mod live;
 mod mda;
 mod mda_graph;
@@ -17,20 +18,21 @@ use core::net::IpAddr;
 use std::io::{self, Write};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use engine::{Hop, Method, Outcome, TraceConfig};
+use engine::{Hop, Outcome};
+use hoptrace_core::Event;
+pub use hoptrace_core::TraceInfo;
 
 use crate::settings::{Mode, Output, ReportFormat, Settings};
 
 pub use directory::Resolver;
+pub use events::EventsJson;
 pub use live::LiveView;
 pub use mda::MdaText;
 pub use mda_graph::{GraphFormat, MdaGraph};
 pub use report::ReportRenderer;
 pub use ripe::RipeJson;
 pub use tracepath::TracepathText;
-pub(crate) use traceroute::mark;
 pub use traceroute::TracerouteText;
 
 /// Where hop names and AS numbers come from. Lookups may block, up to their own timeouts: renderers run apart
@@ -56,43 +58,6 @@ impl Directory for Numeric {
     }
 }
 
-/// What a trace is, for a header.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceInfo {
-    /// The host as the user gave it.
-    pub host: String,
-    /// Its address.
-    pub target: IpAddr,
-    /// The address probes leave from, when known.
-    pub source: Option<IpAddr>,
-    /// How probes are built.
-    pub method: Method,
-    /// The flow of its probes (Paris methods).
-    pub flow: u16,
-    /// The last TTL.
-    pub max_ttl: u8,
-    /// Probe size, headers included.
-    pub packet_len: u16,
-    /// When the trace started (wall clock).
-    pub started: SystemTime,
-}
-
-impl TraceInfo {
-    /// The facts about a trace of `config` to `host` (as the user gave it) that started at `started`.
-    pub fn new(host: &str, config: &TraceConfig, started: SystemTime) -> Self {
-        TraceInfo {
-            host: host.to_owned(),
-            target: config.target,
-            source: config.source,
-            method: config.method,
-            flow: config.flow,
-            max_ttl: config.max_ttl,
-            packet_len: config.packet_len,
-            started,
-        }
-    }
-}
-
 /// Writes traces as they happen: per trace a header, each hop once complete, then a summary; and once all traces
 /// (the rounds of a report) are done, [`Renderer::close`].
 pub trait Renderer: Send {
@@ -113,6 +78,17 @@ pub trait Renderer: Send {
     fn close(&mut self, _out: &mut dyn Write, _directory: &dyn Directory) -> io::Result<()> {
         Ok(())
     }
+    /// One event of the run. By default: [`Renderer::header`] when a round starts, [`Renderer::hop`] for each hop,
+    /// [`Renderer::finish`] when the round is done and [`Renderer::close`] at the end; probes and replies pass.
+    fn event(&mut self, out: &mut dyn Write, event: &Event, directory: &dyn Directory) -> io::Result<()> {
+        match event {
+            Event::RoundStarted { info, .. } => self.header(out, info),
+            Event::HopComplete { hop, .. } => self.hop(out, hop, directory),
+            Event::RoundDone { outcome, .. } => self.finish(out, *outcome, directory),
+            Event::TraceDone { .. } => self.close(out, directory),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The renderer `settings` ask for; the live view sets `stop` when the user quits.
@@ -126,6 +102,7 @@ pub fn renderer(settings: &Settings, stop: Arc<AtomicBool>) -> Box<dyn Renderer>
         Output::Ripe => return Box::new(RipeJson::new(settings.as_lookups)),
         Output::Report(format) => return Box::new(ReportRenderer::new(format, settings.as_lookups)),
         Output::Live => return Box::new(LiveView::new(settings.as_lookups, stop)),
+        Output::Events => return Box::new(EventsJson),
         Output::Text => {}
     }
     match settings.mode {

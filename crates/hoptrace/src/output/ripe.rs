@@ -9,7 +9,8 @@ use engine::{Answer, ErrorClass, Hop, Method, MplsLabel, Outcome, ProbeStatus, R
 use serde::Serialize;
 
 use super::report::rounded;
-use super::{hops_back, mark, Directory, Renderer, TraceInfo};
+use super::{hops_back, Directory, Renderer, TraceInfo};
+use hoptrace_core::mark;
 
 /// The firmware version written in `fw`: parsers take 5000 and above for today's result format.
 const FIRMWARE: u32 = 5020;

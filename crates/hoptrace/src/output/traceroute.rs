@@ -4,10 +4,11 @@
 use core::fmt::Write as _;
 use std::io::{self, Write};
 
-use engine::{Answer, ErrorClass, Hop, MplsLabel, ProbeRecord, ProbeStatus, ReplyKind, Unreachable};
+use engine::{Answer, Hop, MplsLabel, ProbeRecord, ProbeStatus};
 
 use super::{hops_back, Directory, Renderer, TraceInfo};
 use crate::settings::Naming;
+use hoptrace_core::mark;
 
 /// The traceroute text renderer and its options.
 #[derive(Debug, Clone, Default)]
@@ -136,22 +137,4 @@ fn mpls_text(labels: &[MplsLabel]) -> String {
     let entries: Vec<String> =
         labels.iter().map(|l| format!("L={},E={},S={},T={}", l.label, l.tc, u8::from(l.bottom), l.ttl)).collect();
     format!("MPLS:{}", entries.join("/"))
-}
-
-/// traceroute's mark for an answer that is not a plain Time Exceeded or the destination's normal answer.
-pub(crate) fn mark(answer: &Answer) -> Option<String> {
-    let ReplyKind::IcmpError(error) = &answer.reply.kind else { return None };
-    let mark = match error.class {
-        ErrorClass::TimeExceeded | ErrorClass::Unreachable(Unreachable::Port) => return None,
-        ErrorClass::PacketTooBig => return Some(format!("!F-{}", error.mtu.unwrap_or(0))),
-        ErrorClass::Unreachable(Unreachable::Network) => "!N",
-        ErrorClass::Unreachable(Unreachable::Host) => "!H",
-        ErrorClass::Unreachable(Unreachable::Protocol) => "!P",
-        ErrorClass::Unreachable(Unreachable::SourceRoute) => "!S",
-        ErrorClass::Unreachable(Unreachable::Prohibited) => "!X",
-        ErrorClass::Unreachable(Unreachable::Precedence) => "!V",
-        ErrorClass::Unreachable(Unreachable::PrecedenceCutoff) => "!C",
-        ErrorClass::Unreachable(Unreachable::Other) => return Some(format!("!<{}>", error.icmp_code)),
-    };
-    Some(mark.to_owned())
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real hoptrace binary in a lab of network namespaces, every method × family ×
 //! privilege mode. Needs root; fails (never skips) when the lab cannot be built.
 
+mod bulk;
 mod dns;
 mod ecmp;
 mod failures;
@@ -8,6 +9,7 @@ mod hostile;
 mod interrupt;
 mod jc;
 mod live;
+mod monitor;
 mod mpls;
 mod names;
 mod nat;

@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, UNIX_EPOCH};
 
-use engine::sim::{self, SimNetwork};
-use engine::Trace;
+use engine::sim::SimNetwork;
 use hoptrace::cli::{self, Request};
-use hoptrace::output::{renderer, Directory, TraceInfo};
+use hoptrace::output::{renderer, Directory};
+use hoptrace_core::run_rounds;
+use hoptrace_core::sim::Simulated;
 
 /// When the first simulated trace starts, on the wall clock: 2023-11-14T22:13:20Z.
 pub const STARTED: Duration = Duration::from_secs(1_700_000_000);
@@ -43,29 +45,14 @@ pub fn render_as(raw: bool, args: &[&str], network: &mut SimNetwork, directory: 
     argv.extend(args.iter().map(|a| a.to_string()));
     argv.push(target.to_string());
     let Ok(Request::Trace(settings)) = cli::parse(argv.into_iter().map(Into::into)) else { panic!("{args:?}") };
-    let mut config = settings.trace_config(target, raw);
-    config.raw_send = raw;
+    let mut config = settings.options().trace_config(target, raw);
     config.source = Some(network.source);
     let mut renderer = renderer(&settings, Default::default());
     let mut out = Vec::new();
-    let origin = Instant::now();
-    let mut now = origin;
-    for round in 0..settings.rounds {
-        config.flow = settings.flow_of_round(round);
-        let mut trace = Trace::new(config.clone()).unwrap();
-        let started = UNIX_EPOCH + STARTED + (now - origin);
-        renderer.header(&mut out, &TraceInfo::new(&target.to_string(), &config, started)).unwrap();
-        let run = sim::run(&mut trace, network, now, Duration::from_secs(600));
-        for event in run.events {
-            if let engine::Event::HopComplete { ttl } = event {
-                let hop = trace.hops().iter().find(|hop| hop.ttl == ttl).unwrap();
-                renderer.hop(&mut out, hop, directory).unwrap();
-            }
-        }
-        renderer.finish(&mut out, trace.outcome(), directory).unwrap();
-        config.sequence_start += trace.stats().sent;
-        now += run.elapsed + settings.round_interval;
-    }
-    renderer.close(&mut out, directory).unwrap();
+    let mut sim = Simulated::new(network, UNIX_EPOCH + STARTED);
+    let host = target.to_string();
+    let stop = AtomicBool::new(false);
+    let mut on_event = |event: &_| renderer.event(&mut out, event, directory).unwrap();
+    run_rounds(&mut sim, &host, &mut config, &settings.rounds(), &stop, &mut on_event).unwrap();
     String::from_utf8(out).unwrap()
 }

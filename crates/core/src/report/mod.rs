@@ -9,10 +9,11 @@ use core::net::IpAddr;
 
 use engine::{Hop, ProbeStatus, Verdict};
 
+use crate::event::Event;
+use crate::mark::mark;
+
 pub use rate_limit::{ProbeOutcome, RateLimitEvidence, MAX_RATE, MIN_BURST, MIN_SPAN};
 pub use stats::RttStats;
-
-use crate::output::mark;
 
 /// The most responders listed for one hop (mtr's `MAXPATH`).
 pub const MAX_RESPONDERS: usize = 8;
@@ -192,13 +193,16 @@ impl HopSummary {
     }
 }
 
-/// Hop summaries built round by round.
+/// Hop summaries built round by round: from whole rounds ([`Report::add_round`]), from the event stream
+/// ([`Report::apply`]), or hop by hop ([`Report::add_hop`], [`Report::end_round`]).
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// By TTL, ascending.
     hops: Vec<HopSummary>,
     /// The hops of the round in progress.
     round: Vec<Hop>,
+    /// The target of the round in progress, from its [`Event::RoundStarted`].
+    target: Option<IpAddr>,
     rounds: u32,
 }
 
@@ -208,17 +212,36 @@ impl Report {
         Self::default()
     }
 
+    /// Folds in one event of a run: a round's hops as they complete, the round when it is done.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::RoundStarted { info, .. } => self.target = Some(info.target),
+            Event::HopComplete { hop, .. } => self.add_hop(hop.clone()),
+            Event::RoundDone { .. } => {
+                if let Some(target) = self.target {
+                    self.end_round(target);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Adds a hop of the round in progress.
     pub fn add_hop(&mut self, hop: Hop) {
         self.round.push(hop);
     }
 
-    /// Ends the round in progress, a trace to `target`, folding its hops into the summaries. Every row counts
-    /// every round: a TTL this round did not probe (it ended short of it) or earlier rounds did not (it is new)
-    /// counts those rounds' probes as sent and unanswered.
+    /// Ends the round in progress, a trace to `target`, folding its hops into the summaries ([`Self::add_round`]).
     pub fn end_round(&mut self, target: IpAddr) {
         let mut round = core::mem::take(&mut self.round);
         round.sort_by_key(|hop| hop.ttl);
+        self.add_round(&round, target);
+    }
+
+    /// Folds in a whole round: the hops of a trace to `target`, in TTL order. Every row counts every round: a
+    /// TTL this round did not probe (it ended short of it) or earlier rounds did not (it is new) counts those
+    /// rounds' probes as sent and unanswered.
+    pub fn add_round(&mut self, round: &[Hop], target: IpAddr) {
         let per_round = round.iter().map(|hop| hop.current().count()).max().unwrap_or(0) as u32;
         for (index, hop) in round.iter().enumerate() {
             let answered_beyond = round[index + 1..].iter().any(Hop::is_answered);

@@ -1,0 +1,49 @@
+//! hoptrace as a library: trace the path packets take to a host — traceroute's job — over UDP, ICMP or TCP,
+//! IPv4 or IPv6, without root on Linux (raw sockets when allowed).
+//!
+//! # The API
+//! - [`Tracer`] — built from a host with the command line's defaults ([`Tracer::new`]) or with [`Options`]
+//!   ([`Tracer::with_options`]); it resolves the host, opens the sockets once and decides Paris or classic
+//!   probing for the protocol and privilege ([`Options::method`]: the one place that policy lives).
+//! - [`Tracer::trace`] runs one trace and returns a [`TraceResult`]: hops with every probe and answer, the
+//!   outcome, counters. [`Tracer::trace_with`] does the same and hands each [`Event`] to a closure as it happens.
+//! - [`Tracer::rounds`] runs traces one after another as mtr does ([`Rounds`]: count, interval, flows), handing
+//!   over events, and returns a [`Report`] (loss, Welford RTT statistics, the ICMP rate-limit rule, per-flow rows).
+//! - [`Tracer::stop_handle`] gives a [`StopHandle`] to end a trace or run of rounds from another thread.
+//! - [`Event`] — round started, probe sent, reply, hop complete, round done, trace done — is `serde::Serialize`:
+//!   one flat JSON object tagged `"event"` each (`hoptrace --events` prints them one per line). A consumer that
+//!   wants a report of its own folds events in with [`Report::apply`].
+//! - [`Tracer::over`] runs a complete engine configuration over any [`Network`] (a simulated one in tests);
+//!   [`run_rounds`] is the rounds driver the tracer and the command line share.
+//!
+//! ```no_run
+//! let mut tracer = hoptrace_core::Tracer::new("198.18.0.9")?;
+//! let result = tracer.trace()?;
+//! for hop in &result.hops {
+//!     println!("{} {:?}", hop.ttl, hop.responders());
+//! }
+//! # Ok::<(), hoptrace_core::Error>(())
+//! ```
+//!
+//! Below it: `engine` (the sans-IO state machine: probes out, replies in, timers), `net` (sockets and the
+//! event loop), `packet` (wire formats). Names and AS numbers are `resolve`'s business.
+
+mod error;
+mod event;
+mod mark;
+mod options;
+pub mod report;
+mod rounds;
+#[cfg(feature = "sim")]
+pub mod sim;
+mod tracer;
+
+pub use engine::{Answer, Hop, Method, Outcome, ProbeRecord, ProbeStatus, RetryScope, Stats, TraceConfig, WaitPolicy};
+pub use error::Error;
+pub use event::{Event, TraceInfo};
+pub use mark::mark;
+pub use net::SocketOptions;
+pub use options::{Flows, Options, Protocol};
+pub use report::Report;
+pub use rounds::{run_round, run_rounds, Network, Rounds, Sockets};
+pub use tracer::{resolve_host, StopHandle, TraceResult, Tracer};

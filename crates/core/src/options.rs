@@ -1,0 +1,180 @@
+//! What a trace is asked to do, with the command line's defaults, and the one place that turns it into the
+//! engine's configuration: the method policy (what Paris means per protocol and privilege) lives here.
+
+use core::time::Duration;
+
+use engine::{Method, RetryScope, TraceConfig, WaitPolicy};
+use net::SocketOptions;
+
+/// The protocol probes are carried in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Protocol {
+    /// UDP datagrams (traceroute's default).
+    Udp,
+    /// ICMP (ICMPv6) echo requests (`-I`).
+    Icmp,
+    /// TCP SYNs (`-T`).
+    Tcp,
+}
+
+/// Whether the flow stays the same for every probe of a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Flows {
+    /// Paris wherever it identifies probes robustly: ICMP always, UDP and TCP with raw sockets. (Unprivileged UDP
+    /// stays classic: the error queue gives back only what a router quoted after the UDP header, and routers that
+    /// quote just 8 bytes would leave Paris probes unidentifiable.)
+    Auto,
+    /// Paris: one flow for the whole trace (`--paris`).
+    Paris,
+    /// Classic: a new flow per probe, as traceroute(8) (`--classic`).
+    Classic,
+}
+
+/// Everything a [`crate::Tracer`] can be told; [`Options::default`] is what `hoptrace HOST` does.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Options {
+    /// `Some(false)` for IPv4 only (`-4`), `Some(true)` for IPv6 only (`-6`), `None` for the first address.
+    pub ipv6: Option<bool>,
+    /// The probe protocol.
+    pub protocol: Protocol,
+    /// Paris or classic probing.
+    pub flows: Flows,
+    /// Multipath discovery (`--mda`): always Paris.
+    pub mda: bool,
+    /// Ordinary sockets even when raw ones are allowed.
+    pub unprivileged: bool,
+    /// First TTL (`-f`).
+    pub first_ttl: u8,
+    /// Last TTL (`-m`).
+    pub max_ttl: u8,
+    /// Probes per hop (`-q`).
+    pub queries: u8,
+    /// Extra probes a hop may get for lost ones (`--retries`).
+    pub retries: u8,
+    /// Which hops get them.
+    pub retry_scope: RetryScope,
+    /// Stop after this many silent TTLs past the farthest answer (`--gap-limit`; `None`: probe on to `max_ttl`).
+    pub gap_limit: Option<u8>,
+    /// When to give a probe up (`-w`).
+    pub wait: WaitPolicy,
+    /// Probes in flight at once (`-N`).
+    pub in_flight: u16,
+    /// Least time between two probes (`-z`).
+    pub send_interval: Duration,
+    /// Destination port (`-p`; the first one for classic UDP); `None` for the protocol's default.
+    pub port: Option<u16>,
+    /// Probe size, headers included; `None` for the default.
+    pub packet_len: Option<u16>,
+    /// Path MTU discovery (`--mtu`).
+    pub discover_mtu: bool,
+    /// Socket options: source, interface, TOS, Don't Fragment.
+    pub sockets: SocketOptions,
+}
+
+impl Default for Options {
+    /// traceroute's defaults as hoptrace's command line has them: UDP, Paris where it is robust, TTLs 1 to 30,
+    /// 3 probes per hop, 1 retry for lossy hops, a gap limit of 5, 16 probes in flight.
+    fn default() -> Self {
+        Options {
+            ipv6: None,
+            protocol: Protocol::Udp,
+            flows: Flows::Auto,
+            mda: false,
+            unprivileged: false,
+            first_ttl: 1,
+            max_ttl: 30,
+            queries: 3,
+            retries: 1,
+            retry_scope: RetryScope::Lossy,
+            gap_limit: Some(5),
+            wait: WaitPolicy::default(),
+            in_flight: 16,
+            send_interval: Duration::ZERO,
+            port: None,
+            packet_len: None,
+            discover_mtu: false,
+            sockets: SocketOptions::default(),
+        }
+    }
+}
+
+impl Options {
+    /// Options with these defaults, probing with `protocol`.
+    pub fn new(protocol: Protocol) -> Self {
+        Options { protocol, ..Options::default() }
+    }
+
+    /// Whether probes are Paris (one flow per trace), raw sockets sending (`raw`) or not. Multipath discovery and
+    /// `--paris` always are; automatically ICMP always is, UDP and TCP only with raw sockets.
+    pub fn is_paris(&self, raw: bool) -> bool {
+        match self.flows {
+            _ if self.mda => true,
+            Flows::Paris => true,
+            Flows::Classic => false,
+            Flows::Auto => raw || self.protocol == Protocol::Icmp,
+        }
+    }
+
+    /// The engine's method: the protocol, Paris or classic. (Paris TCP sets sequence numbers, which only raw
+    /// sockets can: asked for without them, the engine's configuration check says so.)
+    pub fn method(&self, raw: bool) -> Method {
+        let asked = self.mda || self.flows == Flows::Paris;
+        match (self.protocol, self.is_paris(raw)) {
+            (Protocol::Udp, true) => Method::UdpParis,
+            (Protocol::Udp, false) => Method::Udp,
+            (Protocol::Icmp, true) => Method::IcmpParis,
+            (Protocol::Icmp, false) => Method::Icmp,
+            (Protocol::Tcp, true) if raw || asked => Method::TcpParis,
+            (Protocol::Tcp, _) => Method::Tcp,
+        }
+    }
+
+    /// The engine configuration for tracing `target`, raw sockets sending or not. The socket-given fields (source,
+    /// ports, ICMP identifier) are for [`net::Endpoint::configure`] to fill in.
+    pub fn trace_config(&self, target: core::net::IpAddr, raw: bool) -> TraceConfig {
+        let mut config = TraceConfig::new(target, self.method(raw));
+        config.mda = self.mda;
+        config.first_ttl = self.first_ttl;
+        config.max_ttl = self.max_ttl;
+        config.probes_per_hop = self.queries;
+        config.retries = self.retries;
+        config.retry_scope = self.retry_scope;
+        config.gap_limit = self.gap_limit;
+        config.max_in_flight = usize::from(self.in_flight);
+        config.wait = self.wait;
+        config.send_interval = self.send_interval;
+        config.discover_mtu = self.discover_mtu;
+        config.raw_send = raw;
+        if let Some(len) = self.packet_len {
+            config.packet_len = len;
+        }
+        if let Some(port) = self.port {
+            config.dst_port = port;
+        }
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paris_follows_the_protocol_the_privilege_and_the_request() {
+        let method = |protocol, flows, raw| Options { flows, ..Options::new(protocol) }.method(raw);
+        assert_eq!(method(Protocol::Udp, Flows::Auto, false), Method::Udp);
+        assert_eq!(method(Protocol::Udp, Flows::Auto, true), Method::UdpParis);
+        assert_eq!(method(Protocol::Icmp, Flows::Auto, false), Method::IcmpParis);
+        assert_eq!(method(Protocol::Icmp, Flows::Classic, true), Method::Icmp);
+        assert_eq!(method(Protocol::Tcp, Flows::Auto, false), Method::Tcp);
+        assert_eq!(method(Protocol::Tcp, Flows::Auto, true), Method::TcpParis);
+        // Asked for: Paris TCP even unprivileged, for the configuration check to refuse with its reason.
+        assert_eq!(method(Protocol::Tcp, Flows::Paris, false), Method::TcpParis);
+        let mda = Options { mda: true, flows: Flows::Classic, ..Options::new(Protocol::Udp) };
+        assert_eq!(mda.method(false), Method::UdpParis);
+    }
+}

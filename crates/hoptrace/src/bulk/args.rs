@@ -1,0 +1,67 @@
+//! `hoptrace bulk`'s command line: caracal's flags, with caracal's meanings and defaults.
+
+use core::net::{Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Stateless probing in caracal's manner: probe specifications `dst_addr,src_port,dst_port,ttl,protocol` on stdin,
+/// caracal's reply CSV on stdout, logs and a summary on stderr. Needs raw sockets (root or CAP_NET_RAW).
+#[derive(Debug, Clone, Parser)]
+#[command(name = "hoptrace bulk", version, about, long_about = None, disable_version_flag = true)]
+pub struct BulkArgs {
+    /// Probing rate in packets per second.
+    #[arg(short = 'r', long = "probing-rate", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub probing_rate: u64,
+    /// Interface from which to send the packets.
+    #[arg(short = 'z', long)]
+    pub interface: Option<String>,
+    /// Number of probes to send before calling the rate limiter.
+    #[arg(short = 'B', long = "batch-size", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub batch_size: u64,
+    /// Minimum log level (accepted for caracal's sake; only warnings and the summary are written).
+    #[arg(short = 'L', long = "log-level", default_value = "info")]
+    pub log_level: String,
+    /// Number of packets to send per probe.
+    #[arg(short = 'N', long = "n-packets", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=255))]
+    pub n_packets: u64,
+    /// Maximum number of probes to send (unlimited by default).
+    #[arg(short = 'P', long = "max-probes")]
+    pub max_probes: Option<u64>,
+    /// The IPv4 source address of the probes (default: the route's).
+    #[arg(long = "source-address-v4")]
+    pub source_v4: Option<Ipv4Addr>,
+    /// The IPv6 source address of the probes (default: the route's).
+    #[arg(long = "source-address-v6")]
+    pub source_v6: Option<Ipv6Addr>,
+    /// Time in seconds to wait after sending the probes to stop the sniffer.
+    #[arg(short = 'W', long = "sniffer-wait-time", default_value_t = 1)]
+    pub sniffer_wait_time: u64,
+    /// Method to limit the rate (accepted for caracal's sake: hoptrace always sleeps between batches).
+    #[arg(long = "rate-limiting-method", default_value = "auto", value_parser = ["auto", "active", "sleep", "none"])]
+    pub rate_limiting_method: String,
+    /// Do not send probes to prefixes specified in file (deny list).
+    #[arg(long = "filter-from-prefix-file-excl")]
+    pub prefix_excl: Option<PathBuf>,
+    /// Do not send probes to prefixes *not* specified in file (allow list).
+    #[arg(long = "filter-from-prefix-file-incl")]
+    pub prefix_incl: Option<PathBuf>,
+    /// Do not send probes with ttl < min_ttl.
+    #[arg(long = "filter-min-ttl")]
+    pub filter_min_ttl: Option<u8>,
+    /// Do not send probes with ttl > max_ttl.
+    #[arg(long = "filter-max-ttl")]
+    pub filter_max_ttl: Option<u8>,
+    /// Identifier encoded in the probes (random by default).
+    #[arg(long = "caracal-id")]
+    pub caracal_id: Option<u16>,
+    /// Value of the round column in the CSV output.
+    #[arg(long = "meta-round", default_value = "1")]
+    pub meta_round: String,
+    /// Do not check that replies match valid probes.
+    #[arg(long = "no-integrity-check")]
+    pub no_integrity_check: bool,
+    /// At most this many probes per destination address per second (0: no cap); a probe over it waits.
+    #[arg(long = "max-per-destination", default_value_t = 100)]
+    pub max_per_destination: u32,
+}

@@ -1,0 +1,164 @@
+//! What the monitor reports as it goes: with `--events`, one JSON object per line (NDJSON); otherwise one text line
+//! per path change and per failing target.
+
+use core::net::IpAddr;
+use std::io::{self, Write};
+use std::sync::{Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::monitor::path::{changed_ttls, Observation};
+
+/// One event of the monitor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum MonitorEvent {
+    /// A target's round finished.
+    TargetRound {
+        /// The target as given.
+        target: String,
+        /// Its address.
+        address: IpAddr,
+        /// Whether the destination answered.
+        reached: bool,
+        /// Hops in the window's report.
+        hops: usize,
+        /// How long the round took, in seconds.
+        duration: f64,
+        /// The established path's identity (hex), once there is one.
+        path_id: Option<String>,
+        /// When it finished (seconds since the Unix epoch).
+        at: f64,
+    },
+    /// A new path was seen stably over the confirmation rounds.
+    PathChanged {
+        /// The target as given.
+        target: String,
+        /// The path before: the address per TTL from 1 (`null` where nothing answered).
+        old: Vec<Option<IpAddr>>,
+        /// The path now.
+        new: Vec<Option<IpAddr>>,
+        /// The TTLs at which they differ.
+        ttls: Vec<u8>,
+        /// The old and new path identities (hex).
+        old_id: String,
+        /// The new path's identity.
+        new_id: String,
+        /// When the change was confirmed (seconds since the Unix epoch).
+        at: f64,
+    },
+    /// A round could not run; the target is retried after `backoff` seconds more than its period.
+    TargetFailed {
+        /// The target as given.
+        target: String,
+        /// Why, in one line.
+        error: String,
+        /// The extra wait before the next try, in seconds.
+        backoff: f64,
+        /// When (seconds since the Unix epoch).
+        at: f64,
+    },
+}
+
+/// Seconds since the Unix epoch, to the millisecond.
+pub fn now() -> f64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    (since.as_millis() as f64) / 1000.0
+}
+
+/// A path identity as printed: 12 hex digits.
+pub fn hex_id(id: u64) -> String {
+    format!("{id:012x}")
+}
+
+/// The `path_changed` event for a change of `target` from `old` to `new`.
+pub fn path_changed(target: &str, old: &Observation, new: &Observation) -> MonitorEvent {
+    MonitorEvent::PathChanged {
+        target: target.to_owned(),
+        old: old.hops.clone(),
+        new: new.hops.clone(),
+        ttls: changed_ttls(old, new),
+        old_id: hex_id(old.id()),
+        new_id: hex_id(new.id()),
+        at: now(),
+    }
+}
+
+/// Where events go: NDJSON, or text lines (path changes on stdout, failures on stderr); each line flushed.
+pub struct EventSink {
+    json: bool,
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl EventSink {
+    /// Events to `out`, as NDJSON if `json`.
+    pub fn new(json: bool, out: Box<dyn Write + Send>) -> Self {
+        EventSink { json, out: Mutex::new(out) }
+    }
+
+    /// Writes `event` (text mode shows path changes and failures only). A closed pipe is not an error worth
+    /// stopping for: the metrics go on.
+    pub fn emit(&self, event: &MonitorEvent) {
+        let line = if self.json { serde_json::to_string(event).ok() } else { text(event) };
+        let Some(line) = line else { return };
+        if !self.json && matches!(event, MonitorEvent::TargetFailed { .. }) {
+            eprintln!("hoptrace: {line}");
+            return;
+        }
+        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    }
+
+    /// Flushes what is buffered.
+    pub fn flush(&self) -> io::Result<()> {
+        self.out.lock().unwrap_or_else(PoisonError::into_inner).flush()
+    }
+}
+
+/// The text line of an event, if it has one.
+fn text(event: &MonitorEvent) -> Option<String> {
+    let show = |hop: Option<&Option<IpAddr>>| match hop.copied().flatten() {
+        Some(addr) => addr.to_string(),
+        None => "*".to_owned(),
+    };
+    match event {
+        MonitorEvent::TargetRound { .. } => None,
+        MonitorEvent::PathChanged { target, old, new, ttls, old_id, new_id, .. } => {
+            let changes: Vec<String> = ttls
+                .iter()
+                .map(|&ttl| {
+                    let index = usize::from(ttl) - 1;
+                    format!("TTL {ttl} {} -> {}", show(old.get(index)), show(new.get(index)))
+                })
+                .collect();
+            Some(format!("{target}: path changed ({old_id} -> {new_id}): {}", changes.join(", ")))
+        }
+        MonitorEvent::TargetFailed { target, error, backoff, .. } => {
+            Some(format!("{target}: {error}; retrying in {backoff:.0} s more"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_change_as_json_and_text() {
+        let a = |n: u8| Some(IpAddr::from([198, 18, n, 2]));
+        let old = Observation { hops: vec![a(1), a(2), a(3)], reached: Some(3) };
+        let new = Observation { hops: vec![a(1), a(7), a(3)], reached: Some(3) };
+        let event = path_changed("dst", &old, &new);
+        let json: serde_json::Value = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["event"], "path_changed");
+        assert_eq!(json["old"][1], "198.18.2.2");
+        assert_eq!(json["new"][1], "198.18.7.2");
+        assert_eq!(json["ttls"], serde_json::json!([2]));
+        assert!(json["at"].as_f64().unwrap() > 1.7e9);
+        let line = text(&event).unwrap();
+        let expected =
+            format!("dst: path changed ({} -> {}): TTL 2 198.18.2.2 -> 198.18.7.2", hex_id(old.id()), hex_id(new.id()));
+        assert_eq!(line, expected);
+    }
+}

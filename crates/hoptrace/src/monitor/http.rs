@@ -1,0 +1,54 @@
+//! `--prometheus ADDR:PORT`: `/metrics` over HTTP (tiny_http), on a thread of its own until stopped.
+
+use core::net::SocketAddr;
+use core::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+
+use tiny_http::{Header, Response, Server};
+
+use crate::monitor::metrics::Metrics;
+
+/// The text exposition format's content type.
+const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// How often the server looks at the stop flag.
+const STOP_CHECK: Duration = Duration::from_millis(100);
+
+/// The HTTP listener, serving until `stop` is set; joining it closes the listening socket.
+pub struct Exporter {
+    thread: JoinHandle<()>,
+}
+
+impl Exporter {
+    /// Listens on `addr` (the error is one line: an occupied port, an address not of this host).
+    pub fn start(addr: SocketAddr, metrics: Arc<Metrics>, stop: Arc<AtomicBool>) -> Result<Self, String> {
+        let server = Server::http(addr).map_err(|error| format!("cannot listen on {addr}: {error}"))?;
+        let thread = thread::spawn(move || serve(&server, &metrics, &stop));
+        Ok(Exporter { thread })
+    }
+
+    /// Waits for the server to stop (after `stop` was set); the listener is closed when this returns.
+    pub fn join(self) {
+        let _ = self.thread.join();
+    }
+}
+
+fn serve(server: &Server, metrics: &Metrics, stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        let request = match server.recv_timeout(STOP_CHECK) {
+            Ok(Some(request)) => request,
+            Ok(None) => continue,
+            Err(_) => break,
+        };
+        let response = if request.url() == "/metrics" || request.url().starts_with("/metrics?") {
+            let header = Header::from_bytes("Content-Type", CONTENT_TYPE).expect("a valid header");
+            Response::from_string(metrics.encode()).with_header(header)
+        } else {
+            Response::from_string("hoptrace monitor: metrics at /metrics\n").with_status_code(404)
+        };
+        // A client that went away is its own problem.
+        let _ = request.respond(response);
+    }
+}

@@ -1,0 +1,339 @@
+//! The Prometheus metrics of `hoptrace monitor`, kept in a `prometheus-client` registry and written in the text
+//! exposition format. Labels stay bounded: per target and TTL, never per probe; a hop's address, name and AS only
+//! on `hoptrace_hop_info`. A target's hop series are replaced whole after each of its rounds, so a hop that left
+//! the path leaves the metrics too.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{PoisonError, RwLock};
+
+use prometheus_client::encoding::{text, EncodeLabelSet};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::{Family, MetricConstructor};
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use hoptrace_core::Report;
+
+/// A gauge holding a float.
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// SmokePing's (smokeping_prober's) RTT buckets: 50 µs doubling up to 26.2 s.
+pub fn smokeping_buckets() -> impl Iterator<Item = f64> {
+    exponential_buckets(5e-5, 2.0, 20)
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TargetLabels {
+    target: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RunLabels {
+    target: String,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    target: String,
+    error: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HopLabels {
+    target: String,
+    ttl: u8,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatLabels {
+    target: String,
+    ttl: u8,
+    stat: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InfoLabels {
+    target: String,
+    ttl: u8,
+    address: String,
+    name: String,
+    asn: String,
+}
+
+/// The `stat` label values of `hoptrace_hop_rtt_seconds`.
+const STATS: [&str; 5] = ["last", "avg", "best", "worst", "stdev"];
+
+#[derive(Clone)]
+struct SmokePing;
+
+impl MetricConstructor<Histogram> for SmokePing {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new(smokeping_buckets())
+    }
+}
+
+/// How a round ended, for `hoptrace_runs_total{result}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunResult {
+    /// The destination answered.
+    Reached,
+    /// Traced, but the destination did not answer.
+    Unreached,
+    /// Not traced: the name did not resolve or the sockets could not be opened.
+    Failed,
+}
+
+impl RunResult {
+    fn label(self) -> &'static str {
+        match self {
+            RunResult::Reached => "reached",
+            RunResult::Unreached => "unreached",
+            RunResult::Failed => "failed",
+        }
+    }
+}
+
+/// A hop's address as labelled on `hoptrace_hop_info`, with its name and AS numbers when looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HopInfo {
+    /// The TTL.
+    pub ttl: u8,
+    /// The address.
+    pub address: String,
+    /// Its name, empty if none.
+    pub name: String,
+    /// Its AS numbers, space-separated, empty if unknown.
+    pub asn: String,
+}
+
+/// The per-hop series a target has now, to remove when its next round replaces them.
+#[derive(Debug, Default)]
+struct Shown {
+    hops: Vec<u8>,
+    rtt: Vec<u8>,
+    info: Vec<InfoLabels>,
+}
+
+/// Every metric of the monitor.
+pub struct Metrics {
+    registry: Registry,
+    /// Per target, its hop series; held for writing while they are replaced and for reading while encoding, so that
+    /// a scrape never sees a target half-updated.
+    shown: RwLock<HashMap<String, Shown>>,
+    runs: Family<RunLabels, Counter>,
+    errors: Family<ErrorLabels, Counter>,
+    backoff: Family<TargetLabels, FloatGauge>,
+    duration: Family<TargetLabels, FloatGauge>,
+    reached: Family<TargetLabels, Gauge>,
+    hops: Family<TargetLabels, Gauge>,
+    rtt: Family<StatLabels, FloatGauge>,
+    loss: Family<HopLabels, FloatGauge>,
+    rate_limited: Family<HopLabels, Gauge>,
+    info: Family<InfoLabels, Gauge>,
+    path_id: Family<TargetLabels, Gauge>,
+    path_changes: Family<TargetLabels, Counter>,
+    destination_rtt: Family<TargetLabels, Histogram, SmokePing>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Every family registered, no series yet.
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let metrics = Metrics {
+            runs: Family::default(),
+            errors: Family::default(),
+            backoff: Family::default(),
+            duration: Family::default(),
+            reached: Family::default(),
+            hops: Family::default(),
+            rtt: Family::default(),
+            loss: Family::default(),
+            rate_limited: Family::default(),
+            info: Family::default(),
+            path_id: Family::default(),
+            path_changes: Family::default(),
+            destination_rtt: Family::new_with_constructor(SmokePing),
+            registry: Registry::default(),
+            shown: RwLock::default(),
+        };
+        let r = &mut registry;
+        r.register("hoptrace_runs", "Rounds traced, by how they ended", metrics.runs.clone());
+        r.register("hoptrace_target_errors", "Rounds that could not run, by cause", metrics.errors.clone());
+        r.register(
+            "hoptrace_target_backoff_seconds",
+            "Extra wait before the target's next round after failures or silence",
+            metrics.backoff.clone(),
+        );
+        r.register("hoptrace_run_duration_seconds", "How long the latest round took", metrics.duration.clone());
+        r.register(
+            "hoptrace_destination_reached",
+            "Whether the latest round reached the target",
+            metrics.reached.clone(),
+        );
+        r.register("hoptrace_hops", "Hops on the path in the window's report", metrics.hops.clone());
+        r.register("hoptrace_hop_rtt_seconds", "Round-trip time per hop over the window", metrics.rtt.clone());
+        r.register(
+            "hoptrace_hop_loss_ratio",
+            "Unanswered probes per hop over the window, rate limiting excepted",
+            metrics.loss.clone(),
+        );
+        r.register(
+            "hoptrace_hop_rate_limited",
+            "Whether the hop's silences are ICMP rate limiting",
+            metrics.rate_limited.clone(),
+        );
+        r.register("hoptrace_hop_info", "Who answers at each hop", metrics.info.clone());
+        r.register("hoptrace_path_id", "Hash of the established path (address per TTL)", metrics.path_id.clone());
+        r.register("hoptrace_path_changes", "Path changes confirmed", metrics.path_changes.clone());
+        r.register(
+            "hoptrace_destination_rtt_seconds",
+            "Round-trip times of the destination's answers",
+            metrics.destination_rtt.clone(),
+        );
+        Metrics { registry, ..metrics }
+    }
+
+    fn target(target: &str) -> TargetLabels {
+        TargetLabels { target: target.to_owned() }
+    }
+
+    /// Makes `target`'s always-present series exist (zero), so that a silent target shows from the start.
+    pub fn add_target(&self, target: &str) {
+        let labels = Self::target(target);
+        let _ = self.path_changes.get_or_create(&labels);
+        let _ = self.reached.get_or_create(&labels);
+        let _ = self.backoff.get_or_create(&labels);
+        for result in [RunResult::Reached, RunResult::Unreached, RunResult::Failed] {
+            let _ = self.runs.get_or_create(&RunLabels { target: target.to_owned(), result: result.label() });
+        }
+    }
+
+    /// Forgets every series of `target` (it left the targets file).
+    pub fn remove_target(&self, target: &str) {
+        let labels = Self::target(target);
+        for family in [&self.duration, &self.backoff] {
+            family.remove(&labels);
+        }
+        for family in [&self.reached, &self.hops, &self.path_id] {
+            family.remove(&labels);
+        }
+        self.path_changes.remove(&labels);
+        self.destination_rtt.remove(&labels);
+        for result in [RunResult::Reached, RunResult::Unreached, RunResult::Failed] {
+            self.runs.remove(&RunLabels { target: target.to_owned(), result: result.label() });
+        }
+        for error in ["resolve", "network"] {
+            self.errors.remove(&ErrorLabels { target: target.to_owned(), error });
+        }
+        self.set_hops(target, None, &[]);
+    }
+
+    /// Counts a round of `target` that ended as `result` after `seconds`.
+    pub fn record_run(&self, target: &str, result: RunResult, seconds: f64) {
+        self.runs.get_or_create(&RunLabels { target: target.to_owned(), result: result.label() }).inc();
+        let labels = Self::target(target);
+        if result != RunResult::Failed {
+            self.duration.get_or_create(&labels).set(seconds);
+        }
+        self.reached.get_or_create(&labels).set(i64::from(result == RunResult::Reached));
+    }
+
+    /// Counts a round of `target` that could not run: `error` is `resolve` or `network`.
+    pub fn record_error(&self, target: &str, error: &'static str) {
+        self.errors.get_or_create(&ErrorLabels { target: target.to_owned(), error }).inc();
+    }
+
+    /// The extra wait now in force before `target`'s next round.
+    pub fn set_backoff(&self, target: &str, seconds: f64) {
+        self.backoff.get_or_create(&Self::target(target)).set(seconds);
+    }
+
+    /// One answer of the destination.
+    pub fn observe_destination_rtt(&self, target: &str, seconds: f64) {
+        self.destination_rtt.get_or_create(&Self::target(target)).observe(seconds);
+    }
+
+    /// The established path's identity, and whether this round confirmed a change to it.
+    pub fn set_path(&self, target: &str, id: Option<u64>, changed: bool) {
+        let labels = Self::target(target);
+        match id {
+            Some(id) => {
+                self.path_id.get_or_create(&labels).set(id as i64);
+            }
+            None => {
+                self.path_id.remove(&labels);
+            }
+        }
+        if changed {
+            self.path_changes.get_or_create(&labels).inc();
+        }
+    }
+
+    /// Replaces `target`'s per-hop series with those of `report` (none when `None`) and `info`.
+    pub fn set_hops(&self, target: &str, report: Option<&Report>, info: &[HopInfo]) {
+        let owned = || target.to_owned();
+        let mut shown = self.shown.write().unwrap_or_else(PoisonError::into_inner);
+        let previous = shown.remove(target).unwrap_or_default();
+        for ttl in previous.hops {
+            let labels = HopLabels { target: owned(), ttl };
+            self.loss.remove(&labels);
+            self.rate_limited.remove(&labels);
+        }
+        for ttl in previous.rtt {
+            for stat in STATS {
+                self.rtt.remove(&StatLabels { target: owned(), ttl, stat });
+            }
+        }
+        for labels in previous.info {
+            self.info.remove(&labels);
+        }
+        let Some(report) = report else { return };
+        let now = shown.entry(owned()).or_default();
+        self.hops.get_or_create(&Self::target(target)).set(report.hops().len() as i64);
+        for hop in report.hops() {
+            let ttl = hop.ttl;
+            now.hops.push(ttl);
+            let labels = HopLabels { target: owned(), ttl };
+            self.loss.get_or_create(&labels).set(hop.loss_percent() / 100.0);
+            self.rate_limited.get_or_create(&labels).set(i64::from(hop.is_rate_limited()));
+            if hop.received == 0 {
+                continue;
+            }
+            now.rtt.push(ttl);
+            let rtt = &hop.rtt;
+            let values = [rtt.last(), rtt.mean(), rtt.best(), rtt.worst(), rtt.stdev()];
+            for (stat, ms) in STATS.into_iter().zip(values) {
+                self.rtt.get_or_create(&StatLabels { target: owned(), ttl, stat }).set(ms / 1000.0);
+            }
+        }
+        for hop in info {
+            let labels = InfoLabels {
+                target: owned(),
+                ttl: hop.ttl,
+                address: hop.address.clone(),
+                name: hop.name.clone(),
+                asn: hop.asn.clone(),
+            };
+            self.info.get_or_create(&labels).set(1);
+            now.info.push(labels);
+        }
+    }
+
+    /// The whole exposition, as `/metrics` serves it.
+    pub fn encode(&self) -> String {
+        let _shown = self.shown.read().unwrap_or_else(PoisonError::into_inner);
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = text::encode(&mut out, &self.registry);
+        out
+    }
+}

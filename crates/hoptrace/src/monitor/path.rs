@@ -1,0 +1,267 @@
+//! Path identity and path-change detection, from what each round of a target's trace saw on its fixed Paris flow.
+//!
+//! A round gives an [`Observation`]: the address that answered at each TTL (`None` where nothing did) and the TTL
+//! at which the destination answered, if it did. A silence says nothing: a lost probe, a rate-limited router, a
+//! trace cut short. Two observations *conflict* only where both saw an answer at the same TTL from different
+//! addresses, or both reached the destination at different TTLs.
+//!
+//! The [`PathTracker`] holds the established path. A round that conflicts with it starts a candidate; the candidate
+//! becomes the path once [`PathTracker::confirm`] rounds in a row conflict with the old path and agree with the
+//! candidate (rounds that are silent where it matters count for neither and reset nothing). One odd answer or a
+//! burst of silence therefore never counts as a change; a real route change does, once.
+
+use core::net::IpAddr;
+
+/// What one round saw on the fixed flow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observation {
+    /// By TTL from 1: who answered there.
+    pub hops: Vec<Option<IpAddr>>,
+    /// The TTL at which the destination answered.
+    pub reached: Option<u8>,
+}
+
+impl Observation {
+    /// Whether `self` and `other` contradict each other (see the module's rule).
+    pub fn conflicts(&self, other: &Observation) -> bool {
+        let hops = self.hops.iter().zip(&other.hops).any(|pair| matches!(pair, (Some(a), Some(b)) if a != b));
+        hops || matches!((self.reached, other.reached), (Some(a), Some(b)) if a != b)
+    }
+
+    /// Fills what `self` did not see with what `other` saw (which must not conflict).
+    fn merge(&mut self, other: &Observation) {
+        if self.hops.len() < other.hops.len() {
+            self.hops.resize(other.hops.len(), None);
+        }
+        for (mine, theirs) in self.hops.iter_mut().zip(&other.hops) {
+            if mine.is_none() {
+                *mine = *theirs;
+            }
+        }
+        self.reached = self.reached.or(other.reached);
+        if let Some(reached) = self.reached {
+            self.hops.truncate(usize::from(reached));
+        }
+    }
+
+    /// Whether nothing answered at all.
+    pub fn is_silent(&self) -> bool {
+        self.hops.iter().all(Option::is_none)
+    }
+
+    /// The path identity: a stable 48-bit hash (FNV-1a) of the answering address per TTL, silences included, and
+    /// the destination's TTL. 48 bits stay exact in a Prometheus sample (a 64-bit float).
+    pub fn id(&self) -> u64 {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for &byte in bytes {
+                hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for hop in &self.hops {
+            match hop {
+                None => eat(&[0]),
+                Some(IpAddr::V4(addr)) => {
+                    eat(&[4]);
+                    eat(&addr.octets());
+                }
+                Some(IpAddr::V6(addr)) => {
+                    eat(&[6]);
+                    eat(&addr.octets());
+                }
+            }
+        }
+        eat(&[0xff, self.reached.unwrap_or(0)]);
+        hash & 0xffff_ffff_ffff
+    }
+}
+
+/// A path change: the path before and the path seen stably since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathChange {
+    /// The established path before.
+    pub old: Observation,
+    /// The new path, as merged over the rounds that confirmed it.
+    pub new: Observation,
+}
+
+/// The established path of one target and the candidate that may replace it.
+#[derive(Debug, Clone)]
+pub struct PathTracker {
+    confirm: u32,
+    /// The established path and its identity (fixed when it was established).
+    path: Option<(Observation, u64)>,
+    /// A path that conflicts with the established one, and the rounds in a row it was seen.
+    candidate: Option<(Observation, u32)>,
+}
+
+impl PathTracker {
+    /// A tracker that needs `confirm` rounds (at least 1) in a row to believe a path.
+    pub fn new(confirm: u32) -> Self {
+        PathTracker { confirm: confirm.max(1), path: None, candidate: None }
+    }
+
+    /// Rounds needed to confirm a path.
+    pub fn confirm(&self) -> u32 {
+        self.confirm
+    }
+
+    /// The established path, if any.
+    pub fn path(&self) -> Option<&Observation> {
+        self.path.as_ref().map(|(path, _)| path)
+    }
+
+    /// The established path's identity, if any.
+    pub fn id(&self) -> Option<u64> {
+        self.path.as_ref().map(|&(_, id)| id)
+    }
+
+    /// Takes one round's observation; returns the change it confirmed, if it did. The first path established is
+    /// not a change.
+    pub fn observe(&mut self, seen: &Observation) -> Option<PathChange> {
+        if seen.is_silent() {
+            return None;
+        }
+        if let Some((path, _)) = &mut self.path {
+            if !seen.conflicts(path) {
+                path.merge(seen);
+                // Back on the old path, or nothing said about it: a candidate it contradicts is dropped.
+                if self.candidate.as_ref().is_some_and(|(candidate, _)| seen.conflicts(candidate)) {
+                    self.candidate = None;
+                }
+                return None;
+            }
+        }
+        let count = match &mut self.candidate {
+            Some((candidate, count)) if !seen.conflicts(candidate) => {
+                candidate.merge(seen);
+                *count += 1;
+                *count
+            }
+            slot => {
+                *slot = Some((seen.clone(), 1));
+                1
+            }
+        };
+        if count < self.confirm {
+            return None;
+        }
+        let (new, _) = self.candidate.take()?;
+        let id = new.id();
+        let old = self.path.replace((new.clone(), id)).map(|(old, _)| old);
+        old.map(|old| PathChange { old, new })
+    }
+}
+
+/// The TTLs at which two paths differ: both answered, from different addresses, or one path ends there.
+pub fn changed_ttls(old: &Observation, new: &Observation) -> Vec<u8> {
+    let len = old.hops.len().max(new.hops.len());
+    (0..len)
+        .filter(|&index| {
+            let (a, b) = (old.hops.get(index).copied().flatten(), new.hops.get(index).copied().flatten());
+            matches!((a, b), (Some(a), Some(b)) if a != b)
+                || (a.is_some() != b.is_some() && (index >= old.hops.len() || index >= new.hops.len()))
+        })
+        .map(|index| (index + 1) as u8)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(n: u8) -> Option<IpAddr> {
+        Some(IpAddr::from([198, 18, n, 1]))
+    }
+
+    fn seen(hops: &[Option<IpAddr>], reached: bool) -> Observation {
+        Observation { hops: hops.to_vec(), reached: reached.then_some(hops.len() as u8) }
+    }
+
+    #[test]
+    fn silences_never_conflict() {
+        let full = seen(&[addr(1), addr(2), addr(3)], true);
+        let holes = Observation { hops: vec![None, addr(2), None], reached: None };
+        assert!(!full.conflicts(&holes) && !holes.conflicts(&full));
+        assert!(full.conflicts(&seen(&[addr(1), addr(9), addr(3)], true)));
+        // The destination one hop farther: a conflict even where both are silent.
+        assert!(full.conflicts(&seen(&[addr(1), None, None, addr(3)], true)));
+    }
+
+    #[test]
+    fn first_path_needs_confirming_and_is_no_change() {
+        let mut tracker = PathTracker::new(3);
+        let path = seen(&[addr(1), addr(2), addr(3)], true);
+        assert_eq!(tracker.observe(&path), None);
+        assert_eq!(tracker.observe(&path), None);
+        assert_eq!(tracker.id(), None);
+        assert_eq!(tracker.observe(&path), None);
+        assert_eq!(tracker.id(), Some(path.id()));
+    }
+
+    #[test]
+    fn loss_and_rate_limiting_are_not_changes() {
+        let mut tracker = PathTracker::new(3);
+        let path = seen(&[addr(1), addr(2), addr(3), addr(4)], true);
+        for _ in 0..3 {
+            tracker.observe(&path);
+        }
+        let id = tracker.id();
+        // Every pattern of silence over many rounds: never a change, and the identity stays.
+        for round in 0u32..200 {
+            let hops = (0..4).map(|ttl| if (round >> ttl) & 1 == 1 { None } else { path.hops[ttl] }).collect();
+            let reached = (round & 8 == 0).then_some(4);
+            assert_eq!(tracker.observe(&Observation { hops, reached }), None, "round {round}");
+        }
+        assert_eq!(tracker.id(), id);
+    }
+
+    #[test]
+    fn a_new_path_seen_stably_is_one_change() {
+        let mut tracker = PathTracker::new(3);
+        let old = seen(&[addr(1), addr(2), addr(3)], true);
+        let new = seen(&[addr(1), addr(7), addr(3)], true);
+        for _ in 0..3 {
+            tracker.observe(&old);
+        }
+        // One odd round, then back: nothing.
+        assert_eq!(tracker.observe(&new), None);
+        assert_eq!(tracker.observe(&old), None);
+        // Two rounds of the new path, a silent round between (it neither counts nor resets), then the third.
+        assert_eq!(tracker.observe(&new), None);
+        assert_eq!(tracker.observe(&seen(&[None, None, None], false)), None);
+        assert_eq!(tracker.observe(&new), None);
+        let change = tracker.observe(&seen(&[addr(1), addr(7), None], false)).expect("a change");
+        assert_eq!(change.old, old);
+        assert_eq!(change.new, new);
+        assert_eq!(changed_ttls(&change.old, &change.new), vec![2]);
+        assert_eq!(tracker.id(), Some(new.id()));
+        // The new path goes on: no more changes.
+        for _ in 0..10 {
+            assert_eq!(tracker.observe(&new), None);
+        }
+    }
+
+    #[test]
+    fn candidate_fills_its_silences() {
+        let mut tracker = PathTracker::new(2);
+        let old = seen(&[addr(1), addr(2), addr(3)], true);
+        tracker.observe(&old);
+        tracker.observe(&old);
+        tracker.observe(&Observation { hops: vec![None, addr(7), None], reached: None });
+        let change = tracker.observe(&Observation { hops: vec![addr(1), None, addr(3)], reached: Some(3) });
+        // The second round agrees with the old path as much as the new: no conflict with the path, no change yet.
+        assert_eq!(change, None);
+        let change = tracker.observe(&Observation { hops: vec![addr(1), addr(7), None], reached: None });
+        assert_eq!(change.expect("a change").new.hops, vec![addr(1), addr(7), None]);
+    }
+
+    #[test]
+    fn longer_path_is_a_change_at_its_end() {
+        let old = seen(&[addr(1), addr(2)], true);
+        let new = seen(&[addr(1), addr(5), addr(2)], true);
+        assert_eq!(changed_ttls(&old, &new), vec![2, 3]);
+        assert_ne!(old.id(), new.id());
+        assert!(old.id() < 1 << 48);
+    }
+}
