@@ -44,6 +44,7 @@
 //!   and each build removes the namespaces left by processes that died.
 
 mod addressing;
+mod attack;
 mod build;
 mod cmd;
 mod delay;
@@ -55,6 +56,7 @@ mod namespace;
 mod routing;
 mod spec;
 
+pub use attack::Flood;
 pub use error::{Error, Result};
 pub use lab::Lab;
 pub use spec::{Family, LabSpec, Link, LinkId, NodeId, RejectWith, RouterOpts};

@@ -1,6 +1,8 @@
 //! Hostile and heavy conditions: bursts of replies larger than a receive buffer, floods of unrelated ICMP errors.
 
-use netlab::Family;
+use std::time::{Duration, Instant};
+
+use netlab::{Family, Flood};
 
 use super::*;
 
@@ -29,5 +31,40 @@ fn a_burst_larger_than_a_receive_buffer_loses_no_hop() {
         }
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!stderr.contains("dropped"), "{case:?}: {stderr}");
+    }
+}
+
+/// A report with 250 and 2,000 ICMP errors a second at the client, none of them answering a probe (half quote
+/// the target with other ports, half another destination): the sockets are read between rounds and the kernel
+/// filters what cannot be ours, so a lossless path shows no loss, in time.
+#[test]
+fn a_report_under_a_flood_of_unrelated_icmp_errors_shows_no_loss() {
+    let _machine = shared_machine();
+    let (lab, client, routers, dst) = chain(3, |_, _, _| {});
+    for family in [Family::V4, Family::V6] {
+        for rate in [250, 2000] {
+            let target = lab.addr(dst, family);
+            let to = lab.hop_addr(client, routers[0], family);
+            let flood = Flood { to, quoted_dst: target, rate, duration: Duration::from_secs(3) };
+            let flooding = lab.flood(routers[0], flood).expect("the flood starts");
+            std::thread::sleep(Duration::from_millis(300));
+            let started = Instant::now();
+            let args = ["-n", "--report", "--json", "-c", "8", "--interval", "0.3", &target.to_string()];
+            let stdout = stdout_of(hoptrace_command(&lab, client).args(args), "hoptrace --report");
+            let took = started.elapsed();
+            let sent = flooding.join().expect("the flood thread").expect("the flood runs");
+            let json: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+            let loss: Vec<(u64, f64)> = json["report"]["hubs"]
+                .as_array()
+                .expect("hubs")
+                .iter()
+                .map(|hub| (hub["count"].as_u64().unwrap(), hub["Loss%"].as_f64().unwrap()))
+                .collect();
+            eprintln!("{family:?} at {rate}/s ({sent} errors sent): {loss:?} in {took:?}");
+            assert_eq!(loss, [(1, 0.0), (2, 0.0), (3, 0.0), (4, 0.0)], "{family:?} at {rate}/s");
+            assert!(sent >= u64::from(rate) * 2, "{family:?}: only {sent} errors sent at {rate}/s");
+            // Eight rounds 0.3 s apart on a fast path: about 2.1 s, not rounds waiting out lost replies.
+            assert!(took < Duration::from_secs(5), "{family:?} at {rate}/s: the report took {took:?}");
+        }
     }
 }
