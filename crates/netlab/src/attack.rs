@@ -3,6 +3,8 @@
 
 use std::fs::File;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -31,23 +33,46 @@ pub struct Flood {
 /// The longest flood allowed.
 const MAX_DURATION: Duration = Duration::from_secs(60);
 
-impl Lab {
-    /// Starts `flood` from `node` on a thread of its own; the thread returns how many errors it sent.
-    pub fn flood(&self, node: NodeId, flood: Flood) -> Result<JoinHandle<std::io::Result<u64>>> {
-        let ns = self.ns(node).to_owned();
-        let namespace =
-            File::open(format!("/run/netns/{ns}")).map_err(|e| Error::io(format!("opening namespace {ns}"), e))?;
-        thread::Builder::new()
-            .name("netlab-flood".into())
-            .spawn(move || {
-                setns(&namespace, CloneFlags::CLONE_NEWNET)?;
-                send_flood(&flood)
-            })
-            .map_err(|e| Error::io("starting a flood thread", e))
+/// A flood under way.
+#[derive(Debug)]
+pub struct Flooding {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<std::io::Result<u64>>,
+}
+
+impl Flooding {
+    /// Waits for the flood to end; how many errors it sent.
+    pub fn join(self) -> std::io::Result<u64> {
+        self.thread.join().unwrap_or_else(|_| Err(std::io::Error::other("the flood thread panicked")))
+    }
+
+    /// Ends the flood now; how many errors it sent.
+    pub fn stop(self) -> std::io::Result<u64> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.join()
     }
 }
 
-fn send_flood(flood: &Flood) -> std::io::Result<u64> {
+impl Lab {
+    /// Starts `flood` from `node` on a thread of its own.
+    pub fn flood(&self, node: NodeId, flood: Flood) -> Result<Flooding> {
+        let ns = self.ns(node).to_owned();
+        let namespace =
+            File::open(format!("/run/netns/{ns}")).map_err(|e| Error::io(format!("opening namespace {ns}"), e))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = thread::Builder::new()
+            .name("netlab-flood".into())
+            .spawn(move || {
+                setns(&namespace, CloneFlags::CLONE_NEWNET)?;
+                send_flood(&flood, &stopped)
+            })
+            .map_err(|e| Error::io("starting a flood thread", e))?;
+        Ok(Flooding { stop, thread })
+    }
+}
+
+fn send_flood(flood: &Flood, stop: &AtomicBool) -> std::io::Result<u64> {
     let ipv6 = flood.to.is_ipv6();
     let (domain, protocol) = if ipv6 { (Domain::IPV6, Protocol::ICMPV6) } else { (Domain::IPV4, Protocol::ICMPV4) };
     let socket = Socket::new(domain, Type::RAW, Some(protocol))?;
@@ -58,7 +83,7 @@ fn send_flood(flood: &Flood) -> std::io::Result<u64> {
     let start = Instant::now();
     let duration = flood.duration.min(MAX_DURATION);
     let mut sent = 0u64;
-    while start.elapsed() < duration {
+    while start.elapsed() < duration && !stop.load(Ordering::Relaxed) {
         // Whole milliseconds: as many as the rate allows by now, then a sleep to the next millisecond.
         let due = (start.elapsed().as_micros() as u64 * u64::from(flood.rate)) / 1_000_000;
         while sent < due {

@@ -56,7 +56,7 @@ mod namespace;
 mod routing;
 mod spec;
 
-pub use attack::Flood;
+pub use attack::{Flood, Flooding};
 pub use error::{Error, Result};
 pub use lab::Lab;
 pub use spec::{Family, LabSpec, Link, LinkId, NodeId, RejectWith, RouterOpts};

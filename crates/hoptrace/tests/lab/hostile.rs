@@ -52,7 +52,7 @@ fn a_report_under_a_flood_of_unrelated_icmp_errors_shows_no_loss() {
             let args = ["-n", "--report", "--json", "-c", "8", "--interval", "0.3", &target.to_string()];
             let stdout = stdout_of(hoptrace_command(&lab, client).args(args), "hoptrace --report");
             let took = started.elapsed();
-            let sent = flooding.join().expect("the flood thread").expect("the flood runs");
+            let sent = flooding.join().expect("the flood runs");
             let json: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
             let loss: Vec<(u64, f64)> = json["report"]["hubs"]
                 .as_array()
