@@ -63,8 +63,12 @@ impl RawProber {
 
         let buffer = sockopt::receive_buffer_for(config.max_in_flight);
         let icmp = if ipv6 { libc::IPPROTO_ICMPV6 } else { libc::IPPROTO_ICMP };
-        let echo_ident = matches!(config.method, Method::Icmp | Method::IcmpParis).then_some(identifier);
-        let icmp_filter = filter::icmp(config.target, echo_ident);
+        let ours = match config.method {
+            Method::Udp | Method::UdpParis => filter::Ours::Udp { src_port: identifier },
+            Method::Icmp | Method::IcmpParis => filter::Ours::Echo { ident: identifier },
+            Method::Tcp | Method::TcpParis => filter::Ours::Tcp { dst_port: config.dst_port },
+        };
+        let icmp_filter = filter::icmp(config.target, ours);
         let mut listeners = vec![Listener::open(domain, icmp, ipv6, &icmp_filter, buffer)?];
         if config.method.is_tcp() {
             listeners.push(Listener::open(domain, libc::IPPROTO_TCP, ipv6, &filter::tcp(config.target), buffer)?);

@@ -97,10 +97,11 @@ pub(crate) fn enable_timestamps(socket: &Socket) -> io::Result<()> {
     Ok(setsockopt(socket, sockopt::ReceiveTimestampns, &true)?)
 }
 
-/// The receive buffer for up to `in_flight` probes' replies and as many strays besides: the kernel counts a
-/// packet's whole buffer (4 KiB is generous for a reply), not its bytes.
+/// The receive buffer for up to `in_flight` probes' replies and as many strays besides — the kernel counts a
+/// packet's whole buffer (4 KiB is generous for a reply), not its bytes — and no less than 2 MiB, room for a
+/// few thousand packets under a flood while the loop is busy. (Memory is taken only as packets wait.)
 pub(crate) fn receive_buffer_for(in_flight: usize) -> usize {
-    in_flight.saturating_mul(2 * 4096)
+    in_flight.saturating_mul(2 * 4096).max(2 << 20)
 }
 
 /// Readies a socket to receive replies: the kernel's timestamps, its drop counter on every packet

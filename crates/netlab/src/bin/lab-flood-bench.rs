@@ -19,6 +19,13 @@ const ROUTERS: usize = 6;
 /// The flood rates, errors a second (0: none, for reference).
 const RATES: [u32; 4] = [0, 20_000, 100_000, 300_000];
 
+/// Only these rates, when the environment names some (`RATES=300000`).
+fn rates() -> Vec<u32> {
+    std::env::var("RATES")
+        .ok()
+        .map_or(RATES.to_vec(), |rates| rates.split(',').filter_map(|r| r.parse().ok()).collect())
+}
+
 /// The tools, with their arguments besides the target: a trace each, and a 50-round report each.
 const TOOLS: [(&str, &str, &[&str]); 4] = [
     ("hoptrace", "hoptrace", &["-n"]),
@@ -48,7 +55,7 @@ fn main() -> ExitCode {
         "{:>8} {:<16} {:>8} {:>8} {:>8} {:>9} {:>10}",
         "rate/s", "tool", "hops ok", "wall s", "cpu s", "rss MiB", "flood/s"
     );
-    for rate in RATES {
+    for rate in rates() {
         for (name, program, args) in TOOLS {
             let program = if program == "hoptrace" { hoptrace.as_str() } else { program };
             let flood = Flood { to: client_addr, quoted_dst: target, rate, duration: Duration::from_secs(60) };
@@ -114,8 +121,17 @@ fn measure(lab: &Lab, client: NodeId, program: &str, args: &[&str], target: IpAd
     let cpu = (children_cpu() - cpu_before).as_secs_f64();
     let rss_kib = std::fs::read_to_string(&stats).ok().and_then(|text| text.trim().parse().ok()).unwrap_or(0);
     let _ = std::fs::remove_file(&stats);
-    let stdout = output.map(|output| String::from_utf8_lossy(&output.stdout).into_owned()).unwrap_or_default();
-    Measure { wall, cpu, rss_kib, hops: hops_found(&stdout) }
+    let (stdout, stderr) = output.map_or_else(
+        |error| (String::new(), error.to_string()),
+        |output| {
+            (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+        },
+    );
+    let hops = hops_found(&stdout);
+    if hops != ROUTERS + 1 {
+        eprintln!("{program} {args:?}:\n{stdout}{stderr}");
+    }
+    Measure { wall, cpu, rss_kib, hops }
 }
 
 /// How many TTLs got an answer (no loss, for reports), from traceroute-style or mtr-style output.
