@@ -50,6 +50,7 @@ mod cmd;
 mod delay;
 mod error;
 mod firewall;
+mod forge;
 mod lab;
 mod mpls;
 mod namespace;
@@ -58,5 +59,6 @@ mod spec;
 
 pub use attack::{Flood, Flooding};
 pub use error::{Error, Result};
+pub use forge::{Forgery, Forging};
 pub use lab::Lab;
 pub use spec::{Family, LabSpec, Link, LinkId, NodeId, RejectWith, RouterOpts};

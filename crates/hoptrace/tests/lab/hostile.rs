@@ -2,7 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use netlab::{Family, Flood};
+use std::net::IpAddr;
+
+use netlab::{Family, Flood, Forgery, RouterOpts};
 
 use super::*;
 
@@ -67,4 +69,60 @@ fn a_report_under_a_flood_of_unrelated_icmp_errors_shows_no_loss() {
             assert!(took < Duration::from_secs(5), "{family:?} at {rate}/s: the report took {took:?}");
         }
     }
+}
+
+/// A forger on the path (in r1) sniffs each run's first probes and sends, every 200 ms, replies to the 40 probes
+/// it predicts after each by the old, guessable rules: Time Exceeded from an address off the path, and the
+/// destination's own answers with its address forged. Over three rounds on the same sockets, in every method,
+/// raw and unprivileged: no forged address is shown, and every round reaches the destination at its true hop.
+#[test]
+fn replies_forged_from_predicted_probes_are_never_believed() {
+    let _machine = shared_machine();
+    // client — r1 (the forger) — r2 — r3 (silent) — r4 (silent) — dst
+    let silent = RouterOpts { silent: true, ..RouterOpts::default() };
+    let (lab, client, routers, dst) = chain(4, |spec, routers, _| {
+        spec.router_opts(routers[2], silent);
+        spec.router_opts(routers[3], silent);
+    });
+    let forger = std::net::Ipv4Addr::new(198, 19, 254, 1);
+    let (IpAddr::V4(target), IpAddr::V4(client_addr)) =
+        (lab.addr(dst, Family::V4), lab.hop_addr(client, routers[0], Family::V4))
+    else {
+        panic!("IPv4 addresses")
+    };
+    let mut refused = 0;
+    for case in all_cases().into_iter().filter(|case| case.family == Family::V4) {
+        let forgery = Forgery {
+            client: client_addr,
+            target,
+            forger,
+            sniff: 12,
+            spread: 40,
+            every: Duration::from_millis(200),
+            duration: Duration::from_secs(30),
+        };
+        let forging = lab.forge(routers[0], forgery).expect("the forger starts");
+        let output = hoptrace(&lab, client, case, IpAddr::V4(target), &["--events", "-c", "3", "--interval", "1"]);
+        let forged = forging.stop().expect("the forger ran");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{case:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(forged > 0, "{case:?}: the forger sniffed nothing");
+        let events: Vec<serde_json::Value> =
+            stdout.lines().map(|line| serde_json::from_str(line).expect("one JSON event a line")).collect();
+        for event in &events {
+            assert_ne!(event["from"], forger.to_string(), "{case:?}: a forged reply was believed: {event}");
+            if event["event"] == "reply" && event["from"] == target.to_string() {
+                assert_eq!(event["ttl"], 5, "{case:?}: the destination answered at the wrong hop: {event}");
+            }
+        }
+        let rounds: Vec<&serde_json::Value> = events.iter().filter(|event| event["event"] == "round_done").collect();
+        assert_eq!(rounds.len(), 3, "{case:?}");
+        for round in &rounds {
+            assert_eq!(round["outcome"], serde_json::json!({"kind": "reached", "ttl": 5}), "{case:?}: {round}");
+            refused += round["unmatched"].as_u64().unwrap_or(0);
+        }
+        eprintln!("{case:?}: {forged} forged replies sent");
+    }
+    // The forgeries did reach hoptrace (raw sockets see them all), and were refused.
+    assert!(refused > 100, "only {refused} forged replies refused");
 }
