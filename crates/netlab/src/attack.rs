@@ -33,20 +33,42 @@ pub struct Flood {
 /// The longest flood allowed.
 const MAX_DURATION: Duration = Duration::from_secs(60);
 
-/// A flood under way.
+/// Hostile traffic under way ([`Lab::flood`], [`Lab::forge`]): a thread inside a node's namespace.
 #[derive(Debug)]
-pub struct Flooding {
+pub struct Attack {
     stop: Arc<AtomicBool>,
     thread: JoinHandle<std::io::Result<u64>>,
 }
 
-impl Flooding {
-    /// Waits for the flood to end; how many errors it sent.
-    pub fn join(self) -> std::io::Result<u64> {
-        self.thread.join().unwrap_or_else(|_| Err(std::io::Error::other("the flood thread panicked")))
+impl Attack {
+    /// Starts `body` on a thread named `name` inside `node`'s namespace; `body` sees the stop flag.
+    pub(crate) fn start(
+        lab: &Lab,
+        node: NodeId,
+        name: &str,
+        body: impl FnOnce(&AtomicBool) -> std::io::Result<u64> + Send + 'static,
+    ) -> Result<Self> {
+        let ns = lab.ns(node).to_owned();
+        let namespace =
+            File::open(format!("/run/netns/{ns}")).map_err(|e| Error::io(format!("opening namespace {ns}"), e))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                setns(&namespace, CloneFlags::CLONE_NEWNET)?;
+                body(&stopped)
+            })
+            .map_err(|e| Error::io(format!("starting thread {name}"), e))?;
+        Ok(Attack { stop, thread })
     }
 
-    /// Ends the flood now; how many errors it sent.
+    /// Waits for it to end by itself; how many packets it sent.
+    pub fn join(self) -> std::io::Result<u64> {
+        self.thread.join().unwrap_or_else(|_| Err(std::io::Error::other("the attacking thread panicked")))
+    }
+
+    /// Ends it now; how many packets it sent.
     pub fn stop(self) -> std::io::Result<u64> {
         self.stop.store(true, Ordering::Relaxed);
         self.join()
@@ -54,21 +76,9 @@ impl Flooding {
 }
 
 impl Lab {
-    /// Starts `flood` from `node` on a thread of its own.
-    pub fn flood(&self, node: NodeId, flood: Flood) -> Result<Flooding> {
-        let ns = self.ns(node).to_owned();
-        let namespace =
-            File::open(format!("/run/netns/{ns}")).map_err(|e| Error::io(format!("opening namespace {ns}"), e))?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = Arc::clone(&stop);
-        let thread = thread::Builder::new()
-            .name("netlab-flood".into())
-            .spawn(move || {
-                setns(&namespace, CloneFlags::CLONE_NEWNET)?;
-                send_flood(&flood, &stopped)
-            })
-            .map_err(|e| Error::io("starting a flood thread", e))?;
-        Ok(Flooding { stop, thread })
+    /// Starts `flood` from `node`.
+    pub fn flood(&self, node: NodeId, flood: Flood) -> Result<Attack> {
+        Attack::start(self, node, "netlab-flood", move |stop| send_flood(&flood, stop))
     }
 }
 

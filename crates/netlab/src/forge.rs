@@ -4,18 +4,16 @@
 //! both as a Time Exceeded from an address off the path and as the destination's own answer (Port Unreachable,
 //! Echo Reply, TCP reset), its source forged.
 
-use std::fs::File;
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::sched::{setns, CloneFlags};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::error::{Error, Result};
+use crate::attack::Attack;
+use crate::error::Result;
 use crate::lab::Lab;
 use crate::spec::NodeId;
 
@@ -42,37 +40,10 @@ pub struct Forgery {
     pub duration: Duration,
 }
 
-/// A forger at work; [`Forging::stop`] ends it.
-#[derive(Debug)]
-pub struct Forging {
-    stop: Arc<AtomicBool>,
-    thread: JoinHandle<std::io::Result<u64>>,
-}
-
-impl Forging {
-    /// Ends the forger now; how many forged replies it sent.
-    pub fn stop(self) -> std::io::Result<u64> {
-        self.stop.store(true, Ordering::Relaxed);
-        self.thread.join().unwrap_or_else(|_| Err(std::io::Error::other("the forger panicked")))
-    }
-}
-
 impl Lab {
-    /// Starts `forgery` in `node` (a router on the client's path) on a thread of its own.
-    pub fn forge(&self, node: NodeId, forgery: Forgery) -> Result<Forging> {
-        let ns = self.ns(node).to_owned();
-        let namespace =
-            File::open(format!("/run/netns/{ns}")).map_err(|e| Error::io(format!("opening namespace {ns}"), e))?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = Arc::clone(&stop);
-        let thread = thread::Builder::new()
-            .name("netlab-forge".into())
-            .spawn(move || {
-                setns(&namespace, CloneFlags::CLONE_NEWNET)?;
-                run(&forgery, &stopped)
-            })
-            .map_err(|e| Error::io("starting a forger thread", e))?;
-        Ok(Forging { stop, thread })
+    /// Starts `forgery` in `node` (a router on the client's path).
+    pub fn forge(&self, node: NodeId, forgery: Forgery) -> Result<Attack> {
+        Attack::start(self, node, "netlab-forge", move |stop| run(&forgery, stop))
     }
 }
 

@@ -57,8 +57,8 @@ mod namespace;
 mod routing;
 mod spec;
 
-pub use attack::{Flood, Flooding};
+pub use attack::{Attack, Flood};
 pub use error::{Error, Result};
-pub use forge::{Forgery, Forging};
+pub use forge::Forgery;
 pub use lab::Lab;
 pub use spec::{Family, LabSpec, Link, LinkId, NodeId, RejectWith, RouterOpts};
