@@ -1,5 +1,5 @@
-//! A forger on the path, for tests: it sniffs the client's first probes to a target (IPv4), then, for as long as
-//! asked, keeps sending the client replies to the probes it predicts will follow — by the old, guessable rules:
+//! A forger on the path, for tests: it sniffs the client's first probes to a target (IPv4), lets that trace end,
+//! then, for as long as asked, keeps sending the client replies to the probes it predicts will follow — by the old, guessable rules:
 //! IP ID, ports, echo sequence and Paris checksum counting up, TCP sequence numbers from a fixed formula — each
 //! both as a Time Exceeded from an address off the path and as the destination's own answer (Port Unreachable,
 //! Echo Reply, TCP reset), its source forged.
@@ -34,6 +34,9 @@ pub struct Forgery {
     pub sniff: usize,
     /// How far past each sniffed probe it predicts.
     pub spread: u16,
+    /// How long it waits after sniffing before it forges: time for the sniffed trace (a report's first round)
+    /// to end, so that what it forges answers later traces only and no copy of a probe it saw.
+    pub hold: Duration,
     /// Pause between two sprays of every prediction.
     pub every: Duration,
     /// How long it runs (at most a minute).
@@ -68,6 +71,7 @@ fn run(forgery: &Forgery, stop: &AtomicBool) -> std::io::Result<u64> {
         }
     }
     drop(sniffer);
+    thread::sleep(forgery.hold);
     let forged: Vec<Vec<u8>> = probes
         .iter()
         .flat_map(|probe| (1..=forgery.spread).flat_map(move |d| predictions(probe, d)))

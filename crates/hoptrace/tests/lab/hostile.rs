@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use std::net::IpAddr;
 
-use netlab::{Family, Flood, Forgery, RouterOpts};
+use netlab::{Family, Flood, Forgery, Link, RouterOpts};
 
 use super::*;
 
@@ -71,16 +71,19 @@ fn a_report_under_a_flood_of_unrelated_icmp_errors_shows_no_loss() {
     }
 }
 
-/// A forger on the path (in r1) sniffs each run's first probes and sends, every 200 ms, replies to the 40 probes
-/// it predicts after each by the old, guessable rules: Time Exceeded from an address off the path, and the
-/// destination's own answers with its address forged. Over three rounds on the same sockets, in every method,
-/// raw and unprivileged: no forged address is shown, and every round reaches the destination at its true hop.
+/// A forger on the path (in r1) sniffs the first 8 probes of a report's first round and, once that round is over,
+/// sends every 40 ms replies to the 20 probes it predicts after each by the old, guessable rules (copies of the
+/// sniffed probes with their numbers moved on): Time Exceeded from an address off the path, and the destination's
+/// own answers with its address forged. In every method, raw and unprivileged, the later rounds on the same sockets
+/// show no forged address, and every round reaches the destination at its true hop.
 #[test]
 fn replies_forged_from_predicted_probes_are_never_believed() {
     let _machine = shared_machine();
-    // client — r1 (the forger) — r2 — r3 (silent) — r4 (silent) — dst
+    // client — r1 (the forger) — r2 ~20 ms~ r3 (silent) — r4 (silent) — dst: each round lasts long enough to
+    // meet several of the forger's sprays.
     let silent = RouterOpts { silent: true, ..RouterOpts::default() };
-    let (lab, client, routers, dst) = chain(4, |spec, routers, _| {
+    let link = |n| Link { delay: (n == 2).then_some(Duration::from_millis(20)), ..Link::default() };
+    let (lab, client, routers, dst) = crate::chain_with_links(4, link, |spec, routers, _| {
         spec.router_opts(routers[2], silent);
         spec.router_opts(routers[3], silent);
     });
@@ -96,9 +99,10 @@ fn replies_forged_from_predicted_probes_are_never_believed() {
             client: client_addr,
             target,
             forger,
-            sniff: 12,
-            spread: 40,
-            every: Duration::from_millis(200),
+            sniff: 8,
+            spread: 20,
+            hold: Duration::from_millis(600),
+            every: Duration::from_millis(40),
             duration: Duration::from_secs(30),
         };
         let forging = lab.forge(routers[0], forgery).expect("the forger starts");
@@ -124,5 +128,6 @@ fn replies_forged_from_predicted_probes_are_never_believed() {
         eprintln!("{case:?}: {forged} forged replies sent");
     }
     // The forgeries did reach hoptrace (raw sockets see them all), and were refused.
-    assert!(refused > 100, "only {refused} forged replies refused");
+    eprintln!("{refused} forged replies refused");
+    assert!(refused > 50, "only {refused} forged replies refused");
 }
