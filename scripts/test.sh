@@ -29,3 +29,6 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 RUSTDOCFLAGS='-D warnings' cargo doc --no-deps --workspace --locked --quiet
 cargo test --workspace --locked
+
+# Fuzzing smoke run: every cargo-fuzz target for 20 seconds (nightly; fuzz/README.md has the longer run).
+scripts/fuzz.sh 20
