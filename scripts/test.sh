@@ -13,14 +13,14 @@ fi
 source scripts/install-packages.sh
 install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath libcap2-bin nftables procps prometheus python3-venv traceroute util-linux
 
-# jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them, and ripe.atlas.sagan
-# (RIPE Atlas's result parser) reads hoptrace's --json; both live in a virtualenv under target/ that is made once
-# and reused.
+# jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them, ripe.atlas.sagan
+# (RIPE Atlas's result parser) reads hoptrace's --json, and diamond-miner (Iris's planner) with chdb (ClickHouse in
+# process) drives hoptrace bulk; all live in a virtualenv under target/ that is made once and reused.
 venv=target/venv
-if ! "$venv/bin/jc" --version >/dev/null 2>&1 || ! "$venv/bin/python" -c 'import ripe.atlas.sagan' 2>/dev/null; then
+if ! "$venv/bin/jc" --version >/dev/null 2>&1 || ! "$venv/bin/python" -c 'import ripe.atlas.sagan, chdb, diamond_miner' 2>/dev/null; then
   rm -rf "$venv"
   /usr/bin/python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check jc ripe.atlas.sagan
+  "$venv/bin/pip" install --quiet --disable-pip-version-check jc ripe.atlas.sagan chdb diamond-miner
 fi
 export HOPTRACE_JC="$PWD/$venv/bin/jc"
 export HOPTRACE_PYTHON="$PWD/$venv/bin/python"

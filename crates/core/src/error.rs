@@ -6,8 +6,10 @@ use core::fmt;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// The host name does not resolve (in the requested family).
+    /// The host name does not resolve (or is empty).
     UnknownHost(String),
+    /// The host is an address, or has addresses only, of the other family than the one asked for.
+    WrongFamily(String),
     /// The options make no trace the engine can run.
     Config(engine::ConfigError),
     /// The system refused: privileges, routes, sockets.
@@ -17,7 +19,10 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::UnknownHost(host) if host.is_empty() => write!(f, "empty host name"),
             Error::UnknownHost(host) => write!(f, "unknown host {host}"),
+            // traceroute(8)'s words (getaddrinfo's EAI_ADDRFAMILY).
+            Error::WrongFamily(host) => write!(f, "{host}: Address family for hostname not supported"),
             Error::Config(error) => write!(f, "{error}"),
             Error::Net(error) => write!(f, "{error}"),
         }
@@ -27,7 +32,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::UnknownHost(_) => None,
+            Error::UnknownHost(_) | Error::WrongFamily(_) => None,
             Error::Config(error) => Some(error),
             Error::Net(error) => Some(error),
         }

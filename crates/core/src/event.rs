@@ -25,7 +25,7 @@ pub struct TraceInfo {
     pub flow: u16,
     /// The last TTL.
     pub max_ttl: u8,
-    /// Probe size, headers included.
+    /// The size of the probes sent (first, with path MTU discovery), IP header included.
     pub packet_len: u16,
     /// When the trace started (wall clock).
     pub started: SystemTime,
@@ -41,7 +41,7 @@ impl TraceInfo {
             method: config.method,
             flow: config.flow,
             max_ttl: config.max_ttl,
-            packet_len: config.packet_len,
+            packet_len: config.probe_len(),
             started,
         }
     }

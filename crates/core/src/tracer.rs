@@ -158,10 +158,13 @@ impl<N: Network> Tracer<N> {
 /// for either).
 pub fn resolve_host(host: &str, ipv6: Option<bool>) -> Result<IpAddr, Error> {
     let wanted = |addr: &IpAddr| ipv6.is_none_or(|ipv6| addr.is_ipv6() == ipv6);
-    let unknown = || Error::UnknownHost(host.to_owned());
+    let wrong_family = || Error::WrongFamily(host.to_owned());
     if let Ok(addr) = host.parse::<IpAddr>() {
-        return if wanted(&addr) { Ok(addr) } else { Err(unknown()) };
+        return if wanted(&addr) { Ok(addr) } else { Err(wrong_family()) };
     }
-    let addrs = (host, 0).to_socket_addrs().map_err(|_| unknown())?;
-    addrs.map(|addr| addr.ip()).find(wanted).ok_or_else(unknown)
+    if host.is_empty() {
+        return Err(Error::UnknownHost(String::new()));
+    }
+    let addrs = (host, 0).to_socket_addrs().map_err(|_| Error::UnknownHost(host.to_owned()))?;
+    addrs.map(|addr| addr.ip()).find(wanted).ok_or_else(wrong_family)
 }

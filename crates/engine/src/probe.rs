@@ -163,6 +163,21 @@ impl ProbeFactory {
         payload
     }
 
+    /// The payload of echo request number `n` before a Paris probe fixes its first two bytes: the usual pattern,
+    /// bytes 2 to 10 unpredictable (the tag an echo reply must carry back).
+    fn echo_payload(&self, n: u32) -> Vec<u8> {
+        let mut payload = crate::craft::pattern(self.payload_len);
+        if let Some(tagged) = payload.get_mut(2..10) {
+            tagged.copy_from_slice(&self.keyed.bytes(Field::Payload, n, 8));
+        }
+        payload
+    }
+
+    /// The tag echo request `id` carried, if its payload was long enough for one.
+    pub(crate) fn echo_tag(&self, id: ProbeId) -> Option<u64> {
+        crate::reply::echo_tag(&self.echo_payload(self.sequence(id)))
+    }
+
     /// Builds probe number `id`, to be sent with `ttl` in flow `flow` (Paris methods; others change flow with
     /// every probe anyway).
     pub(crate) fn build(&self, id: ProbeId, ttl: u8, flow: u16) -> (Probe, MatchKey) {
@@ -189,11 +204,9 @@ impl ProbeFactory {
                     ),
                 }
             }
-            Method::Icmp => ProbeTransport::Icmp {
-                ident: self.icmp_ident,
-                seq: self.echo_seq(n),
-                payload: crate::craft::pattern(self.payload_len),
-            },
+            Method::Icmp => {
+                ProbeTransport::Icmp { ident: self.icmp_ident, seq: self.echo_seq(n), payload: self.echo_payload(n) }
+            }
             Method::IcmpParis => ProbeTransport::Icmp {
                 ident: self.icmp_ident,
                 seq: self.echo_seq(n),
@@ -202,7 +215,7 @@ impl ProbeFactory {
                     self.target,
                     self.icmp_ident,
                     self.echo_seq(n),
-                    self.payload_len,
+                    self.echo_payload(n),
                     paris_icmp_checksum(self.icmp_ident, flow),
                 ),
             },
@@ -278,7 +291,7 @@ impl ProbeFactory {
             return None;
         }
         match (&reply.kind, self.method) {
-            (ReplyKind::EchoReply { ident, seq }, Method::Icmp | Method::IcmpParis) => {
+            (ReplyKind::EchoReply { ident, seq, .. }, Method::Icmp | Method::IcmpParis) => {
                 Some(MatchKey::Echo { ident: *ident, seq: *seq })
             }
             (ReplyKind::Tcp(answer), Method::Tcp) => {

@@ -136,9 +136,10 @@ impl Answer {
     }
 
     /// What this answer means for the trace. Only what is plausible ends it: the destination's own answers, and
-    /// unreachables of a known meaning; a Port or Protocol Unreachable from another host, an unknown code, or a
-    /// Packet Too Big with an MTU no link may have (IPv6: below 1280; IPv4: below 68, where 0 is an old router's
-    /// "unknown") is shown and probed past.
+    /// unreachables of a known meaning (a Port Unreachable from another address than the target's — a host that
+    /// answers for a whole range — ends it too, as in traceroute); an unknown code, or a Packet Too Big with an MTU
+    /// no link may have (IPv6: below 1280; IPv4: below 68, where 0 is an old router's "unknown"), is shown and
+    /// probed past.
     pub fn verdict(&self, target: IpAddr) -> Verdict {
         match &self.reply.kind {
             ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => Verdict::Reached,
@@ -147,7 +148,6 @@ impl Answer {
                 ErrorClass::Unreachable(Unreachable::Port | Unreachable::Protocol) if self.reply.from == target => {
                     Verdict::Reached
                 }
-                ErrorClass::Unreachable(Unreachable::Port | Unreachable::Protocol) => Verdict::Continue,
                 ErrorClass::PacketTooBig if !plausible_mtu(error.mtu, target.is_ipv6()) => Verdict::Continue,
                 ErrorClass::Unreachable(_) | ErrorClass::PacketTooBig => Verdict::Unreachable,
             },

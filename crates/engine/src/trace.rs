@@ -9,6 +9,9 @@ use crate::probe::{self, MatchKey, Probe, ProbeFactory, ProbeId, ProbeTransport}
 use crate::reply::{ErrorClass, QuotedProbe, Reply, ReplyKind};
 use crate::result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Stats, Verdict};
 
+/// The most checksum shifts remembered (see [`Trace::match_by_ip_id`]).
+const MAX_CHECKSUM_SHIFTS: usize = 64;
+
 /// Extra wait added to a measured RTT before scaling it, as `traceroute(8)` does.
 const WAIT_PRECISION: Duration = Duration::from_millis(1);
 
@@ -35,6 +38,9 @@ pub struct Trace {
     /// Whether the gap limit ended the trace.
     stopped_by_gap: bool,
     outcome: Option<Outcome>,
+    /// Checksum shifts seen in quotes matched by IP ID alone, with the probe each named (see
+    /// [`Self::match_by_ip_id`]).
+    checksum_shifts: Vec<(u16, ProbeId)>,
     events: VecDeque<Event>,
     stats: Stats,
 }
@@ -68,6 +74,7 @@ impl Trace {
             reported: 0,
             stopped_by_gap: false,
             outcome: None,
+            checksum_shifts: Vec::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
         })
@@ -112,19 +119,44 @@ impl Trace {
         Some(probe)
     }
 
-    /// The TTL of the next probe and the index of its hop, if any probe is left to send: the lowest hop short of
-    /// probes (retries and resends fill earlier hops), else the next TTL.
+    /// The TTL of the next probe and the index of its hop, if any probe is left to send. Probes go out pass by pass:
+    /// the first probe of every TTL in the window before the second of any (a retry or resend counts as its hop's
+    /// next pass), lowest TTL first within a pass. The window spans [`Self::window`] TTLs from the first hop not yet
+    /// reported complete, so that a path no longer than the window is probed whole within one round trip.
     fn next_slot(&self) -> Option<(u8, usize)> {
         let last_ttl = self.last_ttl();
+        let first = match self.hops.get(self.reported) {
+            Some(hop) => u16::from(hop.ttl),
+            None => self.hops.last().map_or(u16::from(self.config.first_ttl), |hop| u16::from(hop.ttl) + 1),
+        };
+        let end = first + self.window() as u16; // TTLs below `end` are in the window
+        let in_window = |ttl: u8| ttl <= last_ttl && u16::from(ttl) < end;
         // Hops already reported complete need nothing more: start after them.
         let short = (self.reported..self.hops.len())
-            .find(|&index| self.hops[index].ttl <= last_ttl && self.hops[index].current().count() < self.wanted(index));
-        match (short, self.hops.last()) {
-            (Some(index), _) => Some((self.hops[index].ttl, index)),
-            (None, None) => Some((self.config.first_ttl, 0)),
-            (None, Some(hop)) if hop.ttl < last_ttl => Some((hop.ttl + 1, self.hops.len())),
-            (None, Some(_)) => None,
+            .filter(|&index| in_window(self.hops[index].ttl))
+            .map(|index| (self.hops[index].current().count(), index))
+            .filter(|&(count, index)| count < self.wanted(index))
+            .min();
+        let next_ttl = match self.hops.last() {
+            None => Some(self.config.first_ttl),
+            Some(hop) => hop.ttl.checked_add(1).filter(|&ttl| in_window(ttl)),
+        };
+        match (short, next_ttl) {
+            (Some((count, index)), next) if count == 0 || next.is_none() => Some((self.hops[index].ttl, index)),
+            (_, Some(ttl)) => Some((ttl, self.hops.len())),
+            (_, None) => None,
         }
+    }
+
+    /// How many TTLs are probed at once: as many as the in-flight limit holds whole (`-N` over `-q`, or over the
+    /// first MDA stopping point; at least one).
+    fn window(&self) -> usize {
+        let per_hop = if self.config.mda {
+            crate::mda::probes_needed(self.config.confidence, 1)
+        } else {
+            usize::from(self.config.probes_per_hop)
+        };
+        self.config.max_in_flight.div_ceil(per_hop).max(1)
     }
 
     fn next_send_at(&self) -> Option<Instant> {
@@ -198,7 +230,14 @@ impl Trace {
             }
             Disposition::Duplicate(_) => self.stats.duplicates += 1,
             Disposition::Late(_) => self.stats.late += 1,
-            Disposition::Unmatched => self.stats.unmatched += 1,
+            Disposition::Unmatched => {
+                self.stats.unmatched += 1;
+                if let Some(candidate) = self.ip_id_candidate(&reply) {
+                    if !self.checksum_shifts.contains(&candidate) && self.checksum_shifts.len() < MAX_CHECKSUM_SHIFTS {
+                        self.checksum_shifts.push(candidate);
+                    }
+                }
+            }
         }
         disposition
     }
@@ -209,7 +248,10 @@ impl Trace {
             ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => self.factory.key_of_answer(reply),
         };
         let by_key = key.and_then(|key| self.by_key.get(&key).copied()).filter(|&id| {
-            self.raw_fields_match(id, reply) && self.source_believed(id, reply) && self.checksum_believed(id, reply)
+            self.raw_fields_match(id, reply)
+                && self.source_believed(id, reply)
+                && self.checksum_believed(id, reply)
+                && self.echo_tag_matches(id, reply)
         });
         let found = by_key.or_else(|| self.match_by_ip_id(reply));
         let Some(id) = found.filter(|&id| self.distance_plausible(id, reply)) else {
@@ -227,7 +269,19 @@ impl Trace {
     /// [`probe::unrewritten`] (a NAT that restored the quoted address but not the checksum). With raw sockets the
     /// IP ID identifies the probe too: take it if the quote's destination and ports are that probe's. The quoted
     /// source is not checked: the IP ID is ours and the source port is reserved on every local address.
+    ///
+    /// The IP ID alone is 16 bits, which a forger sweeping it hits now and then: the quoted checksum must also
+    /// differ from the one sent by an amount already seen in a quote of another probe. A NAT's update for its
+    /// address is the same amount for every probe, so its second quote is believed (and every one after); a
+    /// forger, who does not know the checksums sent, cannot make two agree.
     fn match_by_ip_id(&self, reply: &Reply) -> Option<ProbeId> {
+        let (shift, id) = self.ip_id_candidate(reply)?;
+        self.checksum_shifts.iter().any(|&(seen, other)| seen == shift && other != id).then_some(id)
+    }
+
+    /// The probe a quote names by IP ID, with its ports, and how far (one's complement) the quoted checksum is from
+    /// the one sent.
+    fn ip_id_candidate(&self, reply: &Reply) -> Option<(u16, ProbeId)> {
         let ReplyKind::IcmpError(error) = &reply.kind else { return None };
         if !self.config.raw_send || self.config.method != crate::Method::UdpParis {
             return None;
@@ -241,7 +295,12 @@ impl Trace {
         }
         let (probe, _) = self.rebuild(id)?;
         let ProbeTransport::Udp { src_port, dst_port, .. } = probe.transport else { return None };
-        ((quoted_src, quoted_dst) == (src_port, dst_port)).then_some(id)
+        if (quoted_src, quoted_dst) != (src_port, dst_port) {
+            return None;
+        }
+        let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return None };
+        let shift = packet::checksum::combine(&[!quoted, self.sent_udp_checksum(id)?]);
+        Some((if shift == 0xffff { 0 } else { shift }, id))
     }
 
     /// A quote of our probe from another source address is a NAT's rewrite that it did not undo. Believe it only
@@ -335,6 +394,14 @@ impl Trace {
             }
             ReplyKind::Tcp(answer) => answer.ack.is_none_or(|ack| ack == self.factory.tcp_seq(id).wrapping_add(1)),
             ReplyKind::EchoReply { .. } => true,
+        }
+    }
+
+    /// An echo reply carries back the payload sent: its tag, unpredictable, must be probe `id`'s.
+    fn echo_tag_matches(&self, id: ProbeId, reply: &Reply) -> bool {
+        match reply.kind {
+            ReplyKind::EchoReply { tag: Some(tag), .. } => self.factory.echo_tag(id) == Some(tag),
+            _ => true,
         }
     }
 
@@ -579,7 +646,7 @@ impl Trace {
         let hop = &self.hops[index];
         let (previous, next) = crate::mda::neighbours(&self.hops, index);
         let highest = hop.current().map(|probe| usize::from(probe.flow) + 1).max().unwrap_or(0);
-        crate::mda::stopping_point(previous, hop, next).max(highest)
+        crate::mda::stopping_point(self.config.confidence, previous, hop, next).max(highest)
     }
 
     /// With multipath discovery and several interfaces at hop `index`, whether the hop after it (whose needs decide
@@ -591,7 +658,8 @@ impl Trace {
             return true;
         }
         crate::mda::neighbours(&self.hops, index).1.is_some_and(|next| {
-            next.is_complete() && next.current().count() >= crate::mda::flows_needed(Some(hop), next)
+            next.is_complete()
+                && next.current().count() >= crate::mda::flows_needed(self.config.confidence, Some(hop), next)
         })
     }
 

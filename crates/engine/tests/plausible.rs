@@ -1,6 +1,5 @@
 //! Forgers and implausible replies: probe fields unpredictable per run and per probe, and only what is plausible
-//! believed — a reply before its probe left, a quote that gained TTL, unknown unreachable codes, impossible MTUs,
-//! a "destination" answer from another host.
+//! believed — a reply before its probe left, a quote that gained TTL, unknown unreachable codes, impossible MTUs.
 
 mod common;
 
@@ -184,9 +183,8 @@ fn only_plausible_errors_end_a_trace() {
         };
         // Believed: a host unreachable ends the trace at TTL 2.
         assert_eq!(outcome_after(&config, unreachable(1, Unreachable::Host)), Some(Outcome::Unreachable { ttl: 2 }));
-        // Not believed: an unknown code; a "destination's" Port Unreachable from a router.
+        // Not believed: an unknown code.
         assert_eq!(outcome_after(&config, unreachable(255, Unreachable::Other)), Some(Outcome::MaxTtl));
-        assert_eq!(outcome_after(&config, unreachable(3, Unreachable::Port)), Some(Outcome::MaxTtl));
         // A Packet Too Big with no MTU (IPv6) or one below IPv4's minimum.
         let too_big = |mtu| {
             move |config: &TraceConfig, probe: &Probe| {
@@ -200,5 +198,31 @@ fn only_plausible_errors_end_a_trace() {
         let impossible = if ipv6 { None } else { Some(20) };
         assert_eq!(outcome_after(&config, too_big(impossible)), Some(Outcome::MaxTtl), "ipv6 {ipv6}");
         assert_eq!(outcome_after(&config, too_big(Some(1280))), Some(Outcome::Unreachable { ttl: 2 }), "ipv6 {ipv6}");
+    }
+}
+
+#[test]
+fn an_echo_reply_must_carry_back_the_payload_sent() {
+    for ipv6 in [false, true] {
+        let network = SimNetwork::chain(ipv6, 3, 10 * MS);
+        for method in [Method::Icmp, Method::IcmpParis] {
+            let config = config_for(&network, method, true, 6);
+            let start = Instant::now();
+            let (mut trace, probes) = first_wave(&config, start);
+            let probe = probes.last().unwrap();
+            let ProbeTransport::Icmp { ident, seq, payload } = &probe.transport else { panic!("an echo request") };
+            let tag = hoptrace_engine::reply::echo_tag(payload);
+            assert!(tag.is_some(), "{method:?}: a payload long enough to carry a tag");
+            let echo = |tag| Reply {
+                from: network.destination.addr,
+                ttl: Some(60),
+                size: None,
+                kind: ReplyKind::EchoReply { ident: *ident, seq: *seq, tag },
+            };
+            // Identifier and sequence number right (a forger sweeping 16 bits hits them), the payload not.
+            let forged = echo(tag.map(|tag| tag ^ 1));
+            assert_eq!(trace.handle_reply(forged, start + MS), Disposition::Unmatched, "{method:?} ipv6 {ipv6}");
+            assert_eq!(trace.handle_reply(echo(tag), start + MS), Disposition::Accepted(probe.id), "{method:?}");
+        }
     }
 }

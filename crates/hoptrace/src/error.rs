@@ -17,6 +17,12 @@ pub enum Error {
     IntervalNeedsRoot(core::time::Duration),
     /// Anything else that stopped the run, said in one line.
     Failed(String),
+    /// Writing the output failed (a full disk, …).
+    Write(std::io::Error),
+    /// The reader of the output (a pipe) went away: ended quietly, as a program that SIGPIPE kills.
+    ClosedPipe,
+    /// A signal (SIGINT, SIGTERM) cut the trace short: what was found is printed, and the exit status says so.
+    Interrupted(u8),
 }
 
 impl Error {
@@ -25,11 +31,19 @@ impl Error {
         use hoptrace_core::Error as Trace;
         match self {
             Error::Usage(_)
-            | Error::Trace(Trace::UnknownHost(_) | Trace::Config(_))
+            | Error::Trace(Trace::UnknownHost(_) | Trace::WrongFamily(_) | Trace::Config(_))
             | Error::NotATerminal
             | Error::IntervalNeedsRoot(_) => 2,
-            Error::Trace(_) | Error::Failed(_) => 1,
+            Error::Trace(_) | Error::Failed(_) | Error::Write(_) => 1,
+            // As a shell reports a program a signal killed: 128 + the signal (SIGPIPE is 13).
+            Error::ClosedPipe => 128 + 13,
+            Error::Interrupted(signal) => 128 + signal,
         }
+    }
+
+    /// Whether the error ends hoptrace without a word: a closed pipe, or a signal the user sent.
+    pub fn is_quiet(&self) -> bool {
+        matches!(self, Error::ClosedPipe | Error::Interrupted(_))
     }
 }
 
@@ -47,6 +61,12 @@ impl fmt::Display for Error {
                 )
             }
             Error::Failed(why) => f.write_str(why),
+            Error::Write(error) => {
+                let text = error.to_string();
+                write!(f, "write error: {}", text.split(" (os error").next().unwrap_or(&text))
+            }
+            Error::ClosedPipe => write!(f, "output closed"),
+            Error::Interrupted(signal) => write!(f, "interrupted by signal {signal}"),
         }
     }
 }
@@ -54,6 +74,17 @@ impl fmt::Display for Error {
 impl From<hoptrace_core::Error> for Error {
     fn from(error: hoptrace_core::Error) -> Self {
         Error::Trace(error)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    /// A failed write: quiet when the reader went away.
+    fn from(error: std::io::Error) -> Self {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            Error::ClosedPipe
+        } else {
+            Error::Write(error)
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod run;
 pub mod settings;
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::process::ExitCode;
 
 use cli::Request;
@@ -30,7 +31,10 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match execute(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("{program}: {error}");
+            if !error.is_quiet() {
+                // Not eprintln!, which panics when stderr is closed too.
+                let _ = writeln!(std::io::stderr(), "{program}: {error}");
+            }
             ExitCode::from(error.exit_code())
         }
     }
@@ -39,8 +43,9 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
     match cli::parse(args)? {
         Request::Print(text) => {
-            print!("{text}");
-            Ok(())
+            // Not print!, which panics on a closed pipe (`hoptrace --help | true`).
+            let mut out = std::io::stdout().lock();
+            Ok(out.write_all(text.as_bytes()).and_then(|()| out.flush())?)
         }
         Request::Bulk(args) => bulk::run(&args),
         Request::Trace(settings) => {

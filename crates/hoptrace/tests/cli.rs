@@ -1,49 +1,10 @@
-//! The real binary, flag by flag, on loopback; and every bad input. Every run is inside a new network namespace
-//! that has nothing but loopback, so that no probe and no name lookup can leave it.
+//! The real binary, flag by flag, on loopback; and every bad input.
 
-use std::process::{Command, Output};
+mod isolated;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_hoptrace");
+use std::process::Command;
 
-fn hoptrace(args: &[&str]) -> Output {
-    isolated(args)
-}
-
-/// Runs hoptrace (as `user`, when given) in a new network namespace that has nothing but loopback.
-fn isolated_as(user: Option<&str>, args: &[&str]) -> Output {
-    run_isolated(BINARY, user, args)
-}
-
-/// Runs `program` like [`isolated_as`].
-fn run_isolated(program: &str, user: Option<&str>, args: &[&str]) -> Output {
-    let mut command = Command::new("unshare");
-    command.args(["--net", "sh", "-c", r#"ip link set lo up && exec "$@""#, "sh"]);
-    if let Some(user) = user {
-        command.args(["setpriv", &format!("--reuid={user}"), &format!("--regid={user}"), "--clear-groups"]);
-    }
-    command.arg(program).args(args).output().expect("unshare runs (needs root)")
-}
-
-fn isolated(args: &[&str]) -> Output {
-    isolated_as(None, args)
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Traces loopback with `args` and returns the output lines, after checking the run succeeded.
-fn loopback(args: &[&str], target: &str) -> Vec<String> {
-    let mut all = args.to_vec();
-    all.push(target);
-    let output = hoptrace(&all);
-    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
-    stdout(&output).lines().map(str::to_owned).collect()
-}
+use isolated::*;
 
 #[test]
 fn every_flag_traces_loopback() {
@@ -88,23 +49,37 @@ fn every_flag_traces_loopback() {
         &["--extensions"],
         &["--unprivileged"],
         &["--unprivileged", "-T"],
+        &["-n"],
+        &["-q", "2", "-q", "1"],
+        &["--sport", "40000"],
+        &["--sport", "40000", "-T"],
+        &["--unprivileged", "--sport", "40000"],
+        &["--fwmark", "7"],
+        &["--fwmark", "0x2a", "-I"],
+        &["-l", "5"],
+        &["--flowlabel", "0x12345"],
+        &["-r"],
+        &["-r", "-I"],
+        &["-d"],
+        &["--debug"],
     ];
     for &args in cases {
         let mut with_numeric = vec!["-n"];
         with_numeric.extend_from_slice(args);
         let lines = loopback(&with_numeric, "127.0.0.1");
+        let max_hops = if args.contains(&"--max-hops") {
+            5
+        } else if args.contains(&"-m") {
+            1
+        } else {
+            64
+        };
+        // A TCP SYN is 44 bytes whatever the length asked for; UDP and ICMP probes are 60 by default.
+        let tcp = args.iter().any(|arg| ["-T", "--tcp", "tcp", "tcpconn"].contains(arg));
+        let size = if tcp { 44 } else { 60 };
         assert_eq!(
             lines[0],
-            "traceroute to 127.0.0.1 (127.0.0.1), 30 hops max, 60 byte packets".replace(
-                "30",
-                if args.contains(&"--max-hops") {
-                    "5"
-                } else if args.contains(&"-m") {
-                    "1"
-                } else {
-                    "30"
-                }
-            ),
+            format!("traceroute to 127.0.0.1 (127.0.0.1), {max_hops} hops max, {size} byte packets"),
             "{args:?}"
         );
         assert!(lines[1].starts_with(" 1  127.0.0.1  "), "{args:?}: {lines:?}");
@@ -153,9 +128,18 @@ fn output_formats_on_loopback() {
 
 #[test]
 fn ipv6_loopback() {
-    for args in [&["-n", "-6"][..], &["-n", "--ipv6", "-I"], &["-n", "-6", "-T"], &["-n", "-6", "--unprivileged"]] {
+    for args in [
+        &["-n", "-6"][..],
+        &["-n", "--ipv6", "-I"],
+        &["-n", "-6", "-T"],
+        &["-n", "-6", "--unprivileged"],
+        &["-n", "-6", "-l", "0x12345"],
+        &["-n", "-6", "-l", "7", "--unprivileged", "-T"],
+        &["-n", "-6", "--sport", "40001", "--unprivileged"],
+    ] {
         let lines = loopback(args, "::1");
-        assert_eq!(lines[0], "traceroute to ::1 (::1), 30 hops max, 80 byte packets", "{args:?}");
+        let size = if args.contains(&"-T") { 64 } else { 80 };
+        assert_eq!(lines[0], format!("traceroute to ::1 (::1), 64 hops max, {size} byte packets"), "{args:?}");
         assert!(lines[1].starts_with(" 1  ::1  "), "{args:?}: {lines:?}");
     }
 }
@@ -170,11 +154,46 @@ fn names_and_numbers() {
 
 #[test]
 fn trailing_packet_length() {
+    let header = |size| format!("traceroute to 127.0.0.1 (127.0.0.1), 64 hops max, {size} byte packets\n");
     let output = hoptrace(&["-n", "127.0.0.1", "1000"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).starts_with("traceroute to 127.0.0.1 (127.0.0.1), 30 hops max, 1000 byte packets\n"));
+    assert!(stdout(&output).starts_with(&header(1000)), "{}", stdout(&output));
     let output = hoptrace(&["-n", "--mtu", "127.0.0.1"]);
-    assert!(stdout(&output).starts_with("traceroute to 127.0.0.1 (127.0.0.1), 30 hops max, 65000 byte packets\n"));
+    assert!(stdout(&output).starts_with(&header(65000)), "{}", stdout(&output));
+    // Too short a length is raised to the least the method sends, and the header says so: the IP and UDP headers
+    // (28 bytes, as traceroute prints), and 2 more for the checksum a Paris probe (raw sockets, as root) carries.
+    let output = isolated_as(Some("65534"), &["-n", "127.0.0.1", "10"]);
+    assert!(stdout(&output).starts_with(&header(28)), "{}", stdout(&output));
+    let output = hoptrace(&["-n", "127.0.0.1", "10"]);
+    assert!(stdout(&output).starts_with(&header(30)), "{}", stdout(&output));
+    let output = hoptrace(&["-n", "-T", "127.0.0.1", "1000"]);
+    assert!(stdout(&output).starts_with(&header(44)), "{}", stdout(&output));
+}
+
+#[test]
+fn json_size_is_the_payload_of_the_probe_the_header_names() {
+    // RIPE Atlas's `size` is the probe's payload, past the IP and UDP/ICMP/TCP headers.
+    let cases: &[(&[&str], &str, u64)] = &[
+        (&["-n"], "127.0.0.1", 32),
+        (&["-n", "-I"], "127.0.0.1", 32),
+        (&["-n", "-T"], "127.0.0.1", 0),
+        (&["-n", "-6"], "::1", 32),
+        (&["-n"], "127.0.0.1 10", 2),
+        (&["-n"], "127.0.0.1 100", 72),
+    ];
+    for &(args, target, size) in cases {
+        let mut all = args.to_vec();
+        all.push("--json");
+        all.extend(target.split(' '));
+        let output = hoptrace(&all);
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(json["size"].as_u64(), Some(size), "{all:?}");
+        let mut all = args.to_vec();
+        all.extend(target.split(' '));
+        let text = stdout(&hoptrace(&all));
+        let header = if target.contains(':') { 48 } else { 28 } + if args.contains(&"-T") { 16 } else { 0 };
+        assert!(text.contains(&format!(" {} byte packets\n", header + size)), "{all:?}: {text}");
+    }
 }
 
 #[test]
@@ -184,9 +203,20 @@ fn help_and_version() {
     for flag in ["--max-hops", "--queries", "--wait", "--sim-queries", "--sendwait", "--as-path-lookups", "--mtu"] {
         assert!(stdout(&output).contains(flag), "help lacks {flag}");
     }
-    let output = hoptrace(&["-V"]);
-    assert!(output.status.success());
-    assert_eq!(stdout(&output), format!("hoptrace {}\n", env!("CARGO_PKG_VERSION")));
+    // --version names the commit built from (when built in a git checkout, as here).
+    let commit = Command::new("git")
+        .args(["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| format!(" (commit {})", String::from_utf8_lossy(&output.stdout).trim()))
+        .unwrap_or_default();
+    for args in [&["-V"][..], &["--version"], &["--tracepath", "-V"]] {
+        let output = hoptrace(args);
+        assert!(output.status.success());
+        let name = if args.contains(&"--tracepath") { "tracepath" } else { "hoptrace" };
+        assert_eq!(stdout(&output), format!("{name} {}{commit}\n", env!("CARGO_PKG_VERSION")), "{args:?}");
+    }
 }
 
 #[test]
@@ -210,10 +240,30 @@ fn bad_input_gets_one_line_and_status_2() {
         (&["-M", "foo", "127.0.0.1"], "hoptrace: unknown traceroute module foo"),
         (&["127.0.0.1", "70000"], "hoptrace: too big packetlen 70000 specified"),
         (&["127.0.0.1", "x"], "hoptrace: cannot handle packetlen `x'"),
-        (&["-Q", "127.0.0.1"], "hoptrace: unexpected argument '-Q' found"),
+        (&["-Q", "127.0.0.1"], "hoptrace: unexpected argument '-Q' found; see hoptrace --help"),
+        (
+            &["--icmpp", "127.0.0.1"],
+            "hoptrace: unexpected argument '--icmpp' found (did you mean '--icmp'?); see hoptrace --help",
+        ),
+        (&["--tracepath", "-q", "1", "127.0.0.1"], "hoptrace: unexpected argument '-q' found; see tracepath --help"),
+        (&["-n"], "hoptrace: the following required arguments were not provided: <HOST>"),
+        (&[""], "hoptrace: empty host name"),
+        (&["-g", "198.18.0.1", "127.0.0.1"], "hoptrace: -g (source routing through gateways) is not supported"),
+        (&["-D", "127.0.0.1"], "hoptrace: -D (DCCP probes) is not supported"),
+        (&["-P", "47", "127.0.0.1"], "hoptrace: -P (raw probes of another protocol) is not supported"),
+        (&["-UL", "127.0.0.1"], "hoptrace: -UL (UDP-Lite probes) is not supported"),
+        (&["-O", "info", "127.0.0.1"], "hoptrace: -O (module options) is not supported"),
+        (
+            &["-M", "udplite", "127.0.0.1"],
+            "hoptrace: -M udplite is not supported (default, udp, icmp, tcp, tcpconn are)",
+        ),
+        (&["-M", "raw", "127.0.0.1"], "hoptrace: -M raw is not supported (default, udp, icmp, tcp, tcpconn are)"),
+        (&["-l", "0x100000", "127.0.0.1"], "hoptrace: cannot handle `-l' option with arg `0x100000'"),
+        (&["--fwmark", "x", "127.0.0.1"], "hoptrace: cannot handle `--fwmark' option with arg `x'"),
+        (&["--sport", "70000", "127.0.0.1"], "hoptrace: cannot handle `--sport' option with arg `70000'"),
         (&["-I", "-T", "127.0.0.1"], "hoptrace: the argument '--icmp' cannot be used with '--tcp'"),
-        (&["-4", "::1"], "hoptrace: unknown host ::1"),
-        (&["-6", "127.0.0.1"], "hoptrace: unknown host 127.0.0.1"),
+        (&["-4", "::1"], "hoptrace: ::1: Address family for hostname not supported"),
+        (&["-6", "127.0.0.1"], "hoptrace: 127.0.0.1: Address family for hostname not supported"),
         (&["no-such-host.invalid"], "hoptrace: unknown host no-such-host.invalid"),
         (
             &["--mda", "-c", "3", "127.0.0.1"],
@@ -224,6 +274,8 @@ fn bad_input_gets_one_line_and_status_2() {
             "hoptrace: --mda is a single trace: use it alone, with --json or with --dot",
         ),
         (&["--flows", "2", "127.0.0.1"], "hoptrace: --flows goes with a report (--report, -c, --csv, --dot, --live)"),
+        (&["--confidence", "99", "127.0.0.1"], "hoptrace: --confidence goes with --mda"),
+        (&["--mda", "--confidence", "90", "127.0.0.1"], "hoptrace: cannot handle `--confidence' option with arg `90'"),
         (&["--live", "127.0.0.1"], "hoptrace: --live needs a terminal: use --report for a report on a pipe or file"),
         (&["--live", "--json", "127.0.0.1"], "hoptrace: the argument '--live' cannot be used with '--json'"),
         (
@@ -289,6 +341,11 @@ fn tracepath_mode() {
     }
     let lines = loopback(&["--tracepath", "-6", "-n"], "::1");
     assert!(lines[0].starts_with(" 1:  ::1 "), "{lines:?}");
+    // --tracepath anywhere, and repeated flags as traceroute and tracepath take them.
+    for args in [&["-n", "--tracepath"][..], &["-n", "-n", "--tracepath", "-m", "9", "-m", "3"]] {
+        let lines = loopback(args, "127.0.0.1");
+        assert!(lines[0].starts_with(" 1:  127.0.0.1 ") && lines[0].ends_with("reached"), "{args:?}: {lines:?}");
+    }
 }
 
 #[test]
@@ -308,48 +365,19 @@ fn invoked_as_tracepath() {
 }
 
 #[test]
-fn man_page_and_completions_cover_every_flag() {
-    let docs = env!("CARGO_BIN_EXE_hoptrace-docs");
-    let man = Command::new(docs).arg("man").output().unwrap();
-    assert!(man.status.success());
-    let man = String::from_utf8_lossy(&man.stdout).replace("\\-", "-");
-    let bash = Command::new(docs).args(["completions", "bash"]).output().unwrap();
-    let bash = String::from_utf8_lossy(&bash.stdout).into_owned();
-    for flag in [
-        "--ipv4",
-        "--ipv6",
-        "--icmp",
-        "--tcp",
-        "--udp",
-        "--module",
-        "--numeric",
-        "--first",
-        "--max-hops",
-        "--queries",
-        "--wait",
-        "--sim-queries",
-        "--sendwait",
-        "--port",
-        "--source",
-        "--interface",
-        "--tos",
-        "--dont-fragment",
-        "--mtu",
-        "--back",
-        "--as-path-lookups",
-        "--extensions",
-        "--version",
-        "--unprivileged",
-        "--json",
-        "--report",
-        "--report-cycles",
-        "--interval",
-        "--csv",
-        "--dot",
-    ] {
-        assert!(man.contains(flag), "man page lacks {flag}");
-        assert!(bash.contains(flag), "bash completion lacks {flag}");
+fn family_messages_and_repeated_flags_as_traceroute_has_them() {
+    for args in [&["-6", "127.0.0.1"][..], &["-4", "::1"]] {
+        let theirs = run_isolated("traceroute", None, args);
+        let ours = hoptrace(args);
+        assert_eq!((ours.status.code(), theirs.status.code()), (Some(2), Some(2)), "{args:?}");
+        let theirs = stderr(&theirs);
+        let theirs = theirs.lines().find(|line| line.contains("Address family")).unwrap_or_default().to_owned();
+        assert_eq!(stderr(&ours), format!("hoptrace: {theirs}\n"), "{args:?}");
     }
+    let args = ["-n", "-n", "-q", "1", "127.0.0.1"];
+    let (theirs, ours) = (run_isolated("traceroute", None, &args), hoptrace(&args));
+    assert!(theirs.status.success() && ours.status.success(), "{}", stderr(&ours));
+    assert_eq!(stdout(&ours).lines().nth(1).map(|line| &line[..14]), Some(" 1  127.0.0.1 "));
 }
 
 #[test]

@@ -27,7 +27,7 @@ fn traceroute_layout_with_names_silence_and_a_mark() {
     assert_eq!(
         text,
         [
-            "traceroute to 198.18.1.1 (198.18.1.1), 30 hops max, 60 byte packets",
+            "traceroute to 198.18.1.1 (198.18.1.1), 64 hops max, 60 byte packets",
             " 1  gw.lab (198.18.0.1)  10.000 ms  10.000 ms",
             " 2  * *",
             " 3  198.18.0.3 (198.18.0.3)  30.000 ms  30.000 ms",
@@ -47,7 +47,8 @@ fn traceroute_layout_repeats_a_changing_responder_with_as_numbers() {
     let mut table = Table::default();
     table.asns.insert(addr("198.18.10.1"), vec![64500]);
     table.asns.insert(addr("198.18.11.1"), vec![64501, 64502]);
-    let text = render(&["-n", "-A", "-q", "4"], &mut network, &table);
+    // One TTL at a time, so that hop 1's probes are in consecutive flows.
+    let text = render(&["-n", "-A", "-q", "4", "-N", "4"], &mut network, &table);
     let first = text.lines().nth(1).unwrap();
     // Classic UDP changes the flow per probe: the branches alternate as the hash falls, and each change of
     // responder prints the address again, with its AS numbers.
@@ -71,7 +72,7 @@ fn traceroute_layout_extensions_back_and_mtu() {
     let text = render(&["-n", "-e", "--back", "--mtu", "-q", "2", "-N", "1"], &mut network, &Table::default());
     assert_eq!(
         text,
-        "traceroute to 198.18.1.1 (198.18.1.1), 30 hops max, 65000 byte packets\n \
+        "traceroute to 198.18.1.1 (198.18.1.1), 64 hops max, 65000 byte packets\n \
          1  198.18.0.1 <MPLS:L=24001,E=0,S=0,T=1/L=16,E=5,S=1,T=1>  10.000 ms  10.000 ms\n \
          2  198.18.0.2 '-4'  20.000 ms  20.000 ms\n \
          3  198.18.0.3 F=1400  30.000 ms  30.000 ms\n \

@@ -17,6 +17,9 @@ pub enum NetError {
     /// No route to the target.
     #[error("{0}: Network is unreachable")]
     NoRoute(IpAddr),
+    /// A flow label (`-l`) for ICMP probes without raw sockets: ping sockets send none.
+    #[error("-l (flow label) on ICMP probes needs raw sockets (root or CAP_NET_RAW): ping sockets send none")]
+    FlowLabelNeedsRaw,
     /// The source address cannot be used.
     #[error("cannot use source address {0}: {1}")]
     BadSource(IpAddr, io::Error),

@@ -32,7 +32,12 @@ impl IcmpProber {
             Some(libc::EACCES | libc::EPERM) => NetError::IcmpNotPermitted,
             _ => NetError::io("opening an ICMP socket")(error),
         })?;
-        let local = sockopt::prepare_datagram(&socket, Some(source), options, sockopt::Bind::Source)?;
+        if ipv6 && options.flow_label.is_some() {
+            return Err(NetError::FlowLabelNeedsRaw);
+        }
+        // A ping socket's port is its ICMP identifier: `--sport` is for UDP and TCP.
+        let options = SocketOptions { source_port: None, ..options.clone() };
+        let local = sockopt::prepare_datagram(&socket, Some(source), &options, sockopt::Bind::Source)?;
         sockopt::prepare_receiving(&socket, sockopt::receive_buffer_for(config.max_in_flight))
             .map_err(NetError::io("preparing to receive"))?;
         Ok((IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048], dropped: 0 }, local.port()))
@@ -69,7 +74,8 @@ impl Prober for IcmpProber {
                 continue;
             };
             if kind == echo_reply {
-                let kind = ReplyKind::EchoReply { ident, seq };
+                let tag = engine::reply::echo_tag(self.buf.get(8..received.len).unwrap_or_default());
+                let kind = ReplyKind::EchoReply { ident, seq, tag };
                 let size = u16::try_from(received.len + if self.ipv6 { 40 } else { 20 }).ok();
                 replies.push((Reply { from: from.ip(), ttl: received.ttl, size, kind }, at));
             }

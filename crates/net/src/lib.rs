@@ -37,6 +37,15 @@ use std::time::Instant;
 
 use engine::{Method, Probe, Reply, TraceConfig};
 
+/// Whether the reader at the other end of `fd` (a pipe or a socket) has gone, so that writing there would fail:
+/// `poll(2)` reports an error condition on it. Never blocks.
+pub fn reader_gone(fd: BorrowedFd<'_>) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let mut fds = [PollFd::new(fd, PollFlags::empty())];
+    poll(&mut fds, PollTimeout::ZERO)
+        .is_ok_and(|_| fds[0].revents().is_some_and(|events| events.contains(PollFlags::POLLERR)))
+}
+
 /// Whether probes go through ordinary sockets or raw ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Privilege {
@@ -68,6 +77,14 @@ pub struct SocketOptions {
     pub tos: Option<u8>,
     /// Set Don't Fragment (`-F`).
     pub dont_fragment: bool,
+    /// Send from this port (`--sport`; UDP and TCP) instead of one the kernel picks.
+    pub source_port: Option<u16>,
+    /// Firewall mark of every probe (`--fwmark`, `SO_MARK`).
+    pub fwmark: Option<u32>,
+    /// IPv6 flow label of every probe (`-l`); ping sockets ignore it.
+    pub flow_label: Option<u32>,
+    /// Send only to hosts on an attached network, bypassing routing (`-r`, `SO_DONTROUTE`).
+    pub dont_route: bool,
 }
 
 /// A descriptor to wait on, and what it is waited for.

@@ -27,6 +27,8 @@ pub(crate) struct RawProber {
     ipv6: bool,
     tos: u8,
     dont_fragment: bool,
+    /// The user's IPv6 flow label (`-l`).
+    flow_label: Option<u32>,
     buf: Vec<u8>,
 }
 
@@ -51,14 +53,17 @@ impl RawProber {
                 let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
                     .map_err(NetError::io("reserving a UDP port"))?;
                 socket
-                    .bind(&SocketAddr::new(sockopt::unspecified(ipv6), 0).into())
+                    .bind(&SocketAddr::new(sockopt::unspecified(ipv6), options.source_port.unwrap_or(0)).into())
                     .map_err(NetError::io("reserving a UDP port"))?;
                 let port = sockopt::local_addr(&socket)?.port();
                 port_reservation = Some(socket);
                 port
             }
             Method::Icmp | Method::IcmpParis => u16::from_ne_bytes(random::bytes()?),
-            Method::Tcp | Method::TcpParis => crate::tcp::first_source_port()?,
+            Method::Tcp | Method::TcpParis => match options.source_port {
+                Some(port) => port,
+                None => crate::tcp::first_source_port()?,
+            },
         };
 
         let buffer = sockopt::receive_buffer_for(config.max_in_flight);
@@ -82,6 +87,7 @@ impl RawProber {
             ipv6,
             tos: options.tos.unwrap_or(0),
             dont_fragment: options.dont_fragment,
+            flow_label: options.flow_label,
             buf: vec![0; 4096],
         };
         Ok((prober, identifier))
@@ -128,7 +134,7 @@ impl Listener {
 
 impl Prober for RawProber {
     fn send(&mut self, probe: &Probe) -> io::Result<Instant> {
-        let to = SocketAddr::new(self.target, 0).into();
+        let to = sockopt::destination(self.target, 0, self.flow_label).into();
         if self.ipv6 {
             sockopt::set_ttl(&self.sender, true, probe.ttl)?;
             let bytes = probe.transport_bytes(self.source, self.target);

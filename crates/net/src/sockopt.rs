@@ -120,6 +120,11 @@ pub(crate) fn prepare_receiving(socket: &Socket, buffer: usize) -> io::Result<()
     Ok(())
 }
 
+/// Sends only to hosts on an attached network (`-r`, `SO_DONTROUTE`).
+pub(crate) fn set_dont_route(socket: &Socket) -> io::Result<()> {
+    set_int(socket, libc::SOL_SOCKET, libc::SO_DONTROUTE, 1)
+}
+
 /// Sets the TTL (hop limit) for the next send.
 pub(crate) fn set_ttl(socket: &Socket, ipv6: bool, ttl: u8) -> io::Result<()> {
     if ipv6 {
@@ -129,8 +134,20 @@ pub(crate) fn set_ttl(socket: &Socket, ipv6: bool, ttl: u8) -> io::Result<()> {
     }
 }
 
-/// Applies the user's options that concern every sending socket: interface, TOS, fragmentation.
+/// Applies the user's options that concern every sending socket: interface, TOS, mark, flow label, routing,
+/// fragmentation.
 pub(crate) fn apply(socket: &Socket, ipv6: bool, options: &SocketOptions) -> Result<(), NetError> {
+    if let Some(mark) = options.fwmark {
+        socket.set_mark(mark).map_err(NetError::io("setting the firewall mark (--fwmark needs CAP_NET_ADMIN)"))?;
+    }
+    if ipv6 && options.flow_label.is_some() {
+        // The label then comes from each destination address (see `destination`).
+        set_int(socket, libc::IPPROTO_IPV6, libc::IPV6_FLOWINFO_SEND, 1)
+            .map_err(NetError::io("setting the flow label"))?;
+    }
+    if options.dont_route {
+        set_dont_route(socket).map_err(NetError::io("bypassing routing"))?;
+    }
     if let Some(interface) = &options.interface {
         socket
             .bind_device(Some(interface.as_bytes()))
@@ -141,6 +158,16 @@ pub(crate) fn apply(socket: &Socket, ipv6: bool, options: &SocketOptions) -> Res
         result.map_err(NetError::io("setting the type of service"))?;
     }
     set_dont_fragment(socket, ipv6, options.dont_fragment).map_err(NetError::io("setting Don't Fragment"))
+}
+
+/// The address probes to `target` and `port` are sent to: for IPv6 with the user's flow label (`-l`), which the
+/// kernel takes from there.
+pub(crate) fn destination(target: core::net::IpAddr, port: u16, flow_label: Option<u32>) -> core::net::SocketAddr {
+    match (target, flow_label) {
+        // `sin6_flowinfo` is in network byte order; the address carries its bytes as they are.
+        (core::net::IpAddr::V6(ip), Some(label)) => core::net::SocketAddrV6::new(ip, port, label.to_be(), 0).into(),
+        _ => core::net::SocketAddr::new(target, port),
+    }
 }
 
 /// Sends a datagram. With `IP_RECVERR`, an ICMP error that arrived for an earlier probe is also latched as the
@@ -232,8 +259,8 @@ pub(crate) enum Bind {
 }
 
 /// Readies a datagram socket (UDP or ping) for probing: the user's options, the error queue, non-blocking, bound
-/// as `bind` says (to the user's `-s` address, if any) on a port of the kernel's choosing. Returns `source` with
-/// that port: the address probes leave from.
+/// as `bind` says (to the user's `-s` address, if any) on the user's `--sport` or a port of the kernel's choosing.
+/// Returns `source` with that port: the address probes leave from.
 pub(crate) fn prepare_datagram(
     socket: &Socket,
     source: Option<core::net::IpAddr>,
@@ -245,12 +272,13 @@ pub(crate) fn prepare_datagram(
     enable_error_queue(socket, ipv6).map_err(NetError::io("enabling the error queue"))?;
     socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
     let source = source.ok_or(NetError::io("binding")(io::ErrorKind::InvalidInput.into()))?;
+    let port = options.source_port.unwrap_or(0);
     match (options.source, bind) {
         (None, Bind::Wildcard) => socket
-            .bind(&core::net::SocketAddr::new(unspecified(ipv6), 0).into())
+            .bind(&core::net::SocketAddr::new(unspecified(ipv6), port).into())
             .map_err(NetError::io("binding a UDP port"))?,
         _ => socket
-            .bind(&core::net::SocketAddr::new(source, 0).into())
+            .bind(&core::net::SocketAddr::new(source, port).into())
             .map_err(|error| NetError::BadSource(source, error))?,
     }
     Ok(core::net::SocketAddr::new(source, local_addr(socket)?.port()))

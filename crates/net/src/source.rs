@@ -18,6 +18,10 @@ pub fn source_for(target: IpAddr, options: &SocketOptions) -> Result<IpAddr, Net
             .bind_device(Some(interface.as_bytes()))
             .map_err(|error| NetError::BadInterface(interface.clone(), error))?;
     }
+    if options.dont_route {
+        // Then only a target on an attached network has a route (`-r`).
+        crate::sockopt::set_dont_route(&socket).map_err(NetError::io("bypassing routing"))?;
+    }
     if let Some(source) = options.source {
         socket.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
     }

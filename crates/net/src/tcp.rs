@@ -54,6 +54,12 @@ impl TcpProber {
         source: core::net::IpAddr,
         options: &SocketOptions,
     ) -> Result<(Self, u16), NetError> {
+        // Every attempt gets its own socket with the user's options: try them once here, so that one the system
+        // refuses is reported now rather than losing every probe.
+        let domain = if config.target.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
+        let socket =
+            Socket::new(domain, Type::STREAM, Some(Protocol::TCP)).map_err(NetError::io("opening a TCP socket"))?;
+        sockopt::apply(&socket, config.target.is_ipv6(), options)?;
         let prober = TcpProber {
             source,
             target: config.target,
@@ -63,7 +69,11 @@ impl TcpProber {
             attempts: Vec::new(),
             buf: vec![0; 512],
         };
-        Ok((prober, first_source_port()?))
+        let port = match options.source_port {
+            Some(port) => port,
+            None => first_source_port()?,
+        };
+        Ok((prober, port))
     }
 
     /// Starts the connection attempt that is `probe`, returning it and when the SYN left.
@@ -81,7 +91,7 @@ impl TcpProber {
         socket.set_reuse_address(true)?;
         let local = SocketAddr::new(self.source, src_port);
         socket.bind(&local.into())?;
-        let remote = SocketAddr::new(self.target, dst_port);
+        let remote = sockopt::destination(self.target, dst_port, self.options.flow_label);
         let sent_at = Instant::now();
         match socket.connect(&remote.into()) {
             Ok(()) => {}

@@ -17,6 +17,8 @@ pub(crate) struct UdpProber {
     local: SocketAddr,
     target: IpAddr,
     ipv6: bool,
+    /// The user's IPv6 flow label (`-l`).
+    flow_label: Option<u32>,
     /// Payload sizes sent so far (one, or a few with path MTU discovery): a quote of one of these sizes is whole.
     payload_lens: Vec<usize>,
     buf: Vec<u8>,
@@ -32,8 +34,15 @@ impl UdpProber {
         let local = sockopt::prepare_datagram(&socket, Some(source), options, sockopt::Bind::Wildcard)?;
         sockopt::prepare_receiving(&socket, sockopt::receive_buffer_for(config.max_in_flight))
             .map_err(NetError::io("preparing to receive"))?;
-        let prober =
-            UdpProber { socket, local, target: config.target, ipv6, payload_lens: Vec::new(), buf: vec![0; 65_536] };
+        let prober = UdpProber {
+            socket,
+            local,
+            target: config.target,
+            ipv6,
+            flow_label: options.flow_label,
+            payload_lens: Vec::new(),
+            buf: vec![0; 65_536],
+        };
         Ok((prober, local.port()))
     }
 }
@@ -47,7 +56,8 @@ impl Prober for UdpProber {
             self.payload_lens.push(payload.len());
         }
         sockopt::set_ttl(&self.socket, self.ipv6, probe.ttl)?;
-        sockopt::send_from(&self.socket, payload, SocketAddr::new(self.target, *dst_port), self.local.ip())
+        let to = sockopt::destination(self.target, *dst_port, self.flow_label);
+        sockopt::send_from(&self.socket, payload, to, self.local.ip())
     }
 
     fn descriptors(&self) -> Vec<Descriptor<'_>> {

@@ -7,7 +7,7 @@ mod stats;
 
 use core::net::IpAddr;
 
-use engine::{Hop, ProbeStatus, Verdict};
+use engine::{Hop, ProbeRecord, ProbeStatus, Verdict};
 
 use crate::event::Event;
 use crate::mark::mark;
@@ -120,10 +120,7 @@ impl HopSummary {
     fn record(&mut self, hop: &Hop, target: IpAddr, answered_beyond: bool) {
         let mut outcomes = Vec::new();
         let mut ended = false;
-        for probe in hop.current() {
-            if matches!(probe.status, ProbeStatus::InFlight | ProbeStatus::Cancelled) {
-                continue;
-            }
+        for probe in hop.current().filter(|probe| settled(probe)) {
             self.sent += 1;
             let answer = probe.status.answer();
             outcomes.push(ProbeOutcome { sent_at: probe.sent_at, answered: answer.is_some() });
@@ -193,6 +190,11 @@ impl HopSummary {
     }
 }
 
+/// Whether a probe counts for loss and RTTs: answered or given up, not in flight or cancelled.
+fn settled(probe: &ProbeRecord) -> bool {
+    !matches!(probe.status, ProbeStatus::InFlight | ProbeStatus::Cancelled)
+}
+
 /// Hop summaries built round by round: from whole rounds ([`Report::add_round`]), from the event stream
 /// ([`Report::apply`]), or hop by hop ([`Report::add_hop`], [`Report::end_round`]).
 #[derive(Debug, Clone, Default)]
@@ -238,12 +240,17 @@ impl Report {
         self.add_round(&round, target);
     }
 
-    /// Folds in a whole round: the hops of a trace to `target`, in TTL order. Every row counts every round: a
-    /// TTL this round did not probe (it ended short of it) or earlier rounds did not (it is new) counts those
-    /// rounds' probes as sent and unanswered.
+    /// Folds in a whole round: the hops of a trace to `target`, in TTL order. A hop none of whose probes was
+    /// settled (an interrupted round: never probed, or its probes still in flight) is left out: it was neither
+    /// answered nor lost. Every row counts every finished round: a TTL a finished round did not probe (it ended
+    /// short of it), or that earlier rounds did not (it is new), counts those rounds' probes as sent and unanswered.
     pub fn add_round(&mut self, round: &[Hop], target: IpAddr) {
         let per_round = round.iter().map(|hop| hop.current().count()).max().unwrap_or(0) as u32;
+        let finished = round.iter().all(|hop| hop.current().all(settled));
         for (index, hop) in round.iter().enumerate() {
+            if !hop.current().any(settled) {
+                continue;
+            }
             let answered_beyond = round[index + 1..].iter().any(Hop::is_answered);
             let position = match self.hops.binary_search_by_key(&hop.ttl, |summary| summary.ttl) {
                 Ok(position) => position,
@@ -256,7 +263,7 @@ impl Report {
             };
             self.hops[position].record(hop, target, answered_beyond);
         }
-        for summary in &mut self.hops {
+        for summary in self.hops.iter_mut().filter(|_| finished) {
             if summary.rounds == self.rounds {
                 summary.count_absent_rounds(1, per_round);
             }
@@ -292,7 +299,7 @@ mod tests {
             None => ProbeStatus::TimedOut,
             Some(by_target) => {
                 let from = if by_target { TARGET } else { IpAddr::from([198, 18, 0, ttl]) };
-                let kind = ReplyKind::EchoReply { ident: 1, seq: 1 };
+                let kind = ReplyKind::EchoReply { ident: 1, seq: 1, tag: None };
                 let reply = Reply { from, ttl: None, size: None, kind };
                 ProbeStatus::Answered(Answer { rtt: Duration::from_millis(1), reply, quote_rewritten: false })
             }

@@ -1,4 +1,4 @@
-//! Command lines: `traceroute(8)`'s, or `tracepath(8)`'s when run as `tracepath` or with `--tracepath` first.
+//! Command lines: `traceroute(8)`'s, or `tracepath(8)`'s when run as `tracepath` or with `--tracepath`.
 
 mod monitor;
 mod tracepath;
@@ -8,8 +8,8 @@ use core::fmt;
 use std::ffi::OsString;
 use std::path::Path;
 
-use clap::error::ErrorKind;
-use clap::{CommandFactory, Parser};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, Parser, ValueHint};
 
 pub use monitor::MonitorArgs;
 pub use tracepath::TracepathArgs;
@@ -58,9 +58,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliErr
     let mut args: Vec<OsString> = args.into_iter().collect();
     if args.get(1).is_some_and(|arg| arg == "monitor") {
         args.remove(0);
-        return help_or(MonitorArgs::try_parse_from(args).map(MonitorArgs::into_settings), |settings| {
-            Request::Monitor(Box::new(settings))
-        });
+        return help_or(
+            MonitorArgs::try_parse_from(args).map(MonitorArgs::into_settings),
+            "hoptrace monitor",
+            |settings| Request::Monitor(Box::new(settings)),
+        );
     }
     let invoked_as = args.first().and_then(|name| Path::new(name).file_name()).map(|name| name.to_owned());
     if invoked_as.as_ref().is_some_and(|name| name == "caracal") || args.get(1).is_some_and(|arg| arg == "bulk") {
@@ -68,25 +70,34 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliErr
             args.remove(0);
             args[0] = "hoptrace bulk".into();
         }
-        return help_or(crate::bulk::BulkArgs::try_parse_from(args).map(Ok), |args| Request::Bulk(Box::new(args)));
+        let program = if args[0] == "hoptrace bulk" { "hoptrace bulk" } else { "caracal" };
+        return help_or(crate::bulk::BulkArgs::try_parse_from(args).map(Ok), program, |args| {
+            Request::Bulk(Box::new(args))
+        });
     }
-    let tracepath = if args.get(1).is_some_and(|arg| arg == "--tracepath") {
-        args.remove(1);
-        true
-    } else {
-        invoked_as.is_some_and(|name| name == "tracepath")
+    // `--tracepath` anywhere before a `--` switches command lines.
+    let end = args.iter().position(|arg| arg == "--").unwrap_or(args.len());
+    let tracepath = match args[..end].iter().skip(1).position(|arg| arg == "--tracepath") {
+        Some(index) => {
+            args.remove(index + 1);
+            true
+        }
+        None => invoked_as.is_some_and(|name| name == "tracepath"),
     };
+    let program = if tracepath { "tracepath" } else { "hoptrace" };
     let parsed = if tracepath {
         TracepathArgs::try_parse_from(args).map(TracepathArgs::into_settings)
     } else {
         TracerouteArgs::try_parse_from(args).map(TracerouteArgs::into_settings)
     };
-    help_or(parsed, |settings| Request::Trace(Box::new(settings)))
+    help_or(parsed, program, |settings| Request::Trace(Box::new(settings)))
 }
 
-/// The request a parsed command line makes, or clap's help and version text to print, or its one-line complaint.
+/// The request a parsed command line makes, or clap's help and version text to print, or its one-line complaint
+/// (pointing to `program --help`).
 fn help_or<T>(
     parsed: Result<Result<T, CliError>, clap::Error>,
+    program: &str,
     request: impl FnOnce(T) -> Request,
 ) -> Result<Request, CliError> {
     match parsed {
@@ -95,19 +106,45 @@ fn help_or<T>(
             ErrorKind::DisplayHelp
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => Ok(Request::Print(error.render().to_string())),
-            _ => Err(one_line(&error)),
+            _ => Err(one_line(&error, program)),
         },
     }
 }
 
-/// The first line of clap's message, without its `error: ` prefix.
-fn one_line(error: &clap::Error) -> CliError {
+/// clap's message on one line, without its `error: ` prefix; for an unknown option, the option meant (if clap has a
+/// guess) and a pointer to `--help`.
+fn one_line(error: &clap::Error, program: &str) -> CliError {
     let text = error.render().to_string();
-    let line = text.lines().next().unwrap_or_default();
-    CliError(line.strip_prefix("error: ").unwrap_or(line).to_owned())
+    let mut lines = text.lines().map(str::trim).filter(|line| !line.is_empty());
+    let first = lines.next().unwrap_or_default();
+    let mut message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    if message.ends_with(':') {
+        // "the following required arguments were not provided:" lists them on the lines after.
+        let listed: Vec<&str> = lines.take_while(|line| !line.starts_with("Usage:")).collect();
+        message = format!("{message} {}", listed.join(" "));
+    }
+    if error.kind() == ErrorKind::UnknownArgument {
+        if let Some(ContextValue::String(meant)) = error.get(ContextKind::SuggestedArg) {
+            message.push_str(&format!(" (did you mean '{meant}'?)"));
+        }
+        message.push_str(&format!("; see {program} --help"));
+    }
+    CliError(message)
 }
 
 /// The `traceroute`-style command definition, for the man page and shell completions.
 pub fn command() -> clap::Command {
-    TracerouteArgs::command()
+    // Every value is a number, an address or a name: completion offers no file names.
+    TracerouteArgs::command().mut_args(|arg| {
+        if arg.get_action().takes_values() && arg.get_value_hint() == ValueHint::Unknown {
+            arg.value_hint(ValueHint::Other)
+        } else {
+            arg
+        }
+    })
+}
+
+/// The `tracepath`-style command definition, for the man page.
+pub fn tracepath_command() -> clap::Command {
+    TracepathArgs::command()
 }

@@ -11,7 +11,8 @@ use crate::settings::{Flows, Mode, Naming, Output, Settings};
 
 /// Traces path to a network host discovering MTU along this path.
 #[derive(Debug, Parser)]
-#[command(name = "tracepath", version, about, disable_help_flag = true, arg_required_else_help = true)]
+#[command(name = "tracepath", version = env!("HOPTRACE_VERSION"), about, disable_help_flag = true)]
+#[command(arg_required_else_help = true, args_override_self = true)]
 pub struct TracepathArgs {
     /// Use IPv4 only.
     #[arg(short = '4')]
@@ -65,6 +66,7 @@ impl TracepathArgs {
             method: Method::Udp,
             flows: Flows::Classic,
             mda: false,
+            confidence: engine::Confidence::default(),
             unprivileged: true,
             naming,
             first_ttl: 1,

@@ -3,8 +3,9 @@
 use core::net::IpAddr;
 use core::time::Duration;
 
-use clap::{ArgAction, Parser};
-use engine::{Method, RetryScope, WaitPolicy};
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::{ArgAction, Parser, ValueHint};
+use engine::{Confidence, Method, RetryScope, WaitPolicy};
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
@@ -12,8 +13,11 @@ use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings};
 
 /// Print the route packets trace to network host.
 #[derive(Debug, Parser)]
-#[command(name = "hoptrace", version, about, disable_help_flag = true, arg_required_else_help = true)]
-#[command(after_help = "Run as `tracepath`, or with --tracepath first, for tracepath(8)'s options and layout.")]
+#[command(name = "hoptrace", version = env!("HOPTRACE_VERSION"), about, long_about = LONG_ABOUT)]
+#[command(disable_help_flag = true, arg_required_else_help = true, args_override_self = true)]
+#[command(after_help = "Run as `tracepath`, or with --tracepath, for tracepath(8)'s options and layout. \
+    Not supported: -g (source routing), -D (DCCP), -P (raw protocol), -UL (UDP-Lite), -O (module options).\n\
+    `hoptrace monitor --help`: many targets watched around the clock, with Prometheus metrics.")]
 pub struct TracerouteArgs {
     /// Use IPv4.
     #[arg(short = '4', long = "ipv4")]
@@ -32,6 +36,7 @@ pub struct TracerouteArgs {
     udp: bool,
     /// Use the specified traceroute method: default, udp, icmp, tcp or tcpconn.
     #[arg(short = 'M', long = "module", value_name = "name", conflicts_with_all = ["icmp", "tcp", "udp"])]
+    #[arg(value_parser = ModuleName)]
     module: Option<String>,
     /// Do not resolve IP addresses to their domain names.
     #[arg(short = 'n', long = "numeric")]
@@ -39,7 +44,8 @@ pub struct TracerouteArgs {
     /// Start from the first_ttl hop (instead of 1).
     #[arg(short = 'f', long = "first", value_name = "first_ttl")]
     first: Option<String>,
-    /// Set the max number of hops (max TTL to be reached). Default is 30.
+    /// Set the max number of hops (max TTL to be reached). Default is 64: the gap limit ends a trace long before
+    /// on an ordinary path.
     #[arg(short = 'm', long = "max-hops", value_name = "max_ttl")]
     max_hops: Option<String>,
     /// Set the number of probes per each hop. Default is 3.
@@ -49,7 +55,8 @@ pub struct TracerouteArgs {
     /// or NEAR times (default 3) a reply from a farther hop.
     #[arg(short = 'w', long = "wait", value_name = "MAX,HERE,NEAR", allow_hyphen_values = true)]
     wait: Option<String>,
-    /// Set the number of probes to be tried simultaneously (default 16).
+    /// Set the number of probes to be tried simultaneously (default 16 hops' worth: 16 times -q). They go out the
+    /// first probe of every TTL before the second of any.
     #[arg(short = 'N', long = "sim-queries", value_name = "squeries")]
     sim_queries: Option<String>,
     /// Minimal time interval between probes (default 0): seconds, or milliseconds above 10.
@@ -62,6 +69,23 @@ pub struct TracerouteArgs {
     /// Use source src_addr for outgoing packets.
     #[arg(short = 's', long = "source", value_name = "src_addr")]
     source: Option<String>,
+    /// Use source port num for outgoing packets (UDP and TCP; the first of consecutive ports for classic TCP).
+    /// Implies -N 1.
+    #[arg(long = "sport", value_name = "num")]
+    sport: Option<String>,
+    /// Set firewall mark for outgoing packets (SO_MARK; needs CAP_NET_ADMIN).
+    #[arg(long = "fwmark", value_name = "num")]
+    fwmark: Option<String>,
+    /// Use specified flow_label for IPv6 packets (ICMP ones need raw sockets: ping sockets send none).
+    #[arg(short = 'l', long = "flowlabel", value_name = "flow_label")]
+    flowlabel: Option<String>,
+    /// Bypass the normal routing and send directly to a host on an attached network (IPv4: Linux ignores it for
+    /// IPv6).
+    #[arg(short = 'r')]
+    dont_route: bool,
+    /// Enable socket level debugging: accepted for traceroute's sake, no effect.
+    #[arg(short = 'd', long = "debug")]
+    debug: bool,
     /// Specify a network interface to operate with.
     #[arg(short = 'i', long = "interface", value_name = "device")]
     interface: Option<String>,
@@ -98,9 +122,13 @@ pub struct TracerouteArgs {
     #[arg(long = "classic", conflicts_with_all = ["paris", "mda"])]
     classic: bool,
     /// Multipath discovery (MDA): find every branch of per-flow load balancing, probing each hop with new flows
-    /// until, at 95% confidence, none is missed.
+    /// until, at 95% confidence (--confidence), none is missed.
     #[arg(long = "mda")]
     mda: bool,
+    /// MDA's confidence that no branch is missed at a hop, in percent: 95 (default), 99 or 99.9. Higher costs
+    /// more probes per hop (6, 8 or 11 for one interface; 11, 15 or 20 for two).
+    #[arg(long = "confidence", value_name = "percent")]
+    confidence: Option<String>,
     /// Print one JSON document per trace in RIPE Atlas's traceroute result format; with --report, mtr's JSON report.
     #[arg(short = 'j', long = "json")]
     json: bool,
@@ -132,15 +160,38 @@ pub struct TracerouteArgs {
     /// Use ordinary sockets even when raw sockets are allowed (what any user can do).
     #[arg(long = "unprivileged")]
     unprivileged: bool,
+    /// tracepath(8)'s options and layout from here on (as when run as `tracepath`).
+    #[arg(long = "tracepath")]
+    tracepath: bool,
+    /// traceroute's options hoptrace does not support, refused by name.
+    #[arg(short = 'g', long = "gateway", hide = true)]
+    gateway: Option<String>,
+    #[arg(short = 'D', long = "dccp", hide = true)]
+    dccp: bool,
+    #[arg(short = 'P', long = "protocol", hide = true)]
+    protocol: Option<String>,
+    #[arg(short = 'L', hide = true)]
+    udplite: bool,
+    #[arg(short = 'O', long = "options", hide = true)]
+    module_options: Option<String>,
     /// Read this help and exit.
     #[arg(long = "help", action = ArgAction::Help)]
     help: Option<bool>,
     /// The host to trace.
+    #[arg(value_hint = ValueHint::Hostname)]
     host: String,
     /// The full packet length (default is the length of an IP header plus 40). Can be ignored or increased to a
     /// minimal allowed value.
     packet_len: Option<String>,
 }
+
+/// The man page's DESCRIPTION.
+const LONG_ABOUT: &str = "hoptrace traces the route IP packets take to a host: it sends probes with growing TTL (hop \
+limit) and lists, hop by hop, the routers whose ICMP Time Exceeded or Destination Unreachable replies come back, with \
+their round-trip times. It takes traceroute(8)'s options and prints its layout (or tracepath(8)'s, when run as \
+tracepath or given --tracepath), over UDP, ICMP echo or TCP SYN, IPv4 or IPv6; it also writes RIPE Atlas JSON, \
+mtr's reports (--report, --json, --csv), a Graphviz graph (--dot), mtr's live screen (--live) and finds every path \
+through per-flow load balancers (--mda).";
 
 /// `traceroute(8)`'s largest packet.
 const MAX_PACKET_LEN: u32 = 65_000;
@@ -148,9 +199,10 @@ const MAX_PACKET_LEN: u32 = 65_000;
 impl TracerouteArgs {
     /// Checks every value the way `traceroute(8)` does, with its messages.
     pub fn into_settings(self) -> Result<Settings, CliError> {
+        self.refuse_unsupported()?;
         let method = self.method()?;
         let first_ttl = number(&self.first, "-f", 1)?;
-        let max_ttl = number(&self.max_hops, "-m", 30)?;
+        let max_ttl = number(&self.max_hops, "-m", u32::from(hoptrace_core::Options::default().max_ttl))?;
         if max_ttl > 255 {
             return Err(CliError::new("max hops cannot be more than 255"));
         }
@@ -164,6 +216,9 @@ impl TracerouteArgs {
         {
             return Err(CliError::new("--mda is a single trace: use it alone, with --json or with --dot"));
         }
+        if self.confidence.is_some() && !self.mda {
+            return Err(CliError::new("--confidence goes with --mda"));
+        }
         if self.flows.is_some() && !report {
             return Err(CliError::new("--flows goes with a report (--report, -c, --csv, --dot, --live)"));
         }
@@ -172,7 +227,21 @@ impl TracerouteArgs {
         if !(1..=10).contains(&queries) {
             return Err(CliError::new("no more than 10 probes per hop"));
         }
-        let sim_queries = number(&self.sim_queries, "-N", 16)?.clamp(1, 1024);
+        // 16 hops' probes at once: a path of up to 16 hops is probed whole within one round trip.
+        let sim_queries = number(&self.sim_queries, "-N", 16 * queries)?.clamp(1, 1024);
+        let source_port = match &self.sport {
+            Some(text) => {
+                Some(u16::try_from(number(&self.sport, "--sport", 0)?).map_err(|_| bad_arg("--sport", text))?)
+            }
+            None => None,
+        };
+        let flow_label = match &self.flowlabel {
+            Some(text) => {
+                Some(radix_number(text).filter(|&label| label <= 0xf_ffff).ok_or_else(|| bad_arg("-l", text))?)
+            }
+            None => None,
+        };
+        let fwmark = self.fwmark.as_deref().map(|text| radix_number(text).ok_or_else(|| bad_arg("--fwmark", text)));
         let packet_len = self.packet_len.as_deref().map(packet_len).transpose()?;
         let port = self.port.as_ref().map(|_| number(&self.port, "-p", 0)).transpose()?;
         let port = match port {
@@ -194,6 +263,10 @@ impl TracerouteArgs {
             interface: self.interface.clone(),
             tos,
             dont_fragment: self.dont_fragment || self.mtu,
+            source_port,
+            fwmark: fwmark.transpose()?,
+            flow_label,
+            dont_route: self.dont_route,
         };
         Ok(Settings {
             mode: Mode::Traceroute,
@@ -205,6 +278,10 @@ impl TracerouteArgs {
                 _ => Flows::Auto,
             },
             mda: self.mda,
+            confidence: match &self.confidence {
+                Some(text) => Confidence::from_percent(text).ok_or_else(|| bad_arg("--confidence", text))?,
+                None => Confidence::default(),
+            },
             unprivileged: self.unprivileged || self.module.as_deref() == Some("tcpconn"),
             naming: if self.numeric { Naming::Numeric } else { Naming::NameAndAddress },
             first_ttl: first_ttl as u8,
@@ -214,7 +291,8 @@ impl TracerouteArgs {
             retry_scope: RetryScope::Lossy,
             gap_limit: Some(number(&self.gap_limit, "--gap-limit", 5)?.min(255) as u8).filter(|&gap| gap > 0),
             wait: wait_policy(self.wait.as_deref())?,
-            sim_queries: if self.mtu { 1 } else { sim_queries as u16 },
+            // One probe at a time from one source port, as traceroute's `--sport`.
+            sim_queries: if self.mtu || source_port.is_some() { 1 } else { sim_queries as u16 },
             sendwait: sendwait(self.sendwait.as_deref())?,
             port,
             sockets,
@@ -236,6 +314,21 @@ impl TracerouteArgs {
             output,
             host: self.host,
         })
+    }
+
+    /// traceroute's options hoptrace has not got: one line that says so.
+    fn refuse_unsupported(&self) -> Result<(), CliError> {
+        let refused = [
+            (self.gateway.is_some(), "-g (source routing through gateways)"),
+            (self.dccp, "-D (DCCP probes)"),
+            (self.protocol.is_some(), "-P (raw probes of another protocol)"),
+            (self.udplite, "-UL (UDP-Lite probes)"),
+            (self.module_options.is_some(), "-O (module options)"),
+        ];
+        match refused.iter().find(|(given, _)| *given) {
+            Some((_, what)) => Err(CliError::new(format!("{what} is not supported"))),
+            None => Ok(()),
+        }
     }
 
     /// `--json`, `--report`, `--csv`, `--dot` and `-c`, combined.
@@ -277,6 +370,9 @@ impl TracerouteArgs {
             (Some("tcp" | "tcpconn"), ..) | (None, _, true, _) => Method::Tcp,
             (Some("udp"), ..) | (None, _, _, true) => Method::UdpParis,
             (Some("default") | None, ..) => Method::Udp,
+            (Some(name @ ("udplite" | "raw" | "dccp")), ..) => {
+                return Err(CliError::new(format!("-M {name} is not supported (default, udp, icmp, tcp, tcpconn are)")))
+            }
             (Some(other), ..) => return Err(CliError::new(format!("unknown traceroute module {other}"))),
         })
     }
@@ -287,6 +383,36 @@ fn number(value: &Option<String>, flag: &str, default: u32) -> Result<u32, CliEr
     match value {
         None => Ok(default),
         Some(text) => text.trim().parse().map_err(|_| bad_arg(flag, text)),
+    }
+}
+
+/// A whole number in decimal, or hexadecimal after `0x` (as `strtoul` reads `--fwmark` and `-l`).
+fn radix_number(text: &str) -> Option<u32> {
+    let text = text.trim();
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
+    }
+}
+
+/// `-M`'s names, offered to shell completion; any other is refused later with traceroute's message.
+#[derive(Debug, Clone, Copy)]
+struct ModuleName;
+
+impl TypedValueParser for ModuleName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        Ok(value.to_string_lossy().into_owned())
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(["default", "udp", "icmp", "tcp", "tcpconn"].into_iter().map(PossibleValue::new)))
     }
 }
 

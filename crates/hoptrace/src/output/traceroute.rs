@@ -4,7 +4,7 @@
 use core::fmt::Write as _;
 use std::io::{self, Write};
 
-use engine::{Answer, Hop, MplsLabel, ProbeRecord, ProbeStatus};
+use engine::{Answer, Hop, MplsLabel, Outcome, ProbeRecord, ProbeStatus};
 
 use super::{hops_back, Directory, Renderer, TraceInfo};
 use crate::settings::Naming;
@@ -27,6 +27,9 @@ pub struct TracerouteText {
     shown_mtu: Option<u16>,
     /// Whether a NAT (a rewritten quote) was already marked, at the first hop after it.
     nat_shown: bool,
+    /// The farthest hop that answered, and the last TTL of the trace: for the gap limit's note.
+    farthest_answer: u8,
+    max_ttl: u8,
 }
 
 impl TracerouteText {
@@ -40,6 +43,8 @@ impl TracerouteText {
             mtu,
             shown_mtu: None,
             nat_shown: false,
+            farthest_answer: 0,
+            max_ttl: 0,
         }
     }
 
@@ -118,14 +123,36 @@ impl Renderer for TracerouteText {
             info.host, info.target, info.max_ttl, info.packet_len
         )?;
         self.shown_mtu = Some(info.packet_len);
+        self.max_ttl = info.max_ttl;
+        self.farthest_answer = 0;
         out.flush()
     }
 
     fn hop(&mut self, out: &mut dyn Write, hop: &Hop, directory: &dyn Directory) -> io::Result<()> {
+        if hop.is_answered() {
+            self.farthest_answer = self.farthest_answer.max(hop.ttl);
+        }
         let line = self.hop_line(hop, directory);
         writeln!(out, "{line}")?;
         out.flush()
     }
+
+    fn finish(&mut self, _out: &mut dyn Write, outcome: Option<Outcome>, _directory: &dyn Directory) -> io::Result<()> {
+        // Why the trace ended before the header's "hops max", on stderr so that parsers of the text see traceroute's.
+        if let Some(Outcome::GapLimit { ttl }) = outcome {
+            let _ = writeln!(io::stderr(), "{}", gap_note(ttl, self.farthest_answer, self.max_ttl));
+        }
+        Ok(())
+    }
+}
+
+/// The note for a trace the gap limit ended at `ttl`, the farthest answer having come from `farthest`.
+pub fn gap_note(ttl: u8, farthest: u8, max_ttl: u8) -> String {
+    let silent = ttl - farthest.min(ttl);
+    format!(
+        "hoptrace: stopped after hop {ttl}: {silent} silent hops past the last answer (--gap-limit 0 probes on to \
+         hop {max_ttl})"
+    )
 }
 
 fn mpls(answer: &Answer) -> &[MplsLabel] {

@@ -115,10 +115,8 @@ fn replies_forged_from_predicted_probes_are_never_believed() {
             stdout.lines().map(|line| serde_json::from_str(line).expect("one JSON event a line")).collect();
         for event in &events {
             assert_ne!(event["from"], forger.to_string(), "{case:?}: a forged reply was believed: {event}");
-            if event["event"] == "reply" && event["from"] == target.to_string() {
-                assert_eq!(event["ttl"], 5, "{case:?}: the destination answered at the wrong hop: {event}");
-            }
         }
+        // A forged destination answer believed at a lower TTL would end a round there.
         let rounds: Vec<&serde_json::Value> = events.iter().filter(|event| event["event"] == "round_done").collect();
         assert_eq!(rounds.len(), 3, "{case:?}");
         for round in &rounds {

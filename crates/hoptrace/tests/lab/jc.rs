@@ -116,14 +116,17 @@ fn jc_reads_the_same_trace_from_hoptrace_as_from_traceroute() {
             let ours_parsed = parsed_trace(&parse_with_jc(&ours, "hoptrace"), "hoptrace", &ours);
             eprintln!("{what}\ntraceroute:\n{theirs}hoptrace:\n{ours}");
 
+            // The headers differ in the default maximum TTL only: hoptrace's 64, traceroute's 30.
+            let packet_len = if family == Family::V4 { 60.0 } else { 80.0 };
+            assert_eq!(ours_parsed.limits, (Some(64.0), Some(packet_len)), "{what}");
+            assert_eq!(theirs_parsed.limits, (Some(30.0), Some(packet_len)), "{what}");
             assert_eq!(
-                ours_parsed, theirs_parsed,
+                (&ours_parsed.destination_ip, &ours_parsed.hops),
+                (&theirs_parsed.destination_ip, &theirs_parsed.hops),
                 "{what}: jc reads them differently\ntraceroute:\n{theirs}\nhoptrace:\n{ours}"
             );
             // Both agree; check that they agree on the lab's real path (no names: the lab has no DNS).
             assert_eq!(ours_parsed.destination_ip, target, "{what}");
-            let packet_len = if family == Family::V4 { 60.0 } else { 80.0 };
-            assert_eq!(ours_parsed.limits, (Some(30.0), Some(packet_len)), "{what}");
             let seen: Vec<Option<IpAddr>> = ours_parsed
                 .hops
                 .iter()
@@ -147,4 +150,27 @@ fn jc_reads_the_same_trace_from_hoptrace_as_from_traceroute() {
             assert_eq!(ttls, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "{what}");
         }
     }
+}
+
+#[test]
+fn a_36_hop_destination_is_found_with_default_flags_and_the_header_still_parses() {
+    let _machine = shared_machine();
+    let (lab, client, routers, dst) = crate::chain(35, |_, _, _| {});
+    let target = lab.addr(dst, Family::V4).to_string();
+    let ours = stdout_of(hoptrace_command(&lab, client).args(["-n", &target]), "hoptrace");
+    let parsed = parse_with_jc(&ours, "hoptrace");
+    assert_eq!((parsed["max_hops"].as_f64(), parsed["destination_ip"].as_str()), (Some(64.0), Some(&*target)));
+    let mut expected: Vec<String> = routers.iter().map(|&r| lab.hop_addr(r, client, Family::V4).to_string()).collect();
+    expected.push(target.clone());
+    let seen: Vec<String> = parsed["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hop| hop["probes"][0]["ip"].as_str().unwrap_or("*").to_owned())
+        .collect();
+    assert_eq!(seen, expected, "{ours}");
+    // traceroute(8), with its default of 30, stops short.
+    let theirs = stdout_of(lab.command(client, "traceroute").args(["-n", &target]), "traceroute");
+    let theirs = parse_with_jc(&theirs, "traceroute");
+    assert_eq!(theirs["hops"].as_array().map(Vec::len), Some(30));
 }

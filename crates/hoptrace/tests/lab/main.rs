@@ -2,6 +2,7 @@
 //! privilege mode. Needs root; fails (never skips) when the lab cannot be built.
 
 mod bulk;
+mod diamond_miner;
 mod dns;
 mod ecmp;
 mod failures;
@@ -19,6 +20,7 @@ mod rtt;
 mod sagan;
 mod support;
 mod tracepath;
+mod wire;
 
 use std::net::IpAddr;
 

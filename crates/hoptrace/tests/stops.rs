@@ -1,0 +1,138 @@
+//! How a run ends early: a write error, a reader that went away, a signal, the gap limit — each with its one line
+//! (or none) and its exit status, in every output mode.
+
+mod isolated;
+
+use std::io::Read;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use isolated::*;
+
+/// The output modes, each with the arguments that make it.
+const MODES: &[&[&str]] = &[
+    &[],
+    &["--json"],
+    &["-c", "2", "--interval", "0"],
+    &["--report", "--json", "-c", "2", "--interval", "0"],
+    &["--csv"],
+    &["--dot"],
+    &["--mda"],
+    &["--mda", "--json"],
+    &["--tracepath"],
+];
+
+#[test]
+fn a_write_error_ends_with_one_line_and_status_1_in_every_mode() {
+    for &mode in MODES.iter().chain([&["--help"][..], &["-V"]].iter()) {
+        let mut args = vec!["-n"];
+        args.extend_from_slice(mode);
+        if !mode.contains(&"--help") && !mode.contains(&"-V") {
+            args.push("127.0.0.1");
+        }
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let output = isolated_command(BINARY, "", &args).stdout(full).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", stderr(&output));
+        assert_eq!(stderr(&output), "hoptrace: write error: No space left on device\n", "{args:?}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_stops_probing_at_once_and_quietly_in_every_mode() {
+    // Long traces: six rounds a second apart, or a destination that never answers (5 s per probe): 5 s or more
+    // unless the closed pipe stops them.
+    let long: &[&[&str]] = &[
+        &["-n", SILENT],
+        &["-n", "--json", "-c", "6", "127.0.0.1"],
+        &["-n", "-c", "6", "127.0.0.1"],
+        &["-n", "--report", "--json", "-c", "6", "127.0.0.1"],
+        &["-n", "--csv", SILENT],
+        &["-n", "--dot", SILENT],
+        &["-n", "--mda", SILENT],
+        &["-n", "--mda", "--json", SILENT],
+        &["-n", "--tracepath", SILENT],
+        &["--help"],
+    ];
+    for &args in long {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let started = Instant::now();
+        let output = with_silent_destination(args).stdout(writer).output().unwrap();
+        let took = started.elapsed();
+        // As a program that SIGPIPE kills: 128 + 13, and no word on stderr.
+        assert_eq!(output.status.code(), Some(141), "{args:?}: {}", stderr(&output));
+        assert_eq!(stderr(&output), "", "{args:?}");
+        assert!(took < Duration::from_millis(2500), "{args:?}: took {took:?}");
+    }
+    // A reader that goes away after the first line: the trace stops then, not at its end.
+    let mut child = with_silent_destination(&["-n", "--json", "-c", "6", "127.0.0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0; 20];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    assert_eq!(&first[..8], b"{\"af\":4,");
+    drop(child.stdout.take());
+    let closed = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    assert!(closed.elapsed() < Duration::from_millis(1000), "took {:?} after the pipe closed", closed.elapsed());
+    assert_eq!((output.status.code(), stderr(&output)), (Some(141), String::new()));
+}
+
+/// Runs hoptrace with `args` toward [`SILENT`], sends `signal` after `after`, and returns what it printed.
+fn interrupted(args: &[&str], signal: &str, after: Duration) -> Output {
+    let child = with_silent_destination(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(after);
+    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn an_interrupted_report_shows_no_unprobed_hop_and_exits_with_the_signal() {
+    // Interrupted in its first round, while every probe is still in flight: nothing was lost, nothing is shown.
+    let output = interrupted(&["-n", "-c", "3", SILENT], "-INT", Duration::from_millis(500));
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    let lines: Vec<String> = stdout(&output).lines().map(str::to_owned).collect();
+    assert!(lines[0].starts_with("Start: ") && lines[1].starts_with("HOST: 198.18.0.1 "), "{lines:?}");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    // Interrupted in its second round (probes given up after 0.2 s): the first round's losses, each hop sent 1.
+    let args = ["-n", "-c", "100", "-w", "0.2", "--interval", "0.5", SILENT];
+    let output = interrupted(&args, "-TERM", Duration::from_millis(1500));
+    assert_eq!(output.status.code(), Some(143), "{}", stderr(&output));
+    let text = stdout(&output);
+    let rows: Vec<&str> = text.lines().skip(2).collect();
+    assert!(!rows.is_empty(), "{text}");
+    for row in rows {
+        let sent: u32 = row.split_whitespace().nth(3).and_then(|sent| sent.parse().ok()).unwrap();
+        assert!(row.contains("100.0") && sent >= 1, "{text}");
+    }
+    // A text trace: the hops found so far, then the status — 130, as a shell reports traceroute(8), which SIGINT
+    // kills.
+    let output = interrupted(&["-n", SILENT], "-INT", Duration::from_millis(300));
+    assert_eq!(output.status.code(), Some(130));
+    let child = isolated_command("traceroute", SILENT_SETUP, &["-n", SILENT]).stdout(Stdio::null()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let theirs = child.wait_with_output().unwrap().status;
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&theirs), Some(2), "traceroute: {theirs}");
+    assert!(stdout(&output).starts_with("traceroute to 198.18.0.2 (198.18.0.2), 64 hops max, 60 byte packets\n"));
+}
+
+#[test]
+fn the_gap_limit_says_why_the_trace_stopped_on_stderr() {
+    let output = with_silent_destination(&["-n", "-w", "0.2", SILENT]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut expected = vec!["traceroute to 198.18.0.2 (198.18.0.2), 64 hops max, 60 byte packets".to_owned()];
+    expected.extend((1..=5).map(|ttl| format!("{ttl:2}  * * *")));
+    assert_eq!(stdout(&output).lines().collect::<Vec<_>>(), expected);
+    assert_eq!(
+        stderr(&output),
+        "hoptrace: stopped after hop 5: 5 silent hops past the last answer (--gap-limit 0 probes on to hop 64)\n"
+    );
+    // Without the gap limit, probing goes on to the maximum and nothing is said.
+    let output = with_silent_destination(&["-n", "-w", "0.2", "--gap-limit", "0", "-m", "7", SILENT]).output().unwrap();
+    assert_eq!((stdout(&output).lines().count(), stderr(&output)), (8, String::new()));
+}
