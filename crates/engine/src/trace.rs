@@ -9,6 +9,10 @@ use crate::probe::{self, MatchKey, Probe, ProbeFactory, ProbeId, ProbeTransport}
 use crate::reply::{ErrorClass, QuotedProbe, Reply, ReplyKind};
 use crate::result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Stats, Verdict};
 
+/// How much earlier than its probe's departure a reply's arrival may seem, from the error of turning a kernel's
+/// wall-clock receive stamp into an instant (two clocks read one after the other, on a loaded machine).
+const CLOCK_SLACK: Duration = Duration::from_millis(10);
+
 /// The most checksum shifts remembered (see [`Trace::match_by_ip_id`]).
 const MAX_CHECKSUM_SHIFTS: usize = 64;
 
@@ -218,8 +222,9 @@ impl Trace {
     pub fn handle_reply(&mut self, reply: Reply, now: Instant) -> Disposition {
         let mut disposition = self.match_reply(&reply);
         if let Disposition::Accepted(id) = disposition {
-            // An answer that arrived before its probe left was made up before anyone saw the probe.
-            if self.record(id).is_some_and(|record| now < record.sent_at) {
+            // An answer that arrived before its probe left was made up before anyone saw the probe. (Arrival times
+            // are kernel wall-clock stamps turned into instants: allow for the error of that.)
+            if self.record(id).is_some_and(|record| now + CLOCK_SLACK < record.sent_at) {
                 disposition = Disposition::Unmatched;
             }
         }
