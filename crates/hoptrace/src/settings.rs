@@ -64,6 +64,8 @@ pub struct Settings {
     pub mode: Mode,
     /// The host as given.
     pub host: String,
+    /// More hosts, traced side by side with the first (`--live A B C`).
+    pub more_hosts: Vec<String>,
     /// `Some(false)` for `-4`, `Some(true)` for `-6`.
     pub ipv6: Option<bool>,
     /// The probe protocol, as a classic method (Paris variants chosen by `flows`), or Paris UDP for `-U`.
@@ -119,9 +121,16 @@ pub struct Settings {
     pub flow_count: u16,
     /// Pause between two rounds (`--interval`).
     pub round_interval: Duration,
+    /// Colours on the live screen (`--no-color` clears it).
+    pub color: bool,
 }
 
 impl Settings {
+    /// Every host to trace, the first one first.
+    pub fn hosts(&self) -> Vec<String> {
+        [&self.host].into_iter().chain(&self.more_hosts).cloned().collect()
+    }
+
     /// What the library is asked to do: the probing half of these settings.
     pub fn options(&self) -> Options {
         let mut options = Options::new(self.method.protocol);

@@ -372,6 +372,7 @@ fn bad_input_gets_one_line_and_status_2() {
         (&["--mda", "--confidence", "90", "127.0.0.1"], "hoptrace: cannot handle `--confidence' option with arg `90'"),
         (&["--live", "127.0.0.1"], "hoptrace: --live needs a terminal: use --report for a report on a pipe or file"),
         (&["--live", "--json", "127.0.0.1"], "hoptrace: the argument '--live' cannot be used with '--json'"),
+        (&["127.0.0.1", "60", "127.0.0.3"], "hoptrace: several hosts go with --live only (`127.0.0.3')"),
         (
             &["-T", "--paris", "--unprivileged", "127.0.0.1"],
             "hoptrace: Paris TCP needs raw sockets (root or CAP_NET_RAW)",
@@ -477,4 +478,18 @@ fn family_messages_and_repeated_flags_as_traceroute_has_them() {
     let (theirs, ours) = (run_isolated("traceroute", None, &args), hoptrace(&args));
     assert!(theirs.status.success() && ours.status.success(), "{}", stderr(&ours));
     assert_eq!(stdout(&ours).lines().nth(1).map(|line| &line[..14]), Some(" 1  127.0.0.1 "));
+}
+
+#[test]
+fn live_takes_several_hosts_and_one_number_for_the_packet_length() {
+    let settings = |args: &[&str]| match hoptrace::cli::parse(args.iter().map(Into::into)) {
+        Ok(hoptrace::cli::Request::Trace(settings)) => settings,
+        other => panic!("{args:?}: {other:?}"),
+    };
+    let live = settings(&["hoptrace", "--live", "--no-color", "a", "b", "c"]);
+    assert_eq!((live.hosts(), live.packet_len, live.color), (vec!["a".into(), "b".into(), "c".into()], None, false));
+    let live = settings(&["hoptrace", "--live", "a", "100"]);
+    assert_eq!((live.hosts(), live.packet_len, live.color), (vec!["a".to_owned()], Some(100), true));
+    let live = settings(&["hoptrace", "--live", "a", "b"]);
+    assert_eq!(live.hosts(), ["a", "b"]);
 }

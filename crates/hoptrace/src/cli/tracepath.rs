@@ -62,6 +62,7 @@ impl TracepathArgs {
         Ok(Settings {
             mode: Mode::Tracepath,
             host: self.host,
+            more_hosts: Vec::new(),
             ipv6: (self.ipv4 || self.ipv6).then_some(self.ipv6),
             method: Method::classic(Protocol::Udp),
             flows: Flows::Classic,
@@ -90,6 +91,7 @@ impl TracepathArgs {
             rounds: 1,
             flow_count: 1,
             round_interval: Duration::ZERO,
+            color: true,
         })
     }
 }

@@ -150,9 +150,13 @@ pub struct TracerouteArgs {
     /// Print the report as a Graphviz graph: a node per responder, edges between consecutive hops.
     #[arg(long = "dot", conflicts_with_all = ["json", "csv"])]
     dot: bool,
-    /// mtr's live view: the report redrawn after every round, until q (or COUNT rounds with -c); then printed.
+    /// mtr's live screen, redrawn as hops answer, until q (or COUNT rounds with -c); then the report is printed.
+    /// Several hosts (`--live A B C`) are traced side by side, a tab each. Keys: h for help.
     #[arg(long = "live", conflicts_with_all = ["json", "csv", "dot", "report", "mda"])]
     live: bool,
+    /// No colours on the live screen (as the NO_COLOR variable).
+    #[arg(long = "no-color")]
+    no_color: bool,
     /// Print the event stream: one JSON object per line for every round started, probe sent, reply, hop
     /// complete, round done and the end (with -c, over COUNT rounds).
     #[arg(long = "events", conflicts_with_all = ["json", "csv", "dot", "report", "live"])]
@@ -183,6 +187,8 @@ pub struct TracerouteArgs {
     /// The full packet length (default is the length of an IP header plus 40). Can be ignored or increased to a
     /// minimal allowed value.
     packet_len: Option<String>,
+    /// With --live, more hosts traced side by side (the packet length is then taken for a host too).
+    more_hosts: Vec<String>,
 }
 
 /// The man page's DESCRIPTION.
@@ -242,7 +248,7 @@ impl TracerouteArgs {
             None => None,
         };
         let fwmark = self.fwmark.as_deref().map(|text| radix_number(text).ok_or_else(|| bad_arg("--fwmark", text)));
-        let packet_len = self.packet_len.as_deref().map(packet_len).transpose()?;
+        let (packet_len, more_hosts) = self.packet_len_and_more_hosts()?;
         let port = self.port.as_ref().map(|_| number(&self.port, "-p", 0)).transpose()?;
         let port = match port {
             Some(port) => Some(u16::try_from(port).map_err(|_| bad_arg("-p", &port.to_string()))?),
@@ -314,7 +320,21 @@ impl TracerouteArgs {
             round_interval: seconds(self.interval.as_deref(), "--interval", Duration::from_secs(1))?,
             output,
             host: self.host,
+            more_hosts,
+            color: !self.no_color,
         })
+    }
+
+    /// The trailing packet length, and the hosts after the first: with `--live`, words after the host are hosts
+    /// unless there is just one number.
+    fn packet_len_and_more_hosts(&self) -> Result<(Option<u32>, Vec<String>), CliError> {
+        let trailing: Vec<String> = self.packet_len.iter().chain(&self.more_hosts).cloned().collect();
+        match trailing.as_slice() {
+            [] => Ok((None, Vec::new())),
+            [len] if !self.live || len.parse::<u32>().is_ok() => Ok((Some(packet_len(len)?), Vec::new())),
+            _ if self.live => Ok((None, trailing)),
+            _ => Err(CliError::new(format!("several hosts go with --live only (`{}')", trailing[trailing.len() - 1]))),
+        }
     }
 
     /// traceroute's options hoptrace has not got: one line that says so.

@@ -28,7 +28,7 @@ impl DnsDirectory {
 }
 
 /// Addresses no registry knows: asking about them only costs time.
-fn worth_an_as_lookup(addr: IpAddr) -> bool {
+pub(super) fn worth_an_as_lookup(addr: IpAddr) -> bool {
     !(addr.is_loopback() || addr.is_unspecified() || addr.is_multicast())
 }
 
