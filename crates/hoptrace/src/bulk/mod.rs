@@ -114,11 +114,8 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
         Err(_) => return Err(Error::Failed("the reply reader stopped".into())),
     };
     if let Some(passes) = &passes {
-        let mut renderer: Box<dyn Renderer> = if args.text {
-            Box::new(TracerouteText::new(Naming::Numeric, false, false, false, false))
-        } else {
-            Box::new(RipeJson::new(false))
-        };
+        let mut renderer: Box<dyn Renderer> =
+            if args.text { Box::new(TracerouteText::new(Naming::Numeric)) } else { Box::new(RipeJson::new(false)) };
         let directory = DnsDirectory::new(true, false);
         let mut out = io::BufWriter::new(io::stdout().lock());
         let written = traces::write(&mut out, renderer.as_mut(), &directory, passes, &rows, sending.sources(), started);
