@@ -55,17 +55,17 @@ pub fn ipv4_packet(bytes: &[u8]) -> Result<Reply, DecodeError> {
     Ok(Reply { from, ttl, size, kind })
 }
 
-/// The payload of an IPv6 packet with next header `protocol` (58 or 6), as a raw IPv6 socket delivers it, with the
+/// The payload of an IPv6 packet with next header `protocol` (ICMPv6 or TCP), as a raw IPv6 socket delivers it, with the
 /// sender, our address and the hop limit the kernel reports beside it. The ICMPv6 checksum is verified when `to`
 /// is an IPv6 address.
 pub fn ipv6_payload(
     bytes: &[u8],
-    protocol: u8,
+    protocol: IpProtocol,
     from: IpAddr,
     to: IpAddr,
     hop_limit: Option<u8>,
 ) -> Result<Reply, DecodeError> {
-    let kind = match IpProtocol::from(protocol) {
+    let kind = match protocol {
         IpProtocol::Icmpv6 => icmpv6(bytes, from, to)?,
         IpProtocol::Tcp => tcp(bytes)?,
         _ => return Err(DecodeError::NotAReply),

@@ -7,6 +7,7 @@ use std::os::fd::AsFd;
 use std::time::Instant;
 
 use engine::{decode, Probe, Protocol as ProbeProtocol, Reply, TraceConfig};
+use packet::IpProtocol;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::{recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
@@ -19,7 +20,7 @@ pub(crate) fn allowed() -> bool {
 /// Sends through one raw socket and listens on raw ICMP (and TCP, for TCP probes) sockets.
 pub(crate) struct RawProber {
     sender: Socket,
-    listeners: Vec<(Socket, u8)>,
+    listeners: Vec<(Socket, IpProtocol)>,
     /// Holds the UDP source port so that no other program on this host uses it meanwhile.
     _port_reservation: Option<Socket>,
     source: IpAddr,
@@ -47,9 +48,10 @@ impl RawProber {
         sender.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
 
         let icmp = if ipv6 { libc::IPPROTO_ICMPV6 } else { libc::IPPROTO_ICMP };
-        let mut listeners = vec![(listener(domain, icmp, ipv6)?, if ipv6 { 58 } else { 1 })];
+        let mut listeners =
+            vec![(listener(domain, icmp, ipv6)?, if ipv6 { IpProtocol::Icmpv6 } else { IpProtocol::Icmp })];
         if config.method.is_tcp() {
-            listeners.push((listener(domain, libc::IPPROTO_TCP, ipv6)?, 6));
+            listeners.push((listener(domain, libc::IPPROTO_TCP, ipv6)?, IpProtocol::Tcp));
         }
 
         let mut port_reservation = None;

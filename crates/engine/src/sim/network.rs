@@ -154,7 +154,7 @@ impl SimNetwork {
         match wire.v6_meta {
             None => crate::decode::ipv4_packet(&wire.bytes).ok(),
             Some((from, protocol, hop_limit)) => {
-                crate::decode::ipv6_payload(&wire.bytes, protocol, from, self.source, Some(hop_limit)).ok()
+                crate::decode::ipv6_payload(&wire.bytes, protocol.into(), from, self.source, Some(hop_limit)).ok()
             }
         }
     }
