@@ -26,6 +26,10 @@ export HOPTRACE_JC="$PWD/$venv/bin/jc"
 export HOPTRACE_PYTHON="$PWD/$venv/bin/python"
 
 cargo fmt --all --check
+# The developers' guide's shape: no import circle inside a crate, no source file over 500 lines.
+python3 scripts/import-cycles.py
+long=$(find crates -name '*.rs' -exec awk 'END { if (NR > 500) print FILENAME ": " NR " lines" }' {} \;)
+if [ -n "$long" ]; then echo "source files over 500 lines:" >&2; echo "$long" >&2; exit 1; fi
 # The tests that need root (labs of network namespaces, runs in a namespace of their own) are behind each crate's
 # `lab` feature, so that `cargo test --workspace` runs as any user; here, as root, they all run.
 lab_features=hoptrace/lab,hoptrace-core/lab,hoptrace-netlab/lab
