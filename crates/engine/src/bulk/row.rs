@@ -112,31 +112,42 @@ impl Line {
         &self.bytes[..self.len]
     }
 
-    /// Appends `bytes` (the fields' lengths are bounded: 14 fields of at most 46 bytes never fill the buffer).
-    fn push(&mut self, bytes: &[u8]) {
-        let end = (self.len + bytes.len()).min(self.bytes.len());
-        self.bytes[self.len..end].copy_from_slice(&bytes[..end - self.len]);
-        self.len = end;
+    /// Appends a byte (the fields' lengths are bounded: 14 fields of at most 46 bytes never fill the buffer).
+    fn byte(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
     }
 
-    fn digits(&mut self, mut n: u64) {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+    /// Appends `bytes`, byte by byte: they are a few, and a call to `memcpy` would cost more.
+    fn push(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.byte(byte);
         }
-        self.push(&digits[at..]);
+    }
+
+    /// Appends the decimal digits of `n`, written in place from the last.
+    fn digits(&mut self, n: u64) {
+        let mut count = 1;
+        let mut rest = n / 10;
+        while rest > 0 {
+            count += 1;
+            rest /= 10;
+        }
+        let Some(field) = self.bytes.get_mut(self.len..self.len + count) else { return };
+        let mut n = n;
+        for slot in field.iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.len += count;
     }
 
     /// A number and a comma.
     fn number(&mut self, n: u64) {
         self.digits(n);
-        self.push(b",");
+        self.byte(b',');
     }
 
     /// An address as `inet_ntop(AF_INET6)` writes it (IPv4-mapped ones as `::ffff:a.b.c.d`) and a comma.
@@ -145,7 +156,7 @@ impl Line {
             self.push(b"::ffff:");
             for (i, octet) in v4.octets().into_iter().enumerate() {
                 if i > 0 {
-                    self.push(b".");
+                    self.byte(b'.');
                 }
                 self.digits(octet.into());
             }
@@ -156,7 +167,7 @@ impl Line {
             let len = cursor.position() as usize;
             self.push(&text[..len]);
         }
-        self.push(b",");
+        self.byte(b',');
     }
 }
 

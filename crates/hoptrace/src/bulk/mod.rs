@@ -11,7 +11,7 @@ mod targets;
 mod traces;
 
 use std::collections::HashMap;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread;
@@ -22,12 +22,9 @@ use net::bulk::{BulkReceiver, BulkSender};
 use net::Privilege;
 
 pub use args::BulkArgs;
-pub use prefixes::PrefixSet;
 
 use crate::cli::CliError;
 use crate::error::Error;
-use crate::output::{Renderer, Resolver, RipeJson, TracerouteText};
-use crate::settings::Naming;
 
 /// Runs `hoptrace bulk`: probe specifications from stdin to caracal's CSV, or with `--targets`, traces.
 pub fn run(args: &BulkArgs) -> Result<(), Error> {
@@ -38,10 +35,9 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     let caracal_id = args.caracal_id.unwrap_or_else(random_id);
     let check = Check { caracal_id, integrity: !args.no_integrity_check };
     let batch = args.batch_size as usize;
-    let mut sender = BulkSender::open(true, true, args.interface.as_deref(), batch)
-        .map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
-    let mut receiver =
-        BulkReceiver::open(true, true).map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
+    let net_error = |error| Error::Trace(hoptrace_core::Error::Net(error));
+    let mut sender = BulkSender::open(true, true, args.interface.as_deref(), batch).map_err(net_error)?;
+    let mut receiver = BulkReceiver::open(true, true).map_err(net_error)?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -101,11 +97,8 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     }
     let sent_for = start.elapsed();
 
-    // Replies still on their way: wait as caracal does, unless interrupted again or stdout closed.
-    let wait_until = Instant::now() + wait;
-    while Instant::now() < wait_until && !counters.closed.load(Ordering::Relaxed) {
-        thread::sleep(Duration::from_millis(20).min(wait_until.saturating_duration_since(Instant::now())));
-    }
+    // Replies still on their way: wait as caracal does, unless stdout closed.
+    pause(wait, &counters.closed);
     stop.store(true, Ordering::Release);
     let received = listener.join();
     summary::print(&sending.stats, &counters, sent_for);
@@ -115,18 +108,17 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
         Err(_) => return Err(Error::Failed("the reply reader stopped".into())),
     };
     if let Some(passes) = &passes {
-        let mut renderer: Box<dyn Renderer> = if args.text {
-            Box::new(TracerouteText::new(Naming::Numeric, false, false, false, false))
-        } else {
-            Box::new(RipeJson::new(false))
-        };
-        let directory = Resolver::new(true, false);
-        let mut out = io::BufWriter::new(io::stdout().lock());
-        let written = traces::write(&mut out, renderer.as_mut(), &directory, passes, &rows, sending.sources(), started);
-        // A closed stdout ends the output quietly, as a pipe's reader intends.
-        let _ = written.and_then(|()| out.flush());
+        traces::print(args.text, passes, &rows, sending.sources(), started);
     }
     Ok(())
+}
+
+/// Sleeps for `duration`, or less if `stop` is set meanwhile.
+fn pause(duration: Duration, stop: &AtomicBool) {
+    let until = Instant::now() + duration;
+    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+        thread::sleep(Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())));
+    }
 }
 
 /// A caracal id of this run, when none is given: random, as caracal's.

@@ -10,8 +10,9 @@ use engine::bulk::{encode, tenth_ms, timestamp, DestinationCap, Pacer, ProbeSpec
 use net::bulk::{Batch, BulkSender};
 use net::SocketOptions;
 
+use super::prefixes::PrefixSet;
 use super::replies::Counters;
-use super::{BulkArgs, PrefixSet};
+use super::BulkArgs;
 
 /// The shortest wait worth a sleep.
 const MIN_SLEEP: Duration = Duration::from_micros(200);

@@ -229,7 +229,7 @@ impl Passes<'_> {
             }
         }
         sending.finish(sender);
-        sleep_unless(self.wait, stop);
+        super::pause(self.wait, stop);
         for k in permutation(self.targets.len() as u64 * ttls) {
             if stop.load(Ordering::Relaxed) {
                 break;
@@ -247,13 +247,6 @@ impl Passes<'_> {
     pub(super) fn end(&self, target: usize) -> u8 {
         let farthest = self.progress.farthest(target);
         self.progress.reached(target).unwrap_or_else(|| farthest.saturating_add(self.gap_limit).min(self.max_ttl))
-    }
-}
-
-fn sleep_unless(duration: Duration, stop: &AtomicBool) {
-    let until = Instant::now() + duration;
-    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())));
     }
 }
 

@@ -12,7 +12,8 @@ use engine::{
 };
 
 use super::targets::{Passes, Target};
-use crate::output::{Directory, Renderer, TraceInfo};
+use crate::output::{Directory, Renderer, Resolver, RipeJson, TraceInfo, TracerouteText};
+use crate::settings::Naming;
 
 /// The reply of a row, as the engine would have decoded it.
 fn reply(row: &Row) -> Option<Reply> {
@@ -47,8 +48,27 @@ fn reply(row: &Row) -> Option<Reply> {
     Some(Reply { from: unmap(row.reply_src_addr), ttl: Some(row.reply_ttl), size: Some(size), kind })
 }
 
+/// Prints one trace per target on stdout: a JSON line in `--json`'s schema, or traceroute's text with `text`. A
+/// closed stdout ends the output quietly, as a pipe's reader intends.
+pub(super) fn print(
+    text: bool,
+    passes: &Passes<'_>,
+    rows: &HashMap<(u32, u8), Row>,
+    sources: [Option<IpAddr>; 2],
+    started: SystemTime,
+) {
+    let mut renderer: Box<dyn Renderer> = if text {
+        Box::new(TracerouteText::new(Naming::Numeric, false, false, false, false))
+    } else {
+        Box::new(RipeJson::new(false))
+    };
+    let directory = Resolver::new(true, false);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let _ = write(&mut out, renderer.as_mut(), &directory, passes, rows, sources, started).and_then(|()| out.flush());
+}
+
 /// Writes one trace per target (in the order given) with `renderer`.
-pub(super) fn write(
+fn write(
     out: &mut dyn Write,
     renderer: &mut dyn Renderer,
     directory: &dyn Directory,
