@@ -95,6 +95,26 @@ reply_size,reply_mpls_labels,rtt,round";
     }
 }
 
+/// The decimal digits of every number below 256, and how many there are.
+const SMALL: [([u8; 3], u8); 256] = small_numbers();
+
+const fn small_numbers() -> [([u8; 3], u8); 256] {
+    let mut table = [([0; 3], 0); 256];
+    let mut n = 0;
+    while n < 256 {
+        let (hundreds, tens, units) = ((n / 100) as u8, (n / 10 % 10) as u8, (n % 10) as u8);
+        table[n] = if n >= 100 {
+            ([b'0' + hundreds, b'0' + tens, b'0' + units], 3)
+        } else if n >= 10 {
+            ([b'0' + tens, b'0' + units, 0], 2)
+        } else {
+            ([b'0' + units, 0, 0], 1)
+        };
+        n += 1;
+    }
+    table
+}
+
 /// A CSV line being built: fields of bounded length (numbers and addresses), each followed by a comma.
 struct Line {
     bytes: [u8; 256],
@@ -127,8 +147,12 @@ impl Line {
         }
     }
 
-    /// Appends the decimal digits of `n`, written in place from the last.
+    /// Appends the decimal digits of `n`, written in place from the last (below 256, from a table: most fields).
     fn digits(&mut self, n: u64) {
+        if let Some((text, len)) = SMALL.get(n as usize) {
+            self.push(&text[..usize::from(*len)]);
+            return;
+        }
         let mut count = 1;
         let mut rest = n / 10;
         while rest > 0 {
