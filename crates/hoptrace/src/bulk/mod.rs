@@ -64,18 +64,13 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
             (Arc::clone(&stop), Arc::clone(&counters), Arc::clone(&source_v6), Arc::clone(&progress));
         let (round, csv) = (args.meta_round.clone(), targets.is_none());
         thread::spawn(move || -> io::Result<HashMap<(u32, u8), Row>> {
-            let mut rows = HashMap::new();
+            let mut traces = targets::Collected { progress: &progress, protocol, rows: HashMap::new() };
             if csv {
                 replies::write_csv(&mut receiver, &stop, check, &round, &source_v6, &counters)?;
             } else {
-                replies::receive(&mut receiver, &stop, check, &source_v6, &counters, |row| {
-                    if let Some(key) = progress.record(&row, protocol) {
-                        rows.insert(key, row);
-                    }
-                    true
-                })?;
+                replies::receive(&mut receiver, &stop, check, &source_v6, &counters, &mut traces)?;
             }
-            Ok(rows)
+            Ok(traces.rows)
         })
     };
 

@@ -154,6 +154,22 @@ impl Progress {
     }
 }
 
+/// The replies of a `--targets` run, kept per (target, TTL): the first one each.
+pub(super) struct Collected<'a> {
+    pub progress: &'a Progress,
+    pub protocol: Protocol,
+    pub rows: HashMap<(u32, u8), Row>,
+}
+
+impl super::replies::Sink for Collected<'_> {
+    fn row(&mut self, row: Row) -> bool {
+        if let Some(key) = self.progress.record(&row, self.protocol) {
+            self.rows.insert(key, row);
+        }
+        true
+    }
+}
+
 /// A random permutation of `0..n` (a full-period linear congruential walk over the next power of two, skipping
 /// what is past `n`): spreads each target's TTLs over the run so that no router sees them in a burst.
 fn permutation(n: u64) -> impl Iterator<Item = u64> {

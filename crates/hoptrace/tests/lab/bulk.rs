@@ -380,3 +380,55 @@ fn targets_give_one_trace_each_with_the_hops_of_a_single_trace() {
     assert!(matched >= 4 * targets.len() as u64, "{stderr}");
     eprintln!("{stderr}");
 }
+
+#[test]
+fn a_closed_stdout_ends_the_run_and_no_raw_sockets_is_one_line() {
+    use std::io::{BufRead, BufReader};
+    let _machine = shared_machine();
+    let net = bulk_lab();
+    // 20,000 probes at 2,000 a second would take 10 s; the reader leaves after the first row.
+    let input: String = (0..20_000).map(|n| format!("{},24000,33434,8,icmp\n", v4_dst(n % 8000))).collect();
+    let mut child = hoptrace_command(&net.lab, net.client)
+        .args(["bulk", "-r", "2000", "-W", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hoptrace bulk starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    for _ in 0..2 {
+        line.clear();
+        stdout.read_line(&mut line).unwrap();
+    }
+    assert!(line.contains(",::ffff:198.19.2"), "a row: {line}");
+    let closed = std::time::Instant::now();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    let _ = writer.join();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        closed.elapsed() < std::time::Duration::from_secs(5),
+        "still probing {:?} after stdout closed",
+        closed.elapsed()
+    );
+    let [sent, ..] = summary(&stderr);
+    assert!(sent < 20_000, "{stderr}");
+    eprintln!("{stderr}");
+    // Without raw sockets: one line, status 1.
+    let output = net
+        .lab
+        .command(net.client, "setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_hoptrace"), "bulk"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim(), "hoptrace: bulk probing needs raw sockets: run it as root or with CAP_NET_RAW");
+}
