@@ -3,7 +3,7 @@
 
 use core::time::Duration;
 
-use engine::{Method, RetryScope, TraceConfig, WaitPolicy};
+use engine::{Confidence, Method, RetryScope, TraceConfig, WaitPolicy};
 use net::SocketOptions;
 
 /// The protocol probes are carried in.
@@ -45,6 +45,8 @@ pub struct Options {
     pub flows: Flows,
     /// Multipath discovery (`--mda`): always Paris.
     pub mda: bool,
+    /// Its confidence (`--confidence`): 95 %, 99 % or 99.9 %.
+    pub confidence: Confidence,
     /// Ordinary sockets even when raw ones are allowed.
     pub unprivileged: bool,
     /// First TTL (`-f`).
@@ -61,7 +63,7 @@ pub struct Options {
     pub gap_limit: Option<u8>,
     /// When to give a probe up (`-w`).
     pub wait: WaitPolicy,
-    /// Probes in flight at once (`-N`).
+    /// Probes in flight at once (`-N`; the command line's default is 16 hops' worth, 16 × `queries`).
     pub in_flight: u16,
     /// Least time between two probes (`-z`).
     pub send_interval: Duration,
@@ -78,13 +80,15 @@ pub struct Options {
 impl Default for Options {
     /// traceroute's defaults as hoptrace's command line has them: UDP, Paris where it is robust, TTLs 1 to 64
     /// (past traceroute's 30, as scamper and trippy go: the gap limit ends a trace long before where nothing
-    /// answers), 3 probes per hop, 1 retry for lossy hops, a gap limit of 5, 16 probes in flight.
+    /// answers), 3 probes per hop, 1 retry for lossy hops, a gap limit of 5, 48 probes in flight (16 hops' worth:
+    /// a path of up to 16 hops takes one round trip).
     fn default() -> Self {
         Options {
             ipv6: None,
             protocol: Protocol::Udp,
             flows: Flows::Auto,
             mda: false,
+            confidence: Confidence::default(),
             unprivileged: false,
             first_ttl: 1,
             max_ttl: 64,
@@ -93,7 +97,7 @@ impl Default for Options {
             retry_scope: RetryScope::Lossy,
             gap_limit: Some(5),
             wait: WaitPolicy::default(),
-            in_flight: 16,
+            in_flight: 48,
             send_interval: Duration::ZERO,
             port: None,
             packet_len: None,
@@ -139,6 +143,7 @@ impl Options {
     pub fn trace_config(&self, target: core::net::IpAddr, raw: bool) -> TraceConfig {
         let mut config = TraceConfig::new(target, self.method(raw));
         config.mda = self.mda;
+        config.confidence = self.confidence;
         config.first_ttl = self.first_ttl;
         config.max_ttl = self.max_ttl;
         config.probes_per_hop = self.queries;

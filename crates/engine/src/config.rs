@@ -106,7 +106,9 @@ pub struct TraceConfig {
     pub max_ttl: u8,
     /// Probes sent per TTL (`-q`).
     pub probes_per_hop: u8,
-    /// Probes in flight at once (`-N`).
+    /// Probes in flight at once (`-N`). They go out pass by pass over as many TTLs as the limit holds whole (the
+    /// first probe of each before the second of any), so a path of up to `max_in_flight / probes_per_hop` hops is
+    /// probed whole within one round trip.
     pub max_in_flight: usize,
     /// Minimal time between two probes (`-z`).
     pub send_interval: Duration,
@@ -135,10 +137,12 @@ pub struct TraceConfig {
     /// The flow of every probe, for Paris methods without multipath discovery: traces with different flows may take
     /// different branches of a per-flow load balancer (report mode cycles through flows).
     pub flow: u16,
-    /// Multipath discovery (MDA): probe each hop with as many flows as it takes to see, at 95% confidence, every
+    /// Multipath discovery (MDA): probe each hop with as many flows as it takes to see, at [`Self::confidence`], every
     /// next hop a per-flow load balancer may choose (6, 11, 16, 21, 27, 33… probes for 1, 2, 3, 4, 5, 6… responders
     /// seen), instead of `probes_per_hop`. Needs a Paris method: the flow of the i-th probe of every hop is flow i.
     pub mda: bool,
+    /// How sure multipath discovery is to be that no next hop was missed at each hop: its stopping points.
+    pub confidence: crate::mda::Confidence,
     /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
     /// then quotes and TCP answers must carry them too.
     pub raw_send: bool,
@@ -155,7 +159,7 @@ impl TraceConfig {
             first_ttl: 1,
             max_ttl: 30,
             probes_per_hop: 3,
-            max_in_flight: 16,
+            max_in_flight: 48, // 16 hops of 3 probes, all in one round trip
             send_interval: Duration::ZERO,
             wait: WaitPolicy::default(),
             src_port: 33433,
@@ -165,6 +169,7 @@ impl TraceConfig {
             raw_send: false,
             flow: 0,
             mda: false,
+            confidence: crate::mda::Confidence::default(),
             sequence_start: 0,
             discover_mtu: false,
             retries: 0,

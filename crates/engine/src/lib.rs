@@ -37,6 +37,7 @@ pub mod sim;
 mod trace;
 
 pub use config::{ConfigError, Method, RetryScope, TraceConfig, WaitPolicy};
+pub use mda::Confidence;
 pub use probe::{Probe, ProbeId, ProbeTransport};
 pub use reply::{ErrorClass, IcmpError, MplsLabel, Quote, QuotedProbe, Reply, ReplyKind, TcpAnswer, Unreachable};
 pub use result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Stats, Verdict};

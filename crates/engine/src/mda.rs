@@ -1,9 +1,10 @@
 //! The Multipath Detection Algorithm's stopping rule, and the links between hops it lets one draw.
 //!
 //! A per-flow load balancer sends each flow to one of its next hops. Having seen `k` distinct next hops, MDA keeps
-//! probing with new flows until the chance that a `k+1`-th one exists and was missed by every probe is below 5 %
-//! (with the failure budget split over the `k+1` hypotheses): `n_k = ⌈ln(0.05 / (k+1)) / ln(k / (k+1))⌉` probes,
-//! which gives 6, 11, 16, 21, 27, 33… for k = 1, 2, 3, 4, 5, 6…
+//! probing with new flows until the chance that a `k+1`-th one exists and was missed by every probe is below the
+//! failure bound `α` (5 % at the usual 95 % [`Confidence`], split over the `k+1` hypotheses):
+//! `n_k = ⌈ln(α / (k+1)) / ln(k / (k+1))⌉` probes, which gives 6, 11, 16, 21, 27, 33… for k = 1, 2, 3, 4, 5, 6… at
+//! 95 %, 8, 15, 21, 28, 36, 43… at 99 % and 11, 20, 29, 39, 48, 58… at 99.9 %.
 //!
 //! The rule holds at every hop twice over. For the hop as a whole: `n_k` flows for the `k` interfaces seen at that
 //! TTL. And for each interface of the hop before (as MDA has it): of the flows that crossed that interface, `n_k`
@@ -12,14 +13,58 @@
 //! interfaces is probed in as many flows as the next hop needs. (Behind a single interface every flow crossed it;
 //! behind a hop that left most of its flows unanswered, rate limiting ICMP say, the hop's own rule stands alone.)
 
+use core::fmt;
 use core::net::IpAddr;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use crate::result::Hop;
 
-/// Confidence that no next hop was missed.
-const CONFIDENCE: f64 = 0.95;
+/// How sure MDA is to be, at each hop, that no next hop was missed: its stopping points grow with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Confidence {
+    /// 95 %, as scamper and Paris traceroute have it.
+    #[default]
+    Percent95,
+    /// 99 %.
+    Percent99,
+    /// 99.9 %.
+    Percent99_9,
+}
+
+impl Confidence {
+    /// Every level, lowest first.
+    pub const ALL: [Confidence; 3] = [Confidence::Percent95, Confidence::Percent99, Confidence::Percent99_9];
+
+    /// The level written as a percentage (`95`, `99`, `99.9`), if it is one of [`Confidence::ALL`].
+    pub fn from_percent(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|level| level.to_string() == text.trim())
+    }
+
+    /// The chance of a missed next hop allowed at each hop (α).
+    pub fn failure(self) -> f64 {
+        match self {
+            Confidence::Percent95 => 0.05,
+            Confidence::Percent99 => 0.01,
+            Confidence::Percent99_9 => 0.001,
+        }
+    }
+
+    /// The level as a percentage.
+    pub fn percent(self) -> f64 {
+        match self {
+            Confidence::Percent95 => 95.0,
+            Confidence::Percent99 => 99.0,
+            Confidence::Percent99_9 => 99.9,
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.percent())
+    }
+}
 
 /// More responders than this at one hop are not chased further (97 flows for the hop's own rule).
 const MAX_RESPONDERS: usize = 16;
@@ -28,26 +73,30 @@ const MAX_RESPONDERS: usize = 16;
 /// the flows), the hop stops here.
 pub const MAX_FLOWS: usize = 256;
 
-/// Probes a hop needs once `responders` distinct responders have been seen there (at least one is assumed).
-pub fn probes_needed(responders: usize) -> usize {
-    static TABLE: OnceLock<[usize; MAX_RESPONDERS + 1]> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        core::array::from_fn(|k| {
-            let k = k.max(1) as f64;
-            let failure = (1.0 - CONFIDENCE) / (k + 1.0);
-            (failure.ln() / (k / (k + 1.0)).ln()).ceil() as usize
+/// Probes a hop needs at `confidence` once `responders` distinct responders have been seen there (at least one is
+/// assumed).
+pub fn probes_needed(confidence: Confidence, responders: usize) -> usize {
+    type Table = [usize; MAX_RESPONDERS + 1];
+    static TABLES: OnceLock<[Table; 3]> = OnceLock::new();
+    let tables = TABLES.get_or_init(|| {
+        Confidence::ALL.map(|level| {
+            core::array::from_fn(|k| {
+                let k = k.max(1) as f64;
+                let failure = level.failure() / (k + 1.0);
+                (failure.ln() / (k / (k + 1.0)).ln()).ceil() as usize
+            })
         })
     });
-    table[responders.clamp(1, MAX_RESPONDERS)]
+    tables[confidence as usize][responders.clamp(1, MAX_RESPONDERS)]
 }
 
-/// The flows `hop` needs (flows `0..n`) for the stopping rule, given the hop one TTL before it, if probed: its own
-/// `n_k`, and enough flows through each interface of `previous`.
-pub fn flows_needed(previous: Option<&Hop>, hop: &Hop) -> usize {
-    let own = probes_needed(hop.responders().len());
+/// The flows `hop` needs (flows `0..n`) for the stopping rule at `confidence`, given the hop one TTL before it, if
+/// probed: its own `n_k`, and enough flows through each interface of `previous`.
+pub fn flows_needed(confidence: Confidence, previous: Option<&Hop>, hop: &Hop) -> usize {
+    let own = probes_needed(confidence, hop.responders().len());
     // Behind a single interface (or none seen) every flow crossed it: the hop's own rule is the whole rule.
     let Some(previous) = previous.filter(|previous| previous.responders().len() > 1) else { return own };
-    own.max(flows_needed_per_predecessor(previous, hop)).min(MAX_FLOWS)
+    own.max(flows_needed_per_predecessor(confidence, previous, hop)).min(MAX_FLOWS)
 }
 
 /// The flows (`0..n`) `hop` needs so that each interface of `previous` saw `n_k` of them probed at `hop`: up to
@@ -55,7 +104,7 @@ pub fn flows_needed(previous: Option<&Hop>, hop: &Hop) -> usize {
 /// must be probed there, or its answer awaited), or one past all probed. Where `previous` left more of its flows
 /// unanswered than answered (a rate-limited or lossy hop), flows cannot be told apart by interface: 0, the hop's
 /// own rule stands alone.
-fn flows_needed_per_predecessor(previous: &Hop, hop: &Hop) -> usize {
+fn flows_needed_per_predecessor(confidence: Confidence, previous: &Hop, hop: &Hop) -> usize {
     // Which interface of `previous` each flow crossed (`None`: unanswered there); absent while not known.
     let crossed: BTreeMap<u16, Option<IpAddr>> = previous
         .current()
@@ -82,30 +131,30 @@ fn flows_needed_per_predecessor(previous: &Hop, hop: &Hop) -> usize {
                 }
             }
         }
-        if through.values().all(|(flows, next_hops)| *flows >= probes_needed(next_hops.len())) {
+        if through.values().all(|(flows, next_hops)| *flows >= probes_needed(confidence, next_hops.len())) {
             return usize::from(flow) + 1;
         }
     }
     probed.last().map_or(0, |&(flow, _)| usize::from(flow) + 1) + 1
 }
 
-/// The probes `hop` needs by the stopping rule, given the hops one TTL before and after it where probed: its own
-/// flows, or where it has several interfaces and the next hop needs more flows, the next hop's.
-pub fn stopping_point(previous: Option<&Hop>, hop: &Hop, next: Option<&Hop>) -> usize {
-    let own = flows_needed(previous, hop);
+/// The probes `hop` needs by the stopping rule at `confidence`, given the hops one TTL before and after it where
+/// probed: its own flows, or where it has several interfaces and the next hop needs more flows, the next hop's.
+pub fn stopping_point(confidence: Confidence, previous: Option<&Hop>, hop: &Hop, next: Option<&Hop>) -> usize {
+    let own = flows_needed(confidence, previous, hop);
     match next.filter(|_| hop.responders().len() > 1) {
-        Some(next) => own.max(flows_needed(Some(hop), next)),
+        Some(next) => own.max(flows_needed(confidence, Some(hop), next)),
         None => own,
     }
 }
 
-/// The stopping point of each of `hops`, the hops of one trace in TTL order. A trace that lost no probe spends
-/// exactly these.
-pub fn stopping_points(hops: &[Hop]) -> Vec<usize> {
+/// The stopping point at `confidence` of each of `hops`, the hops of one trace in TTL order. A trace that lost no
+/// probe spends exactly these.
+pub fn stopping_points(confidence: Confidence, hops: &[Hop]) -> Vec<usize> {
     (0..hops.len())
         .map(|index| {
             let (previous, next) = neighbours(hops, index);
-            stopping_point(previous, &hops[index], next)
+            stopping_point(confidence, previous, &hops[index], next)
         })
         .collect()
 }
@@ -134,12 +183,31 @@ pub fn links(near: &Hop, far: &Hop) -> BTreeSet<(IpAddr, IpAddr)> {
 mod tests {
     use super::*;
 
+    /// The first stopping points at each confidence (95 % as Paris traceroute's table; all three worked out apart
+    /// from this code), and the rule's shape: growing with `k` and with the confidence.
     #[test]
-    fn stopping_points_at_95_percent() {
-        let points: Vec<usize> = (1..=6).map(probes_needed).collect();
-        assert_eq!(points, [6, 11, 16, 21, 27, 33]);
-        assert!((1..16).all(|k| probes_needed(k + 1) > probes_needed(k)));
-        assert_eq!(probes_needed(0), 6);
-        assert_eq!(probes_needed(100), probes_needed(16));
+    fn stopping_points_at_each_confidence() {
+        let points = |level| (1..=6).map(|k| probes_needed(level, k)).collect::<Vec<_>>();
+        assert_eq!(points(Confidence::Percent95), [6, 11, 16, 21, 27, 33]);
+        assert_eq!(points(Confidence::Percent99), [8, 15, 21, 28, 36, 43]);
+        assert_eq!(points(Confidence::Percent99_9), [11, 20, 29, 39, 48, 58]);
+        for level in Confidence::ALL {
+            assert!((1..16).all(|k| probes_needed(level, k + 1) > probes_needed(level, k)));
+            assert_eq!(probes_needed(level, 0), probes_needed(level, 1));
+            assert_eq!(probes_needed(level, 100), probes_needed(level, 16));
+        }
+        assert!((1..=16).all(|k| {
+            probes_needed(Confidence::Percent95, k) < probes_needed(Confidence::Percent99, k)
+                && probes_needed(Confidence::Percent99, k) < probes_needed(Confidence::Percent99_9, k)
+        }));
+    }
+
+    #[test]
+    fn confidence_is_written_and_read_as_a_percentage() {
+        let written: Vec<String> = Confidence::ALL.iter().map(ToString::to_string).collect();
+        assert_eq!(written, ["95", "99", "99.9"]);
+        assert!(Confidence::ALL.iter().all(|&level| Confidence::from_percent(&level.to_string()) == Some(level)));
+        assert_eq!(Confidence::from_percent("90"), None);
+        assert_eq!(Confidence::default(), Confidence::Percent95);
     }
 }

@@ -112,19 +112,44 @@ impl Trace {
         Some(probe)
     }
 
-    /// The TTL of the next probe and the index of its hop, if any probe is left to send: the lowest hop short of
-    /// probes (retries and resends fill earlier hops), else the next TTL.
+    /// The TTL of the next probe and the index of its hop, if any probe is left to send. Probes go out pass by pass:
+    /// the first probe of every TTL in the window before the second of any (a retry or resend counts as its hop's
+    /// next pass), lowest TTL first within a pass. The window spans [`Self::window`] TTLs from the first hop not yet
+    /// reported complete, so that a path no longer than the window is probed whole within one round trip.
     fn next_slot(&self) -> Option<(u8, usize)> {
         let last_ttl = self.last_ttl();
+        let first = match self.hops.get(self.reported) {
+            Some(hop) => u16::from(hop.ttl),
+            None => self.hops.last().map_or(u16::from(self.config.first_ttl), |hop| u16::from(hop.ttl) + 1),
+        };
+        let end = first + self.window() as u16; // TTLs below `end` are in the window
+        let in_window = |ttl: u8| ttl <= last_ttl && u16::from(ttl) < end;
         // Hops already reported complete need nothing more: start after them.
         let short = (self.reported..self.hops.len())
-            .find(|&index| self.hops[index].ttl <= last_ttl && self.hops[index].current().count() < self.wanted(index));
-        match (short, self.hops.last()) {
-            (Some(index), _) => Some((self.hops[index].ttl, index)),
-            (None, None) => Some((self.config.first_ttl, 0)),
-            (None, Some(hop)) if hop.ttl < last_ttl => Some((hop.ttl + 1, self.hops.len())),
-            (None, Some(_)) => None,
+            .filter(|&index| in_window(self.hops[index].ttl))
+            .map(|index| (self.hops[index].current().count(), index))
+            .filter(|&(count, index)| count < self.wanted(index))
+            .min();
+        let next_ttl = match self.hops.last() {
+            None => Some(self.config.first_ttl),
+            Some(hop) => hop.ttl.checked_add(1).filter(|&ttl| in_window(ttl)),
+        };
+        match (short, next_ttl) {
+            (Some((count, index)), next) if count == 0 || next.is_none() => Some((self.hops[index].ttl, index)),
+            (_, Some(ttl)) => Some((ttl, self.hops.len())),
+            (_, None) => None,
         }
+    }
+
+    /// How many TTLs are probed at once: as many as the in-flight limit holds whole (`-N` over `-q`, or over the
+    /// first MDA stopping point; at least one).
+    fn window(&self) -> usize {
+        let per_hop = if self.config.mda {
+            crate::mda::probes_needed(self.config.confidence, 1)
+        } else {
+            usize::from(self.config.probes_per_hop)
+        };
+        self.config.max_in_flight.div_ceil(per_hop).max(1)
     }
 
     fn next_send_at(&self) -> Option<Instant> {
@@ -545,7 +570,7 @@ impl Trace {
         let hop = &self.hops[index];
         let (previous, next) = crate::mda::neighbours(&self.hops, index);
         let highest = hop.current().map(|probe| usize::from(probe.flow) + 1).max().unwrap_or(0);
-        crate::mda::stopping_point(previous, hop, next).max(highest)
+        crate::mda::stopping_point(self.config.confidence, previous, hop, next).max(highest)
     }
 
     /// With multipath discovery and several interfaces at hop `index`, whether the hop after it (whose needs decide
@@ -557,7 +582,8 @@ impl Trace {
             return true;
         }
         crate::mda::neighbours(&self.hops, index).1.is_some_and(|next| {
-            next.is_complete() && next.current().count() >= crate::mda::flows_needed(Some(hop), next)
+            next.is_complete()
+                && next.current().count() >= crate::mda::flows_needed(self.config.confidence, Some(hop), next)
         })
     }
 

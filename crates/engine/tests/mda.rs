@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::*;
 use hoptrace_engine::mda::{links, probes_needed, stopping_points, MAX_FLOWS};
 use hoptrace_engine::sim::{RateLimit, SimNetwork};
-use hoptrace_engine::{Hop, Method, Outcome};
+use hoptrace_engine::{Confidence, Hop, Method, Outcome};
 
 /// Two diamonds in a row: 2 branches over TTLs 2 and 3 (one ECMP group), then 3 branches at TTL 5.
 fn two_diamonds(ipv6: bool) -> SimNetwork {
@@ -33,7 +33,7 @@ fn two_diamonds(ipv6: bool) -> SimNetwork {
 /// Checks MDA's rule per interface from the raw results, without the engine's own accounting: behind a hop of
 /// several interfaces, of the flows each interface answered, `n_k` were probed one TTL further, `k` being the next
 /// hops they showed — unless that hop left more flows unanswered than answered, where the rule cannot apply.
-fn assert_rule_per_interface(hops: &[Hop], what: &str) {
+fn assert_rule_per_interface(confidence: Confidence, hops: &[Hop], what: &str) {
     for pair in hops.windows(2) {
         let (near, far) = (&pair[0], &pair[1]);
         let answered: Vec<(u16, IpAddr)> =
@@ -48,7 +48,7 @@ fn assert_rule_per_interface(hops: &[Hop], what: &str) {
             let probed: Vec<_> = far.current().filter(|probe| flows.contains(&probe.flow)).collect();
             let next_hops: BTreeSet<IpAddr> = probed.iter().filter_map(|probe| probe.responder()).collect();
             assert!(
-                probed.len() >= probes_needed(next_hops.len()).min(MAX_FLOWS),
+                probed.len() >= probes_needed(confidence, next_hops.len()).min(MAX_FLOWS),
                 "{what}: TTL {}: {interface} passed {} probed flows on to {} next hops",
                 near.ttl,
                 probed.len(),
@@ -60,35 +60,41 @@ fn assert_rule_per_interface(hops: &[Hop], what: &str) {
 
 #[test]
 fn mda_finds_every_branch_of_two_diamonds_within_its_budget() {
-    for ipv6 in [false, true] {
-        for method in [Method::UdpParis, Method::IcmpParis] {
-            let mut network = two_diamonds(ipv6);
-            let mut config = config(&network, method);
-            config.mda = true;
-            let (trace, _) = run(&mut network, config);
-            assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 7 }), "{method:?}");
-            let hops = trace.hops();
-            for (index, router) in network.routers.iter().enumerate() {
-                let seen: BTreeSet<IpAddr> = hops[index].responders().into_iter().collect();
-                let all: BTreeSet<IpAddr> = router.addrs.iter().copied().collect();
-                assert_eq!(seen, all, "{method:?} ipv6 {ipv6}: TTL {}", index + 1);
+    for confidence in Confidence::ALL {
+        for ipv6 in [false, true] {
+            for method in [Method::UdpParis, Method::IcmpParis] {
+                let what = format!("{confidence}% {method:?} ipv6 {ipv6}");
+                let mut network = two_diamonds(ipv6);
+                let mut config = config(&network, method);
+                config.mda = true;
+                config.confidence = confidence;
+                let (trace, _) = run(&mut network, config);
+                assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 7 }), "{what}");
+                let hops = trace.hops();
+                for (index, router) in network.routers.iter().enumerate() {
+                    let seen: BTreeSet<IpAddr> = hops[index].responders().into_iter().collect();
+                    let all: BTreeSet<IpAddr> = router.addrs.iter().copied().collect();
+                    assert_eq!(seen, all, "{what}: TTL {}", index + 1);
+                }
+                // Exactly the stopping points at this confidence for what was seen: no probe more, none fewer.
+                let counts: Vec<usize> = hops.iter().map(|hop| hop.current().count()).collect();
+                assert_eq!(counts, stopping_points(confidence, hops), "{what}");
+                assert_rule_per_interface(confidence, hops, &what);
+                // At least each hop's own stopping point for its interfaces.
+                for (hop, &count) in hops.iter().zip(&counts) {
+                    assert!(count >= probes_needed(confidence, hop.responders().len()), "{what}: {counts:?}");
+                }
+                // The 2-way diamond holds one branch per flow over both of its hops: two links, not four. Each
+                // branch of a diamond is probed in enough flows to find where it leads: every closing link is seen.
+                assert_eq!(links(&hops[1], &hops[2]).len(), 2, "{what}");
+                assert_eq!(links(&hops[2], &hops[3]).len(), 2, "{what}");
+                assert_eq!(links(&hops[3], &hops[4]).len(), 3, "{what}");
+                assert_eq!(links(&hops[4], &hops[5]).len(), 3, "{what}");
+                let spent: usize = hops.iter().map(|hop| hop.probes.len()).sum();
+                assert_eq!(spent, counts.iter().sum::<usize>(), "{what}: no probe lost, none retried");
+                // The single-interface hops spend exactly n_1 at this confidence.
+                assert_eq!(counts[0], probes_needed(confidence, 1), "{what}");
             }
-            // Exactly the MDA-95 stopping points for what was seen: no probe more, none fewer.
-            let counts: Vec<usize> = hops.iter().map(|hop| hop.current().count()).collect();
-            assert_eq!(counts, stopping_points(hops), "{method:?} ipv6 {ipv6}");
-            assert_rule_per_interface(hops, &format!("{method:?} ipv6 {ipv6}"));
-            // At least each hop's own stopping point for its interfaces.
-            for (hop, &count) in hops.iter().zip(&counts) {
-                assert!(count >= probes_needed(hop.responders().len()), "{method:?} ipv6 {ipv6}: {counts:?}");
-            }
-            // The 2-way diamond holds one branch per flow over both of its hops: two links, not four. Each branch
-            // of a diamond is probed in enough flows to find where it leads: every closing link is seen.
-            assert_eq!(links(&hops[1], &hops[2]).len(), 2, "{method:?}");
-            assert_eq!(links(&hops[2], &hops[3]).len(), 2, "{method:?}");
-            assert_eq!(links(&hops[3], &hops[4]).len(), 3, "{method:?}");
-            assert_eq!(links(&hops[4], &hops[5]).len(), 3, "{method:?}");
-            let spent: usize = hops.iter().map(|hop| hop.probes.len()).sum();
-            assert_eq!(spent, counts.iter().sum::<usize>(), "{method:?} ipv6 {ipv6}: no probe lost, none retried");
         }
     }
 }
@@ -118,7 +124,10 @@ fn every_interface_of_a_split_is_probed_until_its_own_next_hops_are_known() {
                 .map(|probe| probe.flow)
                 .collect();
             let probed = hops[2].current().filter(|probe| flows.contains(&probe.flow)).count();
-            assert!(probed >= probes_needed(3), "seed {seed}: {interface} crossed by {probed} flows probed at TTL 3");
+            assert!(
+                probed >= probes_needed(Confidence::Percent95, 3),
+                "seed {seed}: {interface} crossed by {probed} flows probed at TTL 3"
+            );
         }
     }
 }
@@ -187,7 +196,7 @@ fn lost_and_retried_probes_at_a_split_leave_the_rule_whole() {
         let (trace, _) = run(&mut network, config);
         assert!(trace.outcome().is_some(), "seed {seed}");
         let hops = trace.hops();
-        assert_rule_per_interface(hops, &format!("seed {seed}"));
+        assert_rule_per_interface(Confidence::Percent95, hops, &format!("seed {seed}"));
         for hop in hops {
             // Flows 0..n, none missing: a lost probe's flow was probed again.
             let flows: Vec<u16> = hop.current().map(|probe| probe.flow).collect();

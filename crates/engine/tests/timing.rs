@@ -70,7 +70,8 @@ fn send_interval_paces_probes() {
     let mut config = config(&network, Method::Udp);
     config.send_interval = 50 * MS;
     let (trace, _) = run(&mut network, config);
-    let sent: Vec<_> = trace.hops().iter().flat_map(|hop| hop.probes.iter().map(|p| p.sent_at)).collect();
+    let mut sent: Vec<_> = trace.hops().iter().flat_map(|hop| hop.probes.iter().map(|p| p.sent_at)).collect();
+    sent.sort();
     assert_eq!(sent.len(), 12);
     assert!(sent.windows(2).all(|pair| pair[1] - pair[0] == 50 * MS));
 }
@@ -102,22 +103,25 @@ fn hops_complete_in_order_and_stream_before_the_end() {
     assert_eq!(milestones, expected);
     // Every probe was announced once when handed out (the ones past the destination too, later cancelled), every answered one once when its reply was recorded, each
     // before its hop completed.
-    let probes: Vec<_> =
+    let mut probes: Vec<_> =
         trace.hops().iter().flat_map(|hop| hop.probes.iter().map(|probe| (probe.id, hop.ttl))).collect();
+    probes.sort();
     let sent: Vec<_> = run
         .events
         .iter()
         .filter_map(|event| if let Event::ProbeSent { id, ttl } = *event { Some((id, ttl)) } else { None })
         .collect();
     assert_eq!(sent.len() as u32, trace.stats().sent);
-    assert_eq!(sent[..probes.len()], probes, "the hops shown (up to the destination) were sent first");
-    let answered: Vec<_> = trace
+    let shown: Vec<_> = sent.iter().copied().filter(|probe| probes.contains(probe)).collect();
+    assert_eq!(shown, probes, "every probe of the hops shown (up to the destination) was announced, in order");
+    let mut answered: Vec<_> = trace
         .hops()
         .iter()
         .flat_map(|hop| {
             hop.probes.iter().filter(|probe| probe.status.answer().is_some()).map(|probe| (probe.id, hop.ttl))
         })
         .collect();
+    answered.sort();
     let mut announced: Vec<_> = run
         .events
         .iter()
@@ -187,9 +191,9 @@ fn the_gap_limit_stops_after_silent_ttls_past_the_farthest_answer() {
     let responders = responders(&trace);
     assert_eq!(responders.len(), 8, "TTLs 4 to 8 are listed as silent");
     assert!(responders[3..].iter().flatten().all(Option::is_none));
-    // Past the farthest answer (30 ms away) the silent TTLs wait 10 × 31 ms, raised to the 1.1 s floor; the last
-    // of them leaves at 30 ms, when the in-flight limit lets it.
-    assert_eq!(run.elapsed, Duration::from_millis(1130));
+    // Past the farthest answer (30 ms away) the silent TTLs wait 3 × 31 ms, raised to the 1.1 s floor; all of
+    // them left at once.
+    assert_eq!(run.elapsed, Duration::from_millis(1100));
 }
 
 #[test]
@@ -216,4 +220,61 @@ fn a_silent_path_stops_at_the_gap_limit_from_the_first_ttl() {
     let (trace, _) = run(&mut network, config);
     assert_eq!(trace.outcome(), Some(Outcome::GapLimit { ttl: 3 }));
     assert_eq!(trace.hops().len(), 3);
+}
+
+/// The bench's path (a): 7 routers and the destination, one-way delays of 11.25 ms on every other link.
+fn bench_path() -> SimNetwork {
+    let mut network = SimNetwork::chain(false, 7, 10 * MS);
+    for (index, router) in network.routers.iter_mut().enumerate() {
+        router.rtt = Duration::from_micros(22_500 * (index as u64 + 1) / 2).max(Duration::from_micros(100));
+    }
+    network.destination.rtt = Duration::from_millis(90);
+    network
+}
+
+/// The TTLs of `trace`'s probes in the order they were sent.
+fn send_order(trace: &hoptrace_engine::Trace) -> Vec<u8> {
+    let mut sent: Vec<_> =
+        trace.hops().iter().flat_map(|hop| hop.probes.iter().map(move |probe| (probe.id, hop.ttl))).collect();
+    sent.sort();
+    sent.into_iter().map(|(_, ttl)| ttl).collect()
+}
+
+#[test]
+fn an_eight_hop_path_takes_one_destination_rtt() {
+    let mut network = bench_path();
+    let (trace, run) = trace(&mut network, Method::Udp);
+    assert_eq!(responders(&trace), expected_path(&network, 3));
+    assert_eq!(run.elapsed, Duration::from_millis(90));
+    // The first probe of TTLs 1 to 16, then the second, then the third: 48 at once, the default limit (the probes
+    // past the destination are not listed). Each hop reported complete moves the window one TTL on: hops 1 to 7
+    // complete before the destination answers, so TTLs 17 to 23 get their three probes too.
+    let passes: Vec<u8> = (0..3).flat_map(|_| 1..=8).collect();
+    assert_eq!(send_order(&trace), passes);
+    assert_eq!(trace.stats().sent, 48 + 7 * 3);
+}
+
+#[test]
+fn the_in_flight_limit_caps_the_ttls_probed_at_once() {
+    let mut network = bench_path();
+    let mut config = config(&network, Method::Udp);
+    config.max_in_flight = 16;
+    let (trace, run) = run(&mut network, config);
+    assert_eq!(responders(&trace), expected_path(&network, 3));
+    // 16 probes hold 6 TTLs (16 / 3, rounded up): passes over TTLs 1 to 6, 16 probes at first. Hop 1's quick
+    // answers complete it and let TTL 7 into the window, whose first and second probes come before any third.
+    assert_eq!(send_order(&trace)[..18], [1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 7, 7]);
+    // Later TTLs wait for slots: the destination's last probe leaves at 45 ms, when hops 4 and 5 answer.
+    assert_eq!(run.elapsed, Duration::from_millis(135));
+}
+
+#[test]
+fn one_probe_per_hop_and_a_limit_of_one_is_sequential() {
+    let mut network = SimNetwork::chain(false, 3, 10 * MS);
+    let mut config = config(&network, Method::Udp);
+    config.max_in_flight = 1;
+    config.probes_per_hop = 1;
+    let (trace, run) = run(&mut network, config);
+    assert_eq!(send_order(&trace), [1, 2, 3, 4]);
+    assert_eq!(run.elapsed, Duration::from_millis(100));
 }

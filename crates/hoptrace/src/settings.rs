@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use engine::{Method, RetryScope, WaitPolicy};
+use engine::{Confidence, Method, RetryScope, WaitPolicy};
 pub use hoptrace_core::Flows;
 use hoptrace_core::{Options, Protocol, Rounds};
 use net::SocketOptions;
@@ -72,6 +72,8 @@ pub struct Settings {
     pub flows: Flows,
     /// Multipath discovery (`--mda`).
     pub mda: bool,
+    /// Its confidence (`--confidence`).
+    pub confidence: Confidence,
     /// Use ordinary sockets even as root.
     pub unprivileged: bool,
     /// How addresses are shown.
@@ -132,6 +134,7 @@ impl Settings {
         // `-U` is Paris UDP whatever else is asked.
         options.flows = if self.method == Method::UdpParis { Flows::Paris } else { self.flows };
         options.mda = self.mda;
+        options.confidence = self.confidence;
         options.unprivileged = self.unprivileged;
         options.first_ttl = self.first_ttl;
         options.max_ttl = self.max_ttl;

@@ -274,6 +274,8 @@ fn bad_input_gets_one_line_and_status_2() {
             "hoptrace: --mda is a single trace: use it alone, with --json or with --dot",
         ),
         (&["--flows", "2", "127.0.0.1"], "hoptrace: --flows goes with a report (--report, -c, --csv, --dot, --live)"),
+        (&["--confidence", "99", "127.0.0.1"], "hoptrace: --confidence goes with --mda"),
+        (&["--mda", "--confidence", "90", "127.0.0.1"], "hoptrace: cannot handle `--confidence' option with arg `90'"),
         (&["--live", "127.0.0.1"], "hoptrace: --live needs a terminal: use --report for a report on a pipe or file"),
         (&["--live", "--json", "127.0.0.1"], "hoptrace: the argument '--live' cannot be used with '--json'"),
         (

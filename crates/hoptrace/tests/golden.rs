@@ -47,7 +47,8 @@ fn traceroute_layout_repeats_a_changing_responder_with_as_numbers() {
     let mut table = Table::default();
     table.asns.insert(addr("198.18.10.1"), vec![64500]);
     table.asns.insert(addr("198.18.11.1"), vec![64501, 64502]);
-    let text = render(&["-n", "-A", "-q", "4"], &mut network, &table);
+    // One TTL at a time, so that hop 1's probes are in consecutive flows.
+    let text = render(&["-n", "-A", "-q", "4", "-N", "4"], &mut network, &table);
     let first = text.lines().nth(1).unwrap();
     // Classic UDP changes the flow per probe: the branches alternate as the hash falls, and each change of
     // responder prints the address again, with its AS numbers.

@@ -5,11 +5,16 @@
 //! on a link silences the hops beyond it too, and at random rather than at a capped rate. The rule, per hop over
 //! the rounds of a report, "after the burst" meaning from its first unanswered probe on:
 //!
-//! 1. its first [`MIN_BURST`] probes or more were all answered;
+//! 1. its first [`MIN_BURST`] probes or more were all answered — or, where rule 4 finds a token bucket, at least
+//!    the first (probes past a destination spend its burst in the first round, out of sight of its own TTL);
 //! 2. the probes after the burst span at least [`MIN_SPAN`];
-//! 3. they came faster than a limiter lets answers through: more than [`MAX_RATE`] per second;
-//! 4. its answers after the burst came no faster than that: at most 1 + [`MAX_RATE`] per second;
-//! 5. in at least half the rounds where it left a probe unanswered, a farther hop answered.
+//! 3. its answers after the burst came no faster than a limiter lets through: at most 1 + [`MAX_RATE`] per second;
+//! 4. either the probes came faster than that (more than [`MAX_RATE`] per second), or its answers and silences are
+//!    a token bucket's — the limiter's own signature: a bucket refilled once every [`INTERVALS`] (Linux: 1 s for
+//!    IPv4, ¼ s for an IPv6 /64), answering exactly when it holds a token, fits all but a few probes;
+//! 5. in at least half the rounds where it left a probe unanswered, a farther hop answered; or, where no farther
+//!    hop ever answered (the destination: nothing lies past it), its silences fit a token bucket (rule 4's
+//!    second half) — an outage or a lossy link answers at random, or not at all.
 //!
 //! Such a hop is rate-limited: its unanswered probes are not counted as loss.
 
@@ -22,6 +27,50 @@ pub const MIN_BURST: u32 = 3;
 pub const MAX_RATE: f64 = 5.0;
 /// How long after the burst the probes must go on for a rate to mean anything.
 pub const MIN_SPAN: Duration = Duration::from_secs(1);
+/// The refill intervals of the token buckets a hop's silences are matched against (Linux: `icmp_ratelimit`, 1 s,
+/// shortened for IPv6 routes by prefix: ¼ s for a /64; Cisco: ½ s).
+pub const INTERVALS: [Duration; 3] = [Duration::from_secs(1), Duration::from_millis(500), Duration::from_millis(250)];
+/// Linux's bucket holds this many intervals' worth of tokens.
+const BUCKET_INTERVALS: u32 = 6;
+
+/// A token bucket of one refill interval, replayed against a hop's probes after its burst: the probes it would
+/// have answered otherwise than the hop did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Bucket {
+    interval: Duration,
+    /// Credit, as time accrued: a token is one interval's worth.
+    credit: Duration,
+    /// Probes the bucket and the hop disagree on.
+    misfits: u32,
+}
+
+impl Bucket {
+    /// A bucket just emptied (the hop left a probe unanswered).
+    fn empty(interval: Duration) -> Self {
+        Bucket { interval, credit: Duration::ZERO, misfits: 0 }
+    }
+
+    /// One probe, `elapsed` after the previous one, and whether the hop answered it. After an answer the bucket
+    /// keeps less than a token: probes past a destination arrive with its own and take what is left. A refusal
+    /// shows the bucket short of a token, whatever this one held.
+    fn probe(&mut self, elapsed: Duration, answered: bool) {
+        self.credit = (self.credit + elapsed).min(self.interval * BUCKET_INTERVALS);
+        let has_token = self.credit >= self.interval;
+        self.misfits += u32::from(has_token != answered);
+        let below_a_token =
+            |credit: Duration| Duration::from_nanos((credit.as_nanos() % self.interval.as_nanos()) as u64);
+        self.credit = match (answered, has_token) {
+            (true, true) => below_a_token(self.credit),
+            (true, false) => Duration::ZERO,
+            (false, _) => self.credit.min(self.interval - Duration::from_millis(1)),
+        };
+    }
+
+    /// Whether the hop behaved as this bucket, all but a few probes of `probes`: two, and one in ten.
+    fn fits(&self, probes: u32) -> bool {
+        self.misfits <= 2 + probes / 10
+    }
+}
 
 /// What one hop did in one round: each probe's send time and whether it was answered, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +98,10 @@ pub struct RateLimitEvidence {
     silent_rounds: u32,
     /// Of those, rounds in which a farther hop answered.
     silent_rounds_answered_beyond: u32,
+    /// Whether a farther hop answered in any round.
+    answered_beyond: bool,
+    /// Token buckets of each of [`INTERVALS`], replayed from the burst's end on.
+    buckets: Option<[Bucket; INTERVALS.len()]>,
 }
 
 impl RateLimitEvidence {
@@ -58,10 +111,17 @@ impl RateLimitEvidence {
         for probe in probes {
             if self.burst_ended_at.is_none() && probe.answered {
                 self.burst += 1;
-            } else {
-                self.burst_ended_at.get_or_insert(probe.sent_at);
+            } else if let Some(buckets) = &mut self.buckets {
+                let elapsed =
+                    self.last_sent_at.map_or(Duration::ZERO, |last| probe.sent_at.saturating_duration_since(last));
+                buckets.iter_mut().for_each(|bucket| bucket.probe(elapsed, probe.answered));
                 self.sent_after += 1;
                 self.answered_after += u32::from(probe.answered);
+            } else {
+                // The burst's end: the first unanswered probe, which left every bucket without a token.
+                self.burst_ended_at = Some(probe.sent_at);
+                self.buckets = Some(INTERVALS.map(Bucket::empty));
+                self.sent_after += 1;
             }
             silent |= !probe.answered;
             self.last_sent_at = Some(probe.sent_at);
@@ -70,6 +130,12 @@ impl RateLimitEvidence {
             self.silent_rounds += 1;
             self.silent_rounds_answered_beyond += u32::from(answered_beyond);
         }
+        self.answered_beyond |= answered_beyond;
+    }
+
+    /// Whether a token bucket of one of [`INTERVALS`] answers as the hop did after its burst (rule 4).
+    fn fits_a_bucket(&self) -> bool {
+        self.buckets.is_some_and(|buckets| buckets.iter().any(|bucket| bucket.fits(self.sent_after)))
     }
 
     /// Whether the hop's silences are its ICMP rate limit at work rather than loss (the module's rule).
@@ -79,11 +145,15 @@ impl RateLimitEvidence {
         };
         let span = last.saturating_duration_since(ended);
         let ceiling = MAX_RATE * span.as_secs_f64();
-        self.burst >= MIN_BURST
+        let bucket = self.fits_a_bucket();
+        let outran = f64::from(self.sent_after) > ceiling;
+        let vouched_for =
+            if self.answered_beyond { self.silent_rounds_answered_beyond * 2 >= self.silent_rounds } else { bucket };
+        self.burst >= if bucket { 1 } else { MIN_BURST }
             && span >= MIN_SPAN
-            && f64::from(self.sent_after) > ceiling
             && f64::from(self.answered_after) <= 1.0 + ceiling
-            && self.silent_rounds_answered_beyond * 2 >= self.silent_rounds
+            && (outran || bucket)
+            && vouched_for
     }
 }
 
@@ -129,6 +199,60 @@ mod tests {
         // The hops beyond were silent too: the path, not the router, dropped the probes.
         let outage = evidence(60, STEP, |n| n < 6, |n| n < 6);
         assert!(!outage.is_rate_limited(), "{outage:?}");
+    }
+
+    #[test]
+    fn a_limiter_with_nothing_beyond_is_told_by_its_own_pace() {
+        // The destination: 6 answers, then one a second, and no farther hop ever.
+        let destination = evidence(60, STEP, |n| n < 6 || n % 20 == 0, |_| false);
+        assert!(destination.is_rate_limited(), "{destination:?}");
+        // 30 % loss before it: answers keep coming, at random.
+        let lossy = evidence(60, STEP, |n| n < 6 || n % 10 >= 3, |_| false);
+        assert!(!lossy.is_rate_limited(), "{lossy:?}");
+        // Silent after its burst: an outage, not a limiter.
+        let dead = evidence(60, STEP, |n| n < 6, |_| false);
+        assert!(!dead.is_rate_limited(), "{dead:?}");
+        // Silent hops beyond it in some rounds do not make the silences its limiter's: rule 5 as before.
+        let outage = evidence(60, STEP, |n| n < 6 || n % 20 == 0, |n| n < 6);
+        assert!(!outage.is_rate_limited(), "{outage:?}");
+    }
+
+    /// Rounds paced by the hop's own silences, as a report's are when the destination is silent: an answered
+    /// round takes `fast`, a silent one `slow` (the wait for the missing answer).
+    fn paced(rounds: u32, slow: Duration, mut answered: impl FnMut(u32, Duration) -> bool) -> RateLimitEvidence {
+        let fast = Duration::from_millis(60);
+        let start = Instant::now();
+        let mut evidence = RateLimitEvidence::default();
+        let mut at = Duration::ZERO;
+        for n in 0..rounds {
+            let answer = answered(n, at);
+            evidence.record_round([ProbeOutcome { sent_at: start + at, answered: answer }], false);
+            at += if answer { fast } else { slow };
+        }
+        evidence
+    }
+
+    #[test]
+    fn a_destination_probed_no_faster_than_its_limiter_is_told_by_its_bucket() {
+        // Linux's bucket of 6 tokens, one a second, against rounds of 60 ms, or 1.1 s when unanswered.
+        let mut credit = Duration::from_secs(6);
+        let mut last = Duration::ZERO;
+        let limited = paced(40, Duration::from_millis(1100), |_, at| {
+            credit = (credit + (at - last)).min(Duration::from_secs(6));
+            last = at;
+            let answer = credit >= Duration::from_secs(1);
+            if answer {
+                credit -= Duration::from_secs(1);
+            }
+            answer
+        });
+        assert!(limited.is_rate_limited(), "{limited:?}");
+        // Its burst spent by probes past it, out of sight: one answer, then the bucket's pace.
+        let spent = paced(40, Duration::from_millis(1100), |n, _| n % 2 == 0);
+        assert!(spent.is_rate_limited(), "{spent:?}");
+        // The same pace with 30 % random loss (a fixed pattern of it) is loss.
+        let lossy = paced(40, Duration::from_millis(1100), |n, _| n < 6 || (n * 7) % 10 >= 3);
+        assert!(!lossy.is_rate_limited(), "{lossy:?}");
     }
 
     #[test]

@@ -66,6 +66,7 @@ impl TracepathArgs {
             method: Method::Udp,
             flows: Flows::Classic,
             mda: false,
+            confidence: engine::Confidence::default(),
             unprivileged: true,
             naming,
             first_ttl: 1,

@@ -5,7 +5,7 @@ use core::time::Duration;
 
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{ArgAction, Parser, ValueHint};
-use engine::{Method, RetryScope, WaitPolicy};
+use engine::{Confidence, Method, RetryScope, WaitPolicy};
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
@@ -16,7 +16,8 @@ use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings};
 #[command(name = "hoptrace", version = env!("HOPTRACE_VERSION"), about, long_about = LONG_ABOUT)]
 #[command(disable_help_flag = true, arg_required_else_help = true, args_override_self = true)]
 #[command(after_help = "Run as `tracepath`, or with --tracepath, for tracepath(8)'s options and layout. \
-    Not supported: -g (source routing), -D (DCCP), -P (raw protocol), -UL (UDP-Lite), -O (module options).")]
+    Not supported: -g (source routing), -D (DCCP), -P (raw protocol), -UL (UDP-Lite), -O (module options).\n\
+    `hoptrace monitor --help`: many targets watched around the clock, with Prometheus metrics.")]
 pub struct TracerouteArgs {
     /// Use IPv4.
     #[arg(short = '4', long = "ipv4")]
@@ -54,7 +55,8 @@ pub struct TracerouteArgs {
     /// or NEAR times (default 3) a reply from a farther hop.
     #[arg(short = 'w', long = "wait", value_name = "MAX,HERE,NEAR", allow_hyphen_values = true)]
     wait: Option<String>,
-    /// Set the number of probes to be tried simultaneously (default 16).
+    /// Set the number of probes to be tried simultaneously (default 16 hops' worth: 16 times -q). They go out the
+    /// first probe of every TTL before the second of any.
     #[arg(short = 'N', long = "sim-queries", value_name = "squeries")]
     sim_queries: Option<String>,
     /// Minimal time interval between probes (default 0): seconds, or milliseconds above 10.
@@ -120,9 +122,13 @@ pub struct TracerouteArgs {
     #[arg(long = "classic", conflicts_with_all = ["paris", "mda"])]
     classic: bool,
     /// Multipath discovery (MDA): find every branch of per-flow load balancing, probing each hop with new flows
-    /// until, at 95% confidence, none is missed.
+    /// until, at 95% confidence (--confidence), none is missed.
     #[arg(long = "mda")]
     mda: bool,
+    /// MDA's confidence that no branch is missed at a hop, in percent: 95 (default), 99 or 99.9. Higher costs
+    /// more probes per hop (6, 8 or 11 for one interface; 11, 15 or 20 for two).
+    #[arg(long = "confidence", value_name = "percent")]
+    confidence: Option<String>,
     /// Print one JSON document per trace in RIPE Atlas's traceroute result format; with --report, mtr's JSON report.
     #[arg(short = 'j', long = "json")]
     json: bool,
@@ -210,6 +216,9 @@ impl TracerouteArgs {
         {
             return Err(CliError::new("--mda is a single trace: use it alone, with --json or with --dot"));
         }
+        if self.confidence.is_some() && !self.mda {
+            return Err(CliError::new("--confidence goes with --mda"));
+        }
         if self.flows.is_some() && !report {
             return Err(CliError::new("--flows goes with a report (--report, -c, --csv, --dot, --live)"));
         }
@@ -218,7 +227,8 @@ impl TracerouteArgs {
         if !(1..=10).contains(&queries) {
             return Err(CliError::new("no more than 10 probes per hop"));
         }
-        let sim_queries = number(&self.sim_queries, "-N", 16)?.clamp(1, 1024);
+        // 16 hops' probes at once: a path of up to 16 hops is probed whole within one round trip.
+        let sim_queries = number(&self.sim_queries, "-N", 16 * queries)?.clamp(1, 1024);
         let source_port = match &self.sport {
             Some(text) => {
                 Some(u16::try_from(number(&self.sport, "--sport", 0)?).map_err(|_| bad_arg("--sport", text))?)
@@ -268,6 +278,10 @@ impl TracerouteArgs {
                 _ => Flows::Auto,
             },
             mda: self.mda,
+            confidence: match &self.confidence {
+                Some(text) => Confidence::from_percent(text).ok_or_else(|| bad_arg("--confidence", text))?,
+                None => Confidence::default(),
+            },
             unprivileged: self.unprivileged || self.module.as_deref() == Some("tcpconn"),
             naming: if self.numeric { Naming::Numeric } else { Naming::NameAndAddress },
             first_ttl: first_ttl as u8,

@@ -1,11 +1,11 @@
 //! Multipath discovery's text view: every interface of every hop, with its share of the hop's probes, then the
-//! probes spent against the MDA-95 stopping points.
+//! probes spent against the stopping points of MDA at the chosen confidence.
 
 use core::fmt::Write as _;
 use std::io::{self, Write};
 
 use engine::mda::{probes_needed, stopping_points};
-use engine::{Hop, Outcome};
+use engine::{Confidence, Hop, Outcome};
 
 use super::{Directory, Renderer, TraceInfo};
 use crate::settings::Naming;
@@ -15,14 +15,16 @@ use crate::settings::Naming;
 pub struct MdaText {
     naming: Naming,
     as_lookups: bool,
+    confidence: Confidence,
     /// The hops shown so far, for the summary.
     hops: Vec<Hop>,
 }
 
 impl MdaText {
-    /// A renderer naming interfaces as asked, with their AS numbers if `as_lookups` (`-A`).
-    pub fn new(naming: Naming, as_lookups: bool) -> Self {
-        MdaText { naming, as_lookups, hops: Vec::new() }
+    /// A renderer naming interfaces as asked, with their AS numbers if `as_lookups` (`-A`), for a discovery at
+    /// `confidence`.
+    pub fn new(naming: Naming, as_lookups: bool, confidence: Confidence) -> Self {
+        MdaText { naming, as_lookups, confidence, hops: Vec::new() }
     }
 
     /// The lines of one hop: the TTL and its first interface, then one line per further interface.
@@ -68,8 +70,8 @@ impl Renderer for MdaText {
     fn header(&mut self, out: &mut dyn Write, info: &TraceInfo) -> io::Result<()> {
         writeln!(
             out,
-            "traceroute to {} ({}), {} hops max, {} byte packets, multipath discovery (MDA, 95%)",
-            info.host, info.target, info.max_ttl, info.packet_len
+            "traceroute to {} ({}), {} hops max, {} byte packets, multipath discovery (MDA, {}%)",
+            info.host, info.target, info.max_ttl, info.packet_len, self.confidence
         )?;
         out.flush()
     }
@@ -82,16 +84,21 @@ impl Renderer for MdaText {
     }
 
     fn finish(&mut self, out: &mut dyn Write, _outcome: Option<Outcome>, _directory: &dyn Directory) -> io::Result<()> {
-        let (spent, budget, per_hop) = budgets(&self.hops);
-        writeln!(out, "{spent} probes sent; MDA-95 budget for the interfaces and links found: {budget} (per hop alone: {per_hop})")?;
+        let (spent, budget, per_hop) = budgets(self.confidence, &self.hops);
+        let level = self.confidence;
+        writeln!(
+            out,
+            "{spent} probes sent; MDA-{level} budget for the interfaces and links found: {budget} (per hop alone: {per_hop})"
+        )?;
         out.flush()
     }
 }
 
-/// Probes spent by `hops`, the MDA-95 budget for what they found (each hop's stopping point, per interface of the
-/// hop before included), and the budget of the rule applied per hop alone (`n_k` for the `k` interfaces of each).
-pub(crate) fn budgets(hops: &[Hop]) -> (usize, usize, usize) {
+/// Probes spent by `hops`, the budget of MDA at `confidence` for what they found (each hop's stopping point, per
+/// interface of the hop before included), and the budget of the rule applied per hop alone (`n_k` for the `k`
+/// interfaces of each).
+pub(crate) fn budgets(confidence: Confidence, hops: &[Hop]) -> (usize, usize, usize) {
     let spent = hops.iter().map(|hop| hop.probes.len()).sum();
-    let per_hop = hops.iter().map(|hop| probes_needed(hop.responders().len())).sum();
-    (spent, stopping_points(hops).iter().sum(), per_hop)
+    let per_hop = hops.iter().map(|hop| probes_needed(confidence, hop.responders().len())).sum();
+    (spent, stopping_points(confidence, hops).iter().sum(), per_hop)
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use engine::mda::links;
-use engine::{Hop, Outcome};
+use engine::{Confidence, Hop, Outcome};
 use serde_json::json;
 
 use super::dot::quoted;
@@ -25,15 +25,16 @@ pub enum GraphFormat {
 /// Collects the hops of a multipath discovery and writes the graph at the end.
 pub struct MdaGraph {
     format: GraphFormat,
+    confidence: Confidence,
     info: Option<TraceInfo>,
     hops: Vec<Hop>,
     names: Vec<(IpAddr, Option<String>)>,
 }
 
 impl MdaGraph {
-    /// A graph writer in `format`.
-    pub fn new(format: GraphFormat) -> Self {
-        MdaGraph { format, info: None, hops: Vec::new(), names: Vec::new() }
+    /// A graph writer in `format`, for a discovery at `confidence`.
+    pub fn new(format: GraphFormat, confidence: Confidence) -> Self {
+        MdaGraph { format, confidence, info: None, hops: Vec::new(), names: Vec::new() }
     }
 
     /// Links of consecutive hops, with the TTL of the nearer one.
@@ -67,14 +68,15 @@ impl MdaGraph {
             .into_iter()
             .map(|(ttl, from, to)| json!({ "ttl": ttl, "from": from.to_string(), "to": to.to_string() }))
             .collect();
-        let (spent, budget, per_hop) = super::mda::budgets(&self.hops);
+        let (spent, budget, per_hop) = super::mda::budgets(self.confidence, &self.hops);
         let document = json!({
             "type": "mda",
             "dst_name": info.host,
             "dst_addr": info.target.to_string(),
             "src_addr": info.source.map(|source| source.to_string()),
-            // MDA's 95% stopping rule per hop and per interface of the hop before (see engine::mda).
-            "stopping_rule": "MDA-95",
+            // MDA's stopping rule per hop and per interface of the hop before (see engine::mda), at this confidence.
+            "stopping_rule": format!("MDA-{}", self.confidence),
+            "confidence": self.confidence.percent(),
             "probes_sent": spent,
             "budget": budget,
             "budget_per_hop": per_hop,

@@ -96,8 +96,12 @@ pub trait Renderer: Send {
 /// The renderer `settings` ask for; the live view sets `stop` when the user quits.
 pub fn renderer(settings: &Settings, stop: Arc<AtomicBool>) -> Box<dyn Renderer> {
     match (settings.mda, settings.output) {
-        (true, Output::Ripe | Output::Report(ReportFormat::Json)) => return Box::new(MdaGraph::new(GraphFormat::Json)),
-        (true, Output::Report(ReportFormat::Dot)) => return Box::new(MdaGraph::new(GraphFormat::Dot)),
+        (true, Output::Ripe | Output::Report(ReportFormat::Json)) => {
+            return Box::new(MdaGraph::new(GraphFormat::Json, settings.confidence))
+        }
+        (true, Output::Report(ReportFormat::Dot)) => {
+            return Box::new(MdaGraph::new(GraphFormat::Dot, settings.confidence))
+        }
         _ => {}
     }
     match settings.output {
@@ -108,7 +112,9 @@ pub fn renderer(settings: &Settings, stop: Arc<AtomicBool>) -> Box<dyn Renderer>
         Output::Text => {}
     }
     match settings.mode {
-        Mode::Traceroute if settings.mda => Box::new(MdaText::new(settings.naming, settings.as_lookups)),
+        Mode::Traceroute if settings.mda => {
+            Box::new(MdaText::new(settings.naming, settings.as_lookups, settings.confidence))
+        }
         Mode::Traceroute => Box::new(TracerouteText::new(
             settings.naming,
             settings.as_lookups,

@@ -234,3 +234,28 @@ fn report_follows_each_flow_through_the_diamonds() {
         .count();
     assert_eq!(at_ttl2, 12, "{stdout}");
 }
+
+#[test]
+fn mda_at_99_percent_finds_every_interface_in_19_of_20_runs() {
+    let _machine = shared_machine();
+    let net = diamonds(Family::V4);
+    let mut complete = 0;
+    let mut spent_total = 0;
+    for run in 0..20 {
+        let stdout = trace(&net, Family::V4, &["--mda", "--confidence", "99"]);
+        assert!(stdout.lines().next().is_some_and(|line| line.ends_with("(MDA, 99%)")), "run {run}:\n{stdout}");
+        // "N probes sent; MDA-99 budget for the interfaces and links found: B (per hop alone: P)"
+        let summary = stdout.lines().last().unwrap_or_default();
+        let numbers: Vec<usize> = summary.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
+        let [spent, 99, budget, _] = numbers[..] else { panic!("run {run}: summary {summary:?}") };
+        assert!(budget <= spent && spent <= budget + 2, "run {run}: {summary}");
+        spent_total += spent;
+        if responders_per_hop(&stdout) == net.hops {
+            complete += 1;
+        } else {
+            eprintln!("run {run}: an interface missed:\n{stdout}");
+        }
+    }
+    eprintln!("MDA-99: every interface in {complete} of 20 runs, {} probes per run on average", spent_total / 20);
+    assert!(complete >= 19, "MDA-99 found every interface in only {complete} of 20 runs");
+}
