@@ -34,9 +34,10 @@ pub struct BulkArgs {
     /// The IPv6 source address of the probes (default: the route's).
     #[arg(long = "source-address-v6")]
     pub source_v6: Option<Ipv6Addr>,
-    /// Time in seconds to wait after sending the probes to stop the sniffer.
-    #[arg(short = 'W', long = "sniffer-wait-time", default_value_t = 1)]
-    pub sniffer_wait_time: u64,
+    /// Time in seconds to wait after sending the probes to stop the sniffer (fractions allowed; with --targets,
+    /// also the wait between passes).
+    #[arg(short = 'W', long = "sniffer-wait-time", default_value_t = 1.0, value_parser = seconds)]
+    pub sniffer_wait_time: f64,
     /// Method to limit the rate (accepted for caracal's sake: hoptrace always sleeps between batches).
     #[arg(long = "rate-limiting-method", default_value = "auto", value_parser = ["auto", "active", "sleep", "none"])]
     pub rate_limiting_method: String,
@@ -80,4 +81,22 @@ pub struct BulkArgs {
     /// With --targets: traceroute's text instead of one JSON line (--json's schema) per target.
     #[arg(long = "text")]
     pub text: bool,
+    /// With --targets: MDA — each hop probed in new flows until its stopping point (one JSON graph per target, as
+    /// `hoptrace --mda --json`).
+    #[arg(long = "mda")]
+    pub mda: bool,
+    /// With --mda: the confidence that no branch is missed at a hop, in percent: 95, 99 or 99.9.
+    #[arg(long = "confidence", default_value = "95", value_parser = confidence)]
+    pub confidence: engine::mda::Confidence,
+}
+
+fn confidence(text: &str) -> Result<engine::mda::Confidence, String> {
+    engine::mda::Confidence::from_percent(text).ok_or_else(|| format!("`{text}' is not 95, 99 or 99.9"))
+}
+
+fn seconds(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| (0.0..=3600.0).contains(s))
+        .ok_or_else(|| format!("`{text}' is not 0 to 3600 seconds"))
 }

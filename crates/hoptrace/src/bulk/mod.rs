@@ -3,6 +3,7 @@
 //! thread; a receiver thread decodes and writes rows as replies come. Memory does not grow with the probes sent.
 
 mod args;
+mod mda;
 mod prefixes;
 mod replies;
 mod send;
@@ -10,14 +11,13 @@ mod summary;
 mod targets;
 mod traces;
 
-use std::collections::HashMap;
 use std::io::{self, IsTerminal};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use engine::bulk::{Check, Protocol, Row};
+use engine::bulk::{Check, Protocol};
 use net::bulk::{BulkReceiver, BulkSender};
 use net::Privilege;
 
@@ -57,27 +57,25 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
         None => None,
     };
     let protocol = if args.protocol == "icmp" { Protocol::Icmp } else { Protocol::Udp };
-    let progress = Arc::new(targets::Progress::new(targets.as_deref().unwrap_or_default()));
+    let progress = Arc::new(targets::Progress::new(targets.as_deref().unwrap_or_default(), protocol));
     let stop = Arc::new(AtomicBool::new(false));
     let listener = {
         let (stop, counters, source_v6, progress) =
             (Arc::clone(&stop), Arc::clone(&counters), Arc::clone(&source_v6), Arc::clone(&progress));
         let (round, csv) = (args.meta_round.clone(), targets.is_none());
-        thread::spawn(move || -> io::Result<HashMap<(u32, u8), Row>> {
-            let mut traces = targets::Collected { progress: &progress, protocol, rows: HashMap::new() };
+        thread::spawn(move || -> io::Result<()> {
             if csv {
-                replies::write_csv(&mut receiver, &stop, check, &round, &source_v6, &counters)?;
+                replies::write_csv(&mut receiver, &stop, check, &round, &source_v6, &counters)
             } else {
-                replies::receive(&mut receiver, &stop, check, &source_v6, &counters, &mut traces)?;
+                replies::receive(&mut receiver, &stop, check, &source_v6, &counters, &mut &*progress)
             }
-            Ok(traces.rows)
         })
     };
 
     let start = Instant::now();
     let started = SystemTime::now();
     let mut sending = send::Sending::new(args, caracal_id, &filters, &source_v6, &counters, io::stderr().is_terminal());
-    let wait = Duration::from_secs(args.sniffer_wait_time);
+    let wait = Duration::from_secs_f64(args.sniffer_wait_time);
     let passes = targets.as_deref().map(|targets| targets::Passes {
         targets,
         progress: &progress,
@@ -85,11 +83,15 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
         gap_limit: args.gap_limit,
         protocol,
         wait,
+        mda: args.mda.then_some(args.confidence),
     });
-    match &passes {
+    let flows = match &passes {
         Some(passes) => passes.run(&mut sending, &mut sender, &interrupted),
-        None => sending.run(io::stdin().lock(), &mut sender, &interrupted),
-    }
+        None => {
+            sending.run(io::stdin().lock(), &mut sender, &interrupted);
+            Vec::new()
+        }
+    };
     let sent_for = start.elapsed();
 
     // Replies still on their way: wait as caracal does, unless stdout closed.
@@ -97,13 +99,14 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     stop.store(true, Ordering::Release);
     let received = listener.join();
     summary::print(&sending.stats, &counters, sent_for);
-    let rows = match received {
-        Ok(Ok(rows)) => rows,
+    match received {
+        Ok(Ok(())) => {}
         Ok(Err(error)) => return Err(Error::Failed(format!("reading replies: {error}"))),
         Err(_) => return Err(Error::Failed("the reply reader stopped".into())),
-    };
+    }
     if let Some(passes) = &passes {
-        traces::print(args.text, passes, &rows, sending.sources(), started);
+        let rows = std::mem::take(&mut *progress.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        traces::print(args.text, passes, &rows, &flows, sending.sources(), started);
     }
     Ok(())
 }
