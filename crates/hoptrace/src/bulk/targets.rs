@@ -197,7 +197,7 @@ pub(super) fn permutation(n: u64) -> impl Iterator<Item = u64> {
         .filter(move |&x| x < n)
 }
 
-/// The sender's two passes over every (target, TTL).
+/// The sender's passes over every (target, TTL), and with MDA its rounds of new flows.
 pub(super) struct Passes<'a> {
     pub targets: &'a [Target],
     pub progress: &'a Progress,
