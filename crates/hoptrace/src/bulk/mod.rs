@@ -23,8 +23,7 @@ use net::Privilege;
 
 pub use args::BulkArgs;
 
-use crate::cli::CliError;
-use crate::error::Error;
+use crate::error::{CliError, Error};
 
 /// Runs `hoptrace bulk`: probe specifications from stdin to caracal's CSV, or with `--targets`, traces.
 pub fn run(args: &BulkArgs) -> Result<(), Error> {

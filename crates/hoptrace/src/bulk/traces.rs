@@ -12,7 +12,7 @@ use engine::{
 
 use super::targets::{Passes, Rows, Target};
 use crate::output::{
-    Directory, GraphFormat, MdaGraph, MdaText, Renderer, Resolver, RipeJson, TraceInfo, TracerouteText,
+    Directory, DnsDirectory, GraphFormat, MdaGraph, MdaText, Renderer, RipeJson, TraceInfo, TracerouteText,
 };
 use crate::settings::Naming;
 
@@ -65,7 +65,7 @@ pub(super) fn print(
         (None, true) => Box::new(TracerouteText::new(Naming::Numeric, false, false, false, false)),
         (None, false) => Box::new(RipeJson::new(false)),
     };
-    let directory = Resolver::new(true, false);
+    let directory = DnsDirectory::new(true, false);
     let mut out = io::BufWriter::new(io::stdout().lock());
     let written = write(&mut out, renderer.as_mut(), &directory, passes, rows, flows, sources, started);
     let _ = written.and_then(|()| out.flush());
@@ -88,7 +88,7 @@ pub(super) fn hops(passes: &Passes<'_>, rows: &Rows, flows: &[u16], target: usiz
                     let status = answer.map_or(ProbeStatus::TimedOut, ProbeStatus::Answered);
                     let id = ProbeId(u32::from(ttl) << 16 | u32::from(flow));
                     let size = probe_len(ipv6, ttl);
-                    ProbeRecord { id, sent_at: now, size, flow, status, superseded: false }
+                    ProbeRecord { id, sent_at: now, size, flow, status, resent: None }
                 })
                 .collect();
             Hop { ttl, probes }
@@ -108,7 +108,8 @@ fn write(
     sources: [Option<IpAddr>; 2],
     started: SystemTime,
 ) -> io::Result<()> {
-    let method = if passes.protocol == Protocol::Udp { Method::UdpParis } else { Method::IcmpParis };
+    let method =
+        Method::paris(if passes.protocol == Protocol::Udp { engine::Protocol::Udp } else { engine::Protocol::Icmp });
     for (index, Target { host, addr }) in passes.targets.iter().enumerate() {
         let ipv6 = addr.is_ipv6();
         let info = TraceInfo {
