@@ -35,8 +35,13 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     let check = Check { caracal_id, integrity: !args.no_integrity_check };
     let batch = args.batch_size as usize;
     let net_error = |error| Error::Trace(hoptrace_core::Error::Net(error));
-    let mut sender = BulkSender::open(true, true, args.interface.as_deref(), batch).map_err(net_error)?;
-    let mut receiver = BulkReceiver::open(true, true).map_err(net_error)?;
+    // IPv4 and IPv6, or IPv4 alone where the system has no IPv6 (its probes are then counted as refused).
+    let interface = args.interface.as_deref();
+    let mut sender = BulkSender::open(true, true, interface, batch)
+        .or_else(|_| BulkSender::open(true, false, interface, batch))
+        .map_err(net_error)?;
+    let mut receiver =
+        BulkReceiver::open(true, true).or_else(|_| BulkReceiver::open(true, false)).map_err(net_error)?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
