@@ -12,7 +12,7 @@ mod targets;
 mod traces;
 
 use std::io::{self, IsTerminal};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -44,8 +44,10 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
         BulkReceiver::open(true, true).or_else(|_| BulkReceiver::open(true, false)).map_err(net_error)?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
+    let caught = Arc::new(AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(signal, Arc::clone(&interrupted));
+        let _ = signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize);
     }
     let counters = Arc::new(replies::Counters::default());
     let source_v6 = Arc::new(OnceLock::new());
@@ -112,7 +114,12 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
         let rows = std::mem::take(&mut *progress.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         traces::print(args.text, passes, &rows, &flows, sending.sources(), started);
     }
-    Ok(())
+    // As the other commands end: a closed pipe and a signal say so in the exit status.
+    match caught.load(Ordering::Relaxed) {
+        _ if counters.closed.load(Ordering::Relaxed) => Err(Error::ClosedPipe),
+        0 => Ok(()),
+        signal => Err(Error::Interrupted(signal as u8)),
+    }
 }
 
 /// Sleeps for `duration`, or less if `stop` is set meanwhile.

@@ -382,7 +382,7 @@ fn targets_give_one_trace_each_with_the_hops_of_a_single_trace() {
 }
 
 #[test]
-fn a_closed_stdout_ends_the_run_and_no_raw_sockets_is_one_line() {
+fn a_closed_stdout_or_a_signal_ends_the_run_and_no_raw_sockets_is_one_line() {
     use std::io::{BufRead, BufReader};
     let _machine = shared_machine();
     let net = bulk_lab();
@@ -411,7 +411,8 @@ fn a_closed_stdout_ends_the_run_and_no_raw_sockets_is_one_line() {
     let output = child.wait_with_output().unwrap();
     let _ = writer.join();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    // Quietly, as a program SIGPIPE ends: 128 + 13.
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
     assert!(
         closed.elapsed() < std::time::Duration::from_secs(5),
         "still probing {:?} after stdout closed",
@@ -431,4 +432,27 @@ fn a_closed_stdout_ends_the_run_and_no_raw_sockets_is_one_line() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.trim(), "hoptrace: bulk probing needs raw sockets: run it as root or with CAP_NET_RAW");
+    // Interrupted: the probing stops, the replies on their way are awaited, the summary is written, status 130.
+    let input: String = (0..20_000).map(|n| format!("{},24000,33434,8,icmp\n", v4_dst(n % 8000))).collect();
+    let mut command = hoptrace_command(&net.lab, net.client);
+    command.args(["bulk", "-r", "2000", "-W", "0.5"]);
+    let child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id().to_string();
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        Command::new("kill").args(["-INT", &pid]).status().expect("kill runs")
+    });
+    let mut child = child;
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = child.wait_with_output().unwrap();
+    assert!(interrupter.join().unwrap().success());
+    let _ = writer.join();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let [sent, _, _, _, _, matched, ..] = summary(&stderr);
+    assert!(sent > 0 && sent < 20_000 && matched == sent, "{stderr}");
+    assert_eq!(parse_csv(&String::from_utf8_lossy(&output.stdout)).len() as u64, matched);
 }
