@@ -319,6 +319,17 @@ fn run_as_caracal_with_its_flags() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&output.stderr).lines().count(), 1, "{:?}", output);
     let _ = std::fs::remove_dir_all(&dir);
+    // The per-destination cap: 25 probes to one address at 10 a second go out over three seconds, all answered.
+    let input: String = (0..25).map(|n| format!("{},{},33434,8,udp\n", v4_dst(3), 24000 + n)).collect();
+    let mut command = hoptrace_command(&net.lab, net.client);
+    command.args(["bulk", "-r", "10000", "-W", "0.5", "--max-per-destination", "10"]);
+    let output = run_with_input(command, &input);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let [sent, _, _, _, _, matched, ..] = summary(&stderr);
+    assert_eq!((sent, matched), (25, 25), "{stderr}");
+    let seconds: f64 =
+        stderr.split(" probes sent in ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap().parse().unwrap();
+    assert!((2.0..4.0).contains(&seconds), "{stderr}");
 }
 
 /// Per hop of a `--json` trace, the addresses that answered.
