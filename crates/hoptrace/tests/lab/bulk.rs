@@ -385,6 +385,16 @@ fn targets_give_one_trace_each_with_the_hops_of_a_single_trace() {
         }
     }
     assert_eq!(compared, 4);
+    // --text: traceroute's layout, a header and four hop lines per target.
+    let mut command = hoptrace_command(&lab, client);
+    command.args(["bulk", "--targets", "-", "--text", "-r", "5000", "-W", "0.3", "-m", "10"]);
+    let text = run_with_input(command, &format!("{}\n{}\n", targets[0], targets[1000]));
+    let text = String::from_utf8_lossy(&text.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 10, "{text}");
+    assert!(lines[0].starts_with(&format!("traceroute to {} ({})", targets[0], targets[0])), "{text}");
+    assert!(lines[4].starts_with(" 4  ") && lines[4].contains(&targets[0].to_string()), "{text}");
+    assert!(lines[5].starts_with(&format!("traceroute to {}", targets[1000])), "{text}");
     let [sent, _, _, _, _, matched, _, _] = summary(&stderr);
     // Four TTLs a target, and none past the destination once it answered: at most ten, most of the time four.
     assert!(sent >= 4 * targets.len() as u64 && sent <= 10 * targets.len() as u64, "{stderr}");
