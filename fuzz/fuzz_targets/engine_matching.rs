@@ -7,17 +7,17 @@ use core::time::Duration;
 use std::time::Instant;
 
 use engine::sim::SimNetwork;
-use engine::{Disposition, Method, Trace, TraceConfig};
+use engine::{Disposition, Method, Protocol, Trace, TraceConfig};
 use libfuzzer_sys::fuzz_target;
 
 const METHODS: [(Method, bool); 7] = [
-    (Method::Udp, false),
-    (Method::Udp, true),
-    (Method::UdpParis, true),
-    (Method::Icmp, false),
-    (Method::IcmpParis, true),
-    (Method::Tcp, true),
-    (Method::TcpParis, true),
+    (Method::classic(Protocol::Udp), false),
+    (Method::classic(Protocol::Udp), true),
+    (Method::paris(Protocol::Udp), true),
+    (Method::classic(Protocol::Icmp), false),
+    (Method::paris(Protocol::Icmp), true),
+    (Method::classic(Protocol::Tcp), true),
+    (Method::paris(Protocol::Tcp), true),
 ];
 
 fuzz_target!(|data: &[u8]| {

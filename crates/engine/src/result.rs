@@ -5,7 +5,7 @@ use core::time::Duration;
 use std::time::Instant;
 
 use crate::probe::ProbeId;
-use crate::reply::{ErrorClass, IcmpError, Reply, ReplyKind, Unreachable};
+use crate::reply::{IcmpError, Reply, ReplyKind};
 
 /// One TTL of the trace and its probes, in the order they were sent.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +22,7 @@ impl Hop {
         self.probes.iter().all(|p| p.status.is_resolved())
     }
 
-    /// The distinct responders of the probes standing for this hop (not superseded), in order of first answer.
+    /// The distinct responders of the probes standing for this hop (not resent), in order of first answer.
     pub fn responders(&self) -> Vec<IpAddr> {
         let mut responders = Vec::new();
         for answer in self.current().filter_map(|probe| probe.status.answer()) {
@@ -38,12 +38,12 @@ impl Hop {
         self.probes.iter().any(|p| p.status.answer().is_some())
     }
 
-    /// The probes that stand for this hop: all but those superseded by a retry.
+    /// The probes that stand for this hop: all but those another probe was sent in place of.
     pub fn current(&self) -> impl Iterator<Item = &ProbeRecord> {
-        self.probes.iter().filter(|p| !p.superseded)
+        self.probes.iter().filter(|p| p.resent.is_none())
     }
 
-    /// The answers received at this hop (those of superseded probes included).
+    /// The answers received at this hop (those of resent probes included).
     pub fn answers(&self) -> impl Iterator<Item = &Answer> {
         self.probes.iter().filter_map(|p| p.status.answer())
     }
@@ -62,9 +62,20 @@ pub struct ProbeRecord {
     pub flow: u16,
     /// What became of it.
     pub status: ProbeStatus,
-    /// Whether a later probe at the same TTL stands in for it: it was lost and retried, or it was too big and
-    /// resent smaller (path MTU discovery). Views of the hop's probes usually skip it.
-    pub superseded: bool,
+    /// Whether a later probe at the same TTL stands in for it, and why. Views of the hop's probes usually skip
+    /// such a probe.
+    pub resent: Option<Resend>,
+}
+
+/// Why another probe was sent in place of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Resend {
+    /// It was lost, and its hop had a retry left.
+    Retry,
+    /// It was too big for a link on the way (or the local one), and path MTU discovery sent it again at the size
+    /// the link allows.
+    Smaller,
 }
 
 impl ProbeRecord {
@@ -76,6 +87,7 @@ impl ProbeRecord {
 
 /// What became of a probe.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ProbeStatus {
     /// Sent, no reply yet, not yet given up.
     InFlight,
@@ -134,39 +146,11 @@ impl Answer {
             _ => None,
         }
     }
-
-    /// What this answer means for the trace. Only what is plausible ends it: the destination's own answers, and
-    /// unreachables of a known meaning (a Port Unreachable from another address than the target's — a host that
-    /// answers for a whole range — ends it too, as in traceroute); an unknown code, or a Packet Too Big with an MTU
-    /// no link may have (IPv6: below 1280; IPv4: below 68, where 0 is an old router's "unknown"), is shown and
-    /// probed past.
-    pub fn verdict(&self, target: IpAddr) -> Verdict {
-        match &self.reply.kind {
-            ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => Verdict::Reached,
-            ReplyKind::IcmpError(error) => match error.class {
-                ErrorClass::TimeExceeded | ErrorClass::Unreachable(Unreachable::Other) => Verdict::Continue,
-                ErrorClass::Unreachable(Unreachable::Port | Unreachable::Protocol) if self.reply.from == target => {
-                    Verdict::Reached
-                }
-                ErrorClass::PacketTooBig if !plausible_mtu(error.mtu, target.is_ipv6()) => Verdict::Continue,
-                ErrorClass::Unreachable(_) | ErrorClass::PacketTooBig => Verdict::Unreachable,
-            },
-        }
-    }
-}
-
-/// Whether a Packet Too Big's `mtu` is one a link may have.
-fn plausible_mtu(mtu: Option<u32>, ipv6: bool) -> bool {
-    match (mtu, ipv6) {
-        (Some(mtu), true) => mtu >= 1280,
-        (None, true) => false,
-        (Some(mtu), false) => mtu >= 68,
-        (None, false) => true,
-    }
 }
 
 /// What an answer means for the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// A router on the way: go on.
     Continue,
@@ -178,6 +162,7 @@ pub enum Verdict {
 
 /// How a trace ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The destination answered at this TTL.
     Reached {
@@ -215,6 +200,7 @@ pub struct Stats {
 
 /// Something the caller may want to act on at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A probe was handed out by [`crate::Trace::poll_probe`] (its send time is corrected by `on_sent`).
     ProbeSent {

@@ -1,23 +1,18 @@
-//! The tracing state machine.
+//! The tracing state machine: the schedule of probes, and the rules (matching, waits, resends, stop) applied as
+//! time passes and replies come in. Each rule lives in its own module; this one ties them to the probe log.
 
-use core::time::Duration;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::config::{ConfigError, RetryScope, TraceConfig};
-use crate::probe::{self, MatchKey, Probe, ProbeFactory, ProbeId, ProbeTransport};
-use crate::reply::{ErrorClass, QuotedProbe, Reply, ReplyKind};
-use crate::result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Stats, Verdict};
-
-/// How much earlier than its probe's departure a reply's arrival may seem, from the error of turning a kernel's
-/// wall-clock receive stamp into an instant (two clocks read one after the other, on a loaded machine).
-const CLOCK_SLACK: Duration = Duration::from_millis(10);
-
-/// The most checksum shifts remembered (see [`Trace::match_by_ip_id`]).
-const MAX_CHECKSUM_SHIFTS: usize = 64;
-
-/// Extra wait added to a measured RTT before scaling it, as `traceroute(8)` does.
-const WAIT_PRECISION: Duration = Duration::from_millis(1);
+use crate::config::{ConfigError, TraceConfig};
+use crate::log::ProbeLog;
+use crate::matching::Matcher;
+use crate::probe::{Probe, ProbeFactory, ProbeId};
+use crate::reply::{ErrorClass, Reply, ReplyKind};
+use crate::resend;
+use crate::result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Resend, Stats, Verdict};
+use crate::stop::Stop;
+use crate::waits;
 
 /// One trace to one target: a sans-IO state machine.
 ///
@@ -29,28 +24,30 @@ const WAIT_PRECISION: Duration = Duration::from_millis(1);
 pub struct Trace {
     config: TraceConfig,
     factory: ProbeFactory,
-    hops: Vec<Hop>,
-    /// Where each probe's record lives: (hop index, probe index), by probe number.
-    locations: Vec<(usize, usize)>,
-    by_key: HashMap<MatchKey, ProbeId>,
+    log: ProbeLog,
     in_flight: Vec<ProbeId>,
     last_sent_at: Option<Instant>,
-    /// The lowest TTL at which the destination answered or an unreachable ended the trace.
-    stop_ttl: Option<u8>,
+    stop: Stop,
     /// Hops reported complete so far.
     reported: usize,
-    /// Whether the gap limit ended the trace.
-    stopped_by_gap: bool,
     outcome: Option<Outcome>,
     /// Checksum shifts seen in quotes matched by IP ID alone, with the probe each named (see
-    /// [`Self::match_by_ip_id`]).
+    /// [`Matcher::probe_of`]).
     checksum_shifts: Vec<(u16, ProbeId)>,
     events: VecDeque<Event>,
     stats: Stats,
 }
 
+/// How much earlier than its probe's departure a reply's arrival may seem, from the error of turning a kernel's
+/// wall-clock receive stamp into an instant (two clocks read one after the other, on a loaded machine).
+const CLOCK_SLACK: core::time::Duration = core::time::Duration::from_millis(10);
+
+/// The most checksum shifts remembered.
+const MAX_CHECKSUM_SHIFTS: usize = 64;
+
 /// What became of a reply pushed into the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Disposition {
     /// Matched to a probe in flight, and recorded.
     Accepted(ProbeId),
@@ -69,14 +66,11 @@ impl Trace {
         Ok(Trace {
             factory: ProbeFactory::new(&config),
             config,
-            hops: Vec::new(),
-            locations: Vec::new(),
-            by_key: HashMap::new(),
+            log: ProbeLog::default(),
             in_flight: Vec::new(),
             last_sent_at: None,
-            stop_ttl: None,
+            stop: Stop::default(),
             reported: 0,
-            stopped_by_gap: false,
             outcome: None,
             checksum_shifts: Vec::new(),
             events: VecDeque::new(),
@@ -90,6 +84,7 @@ impl Trace {
     }
 
     /// The next probe to send now, if the schedule allows one. The probe counts as sent at `now`.
+    #[must_use]
     pub fn poll_probe(&mut self, now: Instant) -> Option<Probe> {
         if self.outcome.is_some() || self.in_flight.len() >= self.config.max_in_flight {
             return None;
@@ -98,24 +93,17 @@ impl Trace {
             return None;
         }
         let (ttl, hop_index) = self.next_slot()?;
-        if hop_index == self.hops.len() {
-            self.hops.push(Hop { ttl, probes: Vec::new() });
-        }
         // The i-th probe standing for a hop is in flow i, at every hop (a resend keeps the flow it replaces).
-        let flow = if self.config.mda { first_free_flow(&self.hops[hop_index]) } else { self.config.flow };
-        let id = ProbeId(self.locations.len() as u32);
+        let flow = match self.log.hops().get(hop_index) {
+            Some(hop) if self.config.mda => first_free_flow(hop),
+            None if self.config.mda => 0,
+            _ => self.config.flow,
+        };
+        let id = ProbeId(self.log.len() as u32);
         let (probe, key) = self.factory.build(id, ttl, flow);
-        let hop = &mut self.hops[hop_index];
-        self.locations.push((hop_index, hop.probes.len()));
-        hop.probes.push(ProbeRecord {
-            id,
-            sent_at: now,
-            size: self.factory.packet_len(),
-            flow,
-            status: ProbeStatus::InFlight,
-            superseded: false,
-        });
-        self.by_key.insert(key, id);
+        let size = self.factory.packet_len();
+        let record = ProbeRecord { id, sent_at: now, size, flow, status: ProbeStatus::InFlight, resent: None };
+        self.log.push(hop_index, ttl, record, key);
         self.in_flight.push(id);
         self.last_sent_at = Some(now);
         self.stats.sent += 1;
@@ -129,25 +117,26 @@ impl Trace {
     /// reported complete, so that a path no longer than the window is probed whole within one round trip.
     fn next_slot(&self) -> Option<(u8, usize)> {
         let last_ttl = self.last_ttl();
-        let first = match self.hops.get(self.reported) {
+        let hops = self.log.hops();
+        let first = match hops.get(self.reported) {
             Some(hop) => u16::from(hop.ttl),
-            None => self.hops.last().map_or(u16::from(self.config.first_ttl), |hop| u16::from(hop.ttl) + 1),
+            None => hops.last().map_or(u16::from(self.config.first_ttl), |hop| u16::from(hop.ttl) + 1),
         };
         let end = first + self.window() as u16; // TTLs below `end` are in the window
         let in_window = |ttl: u8| ttl <= last_ttl && u16::from(ttl) < end;
         // Hops already reported complete need nothing more: start after them.
-        let short = (self.reported..self.hops.len())
-            .filter(|&index| in_window(self.hops[index].ttl))
-            .map(|index| (self.hops[index].current().count(), index))
+        let short = (self.reported..hops.len())
+            .filter(|&index| in_window(hops[index].ttl))
+            .map(|index| (hops[index].current().count(), index))
             .filter(|&(count, index)| count < self.wanted(index))
             .min();
-        let next_ttl = match self.hops.last() {
+        let next_ttl = match hops.last() {
             None => Some(self.config.first_ttl),
             Some(hop) => hop.ttl.checked_add(1).filter(|&ttl| in_window(ttl)),
         };
         match (short, next_ttl) {
-            (Some((count, index)), next) if count == 0 || next.is_none() => Some((self.hops[index].ttl, index)),
-            (_, Some(ttl)) => Some((ttl, self.hops.len())),
+            (Some((count, index)), next) if count == 0 || next.is_none() => Some((hops[index].ttl, index)),
+            (_, Some(ttl)) => Some((ttl, hops.len())),
             (_, None) => None,
         }
     }
@@ -170,7 +159,7 @@ impl Trace {
 
     /// Corrects the send time of probe `id` to when it actually left (`poll_probe` assumed `now`).
     pub fn on_sent(&mut self, id: ProbeId, at: Instant) {
-        if let Some(record) = self.record_mut(id) {
+        if let Some(record) = self.log.record_mut(id) {
             record.sent_at = at;
         }
     }
@@ -178,38 +167,33 @@ impl Trace {
     /// Records that probe `id` was too big for the local link, whose MTU is `mtu`. With path MTU discovery the
     /// probe is resent smaller; otherwise it counts as a failed send.
     pub fn send_too_big(&mut self, id: ProbeId, mtu: u32) {
-        if self.record(id).is_none_or(|record| record.status != ProbeStatus::InFlight) {
+        if self.log.record(id).is_none_or(|record| record.status != ProbeStatus::InFlight) {
             return;
         }
-        let discover = self.resend_smaller(id, mtu);
-        let Some(record) = self.record_mut(id) else {
-            return;
-        };
+        let smaller = self.resend_smaller(id, mtu);
+        let Some(record) = self.log.record_mut(id) else { return };
         record.status = ProbeStatus::TooBigLocally { mtu };
-        record.superseded = discover;
+        record.resent = smaller;
         self.in_flight.retain(|&p| p != id);
         self.progress();
     }
 
-    /// Whether probe `id`, too big for a link of `mtu`, is to be resent smaller — it was bigger than that and
-    /// `mtu` is a legal size — and if so makes the following probes fit.
-    fn resend_smaller(&mut self, id: ProbeId, mtu: u32) -> bool {
-        let minimum = if self.config.target.is_ipv6() { 1280 } else { 68 };
-        let Some(size) = self.record(id).map(|record| u32::from(record.size)) else {
-            return false;
-        };
-        if !self.config.discover_mtu || mtu >= size || mtu < minimum {
-            return false;
+    /// Whether probe `id`, too big for a link of `mtu`, is sent again smaller — and if so makes the following
+    /// probes fit.
+    fn resend_smaller(&mut self, id: ProbeId, mtu: u32) -> Option<Resend> {
+        let size = self.log.record(id)?.size;
+        if !resend::may_resend_smaller(&self.config, size, mtu) {
+            return None;
         }
         if mtu < u32::from(self.factory.packet_len()) {
             self.factory.set_packet_len(mtu as u16);
         }
-        true
+        Some(Resend::Smaller)
     }
 
     /// Records that probe `id` could not be sent: it will show as a failure, not a timeout.
     pub fn send_failed(&mut self, id: ProbeId) {
-        if let Some(record) = self.record_mut(id) {
+        if let Some(record) = self.log.record_mut(id) {
             if record.status == ProbeStatus::InFlight {
                 record.status = ProbeStatus::SendFailed;
                 self.in_flight.retain(|&p| p != id);
@@ -220,14 +204,19 @@ impl Trace {
 
     /// Pushes in a reply received at `now`.
     pub fn handle_reply(&mut self, reply: Reply, now: Instant) -> Disposition {
-        let mut disposition = self.match_reply(&reply);
-        if let Disposition::Accepted(id) = disposition {
-            // An answer that arrived before its probe left was made up before anyone saw the probe. (Arrival times
-            // are kernel wall-clock stamps turned into instants: allow for the error of that.)
-            if self.record(id).is_some_and(|record| now + CLOCK_SLACK < record.sent_at) {
-                disposition = Disposition::Unmatched;
-            }
-        }
+        let disposition = match self.matcher().probe_of(&reply) {
+            None => Disposition::Unmatched,
+            Some(id) => match self.log.record(id) {
+                // An answer that arrived before its probe left was made up before anyone saw the probe.
+                Some(record) if now + CLOCK_SLACK < record.sent_at => Disposition::Unmatched,
+                Some(record) => match &record.status {
+                    ProbeStatus::InFlight => Disposition::Accepted(id),
+                    ProbeStatus::Answered(_) => Disposition::Duplicate(id),
+                    _ => Disposition::Late(id),
+                },
+                None => Disposition::Unmatched,
+            },
+        };
         match disposition {
             Disposition::Accepted(id) => {
                 self.stats.matched += 1;
@@ -237,7 +226,7 @@ impl Trace {
             Disposition::Late(_) => self.stats.late += 1,
             Disposition::Unmatched => {
                 self.stats.unmatched += 1;
-                if let Some(candidate) = self.ip_id_candidate(&reply) {
+                if let Some(candidate) = self.matcher().ip_id_candidate(&reply) {
                     if !self.checksum_shifts.contains(&candidate) && self.checksum_shifts.len() < MAX_CHECKSUM_SHIFTS {
                         self.checksum_shifts.push(candidate);
                     }
@@ -247,187 +236,26 @@ impl Trace {
         disposition
     }
 
-    fn match_reply(&self, reply: &Reply) -> Disposition {
-        let key = match &reply.kind {
-            ReplyKind::IcmpError(error) => self.factory.key_of_quote(&error.quote),
-            ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => self.factory.key_of_answer(reply),
-        };
-        let by_key = key.and_then(|key| self.by_key.get(&key).copied()).filter(|&id| {
-            self.raw_fields_match(id, reply)
-                && self.source_believed(id, reply)
-                && self.checksum_believed(id, reply)
-                && self.echo_tag_matches(id, reply)
-        });
-        let found = by_key.or_else(|| self.match_by_ip_id(reply));
-        let Some(id) = found.filter(|&id| self.distance_plausible(id, reply)) else {
-            return Disposition::Unmatched;
-        };
-        match self.record(id).map(|record| &record.status) {
-            Some(ProbeStatus::InFlight) => Disposition::Accepted(id),
-            Some(ProbeStatus::Answered(_)) => Disposition::Duplicate(id),
-            Some(_) => Disposition::Late(id),
-            None => Disposition::Unmatched,
-        }
-    }
-
-    /// Paris UDP identifies probes by checksum, which a middlebox may have changed in a way not turned back by
-    /// [`probe::unrewritten`] (a NAT that restored the quoted address but not the checksum). With raw sockets the
-    /// IP ID identifies the probe too: take it if the quote's destination and ports are that probe's. The quoted
-    /// source is not checked: the IP ID is ours and the source port is reserved on every local address.
-    ///
-    /// The IP ID alone is 16 bits, which a forger sweeping it hits now and then: the quoted checksum must also
-    /// differ from the one sent by an amount already seen in a quote of another probe. A NAT's update for its
-    /// address is the same amount for every probe, so its second quote is believed (and every one after); a
-    /// forger, who does not know the checksums sent, cannot make two agree.
-    fn match_by_ip_id(&self, reply: &Reply) -> Option<ProbeId> {
-        let (shift, id) = self.ip_id_candidate(reply)?;
-        self.checksum_shifts.iter().any(|&(seen, other)| seen == shift && other != id).then_some(id)
-    }
-
-    /// The probe a quote names by IP ID, with its ports, and how far (one's complement) the quoted checksum is from
-    /// the one sent.
-    fn ip_id_candidate(&self, reply: &Reply) -> Option<(u16, ProbeId)> {
-        let ReplyKind::IcmpError(error) = &reply.kind else { return None };
-        if !self.config.raw_send || self.config.method != crate::Method::UdpParis {
-            return None;
-        }
-        let QuotedProbe::Udp { src_port: quoted_src, dst_port: quoted_dst, .. } = error.quote.probe else {
-            return None;
-        };
-        let id = self.factory.id_of_ip_id(error.quote.ip_id?, self.locations.len())?;
-        if error.quote.dst != self.config.target {
-            return None;
-        }
-        let (probe, _) = self.rebuild(id)?;
-        let ProbeTransport::Udp { src_port, dst_port, .. } = probe.transport else { return None };
-        if (quoted_src, quoted_dst) != (src_port, dst_port) {
-            return None;
-        }
-        let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return None };
-        let shift = packet::checksum::combine(&[!quoted, self.sent_udp_checksum(id)?]);
-        Some((if shift == 0xffff { 0 } else { shift }, id))
-    }
-
-    /// A quote of our probe from another source address is a NAT's rewrite that it did not undo. Believe it only
-    /// from raw sockets (an ordinary socket's error queue shows no quoted source: the net layer fills in ours) and
-    /// where the probe is ours by more than ports and identifiers: the quoted IPv4 IP ID is checked as ours by
-    /// [`Self::raw_fields_match`], and a quoted UDP checksum, turned back for the NAT's address, must be the one
-    /// sent.
-    fn source_believed(&self, id: ProbeId, reply: &Reply) -> bool {
-        let ReplyKind::IcmpError(error) = &reply.kind else { return true };
-        let (Some(quoted), Some(ours)) = (error.quote.src, self.config.source) else { return true };
-        if quoted == ours {
-            return true;
-        }
-        let checksum_ok = match error.quote.probe {
-            QuotedProbe::Udp { checksum: Some(checksum), .. } => {
-                self.sent_udp_checksum(id).is_some_and(|sent| sent == probe::unrewritten(checksum, quoted, ours))
-            }
-            _ => true,
-        };
-        self.config.raw_send && checksum_ok && (self.config.target.is_ipv6() || error.quote.ip_id.is_some())
-    }
-
-    /// A quoted UDP checksum (turned back for a NAT's source address) must be the one probe `id` was sent with —
-    /// its payload makes it unpredictable — unless the quoted IPv4 ID, ours too with raw sockets, vouches for the
-    /// probe: then a middlebox rewrote the probe (and the reply is marked so).
-    fn checksum_believed(&self, id: ProbeId, reply: &Reply) -> bool {
-        let ReplyKind::IcmpError(error) = &reply.kind else { return true };
-        let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return true };
-        let Some(sent) = self.sent_udp_checksum(id) else { return true };
-        let turned_back = match (error.quote.src, self.config.source) {
-            (Some(src), Some(ours)) if src != ours => probe::unrewritten(quoted, src, ours),
-            _ => quoted,
-        };
-        turned_back == sent || (self.config.raw_send && error.quote.ip_id == Some(self.factory.ip_id(id)))
-    }
-
-    /// A probe's TTL only ever shrinks on its way: a quote of probe `id` with a higher TTL than it was sent with
-    /// is not a quote of it.
-    fn distance_plausible(&self, id: ProbeId, reply: &Reply) -> bool {
-        let ReplyKind::IcmpError(error) = &reply.kind else { return true };
-        let sent_ttl = self.locations.get(id.0 as usize).map(|&(hop, _)| self.hops[hop].ttl);
-        match (error.quote.ttl, sent_ttl) {
-            (Some(quoted), Some(sent)) => quoted <= sent,
-            _ => true,
-        }
-    }
-
-    /// Whether the quote in `reply` shows probe `id` altered on its way (another source address, or a UDP checksum
-    /// other than the one sent): a NAT or other middlebox rewrote the probe and did not restore the quote.
-    fn quote_rewritten(&self, id: ProbeId, reply: &Reply) -> bool {
-        let ReplyKind::IcmpError(error) = &reply.kind else { return false };
-        if matches!((error.quote.src, self.config.source), (Some(quoted), Some(ours)) if quoted != ours) {
-            return true;
-        }
-        let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return false };
-        self.sent_udp_checksum(id).is_some_and(|sent| sent != quoted)
-    }
-
-    /// The UDP checksum probe `id` was sent with, if it can be rebuilt as sent.
-    fn sent_udp_checksum(&self, id: ProbeId) -> Option<u16> {
-        let (source, &(hop_index, index)) = (self.config.source?, self.locations.get(id.0 as usize)?);
-        if self.hops[hop_index].probes[index].size != self.factory.packet_len() {
-            return None; // built at another size (path MTU discovery): cannot be rebuilt as sent
-        }
-        let (probe, _) = self.rebuild(id)?;
-        let sent = probe.transport_bytes(source, self.config.target);
-        let field = sent.get(6..8)?;
-        matches!(probe.transport, ProbeTransport::Udp { .. }).then(|| u16::from_be_bytes([field[0], field[1]]))
-    }
-
-    /// Probe `id` built again as it was sent (the size aside, which path MTU discovery may have changed since).
-    fn rebuild(&self, id: ProbeId) -> Option<(Probe, MatchKey)> {
-        let &(hop_index, index) = self.locations.get(id.0 as usize)?;
-        let hop = self.hops.get(hop_index)?;
-        Some(self.factory.build(id, hop.ttl, hop.probes.get(index)?.flow))
-    }
-
-    /// With raw sockets the IP ID and TCP sequence number are ours too: where a reply carries them, they must match.
-    fn raw_fields_match(&self, id: ProbeId, reply: &Reply) -> bool {
-        if !self.config.raw_send {
-            return true;
-        }
-        match &reply.kind {
-            ReplyKind::IcmpError(error) => {
-                let ip_id_ok = error.quote.ip_id.is_none_or(|quoted| quoted == self.factory.ip_id(id));
-                let seq_ok = match error.quote.probe {
-                    QuotedProbe::Tcp { seq: Some(seq), .. } => seq == self.factory.tcp_seq(id),
-                    _ => true,
-                };
-                ip_id_ok && seq_ok
-            }
-            ReplyKind::Tcp(answer) => answer.ack.is_none_or(|ack| ack == self.factory.tcp_seq(id).wrapping_add(1)),
-            ReplyKind::EchoReply { .. } => true,
-        }
-    }
-
-    /// An echo reply carries back the payload sent: its tag, unpredictable, must be probe `id`'s.
-    fn echo_tag_matches(&self, id: ProbeId, reply: &Reply) -> bool {
-        match reply.kind {
-            ReplyKind::EchoReply { tag: Some(tag), .. } => self.factory.echo_tag(id) == Some(tag),
-            _ => true,
-        }
+    fn matcher(&self) -> Matcher<'_> {
+        Matcher { config: &self.config, factory: &self.factory, log: &self.log, checksum_shifts: &self.checksum_shifts }
     }
 
     fn accept(&mut self, id: ProbeId, reply: Reply, now: Instant) {
         self.in_flight.retain(|&p| p != id);
-        let target = self.config.target;
-        let resend_smaller = match &reply.kind {
+        let resent = match &reply.kind {
             ReplyKind::IcmpError(error) if error.class == ErrorClass::PacketTooBig => {
-                error.mtu.is_some_and(|mtu| self.resend_smaller(id, mtu))
+                error.mtu.and_then(|mtu| self.resend_smaller(id, mtu))
             }
-            _ => false,
+            _ => None,
         };
-        let quote_rewritten = self.quote_rewritten(id, &reply);
-        let Some(record) = self.record_mut(id) else {
-            return;
-        };
+        let quote_rewritten = self.matcher().quote_rewritten(id, &reply);
+        let target = self.config.target;
+        let Some(ttl) = self.log.hop_of(id).map(|hop| hop.ttl) else { return };
+        let Some(record) = self.log.record_mut(id) else { return };
         let answer = Answer { rtt: now.saturating_duration_since(record.sent_at), reply, quote_rewritten };
-        let verdict = if resend_smaller { Verdict::Continue } else { answer.verdict(target) };
+        let verdict = if resent.is_some() { Verdict::Continue } else { answer.verdict(target) };
         record.status = ProbeStatus::Answered(answer);
-        record.superseded = resend_smaller;
-        let ttl = self.hops[self.locations[id.0 as usize].0].ttl;
+        record.resent = resent;
         self.events.push_back(Event::Answered { id, ttl });
         if verdict != Verdict::Continue {
             self.stop_at(ttl, false);
@@ -437,22 +265,19 @@ impl Trace {
 
     /// The trace ends at `ttl`: probes beyond it are no longer needed.
     fn stop_at(&mut self, ttl: u8, by_gap: bool) {
-        if self.stop_ttl.is_some_and(|stop| stop <= ttl) {
+        if !self.stop.stop_at(ttl, by_gap) {
             return;
         }
-        self.stop_ttl = Some(ttl);
-        self.stopped_by_gap = by_gap;
-        for hop in self.hops.iter_mut().filter(|hop| hop.ttl > ttl) {
-            for record in &mut hop.probes {
-                if record.status == ProbeStatus::InFlight {
-                    record.status = ProbeStatus::Cancelled;
-                    self.in_flight.retain(|&p| p != record.id);
-                }
+        for record in self.log.records_beyond(ttl) {
+            if record.status == ProbeStatus::InFlight {
+                record.status = ProbeStatus::Cancelled;
+                self.in_flight.retain(|&p| p != record.id);
             }
         }
     }
 
     /// When [`Trace::handle_timeout`] should next be called, if anything is pending.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.outcome.is_some() {
             return None;
@@ -471,142 +296,67 @@ impl Trace {
             return;
         }
         for &id in &expired {
-            let retry = self.may_retry(id);
-            if let Some(record) = self.record_mut(id) {
+            let retry = self.may_retry(id).then_some(Resend::Retry);
+            if let Some(record) = self.log.record_mut(id) {
                 record.status = ProbeStatus::TimedOut;
-                record.superseded = retry;
+                record.resent = retry;
             }
         }
         self.in_flight.retain(|id| !expired.contains(id));
         self.progress();
     }
 
-    /// Whether a lost probe `id` may be stood in for by another: its hop has retries left.
+    /// Whether lost probe `id` may be stood in for by another.
     fn may_retry(&self, id: ProbeId) -> bool {
-        let Some(&(hop_index, _)) = self.locations.get(id.0 as usize) else {
-            return false;
-        };
-        let hop = &self.hops[hop_index];
-        let retried = hop.probes.iter().filter(|p| p.superseded && p.status == ProbeStatus::TimedOut).count();
-        let in_scope = match self.config.retry_scope {
-            RetryScope::AllHops => true,
-            RetryScope::Lossy => {
-                let farthest = self.farthest_answer();
-                hop.is_answered()
-                    || farthest.map_or(hop.ttl == self.config.first_ttl, |f| f.checked_add(1) == Some(hop.ttl))
-            }
-        };
-        in_scope && retried < usize::from(self.config.retries) && self.stop_ttl.is_none_or(|stop| hop.ttl <= stop)
+        let farthest = self.log.farthest_answer();
+        self.log.hop_of(id).is_some_and(|hop| resend::may_retry(&self.config, hop, farthest, self.last_ttl()))
     }
 
-    /// When probe `id` is given up, under the wait policy and the replies seen so far.
+    /// When probe `id` is given up.
     fn deadline(&self, id: ProbeId) -> Option<Instant> {
-        let &(hop_index, index) = self.locations.get(id.0 as usize)?;
-        let hop = self.hops.get(hop_index)?;
-        let is_retry = hop.probes[..index].iter().any(|p| p.superseded && p.status == ProbeStatus::TimedOut);
-        Some(hop.probes.get(index)?.sent_at + self.wait_for(hop_index, is_retry))
-    }
-
-    /// The wait policy applied to a probe of hop `hop_index` (see [`crate::WaitPolicy`]).
-    fn wait_for(&self, hop_index: usize, is_retry: bool) -> Duration {
-        let policy = &self.config.wait;
-        let first_rtt = |hop: &Hop| hop.answers().next().map(|answer| answer.rtt);
-        // Factors are validated finite and non-negative; a product beyond any Duration is just "the longest".
-        let scaled = |rtt: Duration, factor: f64| {
-            Duration::try_from_secs_f64((rtt + WAIT_PRECISION).as_secs_f64() * factor).unwrap_or(policy.max)
-        };
-        let here =
-            (policy.here > 0.0).then(|| first_rtt(&self.hops[hop_index])).flatten().map(|rtt| scaled(rtt, policy.here));
-        let near = || {
-            (policy.near > 0.0)
-                .then(|| self.hops[hop_index + 1..].iter().find_map(first_rtt))
-                .flatten()
-                .map(|rtt| scaled(rtt, policy.near))
-        };
-        let tail =
-            || {
-                (policy.near > 0.0 && !policy.tail_floor.is_zero())
-                    .then(|| self.hops[..hop_index].iter().rev().find_map(first_rtt))
-                    .flatten()
-                    // A retry comes after the first wait already covered hops farther than anything seen.
-                    .map(|rtt| {
-                        if is_retry {
-                            scaled(rtt, policy.near)
-                        } else {
-                            scaled(rtt, policy.near).max(policy.tail_floor)
-                        }
-                    })
-            };
-        here.or_else(near).or_else(tail).map_or(policy.max, |wait| wait.min(policy.max))
+        let (hop_index, index) = self.log.location(id)?;
+        waits::deadline(&self.config.wait, self.log.hops(), hop_index, index)
     }
 
     /// Reports completed hops in order and decides whether the trace is over.
     fn progress(&mut self) {
         self.check_gap();
         let last_ttl = self.last_ttl();
-        while let Some(hop) = self.hops.get(self.reported) {
-            let all_sent = hop.current().count() >= self.wanted(self.reported);
-            if hop.ttl > last_ttl || !all_sent || !hop.is_complete() || !self.next_hop_settled(self.reported) {
+        while let Some(hop) = self.log.hops().get(self.reported) {
+            if hop.ttl > last_ttl || !self.settled(self.reported) || !self.next_hop_settled(self.reported) {
                 break;
             }
             self.events.push_back(Event::HopComplete { ttl: hop.ttl });
             self.reported += 1;
         }
-        let done =
-            self.reported.checked_sub(1).and_then(|last| self.hops.get(last)).is_some_and(|hop| hop.ttl == last_ttl);
+        let hops = self.log.hops();
+        let done = self.reported.checked_sub(1).and_then(|last| hops.get(last)).is_some_and(|hop| hop.ttl == last_ttl);
         if done && self.outcome.is_none() {
-            let outcome = self.final_outcome(last_ttl);
+            let outcome = self.stop.outcome(hops, self.config.target, last_ttl);
             self.outcome = Some(outcome);
             self.in_flight.clear();
             self.events.push_back(Event::Finished(outcome));
         }
     }
 
-    /// The gap limit: once that many TTLs past the farthest answer are complete and silent, the trace ends there.
-    /// A TTL with a probe that could not be sent is no evidence of silence: it ends the count.
-    fn check_gap(&mut self) {
-        let Some(gap) = self.config.gap_limit.filter(|_| self.stop_ttl.is_none()) else {
-            return;
-        };
-        let farthest = self.farthest_answer();
-        let silent = (0..self.hops.len())
-            .skip_while(|&index| farthest.is_some_and(|farthest| self.hops[index].ttl <= farthest))
-            .take_while(|&index| {
-                let hop = &self.hops[index];
-                hop.current().count() >= self.wanted(index)
-                    && hop.is_complete()
-                    && !hop.is_answered()
-                    && hop.probes.iter().all(|probe| probe.status != ProbeStatus::SendFailed)
-            })
-            .count();
-        if silent >= usize::from(gap) {
-            let last = farthest.unwrap_or(self.config.first_ttl - 1).saturating_add(gap);
-            self.stop_at(last, true);
-        }
+    /// Whether hop `index` has every probe it needs, each with an outcome.
+    fn settled(&self, index: usize) -> bool {
+        let hop = &self.log.hops()[index];
+        hop.current().count() >= self.wanted(index) && hop.is_complete()
     }
 
-    fn final_outcome(&self, last_ttl: u8) -> Outcome {
-        if self.stopped_by_gap {
-            return Outcome::GapLimit { ttl: last_ttl };
-        }
-        if self.stop_ttl.is_none() {
-            return Outcome::MaxTtl;
-        }
-        let target = self.config.target;
-        let reached = self
-            .hops
-            .iter()
-            .filter(|hop| hop.ttl == last_ttl)
-            .flat_map(Hop::answers)
-            .any(|answer| answer.verdict(target) == Verdict::Reached);
-        if reached {
-            Outcome::Reached { ttl: last_ttl }
-        } else {
-            Outcome::Unreachable { ttl: last_ttl }
+    /// The gap limit: once that many TTLs past the farthest answer are settled and silent, the trace ends there.
+    fn check_gap(&mut self) {
+        let Some(gap) = self.config.gap_limit.filter(|_| !self.stop.is_known()) else { return };
+        let farthest = self.log.farthest_answer();
+        let end = Stop::gap_end(gap, self.config.first_ttl, self.log.hops(), farthest, |index| self.settled(index));
+        if let Some(ttl) = end {
+            self.stop_at(ttl, true);
         }
     }
 
     /// The next event, if any.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
@@ -624,13 +374,13 @@ impl Trace {
     /// The hops probed so far, up to the TTL where the trace ends.
     pub fn hops(&self) -> &[Hop] {
         let last_ttl = self.last_ttl();
-        let visible = self.hops.iter().take_while(|hop| hop.ttl <= last_ttl).count();
-        &self.hops[..visible]
+        let hops = self.log.hops();
+        &hops[..hops.iter().take_while(|hop| hop.ttl <= last_ttl).count()]
     }
 
     /// The record of probe `id`, if this trace sent it.
     pub fn probe(&self, id: ProbeId) -> Option<&ProbeRecord> {
-        self.record(id)
+        self.log.record(id)
     }
 
     /// What the engine did with replies so far.
@@ -638,7 +388,7 @@ impl Trace {
         self.stats
     }
 
-    /// How many probes (not superseded) hop `index` needs: `probes_per_hop`, or with multipath discovery the MDA
+    /// How many probes (not resent) hop `index` needs: `probes_per_hop`, or with multipath discovery the MDA
     /// stopping point for what was seen so far — its own, or the next hop's if more (the flows the next hop is
     /// probed in are probed here too, to learn which interface each crossed).
     ///
@@ -648,21 +398,22 @@ impl Trace {
         if !self.config.mda {
             return usize::from(self.config.probes_per_hop);
         }
-        let hop = &self.hops[index];
-        let (previous, next) = crate::mda::neighbours(&self.hops, index);
-        let highest = hop.current().map(|probe| usize::from(probe.flow) + 1).max().unwrap_or(0);
-        crate::mda::stopping_point(self.config.confidence, previous, hop, next).max(highest)
+        let hops = self.log.hops();
+        let (previous, next) = crate::mda::neighbours(hops, index);
+        let highest = hops[index].current().map(|probe| usize::from(probe.flow) + 1).max().unwrap_or(0);
+        crate::mda::stopping_point(self.config.confidence, previous, &hops[index], next).max(highest)
     }
 
     /// With multipath discovery and several interfaces at hop `index`, whether the hop after it (whose needs decide
     /// how many flows `index` is probed in) has all it needs and every answer, or the trace ends at `index`. Always
     /// so otherwise.
     fn next_hop_settled(&self, index: usize) -> bool {
-        let hop = &self.hops[index];
+        let hops = self.log.hops();
+        let hop = &hops[index];
         if !self.config.mda || hop.responders().len() < 2 || hop.ttl >= self.last_ttl() {
             return true;
         }
-        crate::mda::neighbours(&self.hops, index).1.is_some_and(|next| {
+        crate::mda::neighbours(hops, index).1.is_some_and(|next| {
             next.is_complete()
                 && next.current().count() >= crate::mda::flows_needed(self.config.confidence, Some(hop), next)
         })
@@ -670,22 +421,7 @@ impl Trace {
 
     /// The TTL the trace ends at, as far as is known: where it stopped, else the maximum.
     fn last_ttl(&self) -> u8 {
-        self.stop_ttl.unwrap_or(self.config.max_ttl)
-    }
-
-    /// The highest TTL that got an answer.
-    fn farthest_answer(&self) -> Option<u8> {
-        self.hops.iter().rev().find(|hop| hop.is_answered()).map(|hop| hop.ttl)
-    }
-
-    fn record(&self, id: ProbeId) -> Option<&ProbeRecord> {
-        let &(hop, index) = self.locations.get(id.0 as usize)?;
-        self.hops.get(hop)?.probes.get(index)
-    }
-
-    fn record_mut(&mut self, id: ProbeId) -> Option<&mut ProbeRecord> {
-        let &(hop, index) = self.locations.get(id.0 as usize)?;
-        self.hops.get_mut(hop)?.probes.get_mut(index)
+        self.stop.last_ttl(self.config.max_ttl)
     }
 }
 

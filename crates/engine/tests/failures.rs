@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use common::*;
 use hoptrace_engine::sim::SimNetwork;
-use hoptrace_engine::{Outcome, ProbeStatus, Trace};
+use hoptrace_engine::{Method, Outcome, ProbeStatus, Protocol, Trace};
 
 #[test]
 fn send_failures_are_not_silence_for_the_gap_limit() {
     let network = SimNetwork::chain(false, 3, 10 * MS);
-    let mut config = config(&network, hoptrace_engine::Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.gap_limit = Some(2);
     config.max_ttl = 6;
     config.probes_per_hop = 1;

@@ -9,8 +9,8 @@ use std::time::Instant;
 use common::*;
 use hoptrace_engine::sim::SimNetwork;
 use hoptrace_engine::{
-    Disposition, ErrorClass, IcmpError, Method, Outcome, Probe, ProbeTransport, Quote, QuotedProbe, Reply, ReplyKind,
-    Trace, TraceConfig, Unreachable,
+    Disposition, ErrorClass, IcmpError, Method, Outcome, Probe, ProbeTransport, Protocol, Quote, QuotedProbe, Reply,
+    ReplyKind, Trace, TraceConfig, Unreachable,
 };
 
 /// An address off the path.
@@ -18,15 +18,15 @@ const FORGER: [u8; 4] = [198, 19, 66, 6];
 
 /// Every method, with whether it is sent through raw sockets.
 const CASES: [(Method, bool); 9] = [
-    (Method::Udp, false),
-    (Method::Udp, true),
-    (Method::UdpParis, false),
-    (Method::UdpParis, true),
-    (Method::Icmp, false),
-    (Method::Icmp, true),
-    (Method::IcmpParis, true),
-    (Method::Tcp, true),
-    (Method::TcpParis, true),
+    (Method::classic(Protocol::Udp), false),
+    (Method::classic(Protocol::Udp), true),
+    (Method::paris(Protocol::Udp), false),
+    (Method::paris(Protocol::Udp), true),
+    (Method::classic(Protocol::Icmp), false),
+    (Method::classic(Protocol::Icmp), true),
+    (Method::paris(Protocol::Icmp), true),
+    (Method::classic(Protocol::Tcp), true),
+    (Method::paris(Protocol::Tcp), true),
 ];
 
 fn config_for(network: &SimNetwork, method: Method, raw: bool, secret: u8) -> TraceConfig {
@@ -58,6 +58,7 @@ fn error_quoting(
         ProbeTransport::Tcp { src_port, dst_port, seq } => {
             QuotedProbe::Tcp { src_port: *src_port, dst_port: *dst_port, seq: Some(*seq) }
         }
+        other => panic!("a probe of another kind: {other:?}"),
     };
     let ipv6 = config.target.is_ipv6();
     let quote = Quote {
@@ -92,7 +93,7 @@ fn replies_copied_from_an_earlier_run_match_no_probe() {
     for ipv6 in [false, true] {
         let network = SimNetwork::chain(ipv6, 3, 10 * MS);
         for (method, raw) in CASES {
-            if method == Method::TcpParis && !raw {
+            if method == Method::paris(Protocol::Tcp) && !raw {
                 continue;
             }
             let start = Instant::now();
@@ -124,6 +125,7 @@ fn fields_that_identify_probes_do_not_follow_from_earlier_ones() {
                     let bytes = probe.transport_bytes(network.source, network.destination.addr);
                     u32::from(u16::from_be_bytes([bytes[6], bytes[7]]))
                 }
+                other => panic!("a probe of another kind: {other:?}"),
             }
         };
         let steps: std::collections::HashSet<u32> =
@@ -172,7 +174,7 @@ fn outcome_after(config: &TraceConfig, reply: impl Fn(&TraceConfig, &Probe) -> R
 fn only_plausible_errors_end_a_trace() {
     for ipv6 in [false, true] {
         let network = SimNetwork::chain(ipv6, 3, 10 * MS);
-        let mut config = config_for(&network, Method::Udp, true, 5);
+        let mut config = config_for(&network, Method::classic(Protocol::Udp), true, 5);
         config.probes_per_hop = 1;
         config.max_ttl = 4;
         let router = network.router_addr(2);
@@ -205,7 +207,7 @@ fn only_plausible_errors_end_a_trace() {
 fn an_echo_reply_must_carry_back_the_payload_sent() {
     for ipv6 in [false, true] {
         let network = SimNetwork::chain(ipv6, 3, 10 * MS);
-        for method in [Method::Icmp, Method::IcmpParis] {
+        for method in [Method::classic(Protocol::Icmp), Method::paris(Protocol::Icmp)] {
             let config = config_for(&network, method, true, 6);
             let start = Instant::now();
             let (mut trace, probes) = first_wave(&config, start);

@@ -51,10 +51,10 @@ fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
         Request::Trace(settings) => {
             let numeric = settings.naming == settings::Naming::Numeric;
             let as_lookups = settings.as_lookups;
-            run::run(&settings, move || Box::new(output::Resolver::new(numeric, as_lookups)))
+            run::run(&settings, move || Box::new(output::DnsDirectory::new(numeric, as_lookups)))
         }
         Request::Monitor(settings) => {
-            let directory = Box::new(output::Resolver::new(
+            let directory = Box::new(output::DnsDirectory::new(
                 settings.trace.naming == settings::Naming::Numeric,
                 settings.trace.as_lookups,
             ));

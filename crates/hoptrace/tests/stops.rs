@@ -1,5 +1,6 @@
 //! How a run ends early: a write error, a reader that went away, a signal, the gap limit — each with its one line
-//! (or none) and its exit status, in every output mode.
+//! (or none) and its exit status, in every output mode; and the run that may not start: rounds too close together
+//! for a user other than root.
 
 mod isolated;
 
@@ -23,6 +24,7 @@ const MODES: &[&[&str]] = &[
 ];
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn a_write_error_ends_with_one_line_and_status_1_in_every_mode() {
     for &mode in MODES.iter().chain([&["--help"][..], &["-V"]].iter()) {
         let mut args = vec!["-n"];
@@ -38,6 +40,7 @@ fn a_write_error_ends_with_one_line_and_status_1_in_every_mode() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn a_closed_pipe_stops_probing_at_once_and_quietly_in_every_mode() {
     // Long traces: six rounds a second apart, or a destination that never answers (5 s per probe): 5 s or more
     // unless the closed pipe stops them.
@@ -90,6 +93,7 @@ fn interrupted(args: &[&str], signal: &str, after: Duration) -> Output {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn an_interrupted_report_shows_no_unprobed_hop_and_exits_with_the_signal() {
     // Interrupted in its first round, while every probe is still in flight: nothing was lost, nothing is shown.
     let output = interrupted(&["-n", "-c", "3", SILENT], "-INT", Duration::from_millis(500));
@@ -122,6 +126,7 @@ fn an_interrupted_report_shows_no_unprobed_hop_and_exits_with_the_signal() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn the_gap_limit_says_why_the_trace_stopped_on_stderr() {
     let output = with_silent_destination(&["-n", "-w", "0.2", SILENT]).output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
@@ -135,4 +140,19 @@ fn the_gap_limit_says_why_the_trace_stopped_on_stderr() {
     // Without the gap limit, probing goes on to the maximum and nothing is said.
     let output = with_silent_destination(&["-n", "-w", "0.2", "--gap-limit", "0", "-m", "7", SILENT]).output().unwrap();
     assert_eq!((stdout(&output).lines().count(), stderr(&output)), (8, String::new()));
+}
+
+#[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
+fn users_other_than_root_cannot_ask_for_rounds_less_than_a_second_apart() {
+    let output = isolated_as(Some("65534"), &["-n", "-c", "2", "--interval", "0.5", "127.0.0.1"]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_eq!(stderr(&output), "hoptrace: --interval below 1 s needs root, as in mtr: it protects shared networks\n");
+    assert_eq!(stdout(&output), "");
+    let output = isolated_as(Some("65534"), &["-n", "-c", "2", "--interval", "1", "127.0.0.1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("  1.|-- 127.0.0.1 "), "{}", stdout(&output));
+    // Root may, and one trace has no interval to speak of.
+    assert!(isolated(&["-n", "-c", "2", "--interval", "0.1", "127.0.0.1"]).status.success());
+    assert!(isolated_as(Some("65534"), &["-n", "--interval", "0.1", "127.0.0.1"]).status.success());
 }

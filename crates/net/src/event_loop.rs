@@ -16,7 +16,7 @@ const MAX_SLEEP: Duration = Duration::from_millis(250);
 
 /// Replies are read after this many probes sent in a row, so that a long burst does not fill the receive buffer
 /// with replies to its first probes while the last ones are sent.
-const SENDS_BETWEEN_READS: usize = 16;
+const SENDS_BETWEEN_READS: usize = 64;
 
 /// The MTU of the route out, after a send was refused as too big.
 fn local_mtu(trace: &Trace) -> Option<u32> {

@@ -6,7 +6,8 @@ use std::io;
 use std::os::fd::AsFd;
 use std::time::Instant;
 
-use engine::{decode, Method, Probe, Reply, TraceConfig};
+use engine::{decode, Probe, Protocol as ProbeProtocol, Reply, TraceConfig};
+use packet::IpProtocol;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::{filter, random, recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
@@ -38,17 +39,17 @@ impl RawProber {
     pub(crate) fn open(config: &TraceConfig, source: IpAddr, options: &SocketOptions) -> Result<(Self, u16), NetError> {
         let ipv6 = config.target.is_ipv6();
         let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
-        let probe_protocol = config.method.protocol(ipv6);
+        let probe_protocol = config.method.ip_protocol(ipv6);
         // IPv4: one IPPROTO_RAW socket (header included) sends every kind of probe with our own IP header.
         // IPv6 has no header inclusion: a raw socket of the probe's protocol, the kernel adds the header.
-        let send_protocol = if ipv6 { i32::from(probe_protocol) } else { libc::IPPROTO_RAW };
+        let send_protocol = if ipv6 { i32::from(u8::from(probe_protocol)) } else { libc::IPPROTO_RAW };
         let sender = raw_socket(domain, send_protocol)?;
         sockopt::apply(&sender, ipv6, options)?;
         sender.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
 
         let mut port_reservation = None;
-        let identifier = match config.method {
-            Method::Udp | Method::UdpParis => {
+        let identifier = match config.method.protocol {
+            ProbeProtocol::Udp => {
                 // Reserved on every address: a quote naming another source (a NAT's) with this port is ours.
                 let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
                     .map_err(NetError::io("reserving a UDP port"))?;
@@ -59,8 +60,8 @@ impl RawProber {
                 port_reservation = Some(socket);
                 port
             }
-            Method::Icmp | Method::IcmpParis => u16::from_ne_bytes(random::bytes()?),
-            Method::Tcp | Method::TcpParis => match options.source_port {
+            ProbeProtocol::Icmp => u16::from_ne_bytes(random::bytes()?),
+            ProbeProtocol::Tcp => match options.source_port {
                 Some(port) => port,
                 None => crate::tcp::first_source_port()?,
             },
@@ -68,10 +69,10 @@ impl RawProber {
 
         let buffer = sockopt::receive_buffer_for(config.max_in_flight);
         let icmp = if ipv6 { libc::IPPROTO_ICMPV6 } else { libc::IPPROTO_ICMP };
-        let ours = match config.method {
-            Method::Udp | Method::UdpParis => filter::Ours::Udp { src_port: identifier },
-            Method::Icmp | Method::IcmpParis => filter::Ours::Echo { ident: identifier },
-            Method::Tcp | Method::TcpParis => filter::Ours::Tcp { dst_port: config.dst_port },
+        let ours = match config.method.protocol {
+            ProbeProtocol::Udp => filter::Ours::Udp { src_port: identifier },
+            ProbeProtocol::Icmp => filter::Ours::Echo { ident: identifier },
+            ProbeProtocol::Tcp => filter::Ours::Tcp { dst_port: config.dst_port },
         };
         let icmp_filter = filter::icmp(config.target, ours);
         let mut listeners = vec![Listener::open(domain, icmp, ipv6, &icmp_filter, buffer)?];
@@ -104,8 +105,8 @@ fn raw_socket(domain: Domain, protocol: i32) -> Result<Socket, NetError> {
 /// A raw socket that receives replies of one protocol.
 struct Listener {
     socket: Socket,
-    /// The IP protocol number.
-    protocol: u8,
+    /// The IP protocol.
+    protocol: IpProtocol,
     /// Packets the kernel dropped on this socket so far, as it last said.
     dropped: u32,
 }
@@ -128,7 +129,7 @@ impl Listener {
             nix::sys::socket::setsockopt(&socket, nix::sys::socket::sockopt::Ipv6RecvHopLimit, &true)
                 .map_err(|errno| NetError::io("asking for hop limits")(errno.into()))?;
         }
-        Ok(Listener { socket, protocol: protocol as u8, dropped: 0 })
+        Ok(Listener { socket, protocol: IpProtocol::from(protocol as u8), dropped: 0 })
     }
 }
 

@@ -28,7 +28,7 @@ pub struct Responder {
 }
 
 /// The most flows followed separately at one hop.
-pub const MAX_FLOWS: usize = 16;
+pub const MAX_FLOWS_FOLLOWED: usize = 16;
 
 /// One flow at one hop over every round: where it went and how it fared.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +74,7 @@ pub struct HopSummary {
     pub ended_rounds: u32,
     /// Whether the destination answered at this TTL in any round.
     pub reached: bool,
-    /// Per flow (at most [`MAX_FLOWS`]), in order of first probe.
+    /// Per flow (at most [`MAX_FLOWS_FOLLOWED`]), in order of first probe.
     pub flows: Vec<FlowSummary>,
     rate_limit: RateLimitEvidence,
 }
@@ -170,7 +170,7 @@ impl HopSummary {
     fn record_flow(&mut self, flow: u16, answer: Option<&engine::Answer>) {
         let index = match self.flows.iter().position(|summary| summary.flow == flow) {
             Some(index) => index,
-            None if self.flows.len() < MAX_FLOWS => {
+            None if self.flows.len() < MAX_FLOWS_FOLLOWED => {
                 let summary =
                     FlowSummary { flow, responders: Vec::new(), sent: 0, received: 0, rtt: RttStats::default() };
                 self.flows.push(summary);
@@ -242,11 +242,16 @@ impl Report {
 
     /// Folds in a whole round: the hops of a trace to `target`, in TTL order. A hop none of whose probes was
     /// settled (an interrupted round: never probed, or its probes still in flight) is left out: it was neither
-    /// answered nor lost. Every row counts every finished round: a TTL a finished round did not probe (it ended
-    /// short of it), or that earlier rounds did not (it is new), counts those rounds' probes as sent and unanswered.
+    /// answered nor lost. Every row counts every round that ended (at an answer that ends a trace): a TTL such a
+    /// round did not probe (it ended short of it), or that earlier rounds did not (it is new), counts those rounds'
+    /// probes as sent and unanswered.
     pub fn add_round(&mut self, round: &[Hop], target: IpAddr) {
         let per_round = round.iter().map(|hop| hop.current().count()).max().unwrap_or(0) as u32;
-        let finished = round.iter().all(|hop| hop.current().all(settled));
+        // A round that ended — the destination answered, or an unreachable, at its last TTL — rather than one under
+        // way (the live view shows those) or cut short.
+        let ended =
+            round.last().is_some_and(|hop| hop.answers().any(|answer| answer.verdict(target) != Verdict::Continue));
+        let finished = ended && round.iter().all(|hop| hop.current().all(settled));
         for (index, hop) in round.iter().enumerate() {
             if !hop.current().any(settled) {
                 continue;
@@ -304,8 +309,7 @@ mod tests {
                 ProbeStatus::Answered(Answer { rtt: Duration::from_millis(1), reply, quote_rewritten: false })
             }
         };
-        let probe =
-            ProbeRecord { id: ProbeId(0), sent_at: Instant::now(), size: 60, flow: 0, status, superseded: false };
+        let probe = ProbeRecord { id: ProbeId(0), sent_at: Instant::now(), size: 60, flow: 0, status, resent: None };
         Hop { ttl, probes: vec![probe] }
     }
 

@@ -180,10 +180,10 @@ mod tests {
         assert_eq!(settings.prometheus, Some("127.0.0.1:9120".parse().unwrap()));
         // Always one flow: the path has an identity. ICMP unless asked otherwise.
         assert_eq!(settings.trace.flows, Flows::Paris);
-        assert_eq!(settings.trace.method, engine::Method::Icmp);
+        assert_eq!(settings.trace.method, engine::Method::classic(engine::Protocol::Icmp));
         let tcp = monitor(&["-T", "-q", "1", "-m", "12", "--every", "5", "--raw", "x"]).unwrap();
-        assert_eq!(tcp.trace.method, engine::Method::Tcp);
-        assert_eq!((tcp.trace.queries, tcp.trace.max_ttl, tcp.every.as_secs(), tcp.raw), (1, 12, 5, true));
+        assert_eq!(tcp.trace.method, engine::Method::classic(engine::Protocol::Tcp));
+        assert_eq!((tcp.trace.probes_per_hop, tcp.trace.max_ttl, tcp.every.as_secs(), tcp.raw), (1, 12, 5, true));
     }
 
     #[test]

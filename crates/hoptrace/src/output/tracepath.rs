@@ -27,13 +27,7 @@ impl TracepathText {
     }
 
     fn address(&self, answer: &Answer, directory: &dyn Directory) -> String {
-        let from = answer.from();
-        let name = || directory.name(from).unwrap_or_else(|| "???".to_owned());
-        match self.naming {
-            Naming::Numeric => from.to_string(),
-            Naming::NameOnly => name(),
-            Naming::Both | Naming::NameAndAddress => format!("{} ({from})", name()),
-        }
+        super::host(self.naming, answer.from(), directory)
     }
 
     fn answer_line(&mut self, ttl: u8, answer: &Answer, directory: &dyn Directory) -> String {
@@ -61,7 +55,7 @@ impl TracepathText {
             ErrorClass::Unreachable(Unreachable::Network) => line.push_str("!N"),
             ErrorClass::Unreachable(Unreachable::Prohibited) => line.push_str("!A"),
             ErrorClass::Unreachable(Unreachable::Protocol) => line.push_str("!P"),
-            ErrorClass::Unreachable(_) => line.push_str("!H"),
+            _ => line.push_str("!H"), // other unreachables, and errors tracepath has no mark for
         }
         line
     }

@@ -11,10 +11,10 @@ use crate::settings::Naming;
 use hoptrace_core::mark;
 
 /// The traceroute text renderer and its options.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TracerouteText {
-    /// Show addresses only.
-    pub numeric: bool,
+    /// How responders are named.
+    pub naming: Naming,
     /// Show `[ASn]` after addresses (`-A`).
     pub as_lookups: bool,
     /// Show ICMP extensions (`-e`).
@@ -33,14 +33,14 @@ pub struct TracerouteText {
 }
 
 impl TracerouteText {
-    /// A renderer with traceroute's options.
-    pub fn new(naming: Naming, as_lookups: bool, extensions: bool, back: bool, mtu: bool) -> Self {
+    /// A renderer naming responders as `naming` says, its options (`-A`, `-e`, `--back`, `--mtu`) off.
+    pub fn new(naming: Naming) -> Self {
         TracerouteText {
-            numeric: naming == Naming::Numeric,
-            as_lookups,
-            extensions,
-            back,
-            mtu,
+            naming,
+            as_lookups: false,
+            extensions: false,
+            back: false,
+            mtu: false,
             shown_mtu: None,
             nat_shown: false,
             farthest_answer: 0,
@@ -87,12 +87,7 @@ impl TracerouteText {
 
     fn responder(&self, line: &mut String, answer: &Answer, ttl: u8, directory: &dyn Directory) {
         let from = answer.from();
-        if self.numeric {
-            let _ = write!(line, " {from}");
-        } else {
-            let name = directory.name(from).unwrap_or_else(|| from.to_string());
-            let _ = write!(line, " {name} ({from})");
-        }
+        let _ = write!(line, " {}", super::host(self.naming, from, directory));
         if self.as_lookups {
             let _ = write!(line, " {}", resolve::format_asns(&directory.asns(from).unwrap_or_default()));
         }
@@ -160,7 +155,7 @@ fn mpls(answer: &Answer) -> &[MplsLabel] {
 }
 
 /// `MPLS:L=24001,E=0,S=0,T=1/L=16,E=5,S=1,T=1`
-fn mpls_text(labels: &[MplsLabel]) -> String {
+pub(crate) fn mpls_text(labels: &[MplsLabel]) -> String {
     let entries: Vec<String> =
         labels.iter().map(|l| format!("L={},E={},S={},T={}", l.label, l.tc, u8::from(l.bottom), l.ttl)).collect();
     format!("MPLS:{}", entries.join("/"))

@@ -19,6 +19,7 @@ mod report;
 mod rtt;
 mod sagan;
 mod support;
+mod tmux;
 mod tracepath;
 mod wire;
 
