@@ -47,11 +47,7 @@ pub fn run(
     let hosts = settings.hosts();
     let tracers: Vec<Tracer> = match hosts.as_slice() {
         [host] => vec![Tracer::with_options(host, &options)?],
-        _ => hosts
-            .iter()
-            .enumerate()
-            .map(|(index, host)| tracer_beside(host, &options, index))
-            .collect::<Result<_, _>>()?,
+        _ => hosts.iter().map(|host| tracer_beside(host, &options)).collect::<Result<_, _>>()?,
     };
     // The sockets are open: nothing from here on needs a privilege, and no probe is sent with one.
     net::drop_privileges().map_err(dropped)?;
@@ -107,18 +103,16 @@ pub fn run(
     }
 }
 
-/// A tracer to the `index`-th of several hosts traced at once. Raw sockets see every reply, so its probes get
-/// identifiers of their own (ICMP identifier, TCP source port); unprivileged sockets have their own already.
-fn tracer_beside(host: &str, options: &Options, index: usize) -> Result<Tracer, hoptrace_core::Error> {
+/// A tracer to one of several hosts traced at once. Raw sockets see every reply, so each tracer's probes need
+/// identifiers of their own: net draws the ICMP identifier and the TCP source ports at random and reserves each
+/// its UDP port, its kernel filter keeps only what carries them, and a secret of its own makes the other fields
+/// differ too.
+fn tracer_beside(host: &str, options: &Options) -> Result<Tracer, hoptrace_core::Error> {
     let target = resolve_host(host, options.ipv6)?;
     let privilege = if options.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
     let config = options.trace_config(target, privilege == Privilege::Raw);
     let (prober, endpoint) = net::open(&config, privilege, &options.sockets).map_err(hoptrace_core::Error::Net)?;
-    let mut config: TraceConfig = endpoint.configure(&config);
-    if config.raw_send {
-        config.icmp_ident = config.icmp_ident.wrapping_add(index as u16);
-        config.src_port = config.src_port.wrapping_add(index as u16);
-    }
+    let config: TraceConfig = endpoint.configure(&config);
     Tracer::over(host, config, Sockets::new(prober))
 }
 
