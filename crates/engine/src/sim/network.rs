@@ -84,21 +84,27 @@ impl Router {
 
     /// Whether its rate limit lets it send an error at `now` (and spends a token if so).
     fn may_send_error(&mut self, now: Instant) -> bool {
-        let Some(limit) = self.rate_limit else {
-            return true;
-        };
-        let refill = match self.refilled_at {
-            None => f64::from(limit.burst),
-            Some(at) => now.saturating_duration_since(at).as_secs_f64() / limit.interval.as_secs_f64(),
-        };
-        self.tokens = (self.tokens + refill).min(f64::from(limit.burst));
-        self.refilled_at = Some(now);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        take_token(self.rate_limit, &mut self.tokens, &mut self.refilled_at, now)
+    }
+}
+
+/// Whether the token bucket of `limit` (holding `tokens`, last refilled at `refilled_at`) lets an error out at
+/// `now`, spending a token if so.
+fn take_token(limit: Option<RateLimit>, tokens: &mut f64, refilled_at: &mut Option<Instant>, now: Instant) -> bool {
+    let Some(limit) = limit else {
+        return true;
+    };
+    let refill = match *refilled_at {
+        None => f64::from(limit.burst),
+        Some(at) => now.saturating_duration_since(at).as_secs_f64() / limit.interval.as_secs_f64(),
+    };
+    *tokens = (*tokens + refill).min(f64::from(limit.burst));
+    *refilled_at = Some(now);
+    if *tokens >= 1.0 {
+        *tokens -= 1.0;
+        true
+    } else {
+        false
     }
 }
 
@@ -117,6 +123,10 @@ pub struct Destination {
     pub answers_tcp: bool,
     /// Whether the probed TCP port is open.
     pub tcp_open: bool,
+    /// ICMP error (Port Unreachable) rate limit.
+    pub rate_limit: Option<RateLimit>,
+    tokens: f64,
+    refilled_at: Option<Instant>,
 }
 
 /// A reply in flight back to the tracer, as a raw socket would deliver it: a whole IPv4 packet, or for IPv6 the
@@ -187,6 +197,9 @@ impl SimNetwork {
                 answers_icmp: true,
                 answers_tcp: true,
                 tcp_open: true,
+                rate_limit: None,
+                tokens: 0.0,
+                refilled_at: None,
             },
             forgeries: Vec::new(),
             delivered_to_destination: 0,
@@ -256,7 +269,12 @@ impl SimNetwork {
         let hops_left = probe.ttl.saturating_sub(self.routers.len() as u8);
         let received = as_received(&packet, hops_left, ipv6, usize::MAX);
         let reply_ttl = 64u8.saturating_sub(self.routers.len() as u8);
-        if let Some(wire) = super::wire::destination_answer(&self.destination, self.source, &received, reply_ttl) {
+        let Some(wire) = super::wire::destination_answer(&self.destination, self.source, &received, reply_ttl) else {
+            return;
+        };
+        let destination = &mut self.destination;
+        let is_error = matches!(probe.transport, crate::probe::ProbeTransport::Udp { .. });
+        if !is_error || take_token(destination.rate_limit, &mut destination.tokens, &mut destination.refilled_at, now) {
             self.push(now + self.destination.rtt, wire);
         }
     }
