@@ -11,21 +11,24 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 source scripts/install-packages.sh
-install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath nftables procps prometheus python3-venv traceroute util-linux
+install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath nftables procps prometheus python3-venv tmux traceroute util-linux
 
-# jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them, and ripe.atlas.sagan
-# (RIPE Atlas's result parser) reads hoptrace's --json; both live in a virtualenv under target/ that is made once
-# and reused.
+# jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them, ripe.atlas.sagan
+# (RIPE Atlas's result parser) reads hoptrace's --json, and diamond-miner (Iris's planner) with chdb (ClickHouse in
+# process) drives hoptrace bulk; all live in a virtualenv under target/ that is made once and reused.
 venv=target/venv
-if ! "$venv/bin/jc" --version >/dev/null 2>&1 || ! "$venv/bin/python" -c 'import ripe.atlas.sagan' 2>/dev/null; then
+if ! "$venv/bin/jc" --version >/dev/null 2>&1 || ! "$venv/bin/python" -c 'import ripe.atlas.sagan, chdb, diamond_miner' 2>/dev/null; then
   rm -rf "$venv"
   /usr/bin/python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check jc ripe.atlas.sagan
+  "$venv/bin/pip" install --quiet --disable-pip-version-check jc ripe.atlas.sagan chdb diamond-miner
 fi
 export HOPTRACE_JC="$PWD/$venv/bin/jc"
 export HOPTRACE_PYTHON="$PWD/$venv/bin/python"
 
 cargo fmt --all --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
+# The tests that need root (labs of network namespaces, runs in a namespace of their own) are behind each crate's
+# `lab` feature, so that `cargo test --workspace` runs as any user; here, as root, they all run.
+lab_features=hoptrace/lab,hoptrace-core/lab,hoptrace-netlab/lab
+cargo clippy --workspace --all-targets --locked --features "$lab_features" -- -D warnings
 RUSTDOCFLAGS='-D warnings' cargo doc --no-deps --workspace --locked --quiet
-cargo test --workspace --locked
+cargo test --workspace --locked --features "$lab_features"

@@ -48,16 +48,16 @@ impl TraceInfo {
 
     /// The protocol probes are carried in.
     pub fn protocol(&self) -> Protocol {
-        protocol_of(self.method)
+        self.method.protocol
     }
 }
 
-/// The protocol of an engine method.
-pub(crate) fn protocol_of(method: Method) -> Protocol {
-    match method {
-        Method::Udp | Method::UdpParis => Protocol::Udp,
-        Method::Icmp | Method::IcmpParis => Protocol::Icmp,
-        Method::Tcp | Method::TcpParis => Protocol::Tcp,
+/// The protocol's name in JSON.
+fn protocol_name(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Udp => "udp",
+        Protocol::Icmp => "icmp",
+        Protocol::Tcp => "tcp",
     }
 }
 
@@ -153,6 +153,7 @@ impl ProbeJson {
                 ProbeStatus::SendFailed => "send_failed",
                 ProbeStatus::TooBigLocally { .. } => "too_big_locally",
                 ProbeStatus::Cancelled => "cancelled",
+                _ => "other",
             },
             from: answer.map(Answer::from),
             rtt_ms: answer.map(|answer| millis(answer.rtt)),
@@ -171,7 +172,9 @@ fn reply_kind(answer: &Answer) -> &'static str {
             ErrorClass::TimeExceeded => "time_exceeded",
             ErrorClass::Unreachable(_) => "unreachable",
             ErrorClass::PacketTooBig => "packet_too_big",
+            _ => "icmp_error",
         },
+        _ => "other",
     }
 }
 
@@ -183,6 +186,7 @@ enum OutcomeJson {
     Unreachable { ttl: u8 },
     MaxTtl,
     GapLimit { ttl: u8 },
+    Other,
 }
 
 impl From<Outcome> for OutcomeJson {
@@ -192,6 +196,7 @@ impl From<Outcome> for OutcomeJson {
             Outcome::Unreachable { ttl } => OutcomeJson::Unreachable { ttl },
             Outcome::MaxTtl => OutcomeJson::MaxTtl,
             Outcome::GapLimit { ttl } => OutcomeJson::GapLimit { ttl },
+            _ => OutcomeJson::Other,
         }
     }
 }
@@ -205,7 +210,7 @@ enum EventJson<'a> {
         host: &'a str,
         target: IpAddr,
         source: Option<IpAddr>,
-        protocol: Protocol,
+        protocol: &'static str,
         paris: bool,
         flow: u16,
         max_ttl: u8,
@@ -254,7 +259,7 @@ impl Serialize for Event {
                 host: &info.host,
                 target: info.target,
                 source: info.source,
-                protocol: info.protocol(),
+                protocol: protocol_name(info.protocol()),
                 paris: info.method.is_paris(),
                 flow: info.flow,
                 max_ttl: info.max_ttl,

@@ -17,7 +17,8 @@ pub fn mark(answer: &Answer) -> Option<String> {
         ErrorClass::Unreachable(Unreachable::Prohibited) => "!X",
         ErrorClass::Unreachable(Unreachable::Precedence) => "!V",
         ErrorClass::Unreachable(Unreachable::PrecedenceCutoff) => "!C",
-        ErrorClass::Unreachable(Unreachable::Other) => return Some(format!("!<{}>", error.icmp_code)),
+        ErrorClass::Unreachable(_) => return Some(format!("!<{}>", error.icmp_code)),
+        _ => return None,
     };
     Some(mark.to_owned())
 }

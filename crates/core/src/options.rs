@@ -3,21 +3,9 @@
 
 use core::time::Duration;
 
+pub use engine::Protocol;
 use engine::{Confidence, Method, RetryScope, TraceConfig, WaitPolicy};
 use net::SocketOptions;
-
-/// The protocol probes are carried in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Protocol {
-    /// UDP datagrams (traceroute's default).
-    Udp,
-    /// ICMP (ICMPv6) echo requests (`-I`).
-    Icmp,
-    /// TCP SYNs (`-T`).
-    Tcp,
-}
 
 /// Whether the flow stays the same for every probe of a trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +42,7 @@ pub struct Options {
     /// Last TTL (`-m`).
     pub max_ttl: u8,
     /// Probes per hop (`-q`).
-    pub queries: u8,
+    pub probes_per_hop: u8,
     /// Extra probes a hop may get for lost ones (`--retries`).
     pub retries: u8,
     /// Which hops get them.
@@ -63,8 +51,8 @@ pub struct Options {
     pub gap_limit: Option<u8>,
     /// When to give a probe up (`-w`).
     pub wait: WaitPolicy,
-    /// Probes in flight at once (`-N`; the command line's default is 16 hops' worth, 16 × `queries`).
-    pub in_flight: u16,
+    /// Probes in flight at once (`-N`; the command line's default is 16 hops' worth, 16 × `probes_per_hop`).
+    pub max_in_flight: u16,
     /// Least time between two probes (`-z`).
     pub send_interval: Duration,
     /// Destination port (`-p`; the first one for classic UDP); `None` for the protocol's default.
@@ -92,12 +80,12 @@ impl Default for Options {
             unprivileged: false,
             first_ttl: 1,
             max_ttl: 64,
-            queries: 3,
+            probes_per_hop: 3,
             retries: 1,
             retry_scope: RetryScope::Lossy,
             gap_limit: Some(5),
             wait: WaitPolicy::default(),
-            in_flight: 48,
+            max_in_flight: 48,
             send_interval: Duration::ZERO,
             port: None,
             packet_len: None,
@@ -128,14 +116,8 @@ impl Options {
     /// sockets can: asked for without them, the engine's configuration check says so.)
     pub fn method(&self, raw: bool) -> Method {
         let asked = self.mda || self.flows == Flows::Paris;
-        match (self.protocol, self.is_paris(raw)) {
-            (Protocol::Udp, true) => Method::UdpParis,
-            (Protocol::Udp, false) => Method::Udp,
-            (Protocol::Icmp, true) => Method::IcmpParis,
-            (Protocol::Icmp, false) => Method::Icmp,
-            (Protocol::Tcp, true) if raw || asked => Method::TcpParis,
-            (Protocol::Tcp, _) => Method::Tcp,
-        }
+        let paris = self.is_paris(raw) && (self.protocol != Protocol::Tcp || raw || asked);
+        Method { protocol: self.protocol, paris }
     }
 
     /// The engine configuration for tracing `target`, raw sockets sending or not. The socket-given fields (source,
@@ -146,11 +128,11 @@ impl Options {
         config.confidence = self.confidence;
         config.first_ttl = self.first_ttl;
         config.max_ttl = self.max_ttl;
-        config.probes_per_hop = self.queries;
+        config.probes_per_hop = self.probes_per_hop;
         config.retries = self.retries;
         config.retry_scope = self.retry_scope;
         config.gap_limit = self.gap_limit;
-        config.max_in_flight = usize::from(self.in_flight);
+        config.max_in_flight = usize::from(self.max_in_flight);
         config.wait = self.wait;
         config.send_interval = self.send_interval;
         config.discover_mtu = self.discover_mtu;
@@ -172,15 +154,15 @@ mod tests {
     #[test]
     fn paris_follows_the_protocol_the_privilege_and_the_request() {
         let method = |protocol, flows, raw| Options { flows, ..Options::new(protocol) }.method(raw);
-        assert_eq!(method(Protocol::Udp, Flows::Auto, false), Method::Udp);
-        assert_eq!(method(Protocol::Udp, Flows::Auto, true), Method::UdpParis);
-        assert_eq!(method(Protocol::Icmp, Flows::Auto, false), Method::IcmpParis);
-        assert_eq!(method(Protocol::Icmp, Flows::Classic, true), Method::Icmp);
-        assert_eq!(method(Protocol::Tcp, Flows::Auto, false), Method::Tcp);
-        assert_eq!(method(Protocol::Tcp, Flows::Auto, true), Method::TcpParis);
+        assert_eq!(method(Protocol::Udp, Flows::Auto, false), Method::classic(Protocol::Udp));
+        assert_eq!(method(Protocol::Udp, Flows::Auto, true), Method::paris(Protocol::Udp));
+        assert_eq!(method(Protocol::Icmp, Flows::Auto, false), Method::paris(Protocol::Icmp));
+        assert_eq!(method(Protocol::Icmp, Flows::Classic, true), Method::classic(Protocol::Icmp));
+        assert_eq!(method(Protocol::Tcp, Flows::Auto, false), Method::classic(Protocol::Tcp));
+        assert_eq!(method(Protocol::Tcp, Flows::Auto, true), Method::paris(Protocol::Tcp));
         // Asked for: Paris TCP even unprivileged, for the configuration check to refuse with its reason.
-        assert_eq!(method(Protocol::Tcp, Flows::Paris, false), Method::TcpParis);
+        assert_eq!(method(Protocol::Tcp, Flows::Paris, false), Method::paris(Protocol::Tcp));
         let mda = Options { mda: true, flows: Flows::Classic, ..Options::new(Protocol::Udp) };
-        assert_eq!(mda.method(false), Method::UdpParis);
+        assert_eq!(mda.method(false), Method::paris(Protocol::Udp));
     }
 }

@@ -106,7 +106,7 @@ pub fn run_round(
                 let hop = trace.hops().iter().find(|hop| hop.ttl == ttl).cloned();
                 hop.map(|hop| Event::HopComplete { round, hop, complete: true })
             }
-            engine::Event::Finished(_) => None,
+            _ => None, // the end: the caller reports the round done
         };
         if let Some(event) = event {
             on_event(&event);

@@ -4,45 +4,131 @@ use core::fmt;
 use core::net::IpAddr;
 use core::time::Duration;
 
-use crate::probe::PORT_WINDOW;
+/// Ports a classic method moves through, one per probe, before it starts over: more than any one trace sends, so
+/// that its probes never share a port, and few enough that the ports stay in their range whatever the sequence.
+pub const PORT_WINDOW: u32 = 4096;
 
-/// How probes are built and told apart.
+/// The most flows one hop is probed in with multipath discovery: where the rule would need more (an interface
+/// that gets a tiny share of the flows), the hop stops here.
+pub const MAX_FLOWS: usize = 256;
+
+/// The protocol probes are carried in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Method {
-    /// Classic UDP, as `traceroute(8)`: the destination port grows by one per probe, so every probe is its own flow.
+pub enum Protocol {
+    /// UDP datagrams: classic probes are told apart by their destination port (one more per probe, as
+    /// `traceroute(8)`), Paris probes by their UDP checksum, which the payload is crafted to produce.
     Udp,
-    /// Paris UDP: one constant 5-tuple for the whole trace; probes are told apart by their UDP checksum, which the
-    /// payload is crafted to produce.
-    UdpParis,
-    /// Classic ICMP echo: the sequence number grows per probe, and with it the ICMP checksum (the flow).
+    /// ICMP (ICMPv6) echo requests, told apart by their sequence number; Paris probes keep the ICMP checksum (the
+    /// flow) constant, the payload compensating for the sequence number.
     Icmp,
-    /// Paris ICMP echo: the ICMP checksum stays constant; the payload compensates for the growing sequence number.
-    IcmpParis,
-    /// TCP SYN to a fixed destination port; probes are told apart by their source port.
+    /// TCP SYNs: classic probes are told apart by their source port, Paris probes (raw sockets only) by their
+    /// sequence number.
     Tcp,
-    /// Paris TCP: one constant 4-tuple; probes are told apart by their sequence number (raw sockets only).
-    TcpParis,
+}
+
+/// How probes are built and told apart: a protocol, and whether the flow stays the same for every probe of the
+/// trace (Paris) or changes with each (classic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Method {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// Paris: one flow (5-tuple, or ICMP checksum) for the whole trace.
+    pub paris: bool,
 }
 
 impl Method {
-    /// The IP protocol number the probes are carried in, for the given family.
-    pub fn protocol(self, ipv6: bool) -> u8 {
-        match self {
-            Method::Udp | Method::UdpParis => 17,
-            Method::Tcp | Method::TcpParis => 6,
-            Method::Icmp | Method::IcmpParis if ipv6 => 58,
-            Method::Icmp | Method::IcmpParis => 1,
+    /// Classic probing with `protocol`: a new flow per probe, as `traceroute(8)`.
+    pub const fn classic(protocol: Protocol) -> Self {
+        Method { protocol, paris: false }
+    }
+
+    /// Paris probing with `protocol`: one flow for the whole trace.
+    pub const fn paris(protocol: Protocol) -> Self {
+        Method { protocol, paris: true }
+    }
+
+    /// The IP protocol the probes are carried in, for the given family.
+    pub fn ip_protocol(self, ipv6: bool) -> packet::IpProtocol {
+        match self.protocol {
+            Protocol::Udp => packet::IpProtocol::Udp,
+            Protocol::Tcp => packet::IpProtocol::Tcp,
+            Protocol::Icmp if ipv6 => packet::IpProtocol::Icmpv6,
+            Protocol::Icmp => packet::IpProtocol::Icmp,
         }
     }
 
     /// Whether probes are TCP SYNs.
     pub fn is_tcp(self) -> bool {
-        matches!(self, Method::Tcp | Method::TcpParis)
+        self.protocol == Protocol::Tcp
+    }
+
+    /// Bytes of IP and transport header in front of a probe's payload, in the given family.
+    pub fn header_len(self, ipv6: bool) -> u16 {
+        let ip = if ipv6 { 40 } else { 20 };
+        let transport = if self.is_tcp() { 24 } else { 8 };
+        ip + transport
+    }
+
+    /// The payload of a probe `len` bytes long, headers included, as far as the method allows: TCP SYNs carry
+    /// none, Paris probes at least the 2 bytes that set their checksum.
+    pub(crate) fn payload_len(self, ipv6: bool, len: u16) -> u16 {
+        let least = if self.is_paris() { 2 } else { 0 };
+        if self.is_tcp() {
+            0
+        } else {
+            len.saturating_sub(self.header_len(ipv6)).max(least)
+        }
     }
 
     /// Whether the flow identifier stays constant across every probe of the trace.
     pub fn is_paris(self) -> bool {
-        matches!(self, Method::UdpParis | Method::IcmpParis | Method::TcpParis)
+        self.paris
+    }
+}
+
+/// How sure MDA is to be, at each hop, that no next hop was missed: its stopping points grow with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Confidence {
+    /// 95 %, as scamper and Paris traceroute have it.
+    #[default]
+    Percent95,
+    /// 99 %.
+    Percent99,
+    /// 99.9 %.
+    Percent99_9,
+}
+
+impl Confidence {
+    /// Every level, lowest first.
+    pub const ALL: [Confidence; 3] = [Confidence::Percent95, Confidence::Percent99, Confidence::Percent99_9];
+
+    /// The level written as a percentage (`95`, `99`, `99.9`), if it is one of [`Confidence::ALL`].
+    pub fn from_percent(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|level| level.to_string() == text.trim())
+    }
+
+    /// The chance of a missed next hop allowed at each hop (α).
+    pub fn failure(self) -> f64 {
+        match self {
+            Confidence::Percent95 => 0.05,
+            Confidence::Percent99 => 0.01,
+            Confidence::Percent99_9 => 0.001,
+        }
+    }
+
+    /// The level as a percentage.
+    pub fn percent(self) -> f64 {
+        match self {
+            Confidence::Percent95 => 95.0,
+            Confidence::Percent99 => 99.0,
+            Confidence::Percent99_9 => 99.9,
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.percent())
     }
 }
 
@@ -82,6 +168,7 @@ impl Default for WaitPolicy {
 
 /// Which lost probes get another try (up to [`TraceConfig::retries`] per hop).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RetryScope {
     /// Every hop: each TTL gets its tries, as tracepath does.
     AllHops,
@@ -141,7 +228,7 @@ pub struct TraceConfig {
     /// seen), instead of `probes_per_hop`. Needs a Paris method: the flow of the i-th probe of every hop is flow i.
     pub mda: bool,
     /// How sure multipath discovery is to be that no next hop was missed at each hop: its stopping points.
-    pub confidence: crate::mda::Confidence,
+    pub confidence: Confidence,
     /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
     /// then quotes and TCP answers must carry them too.
     pub raw_send: bool,
@@ -168,7 +255,7 @@ impl TraceConfig {
             raw_send: false,
             flow: 0,
             mda: false,
-            confidence: crate::mda::Confidence::default(),
+            confidence: Confidence::default(),
             sequence_start: 0,
             discover_mtu: false,
             retries: 0,
@@ -180,7 +267,8 @@ impl TraceConfig {
     /// The size of the probes a trace of this configuration sends first, IP header included: `packet_len` raised
     /// to the method's least (its headers, and a Paris probe's 2 checksum bytes), or TCP's fixed SYN.
     pub fn probe_len(&self) -> u16 {
-        crate::probe::ProbeFactory::new(self).packet_len()
+        let ipv6 = self.target.is_ipv6();
+        self.method.header_len(ipv6).saturating_add(self.method.payload_len(ipv6, self.packet_len))
     }
 
     /// Checks the configuration for values the engine cannot work with.
@@ -202,27 +290,25 @@ impl TraceConfig {
                 return Err(ConfigError::MixedFamilies);
             }
         }
-        let checksum_covers_source = match self.method {
-            Method::UdpParis => true,
-            Method::IcmpParis => self.target.is_ipv6(),
-            _ => false,
-        };
+        let checksum_covers_source = self.method.paris
+            && match self.method.protocol {
+                Protocol::Udp => true,
+                Protocol::Icmp => self.target.is_ipv6(),
+                Protocol::Tcp => false,
+            };
         if checksum_covers_source && self.source.is_none() {
             return Err(ConfigError::ParisNeedsSource);
         }
-        if self.method == Method::TcpParis && !self.raw_send {
+        if self.method == Method::paris(Protocol::Tcp) && !self.raw_send {
             return Err(ConfigError::ParisTcpNeedsRaw);
         }
         if self.mda && !self.method.is_paris() {
             return Err(ConfigError::MdaNeedsParis);
         }
         // The port a classic method or a flow moves furthest from the configured one.
-        let port_span = if self.method.is_paris() { crate::mda::MAX_FLOWS as u32 } else { PORT_WINDOW };
+        let port_span = if self.method.is_paris() { MAX_FLOWS as u32 } else { PORT_WINDOW };
         let moving_port = if self.method.is_tcp() { self.src_port } else { self.dst_port };
-        if self.method != Method::Icmp
-            && self.method != Method::IcmpParis
-            && u32::from(moving_port) + port_span > 65_535
-        {
+        if self.method.protocol != Protocol::Icmp && u32::from(moving_port) + port_span > 65_535 {
             return Err(ConfigError::PortTooHigh);
         }
         let factor_ok = |factor: f64| factor.is_finite() && factor >= 0.0;
@@ -235,6 +321,7 @@ impl TraceConfig {
 
 /// Why a [`TraceConfig`] was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The first TTL is 0.
     FirstTtlZero,

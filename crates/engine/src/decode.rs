@@ -4,14 +4,15 @@ use core::fmt;
 use core::net::IpAddr;
 
 use packet::{
-    Extensions, Icmpv4Packet, Icmpv4Repr, Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv4Packet, MplsLabel, QuotedDatagram,
-    QuotedTransport, TcpFlags, TcpPacket,
+    Extensions, Icmpv4Packet, Icmpv4Repr, Icmpv4Unreachable, Icmpv6Packet, Icmpv6Repr, Icmpv6Unreachable, IpProtocol,
+    Ipv4Packet, MplsLabel, QuotedDatagram, QuotedTransport, TcpFlags, TcpPacket,
 };
 
 use crate::reply::{ErrorClass, IcmpError, Quote, QuotedProbe, Reply, ReplyKind, TcpAnswer, Unreachable};
 
 /// Why received bytes are not a reply the engine can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The bytes do not parse.
     Malformed(packet::Error),
@@ -133,8 +134,14 @@ pub fn quoted_probe(bytes: &[u8]) -> Result<Quote, DecodeError> {
             QuotedProbe::Udp { src_port, dst_port, checksum: Some(checksum) }
         }
         QuotedTransport::Tcp { src_port, dst_port, seq } => QuotedProbe::Tcp { src_port, dst_port, seq: Some(seq) },
-        QuotedTransport::Icmp { msg_type: 8 | 128, code: 0, ident, seq, .. } => QuotedProbe::Icmp { ident, seq },
-        QuotedTransport::Icmp { .. } | QuotedTransport::Other { .. } => return Err(DecodeError::NotAReply),
+        QuotedTransport::Icmp {
+            msg_type: packet::icmpv4::msg_type::ECHO_REQUEST | packet::icmpv6::msg_type::ECHO_REQUEST,
+            code: 0,
+            ident,
+            seq,
+            ..
+        } => QuotedProbe::Icmp { ident, seq },
+        _ => return Err(DecodeError::NotAReply), // other ICMP messages, other protocols
     };
     let ip = datagram.ip;
     Ok(Quote { src: Some(ip.src), dst: ip.dst, ttl: Some(ip.ttl), ip_id: ip.ident, probe })
@@ -153,39 +160,87 @@ fn tcp(bytes: &[u8]) -> Result<ReplyKind, DecodeError> {
 
 /// The meaning of an ICMP (`ipv6` false) or ICMPv6 error type and code, or `None` for other messages.
 pub fn error_class(ipv6: bool, icmp_type: u8, icmp_code: u8) -> Option<ErrorClass> {
+    use packet::{icmpv4, icmpv6};
     match (ipv6, icmp_type) {
-        (false, 11) | (true, 3) => Some(ErrorClass::TimeExceeded),
-        (false, 3) if icmp_code == 4 => Some(ErrorClass::PacketTooBig),
-        (false, 3) => Some(ErrorClass::Unreachable(unreachable_v4(icmp_code))),
-        (true, 1) => Some(ErrorClass::Unreachable(unreachable_v6(icmp_code))),
-        (true, 2) => Some(ErrorClass::PacketTooBig),
+        (false, icmpv4::msg_type::TIME_EXCEEDED) | (true, icmpv6::msg_type::TIME_EXCEEDED) => {
+            Some(ErrorClass::TimeExceeded)
+        }
+        (false, icmpv4::msg_type::DST_UNREACHABLE) => match Icmpv4Unreachable::from(icmp_code) {
+            Icmpv4Unreachable::FragRequired => Some(ErrorClass::PacketTooBig),
+            code => Some(ErrorClass::Unreachable(unreachable_v4(code.into()))),
+        },
+        (true, icmpv6::msg_type::DST_UNREACHABLE) => Some(ErrorClass::Unreachable(unreachable_v6(icmp_code))),
+        (true, icmpv6::msg_type::PACKET_TOO_BIG) => Some(ErrorClass::PacketTooBig),
         _ => None,
     }
 }
 
 /// The meaning of an ICMPv4 Destination Unreachable code, as `traceroute(8)` annotates it.
 pub fn unreachable_v4(code: u8) -> Unreachable {
-    match code {
-        0 | 6 | 8 | 11 => Unreachable::Network,
-        1 | 7 | 12 => Unreachable::Host,
-        2 => Unreachable::Protocol,
-        3 => Unreachable::Port,
-        5 => Unreachable::SourceRoute,
-        9 | 10 | 13 => Unreachable::Prohibited,
-        14 => Unreachable::Precedence,
-        15 => Unreachable::PrecedenceCutoff,
-        _ => Unreachable::Other,
+    use Icmpv4Unreachable as Code;
+    match Code::from(code) {
+        Code::NetUnreachable | Code::DstNetUnknown | Code::SrcHostIsolated | Code::NetUnreachToS => {
+            Unreachable::Network
+        }
+        Code::HostUnreachable | Code::DstHostUnknown | Code::HostUnreachToS => Unreachable::Host,
+        Code::ProtoUnreachable => Unreachable::Protocol,
+        Code::PortUnreachable => Unreachable::Port,
+        Code::SrcRouteFailed => Unreachable::SourceRoute,
+        Code::NetProhibited | Code::HostProhibited | Code::CommProhibited => Unreachable::Prohibited,
+        Code::HostPrecedViol => Unreachable::Precedence,
+        Code::PrecedenceCutoff => Unreachable::PrecedenceCutoff,
+        Code::FragRequired | Code::Unknown(_) => Unreachable::Other,
     }
 }
 
 /// The meaning of an ICMPv6 Destination Unreachable code, as `traceroute(8)` annotates it.
 pub fn unreachable_v6(code: u8) -> Unreachable {
-    match code {
-        0 => Unreachable::Network,
-        1 => Unreachable::Prohibited,
-        2 => Unreachable::SourceRoute,
-        3 => Unreachable::Host,
-        4 => Unreachable::Port,
+    use Icmpv6Unreachable as Code;
+    match Code::from(code) {
+        Code::NoRoute => Unreachable::Network,
+        Code::AdminProhibit => Unreachable::Prohibited,
+        Code::BeyondScope => Unreachable::SourceRoute,
+        Code::AddrUnreachable => Unreachable::Host,
+        Code::PortUnreachable => Unreachable::Port,
         _ => Unreachable::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreachable_codes_mean_what_traceroute_marks() {
+        use Unreachable::*;
+        let v4: Vec<Unreachable> = (0..=16).map(unreachable_v4).collect();
+        let expected_v4 = [
+            Network,
+            Host,
+            Protocol,
+            Port,
+            Other, // 4 is Fragmentation Needed: a Packet Too Big, not an unreachable
+            SourceRoute,
+            Network,
+            Host,
+            Network,
+            Prohibited,
+            Prohibited,
+            Network,
+            Host,
+            Prohibited,
+            Precedence,
+            PrecedenceCutoff,
+            Other,
+        ];
+        assert_eq!(v4, expected_v4);
+        let v6: Vec<Unreachable> = (0..=8).map(unreachable_v6).collect();
+        assert_eq!(v6, [Network, Prohibited, SourceRoute, Host, Port, Other, Other, Other, Other]);
+        assert_eq!(error_class(false, 3, 4), Some(ErrorClass::PacketTooBig));
+        assert_eq!(error_class(false, 11, 0), Some(ErrorClass::TimeExceeded));
+        assert_eq!(error_class(true, 3, 0), Some(ErrorClass::TimeExceeded));
+        assert_eq!(error_class(true, 2, 0), Some(ErrorClass::PacketTooBig));
+        assert_eq!(error_class(false, 0, 0), None); // an echo reply is no error
+        assert_eq!(error_class(true, 129, 0), None);
     }
 }

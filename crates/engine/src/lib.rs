@@ -6,10 +6,10 @@
 //!
 //! ```
 //! use std::time::{Duration, Instant};
-//! use hoptrace_engine::{Method, Outcome, Trace, TraceConfig};
+//! use hoptrace_engine::{Method, Outcome, Protocol, Trace, TraceConfig};
 //!
 //! let target = "198.18.0.9".parse().unwrap();
-//! let mut trace = Trace::new(TraceConfig { max_ttl: 2, ..TraceConfig::new(target, Method::Udp) }).unwrap();
+//! let mut trace = Trace::new(TraceConfig { max_ttl: 2, ..TraceConfig::new(target, Method::classic(Protocol::Udp)) }).unwrap();
 //! let start = Instant::now();
 //! while let Some(probe) = trace.poll_probe(start) {
 //!     // A real caller sends `probe` here; this one's network drops everything.
@@ -28,17 +28,21 @@ pub mod config;
 mod craft;
 pub mod decode;
 mod emit;
+mod log;
+mod matching;
 pub mod mda;
 pub mod probe;
 pub mod reply;
+mod resend;
 pub mod result;
 #[cfg(feature = "sim")]
 pub mod sim;
+mod stop;
 mod trace;
+mod waits;
 
-pub use config::{ConfigError, Method, RetryScope, TraceConfig, WaitPolicy};
-pub use mda::Confidence;
+pub use config::{Confidence, ConfigError, Method, Protocol, RetryScope, TraceConfig, WaitPolicy};
 pub use probe::{Probe, ProbeId, ProbeTransport};
 pub use reply::{ErrorClass, IcmpError, MplsLabel, Quote, QuotedProbe, Reply, ReplyKind, TcpAnswer, Unreachable};
-pub use result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Stats, Verdict};
+pub use result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Resend, Stats, Verdict};
 pub use trace::{Disposition, Trace};

@@ -13,65 +13,18 @@
 //! interfaces is probed in as many flows as the next hop needs. (Behind a single interface every flow crossed it;
 //! behind a hop that left most of its flows unanswered, rate limiting ICMP say, the hop's own rule stands alone.)
 
-use core::fmt;
 use core::net::IpAddr;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use crate::result::Hop;
 
-/// How sure MDA is to be, at each hop, that no next hop was missed: its stopping points grow with it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Confidence {
-    /// 95 %, as scamper and Paris traceroute have it.
-    #[default]
-    Percent95,
-    /// 99 %.
-    Percent99,
-    /// 99.9 %.
-    Percent99_9,
-}
-
-impl Confidence {
-    /// Every level, lowest first.
-    pub const ALL: [Confidence; 3] = [Confidence::Percent95, Confidence::Percent99, Confidence::Percent99_9];
-
-    /// The level written as a percentage (`95`, `99`, `99.9`), if it is one of [`Confidence::ALL`].
-    pub fn from_percent(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|level| level.to_string() == text.trim())
-    }
-
-    /// The chance of a missed next hop allowed at each hop (α).
-    pub fn failure(self) -> f64 {
-        match self {
-            Confidence::Percent95 => 0.05,
-            Confidence::Percent99 => 0.01,
-            Confidence::Percent99_9 => 0.001,
-        }
-    }
-
-    /// The level as a percentage.
-    pub fn percent(self) -> f64 {
-        match self {
-            Confidence::Percent95 => 95.0,
-            Confidence::Percent99 => 99.0,
-            Confidence::Percent99_9 => 99.9,
-        }
-    }
-}
-
-impl fmt::Display for Confidence {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.percent())
-    }
-}
+pub use crate::config::Confidence;
 
 /// More responders than this at one hop are not chased further (97 flows for the hop's own rule).
 const MAX_RESPONDERS: usize = 16;
 
-/// The most flows one hop is probed in: where the rule would need more (an interface that gets a tiny share of
-/// the flows), the hop stops here.
-pub const MAX_FLOWS: usize = 256;
+pub use crate::config::MAX_FLOWS;
 
 /// Probes a hop needs at `confidence` once `responders` distinct responders have been seen there (at least one is
 /// assumed).

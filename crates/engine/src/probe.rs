@@ -4,7 +4,7 @@ use core::net::IpAddr;
 
 use packet::checksum;
 
-use crate::config::{Method, TraceConfig};
+use crate::config::{Method, Protocol, TraceConfig};
 use crate::reply::{Quote, QuotedProbe, Reply, ReplyKind};
 
 /// Identifies a probe within one trace: probes are numbered from 0 in the order they are sent.
@@ -26,6 +26,7 @@ pub struct Probe {
 
 /// The transport part of a probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ProbeTransport {
     /// A UDP datagram.
     Udp {
@@ -60,7 +61,7 @@ pub enum ProbeTransport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum MatchKey {
     /// Ports (classic UDP and TCP: one of them changes per probe).
-    Ports { protocol: u8, src_port: u16, dst_port: u16 },
+    Ports { protocol: Protocol, src_port: u16, dst_port: u16 },
     /// Paris UDP: constant ports, the checksum tells probes apart.
     UdpChecksum { src_port: u16, dst_port: u16, checksum: u16 },
     /// Paris TCP: constant ports, the sequence number tells probes apart.
@@ -98,25 +99,14 @@ impl ProbeFactory {
         factory
     }
 
-    /// Bytes of IP and transport header in front of the payload.
-    fn header_len(&self) -> usize {
-        let ip = if self.target.is_ipv6() { 40 } else { 20 };
-        let transport = if self.method.is_tcp() { 24 } else { 8 };
-        ip + transport
-    }
-
     /// Makes the following probes `len` bytes long, headers included (as far as the method allows).
     pub(crate) fn set_packet_len(&mut self, len: u16) {
-        let min_payload = if self.method.is_paris() { 2 } else { 0 };
-        self.payload_len = match self.method {
-            Method::Tcp | Method::TcpParis => 0,
-            _ => usize::from(len).saturating_sub(self.header_len()).max(min_payload),
-        };
+        self.payload_len = usize::from(self.method.payload_len(self.target.is_ipv6(), len));
     }
 
     /// The size of the probes built now: IP packet, headers included.
     pub(crate) fn packet_len(&self) -> u16 {
-        u16::try_from(self.header_len() + self.payload_len).unwrap_or(u16::MAX)
+        self.method.header_len(self.target.is_ipv6()).saturating_add(self.payload_len as u16)
     }
 
     /// The number that probe `id`'s identifying fields are made from: its place in the trace, counted from the
@@ -135,13 +125,13 @@ impl ProbeFactory {
     /// every probe anyway).
     pub(crate) fn build(&self, id: ProbeId, ttl: u8, flow: u16) -> (Probe, MatchKey) {
         let n = self.sequence(id);
-        let transport = match self.method {
-            Method::Udp => ProbeTransport::Udp {
+        let transport = match (self.method.protocol, self.method.paris) {
+            (Protocol::Udp, false) => ProbeTransport::Udp {
                 src_port: self.src_port,
                 dst_port: self.dst_port.wrapping_add(port_offset(n)),
                 payload: crate::craft::pattern(self.payload_len),
             },
-            Method::UdpParis => {
+            (Protocol::Udp, true) => {
                 let source = self.source.unwrap_or(self.target);
                 let dst_port = self.dst_port.wrapping_add(flow);
                 ProbeTransport::Udp {
@@ -157,12 +147,12 @@ impl ProbeFactory {
                     ),
                 }
             }
-            Method::Icmp => ProbeTransport::Icmp {
+            (Protocol::Icmp, false) => ProbeTransport::Icmp {
                 ident: self.icmp_ident,
                 seq: n as u16,
                 payload: crate::craft::pattern(self.payload_len),
             },
-            Method::IcmpParis => ProbeTransport::Icmp {
+            (Protocol::Icmp, true) => ProbeTransport::Icmp {
                 ident: self.icmp_ident,
                 seq: n as u16,
                 payload: crate::craft::echo_payload_for_checksum(
@@ -174,12 +164,12 @@ impl ProbeFactory {
                     paris_icmp_checksum(self.icmp_ident, flow),
                 ),
             },
-            Method::Tcp => ProbeTransport::Tcp {
+            (Protocol::Tcp, false) => ProbeTransport::Tcp {
                 src_port: self.src_port.wrapping_add(port_offset(n)),
                 dst_port: self.dst_port,
                 seq: tcp_seq(n),
             },
-            Method::TcpParis => ProbeTransport::Tcp {
+            (Protocol::Tcp, true) => ProbeTransport::Tcp {
                 src_port: self.src_port.wrapping_add(flow),
                 dst_port: self.dst_port,
                 seq: tcp_seq(n),
@@ -191,21 +181,21 @@ impl ProbeFactory {
     }
 
     fn key_of_probe(&self, probe: &Probe) -> MatchKey {
-        match (&probe.transport, self.method) {
-            (ProbeTransport::Udp { src_port, dst_port, .. }, Method::UdpParis) => MatchKey::UdpChecksum {
+        match (&probe.transport, self.method.paris) {
+            (ProbeTransport::Udp { src_port, dst_port, .. }, true) => MatchKey::UdpChecksum {
                 src_port: *src_port,
                 dst_port: *dst_port,
                 checksum: paris_udp_checksum(self.sequence(probe.id)),
             },
             (ProbeTransport::Udp { src_port, dst_port, .. }, _) => {
-                MatchKey::Ports { protocol: 17, src_port: *src_port, dst_port: *dst_port }
+                MatchKey::Ports { protocol: Protocol::Udp, src_port: *src_port, dst_port: *dst_port }
             }
             (ProbeTransport::Icmp { ident, seq, .. }, _) => MatchKey::Echo { ident: *ident, seq: *seq },
-            (ProbeTransport::Tcp { src_port, dst_port, seq }, Method::TcpParis) => {
+            (ProbeTransport::Tcp { src_port, dst_port, seq }, true) => {
                 MatchKey::TcpSeq { src_port: *src_port, dst_port: *dst_port, seq: *seq }
             }
             (ProbeTransport::Tcp { src_port, dst_port, .. }, _) => {
-                MatchKey::Ports { protocol: 6, src_port: *src_port, dst_port: *dst_port }
+                MatchKey::Ports { protocol: Protocol::Tcp, src_port: *src_port, dst_port: *dst_port }
             }
         }
     }
@@ -218,22 +208,22 @@ impl ProbeFactory {
         if quote.dst != self.target {
             return None;
         }
-        match (quote.probe, self.method) {
-            (QuotedProbe::Udp { src_port, dst_port, checksum }, Method::UdpParis) => {
+        match (quote.probe, (self.method.protocol, self.method.paris)) {
+            (QuotedProbe::Udp { src_port, dst_port, checksum }, (Protocol::Udp, true)) => {
                 let checksum = match (checksum?, quote.src, self.source) {
                     (checksum, Some(quoted), Some(ours)) if quoted != ours => unrewritten(checksum, quoted, ours),
                     (checksum, ..) => checksum,
                 };
                 Some(MatchKey::UdpChecksum { src_port, dst_port, checksum })
             }
-            (QuotedProbe::Udp { src_port, dst_port, .. }, Method::Udp) => {
-                Some(MatchKey::Ports { protocol: 17, src_port, dst_port })
+            (QuotedProbe::Udp { src_port, dst_port, .. }, (Protocol::Udp, false)) => {
+                Some(MatchKey::Ports { protocol: Protocol::Udp, src_port, dst_port })
             }
-            (QuotedProbe::Icmp { ident, seq }, Method::Icmp | Method::IcmpParis) => Some(MatchKey::Echo { ident, seq }),
-            (QuotedProbe::Tcp { src_port, dst_port, .. }, Method::Tcp) => {
-                Some(MatchKey::Ports { protocol: 6, src_port, dst_port })
+            (QuotedProbe::Icmp { ident, seq }, (Protocol::Icmp, _)) => Some(MatchKey::Echo { ident, seq }),
+            (QuotedProbe::Tcp { src_port, dst_port, .. }, (Protocol::Tcp, false)) => {
+                Some(MatchKey::Ports { protocol: Protocol::Tcp, src_port, dst_port })
             }
-            (QuotedProbe::Tcp { src_port, dst_port, seq }, Method::TcpParis) => {
+            (QuotedProbe::Tcp { src_port, dst_port, seq }, (Protocol::Tcp, true)) => {
                 Some(MatchKey::TcpSeq { src_port, dst_port, seq: seq? })
             }
             _ => None,
@@ -245,14 +235,14 @@ impl ProbeFactory {
         if reply.from != self.target {
             return None;
         }
-        match (&reply.kind, self.method) {
-            (ReplyKind::EchoReply { ident, seq }, Method::Icmp | Method::IcmpParis) => {
+        match (&reply.kind, (self.method.protocol, self.method.paris)) {
+            (ReplyKind::EchoReply { ident, seq }, (Protocol::Icmp, _)) => {
                 Some(MatchKey::Echo { ident: *ident, seq: *seq })
             }
-            (ReplyKind::Tcp(answer), Method::Tcp) => {
-                Some(MatchKey::Ports { protocol: 6, src_port: answer.dst_port, dst_port: answer.src_port })
+            (ReplyKind::Tcp(answer), (Protocol::Tcp, false)) => {
+                Some(MatchKey::Ports { protocol: Protocol::Tcp, src_port: answer.dst_port, dst_port: answer.src_port })
             }
-            (ReplyKind::Tcp(answer), Method::TcpParis) => Some(MatchKey::TcpSeq {
+            (ReplyKind::Tcp(answer), (Protocol::Tcp, true)) => Some(MatchKey::TcpSeq {
                 src_port: answer.dst_port,
                 dst_port: answer.src_port,
                 seq: answer.ack?.wrapping_sub(1),
@@ -284,9 +274,7 @@ fn paris_icmp_checksum(ident: u16, flow: u16) -> u16 {
     }
 }
 
-/// Ports a classic method moves through, one per probe, before it starts over: more than any one trace sends, so
-/// that its probes never share a port, and few enough that the ports stay in their range whatever the sequence.
-pub const PORT_WINDOW: u32 = 4096;
+pub use crate::config::PORT_WINDOW;
 
 /// The port offset of probe number `n` for methods that tell probes apart by port.
 fn port_offset(n: u32) -> u16 {
@@ -323,7 +311,7 @@ mod tests {
         let v4 = |d: u8| IpAddr::from([198, 18, 0, d]);
         let v6 = |d: u16| IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, d]);
         for (ours, nat, target) in [(v4(1), v4(200), v4(9)), (v6(1), v6(0xbeef), v6(9))] {
-            let mut config = TraceConfig::new(target, Method::UdpParis);
+            let mut config = TraceConfig::new(target, Method::paris(Protocol::Udp));
             config.source = Some(ours);
             let factory = ProbeFactory::new(&config);
             for n in [0, 1, 77, 4095] {

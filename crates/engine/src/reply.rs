@@ -22,6 +22,7 @@ pub struct Reply {
 
 /// What a reply says.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReplyKind {
     /// An ICMP error quoting one of our probes.
     IcmpError(IcmpError),
@@ -55,6 +56,7 @@ pub struct IcmpError {
 
 /// The family-independent meaning of an ICMP error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorClass {
     /// Time Exceeded in transit: a router on the way.
     TimeExceeded,
@@ -66,6 +68,7 @@ pub enum ErrorClass {
 
 /// The meaning of a Destination Unreachable code, shared by ICMPv4 and ICMPv6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Unreachable {
     /// Network unreachable or unknown (`!N`).
     Network,
@@ -104,6 +107,7 @@ pub struct Quote {
 
 /// The identifying transport fields of a quoted probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum QuotedProbe {
     /// A UDP probe.
     Udp {

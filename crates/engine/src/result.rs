@@ -5,7 +5,7 @@ use core::time::Duration;
 use std::time::Instant;
 
 use crate::probe::ProbeId;
-use crate::reply::{ErrorClass, IcmpError, Reply, ReplyKind, Unreachable};
+use crate::reply::{IcmpError, Reply, ReplyKind};
 
 /// One TTL of the trace and its probes, in the order they were sent.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +22,7 @@ impl Hop {
         self.probes.iter().all(|p| p.status.is_resolved())
     }
 
-    /// The distinct responders of the probes standing for this hop (not superseded), in order of first answer.
+    /// The distinct responders of the probes standing for this hop (not resent), in order of first answer.
     pub fn responders(&self) -> Vec<IpAddr> {
         let mut responders = Vec::new();
         for answer in self.current().filter_map(|probe| probe.status.answer()) {
@@ -38,12 +38,12 @@ impl Hop {
         self.probes.iter().any(|p| p.status.answer().is_some())
     }
 
-    /// The probes that stand for this hop: all but those superseded by a retry.
+    /// The probes that stand for this hop: all but those another probe was sent in place of.
     pub fn current(&self) -> impl Iterator<Item = &ProbeRecord> {
-        self.probes.iter().filter(|p| !p.superseded)
+        self.probes.iter().filter(|p| p.resent.is_none())
     }
 
-    /// The answers received at this hop (those of superseded probes included).
+    /// The answers received at this hop (those of resent probes included).
     pub fn answers(&self) -> impl Iterator<Item = &Answer> {
         self.probes.iter().filter_map(|p| p.status.answer())
     }
@@ -62,9 +62,20 @@ pub struct ProbeRecord {
     pub flow: u16,
     /// What became of it.
     pub status: ProbeStatus,
-    /// Whether a later probe at the same TTL stands in for it: it was lost and retried, or it was too big and
-    /// resent smaller (path MTU discovery). Views of the hop's probes usually skip it.
-    pub superseded: bool,
+    /// Whether a later probe at the same TTL stands in for it, and why. Views of the hop's probes usually skip
+    /// such a probe.
+    pub resent: Option<Resend>,
+}
+
+/// Why another probe was sent in place of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Resend {
+    /// It was lost, and its hop had a retry left.
+    Retry,
+    /// It was too big for a link on the way (or the local one), and path MTU discovery sent it again at the size
+    /// the link allows.
+    Smaller,
 }
 
 impl ProbeRecord {
@@ -76,6 +87,7 @@ impl ProbeRecord {
 
 /// What became of a probe.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ProbeStatus {
     /// Sent, no reply yet, not yet given up.
     InFlight,
@@ -134,24 +146,11 @@ impl Answer {
             _ => None,
         }
     }
-
-    /// What this answer means for the trace.
-    pub fn verdict(&self, target: IpAddr) -> Verdict {
-        match &self.reply.kind {
-            ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => Verdict::Reached,
-            ReplyKind::IcmpError(error) => match error.class {
-                ErrorClass::TimeExceeded => Verdict::Continue,
-                ErrorClass::Unreachable(Unreachable::Port | Unreachable::Protocol) if self.reply.from == target => {
-                    Verdict::Reached
-                }
-                ErrorClass::Unreachable(_) | ErrorClass::PacketTooBig => Verdict::Unreachable,
-            },
-        }
-    }
 }
 
 /// What an answer means for the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// A router on the way: go on.
     Continue,
@@ -163,6 +162,7 @@ pub enum Verdict {
 
 /// How a trace ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The destination answered at this TTL.
     Reached {
@@ -200,6 +200,7 @@ pub struct Stats {
 
 /// Something the caller may want to act on at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A probe was handed out by [`crate::Trace::poll_probe`] (its send time is corrected by `on_sent`).
     ProbeSent {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::*;
 use hoptrace_engine::mda::{links, probes_needed, stopping_points, MAX_FLOWS};
 use hoptrace_engine::sim::{RateLimit, SimNetwork};
-use hoptrace_engine::{Confidence, Hop, Method, Outcome};
+use hoptrace_engine::{Confidence, Hop, Method, Outcome, Protocol};
 
 /// Two diamonds in a row: 2 branches over TTLs 2 and 3 (one ECMP group), then 3 branches at TTL 5.
 fn two_diamonds(ipv6: bool) -> SimNetwork {
@@ -62,7 +62,7 @@ fn assert_rule_per_interface(confidence: Confidence, hops: &[Hop], what: &str) {
 fn mda_finds_every_branch_of_two_diamonds_within_its_budget() {
     for confidence in Confidence::ALL {
         for ipv6 in [false, true] {
-            for method in [Method::UdpParis, Method::IcmpParis] {
+            for method in [Method::paris(Protocol::Udp), Method::paris(Protocol::Icmp)] {
                 let what = format!("{confidence}% {method:?} ipv6 {ipv6}");
                 let mut network = two_diamonds(ipv6);
                 let mut config = config(&network, method);
@@ -112,7 +112,7 @@ fn every_interface_of_a_split_is_probed_until_its_own_next_hops_are_known() {
                 (0..width).map(|branch| IpAddr::V4(Ipv4Addr::new(198, 18, 20 + branch, index as u8))).collect();
             router.ecmp_group = index as u32 + 10 * seed;
         }
-        let mut config = config(&network, Method::UdpParis);
+        let mut config = config(&network, Method::paris(Protocol::Udp));
         config.mda = true;
         let (trace, _) = run(&mut network, config);
         let hops = trace.hops();
@@ -135,7 +135,7 @@ fn every_interface_of_a_split_is_probed_until_its_own_next_hops_are_known() {
 #[test]
 fn mda_needs_a_paris_method() {
     let network = SimNetwork::chain(false, 1, MS);
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.mda = true;
     assert_eq!(hoptrace_engine::Trace::new(config).err(), Some(hoptrace_engine::ConfigError::MdaNeedsParis));
 }
@@ -145,7 +145,7 @@ fn a_paris_trace_in_another_flow_may_take_another_branch_but_never_mixes() {
     let mut paths = BTreeSet::new();
     for flow in 0..8 {
         let mut network = two_diamonds(false);
-        let mut config = config(&network, Method::UdpParis);
+        let mut config = config(&network, Method::paris(Protocol::Udp));
         config.flow = flow;
         let (trace, _) = run(&mut network, config);
         let hops: Vec<Vec<IpAddr>> = trace.hops().iter().map(|hop| hop.responders()).collect();
@@ -162,7 +162,7 @@ fn a_hop_behind_a_very_wide_split_stops_at_the_flow_cap() {
     let mut network = SimNetwork::chain(false, 3, 10 * MS);
     network.routers[1].addrs = (0..64).map(|n| IpAddr::V4(Ipv4Addr::new(198, 18, 30, n))).collect();
     network.routers[1].ecmp_group = 3;
-    let mut config = config(&network, Method::UdpParis);
+    let mut config = config(&network, Method::paris(Protocol::Udp));
     config.mda = true;
     let (trace, _) = run(&mut network, config);
     assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 4 }));
@@ -189,7 +189,7 @@ fn lost_and_retried_probes_at_a_split_leave_the_rule_whole() {
         for router in &mut network.routers[1..3] {
             router.loss = 0.05;
         }
-        let mut config = config(&network, Method::UdpParis);
+        let mut config = config(&network, Method::paris(Protocol::Udp));
         config.mda = true;
         config.retries = 3;
         config.retry_scope = hoptrace_engine::RetryScope::AllHops;
@@ -214,7 +214,7 @@ fn a_split_hop_that_rate_limits_its_errors_costs_no_more_than_its_own_rule() {
     network.routers[1].addrs = (0..4).map(|n| IpAddr::V4(Ipv4Addr::new(198, 18, 50, n))).collect();
     network.routers[1].ecmp_group = 7;
     network.routers[1].rate_limit = Some(RateLimit { burst: 6, interval: Duration::from_secs(1) });
-    let mut config = config(&network, Method::UdpParis);
+    let mut config = config(&network, Method::paris(Protocol::Udp));
     config.mda = true;
     let (trace, _) = run(&mut network, config);
     assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 5 }));

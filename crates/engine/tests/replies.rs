@@ -6,14 +6,14 @@ use core::time::Duration;
 
 use common::*;
 use hoptrace_engine::sim::{Forgery, RateLimit, SimNetwork};
-use hoptrace_engine::{ErrorClass, Method, MplsLabel, Outcome, QuotedProbe, ReplyKind};
+use hoptrace_engine::{ErrorClass, Method, MplsLabel, Outcome, Protocol, QuotedProbe, ReplyKind};
 
 #[test]
 fn fragmentation_needed_reports_the_next_hop_mtu() {
     for ipv6 in [false, true] {
         let mut network = SimNetwork::chain(ipv6, 4, 10 * MS);
         network.routers[1].mtu = Some(1280);
-        let mut config = config(&network, Method::Udp);
+        let mut config = config(&network, Method::classic(Protocol::Udp));
         config.packet_len = 1500;
         let (trace, _) = run(&mut network, config);
         assert_eq!(trace.outcome(), Some(Outcome::Unreachable { ttl: 3 }), "ipv6 {ipv6}");
@@ -28,7 +28,7 @@ fn fragmentation_needed_reports_the_next_hop_mtu() {
 fn small_probes_pass_a_small_mtu() {
     let mut network = SimNetwork::chain(false, 4, 10 * MS);
     network.routers[1].mtu = Some(1280);
-    let (trace, _) = trace(&mut network, Method::Udp);
+    let (trace, _) = trace(&mut network, Method::classic(Protocol::Udp));
     assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 5 }));
 }
 
@@ -41,7 +41,7 @@ fn mpls_labels_from_extensions_reach_the_results() {
     for ipv6 in [false, true] {
         let mut network = SimNetwork::chain(ipv6, 4, 10 * MS);
         network.routers[1].mpls = labels.clone();
-        let (trace, _) = trace(&mut network, Method::UdpParis);
+        let (trace, _) = trace(&mut network, Method::paris(Protocol::Udp));
         for answer in trace.hops()[1].answers() {
             assert_eq!(answer.icmp_error().unwrap().mpls, labels);
         }
@@ -53,7 +53,7 @@ fn mpls_labels_from_extensions_reach_the_results() {
 #[test]
 fn reply_ttl_and_quoted_ttl_are_recorded() {
     let mut network = SimNetwork::chain(false, 4, 10 * MS);
-    let (trace, _) = trace(&mut network, Method::Udp);
+    let (trace, _) = trace(&mut network, Method::classic(Protocol::Udp));
     for (index, hop) in trace.hops()[..4].iter().enumerate() {
         for answer in hop.answers() {
             assert_eq!(answer.reply.ttl, Some(64 - index as u8));
@@ -65,7 +65,13 @@ fn reply_ttl_and_quoted_ttl_are_recorded() {
 
 #[test]
 fn quotes_cut_to_eight_transport_bytes_still_identify_probes() {
-    for method in [Method::Udp, Method::UdpParis, Method::Icmp, Method::IcmpParis, Method::Tcp] {
+    for method in [
+        Method::classic(Protocol::Udp),
+        Method::paris(Protocol::Udp),
+        Method::classic(Protocol::Icmp),
+        Method::paris(Protocol::Icmp),
+        Method::classic(Protocol::Tcp),
+    ] {
         let mut network = SimNetwork::chain(false, 4, 10 * MS);
         for router in &mut network.routers {
             router.quote_len = 28; // RFC 792: IP header + 8 bytes
@@ -74,8 +80,10 @@ fn quotes_cut_to_eight_transport_bytes_still_identify_probes() {
         assert_eq!(responders(&trace), expected_path(&network, 3), "{method:?}");
         let quote = trace.hops()[0].answers().next().unwrap().icmp_error().unwrap().quote;
         match (method, quote.probe) {
-            (Method::UdpParis, QuotedProbe::Udp { checksum, .. }) => assert!(checksum.is_some()),
-            (Method::Tcp, QuotedProbe::Tcp { seq, .. }) => assert!(seq.is_some()),
+            (Method { protocol: Protocol::Udp, paris: true }, QuotedProbe::Udp { checksum, .. }) => {
+                assert!(checksum.is_some())
+            }
+            (Method { protocol: Protocol::Tcp, paris: false }, QuotedProbe::Tcp { seq, .. }) => assert!(seq.is_some()),
             (_, QuotedProbe::Udp { .. } | QuotedProbe::Icmp { .. }) => {}
             other => panic!("unexpected quote {other:?}"),
         }
@@ -86,7 +94,7 @@ fn quotes_cut_to_eight_transport_bytes_still_identify_probes() {
 fn a_rate_limited_router_answers_its_burst_and_then_goes_quiet() {
     let mut network = SimNetwork::chain(false, 4, 10 * MS);
     network.routers[1].rate_limit = Some(RateLimit { burst: 6, interval: Duration::from_secs(1) });
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.probes_per_hop = 10;
     config.max_in_flight = 64;
     let (trace, _) = run(&mut network, config);
@@ -98,7 +106,7 @@ fn a_rate_limited_router_answers_its_burst_and_then_goes_quiet() {
 fn a_rate_limit_refills_over_time() {
     let mut network = SimNetwork::chain(false, 2, 10 * MS);
     network.routers[1].rate_limit = Some(RateLimit { burst: 2, interval: Duration::from_millis(100) });
-    let mut config = config(&network, Method::Icmp);
+    let mut config = config(&network, Method::classic(Protocol::Icmp));
     config.probes_per_hop = 6;
     config.send_interval = 50 * MS;
     (config.first_ttl, config.max_ttl) = (2, 2);
@@ -109,7 +117,7 @@ fn a_rate_limit_refills_over_time() {
 
 #[test]
 fn echo_replies_and_tcp_answers_are_the_destination_hop() {
-    for (method, is_echo) in [(Method::Icmp, true), (Method::Tcp, false)] {
+    for (method, is_echo) in [(Method::classic(Protocol::Icmp), true), (Method::classic(Protocol::Tcp), false)] {
         let mut network = SimNetwork::chain(true, 2, 10 * MS);
         let (trace, _) = trace(&mut network, method);
         let answer = trace.hops()[2].answers().next().unwrap();
@@ -120,7 +128,14 @@ fn echo_replies_and_tcp_answers_are_the_destination_hop() {
 
 #[test]
 fn a_nat_that_leaves_quotes_rewritten_is_flagged_from_the_first_hop_after_it() {
-    let methods = [Method::Udp, Method::UdpParis, Method::Icmp, Method::IcmpParis, Method::Tcp, Method::TcpParis];
+    let methods = [
+        Method::classic(Protocol::Udp),
+        Method::paris(Protocol::Udp),
+        Method::classic(Protocol::Icmp),
+        Method::paris(Protocol::Icmp),
+        Method::classic(Protocol::Tcp),
+        Method::paris(Protocol::Tcp),
+    ];
     for ipv6 in [false, true] {
         for method in methods {
             let mut network = SimNetwork::chain(ipv6, 4, 10 * MS);
@@ -132,7 +147,7 @@ fn a_nat_that_leaves_quotes_rewritten_is_flagged_from_the_first_hop_after_it() {
             let flagged: Vec<bool> = trace.hops().iter().map(|hop| hop.answers().all(|a| a.quote_rewritten)).collect();
             // The destination's answer is an ICMP error (and flagged) for UDP only: echo replies and TCP answers
             // come back through the NAT's own state and quote nothing.
-            let udp = matches!(method, Method::Udp | Method::UdpParis);
+            let udp = method.protocol == Protocol::Udp;
             assert_eq!(flagged, [false, false, true, true, udp], "{method:?} ipv6 {ipv6}");
             assert_eq!(trace.stats().unmatched, 0, "{method:?} ipv6 {ipv6}");
         }
@@ -143,7 +158,7 @@ fn a_nat_that_leaves_quotes_rewritten_is_flagged_from_the_first_hop_after_it() {
 fn a_rewritten_source_is_believed_only_from_raw_sockets() {
     // The engine's rule, whatever the reader: an ordinary socket's error queue shows no quoted source (the net
     // layer fills in ours), so a foreign one can only come from a raw socket, which also checks the IP ID.
-    for method in [Method::Udp, Method::UdpParis] {
+    for method in [Method::classic(Protocol::Udp), Method::paris(Protocol::Udp)] {
         let mut network = SimNetwork::chain(false, 3, 10 * MS);
         network.routers[0].nat = true;
         let mut config = config(&network, method);
@@ -163,7 +178,7 @@ fn a_quote_with_the_address_restored_but_not_the_checksum_is_matched_by_ip_id() 
     let router = network.routers[1].addrs[0];
     network.routers[1].silent = true;
     network.forgeries = vec![Forgery { from: router, ttl: 2, mutate: |q| q[26] ^= 0x80 }];
-    let mut config = config(&network, Method::UdpParis);
+    let mut config = config(&network, Method::paris(Protocol::Udp));
     config.raw_send = true;
     let (trace, _) = run(&mut network, config);
     // (The forged replies come back at once, so hop 1's real ones look slow and may time out: only hop 2 counts.)

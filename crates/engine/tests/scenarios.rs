@@ -8,9 +8,15 @@ use std::collections::BTreeSet;
 
 use common::*;
 use hoptrace_engine::sim::{Forgery, SimNetwork};
-use hoptrace_engine::{ErrorClass, Method, Outcome, Unreachable, WaitPolicy};
+use hoptrace_engine::{ErrorClass, Method, Outcome, Protocol, Unreachable, WaitPolicy};
 
-const METHODS: [Method; 5] = [Method::Udp, Method::UdpParis, Method::Icmp, Method::IcmpParis, Method::Tcp];
+const METHODS: [Method; 5] = [
+    Method::classic(Protocol::Udp),
+    Method::paris(Protocol::Udp),
+    Method::classic(Protocol::Icmp),
+    Method::paris(Protocol::Icmp),
+    Method::classic(Protocol::Tcp),
+];
 
 fn complete_path(ipv6: bool, method: Method) {
     let mut network = SimNetwork::chain(ipv6, 6, 10 * MS);
@@ -41,7 +47,7 @@ fn silent_routers_show_as_stars_and_the_trace_goes_on() {
     let mut network = SimNetwork::chain(false, 6, 10 * MS);
     network.routers[1].silent = true;
     network.routers[3].silent = true;
-    let (trace, _) = trace(&mut network, Method::Udp);
+    let (trace, _) = trace(&mut network, Method::classic(Protocol::Udp));
     let mut expected = expected_path(&network, 3);
     expected[1] = vec![None; 3];
     expected[3] = vec![None; 3];
@@ -54,7 +60,7 @@ fn silent_routers_show_as_stars_and_the_trace_goes_on() {
 fn silent_destination_runs_to_max_ttl() {
     let mut network = SimNetwork::chain(false, 4, 10 * MS);
     network.destination.answers_udp = false;
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.max_ttl = 8;
     let (trace, _) = run(&mut network, config);
     assert_eq!(trace.outcome(), Some(Outcome::MaxTtl));
@@ -67,7 +73,11 @@ fn silent_destination_runs_to_max_ttl() {
 
 #[test]
 fn only_tcp_reaches_a_destination_that_drops_udp_and_icmp() {
-    for (method, reached) in [(Method::Udp, false), (Method::Icmp, false), (Method::Tcp, true)] {
+    for (method, reached) in [
+        (Method::classic(Protocol::Udp), false),
+        (Method::classic(Protocol::Icmp), false),
+        (Method::classic(Protocol::Tcp), true),
+    ] {
         let mut network = SimNetwork::chain(false, 3, 10 * MS);
         network.destination.answers_udp = false;
         network.destination.answers_icmp = false;
@@ -83,7 +93,7 @@ fn only_tcp_reaches_a_destination_that_drops_udp_and_icmp() {
 fn closed_tcp_port_answers_with_reset_and_counts_as_reached() {
     let mut network = SimNetwork::chain(true, 2, 10 * MS);
     network.destination.tcp_open = false;
-    let (trace, _) = trace(&mut network, Method::Tcp);
+    let (trace, _) = trace(&mut network, Method::classic(Protocol::Tcp));
     assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 3 }));
     let answer = trace.hops()[2].answers().next().unwrap();
     assert!(matches!(answer.reply.kind, hoptrace_engine::ReplyKind::Tcp(tcp) if tcp.reset));
@@ -93,7 +103,7 @@ fn closed_tcp_port_answers_with_reset_and_counts_as_reached() {
 fn unreachable_mid_path_ends_the_trace_there() {
     let mut network = SimNetwork::chain(false, 6, 10 * MS);
     network.routers[2].reject = Some(10); // host prohibited, as iptables REJECT --reject-with icmp-host-prohibited
-    let (trace, _) = trace(&mut network, Method::Udp);
+    let (trace, _) = trace(&mut network, Method::classic(Protocol::Udp));
     assert_eq!(trace.outcome(), Some(Outcome::Unreachable { ttl: 4 }));
     let responders = responders(&trace);
     assert_eq!(responders.len(), 4);
@@ -108,7 +118,7 @@ fn unreachable_mid_path_ends_the_trace_there() {
 fn unreachable_ipv6_admin_prohibited() {
     let mut network = SimNetwork::chain(true, 4, 10 * MS);
     network.routers[1].reject = Some(1);
-    let (trace, _) = trace(&mut network, Method::Icmp);
+    let (trace, _) = trace(&mut network, Method::classic(Protocol::Icmp));
     assert_eq!(trace.outcome(), Some(Outcome::Unreachable { ttl: 3 }));
     let error = trace.hops()[2].answers().next().unwrap().icmp_error().unwrap().clone();
     assert_eq!(error.class, ErrorClass::Unreachable(Unreachable::Prohibited));
@@ -120,7 +130,7 @@ fn lossy_link_loses_probes_but_never_misattributes() {
     let mut network = SimNetwork::chain(false, 6, 10 * MS);
     network.routers[2].loss = 0.2;
     network.seed(7);
-    let (trace, _) = trace(&mut network, Method::UdpParis);
+    let (trace, _) = trace(&mut network, Method::paris(Protocol::Udp));
     let responders = responders(&trace);
     let lost = responders.iter().flatten().filter(|r| r.is_none()).count();
     assert!(lost > 0, "seed 7 loses some probes: {responders:?}");
@@ -135,7 +145,7 @@ fn lossy_link_loses_probes_but_never_misattributes() {
 fn reply_after_its_probe_timed_out_is_late_not_misattributed() {
     let mut network = SimNetwork::chain(false, 5, 10 * MS);
     network.routers[2].extra_delay = Duration::from_secs(6);
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.wait = WaitPolicy { here: 0.0, near: 0.0, ..WaitPolicy::default() };
     config.max_ttl = 6; // no probes beyond the destination, whose answers would also come late
     let (trace, _) = {
@@ -164,7 +174,7 @@ fn reordered_replies_land_on_their_own_hops() {
         router.rtt = Duration::from_millis(100 - 15 * index as u64); // farther routers answer first
     }
     network.destination.rtt = 5 * MS;
-    let mut config = config(&network, Method::Icmp);
+    let mut config = config(&network, Method::classic(Protocol::Icmp));
     // Every TTL is in flight at once: the NEAR rule would give up the slow near hops once the destination answered.
     config.wait.near = 0.0;
     let (trace, run) = run(&mut network, config);
@@ -178,7 +188,7 @@ fn reordered_replies_land_on_their_own_hops() {
 fn duplicated_replies_are_counted_once() {
     let mut network = SimNetwork::chain(false, 4, 10 * MS);
     network.routers[1].duplicate = true;
-    let (trace, _) = trace(&mut network, Method::Udp);
+    let (trace, _) = trace(&mut network, Method::classic(Protocol::Udp));
     assert_eq!(responders(&trace), expected_path(&network, 3));
     assert_eq!(trace.stats().duplicates, 3);
     assert_eq!(trace.stats().matched, 15);
@@ -214,18 +224,24 @@ fn forged_errors_with_altered_quotes_never_become_hops() {
             forgery(|q| q[9] = if q[9] == 17 { 6 } else { 17 }), // another protocol
         ];
         match method {
-            Method::Udp => forgeries.extend([forgery(|q| q[21] ^= 0x40), forgery(|q| q[22] ^= 0x80)]),
-            Method::UdpParis => {
+            Method { protocol: Protocol::Udp, paris: false } => {
+                forgeries.extend([forgery(|q| q[21] ^= 0x40), forgery(|q| q[22] ^= 0x80)])
+            }
+            Method { protocol: Protocol::Udp, paris: true } => {
                 forgeries.extend([forgery(|q| q[21] ^= 0x40), forgery(|q| q[23] ^= 1), forgery(|q| q[26] ^= 0x80)])
             }
-            Method::Icmp | Method::IcmpParis => forgeries.extend([
-                forgery(|q| q[24] ^= 1),    // another identifier
-                forgery(|q| q[26] ^= 0x80), // a sequence never used
-                forgery(|q| q[20] = 0),     // an Echo Reply, not our request
-                forgery(|q| q[21] = 1),     // an unknown code
-            ]),
-            Method::Tcp => forgeries.extend([forgery(|q| q[20] ^= 0x80), forgery(|q| q[23] ^= 1)]),
-            Method::TcpParis => {
+            Method { protocol: Protocol::Icmp, paris: false } | Method { protocol: Protocol::Icmp, paris: true } => {
+                forgeries.extend([
+                    forgery(|q| q[24] ^= 1),    // another identifier
+                    forgery(|q| q[26] ^= 0x80), // a sequence never used
+                    forgery(|q| q[20] = 0),     // an Echo Reply, not our request
+                    forgery(|q| q[21] = 1),     // an unknown code
+                ])
+            }
+            Method { protocol: Protocol::Tcp, paris: false } => {
+                forgeries.extend([forgery(|q| q[20] ^= 0x80), forgery(|q| q[23] ^= 1)])
+            }
+            Method { protocol: Protocol::Tcp, paris: true } => {
                 unreachable!("needs raw sockets; tested in raw_mode_also_checks_ip_id_and_tcp_sequence")
             }
         }
@@ -237,8 +253,13 @@ fn forged_errors_with_altered_quotes_never_become_hops() {
 fn raw_mode_takes_a_quote_from_another_source_only_with_everything_else_ours() {
     // A NAT's quote names its address and carries the checksum it updated for it; these do not.
     let another_source = |q: &mut Vec<u8>| q[15] ^= 1;
-    forged(Method::Udp, true, vec![forgery(another_source)]); // checksum as sent: no NAT wrote that address
-    for method in [Method::Udp, Method::UdpParis, Method::Icmp, Method::Tcp] {
+    forged(Method::classic(Protocol::Udp), true, vec![forgery(another_source)]); // checksum as sent: no NAT wrote that address
+    for method in [
+        Method::classic(Protocol::Udp),
+        Method::paris(Protocol::Udp),
+        Method::classic(Protocol::Icmp),
+        Method::classic(Protocol::Tcp),
+    ] {
         // And an IP ID never sent. (Flipping its low bit and the source's instead makes a true NAT quote of the
         // next Paris UDP probe: both its checksum and IP ID are one off.)
         forged(method, true, vec![forgery(|q| (q[15], q[4]) = (q[15] ^ 1, q[4] ^ 0x80))]);
@@ -247,16 +268,20 @@ fn raw_mode_takes_a_quote_from_another_source_only_with_everything_else_ours() {
 
 #[test]
 fn raw_mode_also_checks_ip_id_and_tcp_sequence() {
-    forged(Method::Udp, true, vec![forgery(|q| q[5] ^= 1)]);
-    forged(Method::Tcp, true, vec![forgery(|q| q[5] ^= 1), forgery(|q| q[27] ^= 1)]);
-    forged(Method::TcpParis, true, vec![forgery(|q| q[5] ^= 1), forgery(|q| q[27] ^= 1), forgery(|q| q[20] ^= 0x80)]);
+    forged(Method::classic(Protocol::Udp), true, vec![forgery(|q| q[5] ^= 1)]);
+    forged(Method::classic(Protocol::Tcp), true, vec![forgery(|q| q[5] ^= 1), forgery(|q| q[27] ^= 1)]);
+    forged(
+        Method::paris(Protocol::Tcp),
+        true,
+        vec![forgery(|q| q[5] ^= 1), forgery(|q| q[27] ^= 1), forgery(|q| q[20] ^= 0x80)],
+    );
 }
 
 #[test]
 fn forged_answers_from_others_than_the_destination_are_dropped() {
     use hoptrace_engine::{Reply, ReplyKind, TcpAnswer, Trace};
     let network = SimNetwork::chain(false, 1, 10 * MS);
-    for method in [Method::Icmp, Method::Tcp] {
+    for method in [Method::classic(Protocol::Icmp), Method::classic(Protocol::Tcp)] {
         let mut trace = Trace::new(config(&network, method)).unwrap();
         let now = std::time::Instant::now();
         let probe = trace.poll_probe(now).unwrap();
@@ -291,7 +316,7 @@ fn ecmp_trace(method: Method) -> Vec<BTreeSet<IpAddr>> {
     let mut network = ecmp_network();
     let mut config = config(&network, method);
     config.probes_per_hop = 6;
-    config.raw_send = method == Method::TcpParis;
+    config.raw_send = method == Method::paris(Protocol::Tcp);
     let (trace, _) = run(&mut network, config);
     assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 7 }));
     responders(&trace).iter().map(|hop| hop.iter().flatten().copied().collect()).collect()
@@ -299,7 +324,7 @@ fn ecmp_trace(method: Method) -> Vec<BTreeSet<IpAddr>> {
 
 #[test]
 fn paris_follows_one_real_path_across_ecmp() {
-    for method in [Method::UdpParis, Method::IcmpParis, Method::TcpParis] {
+    for method in [Method::paris(Protocol::Udp), Method::paris(Protocol::Icmp), Method::paris(Protocol::Tcp)] {
         let hops = ecmp_trace(method);
         assert!(hops.iter().all(|addrs| addrs.len() == 1), "{method:?}: {hops:?}");
         // TTLs 2 and 3 are one diamond: the same branch (third octet) at both.
@@ -311,7 +336,7 @@ fn paris_follows_one_real_path_across_ecmp() {
 
 #[test]
 fn classic_probing_mixes_branches_under_ecmp() {
-    for method in [Method::Udp, Method::Icmp, Method::Tcp] {
+    for method in [Method::classic(Protocol::Udp), Method::classic(Protocol::Icmp), Method::classic(Protocol::Tcp)] {
         let hops = ecmp_trace(method);
         assert!(hops.iter().any(|addrs| addrs.len() > 1), "{method:?}: {hops:?}");
     }
@@ -337,6 +362,7 @@ fn consecutive_traces_never_share_identifiers() {
             }
             ProbeTransport::Icmp { ident, seq, .. } => QuotedProbe::Icmp { ident, seq },
             ProbeTransport::Tcp { src_port, dst_port, seq } => QuotedProbe::Tcp { src_port, dst_port, seq: Some(seq) },
+            other => panic!("a transport this test does not know: {other:?}"),
         };
         let quote = Quote {
             src: Some(network.source),

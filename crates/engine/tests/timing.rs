@@ -6,12 +6,12 @@ use core::time::Duration;
 
 use common::*;
 use hoptrace_engine::sim::{RateLimit, SimNetwork};
-use hoptrace_engine::{Event, Method, Outcome, WaitPolicy};
+use hoptrace_engine::{Event, Method, Outcome, Protocol, WaitPolicy};
 
 #[test]
 fn max_ttl_reached_before_the_destination() {
     let mut network = SimNetwork::chain(false, 10, 5 * MS);
-    let mut config = config(&network, Method::Icmp);
+    let mut config = config(&network, Method::classic(Protocol::Icmp));
     config.max_ttl = 5;
     let (trace, _) = run(&mut network, config);
     assert_eq!(trace.outcome(), Some(Outcome::MaxTtl));
@@ -22,7 +22,7 @@ fn max_ttl_reached_before_the_destination() {
 #[test]
 fn first_ttl_skips_the_nearest_hops() {
     let mut network = SimNetwork::chain(false, 5, 5 * MS);
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.first_ttl = 4;
     let (trace, _) = run(&mut network, config);
     assert_eq!(trace.hops().iter().map(|hop| hop.ttl).collect::<Vec<_>>(), [4, 5, 6]);
@@ -33,7 +33,7 @@ fn first_ttl_skips_the_nearest_hops() {
 fn a_silent_hop_between_answering_hops_costs_a_few_neighbour_rtts() {
     let mut network = SimNetwork::chain(false, 6, 10 * MS);
     network.routers[2].silent = true;
-    let (trace, run) = trace(&mut network, Method::Udp);
+    let (trace, run) = trace(&mut network, Method::classic(Protocol::Udp));
     assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 7 }));
     // NEAR rule: 3 × (RTT of hop 4 + 1 ms) = 123 ms after the probes of hop 3 left, not 5 s.
     assert_eq!(run.elapsed, Duration::from_millis(123));
@@ -43,7 +43,7 @@ fn a_silent_hop_between_answering_hops_costs_a_few_neighbour_rtts() {
 fn without_adaptive_waits_a_silent_hop_costs_the_full_wait() {
     let mut network = SimNetwork::chain(false, 6, 10 * MS);
     network.routers[2].silent = true;
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.wait = WaitPolicy::traceroute(Duration::from_secs(2), 0.0, 0.0);
     let (_, run) = run(&mut network, config);
     assert_eq!(run.elapsed, Duration::from_secs(2));
@@ -54,7 +54,7 @@ fn here_rule_gives_up_a_lost_probe_after_a_few_same_hop_rtts() {
     let mut network = SimNetwork::chain(false, 3, 100 * MS);
     network.routers[2].loss = 0.5;
     network.seed(3);
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.max_ttl = 3;
     config.wait.near = 0.0;
     let (trace, run) = run(&mut network, config);
@@ -67,7 +67,7 @@ fn here_rule_gives_up_a_lost_probe_after_a_few_same_hop_rtts() {
 #[test]
 fn send_interval_paces_probes() {
     let mut network = SimNetwork::chain(false, 3, 10 * MS);
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.send_interval = 50 * MS;
     let (trace, _) = run(&mut network, config);
     let mut sent: Vec<_> = trace.hops().iter().flat_map(|hop| hop.probes.iter().map(|p| p.sent_at)).collect();
@@ -79,7 +79,7 @@ fn send_interval_paces_probes() {
 #[test]
 fn one_probe_in_flight_makes_the_trace_sequential() {
     let mut network = SimNetwork::chain(false, 3, 10 * MS);
-    let mut config = config(&network, Method::Icmp);
+    let mut config = config(&network, Method::classic(Protocol::Icmp));
     config.max_in_flight = 1;
     let (trace, run) = run(&mut network, config);
     assert_eq!(responders(&trace), expected_path(&network, 3));
@@ -91,7 +91,7 @@ fn one_probe_in_flight_makes_the_trace_sequential() {
 fn hops_complete_in_order_and_stream_before_the_end() {
     let mut network = SimNetwork::chain(false, 5, 10 * MS);
     network.routers[1].silent = true; // hop 2 completes late, holding back the report of hops 3 to 6
-    let (trace, run) = trace(&mut network, Method::Udp);
+    let (trace, run) = trace(&mut network, Method::classic(Protocol::Udp));
     let expected: Vec<Event> =
         (1..=6).map(|ttl| Event::HopComplete { ttl }).chain([Event::Finished(Outcome::Reached { ttl: 6 })]).collect();
     let milestones: Vec<Event> = run
@@ -140,7 +140,7 @@ fn hops_complete_in_order_and_stream_before_the_end() {
 fn a_failed_send_is_recorded_and_the_trace_goes_on() {
     use hoptrace_engine::{ProbeStatus, Trace};
     let network = SimNetwork::chain(false, 1, 10 * MS);
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.max_ttl = 1;
     config.probes_per_hop = 2;
     let mut trace = Trace::new(config).unwrap();
@@ -157,14 +157,14 @@ fn a_failed_send_is_recorded_and_the_trace_goes_on() {
 fn bad_configurations_are_refused() {
     use hoptrace_engine::{ConfigError, Trace};
     let network = SimNetwork::chain(false, 1, 10 * MS);
-    let base = config(&network, Method::Udp);
+    let base = config(&network, Method::classic(Protocol::Udp));
     let cases = [
         (hoptrace_engine::TraceConfig { first_ttl: 0, ..base.clone() }, ConfigError::FirstTtlZero),
         (hoptrace_engine::TraceConfig { first_ttl: 9, max_ttl: 8, ..base.clone() }, ConfigError::FirstTtlAboveMax),
         (hoptrace_engine::TraceConfig { probes_per_hop: 0, ..base.clone() }, ConfigError::NoProbes),
         (hoptrace_engine::TraceConfig { max_in_flight: 0, ..base.clone() }, ConfigError::NothingInFlight),
         (
-            hoptrace_engine::TraceConfig { method: Method::UdpParis, source: None, ..base.clone() },
+            hoptrace_engine::TraceConfig { method: Method::paris(Protocol::Udp), source: None, ..base.clone() },
             ConfigError::ParisNeedsSource,
         ),
         (
@@ -184,7 +184,7 @@ fn bad_configurations_are_refused() {
 fn the_gap_limit_stops_after_silent_ttls_past_the_farthest_answer() {
     let mut network = SimNetwork::chain(false, 3, 10 * MS);
     network.destination.answers_udp = false;
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.gap_limit = Some(5);
     let (trace, run) = run(&mut network, config);
     assert_eq!(trace.outcome(), Some(Outcome::GapLimit { ttl: 8 }));
@@ -202,7 +202,7 @@ fn the_gap_limit_does_not_cut_silent_stretches_shorter_than_it() {
     for router in &mut network.routers[1..5] {
         router.silent = true;
     }
-    let mut config = config(&network, Method::Icmp);
+    let mut config = config(&network, Method::classic(Protocol::Icmp));
     config.gap_limit = Some(5);
     let (trace, _) = run(&mut network, config);
     assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 7 }));
@@ -215,7 +215,7 @@ fn a_silent_path_stops_at_the_gap_limit_from_the_first_ttl() {
         router.silent = true;
     }
     network.destination.answers_icmp = false;
-    let mut config = config(&network, Method::Icmp);
+    let mut config = config(&network, Method::classic(Protocol::Icmp));
     config.gap_limit = Some(3);
     let (trace, _) = run(&mut network, config);
     assert_eq!(trace.outcome(), Some(Outcome::GapLimit { ttl: 3 }));
@@ -243,7 +243,7 @@ fn send_order(trace: &hoptrace_engine::Trace) -> Vec<u8> {
 #[test]
 fn an_eight_hop_path_takes_one_destination_rtt() {
     let mut network = bench_path();
-    let (trace, run) = trace(&mut network, Method::Udp);
+    let (trace, run) = trace(&mut network, Method::classic(Protocol::Udp));
     assert_eq!(responders(&trace), expected_path(&network, 3));
     assert_eq!(run.elapsed, Duration::from_millis(90));
     // TTLs 1 to 16, three probes each: 48 at once, the default limit (the probes past the destination are not
@@ -257,7 +257,7 @@ fn an_eight_hop_path_takes_one_destination_rtt() {
 #[test]
 fn the_in_flight_limit_caps_the_ttls_probed_at_once() {
     let mut network = bench_path();
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.max_in_flight = 16;
     let (trace, run) = run(&mut network, config);
     assert_eq!(responders(&trace), expected_path(&network, 3));
@@ -271,7 +271,7 @@ fn the_in_flight_limit_caps_the_ttls_probed_at_once() {
 #[test]
 fn one_probe_per_hop_and_a_limit_of_one_is_sequential() {
     let mut network = SimNetwork::chain(false, 3, 10 * MS);
-    let mut config = config(&network, Method::Udp);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
     config.max_in_flight = 1;
     config.probes_per_hop = 1;
     let (trace, run) = run(&mut network, config);
@@ -285,7 +285,7 @@ fn a_rate_limited_destination_answers_every_probe_of_its_ttl() {
     // past it reach it too; its own TTL's three go first, so they get three of the six.
     let mut network = bench_path();
     network.destination.rate_limit = Some(RateLimit { burst: 6, interval: Duration::from_secs(1) });
-    let (trace, run) = trace(&mut network, Method::Udp);
+    let (trace, run) = trace(&mut network, Method::classic(Protocol::Udp));
     assert_eq!(responders(&trace), expected_path(&network, 3));
     assert_eq!(run.elapsed, Duration::from_millis(90));
 }

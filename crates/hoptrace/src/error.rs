@@ -2,8 +2,6 @@
 
 use core::fmt;
 
-use crate::cli::CliError;
-
 /// Everything that ends hoptrace with an error: one line on stderr and `traceroute(8)`'s exit status.
 #[derive(Debug)]
 pub enum Error {
@@ -64,6 +62,23 @@ impl fmt::Display for Error {
 impl From<hoptrace_core::Error> for Error {
     fn from(error: hoptrace_core::Error) -> Self {
         Error::Trace(error)
+    }
+}
+
+/// A command line that cannot be used: one line for stderr, exit status 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliError(String);
+
+impl CliError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        CliError(message.into())
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

@@ -50,11 +50,11 @@ fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
         Request::Bulk(args) => bulk::run(&args),
         Request::Trace(settings) => {
             let numeric = settings.naming == settings::Naming::Numeric;
-            let directory = Box::new(output::Resolver::new(numeric, settings.as_lookups));
+            let directory = Box::new(output::DnsDirectory::new(numeric, settings.as_lookups));
             run::run(&settings, directory)
         }
         Request::Monitor(settings) => {
-            let directory = Box::new(output::Resolver::new(
+            let directory = Box::new(output::DnsDirectory::new(
                 settings.trace.naming == settings::Naming::Numeric,
                 settings.trace.as_lookups,
             ));

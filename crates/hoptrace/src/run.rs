@@ -1,5 +1,6 @@
-//! From settings to finished traces on stdout, over the library's [`Tracer`]: probing on this thread, rendering
-//! (and the name lookups it may wait for) on another, so that a slow resolver never delays a probe.
+//! From settings to finished traces on stdout, over the library's [`Tracer`]s: each host given probed on a thread
+//! of its own, rendering (and the name lookups it may wait for) on another, so that a slow resolver or a busy
+//! screen never delays a probe.
 
 use core::time::Duration;
 use std::io::IsTerminal;
@@ -7,42 +8,75 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 
-use hoptrace_core::{Event, Tracer};
+use hoptrace_core::{resolve_host, Event, Options, Sockets, TraceConfig, Tracer};
+use net::Privilege;
 
 use crate::error::Error;
-use crate::output::{renderer, Directory, Renderer, Sink};
+use crate::output::{renderer, Control, Directory, Renderer, Sink};
 use crate::settings::{Output, Settings};
 
 /// How often the rendering thread, waiting for events, checks that someone still reads its output.
 const READER_CHECK: Duration = Duration::from_millis(100);
+
+/// How often a paused run looks whether it may go on.
+const PAUSE_STEP: Duration = Duration::from_millis(50);
 
 /// Runs the traces `settings` describe, writing them to stdout as they go.
 pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<(), Error> {
     if settings.output == Output::Live && !std::io::stdout().is_terminal() {
         return Err(Error::NotATerminal);
     }
-    let mut tracer = Tracer::with_options(&settings.host, &settings.options())?;
-    let stop = tracer.stop_handle();
+    let options = settings.options();
+    let hosts = settings.hosts();
+    let tracers: Vec<Tracer> = match hosts.as_slice() {
+        [host] => vec![Tracer::with_options(host, &options)?],
+        _ => hosts
+            .iter()
+            .enumerate()
+            .map(|(index, host)| tracer_beside(host, &options, index))
+            .collect::<Result<_, _>>()?,
+    };
+    let control = Control { stops: tracers.iter().map(Tracer::stop_handle).collect(), ..Control::default() };
     let caught = Arc::new(AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Registration only fails for forbidden signals; these two are not.
-        let _ = signal_hook::flag::register(signal, stop.flag());
+        for stop in &control.stops {
+            let _ = signal_hook::flag::register(signal, stop.flag());
+        }
         let _ = signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize);
     }
 
-    let renderer = renderer(settings, stop.flag());
+    let renderer = renderer(settings, &control);
     let (events, received) = mpsc::channel();
-    let sink = Sink::new(stop.flag());
-    let printer = thread::spawn(move || render(renderer, directory.as_ref(), received, sink));
-    let result = tracer.rounds(&settings.rounds(), |event| {
-        // A renderer that died (it panicked) shows nothing more: no use probing on.
-        if events.send(event.clone()).is_err() {
-            stop.stop();
-        }
+    let sink = Sink::new(control.clone());
+    let targets = hosts.len();
+    let printer = thread::spawn(move || render(renderer, directory.as_ref(), received, sink, targets));
+    let plan = settings.rounds();
+    let results: Vec<Result<(), Error>> = thread::scope(|scope| {
+        let probing: Vec<_> = tracers
+            .into_iter()
+            .enumerate()
+            .map(|(index, mut tracer)| {
+                let (events, control, plan) = (events.clone(), &control, &plan);
+                scope.spawn(move || {
+                    let result = tracer.rounds(plan, |event| {
+                        if matches!(event, Event::RoundStarted { .. }) {
+                            hold_while_paused(control);
+                        }
+                        // A renderer that died (it panicked) shows nothing more: no use probing on.
+                        if events.send((index, event.clone())).is_err() {
+                            control.stop();
+                        }
+                    });
+                    result.map(drop).map_err(Error::from)
+                })
+            })
+            .collect();
+        probing.into_iter().map(|thread| thread.join().unwrap_or(Ok(()))).collect()
     });
     drop(events);
     let written = printer.join().unwrap_or(Ok(()));
-    result?;
+    results.into_iter().collect::<Result<(), Error>>()?;
     written?;
     // Interrupted: what was found is printed; the exit status says it was cut short, as a shell's does.
     match caught.load(Ordering::Relaxed) {
@@ -51,18 +85,42 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
     }
 }
 
-/// The rendering thread: hands each event to the renderer, looking a hop's names up first; closes the renderer
-/// even if the run never said it ended. Between events it checks that someone still reads the output; the first
-/// write error stops the trace and is returned.
+/// A tracer to the `index`-th of several hosts traced at once. Raw sockets see every reply, so its probes get
+/// identifiers of their own (ICMP identifier, TCP source port); unprivileged sockets have their own already.
+fn tracer_beside(host: &str, options: &Options, index: usize) -> Result<Tracer, hoptrace_core::Error> {
+    let target = resolve_host(host, options.ipv6)?;
+    let privilege = if options.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
+    let config = options.trace_config(target, privilege == Privilege::Raw);
+    let (prober, endpoint) = net::open(&config, privilege, &options.sockets).map_err(hoptrace_core::Error::Net)?;
+    let mut config: TraceConfig = endpoint.configure(&config);
+    if config.raw_send {
+        config.icmp_ident = config.icmp_ident.wrapping_add(index as u16);
+        config.src_port = config.src_port.wrapping_add(index as u16);
+    }
+    Tracer::over(host, config, Sockets(prober))
+}
+
+/// Waits, before a round starts, as long as the user paused the run (and did not quit).
+fn hold_while_paused(control: &Control) {
+    while control.paused.load(Ordering::Relaxed) && !control.is_stopped() {
+        thread::sleep(PAUSE_STEP);
+    }
+}
+
+/// The rendering thread: hands each event of the `targets` runs to the renderer, looking a hop's names up first.
+/// The end of the last run ends the renderer (the others' are not passed on); so does the end of the events, if
+/// a run never said it ended. Between events it checks that someone still reads the output; the first write error
+/// stops the traces and is returned.
 fn render(
     mut renderer: Box<dyn Renderer>,
     directory: &dyn Directory,
-    events: mpsc::Receiver<Event>,
+    events: mpsc::Receiver<(usize, Event)>,
     mut out: Sink,
+    targets: usize,
 ) -> std::io::Result<()> {
-    let mut closed = false;
+    let mut done = 0;
     loop {
-        let event = match events.recv_timeout(READER_CHECK) {
+        let (index, event) = match events.recv_timeout(READER_CHECK) {
             Ok(event) => event,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 out.check_reader();
@@ -75,10 +133,16 @@ fn render(
                 directory.prefetch(answer.from());
             }
         }
-        closed |= matches!(event, Event::TraceDone { .. });
+        if matches!(event, Event::TraceDone { .. }) {
+            done += 1;
+            if done < targets {
+                continue;
+            }
+        }
+        renderer.target(index);
         out.write(|out| renderer.event(out, &event, directory));
     }
-    if !closed {
+    if done < targets {
         out.write(|out| renderer.close(out, directory));
     }
     out.finish()

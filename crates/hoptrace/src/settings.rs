@@ -4,7 +4,7 @@ use core::time::Duration;
 
 use engine::{Confidence, Method, RetryScope, WaitPolicy};
 pub use hoptrace_core::Flows;
-use hoptrace_core::{Options, Protocol, Rounds};
+use hoptrace_core::{Options, Rounds};
 use net::SocketOptions;
 
 /// Which tool's behaviour and layout to follow.
@@ -64,6 +64,8 @@ pub struct Settings {
     pub mode: Mode,
     /// The host as given.
     pub host: String,
+    /// More hosts, traced side by side with the first (`--live A B C`).
+    pub more_hosts: Vec<String>,
     /// `Some(false)` for `-4`, `Some(true)` for `-6`.
     pub ipv6: Option<bool>,
     /// The probe protocol, as a classic method (Paris variants chosen by `flows`), or Paris UDP for `-U`.
@@ -83,7 +85,7 @@ pub struct Settings {
     /// Last TTL.
     pub max_ttl: u8,
     /// Probes per hop.
-    pub queries: u8,
+    pub probes_per_hop: u8,
     /// Extra probes a hop may get for lost ones.
     pub retries: u8,
     /// Which hops get them.
@@ -93,9 +95,9 @@ pub struct Settings {
     /// When to give a probe up.
     pub wait: WaitPolicy,
     /// Probes in flight at once.
-    pub sim_queries: u16,
+    pub max_in_flight: u16,
     /// Least time between probes.
-    pub sendwait: Duration,
+    pub send_interval: Duration,
     /// Destination port (base for classic UDP).
     pub port: Option<u16>,
     /// Socket options.
@@ -119,32 +121,34 @@ pub struct Settings {
     pub flow_count: u16,
     /// Pause between two rounds (`--interval`).
     pub round_interval: Duration,
+    /// Colours on the live screen (`--no-color` clears it).
+    pub color: bool,
 }
 
 impl Settings {
+    /// Every host to trace, the first one first.
+    pub fn hosts(&self) -> Vec<String> {
+        [&self.host].into_iter().chain(&self.more_hosts).cloned().collect()
+    }
+
     /// What the library is asked to do: the probing half of these settings.
     pub fn options(&self) -> Options {
-        let protocol = match self.method {
-            Method::Udp | Method::UdpParis => Protocol::Udp,
-            Method::Icmp | Method::IcmpParis => Protocol::Icmp,
-            Method::Tcp | Method::TcpParis => Protocol::Tcp,
-        };
-        let mut options = Options::new(protocol);
+        let mut options = Options::new(self.method.protocol);
         options.ipv6 = self.ipv6;
         // `-U` is Paris UDP whatever else is asked.
-        options.flows = if self.method == Method::UdpParis { Flows::Paris } else { self.flows };
+        options.flows = if self.method.paris { Flows::Paris } else { self.flows };
         options.mda = self.mda;
         options.confidence = self.confidence;
         options.unprivileged = self.unprivileged;
         options.first_ttl = self.first_ttl;
         options.max_ttl = self.max_ttl;
-        options.queries = self.queries;
+        options.probes_per_hop = self.probes_per_hop;
         options.retries = self.retries;
         options.retry_scope = self.retry_scope;
         options.gap_limit = self.gap_limit;
         options.wait = self.wait;
-        options.in_flight = self.sim_queries;
-        options.send_interval = self.sendwait;
+        options.max_in_flight = self.max_in_flight;
+        options.send_interval = self.send_interval;
         options.port = self.port;
         options.packet_len = self.packet_len;
         options.discover_mtu = self.discover_mtu;
@@ -155,31 +159,5 @@ impl Settings {
     /// The rounds asked for.
     pub fn rounds(&self) -> Rounds {
         Rounds { count: self.rounds, interval: self.round_interval, flows: self.flow_count }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cli::{self, Request};
-
-    fn options(args: &[&str]) -> Options {
-        let argv = ["hoptrace"].iter().chain(args).map(Into::into);
-        let Ok(Request::Trace(settings)) = cli::parse(argv) else { panic!("{args:?}") };
-        settings.options()
-    }
-
-    #[test]
-    fn the_library_defaults_are_the_command_lines() {
-        assert_eq!(options(&["198.18.0.1"]), Options::default());
-        assert_eq!(options(&["-I", "198.18.0.1"]), Options::new(Protocol::Icmp));
-        assert_eq!(options(&["-T", "198.18.0.1"]), Options::new(Protocol::Tcp));
-    }
-
-    #[test]
-    fn dash_u_is_paris_udp_to_port_53() {
-        let options = options(&["-U", "--classic", "198.18.0.1"]);
-        assert_eq!((options.protocol, options.flows, options.port), (Protocol::Udp, Flows::Paris, Some(53)));
-        assert_eq!(options.method(false), Method::UdpParis);
     }
 }

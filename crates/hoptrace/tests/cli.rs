@@ -1,4 +1,6 @@
-//! The real binary, flag by flag, on loopback; and every bad input.
+//! The real binary, flag by flag, on loopback; and every bad input. Every run that may send or look up anything is
+//! inside a new network namespace that has nothing but loopback, so that no probe and no name lookup can leave it:
+//! those need root, and run with `--features lab` (as `scripts/test.sh` does).
 
 mod isolated;
 
@@ -6,67 +8,142 @@ use std::process::Command;
 
 use isolated::*;
 
+/// What the probes of a run look like on the wire: how many left, how many of them matched an nftables expression,
+/// and how long the run took.
+struct Wire {
+    lines: Vec<String>,
+    probes: u64,
+    matching: u64,
+    elapsed: std::time::Duration,
+}
+
+/// Runs hoptrace with `args` towards `target` in a namespace with nothing but loopback, counting (nftables, output
+/// hook) the probes it sent — `probe` selects them — and those of them that also match `rule`.
+fn on_the_wire(args: &[&str], target: &str, probe: &str, rule: &str) -> Wire {
+    const COUNTERS: &str = "--- counters";
+    // The probe selector and the rule are the script's first two arguments (nft joins its arguments into one rule).
+    let script = format!(
+        r#"probe=$1 rule=$2 && shift 2 && ip link set lo up && nft add table inet wire && nft add chain inet wire out '{{ type filter hook output priority 0; }}' && nft add rule inet wire out "$probe" counter && nft add rule inet wire out "$probe" "$rule" counter && "$@" && echo '{COUNTERS}' && nft list chain inet wire out"#
+    );
+    let started = std::time::Instant::now();
+    let output = Command::new("unshare")
+        .args(["--net", "sh", "-c", &script, "sh", probe, rule, BINARY])
+        .args(args)
+        .arg(target)
+        .output()
+        .expect("unshare runs (needs root)");
+    let elapsed = started.elapsed();
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    let text = stdout(&output);
+    let (trace, counters) = text.split_once(COUNTERS).unwrap_or_else(|| panic!("{args:?}: no counters in {text}"));
+    let counts: Vec<u64> = counters
+        .lines()
+        .filter_map(|line| line.split(" counter packets ").nth(1)?.split(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(counts.len(), 2, "{args:?}: {counters}");
+    Wire { lines: trace.lines().map(str::to_owned).collect(), probes: counts[0], matching: counts[1], elapsed }
+}
+
+/// What a flag does to the probes on the wire.
+#[derive(Debug, Clone, Copy)]
+enum Effect {
+    /// Every probe matches this nftables expression.
+    All(&'static str),
+    /// Exactly this many probes match it.
+    Exactly(&'static str, u64),
+    /// This many probes, exactly, left.
+    Probes(u64),
+    /// At least this many probes left (all that may be in flight go before the first reply is read).
+    AtLeast(u64),
+    /// The run took at least this long (a pause between probes).
+    Slower(std::time::Duration),
+    /// Nothing to see on loopback's wire: the output check alone (`-e` and `--back` show only with MPLS labels or
+    /// an asymmetric path, which `golden.rs` covers exactly).
+    Output,
+}
+
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn every_flag_traces_loopback() {
-    let cases: &[&[&str]] = &[
-        &[],
-        &["-4"],
-        &["-I"],
-        &["--icmp"],
-        &["-T"],
-        &["--tcp", "-p", "1"],
-        &["-U"],
-        &["--udp"],
-        &["-M", "default"],
-        &["-M", "udp"],
-        &["-M", "icmp"],
-        &["-M", "tcp"],
-        &["--module", "tcpconn"],
-        &["-f", "1"],
-        &["--first", "1", "--max-hops", "5"],
-        &["-m", "1"],
-        &["-q", "1"],
-        &["--queries", "10"],
-        &["-w", "2"],
-        &["-w", "5,3,10"],
-        &["--wait", "1.5/2/4"],
-        &["-N", "1"],
-        &["--sim-queries", "32"],
-        &["-z", "0.01"],
-        &["--sendwait", "20"],
-        &["-p", "40000"],
-        &["--port", "40000"],
-        &["-s", "127.0.0.1"],
-        &["--source", "127.0.0.1"],
-        &["-i", "lo"],
-        &["--interface", "lo"],
-        &["-t", "16"],
-        &["--tos", "16"],
-        &["-F"],
-        &["--dont-fragment"],
-        &["--back"],
-        &["-e"],
-        &["--extensions"],
-        &["--unprivileged"],
-        &["--unprivileged", "-T"],
-        &["-n"],
-        &["-q", "2", "-q", "1"],
-        &["--sport", "40000"],
-        &["--sport", "40000", "-T"],
-        &["--unprivileged", "--sport", "40000"],
-        &["--fwmark", "7"],
-        &["--fwmark", "0x2a", "-I"],
-        &["-l", "5"],
-        &["--flowlabel", "0x12345"],
-        &["-r"],
-        &["-r", "-I"],
-        &["-d"],
-        &["--debug"],
+    use std::time::Duration;
+    use Effect::*;
+    // As root: raw sockets, so UDP is Paris (one destination port) unless --unprivileged.
+    let paris_udp = "udp dport 33434";
+    let raw_syn = "tcp dport 80 tcp option timestamp missing"; // our own SYN, not the kernel's
+    let kernel_syn = "tcp dport 80 tcp option timestamp exists"; // connect()'s
+    let cases: &[(&[&str], Effect)] = &[
+        (&[], All(paris_udp)),
+        (&[], All("ip frag-off & 0x4000 == 0")), // no Don't Fragment unless asked for
+        (&["-4"], All(paris_udp)),
+        (&["-I"], All("icmp type echo-request icmp id != 0")),
+        (&["--icmp"], All("icmp type echo-request")),
+        (&["-T"], All(raw_syn)),
+        (&["--tcp", "-p", "1"], All("tcp dport 1")),
+        (&["-U"], All("udp dport 53")),
+        (&["--udp"], All("udp dport 53")),
+        (&["-M", "default"], All(paris_udp)),
+        (&["-M", "udp"], All("udp dport 53")),
+        (&["-M", "icmp"], All("icmp type echo-request")),
+        (&["-M", "tcp"], All(raw_syn)),
+        (&["--module", "tcpconn"], All(kernel_syn)),
+        (&["-f", "1"], All("ip ttl >= 1")),
+        (&["--first", "1", "--max-hops", "5"], All("ip ttl 1-5")),
+        (&["-m", "1"], All("ip ttl 1")),
+        (&["-q", "1"], Output),
+        (&["--queries", "10"], Output),
+        (&["-w", "2"], Output),
+        (&["-w", "5,3,10"], Output),
+        (&["--wait", "1.5/2/4"], Output),
+        (&["-N", "1"], Probes(3)), // one at a time: the destination answers the first, two more follow
+        (&["--sim-queries", "32"], AtLeast(32)),
+        (&["-z", "0.01"], Slower(Duration::from_millis(20))), // 3 probes, 10 ms apart
+        (&["--sendwait", "20"], Slower(Duration::from_millis(40))), // above 10: milliseconds
+        (&["-p", "40000"], All("udp dport 40000")),
+        (&["--port", "40000"], All("udp dport 40000")),
+        (&["-s", "127.0.0.2"], All("ip saddr 127.0.0.2")),
+        (&["--source", "127.0.0.2"], All("ip saddr 127.0.0.2")),
+        (&["-i", "lo"], All("oifname lo")),
+        (&["--interface", "lo"], All("oifname lo")),
+        (&["-t", "16"], All("ip dscp 4")), // TOS 16: DSCP 4
+        (&["--tos", "16"], All("ip dscp 4")),
+        (&["-F"], All("ip frag-off & 0x4000 != 0")),
+        (&["--dont-fragment"], All("ip frag-off & 0x4000 != 0")),
+        (&["--back"], Output),
+        (&["-e"], Output),
+        (&["--extensions"], Output),
+        (&["--unprivileged"], Exactly("udp dport 33434", 1)), // classic: a port per probe
+        (&["--unprivileged", "-T"], All(kernel_syn)),
+        (&["-n"], Output),
+        (&["-q", "2", "-q", "1"], Output), // the last one counts, as in traceroute
+        (&["--sport", "40000"], All("udp sport 40000")),
+        (&["--sport", "40000", "-T"], All("tcp sport 40000")),
+        (&["--unprivileged", "--sport", "40000"], All("udp sport 40000")),
+        (&["--fwmark", "7"], All("meta mark 7")),
+        (&["--fwmark", "0x2a", "-I"], All("meta mark 0x2a")),
+        (&["-l", "5"], Output), // flow labels are IPv6's (the lab checks them there)
+        (&["--flowlabel", "0x12345"], Output),
+        (&["-r"], Output), // SO_DONTROUTE: nothing on the wire; the lab checks the refusal off the attached networks
+        (&["-r", "-I"], Output),
+        (&["-d"], Output), // SO_DEBUG
+        (&["--debug"], Output),
     ];
-    for &args in cases {
+    for &(args, effect) in cases {
         let mut with_numeric = vec!["-n"];
         with_numeric.extend_from_slice(args);
-        let lines = loopback(&with_numeric, "127.0.0.1");
+        let protocol = |flags: &[&str]| args.windows(flags.len()).any(|pair| pair == flags);
+        let probe = if protocol(&["-I"]) || protocol(&["--icmp"]) || protocol(&["-M", "icmp"]) {
+            "icmp type echo-request"
+        } else if ["-T", "--tcp", "tcp", "tcpconn"].iter().any(|flag| args.contains(flag)) {
+            "tcp flags & (syn | ack) == syn"
+        } else {
+            "meta l4proto udp"
+        };
+        let rule = match effect {
+            All(rule) | Exactly(rule, _) => rule,
+            _ => "ip version 4",
+        };
+        let wire = on_the_wire(&with_numeric, "127.0.0.1", &format!("ip daddr 127.0.0.1 {probe}"), rule);
+        let lines = &wire.lines;
         let max_hops = if args.contains(&"--max-hops") {
             5
         } else if args.contains(&"-m") {
@@ -93,10 +170,20 @@ fn every_flag_traces_loopback() {
         };
         assert_eq!(probes, expected, "{args:?}: {lines:?}");
         assert_eq!(lines.len(), 2, "{args:?}: {lines:?}");
+        assert!(wire.probes >= expected as u64, "{args:?}: {} probes on the wire", wire.probes);
+        match effect {
+            All(rule) => assert_eq!(wire.matching, wire.probes, "{args:?}: probes matching {rule}"),
+            Exactly(rule, count) => assert_eq!(wire.matching, count, "{args:?}: probes matching {rule}"),
+            Probes(count) => assert_eq!(wire.probes, count, "{args:?}"),
+            AtLeast(count) => assert!(wire.probes >= count, "{args:?}: {} probes", wire.probes),
+            Slower(least) => assert!(wire.elapsed >= least, "{args:?}: {:?}", wire.elapsed),
+            Output => {}
+        }
     }
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn output_formats_on_loopback() {
     let json = loopback(&["-n", "--json", "-c", "2", "--interval", "0"], "127.0.0.1");
     assert_eq!(json.len(), 2, "{json:?}");
@@ -127,6 +214,7 @@ fn output_formats_on_loopback() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn ipv6_loopback() {
     for args in [
         &["-n", "-6"][..],
@@ -145,6 +233,7 @@ fn ipv6_loopback() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn names_and_numbers() {
     let lines = loopback(&[], "127.0.0.1");
     assert!(lines[1].starts_with(" 1  ") && lines[1].contains(" (127.0.0.1)  "), "{lines:?}");
@@ -153,6 +242,7 @@ fn names_and_numbers() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn trailing_packet_length() {
     let header = |size| format!("traceroute to 127.0.0.1 (127.0.0.1), 64 hops max, {size} byte packets\n");
     let output = hoptrace(&["-n", "127.0.0.1", "1000"]);
@@ -171,6 +261,7 @@ fn trailing_packet_length() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn json_size_is_the_payload_of_the_probe_the_header_names() {
     // RIPE Atlas's `size` is the probe's payload, past the IP and UDP/ICMP/TCP headers.
     let cases: &[(&[&str], &str, u64)] = &[
@@ -198,7 +289,9 @@ fn json_size_is_the_payload_of_the_probe_the_header_names() {
 
 #[test]
 fn help_and_version() {
-    let output = hoptrace(&["--help"]);
+    // Nothing is sent or looked up: no namespace needed.
+    let run = |args: &[&str]| Command::new(BINARY).args(args).output().expect("hoptrace runs");
+    let output = run(&["--help"]);
     assert!(output.status.success());
     for flag in ["--max-hops", "--queries", "--wait", "--sim-queries", "--sendwait", "--as-path-lookups", "--mtu"] {
         assert!(stdout(&output).contains(flag), "help lacks {flag}");
@@ -212,7 +305,7 @@ fn help_and_version() {
         .map(|output| format!(" (commit {})", String::from_utf8_lossy(&output.stdout).trim()))
         .unwrap_or_default();
     for args in [&["-V"][..], &["--version"], &["--tracepath", "-V"]] {
-        let output = hoptrace(args);
+        let output = run(args);
         assert!(output.status.success());
         let name = if args.contains(&"--tracepath") { "tracepath" } else { "hoptrace" };
         assert_eq!(stdout(&output), format!("{name} {}{commit}\n", env!("CARGO_PKG_VERSION")), "{args:?}");
@@ -220,6 +313,7 @@ fn help_and_version() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn bad_input_gets_one_line_and_status_2() {
     let cases: &[(&[&str], &str)] = &[
         (&["-m", "0", "127.0.0.1"], "hoptrace: first hop out of range"),
@@ -278,6 +372,7 @@ fn bad_input_gets_one_line_and_status_2() {
         (&["--mda", "--confidence", "90", "127.0.0.1"], "hoptrace: cannot handle `--confidence' option with arg `90'"),
         (&["--live", "127.0.0.1"], "hoptrace: --live needs a terminal: use --report for a report on a pipe or file"),
         (&["--live", "--json", "127.0.0.1"], "hoptrace: the argument '--live' cannot be used with '--json'"),
+        (&["127.0.0.1", "60", "127.0.0.3"], "hoptrace: several hosts go with --live only (`127.0.0.3')"),
         (
             &["-T", "--paris", "--unprivileged", "127.0.0.1"],
             "hoptrace: Paris TCP needs raw sockets (root or CAP_NET_RAW)",
@@ -297,6 +392,7 @@ fn bad_input_gets_one_line_and_status_2() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn system_refusals_get_one_line_and_status_1() {
     let cases: &[(&[&str], &str)] = &[
         (&["-n", "-s", "198.18.0.1", "127.0.0.1"], "hoptrace: cannot use source address 198.18.0.1: "),
@@ -313,6 +409,7 @@ fn system_refusals_get_one_line_and_status_1() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn missing_privileges_name_the_fix() {
     let output = isolated_as(Some("65534"), &["-I", "127.0.0.1"]);
     assert_eq!(output.status.code(), Some(1));
@@ -324,6 +421,7 @@ fn missing_privileges_name_the_fix() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn tracepath_mode() {
     let lines = loopback(&["--tracepath", "-n"], "127.0.0.1");
     assert_eq!(lines[0], format!(" 1:  {:<52}", "127.0.0.1")[..57].to_owned() + &lines[0][57..]);
@@ -349,6 +447,7 @@ fn tracepath_mode() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn invoked_as_tracepath() {
     let dir = std::env::temp_dir().join(format!("hoptrace-as-tracepath-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -365,6 +464,7 @@ fn invoked_as_tracepath() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn family_messages_and_repeated_flags_as_traceroute_has_them() {
     for args in [&["-6", "127.0.0.1"][..], &["-4", "::1"]] {
         let theirs = run_isolated("traceroute", None, args);
@@ -378,4 +478,18 @@ fn family_messages_and_repeated_flags_as_traceroute_has_them() {
     let (theirs, ours) = (run_isolated("traceroute", None, &args), hoptrace(&args));
     assert!(theirs.status.success() && ours.status.success(), "{}", stderr(&ours));
     assert_eq!(stdout(&ours).lines().nth(1).map(|line| &line[..14]), Some(" 1  127.0.0.1 "));
+}
+
+#[test]
+fn live_takes_several_hosts_and_one_number_for_the_packet_length() {
+    let settings = |args: &[&str]| match hoptrace::cli::parse(args.iter().map(Into::into)) {
+        Ok(hoptrace::cli::Request::Trace(settings)) => settings,
+        other => panic!("{args:?}: {other:?}"),
+    };
+    let live = settings(&["hoptrace", "--live", "--no-color", "a", "b", "c"]);
+    assert_eq!((live.hosts(), live.packet_len, live.color), (vec!["a".into(), "b".into(), "c".into()], None, false));
+    let live = settings(&["hoptrace", "--live", "a", "100"]);
+    assert_eq!((live.hosts(), live.packet_len, live.color), (vec!["a".to_owned()], Some(100), true));
+    let live = settings(&["hoptrace", "--live", "a", "b"]);
+    assert_eq!(live.hosts(), ["a", "b"]);
 }

@@ -103,6 +103,7 @@ fn man_page_and_completions_cover_every_flag() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn install_script_installs_binary_man_page_completions_and_tracepath_link() {
     let prefix = std::env::temp_dir().join(format!("hoptrace-install-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&prefix);

@@ -23,6 +23,7 @@ const MODES: &[&[&str]] = &[
 ];
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn a_write_error_ends_with_one_line_and_status_1_in_every_mode() {
     for &mode in MODES.iter().chain([&["--help"][..], &["-V"]].iter()) {
         let mut args = vec!["-n"];
@@ -38,6 +39,7 @@ fn a_write_error_ends_with_one_line_and_status_1_in_every_mode() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn a_closed_pipe_stops_probing_at_once_and_quietly_in_every_mode() {
     // Long traces: six rounds a second apart, or a destination that never answers (5 s per probe): 5 s or more
     // unless the closed pipe stops them.
@@ -90,6 +92,7 @@ fn interrupted(args: &[&str], signal: &str, after: Duration) -> Output {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn an_interrupted_report_shows_no_unprobed_hop_and_exits_with_the_signal() {
     // Interrupted in its first round, while every probe is still in flight: nothing was lost, nothing is shown.
     let output = interrupted(&["-n", "-c", "3", SILENT], "-INT", Duration::from_millis(500));
@@ -122,6 +125,7 @@ fn an_interrupted_report_shows_no_unprobed_hop_and_exits_with_the_signal() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn the_gap_limit_says_why_the_trace_stopped_on_stderr() {
     let output = with_silent_destination(&["-n", "-w", "0.2", SILENT]).output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));

@@ -5,6 +5,7 @@ use std::io;
 
 /// Why a trace could not run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NetError {
     /// Datagram ICMP sockets are not allowed for this user.
     #[error(

@@ -39,12 +39,15 @@ impl IcmpProber {
         Ok((IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048] }, local.port()))
     }
 
-    /// The identifier and sequence number of the Echo message at the start of `bytes`.
+    /// The type, identifier and sequence number of the Echo message at the start of `bytes`.
     fn echo_fields(&self, bytes: &[u8]) -> Option<(u8, u16, u16)> {
-        let echo = bytes.get(..8)?;
-        let ident = u16::from_be_bytes([echo[4], echo[5]]);
-        let seq = u16::from_be_bytes([echo[6], echo[7]]);
-        Some((echo[0], ident, seq))
+        if self.ipv6 {
+            let echo = packet::Icmpv6Packet::new_checked(bytes).ok()?;
+            Some((echo.msg_type(), echo.echo_ident(), echo.echo_seq_no()))
+        } else {
+            let echo = packet::Icmpv4Packet::new_checked(bytes).ok()?;
+            Some((echo.msg_type(), echo.echo_ident(), echo.echo_seq_no()))
+        }
     }
 }
 
@@ -61,7 +64,8 @@ impl Prober for IcmpProber {
     }
 
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {
-        let echo_reply = if self.ipv6 { 129 } else { 0 };
+        let echo_reply =
+            if self.ipv6 { packet::icmpv6::msg_type::ECHO_REPLY } else { packet::icmpv4::msg_type::ECHO_REPLY };
         while let Some(received) = recv::receive(&self.socket, &mut self.buf, false)? {
             let at = received.at;
             let (Some(from), Some((kind, ident, seq))) = (received.from, self.echo_fields(&self.buf[..received.len]))

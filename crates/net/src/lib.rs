@@ -31,7 +31,7 @@ use std::io;
 use std::os::fd::BorrowedFd;
 use std::time::Instant;
 
-use engine::{Method, Probe, Reply, TraceConfig};
+use engine::{Probe, Protocol, Reply, TraceConfig};
 
 /// Whether the reader at the other end of `fd` (a pipe or a socket) has gone, so that writing there would fail:
 /// `poll(2)` reports an error condition on it. Never blocks.
@@ -44,6 +44,7 @@ pub fn reader_gone(fd: BorrowedFd<'_>) -> bool {
 
 /// Whether probes go through ordinary sockets or raw ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Privilege {
     /// Ordinary sockets: UDP and TCP with the error queue, ICMP through ping sockets.
     Unprivileged,
@@ -131,9 +132,9 @@ impl Endpoint {
         let mut config = config.clone();
         config.source = Some(self.source);
         config.raw_send = self.raw;
-        match config.method {
-            Method::Icmp | Method::IcmpParis => config.icmp_ident = self.identifier,
-            _ => config.src_port = self.identifier,
+        match config.method.protocol {
+            Protocol::Icmp => config.icmp_ident = self.identifier,
+            Protocol::Udp | Protocol::Tcp => config.src_port = self.identifier,
         }
         config
     }
@@ -151,17 +152,11 @@ pub fn open(
     fn boxed<P: Prober + 'static>((prober, identifier): (P, u16)) -> (Box<dyn Prober>, u16) {
         (Box::new(prober), identifier)
     }
-    let (prober, identifier) = match (privilege, config.method) {
+    let (prober, identifier) = match (privilege, config.method.protocol) {
         (Privilege::Raw, _) => boxed(raw::RawProber::open(config, source, options)?),
-        (Privilege::Unprivileged, Method::Udp | Method::UdpParis) => {
-            boxed(udp::UdpProber::open(config, source, options)?)
-        }
-        (Privilege::Unprivileged, Method::Icmp | Method::IcmpParis) => {
-            boxed(icmp::IcmpProber::open(config, source, options)?)
-        }
-        (Privilege::Unprivileged, Method::Tcp | Method::TcpParis) => {
-            boxed(tcp::TcpProber::open(config, source, options)?)
-        }
+        (Privilege::Unprivileged, Protocol::Udp) => boxed(udp::UdpProber::open(config, source, options)?),
+        (Privilege::Unprivileged, Protocol::Icmp) => boxed(icmp::IcmpProber::open(config, source, options)?),
+        (Privilege::Unprivileged, Protocol::Tcp) => boxed(tcp::TcpProber::open(config, source, options)?),
     };
     Ok((prober, Endpoint { source, identifier, raw }))
 }

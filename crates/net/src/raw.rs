@@ -6,7 +6,7 @@ use std::io;
 use std::os::fd::AsFd;
 use std::time::Instant;
 
-use engine::{decode, Method, Probe, Reply, TraceConfig};
+use engine::{decode, Probe, Protocol as ProbeProtocol, Reply, TraceConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::{recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
@@ -38,10 +38,10 @@ impl RawProber {
     pub(crate) fn open(config: &TraceConfig, source: IpAddr, options: &SocketOptions) -> Result<(Self, u16), NetError> {
         let ipv6 = config.target.is_ipv6();
         let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
-        let probe_protocol = config.method.protocol(ipv6);
+        let probe_protocol = config.method.ip_protocol(ipv6);
         // IPv4: one IPPROTO_RAW socket (header included) sends every kind of probe with our own IP header.
         // IPv6 has no header inclusion: a raw socket of the probe's protocol, the kernel adds the header.
-        let send_protocol = if ipv6 { i32::from(probe_protocol) } else { libc::IPPROTO_RAW };
+        let send_protocol = if ipv6 { i32::from(u8::from(probe_protocol)) } else { libc::IPPROTO_RAW };
         let sender = raw_socket(domain, send_protocol)?;
         sockopt::apply(&sender, ipv6, options)?;
         sender.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
@@ -53,8 +53,8 @@ impl RawProber {
         }
 
         let mut port_reservation = None;
-        let identifier = match config.method {
-            Method::Udp | Method::UdpParis => {
+        let identifier = match config.method.protocol {
+            ProbeProtocol::Udp => {
                 // Reserved on every address: a quote naming another source (a NAT's) with this port is ours.
                 let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
                     .map_err(NetError::io("reserving a UDP port"))?;
@@ -65,8 +65,8 @@ impl RawProber {
                 port_reservation = Some(socket);
                 port
             }
-            Method::Icmp | Method::IcmpParis => std::process::id() as u16 | 0x8000,
-            Method::Tcp | Method::TcpParis => options.source_port.unwrap_or_else(crate::tcp::first_source_port),
+            ProbeProtocol::Icmp => std::process::id() as u16 | 0x8000,
+            ProbeProtocol::Tcp => options.source_port.unwrap_or_else(crate::tcp::first_source_port),
         };
         let prober = RawProber {
             sender,

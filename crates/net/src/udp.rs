@@ -69,7 +69,7 @@ impl Prober for UdpProber {
             // The kernel hands back the rest of the ICMP message after the quoted UDP header: the checksum (which
             // tells Paris probes apart) can be recomputed only from a whole payload.
             let extensions_at = received.error.and_then(|error| error.extensions_at);
-            let headers = if self.ipv6 { 48 } else { 28 };
+            let headers = usize::from(engine::Method::classic(engine::Protocol::Udp).header_len(self.ipv6));
             let whole = whole_payload(&self.payload_lens, received.len, extensions_at, headers);
             let checksum = whole.map(|len| errqueue::udp_checksum(self.local, dst, &self.buf[..len]));
             let quoted = QuotedProbe::Udp { src_port: self.local.port(), dst_port: dst.port(), checksum };

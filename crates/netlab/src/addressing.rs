@@ -7,9 +7,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::spec::{Family, LinkId};
 
-/// How many /24s 198.18.0.0/15 holds.
-pub(crate) const MAX_LINKS: usize = 512;
-
 /// The prefix length of every link's subnet in `family`.
 pub(crate) fn prefix_len(family: Family) -> u8 {
     match family {
@@ -27,9 +24,6 @@ pub(crate) fn subnet(link: LinkId, family: Family) -> IpAddr {
 pub(crate) fn end_addr(link: LinkId, end: usize, family: Family) -> IpAddr {
     host(link, family, end as u8 + 1)
 }
-
-/// How many label-switching routers a link can hold (hosts 101 to 150 of its subnet).
-pub(crate) const MAX_MPLS_ROUTERS: u8 = 50;
 
 /// The address of the `index`-th (from 0) label-switching router inside `link`, counted from its first end.
 pub(crate) fn mpls_router_addr(link: LinkId, index: u8, family: Family) -> IpAddr {
@@ -67,7 +61,7 @@ mod tests {
 
     #[test]
     fn addresses_stay_in_the_lab_ranges() {
-        let last = LinkId(MAX_LINKS - 1);
+        let last = LinkId(crate::spec::MAX_LINKS - 1);
         assert_eq!(end_addr(LinkId(0), 0, Family::V4).to_string(), "198.18.0.1");
         assert_eq!(end_addr(LinkId(3), 1, Family::V4).to_string(), "198.18.3.2");
         assert_eq!(end_addr(last, 1, Family::V4).to_string(), "198.19.255.2");

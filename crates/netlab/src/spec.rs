@@ -123,6 +123,12 @@ pub(crate) struct AnyIp {
     pub len: u8,
 }
 
+/// How many links a lab may have: 198.18.0.0/15 holds 512 /24s, one a link.
+pub(crate) const MAX_LINKS: usize = 512;
+
+/// How many label-switching routers a link can hold (hosts 101 to 150 of its subnet).
+pub(crate) const MAX_MPLS_ROUTERS: u8 = 50;
+
 /// The description of a lab network, turned into namespaces by [`Lab::build`](crate::Lab::build).
 #[derive(Clone, Debug, Default)]
 pub struct LabSpec {
@@ -225,8 +231,8 @@ impl LabSpec {
                 return Err(format!("node name {:?} is used twice", node.name));
             }
         }
-        if self.links.len() > crate::addressing::MAX_LINKS {
-            return Err(format!("at most {} links", crate::addressing::MAX_LINKS));
+        if self.links.len() > MAX_LINKS {
+            return Err(format!("at most {MAX_LINKS} links"));
         }
         for (index, spec) in self.links.iter().enumerate() {
             let [a, b] = spec.ends;
@@ -242,8 +248,8 @@ impl LabSpec {
             if spec.link.loss.is_some_and(|loss| !(0.0..=1.0).contains(&loss)) {
                 return Err(format!("link {index}: the loss must be a probability in 0..=1"));
             }
-            if spec.link.mpls_routers > crate::addressing::MAX_MPLS_ROUTERS {
-                return Err(format!("link {index}: at most {} MPLS routers", crate::addressing::MAX_MPLS_ROUTERS));
+            if spec.link.mpls_routers > MAX_MPLS_ROUTERS {
+                return Err(format!("link {index}: at most {MAX_MPLS_ROUTERS} MPLS routers"));
             }
         }
         for range in &self.anyip {

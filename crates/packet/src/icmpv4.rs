@@ -188,6 +188,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Icmpv4Packet<T> {
 
 /// A parsed ICMPv4 message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Icmpv4Repr<'a> {
     /// Echo Request (type 8).
     EchoRequest {

@@ -186,6 +186,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Icmpv6Packet<T> {
 
 /// A parsed ICMPv6 message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Icmpv6Repr<'a> {
     /// Echo Request (type 128).
     EchoRequest {

@@ -2,6 +2,7 @@
 
 /// An IP protocol number (IPv4 "protocol", IPv6 "next header").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum IpProtocol {
     /// IPv6 hop-by-hop options extension header (0).
     HopByHop,

@@ -77,6 +77,7 @@ pub use udp::{UdpPacket, UdpRepr};
 
 /// Why a buffer could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Error {
     /// The buffer is shorter than a header or a length field requires.
     Truncated,

@@ -42,6 +42,7 @@ pub struct QuotedIp {
 
 /// The first 8 bytes of the quoted transport header, decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum QuotedTransport {
     /// UDP header.
     Udp {

@@ -41,6 +41,7 @@ pub use names::{system_reverse_lookup, Names, NamesConfig};
 
 /// What is known about one address's lookup at a given moment.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Lookup<T> {
     /// The lookup is under way and still within its timeout.
     Pending,

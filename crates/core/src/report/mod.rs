@@ -28,7 +28,7 @@ pub struct Responder {
 }
 
 /// The most flows followed separately at one hop.
-pub const MAX_FLOWS: usize = 16;
+pub const MAX_FLOWS_FOLLOWED: usize = 16;
 
 /// One flow at one hop over every round: where it went and how it fared.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +74,7 @@ pub struct HopSummary {
     pub ended_rounds: u32,
     /// Whether the destination answered at this TTL in any round.
     pub reached: bool,
-    /// Per flow (at most [`MAX_FLOWS`]), in order of first probe.
+    /// Per flow (at most [`MAX_FLOWS_FOLLOWED`]), in order of first probe.
     pub flows: Vec<FlowSummary>,
     rate_limit: RateLimitEvidence,
 }
@@ -164,7 +164,7 @@ impl HopSummary {
     fn record_flow(&mut self, flow: u16, answer: Option<&engine::Answer>) {
         let index = match self.flows.iter().position(|summary| summary.flow == flow) {
             Some(index) => index,
-            None if self.flows.len() < MAX_FLOWS => {
+            None if self.flows.len() < MAX_FLOWS_FOLLOWED => {
                 let summary =
                     FlowSummary { flow, responders: Vec::new(), sent: 0, received: 0, rtt: RttStats::default() };
                 self.flows.push(summary);

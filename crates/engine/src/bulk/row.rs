@@ -49,30 +49,39 @@ probe_dst_port,probe_ttl,quoted_ttl,reply_src_addr,reply_protocol,reply_icmp_typ
 reply_size,reply_mpls_labels,rtt,round";
 
     /// Writes the row and a newline, `round` in the last column: MPLS entries as `"[(label,exp,bottom,ttl),…]"`.
+    ///
+    /// Formatted by hand into a buffer on the stack and written at once: this is on the path of every reply.
     pub fn write_csv(&self, out: &mut impl Write, round: &str) -> io::Result<()> {
-        write!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},\"[",
-            self.capture_timestamp / 1_000_000,
-            self.probe_protocol,
-            self.probe_src_addr,
-            self.probe_dst_addr,
-            self.probe_src_port,
-            self.probe_dst_port,
-            self.probe_ttl,
-            self.quoted_ttl,
-            self.reply_src_addr,
-            self.reply_protocol,
-            self.reply_icmp_type,
-            self.reply_icmp_code,
-            self.reply_ttl,
-            self.reply_size,
-        )?;
-        for (i, l) in self.reply_mpls_labels.iter().enumerate() {
-            let comma = if i == 0 { "" } else { "," };
-            write!(out, "{comma}({},{},{},{})", l.label, l.tc, u8::from(l.bottom), l.ttl)?;
+        let mut line = Line::default();
+        line.number(self.capture_timestamp / 1_000_000);
+        line.number(self.probe_protocol.into());
+        line.address(self.probe_src_addr);
+        line.address(self.probe_dst_addr);
+        line.number(self.probe_src_port.into());
+        line.number(self.probe_dst_port.into());
+        line.number(self.probe_ttl.into());
+        line.number(self.quoted_ttl.into());
+        line.address(self.reply_src_addr);
+        line.number(self.reply_protocol.into());
+        line.number(self.reply_icmp_type.into());
+        line.number(self.reply_icmp_code.into());
+        line.number(self.reply_ttl.into());
+        line.number(self.reply_size.into());
+        line.push(b"\"[");
+        if !self.reply_mpls_labels.is_empty() {
+            // Rare, and of any length: written as it comes.
+            out.write_all(line.as_bytes())?;
+            line = Line::default();
+            for (i, l) in self.reply_mpls_labels.iter().enumerate() {
+                let comma = if i == 0 { "" } else { "," };
+                write!(out, "{comma}({},{},{},{})", l.label, l.tc, u8::from(l.bottom), l.ttl)?;
+            }
         }
-        writeln!(out, "]\",{},{round}", self.rtt)
+        line.push(b"]\",");
+        line.number(self.rtt.into());
+        out.write_all(line.as_bytes())?;
+        out.write_all(round.as_bytes())?;
+        out.write_all(b"\n")
     }
 
     /// Whether the reply is a Time Exceeded message (ICMP 11 or ICMPv6 3).
@@ -83,5 +92,136 @@ reply_size,reply_mpls_labels,rtt,round";
     /// Whether the reply came from the probe's destination (an Echo Reply or an Unreachable from the target).
     pub fn from_destination(&self) -> bool {
         self.reply_src_addr == self.probe_dst_addr
+    }
+}
+
+/// A CSV line being built: fields of bounded length (numbers and addresses), each followed by a comma.
+struct Line {
+    bytes: [u8; 256],
+    len: usize,
+}
+
+impl Default for Line {
+    fn default() -> Self {
+        Line { bytes: [0; 256], len: 0 }
+    }
+}
+
+impl Line {
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// Appends `bytes` (the fields' lengths are bounded: 14 fields of at most 46 bytes never fill the buffer).
+    fn push(&mut self, bytes: &[u8]) {
+        let end = (self.len + bytes.len()).min(self.bytes.len());
+        self.bytes[self.len..end].copy_from_slice(&bytes[..end - self.len]);
+        self.len = end;
+    }
+
+    fn digits(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push(&digits[at..]);
+    }
+
+    /// A number and a comma.
+    fn number(&mut self, n: u64) {
+        self.digits(n);
+        self.push(b",");
+    }
+
+    /// An address as `inet_ntop(AF_INET6)` writes it (IPv4-mapped ones as `::ffff:a.b.c.d`) and a comma.
+    fn address(&mut self, addr: Ipv6Addr) {
+        if let Some(v4) = addr.to_ipv4_mapped() {
+            self.push(b"::ffff:");
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    self.push(b".");
+                }
+                self.digits(octet.into());
+            }
+        } else {
+            let mut text = [0u8; 46];
+            let mut cursor = io::Cursor::new(&mut text[..]);
+            let _ = write!(cursor, "{addr}");
+            let len = cursor.position() as usize;
+            self.push(&text[..len]);
+        }
+        self.push(b",");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The row as `format!` writes it, to check the hand-made formatting against.
+    fn reference(row: &Row, round: &str) -> String {
+        let labels: Vec<String> = row
+            .reply_mpls_labels
+            .iter()
+            .map(|l| format!("({},{},{},{})", l.label, l.tc, u8::from(l.bottom), l.ttl))
+            .collect();
+        format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},\"[{}]\",{},{round}\n",
+            row.capture_timestamp / 1_000_000,
+            row.probe_protocol,
+            row.probe_src_addr,
+            row.probe_dst_addr,
+            row.probe_src_port,
+            row.probe_dst_port,
+            row.probe_ttl,
+            row.quoted_ttl,
+            row.reply_src_addr,
+            row.reply_protocol,
+            row.reply_icmp_type,
+            row.reply_icmp_code,
+            row.reply_ttl,
+            row.reply_size,
+            labels.join(","),
+            row.rtt
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rows_are_written_as_format_writes_them(
+            numbers in proptest::array::uniform8(proptest::prelude::any::<u16>()),
+            time in proptest::prelude::any::<u64>(),
+            addrs in proptest::array::uniform3(proptest::prelude::any::<(bool, u128)>()),
+            labels in proptest::collection::vec(proptest::prelude::any::<(u32, u8, bool, u8)>(), 0..3),
+        ) {
+            let addr = |(mapped, n): (bool, u128)| if mapped { core::net::Ipv4Addr::from(n as u32).to_ipv6_mapped() } else { Ipv6Addr::from(n) };
+            let row = Row {
+                capture_timestamp: time,
+                probe_protocol: numbers[0] as u8,
+                probe_src_addr: addr(addrs[0]),
+                probe_dst_addr: addr(addrs[1]),
+                probe_src_port: numbers[1],
+                probe_dst_port: numbers[2],
+                probe_ttl: numbers[3] as u8,
+                quoted_ttl: (numbers[3] >> 8) as u8,
+                reply_src_addr: addr(addrs[2]),
+                reply_protocol: numbers[4] as u8,
+                reply_icmp_type: (numbers[4] >> 8) as u8,
+                reply_icmp_code: numbers[5] as u8,
+                reply_ttl: (numbers[5] >> 8) as u8,
+                reply_size: numbers[6],
+                reply_mpls_labels: labels.into_iter().map(|(label, tc, bottom, ttl)| MplsLabel { label: label & 0xfffff, tc: tc & 7, bottom, ttl }).collect(),
+                rtt: numbers[7],
+            };
+            let mut out = Vec::new();
+            row.write_csv(&mut out, "12").unwrap();
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), reference(&row, "12"));
+        }
     }
 }

@@ -8,7 +8,9 @@
 mod driver;
 mod network;
 mod rng;
+mod topology;
 mod wire;
 
 pub use driver::{run, Run};
-pub use network::{Destination, Forgery, RateLimit, Router, SimNetwork, Wire};
+pub use network::SimNetwork;
+pub use topology::{Destination, Forgery, RateLimit, Router, Wire};

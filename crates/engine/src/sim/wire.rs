@@ -7,7 +7,7 @@ use packet::{
     IpProtocol, Ipv4Packet, Ipv4Repr, Ipv6Packet, MplsLabel, TcpFlags, TcpPacket, TcpRepr,
 };
 
-use super::network::{Destination, Wire};
+use super::topology::{Destination, Wire};
 use packet::ip::to_v6;
 
 /// What an ICMP error says, in family-independent terms.

@@ -64,4 +64,20 @@ pub struct BulkArgs {
     /// At most this many probes per destination address per second (0: no cap); a probe over it waits.
     #[arg(long = "max-per-destination", default_value_t = 100)]
     pub max_per_destination: u32,
+    /// Trace the targets in FILE (`-`: stdin) instead of reading probe specifications: one address, name or prefix
+    /// per line (a prefix: one address in each /24 or /64 of it); one trace per target on stdout.
+    #[arg(long = "targets", value_name = "FILE")]
+    pub targets: Option<std::path::PathBuf>,
+    /// With --targets: the highest TTL probed.
+    #[arg(short = 'm', long = "max-ttl", default_value_t = 30, value_parser = clap::value_parser!(u8).range(1..=64))]
+    pub max_ttl: u8,
+    /// With --targets: stop a target after this many silent TTLs past its farthest answer.
+    #[arg(long = "gap-limit", default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..))]
+    pub gap_limit: u8,
+    /// With --targets: the probes' protocol (Paris: one flow per target).
+    #[arg(long = "protocol", default_value = "udp", value_parser = ["udp", "icmp"])]
+    pub protocol: String,
+    /// With --targets: traceroute's text instead of one JSON line (--json's schema) per target.
+    #[arg(long = "text")]
+    pub text: bool,
 }

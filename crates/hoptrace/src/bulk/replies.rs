@@ -23,19 +23,16 @@ pub(super) struct Counters {
     pub closed: AtomicBool,
 }
 
-/// Reads replies until `stop`, writing a row for each matched one (caracal's header first).
+/// Reads replies until `stop`, handing each matched one to `on_row`, which says whether it could be used (`false`:
+/// the output is closed).
 pub(super) fn receive(
     receiver: &mut BulkReceiver,
     stop: &AtomicBool,
     check: Check,
-    round: &str,
     source_v6: &OnceLock<Ipv6Addr>,
     counters: &Counters,
+    mut on_row: impl FnMut(Row) -> bool,
 ) -> io::Result<()> {
-    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    if writeln!(out, "{}", Row::HEADER).is_err() {
-        counters.closed.store(true, Ordering::Relaxed);
-    }
     let count = |counter: &AtomicU64| counter.fetch_add(1, Ordering::Relaxed);
     receiver.run(stop, |capture| {
         count(&counters.received);
@@ -56,7 +53,7 @@ pub(super) fn receive(
         match decode(arrival, capture.micros, check) {
             Ok(row) => {
                 count(&counters.matched);
-                if !counters.closed.load(Ordering::Relaxed) && row.write_csv(&mut out, round).is_err() {
+                if !counters.closed.load(Ordering::Relaxed) && !on_row(row) {
                     counters.closed.store(true, Ordering::Relaxed);
                 }
             }
@@ -67,7 +64,23 @@ pub(super) fn receive(
                 count(&counters.unrelated);
             }
         }
-    })?;
+    })
+}
+
+/// [`receive`] writing caracal's CSV to stdout, its header first, `round` in the last column.
+pub(super) fn write_csv(
+    receiver: &mut BulkReceiver,
+    stop: &AtomicBool,
+    check: Check,
+    round: &str,
+    source_v6: &OnceLock<Ipv6Addr>,
+    counters: &Counters,
+) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    if writeln!(out, "{}", Row::HEADER).is_err() {
+        counters.closed.store(true, Ordering::Relaxed);
+    }
+    receive(receiver, stop, check, source_v6, counters, |row| row.write_csv(&mut out, round).is_ok())?;
     if out.flush().is_err() {
         counters.closed.store(true, Ordering::Relaxed);
     }

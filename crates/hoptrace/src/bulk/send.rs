@@ -13,6 +13,9 @@ use net::SocketOptions;
 use super::replies::Counters;
 use super::{BulkArgs, PrefixSet};
 
+/// The shortest wait worth a sleep.
+const MIN_SLEEP: Duration = Duration::from_micros(200);
+
 /// The filters of caracal's command line.
 #[derive(Debug, Default)]
 pub(super) struct Filters {
@@ -34,12 +37,17 @@ impl Filters {
         })
     }
 
+    /// Whether the prefix lists allow probing `dst`.
+    pub(super) fn allow_addr(&self, dst: IpAddr) -> bool {
+        !self.exclude.as_ref().is_some_and(|set| set.contains(dst))
+            && self.include.as_ref().is_none_or(|set| set.contains(dst))
+    }
+
     /// Whether `spec` may be sent.
     pub(super) fn allow(&self, spec: &ProbeSpec) -> bool {
         self.min_ttl.is_none_or(|min| spec.ttl >= min)
             && self.max_ttl.is_none_or(|max| spec.ttl <= max)
-            && !self.exclude.as_ref().is_some_and(|set| set.contains(spec.dst))
-            && self.include.as_ref().is_none_or(|set| set.contains(spec.dst))
+            && self.allow_addr(spec.dst)
     }
 }
 
@@ -106,11 +114,15 @@ impl<'a> Sending<'a> {
 
     /// Sends the probes of every line of `input`, until its end, `--max-probes`, an interruption or a closed
     /// stdout.
-    pub(super) fn run(&mut self, input: impl BufRead, sender: &mut BulkSender, interrupted: &AtomicBool) {
+    pub(super) fn run(&mut self, mut input: impl BufRead, sender: &mut BulkSender, interrupted: &AtomicBool) {
         let max = self.args.max_probes.unwrap_or(u64::MAX);
         let mut queued = 0u64;
-        'lines: for line in input.lines() {
-            let Ok(line) = line else { break };
+        let mut line = String::new();
+        'lines: loop {
+            line.clear();
+            if !matches!(input.read_line(&mut line), Ok(1..)) {
+                break;
+            }
             if interrupted.load(Ordering::Relaxed) || self.counters.closed.load(Ordering::Relaxed) {
                 break;
             }
@@ -118,7 +130,7 @@ impl<'a> Sending<'a> {
             if line.trim().is_empty() {
                 continue;
             }
-            let spec = match ProbeSpec::parse(&line) {
+            let spec = match ProbeSpec::parse(line.trim_end_matches(['\n', '\r'])) {
                 Ok(spec) => spec,
                 Err(error) => {
                     self.stats.invalid += 1;
@@ -130,29 +142,45 @@ impl<'a> Sending<'a> {
                 self.stats.filtered += 1;
                 continue;
             }
-            let Some(src) = self.source(spec.dst) else {
-                self.stats.failed += self.args.n_packets;
-                continue;
-            };
             for _ in 0..self.args.n_packets {
                 if queued >= max {
                     break 'lines;
                 }
-                self.admit(spec.dst, sender);
-                let family = usize::from(spec.dst.is_ipv6());
-                let (id, stamp) = (self.caracal_id, timestamp(tenth_ms(now_micros())));
-                self.batches[family].push(spec.dst, |buf| encode(&spec, src, id, stamp, buf));
+                self.send(&spec, sender);
                 queued += 1;
-                if self.batches[family].is_full() {
-                    self.flush(family, sender);
-                }
             }
         }
+        self.finish(sender);
+    }
+
+    /// Queues `spec` for sending (sending its batch when full, waiting as the rate and the per-destination cap
+    /// say); counted as refused if its family has no source address.
+    pub(super) fn send(&mut self, spec: &ProbeSpec, sender: &mut BulkSender) {
+        let Some(src) = self.source(spec.dst) else {
+            self.stats.failed += 1;
+            return;
+        };
+        self.admit(spec.dst, sender);
+        let family = usize::from(spec.dst.is_ipv6());
+        let (id, stamp) = (self.caracal_id, timestamp(tenth_ms(now_micros())));
+        self.batches[family].push(spec.dst, |buf| encode(spec, src, id, stamp, buf));
+        if self.batches[family].is_full() {
+            self.flush(family, sender);
+        }
+    }
+
+    /// Sends what is queued; ends the progress line.
+    pub(super) fn finish(&mut self, sender: &mut BulkSender) {
         self.flush(0, sender);
         self.flush(1, sender);
         if self.progress.is_some() {
             eprintln!();
         }
+    }
+
+    /// The source address of each family (IPv4, IPv6), where one was found.
+    pub(super) fn sources(&self) -> [Option<IpAddr>; 2] {
+        self.sources.map(Option::flatten)
     }
 
     /// The source towards `dst`'s family, found once per family; `None` if there is no route (warned once).
@@ -202,8 +230,13 @@ impl<'a> Sending<'a> {
             self.warned = true;
             eprintln!("hoptrace bulk: the system refused a probe: {error} (further refusals are only counted)");
         }
-        if let Some(until) = self.pacer.sent(Instant::now(), count) {
-            std::thread::sleep(until.saturating_duration_since(Instant::now()));
+        // A sleep costs tens of microseconds whatever it asks: short waits are left owing (the pacer keeps the
+        // account, so the rate holds) until they add up to one worth sleeping.
+        let now = Instant::now();
+        if let Some(wait) = self.pacer.sent(now, count).map(|until| until.saturating_duration_since(now)) {
+            if wait >= MIN_SLEEP {
+                std::thread::sleep(wait);
+            }
         }
         self.show_progress();
     }

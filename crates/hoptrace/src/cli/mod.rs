@@ -4,7 +4,6 @@ mod monitor;
 mod tracepath;
 mod traceroute;
 
-use core::fmt;
 use std::ffi::OsString;
 use std::path::Path;
 
@@ -31,26 +30,11 @@ pub enum Request {
     Print(String),
 }
 
-/// A command line that cannot be used: one line for stderr, exit status 2.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CliError(String);
-
-impl CliError {
-    /// An error with this message.
-    pub fn new(message: impl Into<String>) -> Self {
-        CliError(message.into())
-    }
-}
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::error::CliError;
 
 /// `traceroute(8)`'s complaint about an option value.
 pub(crate) fn bad_arg(flag: &str, value: &str) -> CliError {
-    CliError(format!("cannot handle `{flag}' option with arg `{value}'"))
+    CliError::new(format!("cannot handle `{flag}' option with arg `{value}'"))
 }
 
 /// Parses a whole command line, program name first.
@@ -129,7 +113,7 @@ fn one_line(error: &clap::Error, program: &str) -> CliError {
         }
         message.push_str(&format!("; see {program} --help"));
     }
-    CliError(message)
+    CliError::new(message)
 }
 
 /// The `traceroute`-style command definition, for the man page and shell completions.
@@ -147,4 +131,32 @@ pub fn command() -> clap::Command {
 /// The `tracepath`-style command definition, for the man page.
 pub fn tracepath_command() -> clap::Command {
     TracepathArgs::command()
+}
+
+#[cfg(test)]
+mod options_tests {
+    use super::*;
+    use crate::settings::Flows;
+    use engine::Method;
+    use hoptrace_core::{Options, Protocol};
+
+    fn options(args: &[&str]) -> Options {
+        let argv = ["hoptrace"].iter().chain(args).map(Into::into);
+        let Ok(Request::Trace(settings)) = parse(argv) else { panic!("{args:?}") };
+        settings.options()
+    }
+
+    #[test]
+    fn the_library_defaults_are_the_command_lines() {
+        assert_eq!(options(&["198.18.0.1"]), Options::default());
+        assert_eq!(options(&["-I", "198.18.0.1"]), Options::new(Protocol::Icmp));
+        assert_eq!(options(&["-T", "198.18.0.1"]), Options::new(Protocol::Tcp));
+    }
+
+    #[test]
+    fn dash_u_is_paris_udp_to_port_53() {
+        let options = options(&["-U", "--classic", "198.18.0.1"]);
+        assert_eq!((options.protocol, options.flows, options.port), (Protocol::Udp, Flows::Paris, Some(53)));
+        assert_eq!(options.method(false), Method::paris(Protocol::Udp));
+    }
 }

@@ -13,23 +13,24 @@ use crate::monitor::MonitorSettings;
 
 /// Trace many targets around the clock: per-hop loss and RTT over a sliding window, path changes, Prometheus.
 #[derive(Debug, Parser)]
-#[command(name = "hoptrace monitor", version, disable_help_flag = true)]
+#[command(name = "hoptrace monitor", bin_name = "hoptrace monitor", version = env!("HOPTRACE_VERSION"))]
+#[command(disable_help_flag = true)]
 pub struct MonitorArgs {
     /// Hosts to trace.
     targets: Vec<String>,
     /// A file of more targets (white space separated, `#` comments), re-read on SIGHUP.
     #[arg(long = "targets", value_name = "FILE")]
     targets_file: Option<PathBuf>,
-    /// Seconds between two rounds of a target (default 60).
+    /// Seconds between two rounds of a target.
     #[arg(long = "every", value_name = "SECONDS", default_value = "60")]
     every: f64,
-    /// The largest random shift of a round, as a fraction of --every (default 0.1).
+    /// The largest random shift of a round, as a fraction of --every.
     #[arg(long = "jitter", value_name = "FRACTION", default_value = "0.1")]
     jitter: f64,
-    /// Rounds the per-hop statistics cover (default 10).
+    /// Rounds the per-hop statistics cover.
     #[arg(long = "window", value_name = "ROUNDS", default_value = "10")]
     window: usize,
-    /// Rounds in a row a new path must be seen in before it counts as a change (default 3).
+    /// Rounds in a row a new path must be seen in before it counts as a change.
     #[arg(long = "confirm", value_name = "ROUNDS", default_value = "3")]
     confirm: u32,
     /// Serve Prometheus metrics at http://ADDR:PORT/metrics.
@@ -59,7 +60,7 @@ pub struct MonitorArgs {
     /// The max TTL (default 30).
     #[arg(short = 'm', long = "max-hops", value_name = "max_ttl")]
     max_hops: Option<String>,
-    /// Probes per hop in each round (default 3).
+    /// Probes per hop in each round.
     #[arg(short = 'q', long = "queries", value_name = "nqueries")]
     queries: Option<String>,
     /// Wait for a probe at most MAX seconds, as traceroute's -w.
@@ -74,9 +75,12 @@ pub struct MonitorArgs {
     /// Send through this interface.
     #[arg(short = 'i', long = "interface", value_name = "device")]
     interface: Option<String>,
-    /// Use ordinary sockets even when raw sockets are allowed.
+    /// Use ordinary sockets only (by default they are tried first, raw sockets where they fail).
     #[arg(long = "unprivileged")]
     unprivileged: bool,
+    /// Use raw sockets only (each target's raw socket then reads every ICMP message the host receives).
+    #[arg(long = "raw", conflicts_with = "unprivileged")]
+    raw: bool,
     /// Read this help and exit.
     #[arg(long = "help", action = ArgAction::Help)]
     help: Option<bool>,
@@ -115,6 +119,7 @@ impl MonitorArgs {
             confirm: self.confirm,
             prometheus,
             events: self.events,
+            raw: self.raw,
             trace,
         })
     }
@@ -149,5 +154,47 @@ impl MonitorArgs {
         }
         args.push("monitor-target".into());
         TracerouteArgs::try_parse_from(args).map_err(|error| super::one_line(&error, "hoptrace monitor"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{parse, Request};
+    use crate::settings::Flows;
+
+    fn monitor(args: &[&str]) -> Result<crate::monitor::MonitorSettings, String> {
+        let args = ["hoptrace", "monitor"].iter().chain(args).map(Into::into);
+        match parse(args) {
+            Ok(Request::Monitor(settings)) => Ok(*settings),
+            Ok(_) => Err("not a monitor request".to_owned()),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    #[test]
+    fn defaults_and_flags() {
+        let settings = monitor(&["198.18.3.2", "--prometheus", "127.0.0.1:9120"]).unwrap();
+        assert_eq!(settings.targets, ["198.18.3.2"]);
+        assert_eq!(settings.every.as_secs(), 60);
+        assert_eq!((settings.window, settings.confirm, settings.jitter), (10, 3, 0.1));
+        assert_eq!(settings.prometheus, Some("127.0.0.1:9120".parse().unwrap()));
+        // Always one flow: the path has an identity. ICMP unless asked otherwise.
+        assert_eq!(settings.trace.flows, Flows::Paris);
+        assert_eq!(settings.trace.method, engine::Method::classic(engine::Protocol::Icmp));
+        let tcp = monitor(&["-T", "-q", "1", "-m", "12", "--every", "5", "--raw", "x"]).unwrap();
+        assert_eq!(tcp.trace.method, engine::Method::classic(engine::Protocol::Tcp));
+        assert_eq!((tcp.trace.probes_per_hop, tcp.trace.max_ttl, tcp.every.as_secs(), tcp.raw), (1, 12, 5, true));
+    }
+
+    #[test]
+    fn bad_input_is_one_line() {
+        assert_eq!(
+            monitor(&["x", "--prometheus", "nonsense"]).unwrap_err(),
+            "--prometheus nonsense: expected ADDR:PORT, e.g. 127.0.0.1:9120"
+        );
+        assert_eq!(monitor(&["x", "--every", "0"]).unwrap_err(), "--every 0: at least 0.1 seconds");
+        assert_eq!(monitor(&["x", "--jitter", "2"]).unwrap_err(), "--jitter 2: a fraction in 0..=1");
+        assert_eq!(monitor(&[]).unwrap_err(), "no targets: name some, or --targets FILE");
+        assert_eq!(monitor(&["x", "-q", "0"]).unwrap_err(), "no more than 10 probes per hop");
     }
 }

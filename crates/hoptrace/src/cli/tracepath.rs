@@ -3,7 +3,7 @@
 use core::time::Duration;
 
 use clap::{ArgAction, Parser};
-use engine::{Method, RetryScope, WaitPolicy};
+use engine::{Method, Protocol, RetryScope, WaitPolicy};
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
@@ -62,8 +62,9 @@ impl TracepathArgs {
         Ok(Settings {
             mode: Mode::Tracepath,
             host: self.host,
+            more_hosts: Vec::new(),
             ipv6: (self.ipv4 || self.ipv6).then_some(self.ipv6),
-            method: Method::Udp,
+            method: Method::classic(Protocol::Udp),
             flows: Flows::Classic,
             mda: false,
             confidence: engine::Confidence::default(),
@@ -72,13 +73,13 @@ impl TracepathArgs {
             first_ttl: 1,
             max_ttl,
             // One probe per TTL, up to three tries, one at a time, each waiting up to a second: tracepath's way.
-            queries: 1,
+            probes_per_hop: 1,
             retries: 2,
             retry_scope: RetryScope::AllHops,
             gap_limit: None,
             wait: WaitPolicy::traceroute(Duration::from_secs(1), 0.0, 0.0),
-            sim_queries: 1,
-            sendwait: Duration::ZERO,
+            max_in_flight: 1,
+            send_interval: Duration::ZERO,
             port: Some(port.unwrap_or(44444)),
             sockets: SocketOptions { dont_fragment: true, ..SocketOptions::default() },
             discover_mtu: true,
@@ -90,6 +91,7 @@ impl TracepathArgs {
             rounds: 1,
             flow_count: 1,
             round_interval: Duration::ZERO,
+            color: true,
         })
     }
 }

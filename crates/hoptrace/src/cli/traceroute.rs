@@ -5,7 +5,7 @@ use core::time::Duration;
 
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{ArgAction, Parser, ValueHint};
-use engine::{Confidence, Method, RetryScope, WaitPolicy};
+use engine::{Confidence, Method, Protocol, RetryScope, WaitPolicy};
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
@@ -16,7 +16,8 @@ use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings};
 #[command(name = "hoptrace", version = env!("HOPTRACE_VERSION"), about, long_about = LONG_ABOUT)]
 #[command(disable_help_flag = true, arg_required_else_help = true, args_override_self = true)]
 #[command(after_help = "Run as `tracepath`, or with --tracepath, for tracepath(8)'s options and layout. \
-    Not supported: -g (source routing), -D (DCCP), -P (raw protocol), -UL (UDP-Lite), -O (module options).")]
+    Not supported: -g (source routing), -D (DCCP), -P (raw protocol), -UL (UDP-Lite), -O (module options).\n\
+    `hoptrace monitor --help`: many targets watched around the clock, with Prometheus metrics.")]
 pub struct TracerouteArgs {
     /// Use IPv4.
     #[arg(short = '4', long = "ipv4")]
@@ -149,9 +150,13 @@ pub struct TracerouteArgs {
     /// Print the report as a Graphviz graph: a node per responder, edges between consecutive hops.
     #[arg(long = "dot", conflicts_with_all = ["json", "csv"])]
     dot: bool,
-    /// mtr's live view: the report redrawn after every round, until q (or COUNT rounds with -c); then printed.
+    /// mtr's live screen, redrawn as hops answer, until q (or COUNT rounds with -c); then the report is printed.
+    /// Several hosts (`--live A B C`) are traced side by side, a tab each. Keys: h for help.
     #[arg(long = "live", conflicts_with_all = ["json", "csv", "dot", "report", "mda"])]
     live: bool,
+    /// No colours on the live screen (as the NO_COLOR variable).
+    #[arg(long = "no-color")]
+    no_color: bool,
     /// Print the event stream: one JSON object per line for every round started, probe sent, reply, hop
     /// complete, round done and the end (with -c, over COUNT rounds).
     #[arg(long = "events", conflicts_with_all = ["json", "csv", "dot", "report", "live"])]
@@ -182,6 +187,8 @@ pub struct TracerouteArgs {
     /// The full packet length (default is the length of an IP header plus 40). Can be ignored or increased to a
     /// minimal allowed value.
     packet_len: Option<String>,
+    /// With --live, more hosts traced side by side (the packet length is then taken for a host too).
+    more_hosts: Vec<String>,
 }
 
 /// The man page's DESCRIPTION.
@@ -241,11 +248,12 @@ impl TracerouteArgs {
             None => None,
         };
         let fwmark = self.fwmark.as_deref().map(|text| radix_number(text).ok_or_else(|| bad_arg("--fwmark", text)));
-        let packet_len = self.packet_len.as_deref().map(packet_len).transpose()?;
+        let (packet_len, more_hosts) = self.packet_len_and_more_hosts()?;
         let port = self.port.as_ref().map(|_| number(&self.port, "-p", 0)).transpose()?;
         let port = match port {
             Some(port) => Some(u16::try_from(port).map_err(|_| bad_arg("-p", &port.to_string()))?),
-            None if self.udp => Some(53),
+            // `-U` and `-M udp`: traceroute's udp module, to port 53 unless told otherwise.
+            None if self.udp || self.module.as_deref() == Some("udp") => Some(53),
             None => None,
         };
         let source = self
@@ -285,14 +293,14 @@ impl TracerouteArgs {
             naming: if self.numeric { Naming::Numeric } else { Naming::NameAndAddress },
             first_ttl: first_ttl as u8,
             max_ttl: max_ttl as u8,
-            queries: queries as u8,
+            probes_per_hop: queries as u8,
             retries: number(&self.retries, "--retries", u32::from(!report))?.min(10) as u8,
             retry_scope: RetryScope::Lossy,
             gap_limit: Some(number(&self.gap_limit, "--gap-limit", 5)?.min(255) as u8).filter(|&gap| gap > 0),
             wait: wait_policy(self.wait.as_deref())?,
             // One probe at a time from one source port, as traceroute's `--sport`.
-            sim_queries: if self.mtu || source_port.is_some() { 1 } else { sim_queries as u16 },
-            sendwait: sendwait(self.sendwait.as_deref())?,
+            max_in_flight: if self.mtu || source_port.is_some() { 1 } else { sim_queries as u16 },
+            send_interval: sendwait(self.sendwait.as_deref())?,
             port,
             sockets,
             discover_mtu: self.mtu,
@@ -305,14 +313,28 @@ impl TracerouteArgs {
             flow_count: match &self.flows {
                 Some(text) => u16::try_from(number(&self.flows, "--flows", 1)?)
                     .ok()
-                    .filter(|&n| (1..=crate::report::MAX_FLOWS as u16).contains(&n))
+                    .filter(|&n| (1..=crate::report::MAX_FLOWS_FOLLOWED as u16).contains(&n))
                     .ok_or_else(|| bad_arg("--flows", text))?,
                 None => 1,
             },
             round_interval: seconds(self.interval.as_deref(), "--interval", Duration::from_secs(1))?,
             output,
             host: self.host,
+            more_hosts,
+            color: !self.no_color,
         })
+    }
+
+    /// The trailing packet length, and the hosts after the first: with `--live`, words after the host are hosts
+    /// unless there is just one number.
+    fn packet_len_and_more_hosts(&self) -> Result<(Option<u32>, Vec<String>), CliError> {
+        let trailing: Vec<String> = self.packet_len.iter().chain(&self.more_hosts).cloned().collect();
+        match trailing.as_slice() {
+            [] => Ok((None, Vec::new())),
+            [len] if !self.live || len.parse::<u32>().is_ok() => Ok((Some(packet_len(len)?), Vec::new())),
+            _ if self.live => Ok((None, trailing)),
+            _ => Err(CliError::new(format!("several hosts go with --live only (`{}')", trailing[trailing.len() - 1]))),
+        }
     }
 
     /// traceroute's options hoptrace has not got: one line that says so.
@@ -365,10 +387,10 @@ impl TracerouteArgs {
 
     fn method(&self) -> Result<Method, CliError> {
         Ok(match (self.module.as_deref(), self.icmp, self.tcp, self.udp) {
-            (Some("icmp"), ..) | (None, true, _, _) => Method::Icmp,
-            (Some("tcp" | "tcpconn"), ..) | (None, _, true, _) => Method::Tcp,
-            (Some("udp"), ..) | (None, _, _, true) => Method::UdpParis,
-            (Some("default") | None, ..) => Method::Udp,
+            (Some("icmp"), ..) | (None, true, _, _) => Method::classic(Protocol::Icmp),
+            (Some("tcp" | "tcpconn"), ..) | (None, _, true, _) => Method::classic(Protocol::Tcp),
+            (Some("udp"), ..) | (None, _, _, true) => Method::paris(Protocol::Udp),
+            (Some("default") | None, ..) => Method::classic(Protocol::Udp),
             (Some(name @ ("udplite" | "raw" | "dccp")), ..) => {
                 return Err(CliError::new(format!("-M {name} is not supported (default, udp, icmp, tcp, tcpconn are)")))
             }

@@ -103,7 +103,7 @@ impl EventSink {
         let line = if self.json { serde_json::to_string(event).ok() } else { text(event) };
         let Some(line) = line else { return };
         if !self.json && matches!(event, MonitorEvent::TargetFailed { .. }) {
-            eprintln!("hoptrace: {line}");
+            warn(&line);
             return;
         }
         let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
@@ -114,6 +114,11 @@ impl EventSink {
     pub fn flush(&self) -> io::Result<()> {
         self.out.lock().unwrap_or_else(PoisonError::into_inner).flush()
     }
+}
+
+/// Writes `line` to stderr after `hoptrace: `; a closed stderr is not worth a panic (as `eprintln!` would).
+pub fn warn(line: &str) {
+    let _ = writeln!(io::stderr(), "hoptrace: {line}");
 }
 
 /// The text line of an event, if it has one.

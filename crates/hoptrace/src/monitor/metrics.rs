@@ -124,6 +124,7 @@ pub struct Metrics {
     /// a scrape never sees a target half-updated.
     shown: RwLock<HashMap<String, Shown>>,
     runs: Family<RunLabels, Counter>,
+    probes: Family<TargetLabels, Counter>,
     errors: Family<ErrorLabels, Counter>,
     backoff: Family<TargetLabels, FloatGauge>,
     duration: Family<TargetLabels, FloatGauge>,
@@ -150,6 +151,7 @@ impl Metrics {
         let mut registry = Registry::default();
         let metrics = Metrics {
             runs: Family::default(),
+            probes: Family::default(),
             errors: Family::default(),
             backoff: Family::default(),
             duration: Family::default(),
@@ -167,6 +169,7 @@ impl Metrics {
         };
         let r = &mut registry;
         r.register("hoptrace_runs", "Rounds traced, by how they ended", metrics.runs.clone());
+        r.register("hoptrace_probes_sent", "Probes sent", metrics.probes.clone());
         r.register("hoptrace_target_errors", "Rounds that could not run, by cause", metrics.errors.clone());
         r.register(
             "hoptrace_target_backoff_seconds",
@@ -227,6 +230,7 @@ impl Metrics {
             family.remove(&labels);
         }
         self.path_changes.remove(&labels);
+        self.probes.remove(&labels);
         self.destination_rtt.remove(&labels);
         for result in [RunResult::Reached, RunResult::Unreached, RunResult::Failed] {
             self.runs.remove(&RunLabels { target: target.to_owned(), result: result.label() });
@@ -245,6 +249,11 @@ impl Metrics {
             self.duration.get_or_create(&labels).set(seconds);
         }
         self.reached.get_or_create(&labels).set(i64::from(result == RunResult::Reached));
+    }
+
+    /// Counts probes sent to `target`.
+    pub fn count_probes(&self, target: &str, sent: u32) {
+        self.probes.get_or_create(&Self::target(target)).inc_by(u64::from(sent));
     }
 
     /// Counts a round of `target` that could not run: `error` is `resolve` or `network`.
@@ -335,5 +344,59 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(text: &str, target: &str) -> Vec<String> {
+        let label = format!("target=\"{target}\"");
+        text.lines().filter(|line| !line.starts_with('#') && line.contains(&label)).map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn smokeping_buckets_are_smokeping_probers() {
+        let buckets: Vec<f64> = smokeping_buckets().collect();
+        assert_eq!(buckets.len(), 20);
+        assert_eq!(buckets[0], 5e-5);
+        assert!((buckets[19] - 26.2144).abs() < 1e-9, "{}", buckets[19]);
+    }
+
+    #[test]
+    fn a_target_from_first_series_to_removal() {
+        let metrics = Metrics::new();
+        metrics.add_target("a");
+        metrics.add_target("b");
+        let text = metrics.encode();
+        assert!(text.contains("hoptrace_path_changes_total{target=\"a\"} 0\n"), "{text}");
+        assert!(text.contains("hoptrace_runs_total{target=\"a\",result=\"failed\"} 0\n"), "{text}");
+
+        metrics.record_run("a", RunResult::Reached, 0.25);
+        metrics.count_probes("a", 12);
+        metrics.observe_destination_rtt("a", 0.0003);
+        metrics.set_path("a", Some(0xabc), false);
+        metrics.set_path("a", Some(0xdef), true);
+        metrics.record_error("b", "resolve");
+        let text = metrics.encode();
+        for line in [
+            "hoptrace_runs_total{target=\"a\",result=\"reached\"} 1",
+            "hoptrace_probes_sent_total{target=\"a\"} 12",
+            "hoptrace_run_duration_seconds{target=\"a\"} 0.25",
+            "hoptrace_destination_reached{target=\"a\"} 1",
+            "hoptrace_path_id{target=\"a\"} 3567",
+            "hoptrace_path_changes_total{target=\"a\"} 1",
+            "hoptrace_destination_rtt_seconds_bucket{le=\"0.0002\",target=\"a\"} 0",
+            "hoptrace_destination_rtt_seconds_bucket{le=\"0.0004\",target=\"a\"} 1",
+            "hoptrace_target_errors_total{target=\"b\",error=\"resolve\"} 1",
+            "hoptrace_path_changes_total{target=\"b\"} 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
+        }
+        metrics.remove_target("a");
+        let text = metrics.encode();
+        assert_eq!(series(&text, "a"), Vec::<String>::new(), "{text}");
+        assert!(!series(&text, "b").is_empty());
     }
 }

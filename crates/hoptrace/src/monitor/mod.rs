@@ -52,6 +52,8 @@ pub struct MonitorSettings {
     pub prometheus: Option<SocketAddr>,
     /// `--events`: NDJSON events on stdout instead of text lines.
     pub events: bool,
+    /// `--raw`: raw sockets even where ordinary ones work.
+    pub raw: bool,
     /// How each round traces (the host field unused).
     pub trace: Settings,
 }
@@ -125,7 +127,7 @@ struct Running {
 fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<String>, String> {
     let mut targets = settings.targets.clone();
     if let Some(path) = &settings.targets_file {
-        let text = std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|error| format!("--targets {}: {error}", path.display()))?;
         for target in schedule::parse_targets(&text) {
             if !targets.contains(&target) {
                 targets.push(target);
@@ -165,7 +167,7 @@ pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync
         if reload.swap(false, Ordering::Relaxed) {
             match wanted_targets(&shared.settings) {
                 Ok(targets) => update_targets(&mut running, &targets, &shared),
-                Err(error) => eprintln!("hoptrace: {error}; keeping the targets as they were"),
+                Err(error) => events::warn(&format!("{error}; keeping the targets as they were")),
             }
         }
     }

@@ -3,7 +3,9 @@
 //! A round gives an [`Observation`]: the address that answered at each TTL (`None` where nothing did) and the TTL
 //! at which the destination answered, if it did. A silence says nothing: a lost probe, a rate-limited router, a
 //! trace cut short. Two observations *conflict* only where both saw an answer at the same TTL from different
-//! addresses, or both reached the destination at different TTLs.
+//! addresses. (The destination's TTL alone is no evidence: when every probe at its distance is lost, it answers
+//! the next TTL's probe instead. A path that grows or shrinks shows as a router where the destination was, or the
+//! destination where a router was; only a new router that never answers goes unseen.)
 //!
 //! The [`PathTracker`] holds the established path. A round that conflicts with it starts a candidate; the candidate
 //! becomes the path once [`PathTracker::confirm`] rounds in a row conflict with the old path and agree with the
@@ -24,8 +26,7 @@ pub struct Observation {
 impl Observation {
     /// Whether `self` and `other` contradict each other (see the module's rule).
     pub fn conflicts(&self, other: &Observation) -> bool {
-        let hops = self.hops.iter().zip(&other.hops).any(|pair| matches!(pair, (Some(a), Some(b)) if a != b));
-        hops || matches!((self.reached, other.reached), (Some(a), Some(b)) if a != b)
+        self.hops.iter().zip(&other.hops).any(|pair| matches!(pair, (Some(a), Some(b)) if a != b))
     }
 
     /// Fills what `self` did not see with what `other` saw (which must not conflict).
@@ -38,7 +39,11 @@ impl Observation {
                 *mine = *theirs;
             }
         }
-        self.reached = self.reached.or(other.reached);
+        // The destination answered at its distance or, when those probes were lost, farther.
+        self.reached = match (self.reached, other.reached) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if let Some(reached) = self.reached {
             self.hops.truncate(usize::from(reached));
         }
@@ -184,8 +189,14 @@ mod tests {
         let holes = Observation { hops: vec![None, addr(2), None], reached: None };
         assert!(!full.conflicts(&holes) && !holes.conflicts(&full));
         assert!(full.conflicts(&seen(&[addr(1), addr(9), addr(3)], true)));
-        // The destination one hop farther: a conflict even where both are silent.
-        assert!(full.conflicts(&seen(&[addr(1), None, None, addr(3)], true)));
+        // Every probe at the destination's distance lost, the next TTL's answered by it: no evidence of a change.
+        let farther = seen(&[addr(1), addr(2), None, addr(3)], true);
+        assert!(!full.conflicts(&farther));
+        let mut merged = full.clone();
+        merged.merge(&farther);
+        assert_eq!(merged, full);
+        // A router where the destination was: the path grew.
+        assert!(full.conflicts(&seen(&[addr(1), addr(2), addr(4), addr(3)], true)));
     }
 
     #[test]
@@ -214,6 +225,12 @@ mod tests {
             assert_eq!(tracker.observe(&Observation { hops, reached }), None, "round {round}");
         }
         assert_eq!(tracker.id(), id);
+        // The destination's own probes lost, the next TTL's answered by it, round after round.
+        let farther = Observation { hops: vec![addr(1), addr(2), addr(3), None, addr(4)], reached: Some(5) };
+        for _ in 0..10 {
+            assert_eq!(tracker.observe(&farther), None);
+        }
+        assert_eq!(tracker.path(), Some(&path));
     }
 
     #[test]

@@ -26,6 +26,8 @@ struct Traced {
     hops: Vec<Hop>,
     outcome: Option<Outcome>,
     target: IpAddr,
+    /// Probes sent.
+    sent: u32,
 }
 
 /// What one target keeps between rounds.
@@ -71,7 +73,7 @@ impl TargetState {
         let started = Instant::now();
         let traced = self.trace();
         let metrics = Arc::clone(&self.shared.metrics);
-        let Traced { hops, outcome, target } = match traced {
+        let Traced { hops, outcome, target, sent } = match traced {
             Ok(Some(traced)) => traced,
             Ok(None) => return, // stopped mid-round: nothing to conclude
             Err(failure) => {
@@ -85,6 +87,7 @@ impl TargetState {
         let seconds = started.elapsed().as_secs_f64();
         let reached = matches!(outcome, Some(Outcome::Reached { .. }));
         metrics.record_run(&self.name, if reached { RunResult::Reached } else { RunResult::Unreached }, seconds);
+        metrics.count_probes(&self.name, sent);
         for answer in hops.iter().flat_map(Hop::answers) {
             if answer.verdict(target) == Verdict::Reached {
                 metrics.observe_destination_rtt(&self.name, answer.rtt.as_secs_f64());
@@ -134,7 +137,7 @@ impl TargetState {
         // A name that now resolves elsewhere gets a new tracer (and sockets).
         if self.tracer.as_ref().is_none_or(|tracer| tracer.target() != target) {
             self.tracer = None;
-            let tracer = Tracer::with_options(&target.to_string(), options).map_err(failure)?;
+            let tracer = self.open(target).map_err(failure)?;
             self.stop.attach(tracer.stop_handle());
             self.tracer = Some(tracer);
         }
@@ -148,7 +151,22 @@ impl TargetState {
         if result.outcome.is_none() {
             return Ok(None);
         }
-        Ok(Some(Traced { hops: result.hops, outcome: result.outcome, target }))
+        Ok(Some(Traced { hops: result.hops, outcome: result.outcome, target, sent: result.stats.sent }))
+    }
+
+    /// A tracer to `target`: over ordinary sockets where they work (the kernel hands each target's socket only its
+    /// own replies), else raw ones — unless `--raw` or `--unprivileged` decided.
+    fn open(&self, target: IpAddr) -> Result<Tracer, hoptrace_core::Error> {
+        let host = target.to_string();
+        let options = &self.shared.options;
+        if !options.unprivileged && !self.shared.settings.raw {
+            let mut ordinary = options.clone();
+            ordinary.unprivileged = true;
+            if let Ok(tracer) = Tracer::with_options(&host, &ordinary) {
+                return Ok(tracer);
+            }
+        }
+        Tracer::with_options(&host, options)
     }
 
     /// `hoptrace_hop_info`'s label values: every responder of the window's hops, with its name and AS numbers

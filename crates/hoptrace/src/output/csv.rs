@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::time::UNIX_EPOCH;
 
-use super::report::ReportView;
+use super::view::ReportView;
 
 /// The header line, trailing comma included, as mtr writes it.
 const HEADER: &str =

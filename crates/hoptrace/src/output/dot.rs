@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::report::ReportView;
+use super::view::ReportView;
 use crate::report::HopSummary;
 
 /// Writes the graph.

@@ -14,6 +14,7 @@ mod ripe;
 mod sink;
 mod tracepath;
 mod traceroute;
+mod view;
 
 use core::net::IpAddr;
 use std::io::{self, Write};
@@ -21,12 +22,12 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use engine::{Hop, Outcome};
-use hoptrace_core::Event;
 pub use hoptrace_core::TraceInfo;
+use hoptrace_core::{Event, StopHandle};
 
-use crate::settings::{Mode, Output, ReportFormat, Settings};
+use crate::settings::{Mode, Naming, Output, ReportFormat, Settings};
 
-pub use directory::Resolver;
+pub use directory::DnsDirectory;
 pub use events::EventsJson;
 pub use live::LiveView;
 pub use mda::MdaText;
@@ -35,6 +36,7 @@ pub use report::ReportRenderer;
 pub use ripe::RipeJson;
 pub use sink::Sink;
 pub use tracepath::TracepathText;
+pub(crate) use traceroute::mpls_text;
 pub use traceroute::TracerouteText;
 
 /// Where hop names and AS numbers come from. Lookups may block, up to their own timeouts: renderers run apart
@@ -63,6 +65,8 @@ impl Directory for Numeric {
 /// Writes traces as they happen: per trace a header, each hop once complete, then a summary; and once all traces
 /// (the rounds of a report) are done, [`Renderer::close`].
 pub trait Renderer: Send {
+    /// The updates that follow are about the `index`-th host given (several only with `--live`).
+    fn target(&mut self, _index: usize) {}
     /// Before the first hop of a trace.
     fn header(&mut self, out: &mut dyn Write, info: &TraceInfo) -> io::Result<()>;
     /// One complete hop (or, when interrupted, what is known of it).
@@ -93,8 +97,29 @@ pub trait Renderer: Send {
     }
 }
 
-/// The renderer `settings` ask for; the live view sets `stop` when the user quits.
-pub fn renderer(settings: &Settings, stop: Arc<AtomicBool>) -> Box<dyn Renderer> {
+/// What a renderer may ask of the probing: to stop, or to hold the next rounds back while `paused`.
+#[derive(Debug, Clone, Default)]
+pub struct Control {
+    /// The stop handle of every target's tracer.
+    pub stops: Vec<StopHandle>,
+    /// Start no new round until cleared.
+    pub paused: Arc<AtomicBool>,
+}
+
+impl Control {
+    /// Stops every target's probing.
+    pub fn stop(&self) {
+        self.stops.iter().for_each(StopHandle::stop);
+    }
+
+    /// Whether probing was stopped.
+    pub fn is_stopped(&self) -> bool {
+        self.stops.iter().any(StopHandle::is_stopped)
+    }
+}
+
+/// The renderer `settings` ask for; the live view controls the probing through `control`.
+pub fn renderer(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
     match (settings.mda, settings.output) {
         (true, Output::Ripe | Output::Report(ReportFormat::Json)) => {
             return Box::new(MdaGraph::new(GraphFormat::Json, settings.confidence))
@@ -107,7 +132,11 @@ pub fn renderer(settings: &Settings, stop: Arc<AtomicBool>) -> Box<dyn Renderer>
     match settings.output {
         Output::Ripe => return Box::new(RipeJson::new(settings.as_lookups)),
         Output::Report(format) => return Box::new(ReportRenderer::new(format, settings.as_lookups)),
-        Output::Live => return Box::new(LiveView::new(settings.as_lookups, stop)),
+        Output::Live => {
+            let naming = if settings.naming == Naming::Numeric { live::Naming::Addresses } else { live::Naming::Names };
+            let color = settings.color && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+            return Box::new(LiveView::new(&settings.hosts(), naming, color, settings.as_lookups, control.clone()));
+        }
         Output::Events => return Box::new(EventsJson),
         Output::Text => {}
     }

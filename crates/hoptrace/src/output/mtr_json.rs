@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::report::{rounded, ReportView};
+use super::view::{rounded, ReportView};
 use crate::report::HopSummary;
 
 #[derive(Serialize)]

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::report::ReportView;
+use super::view::ReportView;
 use crate::report::HopSummary;
 
 /// Width of the host column, `HOST: …` and ` 12.|-- …` included (mtr's default).

@@ -5,10 +5,10 @@
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use engine::{Answer, ErrorClass, Hop, Method, MplsLabel, Outcome, ReplyKind, Unreachable, Verdict};
+use engine::{Answer, ErrorClass, Hop, MplsLabel, Outcome, Protocol, ReplyKind, Unreachable, Verdict};
 use serde::Serialize;
 
-use super::report::rounded;
+use super::view::rounded;
 use super::{hops_back, Directory, Renderer, TraceInfo};
 use hoptrace_core::mark;
 
@@ -82,10 +82,10 @@ impl Renderer for RipeJson {
             dst_addr: info.target.to_string(),
             dst_name: info.host.clone(),
             src_addr: info.source.map(|source| source.to_string()),
-            proto: match info.method {
-                Method::Udp | Method::UdpParis => "UDP",
-                Method::Icmp | Method::IcmpParis => "ICMP",
-                Method::Tcp | Method::TcpParis => "TCP",
+            proto: match info.method.protocol {
+                Protocol::Udp => "UDP",
+                Protocol::Icmp => "ICMP",
+                Protocol::Tcp => "TCP",
             },
             // RIPE's Paris variation, 1-based; 0 for classic probes.
             paris_id: if info.method.is_paris() { info.flow.saturating_add(1) } else { 0 },
@@ -121,9 +121,7 @@ fn err(class: ErrorClass, code: u8) -> Option<ErrorCode> {
         Unreachable::Prohibited => ErrorCode::Letter("A"),
         Unreachable::Protocol => ErrorCode::Letter("P"),
         Unreachable::Port => ErrorCode::Letter("p"),
-        Unreachable::SourceRoute | Unreachable::Precedence | Unreachable::PrecedenceCutoff | Unreachable::Other => {
-            ErrorCode::Code(code)
-        }
+        _ => ErrorCode::Code(code), // source route, precedence, others
     })
 }
 
@@ -133,10 +131,12 @@ fn kind(kind: &ReplyKind) -> &'static str {
             ErrorClass::TimeExceeded => "time-exceeded",
             ErrorClass::Unreachable(_) => "destination-unreachable",
             ErrorClass::PacketTooBig => "packet-too-big",
+            _ => "icmp-error",
         },
         ReplyKind::EchoReply { .. } => "echo-reply",
         ReplyKind::Tcp(answer) if answer.reset => "tcp-reset",
         ReplyKind::Tcp(_) => "tcp-syn-ack",
+        _ => "other",
     }
 }
 
@@ -146,6 +146,7 @@ fn outcome_name(outcome: Option<Outcome>) -> &'static str {
         Some(Outcome::Unreachable { .. }) => "unreachable",
         Some(Outcome::MaxTtl) => "max-ttl",
         Some(Outcome::GapLimit { .. }) => "gap-limit",
+        Some(_) => "other",
         None => "interrupted",
     }
 }
@@ -237,8 +238,7 @@ struct ReplyExtras {
 
 /// Bytes of IP and transport header in front of a probe's payload.
 fn payload_offset(info: &TraceInfo) -> u16 {
-    let ip = if info.target.is_ipv6() { 40 } else { 20 };
-    ip + if info.method.is_tcp() { 24 } else { 8 }
+    info.method.header_len(info.target.is_ipv6())
 }
 
 /// RIPE's `icmpext`: RFC 4884 extension objects; hoptrace knows MPLS label stacks (class 1, type 1).

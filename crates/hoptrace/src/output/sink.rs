@@ -3,23 +3,23 @@
 
 use std::io::{self, Write};
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+
+use super::Control;
 
 /// Standard output, and what became of writing to it.
 #[derive(Debug)]
 pub struct Sink {
     /// Locked per write, not for the thread's life: a panic hook that restores the terminal must get it too.
     out: io::Stdout,
-    /// Set on the first failure: there is no use probing for output nobody gets.
-    stop: Arc<AtomicBool>,
+    /// Stopped on the first failure: there is no use probing for output nobody gets.
+    control: Control,
     error: Option<io::Error>,
 }
 
 impl Sink {
-    /// Standard output, setting `stop` when writing fails.
-    pub fn new(stop: Arc<AtomicBool>) -> Self {
-        Sink { out: io::stdout(), stop, error: None }
+    /// Standard output, stopping `control`'s tracers when writing fails.
+    pub fn new(control: Control) -> Self {
+        Sink { out: io::stdout(), control, error: None }
     }
 
     /// Runs `write` on standard output, unless an earlier write failed.
@@ -45,7 +45,7 @@ impl Sink {
     }
 
     fn fail(&mut self, error: io::Error) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.control.stop();
         self.error = Some(error);
     }
 }

@@ -61,7 +61,7 @@ impl TracepathText {
             ErrorClass::Unreachable(Unreachable::Network) => line.push_str("!N"),
             ErrorClass::Unreachable(Unreachable::Prohibited) => line.push_str("!A"),
             ErrorClass::Unreachable(Unreachable::Protocol) => line.push_str("!P"),
-            ErrorClass::Unreachable(_) => line.push_str("!H"),
+            _ => line.push_str("!H"), // other unreachables, and errors tracepath has no mark for
         }
         line
     }

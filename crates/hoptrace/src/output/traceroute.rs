@@ -159,7 +159,7 @@ fn mpls(answer: &Answer) -> &[MplsLabel] {
 }
 
 /// `MPLS:L=24001,E=0,S=0,T=1/L=16,E=5,S=1,T=1`
-fn mpls_text(labels: &[MplsLabel]) -> String {
+pub(crate) fn mpls_text(labels: &[MplsLabel]) -> String {
     let entries: Vec<String> =
         labels.iter().map(|l| format!("L={},E={},S={},T={}", l.label, l.tc, u8::from(l.bottom), l.ttl)).collect();
     format!("MPLS:{}", entries.join("/"))

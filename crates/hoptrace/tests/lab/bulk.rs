@@ -22,6 +22,10 @@ pub struct BulkLab {
     /// The destination's IPv6 address on its link: where its ICMPv6 errors come from (an AnyIP address is no
     /// interface's, so the kernel picks this one).
     pub dst_v6: IpAddr,
+    /// The routers at each distance from the client (1..=5), for the links between them.
+    pub levels: Vec<Vec<NodeId>>,
+    /// The links, as node pairs.
+    pub links: Vec<(NodeId, NodeId)>,
 }
 
 pub fn bulk_lab() -> BulkLab {
@@ -65,7 +69,7 @@ pub fn bulk_lab() -> BulkLab {
         })
         .collect();
     let dst_v6 = lab.addr(dst, Family::V6);
-    BulkLab { lab, client, hops, dst_v6 }
+    BulkLab { lab, client, hops, dst_v6, levels: levels.to_vec(), links }
 }
 
 /// The `n`-th address of a destination range.
@@ -262,7 +266,10 @@ fn replies_to_another_probers_probes_fail_the_integrity_check_and_are_counted() 
         let input = lines.join("\n") + "\n";
         std::thread::spawn(move || run_with_input(command, &input))
     };
-    let (a, b) = (start("1", "2", &ours), start("2", "1", &theirs));
+    // The other prober starts once this one listens (its sockets open before it reads a probe).
+    let a = start("1", "3", &ours);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let b = start("2", "1", &theirs);
     let (a, b) = (a.join().unwrap(), b.join().unwrap());
     let stderr_a = String::from_utf8_lossy(&a.stderr);
     let stderr_b = String::from_utf8_lossy(&b.stderr);
@@ -292,7 +299,7 @@ fn run_as_caracal_with_its_flags() {
     lines.push("not a probe".into());
     lines.push(format!("::ffff:{},24000,33434,8,icmp", v4_dst(20)));
     let mut command = net.lab.command(net.client, caracal.to_str().unwrap());
-    command.args(["-r", "1000", "-W", "1", "--filter-max-ttl", "6", "--meta-round", "2"]);
+    command.args(["-r", "1000", "-W", "2", "--filter-max-ttl", "6", "--meta-round", "2"]);
     command.arg("--filter-from-prefix-file-excl").arg(&exclude);
     let output = run_with_input(command, &(lines.join("\n") + "\n"));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -312,4 +319,64 @@ fn run_as_caracal_with_its_flags() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&output.stderr).lines().count(), 1, "{:?}", output);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Per hop of a `--json` trace, the addresses that answered.
+fn json_hops(trace: &serde_json::Value) -> Vec<BTreeSet<IpAddr>> {
+    trace["result"]
+        .as_array()
+        .expect("result")
+        .iter()
+        .map(|hop| {
+            let replies = hop["result"].as_array().expect("replies");
+            replies.iter().filter_map(|reply| reply["from"].as_str()).map(|from| from.parse().unwrap()).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn targets_give_one_trace_each_with_the_hops_of_a_single_trace() {
+    let _machine = shared_machine();
+    let mut spec = LabSpec::new();
+    let (client, routers, dst) = spec.chain(3, |_| netlab::Link::default());
+    spec.anyip(dst, IpAddr::V4(V4_RANGE.0), V4_RANGE.1);
+    spec.anyip(dst, IpAddr::V6(V6_RANGE.0), V6_RANGE.1);
+    let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
+    let mut targets: Vec<IpAddr> = (1..=1000).map(v4_dst).collect();
+    targets.extend((1..=50).map(v6_dst));
+    let mut input = String::from("# targets\n");
+    input.extend(targets.iter().map(|t| format!("{t}\n")));
+    input.push_str("198.19.240.0/23\n"); // two /24s: 198.19.240.1 and 198.19.241.1
+    let mut command = hoptrace_command(&lab, client);
+    command.args(["bulk", "--targets", "-", "-r", "20000", "-W", "1", "-m", "10"]);
+    let output = run_with_input(command, &input);
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{stderr}");
+    targets.extend(["198.19.240.1", "198.19.241.1"].map(|t| t.parse::<IpAddr>().unwrap()));
+    let traces: Vec<serde_json::Value> =
+        stdout.lines().map(|line| serde_json::from_str(line).expect("one JSON document per line")).collect();
+    assert_eq!(traces.len(), targets.len(), "{stderr}");
+    let mut compared = 0;
+    for (trace, &target) in traces.iter().zip(&targets) {
+        assert_eq!(trace["dst_addr"], target.to_string());
+        let family = if target.is_ipv4() { Family::V4 } else { Family::V6 };
+        let mut expected: Vec<BTreeSet<IpAddr>> =
+            routers.iter().map(|&r| BTreeSet::from([lab.hop_addr(r, client, family)])).collect();
+        expected.push(BTreeSet::from([if target.is_ipv4() { target } else { lab.addr(dst, Family::V6) }]));
+        assert_eq!(json_hops(trace), expected, "{target}: {trace}");
+        assert_eq!(trace["hoptrace"]["outcome"], "reached", "{target}: {trace}");
+        // A sample compared with hoptrace's own single traces.
+        if target == targets[0] || target == targets[999] || target == targets[1000] || target == targets[1049] {
+            let single = hoptrace_command(&lab, client).args(["-n", "--json", &target.to_string()]).output().unwrap();
+            let single: serde_json::Value = serde_json::from_slice(&single.stdout).expect("hoptrace --json");
+            assert_eq!(json_hops(trace), json_hops(&single), "{target}: bulk {trace}\nsingle {single}");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 4);
+    let [sent, _, _, _, _, matched, _, _] = summary(&stderr);
+    // Four TTLs a target, and none past the destination once it answered: at most ten, most of the time four.
+    assert!(sent >= 4 * targets.len() as u64 && sent <= 10 * targets.len() as u64, "{stderr}");
+    assert!(matched >= 4 * targets.len() as u64, "{stderr}");
+    eprintln!("{stderr}");
 }

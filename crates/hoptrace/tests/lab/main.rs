@@ -2,6 +2,7 @@
 //! privilege mode. Needs root; fails (never skips) when the lab cannot be built.
 
 mod bulk;
+mod diamond_miner;
 mod dns;
 mod ecmp;
 mod interrupt;
@@ -15,6 +16,7 @@ mod report;
 mod rtt;
 mod sagan;
 mod support;
+mod tmux;
 mod tracepath;
 mod wire;
 

@@ -51,14 +51,16 @@ fn signal(child: &Child, name: &str) {
     let _ = Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).stderr(Stdio::null()).status();
 }
 
-/// `hoptrace monitor` in `client` with `args`, its stdout (the events) going to `events`.
+/// `hoptrace monitor` in `client` with `args`, its stdout (the events) going to `events` and its stderr beside it
+/// (`.stderr`): a file, never a pipe nobody reads.
 fn monitor(lab: &Lab, client: NodeId, args: &[String], events: &PathBuf) -> Running {
     let out = File::create(events).expect("the events file");
+    let err = File::create(events.with_extension("stderr")).expect("the stderr file");
     let child = hoptrace_command(lab, client)
         .arg("monitor")
         .args(args)
         .stdout(Stdio::from(out))
-        .stderr(Stdio::piped())
+        .stderr(Stdio::from(err))
         .spawn()
         .expect("hoptrace monitor starts");
     Running(child)
@@ -185,6 +187,10 @@ fn prometheus_sees_every_hop_and_exactly_one_path_change() {
     let mut args: Vec<String> = targets.to_vec();
     args.extend(["--every", "1", "-q", "1", "-w", "1", "-n", "--events", "--prometheus", METRICS].map(String::from));
     let mut hoptrace = monitor(&lab, client, &args, &events_path);
+    // A second monitor of the changing target, in text mode.
+    let text_path = scratch.0.join("text");
+    let text_args: Vec<String> = [&targets[0], "--every", "1", "-q", "1", "-w", "1", "-n"].map(String::from).to_vec();
+    let mut text = monitor(&lab, client, &text_args, &text_path);
     let _prometheus = prometheus(&lab, client, &scratch);
 
     // Loss and RTT series for every hop of every target: dst at 4 hops, side at 2.
@@ -230,6 +236,24 @@ fn prometheus_sees_every_hop_and_exactly_one_path_change() {
     assert_eq!(event["old"][2], addr(r3, r2a), "{event}");
     assert_eq!(event["new"][2], addr(r3, r2b), "{event}");
     assert!(event["at"].as_f64().is_some_and(|at| at > 1.6e9), "{event}");
+
+    // The text line: the same change, one line.
+    signal(&text.0, "INT");
+    let status = wait_for(Duration::from_secs(10), "the text monitor to stop", || text.0.try_wait().unwrap());
+    assert!(status.success(), "{status}");
+    let expected = format!(
+        "{}: path changed ({} -> {}): TTL 2 {} -> {}, TTL 3 {} -> {}",
+        targets[0],
+        event["old_id"].as_str().unwrap(),
+        event["new_id"].as_str().unwrap(),
+        addr(r2a, r1).as_str().unwrap(),
+        addr(r2b, r1).as_str().unwrap(),
+        addr(r3, r2a).as_str().unwrap(),
+        addr(r3, r2b).as_str().unwrap(),
+    );
+    let printed = std::fs::read_to_string(&text_path).unwrap();
+    println!("{printed}{event}");
+    assert_eq!(printed, format!("{expected}\n"));
 }
 
 #[test]
@@ -339,4 +363,34 @@ fn faults_show_in_the_metrics_and_bad_listeners_fail_at_start() {
     for target in [&dead, unknown] {
         assert!(failures.iter().any(|e| e["target"] == target && e["backoff"].as_f64() > Some(0.0)), "{failures:?}");
     }
+}
+
+#[test]
+fn targets_file_is_read_again_on_sighup() {
+    let _machine = shared_machine();
+    let (lab, client, _, dst) = crate::chain(1, |_, _, _| {});
+    let [v4, v6] = [Family::V4, Family::V6].map(|family| lab.addr(dst, family).to_string());
+    let scratch = Scratch::new("monitor-sighup");
+    let file = scratch.0.join("targets");
+    std::fs::write(&file, format!("# the lab\n{v4}\n")).unwrap();
+    let args: Vec<String> = ["--targets", &file.display().to_string(), "--every", "0.3", "-q", "1", "-n"]
+        .into_iter()
+        .chain(["--prometheus", METRICS])
+        .map(String::from)
+        .collect();
+    let mut hoptrace = monitor(&lab, client, &args, &scratch.0.join("stdout"));
+    let has = |metrics: &str, target: &str| metrics.contains(&format!("hoptrace_hops{{target=\"{target}\"}}"));
+    let scrape = || http_get(&lab, client, &format!("http://{METRICS}/metrics"));
+    wait_for(Duration::from_secs(20), "the first target's series", || scrape().filter(|m| has(m, &v4)));
+
+    std::fs::write(&file, format!("{v6} # instead\n")).unwrap();
+    signal(&hoptrace.0, "HUP");
+    let metrics = wait_for(Duration::from_secs(20), "the second target's series", || scrape().filter(|m| has(m, &v6)));
+    assert!(!metrics.contains(&format!("target=\"{v4}\"")), "the removed target's series are gone: {metrics}");
+
+    signal(&hoptrace.0, "INT");
+    let status = wait_for(Duration::from_secs(10), "the monitor to stop", || hoptrace.0.try_wait().unwrap());
+    assert!(status.success(), "{status}");
+    // Text mode prints path changes only: there were none.
+    assert_eq!(std::fs::read_to_string(scratch.0.join("stdout")).unwrap(), "");
 }

@@ -26,10 +26,14 @@ print(json.dumps({
 
 /// The virtualenv's python that scripts/test.sh installs sagan into: `$HOPTRACE_PYTHON`, else
 /// `target/venv/bin/python`.
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     let path = std::env::var_os("HOPTRACE_PYTHON")
         .map_or_else(|| workspace_root().join("target/venv/bin/python"), PathBuf::from);
-    assert!(path.is_file(), "no python with ripe.atlas.sagan at {}: run scripts/test.sh", path.display());
+    assert!(
+        path.is_file(),
+        "no python with ripe.atlas.sagan, chdb and diamond-miner at {}: run scripts/test.sh",
+        path.display()
+    );
     path
 }
 

@@ -47,7 +47,7 @@ pub fn render_as(raw: bool, args: &[&str], network: &mut SimNetwork, directory: 
     let Ok(Request::Trace(settings)) = cli::parse(argv.into_iter().map(Into::into)) else { panic!("{args:?}") };
     let mut config = settings.options().trace_config(target, raw);
     config.source = Some(network.source);
-    let mut renderer = renderer(&settings, Default::default());
+    let mut renderer = renderer(&settings, &Default::default());
     let mut out = Vec::new();
     let mut sim = Simulated::new(network, UNIX_EPOCH + STARTED);
     let host = target.to_string();

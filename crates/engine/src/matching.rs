@@ -1,0 +1,119 @@
+//! Matching a reply to the probe it answers: the key its quote (or answer) carries, then the checks that make a
+//! match believable — the fields only raw sockets set, a quoted source that is not ours, the IP ID fallback for
+//! Paris UDP quotes a middlebox altered.
+
+use crate::config::{Method, Protocol, TraceConfig};
+use crate::log::ProbeLog;
+use crate::probe::{self, MatchKey, Probe, ProbeFactory, ProbeId, ProbeTransport};
+use crate::reply::{QuotedProbe, Reply, ReplyKind};
+
+/// A trace's probes as replies are matched against them.
+pub(crate) struct Matcher<'a> {
+    pub(crate) config: &'a TraceConfig,
+    pub(crate) factory: &'a ProbeFactory,
+    pub(crate) log: &'a ProbeLog,
+}
+
+impl Matcher<'_> {
+    /// The probe `reply` answers, if it answers one of this trace's and can be believed.
+    pub(crate) fn probe_of(&self, reply: &Reply) -> Option<ProbeId> {
+        let key = match &reply.kind {
+            ReplyKind::IcmpError(error) => self.factory.key_of_quote(&error.quote),
+            ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => self.factory.key_of_answer(reply),
+        };
+        let by_key = key
+            .and_then(|key| self.log.find(&key))
+            .filter(|&id| self.raw_fields_match(id, reply) && self.source_believed(id, reply));
+        by_key.or_else(|| self.match_by_ip_id(reply))
+    }
+
+    /// Paris UDP identifies probes by checksum, which a middlebox may have changed in a way not turned back by
+    /// [`probe::unrewritten`] (a NAT that restored the quoted address but not the checksum). With raw sockets the
+    /// IP ID identifies the probe too: take it if the quote's destination and ports are that probe's. The quoted
+    /// source is not checked: the IP ID is ours and the source port is reserved on every local address.
+    fn match_by_ip_id(&self, reply: &Reply) -> Option<ProbeId> {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return None };
+        if !self.config.raw_send || self.config.method != Method::paris(Protocol::Udp) {
+            return None;
+        }
+        let QuotedProbe::Udp { src_port: quoted_src, dst_port: quoted_dst, .. } = error.quote.probe else {
+            return None;
+        };
+        let id = self.factory.id_of_ip_id(error.quote.ip_id?, self.log.len())?;
+        if error.quote.dst != self.config.target {
+            return None;
+        }
+        let (probe, _) = self.rebuild(id)?;
+        let ProbeTransport::Udp { src_port, dst_port, .. } = probe.transport else { return None };
+        ((quoted_src, quoted_dst) == (src_port, dst_port)).then_some(id)
+    }
+
+    /// A quote of our probe from another source address is a NAT's rewrite that it did not undo. Believe it only
+    /// from raw sockets (an ordinary socket's error queue shows no quoted source: the net layer fills in ours) and
+    /// where the probe is ours by more than ports and identifiers: the quoted IPv4 IP ID is checked as ours by
+    /// [`Self::raw_fields_match`], and a quoted UDP checksum, turned back for the NAT's address, must be the one
+    /// sent.
+    fn source_believed(&self, id: ProbeId, reply: &Reply) -> bool {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return true };
+        let (Some(quoted), Some(ours)) = (error.quote.src, self.config.source) else { return true };
+        if quoted == ours {
+            return true;
+        }
+        let checksum_ok = match error.quote.probe {
+            QuotedProbe::Udp { checksum: Some(checksum), .. } => {
+                self.sent_udp_checksum(id).is_some_and(|sent| sent == probe::unrewritten(checksum, quoted, ours))
+            }
+            _ => true,
+        };
+        self.config.raw_send && checksum_ok && (self.config.target.is_ipv6() || error.quote.ip_id.is_some())
+    }
+
+    /// Whether the quote in `reply` shows probe `id` altered on its way (another source address, or a UDP checksum
+    /// other than the one sent): a NAT or other middlebox rewrote the probe and did not restore the quote.
+    pub(crate) fn quote_rewritten(&self, id: ProbeId, reply: &Reply) -> bool {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return false };
+        if matches!((error.quote.src, self.config.source), (Some(quoted), Some(ours)) if quoted != ours) {
+            return true;
+        }
+        let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return false };
+        self.sent_udp_checksum(id).is_some_and(|sent| sent != quoted)
+    }
+
+    /// The UDP checksum probe `id` was sent with, if it can be rebuilt as sent.
+    fn sent_udp_checksum(&self, id: ProbeId) -> Option<u16> {
+        let source = self.config.source?;
+        if self.log.record(id)?.size != self.factory.packet_len() {
+            return None; // built at another size (path MTU discovery): cannot be rebuilt as sent
+        }
+        let (probe, _) = self.rebuild(id)?;
+        let ProbeTransport::Udp { .. } = probe.transport else { return None };
+        let sent = probe.transport_bytes(source, self.config.target);
+        packet::udp::UdpPacket::new_checked(&sent[..]).ok().map(|udp| udp.checksum())
+    }
+
+    /// Probe `id` built again as it was sent (the size aside, which path MTU discovery may have changed since).
+    fn rebuild(&self, id: ProbeId) -> Option<(Probe, MatchKey)> {
+        let hop = self.log.hop_of(id)?;
+        Some(self.factory.build(id, hop.ttl, self.log.record(id)?.flow))
+    }
+
+    /// With raw sockets the IP ID and TCP sequence number are ours too: where a reply carries them, they must match.
+    fn raw_fields_match(&self, id: ProbeId, reply: &Reply) -> bool {
+        if !self.config.raw_send {
+            return true;
+        }
+        let sequence = self.factory.sequence(id);
+        match &reply.kind {
+            ReplyKind::IcmpError(error) => {
+                let ip_id_ok = error.quote.ip_id.is_none_or(|quoted| quoted == probe::ip_id(sequence));
+                let seq_ok = match error.quote.probe {
+                    QuotedProbe::Tcp { seq: Some(seq), .. } => seq == probe::tcp_seq(sequence),
+                    _ => true,
+                };
+                ip_id_ok && seq_ok
+            }
+            ReplyKind::Tcp(answer) => answer.ack.is_none_or(|ack| ack == probe::tcp_seq(sequence).wrapping_add(1)),
+            ReplyKind::EchoReply { .. } => true,
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! Resends: a lost probe retried, or a probe too big for a link sent again smaller (path MTU discovery).
+
+use crate::config::{RetryScope, TraceConfig};
+use crate::result::{Hop, Resend};
+
+/// Whether a lost probe of `hop` may be stood in for by another: its hop is in the retry scope (`farthest` is the
+/// highest TTL answered) and has retries left, and the trace does not end before it (`last_ttl`).
+pub(crate) fn may_retry(config: &TraceConfig, hop: &Hop, farthest: Option<u8>, last_ttl: u8) -> bool {
+    let retried = hop.probes.iter().filter(|p| p.resent == Some(Resend::Retry)).count();
+    let in_scope = match config.retry_scope {
+        RetryScope::AllHops => true,
+        RetryScope::Lossy => {
+            hop.is_answered() || farthest.map_or(hop.ttl == config.first_ttl, |f| f.checked_add(1) == Some(hop.ttl))
+        }
+    };
+    in_scope && retried < usize::from(config.retries) && hop.ttl <= last_ttl
+}
+
+/// Whether a probe of `size` bytes, too big for a link of `mtu`, is to be sent again at `mtu`: path MTU discovery
+/// is on, the probe was bigger than that, and `mtu` is a legal size for the family.
+pub(crate) fn may_resend_smaller(config: &TraceConfig, size: u16, mtu: u32) -> bool {
+    let minimum = if config.target.is_ipv6() { 1280 } else { 68 };
+    config.discover_mtu && mtu < u32::from(size) && mtu >= minimum
+}

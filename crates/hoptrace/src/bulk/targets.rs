@@ -1,0 +1,285 @@
+//! `hoptrace bulk --targets`: traces of many targets at once, for people. Every (target, TTL) is probed in a
+//! random permutation at the rate asked, skipping a target's TTLs past its destination or its gap limit as the
+//! replies tell; losses are probed again in a second pass; then one trace per target is written, in `--json`'s
+//! schema (or traceroute's text). Each target keeps one flow (Paris).
+
+use core::net::IpAddr;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::io::{BufRead, BufReader};
+use std::net::ToSocketAddrs;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+use engine::bulk::{ProbeSpec, Protocol, Row};
+use net::bulk::BulkSender;
+
+use super::send::Sending;
+
+/// The source port (or ICMP flow identifier) and destination port of every target's flow.
+pub(super) const FLOW: (u16, u16) = (24000, 33434);
+
+/// Addresses in one prefix at most (one per /24 or /64).
+const MAX_PER_PREFIX: u64 = 1 << 20;
+
+/// One target: as the user gave it, and its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Target {
+    pub host: String,
+    pub addr: IpAddr,
+}
+
+/// Reads the targets of `path` (`-`: stdin): addresses, names (resolved here), prefixes (an address in each /24
+/// or /64: the network's first host). Errors name the line.
+pub(super) fn load(path: &Path) -> Result<Vec<Target>, String> {
+    let reader: Box<dyn BufRead> = if path == Path::new("-") {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(BufReader::new(std::fs::File::open(path).map_err(|error| format!("{}: {error}", path.display()))?))
+    };
+    let mut targets = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|error| format!("{}: {error}", path.display()))?;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = |why: String| format!("{}:{}: {why}", path.display(), i + 1);
+        if let Some((network, len)) = line.split_once('/') {
+            let network: IpAddr = network.parse().map_err(|_| at(format!("`{line}' is not a prefix")))?;
+            let len: u32 = len.parse().map_err(|_| at(format!("`{line}' has a bad length")))?;
+            for addr in prefix_addresses(network, len).map_err(at)? {
+                targets.push(Target { host: addr.to_string(), addr });
+            }
+        } else if let Ok(addr) = line.parse() {
+            targets.push(Target { host: line.to_owned(), addr });
+        } else {
+            let addr = (line, 0)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut addrs| addrs.next())
+                .ok_or_else(|| at(format!("unknown host {line}")))?;
+            targets.push(Target { host: line.to_owned(), addr: addr.ip() });
+        }
+    }
+    Ok(targets)
+}
+
+/// One address in each /24 (IPv4) or /64 (IPv6) of `network`/`len`: the first host of each.
+fn prefix_addresses(network: IpAddr, len: u32) -> Result<Vec<IpAddr>, String> {
+    let (bits, unit) = if network.is_ipv4() { (32, 24) } else { (128, 64) };
+    if len > bits {
+        return Err(format!("{network}/{len}: the length is over {bits}"));
+    }
+    let count = if len >= unit { 1 } else { 1u64.checked_shl(unit - len).unwrap_or(u64::MAX) };
+    if count > MAX_PER_PREFIX {
+        return Err(format!("{network}/{len}: more than {MAX_PER_PREFIX} targets"));
+    }
+    let base = match network {
+        IpAddr::V4(v4) => u128::from(u32::from(v4)),
+        IpAddr::V6(v6) => u128::from(v6),
+    };
+    let host_bits = bits - len.min(unit);
+    let first = base >> host_bits << host_bits;
+    let step = 1u128 << (bits - unit);
+    Ok((0..u128::from(count))
+        .map(|i| {
+            let n = first + i * step + if len >= unit { base - first } else { 1 };
+            if network.is_ipv4() {
+                IpAddr::V4((n as u32).into())
+            } else {
+                IpAddr::V6(n.into())
+            }
+        })
+        .collect())
+}
+
+/// What the receiver tells the sender, per target: which TTLs were answered (a bit each), and the TTL at which the
+/// destination (or an unreachable) answered (0: not yet).
+#[derive(Debug)]
+pub(super) struct Progress {
+    pub index: HashMap<IpAddr, u32>,
+    pub answered: Vec<AtomicU64>,
+    pub reached: Vec<AtomicU8>,
+}
+
+impl Progress {
+    pub(super) fn new(targets: &[Target]) -> Progress {
+        let mut index = HashMap::with_capacity(targets.len());
+        for (i, target) in targets.iter().enumerate() {
+            index.entry(target.addr).or_insert(i as u32);
+        }
+        Progress {
+            index,
+            answered: targets.iter().map(|_| AtomicU64::new(0)).collect(),
+            reached: targets.iter().map(|_| AtomicU8::new(0)).collect(),
+        }
+    }
+
+    /// Records `row`, if it answers one of the flows; returns the target and TTL it answers.
+    pub(super) fn record(&self, row: &Row, protocol: Protocol) -> Option<(u32, u8)> {
+        let dst = IpAddr::V6(row.probe_dst_addr).to_canonical();
+        let &target = self.index.get(&dst)?;
+        let udp = protocol == Protocol::Udp;
+        let flow = (row.probe_src_port, if udp { row.probe_dst_port } else { FLOW.1 });
+        if flow != FLOW || row.probe_ttl == 0 || row.probe_ttl > 64 || (row.probe_protocol == 17) != udp {
+            return None;
+        }
+        let ttl = row.probe_ttl;
+        let previous = self.answered[target as usize].fetch_or(1 << (ttl - 1), Ordering::Relaxed);
+        if previous & 1 << (ttl - 1) != 0 {
+            return None;
+        }
+        if !row.is_time_exceeded() {
+            let reached = &self.reached[target as usize];
+            let _ = reached.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| (r == 0 || ttl < r).then_some(ttl));
+        }
+        Some((target, ttl))
+    }
+
+    /// The farthest answered TTL of `target` (0: none).
+    pub(super) fn farthest(&self, target: usize) -> u8 {
+        (64 - self.answered[target].load(Ordering::Relaxed).leading_zeros()) as u8
+    }
+
+    /// Whether `ttl` of `target` was answered.
+    pub(super) fn is_answered(&self, target: usize, ttl: u8) -> bool {
+        self.answered[target].load(Ordering::Relaxed) & 1 << (ttl - 1) != 0
+    }
+
+    /// The TTL at which `target`'s trace ended with its destination or an unreachable, if it did.
+    pub(super) fn reached(&self, target: usize) -> Option<u8> {
+        Some(self.reached[target].load(Ordering::Relaxed)).filter(|&r| r != 0)
+    }
+}
+
+/// A random permutation of `0..n` (a full-period linear congruential walk over the next power of two, skipping
+/// what is past `n`): spreads each target's TTLs over the run so that no router sees them in a burst.
+fn permutation(n: u64) -> impl Iterator<Item = u64> {
+    let size = n.next_power_of_two().max(4);
+    let random = std::collections::hash_map::RandomState::new();
+    let a = (random.hash_one(1u8) & (size - 1)) | 1;
+    let a = (a & !3) | 1; // a ≡ 1 (mod 4)
+    let c = random.hash_one(2u8) | 1;
+    let start = random.hash_one(3u8) & (size - 1);
+    let mut x = start;
+    (0..size)
+        .map(move |_| {
+            x = a.wrapping_mul(x).wrapping_add(c) & (size - 1);
+            x
+        })
+        .filter(move |&x| x < n)
+}
+
+/// The sender's two passes over every (target, TTL).
+pub(super) struct Passes<'a> {
+    pub targets: &'a [Target],
+    pub progress: &'a Progress,
+    pub max_ttl: u8,
+    pub gap_limit: u8,
+    pub protocol: Protocol,
+    /// How long a probe is awaited before the gap limit counts it silent.
+    pub wait: Duration,
+}
+
+impl Passes<'_> {
+    fn spec(&self, target: usize, ttl: u8) -> ProbeSpec {
+        ProbeSpec {
+            dst: self.targets[target].addr,
+            src_port: FLOW.0,
+            dst_port: FLOW.1,
+            ttl,
+            protocol: match (self.protocol, self.targets[target].addr.is_ipv6()) {
+                (Protocol::Udp, _) => Protocol::Udp,
+                (_, false) => Protocol::Icmp,
+                (_, true) => Protocol::Icmp6,
+            },
+            flow_label: 0,
+        }
+    }
+
+    /// Whether `ttl` of `target` is worth probing: not past the destination, not past the gap limit (the TTLs
+    /// just past the farthest answer all sent long enough ago and silent).
+    fn worth(&self, target: usize, ttl: u8, sent_at: &[Option<Instant>]) -> bool {
+        if self.progress.reached(target).is_some_and(|reached| ttl > reached) {
+            return false;
+        }
+        let farthest = self.progress.farthest(target);
+        if ttl <= farthest.saturating_add(self.gap_limit) {
+            return true;
+        }
+        let row = &sent_at[target * usize::from(self.max_ttl)..];
+        let gap = (farthest + 1..=farthest + self.gap_limit).map(|t| row[usize::from(t) - 1]);
+        !gap.into_iter().all(|sent| sent.is_some_and(|at| at.elapsed() >= self.wait))
+    }
+
+    /// Probes every (target, TTL) worth it, then, after `wait`, the losses below each target's end once more.
+    pub(super) fn run(&self, sending: &mut Sending<'_>, sender: &mut BulkSender, stop: &AtomicBool) {
+        let ttls = u64::from(self.max_ttl);
+        let mut sent_at: Vec<Option<Instant>> = vec![None; self.targets.len() * usize::from(self.max_ttl)];
+        for k in permutation(self.targets.len() as u64 * ttls) {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let (target, ttl) = ((k / ttls) as usize, (k % ttls) as u8 + 1);
+            if self.worth(target, ttl, &sent_at) {
+                sending.send(&self.spec(target, ttl), sender);
+                sent_at[k as usize] = Some(Instant::now());
+            }
+        }
+        sending.finish(sender);
+        sleep_unless(self.wait, stop);
+        for k in permutation(self.targets.len() as u64 * ttls) {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let (target, ttl) = ((k / ttls) as usize, (k % ttls) as u8 + 1);
+            let end = self.end(target);
+            if sent_at[k as usize].is_some() && ttl <= end && !self.progress.is_answered(target, ttl) {
+                sending.send(&self.spec(target, ttl), sender);
+            }
+        }
+        sending.finish(sender);
+    }
+
+    /// The last TTL of `target`'s trace: where it ended, else the gap limit past its farthest answer.
+    pub(super) fn end(&self, target: usize) -> u8 {
+        let farthest = self.progress.farthest(target);
+        self.progress.reached(target).unwrap_or_else(|| farthest.saturating_add(self.gap_limit).min(self.max_ttl))
+    }
+}
+
+fn sleep_unless(duration: Duration, stop: &AtomicBool) {
+    let until = Instant::now() + duration;
+    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_permutation_visits_everything_once() {
+        for n in [1, 5, 1000, 4096] {
+            let mut seen: Vec<u64> = permutation(n).collect();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..n).collect::<Vec<_>>());
+        }
+        // Not the identity.
+        assert_ne!(permutation(1000).take(10).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn prefixes_give_an_address_per_slash_24_or_64() {
+        let addrs = |text: &str, len| prefix_addresses(text.parse().unwrap(), len).unwrap();
+        let v4: Vec<String> = addrs("198.19.224.77", 22).iter().map(|a| a.to_string()).collect();
+        assert_eq!(v4, ["198.19.224.1", "198.19.225.1", "198.19.226.1", "198.19.227.1"]);
+        assert_eq!(addrs("198.19.224.77", 28), ["198.19.224.77".parse::<IpAddr>().unwrap()]);
+        let v6 = addrs("2001:db8:1::", 63);
+        assert_eq!(v6, ["2001:db8:1::1".parse::<IpAddr>().unwrap(), "2001:db8:1:1::1".parse().unwrap()]);
+        assert!(prefix_addresses("2001:db8::".parse().unwrap(), 32).is_err());
+    }
+}
