@@ -17,7 +17,8 @@ use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings};
 #[command(disable_help_flag = true, arg_required_else_help = true, args_override_self = true)]
 #[command(after_help = "Run as `tracepath`, or with --tracepath, for tracepath(8)'s options and layout. \
     Not supported: -g (source routing), -D (DCCP), -P (raw protocol), -UL (UDP-Lite), -O (module options).\n\
-    `hoptrace monitor --help`: many targets watched around the clock, with Prometheus metrics.")]
+    `hoptrace monitor --help`: many targets watched around the clock, with Prometheus metrics.\n\
+    `hoptrace bulk --help`: many targets at a set rate, caracal's contract (also when run as `caracal`).")]
 pub struct TracerouteArgs {
     /// Use IPv4.
     #[arg(short = '4', long = "ipv4")]
