@@ -193,9 +193,8 @@ pub struct TraceConfig {
     pub max_ttl: u8,
     /// Probes sent per TTL (`-q`).
     pub probes_per_hop: u8,
-    /// Probes in flight at once (`-N`). They go out pass by pass over as many TTLs as the limit holds whole (the
-    /// first probe of each before the second of any), so a path of up to `max_in_flight / probes_per_hop` hops is
-    /// probed whole within one round trip.
+    /// Probes in flight at once (`-N`). As many TTLs as the limit holds whole are probed at once, so a path of up to
+    /// `max_in_flight / probes_per_hop` hops is probed whole within one round trip.
     pub max_in_flight: usize,
     /// Minimal time between two probes (`-z`).
     pub send_interval: Duration,

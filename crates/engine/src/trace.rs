@@ -111,10 +111,15 @@ impl Trace {
         Some(probe)
     }
 
-    /// The TTL of the next probe and the index of its hop, if any probe is left to send. Probes go out pass by pass:
-    /// the first probe of every TTL in the window before the second of any (a retry or resend counts as its hop's
-    /// next pass), lowest TTL first within a pass. The window spans [`Self::window`] TTLs from the first hop not yet
-    /// reported complete, so that a path no longer than the window is probed whole within one round trip.
+    /// The TTL of the next probe and the index of its hop, if any probe is left to send: the lowest hop of the window
+    /// short of probes (retries and resends fill earlier hops), else the next TTL in it. The window spans
+    /// [`Self::window`] TTLs from the first hop not yet reported complete, as many as the in-flight limit holds
+    /// whole, so that a path no longer than it is probed whole within one round trip.
+    ///
+    /// Within the window the probes go out TTL by TTL, all of one before the next, not the first probe of every TTL
+    /// before the second of any: the whole window leaves at once either way, and a destination that limits its
+    /// ICMP errors (Linux: a burst of 6) spends its burst on the probes it gets first — its own TTL's this way,
+    /// rather than one of its own and the first of every TTL past it.
     fn next_slot(&self) -> Option<(u8, usize)> {
         let last_ttl = self.last_ttl();
         let hops = self.log.hops();
@@ -126,18 +131,13 @@ impl Trace {
         let in_window = |ttl: u8| ttl <= last_ttl && u16::from(ttl) < end;
         // Hops already reported complete need nothing more: start after them.
         let short = (self.reported..hops.len())
-            .filter(|&index| in_window(hops[index].ttl))
-            .map(|index| (hops[index].current().count(), index))
-            .filter(|&(count, index)| count < self.wanted(index))
-            .min();
-        let next_ttl = match hops.last() {
-            None => Some(self.config.first_ttl),
-            Some(hop) => hop.ttl.checked_add(1).filter(|&ttl| in_window(ttl)),
-        };
-        match (short, next_ttl) {
-            (Some((count, index)), next) if count == 0 || next.is_none() => Some((hops[index].ttl, index)),
-            (_, Some(ttl)) => Some((ttl, hops.len())),
-            (_, None) => None,
+            .find(|&index| in_window(hops[index].ttl) && hops[index].current().count() < self.wanted(index));
+        if let Some(index) = short {
+            return Some((hops[index].ttl, index));
+        }
+        match hops.last() {
+            None => Some((self.config.first_ttl, 0)),
+            Some(hop) => hop.ttl.checked_add(1).filter(|&ttl| in_window(ttl)).map(|ttl| (ttl, hops.len())),
         }
     }
 

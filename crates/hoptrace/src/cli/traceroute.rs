@@ -56,8 +56,8 @@ pub struct TracerouteArgs {
     /// or NEAR times (default 3) a reply from a farther hop.
     #[arg(short = 'w', long = "wait", value_name = "MAX,HERE,NEAR", allow_hyphen_values = true)]
     wait: Option<String>,
-    /// Set the number of probes to be tried simultaneously (default 16 hops' worth: 16 times -q). They go out the
-    /// first probe of every TTL before the second of any.
+    /// Set the number of probes to be tried simultaneously (default 16 hops' worth: 16 times -q, so a path of up to
+    /// 16 hops takes one round trip).
     #[arg(short = 'N', long = "sim-queries", value_name = "squeries")]
     sim_queries: Option<String>,
     /// Minimal time interval between probes (default 0): seconds, or milliseconds above 10.
