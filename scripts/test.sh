@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 source scripts/install-packages.sh
-install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath nftables procps prometheus python3-venv tmux traceroute util-linux
+install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath libcap2-bin nftables procps prometheus python3-venv tmux traceroute util-linux
 
 # jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them, ripe.atlas.sagan
 # (RIPE Atlas's result parser) reads hoptrace's --json, and diamond-miner (Iris's planner) with chdb (ClickHouse in
@@ -26,9 +26,16 @@ export HOPTRACE_JC="$PWD/$venv/bin/jc"
 export HOPTRACE_PYTHON="$PWD/$venv/bin/python"
 
 cargo fmt --all --check
+# The developers' guide's shape: no import circle inside a crate, no source file over 500 lines.
+python3 scripts/import-cycles.py
+long=$(find crates -name '*.rs' -exec awk 'END { if (NR > 500) print FILENAME ": " NR " lines" }' {} \;)
+if [ -n "$long" ]; then echo "source files over 500 lines:" >&2; echo "$long" >&2; exit 1; fi
 # The tests that need root (labs of network namespaces, runs in a namespace of their own) are behind each crate's
 # `lab` feature, so that `cargo test --workspace` runs as any user; here, as root, they all run.
 lab_features=hoptrace/lab,hoptrace-core/lab,hoptrace-netlab/lab
 cargo clippy --workspace --all-targets --locked --features "$lab_features" -- -D warnings
 RUSTDOCFLAGS='-D warnings' cargo doc --no-deps --workspace --locked --quiet
 cargo test --workspace --locked --features "$lab_features"
+
+# Fuzzing smoke run: every cargo-fuzz target for 20 seconds (nightly; fuzz/README.md has the longer run).
+scripts/fuzz.sh 20

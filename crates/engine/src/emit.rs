@@ -53,7 +53,7 @@ impl Probe {
     /// Fragment when asked) and transport.
     pub fn packet_bytes(&self, src: IpAddr, dst: IpAddr, tos: u8, dont_fragment: bool) -> Vec<u8> {
         let transport = self.transport_bytes(src, dst);
-        let next_header = IpProtocol::from(self.transport.protocol(dst.is_ipv6()));
+        let next_header = self.transport.protocol(dst.is_ipv6());
         let (header_len, mut bytes) = match (src, dst) {
             (IpAddr::V4(src_addr), IpAddr::V4(dst_addr)) => {
                 let repr = Ipv4Repr {
@@ -91,13 +91,13 @@ impl Probe {
 }
 
 impl ProbeTransport {
-    /// The IP protocol number this transport is carried in.
-    pub fn protocol(&self, ipv6: bool) -> u8 {
+    /// The IP protocol this transport is carried in.
+    pub fn protocol(&self, ipv6: bool) -> IpProtocol {
         match self {
-            ProbeTransport::Udp { .. } => 17,
-            ProbeTransport::Tcp { .. } => 6,
-            ProbeTransport::Icmp { .. } if ipv6 => 58,
-            ProbeTransport::Icmp { .. } => 1,
+            ProbeTransport::Udp { .. } => IpProtocol::Udp,
+            ProbeTransport::Tcp { .. } => IpProtocol::Tcp,
+            ProbeTransport::Icmp { .. } if ipv6 => IpProtocol::Icmpv6,
+            ProbeTransport::Icmp { .. } => IpProtocol::Icmp,
         }
     }
 }

@@ -31,9 +31,19 @@ pub struct Trace {
     /// Hops reported complete so far.
     reported: usize,
     outcome: Option<Outcome>,
+    /// Checksum shifts seen in quotes matched by IP ID alone, with the probe each named (see
+    /// [`Matcher::probe_of`]).
+    checksum_shifts: Vec<(u16, ProbeId)>,
     events: VecDeque<Event>,
     stats: Stats,
 }
+
+/// How much earlier than its probe's departure a reply's arrival may seem, from the error of turning a kernel's
+/// wall-clock receive stamp into an instant (two clocks read one after the other, on a loaded machine).
+const CLOCK_SLACK: core::time::Duration = core::time::Duration::from_millis(10);
+
+/// The most checksum shifts remembered.
+const MAX_CHECKSUM_SHIFTS: usize = 64;
 
 /// What became of a reply pushed into the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +72,7 @@ impl Trace {
             stop: Stop::default(),
             reported: 0,
             outcome: None,
+            checksum_shifts: Vec::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
         })
@@ -100,10 +111,15 @@ impl Trace {
         Some(probe)
     }
 
-    /// The TTL of the next probe and the index of its hop, if any probe is left to send. Probes go out pass by pass:
-    /// the first probe of every TTL in the window before the second of any (a retry or resend counts as its hop's
-    /// next pass), lowest TTL first within a pass. The window spans [`Self::window`] TTLs from the first hop not yet
-    /// reported complete, so that a path no longer than the window is probed whole within one round trip.
+    /// The TTL of the next probe and the index of its hop, if any probe is left to send: the lowest hop of the window
+    /// short of probes (retries and resends fill earlier hops), else the next TTL in it. The window spans
+    /// [`Self::window`] TTLs from the first hop not yet reported complete, as many as the in-flight limit holds
+    /// whole, so that a path no longer than it is probed whole within one round trip.
+    ///
+    /// Within the window the probes go out TTL by TTL, all of one before the next, not the first probe of every TTL
+    /// before the second of any: the whole window leaves at once either way, and a destination that limits its
+    /// ICMP errors (Linux: a burst of 6) spends its burst on the probes it gets first — its own TTL's this way,
+    /// rather than one of its own and the first of every TTL past it.
     fn next_slot(&self) -> Option<(u8, usize)> {
         let last_ttl = self.last_ttl();
         let hops = self.log.hops();
@@ -115,18 +131,13 @@ impl Trace {
         let in_window = |ttl: u8| ttl <= last_ttl && u16::from(ttl) < end;
         // Hops already reported complete need nothing more: start after them.
         let short = (self.reported..hops.len())
-            .filter(|&index| in_window(hops[index].ttl))
-            .map(|index| (hops[index].current().count(), index))
-            .filter(|&(count, index)| count < self.wanted(index))
-            .min();
-        let next_ttl = match hops.last() {
-            None => Some(self.config.first_ttl),
-            Some(hop) => hop.ttl.checked_add(1).filter(|&ttl| in_window(ttl)),
-        };
-        match (short, next_ttl) {
-            (Some((count, index)), next) if count == 0 || next.is_none() => Some((hops[index].ttl, index)),
-            (_, Some(ttl)) => Some((ttl, hops.len())),
-            (_, None) => None,
+            .find(|&index| in_window(hops[index].ttl) && hops[index].current().count() < self.wanted(index));
+        if let Some(index) = short {
+            return Some((hops[index].ttl, index));
+        }
+        match hops.last() {
+            None => Some((self.config.first_ttl, 0)),
+            Some(hop) => hop.ttl.checked_add(1).filter(|&ttl| in_window(ttl)).map(|ttl| (ttl, hops.len())),
         }
     }
 
@@ -195,10 +206,14 @@ impl Trace {
     pub fn handle_reply(&mut self, reply: Reply, now: Instant) -> Disposition {
         let disposition = match self.matcher().probe_of(&reply) {
             None => Disposition::Unmatched,
-            Some(id) => match self.log.record(id).map(|record| &record.status) {
-                Some(ProbeStatus::InFlight) => Disposition::Accepted(id),
-                Some(ProbeStatus::Answered(_)) => Disposition::Duplicate(id),
-                Some(_) => Disposition::Late(id),
+            Some(id) => match self.log.record(id) {
+                // An answer that arrived before its probe left was made up before anyone saw the probe.
+                Some(record) if now + CLOCK_SLACK < record.sent_at => Disposition::Unmatched,
+                Some(record) => match &record.status {
+                    ProbeStatus::InFlight => Disposition::Accepted(id),
+                    ProbeStatus::Answered(_) => Disposition::Duplicate(id),
+                    _ => Disposition::Late(id),
+                },
                 None => Disposition::Unmatched,
             },
         };
@@ -209,13 +224,20 @@ impl Trace {
             }
             Disposition::Duplicate(_) => self.stats.duplicates += 1,
             Disposition::Late(_) => self.stats.late += 1,
-            Disposition::Unmatched => self.stats.unmatched += 1,
+            Disposition::Unmatched => {
+                self.stats.unmatched += 1;
+                if let Some(candidate) = self.matcher().ip_id_candidate(&reply) {
+                    if !self.checksum_shifts.contains(&candidate) && self.checksum_shifts.len() < MAX_CHECKSUM_SHIFTS {
+                        self.checksum_shifts.push(candidate);
+                    }
+                }
+            }
         }
         disposition
     }
 
     fn matcher(&self) -> Matcher<'_> {
-        Matcher { config: &self.config, factory: &self.factory, log: &self.log }
+        Matcher { config: &self.config, factory: &self.factory, log: &self.log, checksum_shifts: &self.checksum_shifts }
     }
 
     fn accept(&mut self, id: ProbeId, reply: Reply, now: Instant) {

@@ -5,7 +5,7 @@ mod common;
 use core::time::Duration;
 
 use common::*;
-use hoptrace_engine::sim::SimNetwork;
+use hoptrace_engine::sim::{RateLimit, SimNetwork};
 use hoptrace_engine::{Event, Method, Outcome, Protocol, WaitPolicy};
 
 #[test]
@@ -226,7 +226,7 @@ fn a_silent_path_stops_at_the_gap_limit_from_the_first_ttl() {
 fn bench_path() -> SimNetwork {
     let mut network = SimNetwork::chain(false, 7, 10 * MS);
     for (index, router) in network.routers.iter_mut().enumerate() {
-        router.rtt = Duration::from_micros(22_500 * (index as u64 + 1) / 2).max(Duration::from_micros(100));
+        router.rtt = Duration::from_micros(22_500 * (index as u64).div_ceil(2)).max(Duration::from_micros(100));
     }
     network.destination.rtt = Duration::from_millis(90);
     network
@@ -246,11 +246,11 @@ fn an_eight_hop_path_takes_one_destination_rtt() {
     let (trace, run) = trace(&mut network, Method::classic(Protocol::Udp));
     assert_eq!(responders(&trace), expected_path(&network, 3));
     assert_eq!(run.elapsed, Duration::from_millis(90));
-    // The first probe of TTLs 1 to 16, then the second, then the third: 48 at once, the default limit (the probes
-    // past the destination are not listed). Each hop reported complete moves the window one TTL on: hops 1 to 7
-    // complete before the destination answers, so TTLs 17 to 23 get their three probes too.
-    let passes: Vec<u8> = (0..3).flat_map(|_| 1..=8).collect();
-    assert_eq!(send_order(&trace), passes);
+    // TTLs 1 to 16, three probes each: 48 at once, the default limit (the probes past the destination are not
+    // listed). Each hop reported complete moves the window one TTL on: hops 1 to 7 complete before the destination
+    // answers, so TTLs 17 to 23 get their three probes too.
+    let ttls: Vec<u8> = (1..=8).flat_map(|ttl| [ttl; 3]).collect();
+    assert_eq!(send_order(&trace), ttls);
     assert_eq!(trace.stats().sent, 48 + 7 * 3);
 }
 
@@ -261,11 +261,11 @@ fn the_in_flight_limit_caps_the_ttls_probed_at_once() {
     config.max_in_flight = 16;
     let (trace, run) = run(&mut network, config);
     assert_eq!(responders(&trace), expected_path(&network, 3));
-    // 16 probes hold 6 TTLs (16 / 3, rounded up): passes over TTLs 1 to 6, 16 probes at first. Hop 1's quick
-    // answers complete it and let TTL 7 into the window, whose first and second probes come before any third.
-    assert_eq!(send_order(&trace)[..18], [1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 7, 7]);
-    // Later TTLs wait for slots: the destination's last probe leaves at 45 ms, when hops 4 and 5 answer.
-    assert_eq!(run.elapsed, Duration::from_millis(135));
+    // 16 probes hold 6 TTLs (16 / 3, rounded up): TTLs 1 to 6, 16 probes at first; hop 1's quick answers free
+    // the slots for TTL 6's last two.
+    assert_eq!(send_order(&trace)[..18], [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6]);
+    // Later TTLs wait for slots: TTL 8 leaves at 22.5 ms, when hops 2 and 3 answer.
+    assert_eq!(run.elapsed, Duration::from_micros(112_500));
 }
 
 #[test]
@@ -277,4 +277,15 @@ fn one_probe_per_hop_and_a_limit_of_one_is_sequential() {
     let (trace, run) = run(&mut network, config);
     assert_eq!(send_order(&trace), [1, 2, 3, 4]);
     assert_eq!(run.elapsed, Duration::from_millis(100));
+}
+
+#[test]
+fn a_rate_limited_destination_answers_every_probe_of_its_ttl() {
+    // Linux's limit at the destination: a burst of 6 Port Unreachables, then one a second. The probes of TTLs
+    // past it reach it too; its own TTL's three go first, so they get three of the six.
+    let mut network = bench_path();
+    network.destination.rate_limit = Some(RateLimit { burst: 6, interval: Duration::from_secs(1) });
+    let (trace, run) = trace(&mut network, Method::classic(Protocol::Udp));
+    assert_eq!(responders(&trace), expected_path(&network, 3));
+    assert_eq!(run.elapsed, Duration::from_millis(90));
 }

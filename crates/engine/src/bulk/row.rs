@@ -95,6 +95,26 @@ reply_size,reply_mpls_labels,rtt,round";
     }
 }
 
+/// The decimal digits of every number below 256, and how many there are.
+const SMALL: [([u8; 3], u8); 256] = small_numbers();
+
+const fn small_numbers() -> [([u8; 3], u8); 256] {
+    let mut table = [([0; 3], 0); 256];
+    let mut n = 0;
+    while n < 256 {
+        let (hundreds, tens, units) = ((n / 100) as u8, (n / 10 % 10) as u8, (n % 10) as u8);
+        table[n] = if n >= 100 {
+            ([b'0' + hundreds, b'0' + tens, b'0' + units], 3)
+        } else if n >= 10 {
+            ([b'0' + tens, b'0' + units, 0], 2)
+        } else {
+            ([b'0' + units, 0, 0], 1)
+        };
+        n += 1;
+    }
+    table
+}
+
 /// A CSV line being built: fields of bounded length (numbers and addresses), each followed by a comma.
 struct Line {
     bytes: [u8; 256],
@@ -112,31 +132,46 @@ impl Line {
         &self.bytes[..self.len]
     }
 
-    /// Appends `bytes` (the fields' lengths are bounded: 14 fields of at most 46 bytes never fill the buffer).
-    fn push(&mut self, bytes: &[u8]) {
-        let end = (self.len + bytes.len()).min(self.bytes.len());
-        self.bytes[self.len..end].copy_from_slice(&bytes[..end - self.len]);
-        self.len = end;
+    /// Appends a byte (the fields' lengths are bounded: 14 fields of at most 46 bytes never fill the buffer).
+    fn byte(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
     }
 
-    fn digits(&mut self, mut n: u64) {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+    /// Appends `bytes`, byte by byte: they are a few, and a call to `memcpy` would cost more.
+    fn push(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.byte(byte);
         }
-        self.push(&digits[at..]);
+    }
+
+    /// Appends the decimal digits of `n`, written in place from the last (below 256, from a table: most fields).
+    fn digits(&mut self, n: u64) {
+        if let Some((text, len)) = SMALL.get(n as usize) {
+            self.push(&text[..usize::from(*len)]);
+            return;
+        }
+        let mut count = 1;
+        let mut rest = n / 10;
+        while rest > 0 {
+            count += 1;
+            rest /= 10;
+        }
+        let Some(field) = self.bytes.get_mut(self.len..self.len + count) else { return };
+        let mut n = n;
+        for slot in field.iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.len += count;
     }
 
     /// A number and a comma.
     fn number(&mut self, n: u64) {
         self.digits(n);
-        self.push(b",");
+        self.byte(b',');
     }
 
     /// An address as `inet_ntop(AF_INET6)` writes it (IPv4-mapped ones as `::ffff:a.b.c.d`) and a comma.
@@ -145,7 +180,7 @@ impl Line {
             self.push(b"::ffff:");
             for (i, octet) in v4.octets().into_iter().enumerate() {
                 if i > 0 {
-                    self.push(b".");
+                    self.byte(b'.');
                 }
                 self.digits(octet.into());
             }
@@ -156,7 +191,7 @@ impl Line {
             let len = cursor.position() as usize;
             self.push(&text[..len]);
         }
-        self.push(b",");
+        self.byte(b',');
     }
 }
 

@@ -54,6 +54,9 @@ impl SimNetwork {
                 answers_icmp: true,
                 answers_tcp: true,
                 tcp_open: true,
+                rate_limit: None,
+                tokens: 0.0,
+                refilled_at: None,
             },
             forgeries: Vec::new(),
             delivered_to_destination: 0,
@@ -123,7 +126,11 @@ impl SimNetwork {
         let hops_left = probe.ttl.saturating_sub(self.routers.len() as u8);
         let received = as_received(&packet, hops_left, ipv6, usize::MAX);
         let reply_ttl = 64u8.saturating_sub(self.routers.len() as u8);
-        if let Some(wire) = super::wire::destination_answer(&self.destination, self.source, &received, reply_ttl) {
+        let Some(wire) = super::wire::destination_answer(&self.destination, self.source, &received, reply_ttl) else {
+            return;
+        };
+        let is_error = matches!(probe.transport, crate::probe::ProbeTransport::Udp { .. });
+        if !is_error || self.destination.may_send_error(now) {
             self.push(now + self.destination.rtt, wire);
         }
     }
@@ -154,7 +161,7 @@ impl SimNetwork {
         match wire.v6_meta {
             None => crate::decode::ipv4_packet(&wire.bytes).ok(),
             Some((from, protocol, hop_limit)) => {
-                crate::decode::ipv6_payload(&wire.bytes, protocol, from, self.source, Some(hop_limit)).ok()
+                crate::decode::ipv6_payload(&wire.bytes, protocol.into(), from, self.source, Some(hop_limit)).ok()
             }
         }
     }

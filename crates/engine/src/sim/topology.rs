@@ -78,21 +78,27 @@ impl Router {
 
     /// Whether its rate limit lets it send an error at `now` (and spends a token if so).
     pub(super) fn may_send_error(&mut self, now: Instant) -> bool {
-        let Some(limit) = self.rate_limit else {
-            return true;
-        };
-        let refill = match self.refilled_at {
-            None => f64::from(limit.burst),
-            Some(at) => now.saturating_duration_since(at).as_secs_f64() / limit.interval.as_secs_f64(),
-        };
-        self.tokens = (self.tokens + refill).min(f64::from(limit.burst));
-        self.refilled_at = Some(now);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        take_token(self.rate_limit, &mut self.tokens, &mut self.refilled_at, now)
+    }
+}
+
+/// Whether the token bucket of `limit` (holding `tokens`, last refilled at `refilled_at`) lets an error out at
+/// `now`, spending a token if so.
+fn take_token(limit: Option<RateLimit>, tokens: &mut f64, refilled_at: &mut Option<Instant>, now: Instant) -> bool {
+    let Some(limit) = limit else {
+        return true;
+    };
+    let refill = match *refilled_at {
+        None => f64::from(limit.burst),
+        Some(at) => now.saturating_duration_since(at).as_secs_f64() / limit.interval.as_secs_f64(),
+    };
+    *tokens = (*tokens + refill).min(f64::from(limit.burst));
+    *refilled_at = Some(now);
+    if *tokens >= 1.0 {
+        *tokens -= 1.0;
+        true
+    } else {
+        false
     }
 }
 
@@ -111,6 +117,17 @@ pub struct Destination {
     pub answers_tcp: bool,
     /// Whether the probed TCP port is open.
     pub tcp_open: bool,
+    /// ICMP error (Port Unreachable) rate limit.
+    pub rate_limit: Option<RateLimit>,
+    pub(super) tokens: f64,
+    pub(super) refilled_at: Option<Instant>,
+}
+
+impl Destination {
+    /// Whether its rate limit lets it send an error at `now` (and spends a token if so).
+    pub(super) fn may_send_error(&mut self, now: Instant) -> bool {
+        take_token(self.rate_limit, &mut self.tokens, &mut self.refilled_at, now)
+    }
 }
 
 /// A reply in flight back to the tracer, as a raw socket would deliver it: a whole IPv4 packet, or for IPv6 the

@@ -63,7 +63,7 @@ fn icmp_error(from: IpAddr, to: IpAddr, quote: &[u8], kind: ErrorKind, mpls: &[M
             };
             let mut icmp = vec![0; repr.buffer_len()];
             repr.emit(&to_v6(from), &to_v6(to), &mut Icmpv6Packet::new_unchecked(&mut icmp[..]));
-            Wire { bytes: icmp, v6_meta: Some((from, 58, ttl)) }
+            Wire { bytes: icmp, v6_meta: Some((from, IpProtocol::Icmpv6.into(), ttl)) }
         }
     }
 }
@@ -107,7 +107,7 @@ pub(super) fn destination_answer(destination: &Destination, to: IpAddr, probe: &
             let repr = Icmpv6Repr::EchoReply { ident, seq_no, data };
             let mut icmp = vec![0; repr.buffer_len()];
             repr.emit(&to_v6(from), &to_v6(to), &mut Icmpv6Packet::new_unchecked(&mut icmp[..]));
-            Some(Wire { bytes: icmp, v6_meta: Some((from, 58, ttl)) })
+            Some(Wire { bytes: icmp, v6_meta: Some((from, IpProtocol::Icmpv6.into(), ttl)) })
         }
         IpProtocol::Tcp if destination.answers_tcp => {
             let syn = TcpPacket::new_checked(transport).ok()?;
@@ -126,7 +126,7 @@ pub(super) fn destination_answer(destination: &Destination, to: IpAddr, probe: &
             repr.emit(&mut TcpPacket::new_unchecked(&mut segment[..]), &from, &to, &[]);
             match from {
                 IpAddr::V4(_) => Some(ipv4_wrap(from, to, IpProtocol::Tcp, ttl, &segment)),
-                IpAddr::V6(_) => Some(Wire { bytes: segment, v6_meta: Some((from, 6, ttl)) }),
+                IpAddr::V6(_) => Some(Wire { bytes: segment, v6_meta: Some((from, IpProtocol::Tcp.into(), ttl)) }),
             }
         }
         _ => None,

@@ -30,7 +30,7 @@ pub fn trace(network: &mut SimNetwork, method: Method) -> (Trace, Run) {
     run(network, config)
 }
 
-/// Per hop, per probe standing for it (not superseded): who answered (`None` for no answer).
+/// Per hop, per probe standing for it (not resent): who answered (`None` for no answer).
 pub fn responders(trace: &Trace) -> Vec<Vec<Option<IpAddr>>> {
     trace.hops().iter().map(|hop| hop.current().map(|p| p.responder()).collect()).collect()
 }

@@ -34,9 +34,10 @@ pub struct BulkArgs {
     /// The IPv6 source address of the probes (default: the route's).
     #[arg(long = "source-address-v6")]
     pub source_v6: Option<Ipv6Addr>,
-    /// Time in seconds to wait after sending the probes to stop the sniffer.
-    #[arg(short = 'W', long = "sniffer-wait-time", default_value_t = 1)]
-    pub sniffer_wait_time: u64,
+    /// Time in seconds to wait after sending the probes to stop the sniffer (fractions allowed; with --targets,
+    /// also the wait between passes).
+    #[arg(short = 'W', long = "sniffer-wait-time", default_value_t = 1.0, value_parser = seconds)]
+    pub sniffer_wait_time: f64,
     /// Method to limit the rate (accepted for caracal's sake: hoptrace always sleeps between batches).
     #[arg(long = "rate-limiting-method", default_value = "auto", value_parser = ["auto", "active", "sleep", "none"])]
     pub rate_limiting_method: String,
@@ -80,4 +81,92 @@ pub struct BulkArgs {
     /// With --targets: traceroute's text instead of one JSON line (--json's schema) per target.
     #[arg(long = "text")]
     pub text: bool,
+    /// With --targets: MDA — each hop probed in new flows until its stopping point (one JSON graph per target, as
+    /// `hoptrace --mda --json`).
+    #[arg(long = "mda")]
+    pub mda: bool,
+    /// With --mda: the confidence that no branch is missed at a hop, in percent: 95, 99 or 99.9.
+    #[arg(long = "confidence", default_value = "95", value_parser = confidence)]
+    pub confidence: engine::mda::Confidence,
+}
+
+fn confidence(text: &str) -> Result<engine::mda::Confidence, String> {
+    engine::mda::Confidence::from_percent(text).ok_or_else(|| format!("`{text}' is not 95, 99 or 99.9"))
+}
+
+fn seconds(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| (0.0..=3600.0).contains(s))
+        .ok_or_else(|| format!("`{text}' is not 0 to 3600 seconds"))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{parse, Request};
+
+    fn bulk(args: &[&str]) -> Result<super::BulkArgs, String> {
+        match parse(args.iter().map(Into::into)) {
+            Ok(Request::Bulk(args)) => Ok(*args),
+            Ok(other) => Err(format!("not bulk: {other:?}")),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    #[test]
+    fn caracals_flags_and_defaults() {
+        let args = bulk(&["hoptrace", "bulk"]).unwrap();
+        assert_eq!((args.probing_rate, args.batch_size, args.n_packets, args.sniffer_wait_time), (100, 128, 1, 1.0));
+        assert_eq!((args.meta_round.as_str(), args.no_integrity_check, args.caracal_id), ("1", false, None));
+        let args = bulk(&[
+            "/usr/bin/caracal",
+            "-r",
+            "5000",
+            "-B",
+            "64",
+            "-N",
+            "2",
+            "-P",
+            "10",
+            "-W",
+            "0.5",
+            "-z",
+            "eth0",
+            "--meta-round",
+            "7",
+            "--caracal-id",
+            "42",
+            "--no-integrity-check",
+            "--filter-min-ttl",
+            "2",
+            "--filter-max-ttl",
+            "30",
+            "--source-address-v4",
+            "198.18.0.1",
+            "--source-address-v6",
+            "2001:db8::1",
+        ])
+        .unwrap();
+        assert_eq!((args.probing_rate, args.batch_size, args.n_packets, args.max_probes), (5000, 64, 2, Some(10)));
+        assert_eq!(
+            (args.sniffer_wait_time, args.interface.as_deref(), args.meta_round.as_str()),
+            (0.5, Some("eth0"), "7")
+        );
+        assert_eq!((args.caracal_id, args.no_integrity_check), (Some(42), true));
+        assert_eq!((args.filter_min_ttl, args.filter_max_ttl), (Some(2), Some(30)));
+        assert!(args.source_v4.is_some() && args.source_v6.is_some());
+    }
+
+    #[test]
+    fn bad_values_are_one_line_each() {
+        for (args, word) in [
+            (&["hoptrace", "bulk", "-r", "0"][..], "--probing-rate"),
+            (&["hoptrace", "bulk", "-W", "forever"], "forever"),
+            (&["caracal", "--confidence", "50"], "confidence"),
+            (&["caracal", "--protocol", "tcp"], "protocol"),
+        ] {
+            let error = bulk(args).unwrap_err();
+            assert!(error.contains(word) && !error.contains('\n'), "{args:?}: {error}");
+        }
+    }
 }

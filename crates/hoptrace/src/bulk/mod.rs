@@ -3,6 +3,7 @@
 //! thread; a receiver thread decodes and writes rows as replies come. Memory does not grow with the probes sent.
 
 mod args;
+mod mda;
 mod prefixes;
 mod replies;
 mod send;
@@ -10,23 +11,19 @@ mod summary;
 mod targets;
 mod traces;
 
-use std::collections::HashMap;
-use std::io::{self, IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io::{self, IsTerminal};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use engine::bulk::{Check, Protocol, Row};
+use engine::bulk::{Check, Protocol};
 use net::bulk::{BulkReceiver, BulkSender};
 use net::Privilege;
 
 pub use args::BulkArgs;
-pub use prefixes::PrefixSet;
 
 use crate::error::{CliError, Error};
-use crate::output::{DnsDirectory, Renderer, RipeJson, TracerouteText};
-use crate::settings::Naming;
 
 /// Runs `hoptrace bulk`: probe specifications from stdin to caracal's CSV, or with `--targets`, traces.
 pub fn run(args: &BulkArgs) -> Result<(), Error> {
@@ -37,14 +34,20 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     let caracal_id = args.caracal_id.unwrap_or_else(random_id);
     let check = Check { caracal_id, integrity: !args.no_integrity_check };
     let batch = args.batch_size as usize;
-    let mut sender = BulkSender::open(true, true, args.interface.as_deref(), batch)
-        .map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
+    let net_error = |error| Error::Trace(hoptrace_core::Error::Net(error));
+    // IPv4 and IPv6, or IPv4 alone where the system has no IPv6 (its probes are then counted as refused).
+    let interface = args.interface.as_deref();
+    let mut sender = BulkSender::open(true, true, interface, batch)
+        .or_else(|_| BulkSender::open(true, false, interface, batch))
+        .map_err(net_error)?;
     let mut receiver =
-        BulkReceiver::open(true, true).map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
+        BulkReceiver::open(true, true).or_else(|_| BulkReceiver::open(true, false)).map_err(net_error)?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
+    let caught = Arc::new(AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(signal, Arc::clone(&interrupted));
+        let _ = signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize);
     }
     let counters = Arc::new(replies::Counters::default());
     let source_v6 = Arc::new(OnceLock::new());
@@ -60,32 +63,25 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
         None => None,
     };
     let protocol = if args.protocol == "icmp" { Protocol::Icmp } else { Protocol::Udp };
-    let progress = Arc::new(targets::Progress::new(targets.as_deref().unwrap_or_default()));
+    let progress = Arc::new(targets::Progress::new(targets.as_deref().unwrap_or_default(), protocol));
     let stop = Arc::new(AtomicBool::new(false));
     let listener = {
         let (stop, counters, source_v6, progress) =
             (Arc::clone(&stop), Arc::clone(&counters), Arc::clone(&source_v6), Arc::clone(&progress));
         let (round, csv) = (args.meta_round.clone(), targets.is_none());
-        thread::spawn(move || -> io::Result<HashMap<(u32, u8), Row>> {
-            let mut rows = HashMap::new();
+        thread::spawn(move || -> io::Result<()> {
             if csv {
-                replies::write_csv(&mut receiver, &stop, check, &round, &source_v6, &counters)?;
+                replies::write_csv(&mut receiver, &stop, check, &round, &source_v6, &counters)
             } else {
-                replies::receive(&mut receiver, &stop, check, &source_v6, &counters, |row| {
-                    if let Some(key) = progress.record(&row, protocol) {
-                        rows.insert(key, row);
-                    }
-                    true
-                })?;
+                replies::receive(&mut receiver, &stop, check, &source_v6, &counters, &mut &*progress)
             }
-            Ok(rows)
         })
     };
 
     let start = Instant::now();
     let started = SystemTime::now();
     let mut sending = send::Sending::new(args, caracal_id, &filters, &source_v6, &counters, io::stderr().is_terminal());
-    let wait = Duration::from_secs(args.sniffer_wait_time);
+    let wait = Duration::from_secs_f64(args.sniffer_wait_time);
     let passes = targets.as_deref().map(|targets| targets::Passes {
         targets,
         progress: &progress,
@@ -93,39 +89,52 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
         gap_limit: args.gap_limit,
         protocol,
         wait,
+        mda: args.mda.then_some(args.confidence),
     });
-    match &passes {
-        Some(passes) => passes.run(&mut sending, &mut sender, &interrupted),
-        None => sending.run(io::stdin().lock(), &mut sender, &interrupted),
-    }
+    let flows = match &passes {
+        Some(passes) => {
+            let mut flows = passes.run(&mut sending, &mut sender, &interrupted);
+            // With MDA, more flows in rounds until every hop has its stopping point.
+            if let Some(confidence) = passes.mda {
+                mda::rounds(passes, confidence, &mut flows, &mut sending, &mut sender, &interrupted);
+            }
+            flows
+        }
+        None => {
+            sending.run(io::stdin().lock(), &mut sender, &interrupted);
+            Vec::new()
+        }
+    };
     let sent_for = start.elapsed();
 
-    // Replies still on their way: wait as caracal does, unless interrupted again or stdout closed.
-    let wait_until = Instant::now() + wait;
-    while Instant::now() < wait_until && !counters.closed.load(Ordering::Relaxed) {
-        thread::sleep(Duration::from_millis(20).min(wait_until.saturating_duration_since(Instant::now())));
-    }
+    // Replies still on their way: wait as caracal does, unless stdout closed.
+    pause(wait, &counters.closed);
     stop.store(true, Ordering::Release);
     let received = listener.join();
     summary::print(&sending.stats, &counters, sent_for);
-    let rows = match received {
-        Ok(Ok(rows)) => rows,
+    match received {
+        Ok(Ok(())) => {}
         Ok(Err(error)) => return Err(Error::Failed(format!("reading replies: {error}"))),
         Err(_) => return Err(Error::Failed("the reply reader stopped".into())),
-    };
-    if let Some(passes) = &passes {
-        let mut renderer: Box<dyn Renderer> = if args.text {
-            Box::new(TracerouteText::new(Naming::Numeric, false, false, false, false))
-        } else {
-            Box::new(RipeJson::new(false))
-        };
-        let directory = DnsDirectory::new(true, false);
-        let mut out = io::BufWriter::new(io::stdout().lock());
-        let written = traces::write(&mut out, renderer.as_mut(), &directory, passes, &rows, sending.sources(), started);
-        // A closed stdout ends the output quietly, as a pipe's reader intends.
-        let _ = written.and_then(|()| out.flush());
     }
-    Ok(())
+    if let Some(passes) = &passes {
+        let rows = std::mem::take(&mut *progress.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        traces::print(args.text, passes, &rows, &flows, sending.sources(), started);
+    }
+    // As the other commands end: a closed pipe and a signal say so in the exit status.
+    match caught.load(Ordering::Relaxed) {
+        _ if counters.closed.load(Ordering::Relaxed) => Err(Error::ClosedPipe),
+        0 => Ok(()),
+        signal => Err(Error::Interrupted(signal as u8)),
+    }
+}
+
+/// Sleeps for `duration`, or less if `stop` is set meanwhile.
+fn pause(duration: Duration, stop: &AtomicBool) {
+    let until = Instant::now() + duration;
+    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+        thread::sleep(Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())));
+    }
 }
 
 /// A caracal id of this run, when none is given: random, as caracal's.

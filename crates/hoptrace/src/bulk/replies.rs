@@ -1,12 +1,13 @@
 //! The receiving side: ICMP messages into caracal's rows on stdout, and the counts of what was dropped.
 
 use core::net::{IpAddr, Ipv6Addr};
+use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use engine::bulk::{decode, Arrival, Check, Rejection, Row};
-use net::bulk::BulkReceiver;
+use net::bulk::{BulkReceiver, Capture};
 
 /// What the receiver has seen, read by the sender's progress line and the summary.
 #[derive(Debug, Default)]
@@ -23,18 +24,34 @@ pub(super) struct Counters {
     pub closed: AtomicBool,
 }
 
-/// Reads replies until `stop`, handing each matched one to `on_row`, which says whether it could be used (`false`:
-/// the output is closed).
+/// Where matched replies go. Each method says whether the output can still be used (`false`: it is closed).
+pub(super) trait Sink {
+    /// One matched reply.
+    fn row(&mut self, row: Row) -> bool;
+    /// No reply is waiting now.
+    fn drained(&mut self) -> bool {
+        true
+    }
+}
+
+/// Reads replies until `stop`, handing each matched one to `sink`.
 pub(super) fn receive(
     receiver: &mut BulkReceiver,
     stop: &AtomicBool,
     check: Check,
     source_v6: &OnceLock<Ipv6Addr>,
     counters: &Counters,
-    mut on_row: impl FnMut(Row) -> bool,
+    sink: &mut impl Sink,
 ) -> io::Result<()> {
     let count = |counter: &AtomicU64| counter.fetch_add(1, Ordering::Relaxed);
-    receiver.run(stop, |capture| {
+    // Both callbacks write to the sink, never at once.
+    let sink = RefCell::new(sink);
+    let open = |usable: bool| {
+        if !usable {
+            counters.closed.store(true, Ordering::Relaxed);
+        }
+    };
+    let on_message = |capture: Capture<'_>| {
         count(&counters.received);
         let arrival = match (capture.ipv6, capture.from) {
             (false, _) => Arrival::V4(capture.bytes),
@@ -53,8 +70,8 @@ pub(super) fn receive(
         match decode(arrival, capture.micros, check) {
             Ok(row) => {
                 count(&counters.matched);
-                if !counters.closed.load(Ordering::Relaxed) && !on_row(row) {
-                    counters.closed.store(true, Ordering::Relaxed);
+                if !counters.closed.load(Ordering::Relaxed) {
+                    open(sink.borrow_mut().row(row));
                 }
             }
             Err(Rejection::Integrity) => {
@@ -64,7 +81,30 @@ pub(super) fn receive(
                 count(&counters.unrelated);
             }
         }
-    })
+    };
+    let on_drained = || {
+        if !counters.closed.load(Ordering::Relaxed) {
+            open(sink.borrow_mut().drained());
+        }
+    };
+    receiver.run(stop, on_message, on_drained)
+}
+
+/// Caracal's CSV on stdout: flushed whenever the replies waiting are written, so that a reader sees them within
+/// milliseconds and a closed stdout is noticed as soon.
+struct Csv<'a> {
+    out: BufWriter<io::StdoutLock<'a>>,
+    round: &'a str,
+}
+
+impl Sink for Csv<'_> {
+    fn row(&mut self, row: Row) -> bool {
+        row.write_csv(&mut self.out, self.round).is_ok()
+    }
+
+    fn drained(&mut self) -> bool {
+        self.out.flush().is_ok()
+    }
 }
 
 /// [`receive`] writing caracal's CSV to stdout, its header first, `round` in the last column.
@@ -76,12 +116,12 @@ pub(super) fn write_csv(
     source_v6: &OnceLock<Ipv6Addr>,
     counters: &Counters,
 ) -> io::Result<()> {
-    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    if writeln!(out, "{}", Row::HEADER).is_err() {
+    let mut csv = Csv { out: BufWriter::with_capacity(1 << 16, io::stdout().lock()), round };
+    if writeln!(csv.out, "{}", Row::HEADER).and_then(|()| csv.out.flush()).is_err() {
         counters.closed.store(true, Ordering::Relaxed);
     }
-    receive(receiver, stop, check, source_v6, counters, |row| row.write_csv(&mut out, round).is_ok())?;
-    if out.flush().is_err() {
+    receive(receiver, stop, check, source_v6, counters, &mut csv)?;
+    if !csv.drained() {
         counters.closed.store(true, Ordering::Relaxed);
     }
     Ok(())

@@ -10,8 +10,9 @@ use engine::bulk::{encode, tenth_ms, timestamp, DestinationCap, Pacer, ProbeSpec
 use net::bulk::{Batch, BulkSender};
 use net::SocketOptions;
 
+use super::prefixes::PrefixSet;
 use super::replies::Counters;
-use super::{BulkArgs, PrefixSet};
+use super::BulkArgs;
 
 /// The shortest wait worth a sleep.
 const MIN_SLEEP: Duration = Duration::from_micros(200);
@@ -186,10 +187,9 @@ impl<'a> Sending<'a> {
     /// The source towards `dst`'s family, found once per family; `None` if there is no route (warned once).
     fn source(&mut self, dst: IpAddr) -> Option<IpAddr> {
         let family = usize::from(dst.is_ipv6());
-        let interface = self.args.interface.clone();
-        let source_v6 = self.source_v6;
+        let (args, source_v6) = (self.args, self.source_v6);
         *self.sources[family].get_or_insert_with(|| {
-            let options = SocketOptions { interface, ..SocketOptions::default() };
+            let options = SocketOptions { interface: args.interface.clone(), ..SocketOptions::default() };
             match net::source_for(dst, &options) {
                 Ok(source) => {
                     if let IpAddr::V6(v6) = source {
@@ -207,6 +207,9 @@ impl<'a> Sending<'a> {
 
     /// Waits, sending what is queued first, until `dst` may receive one more probe this second.
     fn admit(&mut self, dst: IpAddr, sender: &mut BulkSender) {
+        if self.args.max_per_destination == 0 {
+            return;
+        }
         while !self.cap.admit(dst, self.start.elapsed().as_secs()) {
             self.flush(0, sender);
             self.flush(1, sender);

@@ -10,14 +10,17 @@ use std::io::{BufRead, BufReader};
 use std::net::ToSocketAddrs;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use engine::bulk::{ProbeSpec, Protocol, Row};
+use engine::mda::{Confidence, MAX_FLOWS};
 use net::bulk::BulkSender;
 
 use super::send::Sending;
 
-/// The source port (or ICMP flow identifier) and destination port of every target's flow.
+/// The source port (or ICMP flow identifier) of every target's first flow (flow `f` adds `f`), and the destination
+/// port.
 pub(super) const FLOW: (u16, u16) = (24000, 33434);
 
 /// Addresses in one prefix at most (one per /24 or /64).
@@ -95,17 +98,22 @@ fn prefix_addresses(network: IpAddr, len: u32) -> Result<Vec<IpAddr>, String> {
         .collect())
 }
 
-/// What the receiver tells the sender, per target: which TTLs were answered (a bit each), and the TTL at which the
-/// destination (or an unreachable) answered (0: not yet).
+/// What the receiver tells the sender, per target: which TTLs were answered (a bit each), the TTL at which the
+/// destination (or an unreachable) answered (0: not yet), and the replies, per (target, TTL, flow): the first each.
 #[derive(Debug)]
 pub(super) struct Progress {
     pub index: HashMap<IpAddr, u32>,
     pub answered: Vec<AtomicU64>,
     pub reached: Vec<AtomicU8>,
+    pub protocol: Protocol,
+    pub rows: Mutex<Rows>,
 }
 
+/// Replies per (target, TTL, flow).
+pub(super) type Rows = HashMap<(u32, u8, u16), Row>;
+
 impl Progress {
-    pub(super) fn new(targets: &[Target]) -> Progress {
+    pub(super) fn new(targets: &[Target], protocol: Protocol) -> Progress {
         let mut index = HashMap::with_capacity(targets.len());
         for (i, target) in targets.iter().enumerate() {
             index.entry(target.addr).or_insert(i as u32);
@@ -114,28 +122,38 @@ impl Progress {
             index,
             answered: targets.iter().map(|_| AtomicU64::new(0)).collect(),
             reached: targets.iter().map(|_| AtomicU8::new(0)).collect(),
+            protocol,
+            rows: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Records `row`, if it answers one of the flows; returns the target and TTL it answers.
-    pub(super) fn record(&self, row: &Row, protocol: Protocol) -> Option<(u32, u8)> {
+    /// Records `row` if it answers a probe of a target's flows (the first answer to each).
+    pub(super) fn record(&self, row: Row) {
         let dst = IpAddr::V6(row.probe_dst_addr).to_canonical();
-        let &target = self.index.get(&dst)?;
-        let udp = protocol == Protocol::Udp;
-        let flow = (row.probe_src_port, if udp { row.probe_dst_port } else { FLOW.1 });
-        if flow != FLOW || row.probe_ttl == 0 || row.probe_ttl > 64 || (row.probe_protocol == 17) != udp {
-            return None;
-        }
+        let Some(&target) = self.index.get(&dst) else { return };
+        let udp = self.protocol == Protocol::Udp;
+        let flow = row.probe_src_port.wrapping_sub(FLOW.0);
+        let dst_port = if udp { row.probe_dst_port } else { FLOW.1 };
         let ttl = row.probe_ttl;
-        let previous = self.answered[target as usize].fetch_or(1 << (ttl - 1), Ordering::Relaxed);
-        if previous & 1 << (ttl - 1) != 0 {
-            return None;
+        if usize::from(flow) >= MAX_FLOWS
+            || dst_port != FLOW.1
+            || !(1..=64).contains(&ttl)
+            || (row.probe_protocol == 17) != udp
+        {
+            return;
         }
-        if !row.is_time_exceeded() {
+        let terminal = !row.is_time_exceeded();
+        let mut rows = self.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if rows.contains_key(&(target, ttl, flow)) {
+            return;
+        }
+        rows.insert((target, ttl, flow), row);
+        drop(rows);
+        self.answered[target as usize].fetch_or(1 << (ttl - 1), Ordering::Relaxed);
+        if terminal {
             let reached = &self.reached[target as usize];
             let _ = reached.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| (r == 0 || ttl < r).then_some(ttl));
         }
-        Some((target, ttl))
     }
 
     /// The farthest answered TTL of `target` (0: none).
@@ -154,9 +172,16 @@ impl Progress {
     }
 }
 
+impl super::replies::Sink for &Progress {
+    fn row(&mut self, row: Row) -> bool {
+        self.record(row);
+        true
+    }
+}
+
 /// A random permutation of `0..n` (a full-period linear congruential walk over the next power of two, skipping
 /// what is past `n`): spreads each target's TTLs over the run so that no router sees them in a burst.
-fn permutation(n: u64) -> impl Iterator<Item = u64> {
+pub(super) fn permutation(n: u64) -> impl Iterator<Item = u64> {
     let size = n.next_power_of_two().max(4);
     let random = std::collections::hash_map::RandomState::new();
     let a = (random.hash_one(1u8) & (size - 1)) | 1;
@@ -172,7 +197,7 @@ fn permutation(n: u64) -> impl Iterator<Item = u64> {
         .filter(move |&x| x < n)
 }
 
-/// The sender's two passes over every (target, TTL).
+/// The sender's passes over every (target, TTL), and with MDA its rounds of new flows.
 pub(super) struct Passes<'a> {
     pub targets: &'a [Target],
     pub progress: &'a Progress,
@@ -181,13 +206,15 @@ pub(super) struct Passes<'a> {
     pub protocol: Protocol,
     /// How long a probe is awaited before the gap limit counts it silent.
     pub wait: Duration,
+    /// MDA at this confidence: every hop probed in flows until its stopping point (`None`: one flow).
+    pub mda: Option<Confidence>,
 }
 
 impl Passes<'_> {
-    fn spec(&self, target: usize, ttl: u8) -> ProbeSpec {
+    pub(super) fn spec(&self, target: usize, ttl: u8, flow: u16) -> ProbeSpec {
         ProbeSpec {
             dst: self.targets[target].addr,
-            src_port: FLOW.0,
+            src_port: FLOW.0 + flow,
             dst_port: FLOW.1,
             ttl,
             protocol: match (self.protocol, self.targets[target].addr.is_ipv6()) {
@@ -215,7 +242,9 @@ impl Passes<'_> {
     }
 
     /// Probes every (target, TTL) worth it, then, after `wait`, the losses below each target's end once more.
-    pub(super) fn run(&self, sending: &mut Sending<'_>, sender: &mut BulkSender, stop: &AtomicBool) {
+    /// Returns the flows sent per (target, TTL), `target * max_ttl + ttl - 1` (MDA's rounds, `bulk::mda`, add
+    /// more).
+    pub(super) fn run(&self, sending: &mut Sending<'_>, sender: &mut BulkSender, stop: &AtomicBool) -> Vec<u16> {
         let ttls = u64::from(self.max_ttl);
         let mut sent_at: Vec<Option<Instant>> = vec![None; self.targets.len() * usize::from(self.max_ttl)];
         for k in permutation(self.targets.len() as u64 * ttls) {
@@ -224,12 +253,12 @@ impl Passes<'_> {
             }
             let (target, ttl) = ((k / ttls) as usize, (k % ttls) as u8 + 1);
             if self.worth(target, ttl, &sent_at) {
-                sending.send(&self.spec(target, ttl), sender);
+                sending.send(&self.spec(target, ttl, 0), sender);
                 sent_at[k as usize] = Some(Instant::now());
             }
         }
         sending.finish(sender);
-        sleep_unless(self.wait, stop);
+        super::pause(self.wait, stop);
         for k in permutation(self.targets.len() as u64 * ttls) {
             if stop.load(Ordering::Relaxed) {
                 break;
@@ -237,23 +266,17 @@ impl Passes<'_> {
             let (target, ttl) = ((k / ttls) as usize, (k % ttls) as u8 + 1);
             let end = self.end(target);
             if sent_at[k as usize].is_some() && ttl <= end && !self.progress.is_answered(target, ttl) {
-                sending.send(&self.spec(target, ttl), sender);
+                sending.send(&self.spec(target, ttl, 0), sender);
             }
         }
         sending.finish(sender);
+        sent_at.iter().map(|sent| u16::from(sent.is_some())).collect()
     }
 
     /// The last TTL of `target`'s trace: where it ended, else the gap limit past its farthest answer.
     pub(super) fn end(&self, target: usize) -> u8 {
         let farthest = self.progress.farthest(target);
         self.progress.reached(target).unwrap_or_else(|| farthest.saturating_add(self.gap_limit).min(self.max_ttl))
-    }
-}
-
-fn sleep_unless(duration: Duration, stop: &AtomicBool) {
-    let until = Instant::now() + duration;
-    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())));
     }
 }
 

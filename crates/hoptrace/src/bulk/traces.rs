@@ -2,7 +2,6 @@
 
 use core::net::IpAddr;
 use core::time::Duration;
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::{Instant, SystemTime};
 
@@ -11,15 +10,18 @@ use engine::{
     Answer, Hop, IcmpError, Method, Outcome, ProbeId, ProbeRecord, ProbeStatus, Quote, QuotedProbe, Reply, ReplyKind,
 };
 
-use super::targets::{Passes, Target};
-use crate::output::{Directory, Renderer, TraceInfo};
+use super::targets::{Passes, Rows, Target};
+use crate::output::{
+    Directory, DnsDirectory, GraphFormat, MdaGraph, MdaText, Renderer, RipeJson, TraceInfo, TracerouteText,
+};
+use crate::settings::Naming;
 
 /// The reply of a row, as the engine would have decoded it.
 fn reply(row: &Row) -> Option<Reply> {
     let unmap = |addr: core::net::Ipv6Addr| IpAddr::V6(addr).to_canonical();
     let ipv6 = row.reply_protocol == 58;
     let kind = match (ipv6, row.reply_icmp_type) {
-        (false, 0) | (true, 129) => ReplyKind::EchoReply { ident: row.probe_src_port, seq: 0 },
+        (false, 0) | (true, 129) => ReplyKind::EchoReply { ident: row.probe_src_port, seq: 0, tag: None },
         (_, icmp_type) => {
             let probe = if row.probe_protocol == 17 {
                 QuotedProbe::Udp { src_port: row.probe_src_port, dst_port: row.probe_dst_port, checksum: None }
@@ -47,17 +49,65 @@ fn reply(row: &Row) -> Option<Reply> {
     Some(Reply { from: unmap(row.reply_src_addr), ttl: Some(row.reply_ttl), size: Some(size), kind })
 }
 
+/// Prints one trace per target on stdout: a JSON line in `--json`'s schema, or traceroute's text with `text`. A
+/// closed stdout ends the output quietly, as a pipe's reader intends.
+pub(super) fn print(
+    text: bool,
+    passes: &Passes<'_>,
+    rows: &Rows,
+    flows: &[u16],
+    sources: [Option<IpAddr>; 2],
+    started: SystemTime,
+) {
+    let mut renderer: Box<dyn Renderer> = match (passes.mda, text) {
+        (Some(confidence), true) => Box::new(MdaText::new(Naming::Numeric, false, confidence)),
+        (Some(confidence), false) => Box::new(MdaGraph::new(GraphFormat::Json, confidence)),
+        (None, true) => Box::new(TracerouteText::new(Naming::Numeric)),
+        (None, false) => Box::new(RipeJson::new(false)),
+    };
+    let directory = DnsDirectory::new(true, false);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let written = write(&mut out, renderer.as_mut(), &directory, passes, rows, flows, sources, started);
+    let _ = written.and_then(|()| out.flush());
+}
+
+/// The hops of `target` up to `end`, each with the flows `flows` says it was probed in (at least one), answered
+/// as `rows` has it.
+pub(super) fn hops(passes: &Passes<'_>, rows: &Rows, flows: &[u16], target: usize, end: u8) -> Vec<Hop> {
+    let ipv6 = passes.targets[target].addr.is_ipv6();
+    let now = Instant::now();
+    (1..=end)
+        .map(|ttl| {
+            let sent = flows.get(target * usize::from(passes.max_ttl) + usize::from(ttl) - 1).copied().unwrap_or(1);
+            let probes = (0..sent.max(1))
+                .map(|flow| {
+                    let answer = rows.get(&(target as u32, ttl, flow)).and_then(|row| {
+                        let rtt = Duration::from_micros(u64::from(row.rtt) * 100);
+                        reply(row).map(|reply| Answer { rtt, reply, quote_rewritten: false })
+                    });
+                    let status = answer.map_or(ProbeStatus::TimedOut, ProbeStatus::Answered);
+                    let id = ProbeId(u32::from(ttl) << 16 | u32::from(flow));
+                    let size = probe_len(ipv6, ttl);
+                    ProbeRecord { id, sent_at: now, size, flow, status, resent: None }
+                })
+                .collect();
+            Hop { ttl, probes }
+        })
+        .collect()
+}
+
 /// Writes one trace per target (in the order given) with `renderer`.
-pub(super) fn write(
+#[allow(clippy::too_many_arguments)]
+fn write(
     out: &mut dyn Write,
     renderer: &mut dyn Renderer,
     directory: &dyn Directory,
     passes: &Passes<'_>,
-    rows: &HashMap<(u32, u8), Row>,
+    rows: &Rows,
+    flows: &[u16],
     sources: [Option<IpAddr>; 2],
     started: SystemTime,
 ) -> io::Result<()> {
-    let now = Instant::now();
     let method =
         Method::paris(if passes.protocol == Protocol::Udp { engine::Protocol::Udp } else { engine::Protocol::Icmp });
     for (index, Target { host, addr }) in passes.targets.iter().enumerate() {
@@ -74,19 +124,12 @@ pub(super) fn write(
         };
         renderer.header(out, &info)?;
         let end = passes.end(index);
-        for ttl in 1..=end {
-            let answer = rows.get(&(index as u32, ttl)).and_then(|row| {
-                let rtt = Duration::from_micros(u64::from(row.rtt) * 100);
-                reply(row).map(|reply| Answer { rtt, reply, quote_rewritten: false })
-            });
-            let status = answer.map_or(ProbeStatus::TimedOut, ProbeStatus::Answered);
-            let size = probe_len(ipv6, ttl);
-            let probe = ProbeRecord { id: ProbeId(u32::from(ttl)), sent_at: now, size, flow: 0, status, resent: None };
-            renderer.hop(out, &Hop { ttl, probes: vec![probe] }, directory)?;
+        for hop in hops(passes, rows, flows, index, end) {
+            renderer.hop(out, &hop, directory)?;
         }
         let outcome = match passes.progress.reached(index) {
             Some(ttl) => {
-                let row = rows.get(&(index as u32, ttl));
+                let row = rows.get(&(index as u32, ttl, 0));
                 let from_target = row.is_some_and(|row| IpAddr::V6(row.reply_src_addr).to_canonical() == *addr);
                 let answered = row.is_some_and(|row| matches!(row.reply_icmp_type, 0 | 129) || from_target);
                 if answered || row.is_some_and(port_unreachable) {

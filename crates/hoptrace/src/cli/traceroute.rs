@@ -17,7 +17,8 @@ use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings};
 #[command(disable_help_flag = true, arg_required_else_help = true, args_override_self = true)]
 #[command(after_help = "Run as `tracepath`, or with --tracepath, for tracepath(8)'s options and layout. \
     Not supported: -g (source routing), -D (DCCP), -P (raw protocol), -UL (UDP-Lite), -O (module options).\n\
-    `hoptrace monitor --help`: many targets watched around the clock, with Prometheus metrics.")]
+    `hoptrace monitor --help`: many targets watched around the clock, with Prometheus metrics.\n\
+    `hoptrace bulk --help`: many targets at a set rate, caracal's contract (also when run as `caracal`).")]
 pub struct TracerouteArgs {
     /// Use IPv4.
     #[arg(short = '4', long = "ipv4")]
@@ -55,8 +56,8 @@ pub struct TracerouteArgs {
     /// or NEAR times (default 3) a reply from a farther hop.
     #[arg(short = 'w', long = "wait", value_name = "MAX,HERE,NEAR", allow_hyphen_values = true)]
     wait: Option<String>,
-    /// Set the number of probes to be tried simultaneously (default 16 hops' worth: 16 times -q). They go out the
-    /// first probe of every TTL before the second of any.
+    /// Set the number of probes to be tried simultaneously (default 16 hops' worth: 16 times -q, so a path of up to
+    /// 16 hops takes one round trip).
     #[arg(short = 'N', long = "sim-queries", value_name = "squeries")]
     sim_queries: Option<String>,
     /// Minimal time interval between probes (default 0): seconds, or milliseconds above 10.

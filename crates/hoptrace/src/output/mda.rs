@@ -46,15 +46,7 @@ impl MdaText {
                     .map(|answer| answer.rtt.as_secs_f64() * 1000.0)
                     .collect();
                 let mut line = if index == 0 { format!("{:2}  ", hop.ttl) } else { "    ".to_owned() };
-                match self.naming {
-                    Naming::Numeric => {
-                        let _ = write!(line, "{from}");
-                    }
-                    _ => {
-                        let name = directory.name(from).unwrap_or_else(|| from.to_string());
-                        let _ = write!(line, "{name} ({from})");
-                    }
-                }
+                line.push_str(&super::host(self.naming, from, directory));
                 if self.as_lookups {
                     let _ = write!(line, " {}", resolve::format_asns(&directory.asns(from).unwrap_or_default()));
                 }

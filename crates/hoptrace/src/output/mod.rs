@@ -144,14 +144,27 @@ pub fn renderer(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
         Mode::Traceroute if settings.mda => {
             Box::new(MdaText::new(settings.naming, settings.as_lookups, settings.confidence))
         }
-        Mode::Traceroute => Box::new(TracerouteText::new(
-            settings.naming,
-            settings.as_lookups,
-            settings.extensions,
-            settings.back,
-            settings.discover_mtu,
-        )),
+        Mode::Traceroute => {
+            let mut text = TracerouteText::new(settings.naming);
+            text.as_lookups = settings.as_lookups;
+            text.extensions = settings.extensions;
+            text.back = settings.back;
+            text.mtu = settings.discover_mtu;
+            Box::new(text)
+        }
         Mode::Tracepath => Box::new(TracepathText::new(settings.naming)),
+    }
+}
+
+/// How `addr` is shown under `naming`: `name (address)`, the name or the address alone, with the address (or
+/// `???`, as tracepath) standing in for a missing name.
+pub fn host(naming: Naming, addr: IpAddr, directory: &dyn Directory) -> String {
+    let name = || directory.name(addr);
+    match naming {
+        Naming::Numeric => addr.to_string(),
+        Naming::NameOnly => name().unwrap_or_else(|| "???".to_owned()),
+        Naming::NameAndAddress => format!("{} ({addr})", name().unwrap_or_else(|| addr.to_string())),
+        Naming::Both => format!("{} ({addr})", name().unwrap_or_else(|| "???".to_owned())),
     }
 }
 

@@ -27,13 +27,7 @@ impl TracepathText {
     }
 
     fn address(&self, answer: &Answer, directory: &dyn Directory) -> String {
-        let from = answer.from();
-        let name = || directory.name(from).unwrap_or_else(|| "???".to_owned());
-        match self.naming {
-            Naming::Numeric => from.to_string(),
-            Naming::NameOnly => name(),
-            Naming::Both | Naming::NameAndAddress => format!("{} ({from})", name()),
-        }
+        super::host(self.naming, answer.from(), directory)
     }
 
     fn answer_line(&mut self, ttl: u8, answer: &Answer, directory: &dyn Directory) -> String {

@@ -1,20 +1,20 @@
 //! `traceroute(8)`'s layout: a header, then per hop `%2d` and per probe the responder (again only when it
-//! changes), the RTT and any mark, or `*`.
+//! changes), the RTT and any mark, or `*` (`* !E` for a probe that could not be sent).
 
 use core::fmt::Write as _;
 use std::io::{self, Write};
 
-use engine::{Answer, Hop, MplsLabel, Outcome, ProbeRecord};
+use engine::{Answer, Hop, MplsLabel, Outcome, ProbeRecord, ProbeStatus};
 
 use super::{hops_back, Directory, Renderer, TraceInfo};
 use crate::settings::Naming;
 use hoptrace_core::mark;
 
 /// The traceroute text renderer and its options.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TracerouteText {
-    /// Show addresses only.
-    pub numeric: bool,
+    /// How responders are named.
+    pub naming: Naming,
     /// Show `[ASn]` after addresses (`-A`).
     pub as_lookups: bool,
     /// Show ICMP extensions (`-e`).
@@ -33,14 +33,14 @@ pub struct TracerouteText {
 }
 
 impl TracerouteText {
-    /// A renderer with traceroute's options.
-    pub fn new(naming: Naming, as_lookups: bool, extensions: bool, back: bool, mtu: bool) -> Self {
+    /// A renderer naming responders as `naming` says, its options (`-A`, `-e`, `--back`, `--mtu`) off.
+    pub fn new(naming: Naming) -> Self {
         TracerouteText {
-            numeric: naming == Naming::Numeric,
-            as_lookups,
-            extensions,
-            back,
-            mtu,
+            naming,
+            as_lookups: false,
+            extensions: false,
+            back: false,
+            mtu: false,
             shown_mtu: None,
             nat_shown: false,
             farthest_answer: 0,
@@ -54,7 +54,8 @@ impl TracerouteText {
         let mut previous: Option<&Answer> = None;
         for probe in hop.current() {
             let Some(answer) = probe.status.answer() else {
-                line.push_str(" *");
+                // A probe the system refused to send is marked so: its silence says nothing of the path.
+                line.push_str(if probe.status == ProbeStatus::SendFailed { " * !E" } else { " *" });
                 continue;
             };
             if previous.is_none_or(|previous| self.differs(previous, answer)) {
@@ -86,12 +87,7 @@ impl TracerouteText {
 
     fn responder(&self, line: &mut String, answer: &Answer, ttl: u8, directory: &dyn Directory) {
         let from = answer.from();
-        if self.numeric {
-            let _ = write!(line, " {from}");
-        } else {
-            let name = directory.name(from).unwrap_or_else(|| from.to_string());
-            let _ = write!(line, " {name} ({from})");
-        }
+        let _ = write!(line, " {}", super::host(self.naming, from, directory));
         if self.as_lookups {
             let _ = write!(line, " {}", resolve::format_asns(&directory.asns(from).unwrap_or_default()));
         }

@@ -319,6 +319,17 @@ fn run_as_caracal_with_its_flags() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&output.stderr).lines().count(), 1, "{:?}", output);
     let _ = std::fs::remove_dir_all(&dir);
+    // The per-destination cap: 25 probes to one address at 10 a second go out over three seconds, all answered.
+    let input: String = (0..25).map(|n| format!("{},{},33434,8,udp\n", v4_dst(3), 24000 + n)).collect();
+    let mut command = hoptrace_command(&net.lab, net.client);
+    command.args(["bulk", "-r", "10000", "-W", "0.5", "--max-per-destination", "10"]);
+    let output = run_with_input(command, &input);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let [sent, _, _, _, _, matched, ..] = summary(&stderr);
+    assert_eq!((sent, matched), (25, 25), "{stderr}");
+    let seconds: f64 =
+        stderr.split(" probes sent in ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap().parse().unwrap();
+    assert!((2.0..4.0).contains(&seconds), "{stderr}");
 }
 
 /// Per hop of a `--json` trace, the addresses that answered.
@@ -374,9 +385,95 @@ fn targets_give_one_trace_each_with_the_hops_of_a_single_trace() {
         }
     }
     assert_eq!(compared, 4);
+    // --text: traceroute's layout, a header and four hop lines per target.
+    let mut command = hoptrace_command(&lab, client);
+    command.args(["bulk", "--targets", "-", "--text", "-r", "5000", "-W", "0.3", "-m", "10"]);
+    let text = run_with_input(command, &format!("{}\n{}\n", targets[0], targets[1000]));
+    let text = String::from_utf8_lossy(&text.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 10, "{text}");
+    assert!(lines[0].starts_with(&format!("traceroute to {} ({})", targets[0], targets[0])), "{text}");
+    assert!(lines[4].starts_with(" 4  ") && lines[4].contains(&targets[0].to_string()), "{text}");
+    assert!(lines[5].starts_with(&format!("traceroute to {}", targets[1000])), "{text}");
     let [sent, _, _, _, _, matched, _, _] = summary(&stderr);
     // Four TTLs a target, and none past the destination once it answered: at most ten, most of the time four.
     assert!(sent >= 4 * targets.len() as u64 && sent <= 10 * targets.len() as u64, "{stderr}");
     assert!(matched >= 4 * targets.len() as u64, "{stderr}");
     eprintln!("{stderr}");
+}
+
+#[test]
+fn a_closed_stdout_or_a_signal_ends_the_run_and_no_raw_sockets_is_one_line() {
+    use std::io::{BufRead, BufReader};
+    let _machine = shared_machine();
+    let net = bulk_lab();
+    // 20,000 probes at 2,000 a second would take 10 s; the reader leaves after the first row.
+    let input: String = (0..20_000).map(|n| format!("{},24000,33434,8,icmp\n", v4_dst(n % 8000))).collect();
+    let mut child = hoptrace_command(&net.lab, net.client)
+        .args(["bulk", "-r", "2000", "-W", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hoptrace bulk starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    for _ in 0..2 {
+        line.clear();
+        stdout.read_line(&mut line).unwrap();
+    }
+    assert!(line.contains(",::ffff:198.19.2"), "a row: {line}");
+    let closed = std::time::Instant::now();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    let _ = writer.join();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Quietly, as a program SIGPIPE ends: 128 + 13.
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
+    assert!(
+        closed.elapsed() < std::time::Duration::from_secs(5),
+        "still probing {:?} after stdout closed",
+        closed.elapsed()
+    );
+    let [sent, ..] = summary(&stderr);
+    assert!(sent < 20_000, "{stderr}");
+    eprintln!("{stderr}");
+    // Without raw sockets: one line, status 1.
+    let output = net
+        .lab
+        .command(net.client, "setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_hoptrace"), "bulk"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim(), "hoptrace: bulk probing needs raw sockets: run it as root or with CAP_NET_RAW");
+    // Interrupted: the probing stops, the replies on their way are awaited, the summary is written, status 130.
+    let input: String = (0..20_000).map(|n| format!("{},24000,33434,8,icmp\n", v4_dst(n % 8000))).collect();
+    let mut command = hoptrace_command(&net.lab, net.client);
+    command.args(["bulk", "-r", "2000", "-W", "0.5"]);
+    let child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id().to_string();
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        Command::new("kill").args(["-INT", &pid]).status().expect("kill runs")
+    });
+    let mut child = child;
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = child.wait_with_output().unwrap();
+    assert!(interrupter.join().unwrap().success());
+    let _ = writer.join();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let [sent, _, _, _, _, matched, ..] = summary(&stderr);
+    assert!(sent > 0 && sent < 20_000 && matched == sent, "{stderr}");
+    assert_eq!(parse_csv(&String::from_utf8_lossy(&output.stdout)).len() as u64, matched);
 }

@@ -18,7 +18,7 @@ fn unmapped(text: &str) -> IpAddr {
 
 /// Per TTL (1..=4), the links (near, far) the lab can show: a router answers from the interface the probe came in
 /// on, so each (previous, router, next) chain makes one link.
-fn possible_links(net: &BulkLab, client: NodeId) -> BTreeMap<usize, BTreeSet<(IpAddr, IpAddr)>> {
+pub fn possible_links(net: &BulkLab, client: NodeId) -> BTreeMap<usize, BTreeSet<(IpAddr, IpAddr)>> {
     let lab = &net.lab;
     let linked = |a: NodeId, b: NodeId| net.links.contains(&(a, b)) || net.links.contains(&(b, a));
     let mut links = BTreeMap::new();
@@ -104,4 +104,54 @@ fn diamond_miner_rounds_find_every_link_of_the_diamonds() {
         previous = links;
     }
     eprintln!("{stderr}");
+}
+
+#[test]
+fn targets_with_mda_find_every_branch_of_the_diamonds() {
+    let _machine = shared_machine();
+    let net = bulk_lab();
+    let targets: Vec<IpAddr> = (0..20).map(|n| crate::bulk::v4_dst(n * 7)).collect();
+    let input: String = targets.iter().map(|t| format!("{t}\n")).collect();
+    let mut command = hoptrace_command(&net.lab, net.client);
+    command.args(["bulk", "--targets", "-", "--mda", "-r", "20000", "-W", "0.2", "-m", "8"]);
+    let output = crate::bulk::run_with_input(command, &input);
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{stderr}");
+    let possible = possible_links(&net, net.client);
+    let all_links: BTreeSet<(IpAddr, IpAddr)> = possible.values().flatten().copied().collect();
+    // The branch routers' interfaces: TTL 2 (two) and TTL 4 (three).
+    let branches: BTreeSet<(u64, IpAddr)> = [(2, 1), (4, 3)]
+        .into_iter()
+        .flat_map(|(ttl, level)| net.levels[level].iter().map(move |&r| (ttl, r)))
+        .map(|(ttl, router)| (ttl, net.lab.iface_addr(router, net.levels[ttl as usize - 2][0], Family::V4)))
+        .collect();
+    let (mut complete, mut seen) = (0, BTreeSet::new());
+    let graphs: Vec<serde_json::Value> = stdout.lines().map(|line| serde_json::from_str(line).expect("JSON")).collect();
+    assert_eq!(graphs.len(), targets.len(), "{stderr}");
+    for (graph, target) in graphs.iter().zip(&targets) {
+        let nodes: BTreeSet<(u64, IpAddr)> = graph["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|node| (node["ttl"].as_u64().unwrap(), node["addr"].as_str().unwrap().parse().unwrap()))
+            .collect();
+        let links: BTreeSet<(IpAddr, IpAddr)> = graph["links"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .map(|link| {
+                (link["from"].as_str().unwrap().parse().unwrap(), link["to"].as_str().unwrap().parse().unwrap())
+            })
+            .filter(|(_, to): &(IpAddr, IpAddr)| to != target)
+            .collect();
+        assert!(links.is_subset(&all_links), "{target}: links the lab cannot have: {:?}", links.difference(&all_links));
+        assert!(nodes.iter().any(|(_, addr)| addr == target), "{target}: the destination is missing: {graph}");
+        let found: BTreeSet<_> = nodes.intersection(&branches).copied().collect();
+        complete += usize::from(found == branches);
+        seen.extend(found);
+    }
+    // MDA-95 misses a branch now and then by design (about 3 % per diamond here).
+    assert_eq!(seen, branches, "{stdout}");
+    assert!(complete >= 16, "{complete} of 20 targets found every branch\n{stdout}");
+    eprintln!("{complete} of 20 complete; {stderr}");
 }

@@ -24,9 +24,24 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
+/// The fastest and the median RTT (ms) per hop of one run: `hops` hops of at least `probes` answers each.
+fn fastest_and_median(stdout: &[u8], hops: usize, probes: usize, what: &str) -> Vec<(f64, f64)> {
+    let mut rtts = rtts_per_hop(&String::from_utf8_lossy(stdout));
+    assert!(rtts.len() >= hops, "{what}: {}", String::from_utf8_lossy(stdout));
+    rtts[..hops]
+        .iter_mut()
+        .enumerate()
+        .map(|(hop, rtts)| {
+            assert!(rtts.len() >= probes, "{what}: hop {}: {rtts:?}", hop + 1);
+            let median = median(rtts);
+            (rtts[0], median)
+        })
+        .collect()
+}
+
 #[test]
-fn median_rtts_agree_with_traceroute_within_50_microseconds() {
-    // Alone on the machine: the other lab tests' load would show as noise in the delay link's timing.
+fn rtts_agree_with_traceroute_within_the_noise_of_the_run() {
+    // Alone among the lab tests: their load would show as noise in the delay link's timing.
     let _machine = quiet_machine();
     // client — r1 —(5 ms each way)— r2 — dst
     let link = |n| {
@@ -40,39 +55,47 @@ fn median_rtts_agree_with_traceroute_within_50_microseconds() {
     let target: IpAddr = lab.addr(dst, Family::V4);
     let case = Case { method: Method::Udp, family: Family::V4, unprivileged: false };
     let target_text = target.to_string();
-    let args = ["-n", "-q", "10", "-N", "1", "-z", "0.005"];
-    // Paired rounds, the tools alternating: the delay link's timing drifts by tens of microseconds over seconds,
-    // so each round compares the two tools under the same conditions, and the test takes the median of those
-    // per-round differences (and reports the overall medians too). 24 rounds of 10 probes: with 12 of 5 the
-    // destination's median difference ranged 7 to 66 µs over repeated runs (a fresh CI run once saw 52); with these
-    // it ranged 12 to 30.
-    let mut differences: Vec<Vec<f64>> = vec![Vec::new(); 3];
-    let mut ours: Vec<Vec<f64>> = vec![Vec::new(); 3];
-    let mut theirs: Vec<Vec<f64>> = vec![Vec::new(); 3];
-    for round in 0..24 {
-        let output = hoptrace(&lab, client, case, target, &args[1..]);
-        assert!(output.status.success());
-        let hoptrace_rtts = rtts_per_hop(&String::from_utf8_lossy(&output.stdout));
+    // A late answer is still an answer (a busy machine delays the delay link): wait up to 2 s for each.
+    let args = ["-n", "-q", "10", "-N", "1", "-z", "0.005", "-w", "2,0,0"];
+    let traceroute = || {
         let mut command: Command = lab.command(client, "traceroute");
         let output = command.args(args).arg(&target_text).output().expect("traceroute runs");
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        let traceroute_rtts = rtts_per_hop(&String::from_utf8_lossy(&output.stdout));
+        fastest_and_median(&output.stdout, 3, 8, "traceroute")
+    };
+    // Rounds of traceroute, hoptrace, traceroute: the delay link's timing drifts over seconds (by milliseconds when
+    // the machine is busy), so each round compares hoptrace with the mean of the traceroute runs around it, and the
+    // two traceroute runs measure the noise of the same conditions. A tool's added latency shows in every answer,
+    // the fastest of a run's ten too, while a busy machine's delays mostly miss the fastest: the assertion is on
+    // the fastest, the medians are shown.
+    let (mut fastest, mut noise, mut medians) = (vec![Vec::new(); 3], vec![Vec::new(); 3], vec![Vec::new(); 3]);
+    for _ in 0..24 {
+        let before = traceroute();
+        let output = hoptrace(&lab, client, case, target, &args[1..]);
+        assert!(output.status.success());
+        let ours = fastest_and_median(&output.stdout, 3, 8, "hoptrace");
+        let after = traceroute();
         for hop in 0..3 {
-            let (mut a, mut b) = (hoptrace_rtts[hop].clone(), traceroute_rtts[hop].clone());
-            assert_eq!((a.len(), b.len()), (10, 10), "round {round} hop {}", hop + 1);
-            differences[hop].push(median(&mut a) - median(&mut b));
-            ours[hop].extend(a);
-            theirs[hop].extend(b);
+            fastest[hop].push(ours[hop].0 - (before[hop].0 + after[hop].0) / 2.0);
+            noise[hop].push((before[hop].0 - after[hop].0).abs());
+            medians[hop].push(ours[hop].1 - (before[hop].1 + after[hop].1) / 2.0);
         }
     }
     for hop in 0..3 {
-        let difference = median(&mut differences[hop]);
-        let (ours, theirs) = (median(&mut ours[hop]), median(&mut theirs[hop]));
+        let difference = median(&mut fastest[hop]);
+        let noise = median(&mut noise[hop]);
+        // The median of 24 paired differences wanders by about a quarter of one difference's spread, and the
+        // median gap between two traceroute runs is about that spread: 50 µs, or twice the run's noise if more.
+        let bound = (2.0 * noise).max(0.050);
         eprintln!(
-            "hop {}: median RTT hoptrace {ours:.3} ms, traceroute {theirs:.3} ms; median paired difference {:.3} ms",
+            "hop {}: hoptrace - traceroute, fastest {:+.1} µs, median {:+.1} µs; traceroute - traceroute, fastest \
+             {:.1} µs; bound {:.1} µs",
             hop + 1,
-            difference
+            difference * 1e3,
+            median(&mut medians[hop]) * 1e3,
+            noise * 1e3,
+            bound * 1e3
         );
-        assert!(difference.abs() <= 0.050, "hop {}: hoptrace - traceroute = {difference} ms", hop + 1);
+        assert!(difference.abs() <= bound, "hop {}: hoptrace - traceroute = {difference} ms > {bound} ms", hop + 1);
     }
 }

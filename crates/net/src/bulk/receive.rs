@@ -69,7 +69,13 @@ impl BulkReceiver {
     }
 
     /// Reads messages, handing each to `on_message`, until `stop` is set; then reads what is left and returns.
-    pub fn run(&mut self, stop: &AtomicBool, mut on_message: impl FnMut(Capture<'_>)) -> io::Result<()> {
+    /// `on_drained` is called whenever the sockets were read empty (to flush what was written of them, say).
+    pub fn run(
+        &mut self,
+        stop: &AtomicBool,
+        mut on_message: impl FnMut(Capture<'_>),
+        mut on_drained: impl FnMut(),
+    ) -> io::Result<()> {
         let mut buffers = vec![[0u8; MESSAGE]; BATCH];
         // Headers per socket: the kernel shortens each header's address length to what it wrote, and nix never
         // restores it, so an IPv6 read through headers an IPv4 read used would get its addresses cut.
@@ -83,6 +89,9 @@ impl BulkReceiver {
             let mut read = 0;
             for ((socket, ipv6), headers) in self.sockets.iter().zip(&mut headers) {
                 read += drain(socket, *ipv6, &mut buffers, headers, &mut on_message)?;
+            }
+            if read < BATCH {
+                on_drained();
             }
             if stopping {
                 return Ok(());
