@@ -18,7 +18,7 @@ use core::time::Duration;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
@@ -72,49 +72,53 @@ pub struct Shared {
     pub directory: Box<dyn Directory + Send + Sync>,
 }
 
-/// How often the main thread looks at the signal flags.
+/// How often the main thread looks at the signal flags and whether the events' reader is still there.
 const TICK: Duration = Duration::from_millis(100);
 
-/// Sleeps until `due`, or until `stop` is set; whether to go on.
-pub fn sleep_until(due: Instant, stop: &AtomicBool) -> bool {
-    while !stop.load(Ordering::Relaxed) {
-        let left = due.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return true;
-        }
-        thread::sleep(left.min(TICK));
-    }
-    false
-}
-
-/// Stops one target: its flag, and the tracer whose trace may be under way.
+/// Stops one target: the wait between its rounds (which it wakes from at once), and the tracer whose trace may be
+/// under way.
 #[derive(Default)]
 pub struct Stopper {
-    flag: AtomicBool,
+    stopped: Mutex<bool>,
+    woken: Condvar,
     tracer: Mutex<Option<StopHandle>>,
 }
 
 impl Stopper {
     /// Stops the target: the pause between rounds, and the trace in progress.
     pub fn stop(&self) {
-        self.flag.store(true, Ordering::SeqCst);
-        if let Some(handle) = self.tracer.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        *lock(&self.stopped) = true;
+        self.woken.notify_all();
+        if let Some(handle) = lock(&self.tracer).as_ref() {
             handle.stop();
         }
     }
 
-    /// The flag, set once stopped.
-    pub fn flag(&self) -> &AtomicBool {
-        &self.flag
+    /// Sleeps until `due`, or until stopped; whether to go on.
+    pub fn sleep_until(&self, due: Instant) -> bool {
+        let mut stopped = lock(&self.stopped);
+        while !*stopped {
+            let left = due.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            stopped = self.woken.wait_timeout(stopped, left).unwrap_or_else(PoisonError::into_inner).0;
+        }
+        false
     }
 
     /// Makes [`Stopper::stop`] stop `handle`'s tracer too, at once if it already happened.
     pub fn attach(&self, handle: StopHandle) {
-        *self.tracer.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle.clone());
-        if self.flag.load(Ordering::SeqCst) {
+        *lock(&self.tracer) = Some(handle.clone());
+        if *lock(&self.stopped) {
             handle.stop();
         }
     }
+}
+
+/// `mutex`, locked; a thread that panicked holding it left nothing half-done worth refusing.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A running target: its stopper and thread.
@@ -213,5 +217,30 @@ fn update_targets(running: &mut HashMap<String, Running>, wanted: &[String], sha
             }
             Err(error) => events::warn(&format!("{name}: not monitored, no thread for it: {error}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stopped_target_wakes_at_once_and_stops_its_tracer() {
+        let stopper = Arc::new(Stopper::default());
+        assert!(stopper.sleep_until(Instant::now() + Duration::from_millis(10)), "a wait that ends goes on");
+        let sleeper = Arc::clone(&stopper);
+        let asleep =
+            thread::spawn(move || (sleeper.sleep_until(Instant::now() + Duration::from_secs(60)), Instant::now()));
+        thread::sleep(Duration::from_millis(50));
+        let stopped = Instant::now();
+        stopper.stop();
+        let (went_on, woke) = asleep.join().unwrap();
+        assert!(!went_on);
+        assert!(woke.duration_since(stopped) < Duration::from_secs(1), "woke {:?} after", woke - stopped);
+        // A tracer attached after the stop is stopped at once.
+        let tracer = StopHandle::default();
+        stopper.attach(tracer.clone());
+        assert!(tracer.is_stopped());
+        assert!(!stopper.sleep_until(Instant::now() + Duration::from_secs(60)));
     }
 }

@@ -13,7 +13,7 @@ use crate::monitor::metrics::{HopInfo, RunResult};
 use crate::monitor::path::PathTracker;
 use crate::monitor::schedule::Schedule;
 use crate::monitor::window::{observe, Window};
-use crate::monitor::{sleep_until, Shared, Stopper};
+use crate::monitor::{Shared, Stopper};
 
 /// A round that could not run: the metric's cause and a line for the user.
 struct Failure {
@@ -61,7 +61,7 @@ impl TargetState {
     pub fn run(mut self) {
         self.shared.metrics.add_target(&self.name);
         let mut due = Instant::now() + self.schedule.first(fastrand::f64());
-        while sleep_until(due, self.stop.flag()) {
+        while self.stop.sleep_until(due) {
             let started = Instant::now();
             self.round();
             due = started + self.schedule.next(fastrand::f64());
