@@ -189,3 +189,26 @@ fn users_other_than_root_cannot_ask_for_rounds_less_than_a_second_apart() {
     assert!(isolated(&["-n", "-c", "2", "--interval", "0.1", "127.0.0.1"]).status.success());
     assert!(isolated_as(Some("65534"), &["-n", "--interval", "0.1", "127.0.0.1"]).status.success());
 }
+
+#[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
+fn a_reader_that_stalls_holds_the_probing_back_instead_of_filling_memory() {
+    // Rounds as fast as loopback answers, their events into a pipe that nobody reads (and nobody closes).
+    let (reader, writer) = std::io::pipe().unwrap();
+    let args = ["--events", "-c", "1000000", "--interval", "0", "-q", "1", "-n", "127.0.0.1"];
+    let mut child = isolated_command(BINARY, "", &args).stdout(writer).stderr(Stdio::null()).spawn().unwrap();
+    let rss_kib = |pid: u32| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|line| line.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    let before = rss_kib(child.id());
+    std::thread::sleep(Duration::from_secs(2));
+    let after = rss_kib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(reader);
+    // Unbounded, the events waiting for the writer grew by some 7 MB a second here.
+    assert!(after < before + 4096, "RSS {before} KiB, then {after} KiB 2 s later");
+}
