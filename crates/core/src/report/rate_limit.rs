@@ -188,26 +188,6 @@ mod tests {
         // Every other probe lost after a clean start: ten answers a second, far above a limiter's rate.
         let lossy = evidence(60, STEP, |n| n < 6 || n % 2 == 0, |_| true);
         assert!(!lossy.is_rate_limited(), "{lossy:?}");
-        // Linux's limiter at that pace, its bucket down to one token when the window opens: one answer a second.
-        let start = Instant::now();
-        let (mut credit, mut last) = (Duration::from_secs(1), start);
-        let mut limited = RateLimitEvidence::default();
-        for round in 0..10 {
-            let probes: Vec<ProbeOutcome> = (0..3)
-                .map(|n| {
-                    let sent_at = start + Duration::from_millis(500) * round + Duration::from_millis(2) * n;
-                    credit = (credit + (sent_at - last)).min(Duration::from_secs(6));
-                    last = sent_at;
-                    let answered = credit >= Duration::from_secs(1);
-                    if answered {
-                        credit -= Duration::from_secs(1);
-                    }
-                    ProbeOutcome { sent_at, answered }
-                })
-                .collect();
-            limited.record_round(probes, true);
-        }
-        assert!(limited.is_rate_limited(), "{limited:?}");
     }
 
     #[test]
@@ -248,12 +228,11 @@ mod tests {
         evidence
     }
 
-    #[test]
-    fn a_destination_probed_no_faster_than_its_limiter_is_told_by_its_bucket() {
-        // Linux's bucket of 6 tokens, one a second, against rounds of 60 ms, or 1.1 s when unanswered.
-        let mut credit = Duration::from_secs(6);
-        let mut last = Duration::ZERO;
-        let limited = paced(40, Duration::from_millis(1100), |_, at| {
+    /// Linux's limiter (a token a second, at most 6), holding `tokens` at time zero: whether it answers a probe
+    /// that reaches it at a time.
+    fn linux_limiter(tokens: u32) -> impl FnMut(Duration) -> bool {
+        let (mut credit, mut last) = (Duration::from_secs(tokens.into()), Duration::ZERO);
+        move |at| {
             credit = (credit + (at - last)).min(Duration::from_secs(6));
             last = at;
             let answer = credit >= Duration::from_secs(1);
@@ -261,7 +240,14 @@ mod tests {
                 credit -= Duration::from_secs(1);
             }
             answer
-        });
+        }
+    }
+
+    #[test]
+    fn a_destination_probed_no_faster_than_its_limiter_is_told_by_its_bucket() {
+        // Linux's bucket of 6 tokens, one a second, against rounds of 60 ms, or 1.1 s when unanswered.
+        let mut limiter = linux_limiter(6);
+        let limited = paced(40, Duration::from_millis(1100), |_, at| limiter(at));
         assert!(limited.is_rate_limited(), "{limited:?}");
         // Its burst spent by probes past it, out of sight: one answer, then the bucket's pace.
         let spent = paced(40, Duration::from_millis(1100), |n, _| n % 2 == 0);
@@ -271,25 +257,16 @@ mod tests {
         assert!(!lossy.is_rate_limited(), "{lossy:?}");
     }
 
-    /// A seeded stand-in for random loss: `rounds` rounds of `per_round` probes, a few milliseconds apart, every
-    /// `every`; each probe answered with probability `answered` (in 0..1), drawn from `seed`; a farther hop
-    /// answered in every round.
-    fn random_loss(seed: u64, rounds: u32, per_round: u32, every: Duration, answered: f64) -> RateLimitEvidence {
-        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let mut draw = move || {
-            // xorshift64: a fixed, portable sequence.
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+    /// `monitor --every 0.5 -q 3` over a window of 10 rounds: 3 probes 2 ms apart every ½ s, a farther hop
+    /// answering in every round; `answered(at)` says whether the probe sent `at` after the first was answered.
+    fn monitor_window(mut answered: impl FnMut(Duration) -> bool) -> RateLimitEvidence {
         let start = Instant::now();
         let mut evidence = RateLimitEvidence::default();
-        for round in 0..rounds {
-            let probes: Vec<ProbeOutcome> = (0..per_round)
-                .map(|n| ProbeOutcome {
-                    sent_at: start + every * round + Duration::from_millis(2) * n,
-                    answered: draw() < answered,
+        for round in 0..10 {
+            let probes: Vec<ProbeOutcome> = (0..3)
+                .map(|n| {
+                    let at = Duration::from_millis(500) * round + Duration::from_millis(2) * n;
+                    ProbeOutcome { sent_at: start + at, answered: answered(at) }
                 })
                 .collect();
             evidence.record_round(probes, true);
@@ -297,15 +274,30 @@ mod tests {
         evidence
     }
 
+    /// A seeded stand-in for random loss: each probe answered with probability `answered` (in 0..1).
+    fn random_loss(seed: u64, answered: f64) -> impl FnMut(Duration) -> bool {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        move |_| {
+            // xorshift64: a fixed, portable sequence.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 11) as f64 / (1u64 << 53) as f64) < answered
+        }
+    }
+
     #[test]
     fn loss_at_a_limiters_pace_is_not() {
-        // `monitor --every 0.5 -q 3` over a window of 10 rounds, a hop behind a link losing 30 % each way (51 %
-        // of its probes): 6 probes a second, just over MAX_RATE, about 3 answers a second, its first 3 answered
-        // and a farther hop answering in every round (the pattern the lab once labelled rate-limited).
-        // Seed 27: 14 of 30 answered, the first 3 of them.
-        let lossy = random_loss(27, 10, 3, Duration::from_millis(500), 0.49);
+        // A hop behind a link losing 30 % each way (51 % of its probes): 6 probes a second, just over MAX_RATE,
+        // about 3 answers a second. Seed 27: 14 of 30 answered, the first 3 of them (the pattern the lab once
+        // labelled rate-limited).
+        let lossy = monitor_window(random_loss(27, 0.49));
         assert!(lossy.burst >= 3 && lossy.answered_after * 4 >= lossy.sent_after, "{lossy:?}");
         assert!(!lossy.is_rate_limited(), "{lossy:?}");
+        // Linux's limiter at that pace, its bucket down to one token when the window opens: one answer a second.
+        let limited = monitor_window(linux_limiter(1));
+        assert!(limited.answered_after == 4, "{limited:?}");
+        assert!(limited.is_rate_limited(), "{limited:?}");
     }
 
     #[test]
