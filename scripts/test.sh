@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 source scripts/install-packages.sh
-install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath nftables procps prometheus python3-venv tmux traceroute util-linux
+install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath libcap2-bin nftables procps prometheus python3-venv tmux traceroute util-linux
 
 # jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them, ripe.atlas.sagan
 # (RIPE Atlas's result parser) reads hoptrace's --json, and diamond-miner (Iris's planner) with chdb (ClickHouse in
@@ -36,3 +36,6 @@ lab_features=hoptrace/lab,hoptrace-core/lab,hoptrace-netlab/lab
 cargo clippy --workspace --all-targets --locked --features "$lab_features" -- -D warnings
 RUSTDOCFLAGS='-D warnings' cargo doc --no-deps --workspace --locked --quiet
 cargo test --workspace --locked --features "$lab_features"
+
+# Fuzzing smoke run: every cargo-fuzz target for 20 seconds (nightly; fuzz/README.md has the longer run).
+scripts/fuzz.sh 20

@@ -62,7 +62,8 @@ fn protocol_name(protocol: Protocol) -> &'static str {
 }
 
 /// One step of a run of traces. A run is: per round, `RoundStarted`, then `ProbeSent` and `Reply` as they
-/// happen and `HopComplete` for each hop in TTL order, then `RoundDone`; after the last round, `TraceDone`.
+/// happen and `HopComplete` for each hop in TTL order, any `Warning`, then `RoundDone`; after the last round,
+/// `TraceDone`.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Event {
@@ -109,6 +110,14 @@ pub enum Event {
         outcome: Option<Outcome>,
         /// Probes sent, replies matched and not.
         stats: Stats,
+    },
+    /// Something went wrong that the hops alone do not show: probes the system refused to send (and why), replies
+    /// the kernel dropped for want of buffer room. Told after the round's hops, before `RoundDone`.
+    Warning {
+        /// The round.
+        round: u32,
+        /// What happened, in one line.
+        message: String,
     },
     /// The run is over (also when interrupted or failed).
     TraceDone {
@@ -246,6 +255,10 @@ enum EventJson<'a> {
         late: u32,
         duplicates: u32,
     },
+    Warning {
+        round: u32,
+        message: &'a str,
+    },
     TraceDone {
         rounds: u32,
     },
@@ -287,6 +300,7 @@ impl Serialize for Event {
                 late: stats.late,
                 duplicates: stats.duplicates,
             },
+            Event::Warning { round, message } => EventJson::Warning { round: *round, message },
             Event::TraceDone { rounds } => EventJson::TraceDone { rounds: *rounds },
         };
         json.serialize(serializer)

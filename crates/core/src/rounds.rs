@@ -63,14 +63,32 @@ pub trait Network {
         false
     }
 
+    /// What went wrong in the last trace that its hops do not show (see [`Event::Warning`]), each once.
+    fn take_warnings(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The wall-clock time, for when a round started.
     fn wall_clock(&self) -> SystemTime {
         SystemTime::now()
     }
 }
 
-/// The sockets [`net::open`] opened, driven by [`net::run`].
-pub struct Sockets(pub Box<dyn Prober>);
+/// The sockets [`net::open`] opened, driven by [`net::run_telling_failures`].
+pub struct Sockets {
+    prober: Box<dyn Prober>,
+    /// Each distinct reason a send failed in the last trace, with the probes it cost.
+    send_failures: Vec<(String, u32)>,
+    /// Replies the kernel dropped up to the last report of them.
+    dropped: u64,
+}
+
+impl Sockets {
+    /// Drives `prober`.
+    pub fn new(prober: Box<dyn Prober>) -> Self {
+        Sockets { prober, send_failures: Vec::new(), dropped: 0 }
+    }
+}
 
 impl Network for Sockets {
     fn run(
@@ -79,7 +97,36 @@ impl Network for Sockets {
         stop: &AtomicBool,
         on_event: &mut dyn FnMut(&Trace, engine::Event),
     ) -> Result<(), Error> {
-        net::run(trace, self.0.as_mut(), stop, on_event).map_err(Error::Net)
+        let failures = &mut self.send_failures;
+        net::run_telling_failures(trace, self.prober.as_mut(), stop, on_event, |error| {
+            let reason = error.to_string();
+            match failures.iter_mut().find(|(known, _)| *known == reason) {
+                Some((_, count)) => *count += 1,
+                None => failures.push((reason, 1)),
+            }
+        })
+        .map_err(Error::Net)
+    }
+
+    /// Reads (and drops) what arrives meanwhile, so that late replies and strays do not fill the receive buffers
+    /// before the next round.
+    fn pause(&mut self, interval: Duration, stop: &AtomicBool) -> bool {
+        net::idle(self.prober.as_mut(), interval, stop).unwrap_or(false)
+    }
+
+    fn take_warnings(&mut self) -> Vec<String> {
+        let mut warnings: Vec<String> = self
+            .send_failures
+            .drain(..)
+            .map(|(reason, count)| format!("{count} probe(s) not sent (shown !E): {reason}"))
+            .collect();
+        let dropped = self.prober.dropped();
+        if dropped > self.dropped {
+            let lost = dropped - self.dropped;
+            warnings.push(format!("{lost} replies dropped here (receive buffer full): some * may be lost here"));
+            self.dropped = dropped;
+        }
+        warnings
     }
 }
 
@@ -115,6 +162,9 @@ pub fn run_round(
     // Interrupted: what is known of the hops not yet complete.
     for hop in trace.hops().iter().skip(hops_done) {
         on_event(&Event::HopComplete { round, hop: hop.clone(), complete: false });
+    }
+    for message in network.take_warnings() {
+        on_event(&Event::Warning { round, message });
     }
     on_event(&Event::RoundDone { round, outcome: trace.outcome(), stats: trace.stats() });
     // The next round's probes are numbered past this one's, so that its late replies match nothing.

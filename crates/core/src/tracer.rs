@@ -98,7 +98,7 @@ impl Tracer {
         let privilege = if options.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
         let config = options.trace_config(target, privilege == Privilege::Raw);
         let (prober, endpoint) = net::open(&config, privilege, &options.sockets).map_err(Error::Net)?;
-        Tracer::over(host, endpoint.configure(&config), Sockets(prober))
+        Tracer::over(host, endpoint.configure(&config), Sockets::new(prober))
     }
 }
 

@@ -227,6 +227,10 @@ pub struct TraceConfig {
     /// next hop a per-flow load balancer may choose (6, 11, 16, 21, 27, 33… probes for 1, 2, 3, 4, 5, 6… responders
     /// seen), instead of `probes_per_hop`. Needs a Paris method: the flow of the i-th probe of every hop is flow i.
     pub mda: bool,
+    /// The key of the fields that identify probes (IPv4 ID, sequence numbers, checksums, part of the payload):
+    /// keyed pseudo-random permutations of the probe number, unpredictable without it. Draw it at random for every
+    /// run; the default (zeros) is for deterministic tests.
+    pub secret: [u8; 16],
     /// How sure multipath discovery is to be that no next hop was missed at each hop: its stopping points.
     pub confidence: Confidence,
     /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
@@ -253,6 +257,7 @@ impl TraceConfig {
             icmp_ident: 0x4854,
             packet_len: if ipv6 { 80 } else { 60 },
             raw_send: false,
+            secret: [0; 16],
             flow: 0,
             mda: false,
             confidence: Confidence::default(),

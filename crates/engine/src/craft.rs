@@ -32,17 +32,18 @@ pub(crate) fn udp_payload_for_checksum(
     payload
 }
 
-/// An Echo Request payload of `len` (≥ 2) bytes that gives the request checksum `desired` whatever its sequence
-/// number. ICMPv6 checksums cover the pseudo-header, hence `src` (required for IPv6).
+/// `payload` (at least 2 bytes long, made so) with its first two bytes set to give the Echo Request checksum
+/// `desired` whatever its sequence number. ICMPv6 checksums cover the pseudo-header, hence `src` (required for IPv6).
 pub(crate) fn echo_payload_for_checksum(
     src: Option<IpAddr>,
     dst: IpAddr,
     ident: u16,
     seq: u16,
-    len: usize,
+    payload: Vec<u8>,
     desired: u16,
 ) -> Vec<u8> {
-    let mut payload = pattern(len.max(2));
+    let mut payload = payload;
+    payload.resize(payload.len().max(2), 0);
     payload[..2].fill(0);
     let (echo_type, pseudo) = match (src, dst) {
         (Some(src), IpAddr::V6(_)) => (128u16, checksum::pseudo_header(&src, &dst, 58, (8 + payload.len()) as u32)),

@@ -78,7 +78,9 @@ fn icmpv4(bytes: &[u8]) -> Result<ReplyKind, DecodeError> {
     let packet = Icmpv4Packet::new_checked(bytes)?;
     let (icmp_type, icmp_code) = (packet.msg_type(), packet.msg_code());
     let (mtu, quote, extensions) = match Icmpv4Repr::parse(&packet)? {
-        Icmpv4Repr::EchoReply { ident, seq_no, .. } => return Ok(ReplyKind::EchoReply { ident, seq: seq_no }),
+        Icmpv4Repr::EchoReply { ident, seq_no, data } => {
+            return Ok(ReplyKind::EchoReply { ident, seq: seq_no, tag: crate::reply::echo_tag(data) })
+        }
         Icmpv4Repr::TimeExceeded { quote, extensions, .. } => (None, quote, extensions),
         Icmpv4Repr::DstUnreachable { next_hop_mtu, quote, extensions, .. } => {
             (Some(u32::from(next_hop_mtu)), quote, extensions)
@@ -96,7 +98,9 @@ fn icmpv6(bytes: &[u8], from: IpAddr, to: IpAddr) -> Result<ReplyKind, DecodeErr
     };
     let (icmp_type, icmp_code) = (packet.msg_type(), packet.msg_code());
     let (mtu, quote, extensions) = match repr {
-        Icmpv6Repr::EchoReply { ident, seq_no, .. } => return Ok(ReplyKind::EchoReply { ident, seq: seq_no }),
+        Icmpv6Repr::EchoReply { ident, seq_no, data } => {
+            return Ok(ReplyKind::EchoReply { ident, seq: seq_no, tag: crate::reply::echo_tag(data) })
+        }
         Icmpv6Repr::TimeExceeded { quote, extensions, .. } => (None, quote, extensions),
         Icmpv6Repr::PacketTooBig { mtu, quote } => (Some(mtu), quote, None),
         Icmpv6Repr::DstUnreachable { quote, extensions, .. } => (None, quote, extensions),

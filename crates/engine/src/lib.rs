@@ -28,6 +28,7 @@ pub mod config;
 mod craft;
 pub mod decode;
 mod emit;
+mod identity;
 mod log;
 mod matching;
 pub mod mda;

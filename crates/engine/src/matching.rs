@@ -1,6 +1,7 @@
 //! Matching a reply to the probe it answers: the key its quote (or answer) carries, then the checks that make a
-//! match believable — the fields only raw sockets set, a quoted source that is not ours, the IP ID fallback for
-//! Paris UDP quotes a middlebox altered.
+//! match believable — the fields only raw sockets set, a quoted source that is not ours, a quoted UDP checksum and
+//! an echoed payload that must be the ones sent, a quoted TTL no higher than sent, the IP ID fallback for Paris
+//! UDP quotes a middlebox altered.
 
 use crate::config::{Method, Protocol, TraceConfig};
 use crate::log::ProbeLog;
@@ -12,6 +13,8 @@ pub(crate) struct Matcher<'a> {
     pub(crate) config: &'a TraceConfig,
     pub(crate) factory: &'a ProbeFactory,
     pub(crate) log: &'a ProbeLog,
+    /// Checksum shifts seen in quotes named by IP ID alone, with the probe each named.
+    pub(crate) checksum_shifts: &'a [(u16, ProbeId)],
 }
 
 impl Matcher<'_> {
@@ -21,17 +24,32 @@ impl Matcher<'_> {
             ReplyKind::IcmpError(error) => self.factory.key_of_quote(&error.quote),
             ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => self.factory.key_of_answer(reply),
         };
-        let by_key = key
-            .and_then(|key| self.log.find(&key))
-            .filter(|&id| self.raw_fields_match(id, reply) && self.source_believed(id, reply));
-        by_key.or_else(|| self.match_by_ip_id(reply))
+        let by_key = key.and_then(|key| self.log.find(&key)).filter(|&id| {
+            self.raw_fields_match(id, reply)
+                && self.source_believed(id, reply)
+                && self.checksum_believed(id, reply)
+                && self.echo_tag_matches(id, reply)
+        });
+        by_key.or_else(|| self.match_by_ip_id(reply)).filter(|&id| self.distance_plausible(id, reply))
     }
 
     /// Paris UDP identifies probes by checksum, which a middlebox may have changed in a way not turned back by
     /// [`probe::unrewritten`] (a NAT that restored the quoted address but not the checksum). With raw sockets the
     /// IP ID identifies the probe too: take it if the quote's destination and ports are that probe's. The quoted
     /// source is not checked: the IP ID is ours and the source port is reserved on every local address.
+    ///
+    /// The IP ID alone is 16 bits, which a forger sweeping it hits now and then: the quoted checksum must also
+    /// differ from the one sent by an amount already seen in a quote of another probe. A NAT's update for its
+    /// address is the same amount for every probe, so its second quote is believed (and every one after); a
+    /// forger, who does not know the checksums sent, cannot make two agree.
     fn match_by_ip_id(&self, reply: &Reply) -> Option<ProbeId> {
+        let (shift, id) = self.ip_id_candidate(reply)?;
+        self.checksum_shifts.iter().any(|&(seen, other)| seen == shift && other != id).then_some(id)
+    }
+
+    /// The probe a quote names by IP ID, with its ports, and how far (one's complement) the quoted checksum is from
+    /// the one sent.
+    pub(crate) fn ip_id_candidate(&self, reply: &Reply) -> Option<(u16, ProbeId)> {
         let ReplyKind::IcmpError(error) = &reply.kind else { return None };
         if !self.config.raw_send || self.config.method != Method::paris(Protocol::Udp) {
             return None;
@@ -45,7 +63,44 @@ impl Matcher<'_> {
         }
         let (probe, _) = self.rebuild(id)?;
         let ProbeTransport::Udp { src_port, dst_port, .. } = probe.transport else { return None };
-        ((quoted_src, quoted_dst) == (src_port, dst_port)).then_some(id)
+        if (quoted_src, quoted_dst) != (src_port, dst_port) {
+            return None;
+        }
+        let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return None };
+        let shift = packet::checksum::combine(&[!quoted, self.sent_udp_checksum(id)?]);
+        Some((if shift == 0xffff { 0 } else { shift }, id))
+    }
+
+    /// A quoted UDP checksum (turned back for a NAT's source address) must be the one probe `id` was sent with —
+    /// its payload makes it unpredictable — unless the quoted IPv4 ID, ours too with raw sockets, vouches for the
+    /// probe: then a middlebox rewrote the probe (and the reply is marked so).
+    fn checksum_believed(&self, id: ProbeId, reply: &Reply) -> bool {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return true };
+        let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return true };
+        let Some(sent) = self.sent_udp_checksum(id) else { return true };
+        let turned_back = match (error.quote.src, self.config.source) {
+            (Some(src), Some(ours)) if src != ours => probe::unrewritten(quoted, src, ours),
+            _ => quoted,
+        };
+        turned_back == sent || (self.config.raw_send && error.quote.ip_id == Some(self.factory.ip_id(id)))
+    }
+
+    /// A probe's TTL only ever shrinks on its way: a quote of probe `id` with a higher TTL than it was sent with
+    /// is not a quote of it.
+    fn distance_plausible(&self, id: ProbeId, reply: &Reply) -> bool {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return true };
+        match (error.quote.ttl, self.log.hop_of(id)) {
+            (Some(quoted), Some(hop)) => quoted <= hop.ttl,
+            _ => true,
+        }
+    }
+
+    /// An echo reply carries back the payload sent: its tag, unpredictable, must be probe `id`'s.
+    fn echo_tag_matches(&self, id: ProbeId, reply: &Reply) -> bool {
+        match reply.kind {
+            ReplyKind::EchoReply { tag: Some(tag), .. } => self.factory.echo_tag(id) == Some(tag),
+            _ => true,
+        }
     }
 
     /// A quote of our probe from another source address is a NAT's rewrite that it did not undo. Believe it only
@@ -102,17 +157,16 @@ impl Matcher<'_> {
         if !self.config.raw_send {
             return true;
         }
-        let sequence = self.factory.sequence(id);
         match &reply.kind {
             ReplyKind::IcmpError(error) => {
-                let ip_id_ok = error.quote.ip_id.is_none_or(|quoted| quoted == probe::ip_id(sequence));
+                let ip_id_ok = error.quote.ip_id.is_none_or(|quoted| quoted == self.factory.ip_id(id));
                 let seq_ok = match error.quote.probe {
-                    QuotedProbe::Tcp { seq: Some(seq), .. } => seq == probe::tcp_seq(sequence),
+                    QuotedProbe::Tcp { seq: Some(seq), .. } => seq == self.factory.tcp_seq(id),
                     _ => true,
                 };
                 ip_id_ok && seq_ok
             }
-            ReplyKind::Tcp(answer) => answer.ack.is_none_or(|ack| ack == probe::tcp_seq(sequence).wrapping_add(1)),
+            ReplyKind::Tcp(answer) => answer.ack.is_none_or(|ack| ack == self.factory.tcp_seq(id).wrapping_add(1)),
             ReplyKind::EchoReply { .. } => true,
         }
     }

@@ -5,6 +5,7 @@ use core::net::IpAddr;
 use packet::checksum;
 
 use crate::config::{Method, Protocol, TraceConfig};
+use crate::identity::{Field, Keyed};
 use crate::reply::{Quote, QuotedProbe, Reply, ReplyKind};
 
 /// Identifies a probe within one trace: probes are numbered from 0 in the order they are sent.
@@ -81,6 +82,7 @@ pub(crate) struct ProbeFactory {
     icmp_ident: u16,
     sequence_start: u32,
     payload_len: usize,
+    keyed: Keyed,
 }
 
 impl ProbeFactory {
@@ -94,6 +96,7 @@ impl ProbeFactory {
             icmp_ident: config.icmp_ident,
             sequence_start: config.sequence_start,
             payload_len: 0,
+            keyed: Keyed::new(config.secret),
         };
         factory.set_packet_len(config.packet_len);
         factory
@@ -117,8 +120,52 @@ impl ProbeFactory {
 
     /// The probe (among the first `sent`) whose IPv4 identification is `ip_id`, if any.
     pub(crate) fn id_of_ip_id(&self, ip_id: u16, sent: usize) -> Option<ProbeId> {
-        let n = ip_id.wrapping_sub(1).wrapping_sub(self.sequence_start as u16);
+        let n = self.keyed.unpermute16(Field::IpId, ip_id).wrapping_sub(self.sequence_start as u16);
         (usize::from(n) < sent).then_some(ProbeId(u32::from(n)))
+    }
+
+    /// The IPv4 identification of probe `id` (raw sockets only).
+    pub(crate) fn ip_id(&self, id: ProbeId) -> u16 {
+        self.keyed.permute16(Field::IpId, self.sequence(id) as u16)
+    }
+
+    /// The initial sequence number of TCP probe `id` (raw sockets only).
+    pub(crate) fn tcp_seq(&self, id: ProbeId) -> u32 {
+        self.keyed.permute32(Field::TcpSeq, self.sequence(id))
+    }
+
+    /// The UDP checksum that identifies Paris UDP probe number `n`: never 0 (no checksum) nor 0xffff.
+    fn paris_udp_checksum(&self, n: u32) -> u16 {
+        self.keyed.permute_below(Field::ParisUdpChecksum, (n % 0xfffd) as u16, 0xfffd) + 1
+    }
+
+    /// The echo sequence number of probe number `n`.
+    fn echo_seq(&self, n: u32) -> u16 {
+        self.keyed.permute16(Field::EchoSeq, n as u16)
+    }
+
+    /// The payload of a classic UDP probe number `n`: the usual pattern, its first bytes unpredictable so that its
+    /// checksum (which a quote carries) is too.
+    fn udp_payload(&self, n: u32) -> Vec<u8> {
+        let mut payload = crate::craft::pattern(self.payload_len);
+        let keyed = self.keyed.bytes(Field::Payload, n, payload.len().min(8));
+        payload[..keyed.len()].copy_from_slice(&keyed);
+        payload
+    }
+
+    /// The payload of echo request number `n` before a Paris probe fixes its first two bytes: the usual pattern,
+    /// bytes 2 to 10 unpredictable (the tag an echo reply must carry back).
+    fn echo_payload(&self, n: u32) -> Vec<u8> {
+        let mut payload = crate::craft::pattern(self.payload_len);
+        if let Some(tagged) = payload.get_mut(2..10) {
+            tagged.copy_from_slice(&self.keyed.bytes(Field::Payload, n, 8));
+        }
+        payload
+    }
+
+    /// The tag echo request `id` carried, if its payload was long enough for one.
+    pub(crate) fn echo_tag(&self, id: ProbeId) -> Option<u64> {
+        crate::reply::echo_tag(&self.echo_payload(self.sequence(id)))
     }
 
     /// Builds probe number `id`, to be sent with `ttl` in flow `flow` (Paris methods; others change flow with
@@ -129,7 +176,7 @@ impl ProbeFactory {
             (Protocol::Udp, false) => ProbeTransport::Udp {
                 src_port: self.src_port,
                 dst_port: self.dst_port.wrapping_add(port_offset(n)),
-                payload: crate::craft::pattern(self.payload_len),
+                payload: self.udp_payload(n),
             },
             (Protocol::Udp, true) => {
                 let source = self.source.unwrap_or(self.target);
@@ -143,39 +190,37 @@ impl ProbeFactory {
                         self.src_port,
                         dst_port,
                         self.payload_len,
-                        paris_udp_checksum(n),
+                        self.paris_udp_checksum(n),
                     ),
                 }
             }
-            (Protocol::Icmp, false) => ProbeTransport::Icmp {
-                ident: self.icmp_ident,
-                seq: n as u16,
-                payload: crate::craft::pattern(self.payload_len),
-            },
+            (Protocol::Icmp, false) => {
+                ProbeTransport::Icmp { ident: self.icmp_ident, seq: self.echo_seq(n), payload: self.echo_payload(n) }
+            }
             (Protocol::Icmp, true) => ProbeTransport::Icmp {
                 ident: self.icmp_ident,
-                seq: n as u16,
+                seq: self.echo_seq(n),
                 payload: crate::craft::echo_payload_for_checksum(
                     self.source,
                     self.target,
                     self.icmp_ident,
-                    n as u16,
-                    self.payload_len,
+                    self.echo_seq(n),
+                    self.echo_payload(n),
                     paris_icmp_checksum(self.icmp_ident, flow),
                 ),
             },
             (Protocol::Tcp, false) => ProbeTransport::Tcp {
                 src_port: self.src_port.wrapping_add(port_offset(n)),
                 dst_port: self.dst_port,
-                seq: tcp_seq(n),
+                seq: self.tcp_seq(id),
             },
             (Protocol::Tcp, true) => ProbeTransport::Tcp {
                 src_port: self.src_port.wrapping_add(flow),
                 dst_port: self.dst_port,
-                seq: tcp_seq(n),
+                seq: self.tcp_seq(id),
             },
         };
-        let probe = Probe { id, ttl, ip_id: ip_id(n), transport };
+        let probe = Probe { id, ttl, ip_id: self.ip_id(id), transport };
         let key = self.key_of_probe(&probe);
         (probe, key)
     }
@@ -185,7 +230,7 @@ impl ProbeFactory {
             (ProbeTransport::Udp { src_port, dst_port, .. }, true) => MatchKey::UdpChecksum {
                 src_port: *src_port,
                 dst_port: *dst_port,
-                checksum: paris_udp_checksum(self.sequence(probe.id)),
+                checksum: self.paris_udp_checksum(self.sequence(probe.id)),
             },
             (ProbeTransport::Udp { src_port, dst_port, .. }, _) => {
                 MatchKey::Ports { protocol: Protocol::Udp, src_port: *src_port, dst_port: *dst_port }
@@ -236,7 +281,7 @@ impl ProbeFactory {
             return None;
         }
         match (&reply.kind, (self.method.protocol, self.method.paris)) {
-            (ReplyKind::EchoReply { ident, seq }, (Protocol::Icmp, _)) => {
+            (ReplyKind::EchoReply { ident, seq, .. }, (Protocol::Icmp, _)) => {
                 Some(MatchKey::Echo { ident: *ident, seq: *seq })
             }
             (ReplyKind::Tcp(answer), (Protocol::Tcp, false)) => {
@@ -258,11 +303,6 @@ pub(crate) fn unrewritten(checksum: u16, quoted: IpAddr, ours: IpAddr) -> u16 {
     checksum::update_address(checksum, &quoted, &ours)
 }
 
-/// The UDP checksum that identifies Paris UDP probe number `n`: never 0 (no checksum) nor 0xffff.
-pub(crate) fn paris_udp_checksum(n: u32) -> u16 {
-    (n % 0xfffd) as u16 + 1
-}
-
 /// The ICMP checksum of every probe of flow `flow` in a Paris ICMP trace (never 0xffff, which the compensating
 /// bytes cannot produce).
 fn paris_icmp_checksum(ident: u16, flow: u16) -> u16 {
@@ -279,16 +319,6 @@ pub use crate::config::PORT_WINDOW;
 /// The port offset of probe number `n` for methods that tell probes apart by port.
 fn port_offset(n: u32) -> u16 {
     (n % PORT_WINDOW) as u16
-}
-
-/// The IPv4 identification of probe number `n` (raw sockets only).
-pub(crate) fn ip_id(n: u32) -> u16 {
-    (n as u16).wrapping_add(1)
-}
-
-/// The initial sequence number of TCP probe number `n`.
-pub(crate) fn tcp_seq(n: u32) -> u32 {
-    0x4854_0000 ^ n.wrapping_mul(0x9e37_79b9)
 }
 
 #[cfg(test)]

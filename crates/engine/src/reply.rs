@@ -7,6 +7,11 @@ use core::net::IpAddr;
 
 pub use packet::MplsLabel;
 
+/// The tag of an echo payload: its bytes 2 to 10 (after the 2 that Paris probes use to fix their checksum).
+pub fn echo_tag(payload: &[u8]) -> Option<u64> {
+    payload.get(2..10).map(|bytes| u64::from_be_bytes(bytes.try_into().unwrap_or_default()))
+}
+
 /// One reply pushed into the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -32,6 +37,9 @@ pub enum ReplyKind {
         ident: u16,
         /// Echo sequence number.
         seq: u16,
+        /// Bytes 2 to 10 of the echoed payload, when it is that long: unpredictable in our requests, so a reply
+        /// must carry the ones sent.
+        tag: Option<u64>,
     },
     /// A TCP segment answering a SYN (the destination answered a TCP probe).
     Tcp(TcpAnswer),

@@ -4,21 +4,36 @@
 use core::net::IpAddr;
 
 use crate::reply::{ErrorClass, ReplyKind, Unreachable};
-use crate::result::{Answer, Hop, Outcome, Verdict};
+use crate::result::{Answer, Hop, Outcome, ProbeStatus, Verdict};
 
 impl Answer {
-    /// What this answer means for a trace to `target`.
+    /// What this answer means for a trace to `target`. Only what is plausible ends it: the destination's own
+    /// answers, and unreachables of a known meaning (a Port Unreachable from another address than the target's —
+    /// a host that answers for a whole range — ends it too, as in traceroute); an unknown code, or a Packet Too Big
+    /// with an MTU no link may have (IPv6: below 1280; IPv4: below 68, where 0 is an old router's "unknown"), is
+    /// shown and probed past.
     pub fn verdict(&self, target: IpAddr) -> Verdict {
         match &self.reply.kind {
             ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => Verdict::Reached,
             ReplyKind::IcmpError(error) => match error.class {
-                ErrorClass::TimeExceeded => Verdict::Continue,
+                ErrorClass::TimeExceeded | ErrorClass::Unreachable(Unreachable::Other) => Verdict::Continue,
                 ErrorClass::Unreachable(Unreachable::Port | Unreachable::Protocol) if self.reply.from == target => {
                     Verdict::Reached
                 }
+                ErrorClass::PacketTooBig if !plausible_mtu(error.mtu, target.is_ipv6()) => Verdict::Continue,
                 ErrorClass::Unreachable(_) | ErrorClass::PacketTooBig => Verdict::Unreachable,
             },
         }
+    }
+}
+
+/// Whether a Packet Too Big's `mtu` is one a link may have.
+fn plausible_mtu(mtu: Option<u32>, ipv6: bool) -> bool {
+    match (mtu, ipv6) {
+        (Some(mtu), true) => mtu >= 1280,
+        (None, true) => false,
+        (Some(mtu), false) => mtu >= 68,
+        (None, false) => true,
     }
 }
 
@@ -62,7 +77,12 @@ impl Stop {
     ) -> Option<u8> {
         let silent = (0..hops.len())
             .skip_while(|&index| farthest.is_some_and(|farthest| hops[index].ttl <= farthest))
-            .take_while(|&index| settled(index) && !hops[index].is_answered())
+            // A TTL with a probe that could not be sent is no evidence of silence: it ends the count.
+            .take_while(|&index| {
+                settled(index)
+                    && !hops[index].is_answered()
+                    && hops[index].probes.iter().all(|probe| probe.status != ProbeStatus::SendFailed)
+            })
             .count();
         (silent >= usize::from(gap)).then(|| farthest.unwrap_or(first_ttl - 1).saturating_add(gap))
     }

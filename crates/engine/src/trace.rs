@@ -31,9 +31,19 @@ pub struct Trace {
     /// Hops reported complete so far.
     reported: usize,
     outcome: Option<Outcome>,
+    /// Checksum shifts seen in quotes matched by IP ID alone, with the probe each named (see
+    /// [`Matcher::probe_of`]).
+    checksum_shifts: Vec<(u16, ProbeId)>,
     events: VecDeque<Event>,
     stats: Stats,
 }
+
+/// How much earlier than its probe's departure a reply's arrival may seem, from the error of turning a kernel's
+/// wall-clock receive stamp into an instant (two clocks read one after the other, on a loaded machine).
+const CLOCK_SLACK: core::time::Duration = core::time::Duration::from_millis(10);
+
+/// The most checksum shifts remembered.
+const MAX_CHECKSUM_SHIFTS: usize = 64;
 
 /// What became of a reply pushed into the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +72,7 @@ impl Trace {
             stop: Stop::default(),
             reported: 0,
             outcome: None,
+            checksum_shifts: Vec::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
         })
@@ -195,10 +206,14 @@ impl Trace {
     pub fn handle_reply(&mut self, reply: Reply, now: Instant) -> Disposition {
         let disposition = match self.matcher().probe_of(&reply) {
             None => Disposition::Unmatched,
-            Some(id) => match self.log.record(id).map(|record| &record.status) {
-                Some(ProbeStatus::InFlight) => Disposition::Accepted(id),
-                Some(ProbeStatus::Answered(_)) => Disposition::Duplicate(id),
-                Some(_) => Disposition::Late(id),
+            Some(id) => match self.log.record(id) {
+                // An answer that arrived before its probe left was made up before anyone saw the probe.
+                Some(record) if now + CLOCK_SLACK < record.sent_at => Disposition::Unmatched,
+                Some(record) => match &record.status {
+                    ProbeStatus::InFlight => Disposition::Accepted(id),
+                    ProbeStatus::Answered(_) => Disposition::Duplicate(id),
+                    _ => Disposition::Late(id),
+                },
                 None => Disposition::Unmatched,
             },
         };
@@ -209,13 +224,20 @@ impl Trace {
             }
             Disposition::Duplicate(_) => self.stats.duplicates += 1,
             Disposition::Late(_) => self.stats.late += 1,
-            Disposition::Unmatched => self.stats.unmatched += 1,
+            Disposition::Unmatched => {
+                self.stats.unmatched += 1;
+                if let Some(candidate) = self.matcher().ip_id_candidate(&reply) {
+                    if !self.checksum_shifts.contains(&candidate) && self.checksum_shifts.len() < MAX_CHECKSUM_SHIFTS {
+                        self.checksum_shifts.push(candidate);
+                    }
+                }
+            }
         }
         disposition
     }
 
     fn matcher(&self) -> Matcher<'_> {
-        Matcher { config: &self.config, factory: &self.factory, log: &self.log }
+        Matcher { config: &self.config, factory: &self.factory, log: &self.log, checksum_shifts: &self.checksum_shifts }
     }
 
     fn accept(&mut self, id: ProbeId, reply: Reply, now: Instant) {

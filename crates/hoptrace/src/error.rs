@@ -11,6 +11,8 @@ pub enum Error {
     Trace(hoptrace_core::Error),
     /// `--live` with standard output not a terminal.
     NotATerminal,
+    /// A pause between rounds below the floor for users other than root.
+    IntervalNeedsRoot(core::time::Duration),
     /// Anything else that stopped the run, said in one line.
     Failed(String),
     /// Writing the output failed (a full disk, …).
@@ -28,7 +30,8 @@ impl Error {
         match self {
             Error::Usage(_)
             | Error::Trace(Trace::UnknownHost(_) | Trace::WrongFamily(_) | Trace::Config(_))
-            | Error::NotATerminal => 2,
+            | Error::NotATerminal
+            | Error::IntervalNeedsRoot(_) => 2,
             Error::Trace(_) | Error::Failed(_) | Error::Write(_) => 1,
             // As a shell reports a program a signal killed: 128 + the signal (SIGPIPE is 13).
             Error::ClosedPipe => 128 + 13,
@@ -48,6 +51,13 @@ impl fmt::Display for Error {
             Error::Usage(error) => write!(f, "{error}"),
             Error::Trace(error) => write!(f, "{error}"),
             Error::NotATerminal => write!(f, "--live needs a terminal: use --report for a report on a pipe or file"),
+            Error::IntervalNeedsRoot(floor) => {
+                write!(
+                    f,
+                    "--interval below {} s needs root, as in mtr: it protects shared networks",
+                    floor.as_secs_f64()
+                )
+            }
             Error::Failed(why) => f.write_str(why),
             Error::Write(error) => {
                 let text = error.to_string();

@@ -50,8 +50,8 @@ fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
         Request::Bulk(args) => bulk::run(&args),
         Request::Trace(settings) => {
             let numeric = settings.naming == settings::Naming::Numeric;
-            let directory = Box::new(output::DnsDirectory::new(numeric, settings.as_lookups));
-            run::run(&settings, directory)
+            let as_lookups = settings.as_lookups;
+            run::run(&settings, move || Box::new(output::DnsDirectory::new(numeric, as_lookups)))
         }
         Request::Monitor(settings) => {
             let directory = Box::new(output::DnsDirectory::new(

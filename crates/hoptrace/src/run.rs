@@ -3,7 +3,7 @@
 //! screen never delays a probe.
 
 use core::time::Duration;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
@@ -21,21 +21,36 @@ const READER_CHECK: Duration = Duration::from_millis(100);
 /// How often a paused run looks whether it may go on.
 const PAUSE_STEP: Duration = Duration::from_millis(50);
 
-/// Runs the traces `settings` describe, writing them to stdout as they go.
-pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<(), Error> {
+/// The shortest pause between rounds a user other than root may ask for, as mtr has it: repeated traces at a
+/// higher rate would load a network shared with others.
+pub const UNPRIVILEGED_INTERVAL_FLOOR: Duration = Duration::from_secs(1);
+
+/// Runs the traces `settings` describe, writing them to stdout as they go. Privileges are dropped once the sockets
+/// are open, before the first probe (before opening anything with `--unprivileged`); the name lookups `directory`
+/// makes start after that (their threads inherit none).
+pub fn run(
+    settings: &Settings,
+    directory: impl FnOnce() -> Box<dyn Directory + Send> + Send + 'static,
+) -> Result<(), Error> {
     if settings.output == Output::Live && !std::io::stdout().is_terminal() {
         return Err(Error::NotATerminal);
+    }
+    let plan = settings.rounds();
+    if plan.count > 1 && plan.interval < UNPRIVILEGED_INTERVAL_FLOOR && !net::run_by_root() {
+        return Err(Error::IntervalNeedsRoot(UNPRIVILEGED_INTERVAL_FLOOR));
+    }
+    let dropped = |error| Error::Trace(hoptrace_core::Error::Net(error));
+    if settings.unprivileged {
+        net::drop_privileges().map_err(dropped)?;
     }
     let options = settings.options();
     let hosts = settings.hosts();
     let tracers: Vec<Tracer> = match hosts.as_slice() {
         [host] => vec![Tracer::with_options(host, &options)?],
-        _ => hosts
-            .iter()
-            .enumerate()
-            .map(|(index, host)| tracer_beside(host, &options, index))
-            .collect::<Result<_, _>>()?,
+        _ => hosts.iter().map(|host| tracer_beside(host, &options)).collect::<Result<_, _>>()?,
     };
+    // The sockets are open: nothing from here on needs a privilege, and no probe is sent with one.
+    net::drop_privileges().map_err(dropped)?;
     let control = Control { stops: tracers.iter().map(Tracer::stop_handle).collect(), ..Control::default() };
     let caught = Arc::new(AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -50,8 +65,7 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
     let (events, received) = mpsc::channel();
     let sink = Sink::new(control.clone());
     let targets = hosts.len();
-    let printer = thread::spawn(move || render(renderer, directory.as_ref(), received, sink, targets));
-    let plan = settings.rounds();
+    let printer = thread::spawn(move || render(renderer, directory().as_ref(), received, sink, targets));
     let results: Vec<Result<(), Error>> = thread::scope(|scope| {
         let probing: Vec<_> = tracers
             .into_iter()
@@ -62,6 +76,10 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
                     let result = tracer.rounds(plan, |event| {
                         if matches!(event, Event::RoundStarted { .. }) {
                             hold_while_paused(control);
+                        }
+                        if let Event::Warning { message, .. } = event {
+                            // A closed stderr is no reason to stop, nor to panic.
+                            let _ = writeln!(std::io::stderr(), "hoptrace: {message}");
                         }
                         // A renderer that died (it panicked) shows nothing more: no use probing on.
                         if events.send((index, event.clone())).is_err() {
@@ -85,19 +103,17 @@ pub fn run(settings: &Settings, directory: Box<dyn Directory + Send>) -> Result<
     }
 }
 
-/// A tracer to the `index`-th of several hosts traced at once. Raw sockets see every reply, so its probes get
-/// identifiers of their own (ICMP identifier, TCP source port); unprivileged sockets have their own already.
-fn tracer_beside(host: &str, options: &Options, index: usize) -> Result<Tracer, hoptrace_core::Error> {
+/// A tracer to one of several hosts traced at once. Raw sockets see every reply, so each tracer's probes need
+/// identifiers of their own: net draws the ICMP identifier and the TCP source ports at random and reserves each
+/// its UDP port, its kernel filter keeps only what carries them, and a secret of its own makes the other fields
+/// differ too.
+fn tracer_beside(host: &str, options: &Options) -> Result<Tracer, hoptrace_core::Error> {
     let target = resolve_host(host, options.ipv6)?;
     let privilege = if options.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
     let config = options.trace_config(target, privilege == Privilege::Raw);
     let (prober, endpoint) = net::open(&config, privilege, &options.sockets).map_err(hoptrace_core::Error::Net)?;
-    let mut config: TraceConfig = endpoint.configure(&config);
-    if config.raw_send {
-        config.icmp_ident = config.icmp_ident.wrapping_add(index as u16);
-        config.src_port = config.src_port.wrapping_add(index as u16);
-    }
-    Tracer::over(host, config, Sockets(prober))
+    let config: TraceConfig = endpoint.configure(&config);
+    Tracer::over(host, config, Sockets::new(prober))
 }
 
 /// Waits, before a round starts, as long as the user paused the run (and did not quit).

@@ -1,5 +1,6 @@
 //! How a run ends early: a write error, a reader that went away, a signal, the gap limit — each with its one line
-//! (or none) and its exit status, in every output mode.
+//! (or none) and its exit status, in every output mode; and the run that may not start: rounds too close together
+//! for a user other than root.
 
 mod isolated;
 
@@ -139,4 +140,19 @@ fn the_gap_limit_says_why_the_trace_stopped_on_stderr() {
     // Without the gap limit, probing goes on to the maximum and nothing is said.
     let output = with_silent_destination(&["-n", "-w", "0.2", "--gap-limit", "0", "-m", "7", SILENT]).output().unwrap();
     assert_eq!((stdout(&output).lines().count(), stderr(&output)), (8, String::new()));
+}
+
+#[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
+fn users_other_than_root_cannot_ask_for_rounds_less_than_a_second_apart() {
+    let output = isolated_as(Some("65534"), &["-n", "-c", "2", "--interval", "0.5", "127.0.0.1"]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_eq!(stderr(&output), "hoptrace: --interval below 1 s needs root, as in mtr: it protects shared networks\n");
+    assert_eq!(stdout(&output), "");
+    let output = isolated_as(Some("65534"), &["-n", "-c", "2", "--interval", "1", "127.0.0.1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("  1.|-- 127.0.0.1 "), "{}", stdout(&output));
+    // Root may, and one trace has no interval to speak of.
+    assert!(isolated(&["-n", "-c", "2", "--interval", "0.1", "127.0.0.1"]).status.success());
+    assert!(isolated_as(Some("65534"), &["-n", "--interval", "0.1", "127.0.0.1"]).status.success());
 }

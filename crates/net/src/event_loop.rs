@@ -5,7 +5,7 @@ use core::time::Duration;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use engine::{Event, Trace};
+use engine::{Event, Reply, Trace};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
@@ -13,6 +13,10 @@ use crate::{NetError, Prober};
 
 /// The longest single sleep, so that a stop request is noticed even if no signal interrupts the wait.
 const MAX_SLEEP: Duration = Duration::from_millis(250);
+
+/// Replies are read after this many probes sent in a row, so that a long burst does not fill the receive buffer
+/// with replies to its first probes while the last ones are sent.
+const SENDS_BETWEEN_READS: usize = 64;
 
 /// The MTU of the route out, after a send was refused as too big.
 fn local_mtu(trace: &Trace) -> Option<u32> {
@@ -25,18 +29,41 @@ pub fn run(
     trace: &mut Trace,
     prober: &mut dyn Prober,
     stop: &AtomicBool,
+    on_event: impl FnMut(&Trace, Event),
+) -> Result<(), NetError> {
+    run_telling_failures(trace, prober, stop, on_event, |_| {})
+}
+
+/// [`run`], calling `on_send_failure` with the error of every probe the system refused to send (the trace
+/// records it as [`engine::ProbeStatus::SendFailed`]).
+pub fn run_telling_failures(
+    trace: &mut Trace,
+    prober: &mut dyn Prober,
+    stop: &AtomicBool,
     mut on_event: impl FnMut(&Trace, Event),
+    mut on_send_failure: impl FnMut(&std::io::Error),
 ) -> Result<(), NetError> {
     let mut replies = Vec::new();
     loop {
+        let mut sent = 0;
         while let Some(probe) = trace.poll_probe(Instant::now()) {
+            sent += 1;
+            if sent % SENDS_BETWEEN_READS == 0 {
+                read(trace, prober, &mut replies)?;
+            }
             match prober.send(&probe) {
                 Ok(sent_at) => trace.on_sent(probe.id, sent_at),
                 Err(error) if error.raw_os_error() == Some(libc::EMSGSIZE) => match local_mtu(trace) {
                     Some(mtu) => trace.send_too_big(probe.id, mtu),
-                    None => trace.send_failed(probe.id),
+                    None => {
+                        on_send_failure(&error);
+                        trace.send_failed(probe.id);
+                    }
                 },
-                Err(_) => trace.send_failed(probe.id),
+                Err(error) => {
+                    on_send_failure(&error);
+                    trace.send_failed(probe.id);
+                }
             }
         }
         while let Some(event) = trace.poll_event() {
@@ -46,22 +73,50 @@ pub fn run(
             return Ok(());
         }
         let sleep = trace.poll_timeout().map_or(MAX_SLEEP, |at| at.saturating_duration_since(Instant::now()));
-        // poll(2) counts whole milliseconds: round up so a deadline is never missed by waking early.
-        let millis = sleep.min(MAX_SLEEP).as_micros().div_ceil(1000) as u16;
-        let mut descriptors: Vec<PollFd<'_>> = prober
-            .descriptors()
-            .into_iter()
-            .map(|wait| PollFd::new(wait.fd, if wait.writable { PollFlags::POLLOUT } else { PollFlags::POLLIN }))
-            .collect();
-        match poll(&mut descriptors, PollTimeout::from(millis)) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(errno) => return Err(NetError::io("waiting for replies")(errno.into())),
-        }
-        drop(descriptors);
-        prober.receive(&mut replies).map_err(NetError::io("receiving replies"))?;
-        for (reply, at) in replies.drain(..) {
-            trace.handle_reply(reply, at);
-        }
+        wait(prober, sleep)?;
+        read(trace, prober, &mut replies)?;
         trace.handle_timeout(Instant::now());
     }
+}
+
+/// Sleeps until a reply may be there or `sleep` (at most [`MAX_SLEEP`]) has passed.
+fn wait(prober: &dyn Prober, sleep: Duration) -> Result<(), NetError> {
+    // poll(2) counts whole milliseconds: round up so a deadline is never missed by waking early.
+    let millis = sleep.min(MAX_SLEEP).as_micros().div_ceil(1000) as u16;
+    let mut descriptors: Vec<PollFd<'_>> = prober
+        .descriptors()
+        .into_iter()
+        .map(|wait| PollFd::new(wait.fd, if wait.writable { PollFlags::POLLOUT } else { PollFlags::POLLIN }))
+        .collect();
+    match poll(&mut descriptors, PollTimeout::from(millis)) {
+        Ok(_) | Err(Errno::EINTR) => Ok(()),
+        Err(errno) => Err(NetError::io("waiting for replies")(errno.into())),
+    }
+}
+
+/// Reads what replies are waiting into `trace`.
+fn read(trace: &mut Trace, prober: &mut dyn Prober, replies: &mut Vec<(Reply, Instant)>) -> Result<(), NetError> {
+    prober.receive(replies).map_err(NetError::io("receiving replies"))?;
+    for (reply, at) in replies.drain(..) {
+        trace.handle_reply(reply, at);
+    }
+    Ok(())
+}
+
+/// Waits `interval` (or until `stop` is set) between traces over `prober`, reading and dropping what arrives
+/// meanwhile (late replies, strays) so that it does not fill the receive buffers before the next trace. Returns
+/// whether to go on.
+pub fn idle(prober: &mut dyn Prober, interval: Duration, stop: &AtomicBool) -> Result<bool, NetError> {
+    let until = Instant::now() + interval;
+    let mut replies = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(true);
+        }
+        wait(prober, left)?;
+        prober.receive(&mut replies).map_err(NetError::io("receiving replies"))?;
+        replies.clear();
+    }
+    Ok(false)
 }

@@ -19,6 +19,8 @@ pub(crate) struct IcmpProber {
     target: IpAddr,
     ipv6: bool,
     buf: Vec<u8>,
+    /// Packets the kernel dropped on the socket so far, as it last said.
+    dropped: u32,
 }
 
 impl IcmpProber {
@@ -36,7 +38,9 @@ impl IcmpProber {
         // A ping socket's port is its ICMP identifier: `--sport` is for UDP and TCP.
         let options = SocketOptions { source_port: None, ..options.clone() };
         let local = sockopt::prepare_datagram(&socket, Some(source), &options, sockopt::Bind::Source)?;
-        Ok((IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048] }, local.port()))
+        sockopt::prepare_receiving(&socket, sockopt::receive_buffer_for(config.max_in_flight))
+            .map_err(NetError::io("preparing to receive"))?;
+        Ok((IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048], dropped: 0 }, local.port()))
     }
 
     /// The type, identifier and sequence number of the Echo message at the start of `bytes`.
@@ -68,12 +72,14 @@ impl Prober for IcmpProber {
             if self.ipv6 { packet::icmpv6::msg_type::ECHO_REPLY } else { packet::icmpv4::msg_type::ECHO_REPLY };
         while let Some(received) = recv::receive(&self.socket, &mut self.buf, false)? {
             let at = received.at;
+            self.dropped = self.dropped.max(received.dropped);
             let (Some(from), Some((kind, ident, seq))) = (received.from, self.echo_fields(&self.buf[..received.len]))
             else {
                 continue;
             };
             if kind == echo_reply {
-                let kind = ReplyKind::EchoReply { ident, seq };
+                let tag = engine::reply::echo_tag(self.buf.get(8..received.len).unwrap_or_default());
+                let kind = ReplyKind::EchoReply { ident, seq, tag };
                 let size = u16::try_from(received.len + if self.ipv6 { 40 } else { 20 }).ok();
                 replies.push((Reply { from: from.ip(), ttl: received.ttl, size, kind }, at));
             }
@@ -90,5 +96,9 @@ impl Prober for IcmpProber {
             }
         }
         Ok(())
+    }
+
+    fn dropped(&self) -> u64 {
+        u64::from(self.dropped)
     }
 }

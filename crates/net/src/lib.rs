@@ -14,7 +14,10 @@ pub mod bulk;
 mod error;
 mod errqueue;
 mod event_loop;
+mod filter;
 mod icmp;
+mod privilege;
+mod random;
 mod raw;
 mod recv;
 mod sockopt;
@@ -23,7 +26,8 @@ mod tcp;
 mod udp;
 
 pub use error::NetError;
-pub use event_loop::run;
+pub use event_loop::{idle, run, run_telling_failures};
+pub use privilege::{drop_privileges, run_by_root};
 pub use source::source_for;
 
 use core::net::IpAddr;
@@ -113,6 +117,11 @@ pub trait Prober: Send {
     fn descriptors(&self) -> Vec<Descriptor<'_>>;
     /// Reads every reply available now, without blocking, each with the time it was read.
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()>;
+    /// Replies the kernel dropped since the sockets were opened because a receive buffer was full, as far as it
+    /// has said (it tells with the next packet it queues).
+    fn dropped(&self) -> u64 {
+        0
+    }
 }
 
 /// What opening the sockets determined, which the trace's probes must carry.
@@ -124,14 +133,17 @@ pub struct Endpoint {
     pub identifier: u16,
     /// Whether probes go out through raw sockets (their IPv4 ID and TCP sequence number are then the engine's).
     pub raw: bool,
+    /// A fresh random key for the fields that identify probes, which makes them unpredictable.
+    pub secret: [u8; 16],
 }
 
 impl Endpoint {
-    /// `config` completed with this endpoint: its source, port or ICMP identifier, and raw sends.
+    /// `config` completed with this endpoint: its source, port or ICMP identifier, raw sends and secret.
     pub fn configure(&self, config: &TraceConfig) -> TraceConfig {
         let mut config = config.clone();
         config.source = Some(self.source);
         config.raw_send = self.raw;
+        config.secret = self.secret;
         match config.method.protocol {
             Protocol::Icmp => config.icmp_ident = self.identifier,
             Protocol::Udp | Protocol::Tcp => config.src_port = self.identifier,
@@ -158,5 +170,5 @@ pub fn open(
         (Privilege::Unprivileged, Protocol::Icmp) => boxed(icmp::IcmpProber::open(config, source, options)?),
         (Privilege::Unprivileged, Protocol::Tcp) => boxed(tcp::TcpProber::open(config, source, options)?),
     };
-    Ok((prober, Endpoint { source, identifier, raw }))
+    Ok((prober, Endpoint { source, identifier, raw, secret: random::bytes()? }))
 }

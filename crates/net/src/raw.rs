@@ -10,7 +10,7 @@ use engine::{decode, Probe, Protocol as ProbeProtocol, Reply, TraceConfig};
 use packet::IpProtocol;
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::{recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
+use crate::{filter, random, recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
 
 /// Whether this process may open raw sockets.
 pub(crate) fn allowed() -> bool {
@@ -20,7 +20,7 @@ pub(crate) fn allowed() -> bool {
 /// Sends through one raw socket and listens on raw ICMP (and TCP, for TCP probes) sockets.
 pub(crate) struct RawProber {
     sender: Socket,
-    listeners: Vec<(Socket, IpProtocol)>,
+    listeners: Vec<Listener>,
     /// Holds the UDP source port so that no other program on this host uses it meanwhile.
     _port_reservation: Option<Socket>,
     source: IpAddr,
@@ -47,13 +47,6 @@ impl RawProber {
         sockopt::apply(&sender, ipv6, options)?;
         sender.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
 
-        let icmp = if ipv6 { libc::IPPROTO_ICMPV6 } else { libc::IPPROTO_ICMP };
-        let mut listeners =
-            vec![(listener(domain, icmp, ipv6)?, if ipv6 { IpProtocol::Icmpv6 } else { IpProtocol::Icmp })];
-        if config.method.is_tcp() {
-            listeners.push((listener(domain, libc::IPPROTO_TCP, ipv6)?, IpProtocol::Tcp));
-        }
-
         let mut port_reservation = None;
         let identifier = match config.method.protocol {
             ProbeProtocol::Udp => {
@@ -67,9 +60,25 @@ impl RawProber {
                 port_reservation = Some(socket);
                 port
             }
-            ProbeProtocol::Icmp => std::process::id() as u16 | 0x8000,
-            ProbeProtocol::Tcp => options.source_port.unwrap_or_else(crate::tcp::first_source_port),
+            ProbeProtocol::Icmp => u16::from_ne_bytes(random::bytes()?),
+            ProbeProtocol::Tcp => match options.source_port {
+                Some(port) => port,
+                None => crate::tcp::first_source_port()?,
+            },
         };
+
+        let buffer = sockopt::receive_buffer_for(config.max_in_flight);
+        let icmp = if ipv6 { libc::IPPROTO_ICMPV6 } else { libc::IPPROTO_ICMP };
+        let ours = match config.method.protocol {
+            ProbeProtocol::Udp => filter::Ours::Udp { src_port: identifier },
+            ProbeProtocol::Icmp => filter::Ours::Echo { ident: identifier },
+            ProbeProtocol::Tcp => filter::Ours::Tcp { dst_port: config.dst_port },
+        };
+        let icmp_filter = filter::icmp(config.target, ours);
+        let mut listeners = vec![Listener::open(domain, icmp, ipv6, &icmp_filter, buffer)?];
+        if config.method.is_tcp() {
+            listeners.push(Listener::open(domain, libc::IPPROTO_TCP, ipv6, &filter::tcp(config.target), buffer)?);
+        }
         let prober = RawProber {
             sender,
             listeners,
@@ -93,15 +102,35 @@ fn raw_socket(domain: Domain, protocol: i32) -> Result<Socket, NetError> {
     })
 }
 
-fn listener(domain: Domain, protocol: i32, ipv6: bool) -> Result<Socket, NetError> {
-    let socket = raw_socket(domain, protocol)?;
-    socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
-    sockopt::enable_timestamps(&socket).map_err(NetError::io("asking for timestamps"))?;
-    if ipv6 {
-        nix::sys::socket::setsockopt(&socket, nix::sys::socket::sockopt::Ipv6RecvHopLimit, &true)
-            .map_err(|errno| NetError::io("asking for hop limits")(errno.into()))?;
+/// A raw socket that receives replies of one protocol.
+struct Listener {
+    socket: Socket,
+    /// The IP protocol.
+    protocol: IpProtocol,
+    /// Packets the kernel dropped on this socket so far, as it last said.
+    dropped: u32,
+}
+
+impl Listener {
+    /// Opens a listener for `protocol` that takes only what `program` accepts, with room for `buffer` bytes.
+    fn open(
+        domain: Domain,
+        protocol: i32,
+        ipv6: bool,
+        program: &[libc::sock_filter],
+        buffer: usize,
+    ) -> Result<Self, NetError> {
+        let socket = raw_socket(domain, protocol)?;
+        // Filter first: nothing unfiltered is queued in between (what was is read and dropped by the decoder).
+        filter::attach(&socket, program).map_err(NetError::io("filtering replies"))?;
+        socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
+        sockopt::prepare_receiving(&socket, buffer).map_err(NetError::io("preparing to receive"))?;
+        if ipv6 {
+            nix::sys::socket::setsockopt(&socket, nix::sys::socket::sockopt::Ipv6RecvHopLimit, &true)
+                .map_err(|errno| NetError::io("asking for hop limits")(errno.into()))?;
+        }
+        Ok(Listener { socket, protocol: IpProtocol::from(protocol as u8), dropped: 0 })
     }
-    Ok(socket)
 }
 
 impl Prober for RawProber {
@@ -118,17 +147,20 @@ impl Prober for RawProber {
     }
 
     fn descriptors(&self) -> Vec<Descriptor<'_>> {
-        self.listeners.iter().map(|(socket, _)| Descriptor::readable(socket.as_fd())).collect()
+        self.listeners.iter().map(|listener| Descriptor::readable(listener.socket.as_fd())).collect()
     }
 
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {
-        for (socket, protocol) in &self.listeners {
-            while let Some(received) = recv::receive(socket, &mut self.buf, false)? {
+        for listener in &mut self.listeners {
+            while let Some(received) = recv::receive(&listener.socket, &mut self.buf, false)? {
                 let at = received.at;
+                listener.dropped = listener.dropped.max(received.dropped);
                 let bytes = &self.buf[..received.len];
                 let reply = match (self.ipv6, received.from) {
                     (false, _) => decode::ipv4_packet(bytes),
-                    (true, Some(from)) => decode::ipv6_payload(bytes, *protocol, from.ip(), self.source, received.ttl),
+                    (true, Some(from)) => {
+                        decode::ipv6_payload(bytes, listener.protocol, from.ip(), self.source, received.ttl)
+                    }
                     (true, None) => continue,
                 };
                 if let Ok(reply) = reply {
@@ -137,5 +169,9 @@ impl Prober for RawProber {
             }
         }
         Ok(())
+    }
+
+    fn dropped(&self) -> u64 {
+        self.listeners.iter().map(|listener| u64::from(listener.dropped)).sum()
     }
 }

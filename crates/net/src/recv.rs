@@ -21,6 +21,9 @@ pub(crate) struct Received {
     pub error: Option<ExtendedError>,
     /// When it arrived: the kernel's receive timestamp where there is one, else when it was read.
     pub at: Instant,
+    /// Packets the kernel dropped on this socket (its receive buffer full) before this one was queued, since the
+    /// socket was opened (`SO_RXQ_OVFL`; 0 when it said nothing).
+    pub dropped: u32,
 }
 
 /// Linux's `sock_extended_err` and its offender address.
@@ -50,7 +53,7 @@ impl ExtendedError {
 /// Reads one message, or `None` when nothing is waiting. `error_queue` reads the socket's error queue instead.
 pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) -> io::Result<Option<Received>> {
     let mut control =
-        nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in6, libc::c_int, libc::c_int, libc::timespec);
+        nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in6, libc::c_int, libc::c_int, libc::timespec, u32);
     let mut iov = [IoSliceMut::new(buf)];
     let mut flags = MsgFlags::MSG_DONTWAIT;
     if error_queue {
@@ -69,13 +72,15 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
         Err(errno) => return Err(errno.into()),
     };
     let from = message.address.as_ref().and_then(socket_addr);
-    let read_at = Instant::now();
-    let mut received = Received { len: message.bytes, from, ttl: None, error: None, at: read_at };
+    // Both clocks read back to back: the kernel's timestamp is wall-clock time, turned into an Instant by its age,
+    // and anything between the two readings would count as age (a reply placed before its probe left).
+    let (read_at, wall_now) = (Instant::now(), SystemTime::now());
+    let mut received = Received { len: message.bytes, from, ttl: None, error: None, at: read_at, dropped: 0 };
     for cmsg in message.cmsgs().map_err(io::Error::from)? {
         match cmsg {
             ControlMessageOwned::ScmTimestampns(stamp) => {
                 let stamp = UNIX_EPOCH + Duration::new(stamp.tv_sec() as u64, stamp.tv_nsec() as u32);
-                let age = SystemTime::now().duration_since(stamp).unwrap_or_default();
+                let age = wall_now.duration_since(stamp).unwrap_or_default();
                 received.at = read_at.checked_sub(age).unwrap_or(read_at);
             }
             ControlMessageOwned::Ipv4Ttl(ttl) | ControlMessageOwned::Ipv6HopLimit(ttl) => {
@@ -89,6 +94,7 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
                 let offender = offender.map(|sin6| IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)));
                 received.error = Some(extended(&error, offender));
             }
+            ControlMessageOwned::RxqOvfl(dropped) => received.dropped = dropped,
             _ => {}
         }
     }

@@ -97,6 +97,29 @@ pub(crate) fn enable_timestamps(socket: &Socket) -> io::Result<()> {
     Ok(setsockopt(socket, sockopt::ReceiveTimestampns, &true)?)
 }
 
+/// The receive buffer for up to `in_flight` probes' replies and as many strays besides — the kernel counts a
+/// packet's whole buffer (4 KiB is generous for a reply), not its bytes — and no less than 2 MiB, room for a
+/// few thousand packets under a flood while the loop is busy. (Memory is taken only as packets wait.)
+pub(crate) fn receive_buffer_for(in_flight: usize) -> usize {
+    in_flight.saturating_mul(2 * 4096).max(2 << 20)
+}
+
+/// Readies a socket to receive replies: the kernel's timestamps, its drop counter on every packet
+/// (`SO_RXQ_OVFL`), and a receive buffer of at least `buffer` bytes — past the system's limit
+/// (`net.core.rmem_max`) where allowed (`SO_RCVBUFFORCE`, `CAP_NET_ADMIN`), else up to it.
+pub(crate) fn prepare_receiving(socket: &Socket, buffer: usize) -> io::Result<()> {
+    enable_timestamps(socket)?;
+    setsockopt(socket, sockopt::RxqOvfl, &1)?;
+    if socket.recv_buffer_size()? < buffer {
+        // The kernel doubles what it is given (room for its bookkeeping) and caps SO_RCVBUF silently.
+        let asked = buffer / 2;
+        if setsockopt(socket, sockopt::RcvBufForce, &asked).is_err() {
+            socket.set_recv_buffer_size(asked)?;
+        }
+    }
+    Ok(())
+}
+
 /// Sends only to hosts on an attached network (`-r`, `SO_DONTROUTE`).
 pub(crate) fn set_dont_route(socket: &Socket) -> io::Result<()> {
     set_int(socket, libc::SOL_SOCKET, libc::SO_DONTROUTE, 1)

@@ -13,10 +13,10 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
 
-/// The first source port of TCP probes, which take consecutive ports from there: somewhere in the upper range,
-/// different per process, unlikely to be busy.
-pub(crate) fn first_source_port() -> u16 {
-    40_000 + (std::process::id() % 20_000) as u16
+/// The first source port of TCP probes, which take consecutive ports from there: a random one in the upper
+/// range, with room for the ports a trace moves through.
+pub(crate) fn first_source_port() -> Result<u16, NetError> {
+    crate::random::in_range(32_768, (65_535 - engine::probe::PORT_WINDOW) as u16)
 }
 
 /// Whether a connection attempt has come to an end.
@@ -69,7 +69,11 @@ impl TcpProber {
             attempts: Vec::new(),
             buf: vec![0; 512],
         };
-        Ok((prober, options.source_port.unwrap_or_else(first_source_port)))
+        let port = match options.source_port {
+            Some(port) => port,
+            None => first_source_port()?,
+        };
+        Ok((prober, port))
     }
 
     /// Starts the connection attempt that is `probe`, returning it and when the SYN left.

@@ -32,6 +32,8 @@ impl UdpProber {
         let socket =
             Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).map_err(NetError::io("opening a UDP socket"))?;
         let local = sockopt::prepare_datagram(&socket, Some(source), options, sockopt::Bind::Wildcard)?;
+        sockopt::prepare_receiving(&socket, sockopt::receive_buffer_for(config.max_in_flight))
+            .map_err(NetError::io("preparing to receive"))?;
         let prober = UdpProber {
             socket,
             local,

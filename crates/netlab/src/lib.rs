@@ -44,17 +44,21 @@
 //!   and each build removes the namespaces left by processes that died.
 
 mod addressing;
+mod attack;
 mod build;
 mod cmd;
 mod delay;
 mod error;
 mod firewall;
+mod forge;
 mod lab;
 mod mpls;
 mod namespace;
 mod routing;
 mod spec;
 
+pub use attack::{Attack, Flood};
 pub use error::{Error, Result};
+pub use forge::Forgery;
 pub use lab::Lab;
 pub use spec::{Family, LabSpec, Link, LinkId, NodeId, RejectWith, RouterOpts};

@@ -145,6 +145,12 @@ impl HopSummary {
         self.ended_rounds += u32::from(ended);
     }
 
+    /// Counts `rounds` rounds that did not probe this TTL, of `per_round` probes each, as unanswered.
+    fn count_absent_rounds(&mut self, rounds: u32, per_round: u32) {
+        self.rounds += rounds;
+        self.sent += rounds * per_round;
+    }
+
     /// Whether the path ends at this TTL: the destination answered here (as mtr stops at the destination), or
     /// most rounds ended here (a one-off unreachable from a router does not cut the report).
     pub fn ends_path(&self) -> bool {
@@ -227,7 +233,7 @@ impl Report {
         self.round.push(hop);
     }
 
-    /// Ends the round in progress, a trace to `target`, folding its hops into the summaries.
+    /// Ends the round in progress, a trace to `target`, folding its hops into the summaries ([`Self::add_round`]).
     pub fn end_round(&mut self, target: IpAddr) {
         let mut round = core::mem::take(&mut self.round);
         round.sort_by_key(|hop| hop.ttl);
@@ -236,8 +242,16 @@ impl Report {
 
     /// Folds in a whole round: the hops of a trace to `target`, in TTL order. A hop none of whose probes was
     /// settled (an interrupted round: never probed, or its probes still in flight) is left out: it was neither
-    /// answered nor lost.
+    /// answered nor lost. Every row counts every round that ended (at an answer that ends a trace): a TTL such a
+    /// round did not probe (it ended short of it), or that earlier rounds did not (it is new), counts those rounds'
+    /// probes as sent and unanswered.
     pub fn add_round(&mut self, round: &[Hop], target: IpAddr) {
+        let per_round = round.iter().map(|hop| hop.current().count()).max().unwrap_or(0) as u32;
+        // A round that ended — the destination answered, or an unreachable, at its last TTL — rather than one under
+        // way (the live view shows those) or cut short.
+        let ended =
+            round.last().is_some_and(|hop| hop.answers().any(|answer| answer.verdict(target) != Verdict::Continue));
+        let finished = ended && round.iter().all(|hop| hop.current().all(settled));
         for (index, hop) in round.iter().enumerate() {
             if !hop.current().any(settled) {
                 continue;
@@ -246,11 +260,18 @@ impl Report {
             let position = match self.hops.binary_search_by_key(&hop.ttl, |summary| summary.ttl) {
                 Ok(position) => position,
                 Err(position) => {
-                    self.hops.insert(position, HopSummary::new(hop.ttl));
+                    let mut summary = HopSummary::new(hop.ttl);
+                    summary.count_absent_rounds(self.rounds, per_round);
+                    self.hops.insert(position, summary);
                     position
                 }
             };
             self.hops[position].record(hop, target, answered_beyond);
+        }
+        for summary in self.hops.iter_mut().filter(|_| finished) {
+            if summary.rounds == self.rounds {
+                summary.count_absent_rounds(1, per_round);
+            }
         }
         self.rounds += 1;
     }
@@ -265,5 +286,48 @@ impl Report {
     pub fn hops(&self) -> &[HopSummary] {
         let shown = self.hops.iter().position(HopSummary::ends_path).map_or(self.hops.len(), |index| index + 1);
         &self.hops[..shown]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::time::Duration;
+    use engine::{Answer, ProbeId, ProbeRecord, Reply, ReplyKind};
+    use std::time::Instant;
+
+    const TARGET: IpAddr = IpAddr::V4(core::net::Ipv4Addr::new(198, 18, 0, 9));
+
+    /// Hop `ttl` of one probe, answered by the target (`Some(true)`), a router (`Some(false)`) or no one.
+    fn hop(ttl: u8, answered: Option<bool>) -> Hop {
+        let status = match answered {
+            None => ProbeStatus::TimedOut,
+            Some(by_target) => {
+                let from = if by_target { TARGET } else { IpAddr::from([198, 18, 0, ttl]) };
+                let kind = ReplyKind::EchoReply { ident: 1, seq: 1, tag: None };
+                let reply = Reply { from, ttl: None, size: None, kind };
+                ProbeStatus::Answered(Answer { rtt: Duration::from_millis(1), reply, quote_rewritten: false })
+            }
+        };
+        let probe = ProbeRecord { id: ProbeId(0), sent_at: Instant::now(), size: 60, flow: 0, status, resent: None };
+        Hop { ttl, probes: vec![probe] }
+    }
+
+    #[test]
+    fn every_row_counts_every_round() {
+        let mut report = Report::new();
+        // Round 1 ends at TTL 1; round 2 reaches the target at TTL 3; round 3 ends at TTL 2.
+        for round in [vec![hop(1, Some(true))], vec![hop(1, Some(false)), hop(2, None), hop(3, Some(true))]] {
+            for hop in round {
+                report.add_hop(hop);
+            }
+            report.end_round(TARGET);
+        }
+        report.add_hop(hop(1, Some(false)));
+        report.add_hop(hop(2, Some(false)));
+        report.end_round(TARGET);
+        let rows: Vec<(u8, u32, u32, u32)> =
+            report.hops.iter().map(|hop| (hop.ttl, hop.rounds, hop.sent, hop.received)).collect();
+        assert_eq!(rows, [(1, 3, 3, 3), (2, 3, 3, 1), (3, 3, 3, 1)]);
     }
 }

@@ -21,7 +21,7 @@ fn reply(row: &Row) -> Option<Reply> {
     let unmap = |addr: core::net::Ipv6Addr| IpAddr::V6(addr).to_canonical();
     let ipv6 = row.reply_protocol == 58;
     let kind = match (ipv6, row.reply_icmp_type) {
-        (false, 0) | (true, 129) => ReplyKind::EchoReply { ident: row.probe_src_port, seq: 0 },
+        (false, 0) | (true, 129) => ReplyKind::EchoReply { ident: row.probe_src_port, seq: 0, tag: None },
         (_, icmp_type) => {
             let probe = if row.probe_protocol == 17 {
                 QuotedProbe::Udp { src_port: row.probe_src_port, dst_port: row.probe_dst_port, checksum: None }

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use engine::{Answer, ErrorClass, Hop, MplsLabel, Outcome, Protocol, ReplyKind, Unreachable, Verdict};
+use engine::{Answer, ErrorClass, Hop, MplsLabel, Outcome, ProbeStatus, Protocol, ReplyKind, Unreachable, Verdict};
 use serde::Serialize;
 
 use super::view::rounded;
@@ -68,6 +68,9 @@ impl Renderer for RipeJson {
             .current()
             .map(|probe| match probe.status.answer() {
                 Some(answer) => self.packet(answer, target, directory),
+                None if probe.status == ProbeStatus::SendFailed => {
+                    Packet::NotSent { x: "*", hoptrace: NotSentExtras { send_failed: true } }
+                }
                 None => Packet::Timeout { x: "*" },
             })
             .collect();
@@ -190,7 +193,19 @@ struct HopJson {
 #[serde(untagged)]
 enum Packet {
     Reply(Box<ReplyJson>),
-    Timeout { x: &'static str },
+    Timeout {
+        x: &'static str,
+    },
+    /// A probe the system refused to send: no reply, as a timeout, and said why not.
+    NotSent {
+        x: &'static str,
+        hoptrace: NotSentExtras,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct NotSentExtras {
+    send_failed: bool,
 }
 
 #[derive(Debug, Serialize)]

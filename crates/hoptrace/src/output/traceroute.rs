@@ -1,10 +1,10 @@
 //! `traceroute(8)`'s layout: a header, then per hop `%2d` and per probe the responder (again only when it
-//! changes), the RTT and any mark, or `*`.
+//! changes), the RTT and any mark, or `*` (`* !E` for a probe that could not be sent).
 
 use core::fmt::Write as _;
 use std::io::{self, Write};
 
-use engine::{Answer, Hop, MplsLabel, Outcome, ProbeRecord};
+use engine::{Answer, Hop, MplsLabel, Outcome, ProbeRecord, ProbeStatus};
 
 use super::{hops_back, Directory, Renderer, TraceInfo};
 use crate::settings::Naming;
@@ -54,7 +54,8 @@ impl TracerouteText {
         let mut previous: Option<&Answer> = None;
         for probe in hop.current() {
             let Some(answer) = probe.status.answer() else {
-                line.push_str(" *");
+                // A probe the system refused to send is marked so: its silence says nothing of the path.
+                line.push_str(if probe.status == ProbeStatus::SendFailed { " * !E" } else { " *" });
                 continue;
             };
             if previous.is_none_or(|previous| self.differs(previous, answer)) {

@@ -1,0 +1,88 @@
+//! Privileges dropped before the first probe: as root, as root with `--unprivileged`, from a setuid copy and
+//! from a copy with `cap_net_raw+ep` run by `nobody`, a running trace has no capability and no root identity.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use netlab::Family;
+
+use super::*;
+
+/// How hoptrace is started.
+#[derive(Debug, Clone, Copy)]
+enum Start {
+    Root,
+    RootUnprivileged,
+    Setuid,
+    FileCapability,
+}
+
+/// A copy of the hoptrace binary that `nobody` may run, in a directory of its own.
+fn copy_of_binary(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).expect("a directory for the copy");
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let copy = dir.join("hoptrace");
+    std::fs::copy(env!("CARGO_BIN_EXE_hoptrace"), &copy).expect("the binary copies");
+    copy
+}
+
+/// `status`'s value for `field` (`Uid:`, `CapEff:`…), whitespace-separated.
+fn field<'a>(status: &'a str, name: &str) -> Vec<&'a str> {
+    let line = status.lines().find(|line| line.starts_with(name)).unwrap_or_else(|| panic!("{name} in {status}"));
+    line[name.len()..].split_whitespace().collect()
+}
+
+#[test]
+fn a_running_trace_has_no_capability_and_no_root_identity() {
+    let _machine = shared_machine();
+    // r2 drops everything: probes past r1 wait out their 3 s, which keeps the trace running.
+    let (lab, client, _, dst) = chain(2, |spec, routers, _| {
+        spec.firewall(routers[1], &["-A FORWARD -j DROP", "-A INPUT -j DROP"]);
+    });
+    let target = lab.addr(dst, Family::V4).to_string();
+    let dir = std::env::temp_dir().join(format!("hoptrace-privileges-{}", std::process::id()));
+    let setuid = copy_of_binary(&dir.join("setuid"));
+    std::fs::set_permissions(&setuid, std::fs::Permissions::from_mode(0o4755)).expect("chmod u+s");
+    let capable = copy_of_binary(&dir.join("cap"));
+    let status = Command::new("setcap").arg("cap_net_raw+ep").arg(&capable).status().expect("setcap runs");
+    assert!(status.success(), "setcap cap_net_raw+ep failed");
+
+    for start in [Start::Root, Start::RootUnprivileged, Start::Setuid, Start::FileCapability] {
+        let as_nobody = |binary: &Path| {
+            let mut command = lab.command(client, "setpriv");
+            command.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(binary);
+            command
+        };
+        let mut command = match start {
+            Start::Root => lab.command(client, env!("CARGO_BIN_EXE_hoptrace")),
+            Start::RootUnprivileged => {
+                let mut command = lab.command(client, env!("CARGO_BIN_EXE_hoptrace"));
+                command.arg("--unprivileged");
+                command
+            }
+            Start::Setuid => as_nobody(&setuid),
+            Start::FileCapability => as_nobody(&capable),
+        };
+        // ICMP: raw where allowed (the setuid and capable copies included), a ping socket otherwise.
+        command.args(["-n", "-I", "-q", "1", "-N", "1", "-m", "3", "-w", "3", &target]);
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("hoptrace starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let header = lines.next().and_then(Result::ok).unwrap_or_default();
+        let hop = lines.next().and_then(Result::ok).unwrap_or_default();
+        // Hop 1 answered: probing is under way, the probe to TTL 2 in flight.
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).expect("the trace runs");
+        let output = child.wait_with_output().expect("hoptrace ends");
+        assert!(output.status.success(), "{start:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(header.starts_with("traceroute to ") && hop.starts_with(" 1  198.18."), "{start:?}: {header}\n{hop}");
+        assert_eq!(field(&status, "CapEff:"), ["0000000000000000"], "{start:?}");
+        assert_eq!(field(&status, "CapPrm:"), ["0000000000000000"], "{start:?}");
+        assert_eq!(field(&status, "NoNewPrivs:"), ["1"], "{start:?}");
+        for ids in ["Uid:", "Gid:"] {
+            let ids = field(&status, ids);
+            assert!(ids.iter().all(|id| *id != "0"), "{start:?}: {ids:?} in\n{status}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
