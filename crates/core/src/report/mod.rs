@@ -12,7 +12,7 @@ use engine::{Hop, ProbeRecord, ProbeStatus, Verdict};
 use crate::event::Event;
 use crate::mark::mark;
 
-pub use rate_limit::{ProbeOutcome, RateLimitEvidence, MAX_RATE, MIN_BURST, MIN_SPAN};
+pub use rate_limit::{ProbeOutcome, RateLimitEvidence, MAX_RATE, MIN_SPAN};
 pub use stats::RttStats;
 
 /// The most responders listed for one hop (mtr's `MAXPATH`).

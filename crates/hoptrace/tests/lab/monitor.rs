@@ -279,6 +279,12 @@ fn loss_and_rate_limiting_are_no_path_change() {
     signal(&hoptrace.0, "INT");
     let status = wait_for(Duration::from_secs(10), "the monitor to stop", || hoptrace.0.try_wait().unwrap());
     assert!(status.success(), "{status}");
+    let mut per_hop: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("hoptrace_hop_loss_ratio") || l.starts_with("hoptrace_hop_rate_limited"))
+        .collect();
+    per_hop.sort_unstable();
+    eprintln!("{}", per_hop.join("\n"));
 
     let events = events(&events_path);
     let rounds = events.iter().filter(|e| e["event"] == "target_round").count();
