@@ -212,3 +212,33 @@ fn a_reader_that_stalls_holds_the_probing_back_instead_of_filling_memory() {
     // Unbounded, the events waiting for the writer grew by some 7 MB a second here.
     assert!(after < before + 4096, "RSS {before} KiB, then {after} KiB 2 s later");
 }
+
+#[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
+fn a_monitor_stops_at_once_even_while_a_name_lookup_hangs() {
+    // The resolver is the silent destination (in a mount namespace of its own): looking up a name waits for the
+    // resolver's timeouts, some ten seconds.
+    let setup = format!(
+        "{SILENT_SETUP} echo 'nameserver {SILENT}' > /tmp/hoptrace-silent-resolv.conf && \
+         mount --bind /tmp/hoptrace-silent-resolv.conf /etc/resolv.conf &&"
+    );
+    let script = format!(r#"ip link set lo up && {setup} exec "$@""#);
+    let args = ["monitor", "-n", "--events", "--every", "0.1", "-q", "1", "127.0.0.1", "lookup.invalid"];
+    let child = Command::new("unshare")
+        .args(["--net", "--mount", "sh", "-c", &script, "sh", BINARY])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let interrupted = Instant::now();
+    let output = finished_within(LIMIT * 2, child);
+    let took = interrupted.elapsed();
+    let _ = std::fs::remove_file("/tmp/hoptrace-silent-resolv.conf");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(took < Duration::from_secs(4), "took {took:?} to stop");
+    // The good target was traced meanwhile.
+    assert!(stdout(&output).contains(r#""event":"target_round","target":"127.0.0.1""#), "{}", stdout(&output));
+}

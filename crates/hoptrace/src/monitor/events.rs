@@ -90,13 +90,13 @@ pub fn path_changed(target: &str, old: &Observation, new: &Observation) -> Monit
 /// output is the renderers' [`Sink`]: the first write error, or a reader gone, stops the monitor.
 pub struct EventSink {
     json: bool,
-    out: Mutex<Sink>,
+    out: Mutex<Option<Sink>>,
 }
 
 impl EventSink {
     /// Events to standard output, as NDJSON if `json`; a failure to write them stops `control`.
     pub fn new(json: bool, control: Control) -> Self {
-        EventSink { json, out: Mutex::new(Sink::new(control)) }
+        EventSink { json, out: Mutex::new(Some(Sink::new(control))) }
     }
 
     /// Writes `event` (text mode shows path changes and failures only).
@@ -107,21 +107,26 @@ impl EventSink {
             warn(&line);
             return;
         }
-        self.sink().write(|out| writeln!(out, "{line}").and_then(|()| out.flush()));
+        if let Some(sink) = self.sink().as_mut() {
+            sink.write(|out| writeln!(out, "{line}").and_then(|()| out.flush()));
+        }
     }
 
     /// Fails as a write would if the reader of standard output has gone (a text monitor may write nothing for
     /// days).
     pub fn check_reader(&self) {
-        self.sink().check_reader();
+        if let Some(sink) = self.sink().as_mut() {
+            sink.check_reader();
+        }
     }
 
-    /// Flushes what is left; the first error, if writing failed.
-    pub fn finish(self) -> io::Result<()> {
-        self.out.into_inner().unwrap_or_else(PoisonError::into_inner).finish()
+    /// Flushes what is left; the first error, if writing failed. Events emitted after this are dropped.
+    pub fn finish(&self) -> io::Result<()> {
+        self.out.lock().unwrap_or_else(PoisonError::into_inner).take().map_or(Ok(()), Sink::finish)
     }
 
-    fn sink(&self) -> MutexGuard<'_, Sink> {
+    /// The sink, unless finished.
+    fn sink(&self) -> MutexGuard<'_, Option<Sink>> {
         self.out.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

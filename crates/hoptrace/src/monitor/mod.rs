@@ -72,6 +72,9 @@ pub struct Shared {
     pub directory: Box<dyn Directory + Send + Sync>,
 }
 
+/// How long stopping waits for the targets' threads.
+const STOP_WAIT: Duration = Duration::from_secs(2);
+
 /// How often the main thread looks at the signal flags and whether the events' reader is still there.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -174,17 +177,24 @@ pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync
             }
         }
     }
-    for target in running.values() {
+    let stopping: Vec<Running> = running.into_values().collect();
+    for target in &stopping {
         target.stop.stop();
     }
-    for (_, target) in running.drain() {
-        let _ = target.thread.join();
+    // A trace stops within a quarter second; a name lookup under way cannot be interrupted, and is left behind.
+    let until = Instant::now() + STOP_WAIT;
+    for target in stopping {
+        while !target.thread.is_finished() && Instant::now() < until {
+            thread::sleep(Duration::from_millis(10));
+        }
+        if target.thread.is_finished() {
+            let _ = target.thread.join();
+        }
     }
     if let Some(exporter) = exporter {
         exporter.join();
     }
-    // Every target's thread is done with `shared`: the last events are flushed.
-    Ok(Arc::into_inner(shared).map_or(Ok(()), |shared| shared.events.finish())?)
+    Ok(shared.events.finish()?)
 }
 
 /// Starts the targets in `wanted` not running yet and stops those running but no longer wanted (all at once, then
