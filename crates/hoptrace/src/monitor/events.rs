@@ -122,7 +122,7 @@ impl EventSink {
 
     /// Flushes what is left; the first error, if writing failed. Events emitted after this are dropped.
     pub fn finish(&self) -> io::Result<()> {
-        self.out.lock().unwrap_or_else(PoisonError::into_inner).take().map_or(Ok(()), Sink::finish)
+        self.sink().take().map_or(Ok(()), Sink::finish)
     }
 
     /// The sink, unless finished.
