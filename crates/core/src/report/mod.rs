@@ -80,7 +80,8 @@ pub struct HopSummary {
 }
 
 impl HopSummary {
-    fn new(ttl: u8) -> Self {
+    /// A hop on the way to `target`, not yet recorded.
+    fn new(ttl: u8, target: IpAddr) -> Self {
         HopSummary {
             ttl,
             responders: Vec::new(),
@@ -91,7 +92,7 @@ impl HopSummary {
             ended_rounds: 0,
             reached: false,
             flows: Vec::new(),
-            rate_limit: RateLimitEvidence::default(),
+            rate_limit: RateLimitEvidence::new(target.is_ipv6()),
         }
     }
 
@@ -260,7 +261,7 @@ impl Report {
             let position = match self.hops.binary_search_by_key(&hop.ttl, |summary| summary.ttl) {
                 Ok(position) => position,
                 Err(position) => {
-                    let mut summary = HopSummary::new(hop.ttl);
+                    let mut summary = HopSummary::new(hop.ttl, target);
                     summary.count_absent_rounds(self.rounds, per_round);
                     self.hops.insert(position, summary);
                     position
