@@ -18,6 +18,11 @@ use crate::settings::{Output, Settings};
 /// How often the rendering thread, waiting for events, checks that someone still reads its output.
 const READER_CHECK: Duration = Duration::from_millis(100);
 
+/// The most events waiting for the rendering thread: many rounds' worth, so that probing never waits for a reader
+/// that keeps up; one that stalls for good (a paused pager) holds the probing back, as a blocked write holds
+/// traceroute(8), instead of the events piling up in memory.
+const BACKLOG: usize = 1 << 14;
+
 /// How often a paused run looks whether it may go on.
 const PAUSE_STEP: Duration = Duration::from_millis(50);
 
@@ -62,7 +67,7 @@ pub fn run(
     }
 
     let renderer = renderer(settings, &control);
-    let (events, received) = mpsc::channel();
+    let (events, received) = mpsc::sync_channel(BACKLOG);
     let sink = Sink::new(control.clone());
     let targets = hosts.len();
     let printer = thread::spawn(move || render(renderer, directory().as_ref(), received, sink, targets));

@@ -5,7 +5,7 @@
 mod isolated;
 
 use std::io::Read;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use isolated::*;
@@ -21,19 +21,22 @@ const MODES: &[&[&str]] = &[
     &["--mda"],
     &["--mda", "--json"],
     &["--tracepath"],
+    &["--events"],
 ];
+
+/// `hoptrace monitor` writing an event a round (every tenth of a second), and, separately, in text mode (a line
+/// per path change: none here).
+const MONITOR_EVENTS: &[&str] = &["monitor", "-n", "--events", "--every", "0.1", "-q", "1", "127.0.0.1"];
+const MONITOR_TEXT: &[&str] = &["monitor", "-n", "--every", "0.1", "-q", "1", "127.0.0.1"];
 
 #[test]
 #[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
 fn a_write_error_ends_with_one_line_and_status_1_in_every_mode() {
-    for &mode in MODES.iter().chain([&["--help"][..], &["-V"]].iter()) {
-        let mut args = vec!["-n"];
-        args.extend_from_slice(mode);
-        if !mode.contains(&"--help") && !mode.contains(&"-V") {
-            args.push("127.0.0.1");
-        }
+    let mut cases: Vec<Vec<&str>> = MODES.iter().map(|mode| [&["-n"], *mode, &["127.0.0.1"]].concat()).collect();
+    cases.extend([vec!["--help"], vec!["-V"], MONITOR_EVENTS.to_vec()]);
+    for args in cases {
         let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
-        let output = isolated_command(BINARY, "", &args).stdout(full).output().unwrap();
+        let output = within(LIMIT, isolated_command(BINARY, "", &args).stdout(full));
         assert_eq!(output.status.code(), Some(1), "{args:?}: {}", stderr(&output));
         assert_eq!(stderr(&output), "hoptrace: write error: No space left on device\n", "{args:?}");
     }
@@ -54,33 +57,63 @@ fn a_closed_pipe_stops_probing_at_once_and_quietly_in_every_mode() {
         &["-n", "--mda", SILENT],
         &["-n", "--mda", "--json", SILENT],
         &["-n", "--tracepath", SILENT],
+        &["-n", "--events", SILENT],
         &["--help"],
+        // The monitor never ends by itself, even when it writes nothing.
+        MONITOR_EVENTS,
+        MONITOR_TEXT,
     ];
     for &args in long {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
         let started = Instant::now();
-        let output = with_silent_destination(args).stdout(writer).output().unwrap();
+        let output = within(LIMIT, with_silent_destination(args).stdout(writer));
         let took = started.elapsed();
         // As a program that SIGPIPE kills: 128 + 13, and no word on stderr.
         assert_eq!(output.status.code(), Some(141), "{args:?}: {}", stderr(&output));
         assert_eq!(stderr(&output), "", "{args:?}");
         assert!(took < Duration::from_millis(2500), "{args:?}: took {took:?}");
     }
-    // A reader that goes away after the first line: the trace stops then, not at its end.
-    let mut child = with_silent_destination(&["-n", "--json", "-c", "6", "127.0.0.1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = [0; 20];
-    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
-    assert_eq!(&first[..8], b"{\"af\":4,");
-    drop(child.stdout.take());
-    let closed = Instant::now();
-    let output = child.wait_with_output().unwrap();
-    assert!(closed.elapsed() < Duration::from_millis(1000), "took {:?} after the pipe closed", closed.elapsed());
-    assert_eq!((output.status.code(), stderr(&output)), (Some(141), String::new()));
+    // A reader that goes away after the first line: the trace (or monitor) stops then, not at its end.
+    let first_lines: [(&[&str], &[u8]); 3] = [
+        (&["-n", "--json", "-c", "6", "127.0.0.1"], b"{\"af\":4,"),
+        (&["-n", "--events", "-c", "6", "127.0.0.1"], b"{\"event\":\"round_started\""),
+        (MONITOR_EVENTS, b"{\"event\":\"target_round\""),
+    ];
+    for (args, start) in first_lines {
+        let mut child = with_silent_destination(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut first = [0; 20];
+        child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+        assert!(first.starts_with(&start[..start.len().min(20)]), "{args:?}: {}", String::from_utf8_lossy(&first));
+        drop(child.stdout.take());
+        let closed = Instant::now();
+        let output = finished_within(LIMIT, child);
+        let took = closed.elapsed();
+        assert!(took < Duration::from_millis(1000), "{args:?}: took {took:?} after the pipe closed");
+        assert_eq!((output.status.code(), stderr(&output)), (Some(141), String::new()), "{args:?}");
+    }
+}
+
+/// How long any run here may take before it counts as hung (a monitor runs until stopped).
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// The output of `command` (its stderr captured), which must end within `limit`: killed and failed otherwise.
+fn within(limit: Duration, command: &mut Command) -> Output {
+    finished_within(limit, command.stderr(Stdio::piped()).spawn().unwrap())
+}
+
+/// The output of `child`, which must end within `limit`: killed and failed otherwise.
+fn finished_within(limit: Duration, mut child: Child) -> Output {
+    let until = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > until {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!("still running after {limit:?}: {}", stderr(&output));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
 }
 
 /// Runs hoptrace with `args` toward [`SILENT`], sends `signal` after `after`, and returns what it printed.
@@ -155,4 +188,57 @@ fn users_other_than_root_cannot_ask_for_rounds_less_than_a_second_apart() {
     // Root may, and one trace has no interval to speak of.
     assert!(isolated(&["-n", "-c", "2", "--interval", "0.1", "127.0.0.1"]).status.success());
     assert!(isolated_as(Some("65534"), &["-n", "--interval", "0.1", "127.0.0.1"]).status.success());
+}
+
+#[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
+fn a_reader_that_stalls_holds_the_probing_back_instead_of_filling_memory() {
+    // Rounds as fast as loopback answers, their events into a pipe that nobody reads (and nobody closes).
+    let (reader, writer) = std::io::pipe().unwrap();
+    let args = ["--events", "-c", "1000000", "--interval", "0", "-q", "1", "-n", "127.0.0.1"];
+    let mut child = isolated_command(BINARY, "", &args).stdout(writer).stderr(Stdio::null()).spawn().unwrap();
+    let rss_kib = |pid: u32| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|line| line.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    let before = rss_kib(child.id());
+    std::thread::sleep(Duration::from_secs(2));
+    let after = rss_kib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(reader);
+    // Unbounded, the events waiting for the writer grew by some 7 MB a second here.
+    assert!(after < before + 4096, "RSS {before} KiB, then {after} KiB 2 s later");
+}
+
+#[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
+fn a_monitor_stops_at_once_even_while_a_name_lookup_hangs() {
+    // The resolver is the silent destination (in a mount namespace of its own): looking up a name waits for the
+    // resolver's timeouts, some ten seconds.
+    let setup = format!(
+        "{SILENT_SETUP} echo 'nameserver {SILENT}' > /tmp/hoptrace-silent-resolv.conf && \
+         mount --bind /tmp/hoptrace-silent-resolv.conf /etc/resolv.conf &&"
+    );
+    let script = format!(r#"ip link set lo up && {setup} exec "$@""#);
+    let args = ["monitor", "-n", "--events", "--every", "0.1", "-q", "1", "127.0.0.1", "lookup.invalid"];
+    let child = Command::new("unshare")
+        .args(["--net", "--mount", "sh", "-c", &script, "sh", BINARY])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let interrupted = Instant::now();
+    let output = finished_within(LIMIT * 2, child);
+    let took = interrupted.elapsed();
+    let _ = std::fs::remove_file("/tmp/hoptrace-silent-resolv.conf");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(took < Duration::from_secs(4), "took {took:?} to stop");
+    // The good target was traced meanwhile.
+    assert!(stdout(&output).contains(r#""event":"target_round","target":"127.0.0.1""#), "{}", stdout(&output));
 }

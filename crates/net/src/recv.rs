@@ -72,9 +72,7 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
         Err(errno) => return Err(errno.into()),
     };
     let from = message.address.as_ref().and_then(socket_addr);
-    // Both clocks read back to back: the kernel's timestamp is wall-clock time, turned into an Instant by its age,
-    // and anything between the two readings would count as age (a reply placed before its probe left).
-    let (read_at, wall_now) = (Instant::now(), SystemTime::now());
+    let (read_at, wall_now) = clocks_now();
     let mut received = Received { len: message.bytes, from, ttl: None, error: None, at: read_at, dropped: 0 };
     for cmsg in message.cmsgs().map_err(io::Error::from)? {
         match cmsg {
@@ -99,6 +97,26 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
         }
     }
     Ok(Some(received))
+}
+
+/// The longest gap between the two monotonic readings around the wall-clock one for the pair to be taken.
+const CLOCK_PAIR_GAP: Duration = Duration::from_micros(5);
+
+/// The monotonic and the wall-clock time, read as one moment. The kernel's timestamp is wall-clock time, turned
+/// into an [`Instant`] by its age; a preemption between two plain readings would count as age and could place a
+/// reply before its probe left. So the wall clock is read between two monotonic readings, again (a few times at
+/// most) until they lie close, and paired with their midpoint.
+fn clocks_now() -> (Instant, SystemTime) {
+    let mut tries = 0;
+    loop {
+        let before = Instant::now();
+        let wall = SystemTime::now();
+        let gap = before.elapsed();
+        tries += 1;
+        if gap <= CLOCK_PAIR_GAP || tries == 4 {
+            return (before + gap / 2, wall);
+        }
+    }
 }
 
 /// The errors an ICMP message latches on a socket (see `icmp_err_convert` in Linux).
@@ -170,5 +188,18 @@ mod tests {
         assert_eq!(at(rfc4884(300, 0)), Some(300));
         assert_eq!(at(rfc4884(0, 0)), None);
         assert_eq!(at(rfc4884(100, 1)), None); // SO_EE_RFC4884_FLAG_INVALID
+    }
+
+    #[test]
+    fn paired_clocks_keep_step_with_each_other() {
+        // Two pairs a moment apart: the monotonic and the wall-clock differences agree to well under a
+        // millisecond (a pair read across a preemption would not).
+        let (instant_a, wall_a) = clocks_now();
+        std::thread::sleep(Duration::from_millis(2));
+        let (instant_b, wall_b) = clocks_now();
+        let monotonic = instant_b - instant_a;
+        let wall = wall_b.duration_since(wall_a).expect("the wall clock went on");
+        let skew = monotonic.abs_diff(wall);
+        assert!(skew < Duration::from_micros(200), "{monotonic:?} against {wall:?}");
     }
 }

@@ -11,6 +11,14 @@ use clap::{ArgAction, Parser};
 use super::{CliError, TracerouteArgs};
 use crate::monitor::MonitorSettings;
 
+/// The longest `--every`, in seconds: a day. (Longer would not be a monitor, and a period near the clock's range
+/// would overflow it.)
+const MAX_EVERY: f64 = 86_400.0;
+
+/// The most rounds `--window` keeps: each round's hops are kept whole, and the report is rebuilt from them after
+/// every round.
+const MAX_WINDOW: usize = 1000;
+
 /// Trace many targets around the clock: per-hop loss and RTT over a sliding window, path changes, Prometheus.
 #[derive(Debug, Parser)]
 #[command(name = "hoptrace monitor", bin_name = "hoptrace monitor", version = env!("HOPTRACE_VERSION"))]
@@ -92,11 +100,17 @@ impl MonitorArgs {
         if !(self.every.is_finite() && self.every >= 0.1) {
             return Err(CliError::new(format!("--every {}: at least 0.1 seconds", self.every)));
         }
+        if self.every > MAX_EVERY {
+            return Err(CliError::new(format!("--every {}: at most {MAX_EVERY} seconds (a day)", self.every)));
+        }
         if !(0.0..=1.0).contains(&self.jitter) {
             return Err(CliError::new(format!("--jitter {}: a fraction in 0..=1", self.jitter)));
         }
         if self.window == 0 || self.confirm == 0 {
             return Err(CliError::new("--window and --confirm need at least one round"));
+        }
+        if self.window > MAX_WINDOW {
+            return Err(CliError::new(format!("--window {}: at most {MAX_WINDOW} rounds", self.window)));
         }
         if self.targets.is_empty() && self.targets_file.is_none() {
             return Err(CliError::new("no targets: name some, or --targets FILE"));
@@ -193,6 +207,15 @@ mod tests {
             "--prometheus nonsense: expected ADDR:PORT, e.g. 127.0.0.1:9120"
         );
         assert_eq!(monitor(&["x", "--every", "0"]).unwrap_err(), "--every 0: at least 0.1 seconds");
+        // Not a panic on a period the clock cannot hold.
+        for huge in ["1e300", "1e20", "86401"] {
+            let error = monitor(&["x", "--every", huge]).unwrap_err();
+            assert!(error.ends_with(": at most 86400 seconds (a day)"), "{error}");
+        }
+        assert!(monitor(&["x", "--every", "86400"]).is_ok());
+        assert_eq!(monitor(&["x", "--window", "0"]).unwrap_err(), "--window and --confirm need at least one round");
+        assert_eq!(monitor(&["x", "--window", "1001"]).unwrap_err(), "--window 1001: at most 1000 rounds");
+        assert_eq!(monitor(&["x", "--window", "-1"]).unwrap_err().lines().count(), 1);
         assert_eq!(monitor(&["x", "--jitter", "2"]).unwrap_err(), "--jitter 2: a fraction in 0..=1");
         assert_eq!(monitor(&[]).unwrap_err(), "no targets: name some, or --targets FILE");
         assert_eq!(monitor(&["x", "-q", "0"]).unwrap_err(), "no more than 10 probes per hop");

@@ -3,12 +3,13 @@
 
 use core::net::IpAddr;
 use std::io::{self, Write};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use crate::monitor::path::{changed_ttls, Observation};
+use crate::output::{Control, Sink};
 
 /// One event of the monitor.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,20 +86,20 @@ pub fn path_changed(target: &str, old: &Observation, new: &Observation) -> Monit
     }
 }
 
-/// Where events go: NDJSON, or text lines (path changes on stdout, failures on stderr); each line flushed.
+/// Where events go: NDJSON, or text lines (path changes on stdout, failures on stderr); each line flushed. Standard
+/// output is the renderers' [`Sink`]: the first write error, or a reader gone, stops the monitor.
 pub struct EventSink {
     json: bool,
-    out: Mutex<Box<dyn Write + Send>>,
+    out: Mutex<Option<Sink>>,
 }
 
 impl EventSink {
-    /// Events to `out`, as NDJSON if `json`.
-    pub fn new(json: bool, out: Box<dyn Write + Send>) -> Self {
-        EventSink { json, out: Mutex::new(out) }
+    /// Events to standard output, as NDJSON if `json`; a failure to write them stops `control`.
+    pub fn new(json: bool, control: Control) -> Self {
+        EventSink { json, out: Mutex::new(Some(Sink::new(control))) }
     }
 
-    /// Writes `event` (text mode shows path changes and failures only). A closed pipe is not an error worth
-    /// stopping for: the metrics go on.
+    /// Writes `event` (text mode shows path changes and failures only).
     pub fn emit(&self, event: &MonitorEvent) {
         let line = if self.json { serde_json::to_string(event).ok() } else { text(event) };
         let Some(line) = line else { return };
@@ -106,13 +107,27 @@ impl EventSink {
             warn(&line);
             return;
         }
-        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+        if let Some(sink) = self.sink().as_mut() {
+            sink.write(|out| writeln!(out, "{line}").and_then(|()| out.flush()));
+        }
     }
 
-    /// Flushes what is buffered.
-    pub fn flush(&self) -> io::Result<()> {
-        self.out.lock().unwrap_or_else(PoisonError::into_inner).flush()
+    /// Fails as a write would if the reader of standard output has gone (a text monitor may write nothing for
+    /// days).
+    pub fn check_reader(&self) {
+        if let Some(sink) = self.sink().as_mut() {
+            sink.check_reader();
+        }
+    }
+
+    /// Flushes what is left; the first error, if writing failed. Events emitted after this are dropped.
+    pub fn finish(&self) -> io::Result<()> {
+        self.sink().take().map_or(Ok(()), Sink::finish)
+    }
+
+    /// The sink, unless finished.
+    fn sink(&self) -> MutexGuard<'_, Option<Sink>> {
+        self.out.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -2,10 +2,10 @@
 
 use core::net::SocketAddr;
 use core::time::Duration;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
+use hoptrace_core::StopHandle;
 use tiny_http::{Header, Response, Server};
 
 use crate::monitor::metrics::Metrics;
@@ -23,7 +23,7 @@ pub struct Exporter {
 
 impl Exporter {
     /// Listens on `addr` (the error is one line: an occupied port, an address not of this host).
-    pub fn start(addr: SocketAddr, metrics: Arc<Metrics>, stop: Arc<AtomicBool>) -> Result<Self, String> {
+    pub fn start(addr: SocketAddr, metrics: Arc<Metrics>, stop: StopHandle) -> Result<Self, String> {
         let server = Server::http(addr).map_err(|error| format!("cannot listen on {addr}: {error}"))?;
         let thread = thread::spawn(move || serve(&server, &metrics, &stop));
         Ok(Exporter { thread })
@@ -35,8 +35,8 @@ impl Exporter {
     }
 }
 
-fn serve(server: &Server, metrics: &Metrics, stop: &AtomicBool) {
-    while !stop.load(Ordering::Relaxed) {
+fn serve(server: &Server, metrics: &Metrics, stop: &StopHandle) {
+    while !stop.is_stopped() {
         let request = match server.recv_timeout(STOP_CHECK) {
             Ok(Some(request)) => request,
             Ok(None) => continue,

@@ -12,7 +12,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::{Family, MetricConstructor};
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 
 use hoptrace_core::Report;
 
@@ -117,6 +117,12 @@ struct Shown {
     info: Vec<InfoLabels>,
 }
 
+/// Registers `metric` under `name` with `help`, and gives it back (a handle on the same series).
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
 /// Every metric of the monitor.
 pub struct Metrics {
     registry: Registry,
@@ -149,60 +155,65 @@ impl Metrics {
     /// Every family registered, no series yet.
     pub fn new() -> Self {
         let mut registry = Registry::default();
-        let metrics = Metrics {
-            runs: Family::default(),
-            probes: Family::default(),
-            errors: Family::default(),
-            backoff: Family::default(),
-            duration: Family::default(),
-            reached: Family::default(),
-            hops: Family::default(),
-            rtt: Family::default(),
-            loss: Family::default(),
-            rate_limited: Family::default(),
-            info: Family::default(),
-            path_id: Family::default(),
-            path_changes: Family::default(),
-            destination_rtt: Family::new_with_constructor(SmokePing),
-            registry: Registry::default(),
-            shown: RwLock::default(),
-        };
         let r = &mut registry;
-        r.register("hoptrace_runs", "Rounds traced, by how they ended", metrics.runs.clone());
-        r.register("hoptrace_probes_sent", "Probes sent", metrics.probes.clone());
-        r.register("hoptrace_target_errors", "Rounds that could not run, by cause", metrics.errors.clone());
-        r.register(
-            "hoptrace_target_backoff_seconds",
-            "Extra wait before the target's next round after failures or silence",
-            metrics.backoff.clone(),
-        );
-        r.register("hoptrace_run_duration_seconds", "How long the latest round took", metrics.duration.clone());
-        r.register(
-            "hoptrace_destination_reached",
-            "Whether the latest round reached the target",
-            metrics.reached.clone(),
-        );
-        r.register("hoptrace_hops", "Hops on the path in the window's report", metrics.hops.clone());
-        r.register("hoptrace_hop_rtt_seconds", "Round-trip time per hop over the window", metrics.rtt.clone());
-        r.register(
-            "hoptrace_hop_loss_ratio",
-            "Unanswered probes per hop over the window, rate limiting excepted",
-            metrics.loss.clone(),
-        );
-        r.register(
-            "hoptrace_hop_rate_limited",
-            "Whether the hop's silences are ICMP rate limiting",
-            metrics.rate_limited.clone(),
-        );
-        r.register("hoptrace_hop_info", "Who answers at each hop", metrics.info.clone());
-        r.register("hoptrace_path_id", "Hash of the established path (address per TTL)", metrics.path_id.clone());
-        r.register("hoptrace_path_changes", "Path changes confirmed", metrics.path_changes.clone());
-        r.register(
-            "hoptrace_destination_rtt_seconds",
-            "Round-trip times of the destination's answers",
-            metrics.destination_rtt.clone(),
-        );
-        Metrics { registry, ..metrics }
+        Metrics {
+            runs: registered(r, "hoptrace_runs", "Rounds traced, by how they ended", Family::default()),
+            probes: registered(r, "hoptrace_probes_sent", "Probes sent", Family::default()),
+            errors: registered(r, "hoptrace_target_errors", "Rounds that could not run, by cause", Family::default()),
+            backoff: registered(
+                r,
+                "hoptrace_target_backoff_seconds",
+                "Extra wait before the target's next round after failures or silence",
+                Family::default(),
+            ),
+            duration: registered(
+                r,
+                "hoptrace_run_duration_seconds",
+                "How long the latest round took",
+                Family::default(),
+            ),
+            reached: registered(
+                r,
+                "hoptrace_destination_reached",
+                "Whether the latest round reached the target",
+                Family::default(),
+            ),
+            hops: registered(r, "hoptrace_hops", "Hops on the path in the window's report", Family::default()),
+            rtt: registered(
+                r,
+                "hoptrace_hop_rtt_seconds",
+                "Round-trip time per hop over the window",
+                Family::default(),
+            ),
+            loss: registered(
+                r,
+                "hoptrace_hop_loss_ratio",
+                "Unanswered probes per hop over the window, rate limiting excepted",
+                Family::default(),
+            ),
+            rate_limited: registered(
+                r,
+                "hoptrace_hop_rate_limited",
+                "Whether the hop's silences are ICMP rate limiting",
+                Family::default(),
+            ),
+            info: registered(r, "hoptrace_hop_info", "Who answers at each hop", Family::default()),
+            path_id: registered(
+                r,
+                "hoptrace_path_id",
+                "Hash of the established path (address per TTL)",
+                Family::default(),
+            ),
+            path_changes: registered(r, "hoptrace_path_changes", "Path changes confirmed", Family::default()),
+            destination_rtt: registered(
+                r,
+                "hoptrace_destination_rtt_seconds",
+                "Round-trip times of the destination's answers",
+                Family::new_with_constructor(SmokePing),
+            ),
+            registry,
+            shown: RwLock::default(),
+        }
     }
 
     fn target(target: &str) -> TargetLabels {

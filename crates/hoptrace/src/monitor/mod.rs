@@ -15,17 +15,17 @@ pub mod window;
 
 use core::net::SocketAddr;
 use core::time::Duration;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
 use hoptrace_core::{Options, StopHandle};
 
 use crate::error::Error;
-use crate::output::Directory;
+use crate::output::{Control, Directory};
 use crate::settings::Settings;
 
 use events::EventSink;
@@ -72,49 +72,56 @@ pub struct Shared {
     pub directory: Box<dyn Directory + Send + Sync>,
 }
 
-/// How often the main thread looks at the signal flags.
+/// How long stopping waits for the targets' threads.
+const STOP_WAIT: Duration = Duration::from_secs(2);
+
+/// How often the main thread looks at the signal flags and whether the events' reader is still there.
 const TICK: Duration = Duration::from_millis(100);
 
-/// Sleeps until `due`, or until `stop` is set; whether to go on.
-pub fn sleep_until(due: Instant, stop: &AtomicBool) -> bool {
-    while !stop.load(Ordering::Relaxed) {
-        let left = due.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return true;
-        }
-        thread::sleep(left.min(TICK));
-    }
-    false
-}
-
-/// Stops one target: its flag, and the tracer whose trace may be under way.
+/// Stops one target: the wait between its rounds (which it wakes from at once), and the tracer whose trace may be
+/// under way.
 #[derive(Default)]
 pub struct Stopper {
-    flag: AtomicBool,
+    stopped: Mutex<bool>,
+    woken: Condvar,
     tracer: Mutex<Option<StopHandle>>,
 }
 
 impl Stopper {
     /// Stops the target: the pause between rounds, and the trace in progress.
     pub fn stop(&self) {
-        self.flag.store(true, Ordering::SeqCst);
-        if let Some(handle) = self.tracer.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        *lock(&self.stopped) = true;
+        self.woken.notify_all();
+        if let Some(handle) = lock(&self.tracer).as_ref() {
             handle.stop();
         }
     }
 
-    /// The flag, set once stopped.
-    pub fn flag(&self) -> &AtomicBool {
-        &self.flag
+    /// Sleeps until `due`, or until stopped; whether to go on.
+    pub fn sleep_until(&self, due: Instant) -> bool {
+        let mut stopped = lock(&self.stopped);
+        while !*stopped {
+            let left = due.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            stopped = self.woken.wait_timeout(stopped, left).unwrap_or_else(PoisonError::into_inner).0;
+        }
+        false
     }
 
     /// Makes [`Stopper::stop`] stop `handle`'s tracer too, at once if it already happened.
     pub fn attach(&self, handle: StopHandle) {
-        *self.tracer.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle.clone());
-        if self.flag.load(Ordering::SeqCst) {
+        *lock(&self.tracer) = Some(handle.clone());
+        if *lock(&self.stopped) {
             handle.stop();
         }
     }
+}
+
+/// `mutex`, locked; a thread that panicked holding it left nothing half-done worth refusing.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A running target: its stopper and thread.
@@ -128,11 +135,8 @@ fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<String>, String> {
     let mut targets = settings.targets.clone();
     if let Some(path) = &settings.targets_file {
         let text = std::fs::read_to_string(path).map_err(|error| format!("--targets {}: {error}", path.display()))?;
-        for target in schedule::parse_targets(&text) {
-            if !targets.contains(&target) {
-                targets.push(target);
-            }
-        }
+        let named: HashSet<String> = targets.iter().cloned().collect();
+        targets.extend(schedule::parse_targets(&text).into_iter().filter(|target| !named.contains(target)));
     }
     Ok(targets)
 }
@@ -143,27 +147,29 @@ pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync
     if targets.is_empty() {
         return Err(Error::Failed("no targets: name some, or a --targets file that lists some".to_owned()));
     }
-    let stop = Arc::new(AtomicBool::new(false));
+    // Set by SIGINT, SIGTERM or a failure to write the events.
+    let stop = StopHandle::default();
     let reload = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Registration only fails for forbidden signals; these are not.
-        let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
+        let _ = signal_hook::flag::register(signal, stop.flag());
     }
     let _ = signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reload));
 
     let metrics = Arc::new(Metrics::new());
     let exporter = match settings.prometheus {
-        Some(addr) => Some(Exporter::start(addr, Arc::clone(&metrics), Arc::clone(&stop)).map_err(Error::Failed)?),
+        Some(addr) => Some(Exporter::start(addr, Arc::clone(&metrics), stop.clone()).map_err(Error::Failed)?),
         None => None,
     };
-    let events = EventSink::new(settings.events, Box::new(std::io::stdout()));
+    let events = EventSink::new(settings.events, Control { stops: vec![stop.clone()], ..Control::default() });
     let options = settings.trace.options();
     let shared = Arc::new(Shared { settings, options, metrics, events, directory });
 
     let mut running: HashMap<String, Running> = HashMap::new();
     update_targets(&mut running, &targets, &shared);
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.is_stopped() {
         thread::sleep(TICK);
+        shared.events.check_reader();
         if reload.swap(false, Ordering::Relaxed) {
             match wanted_targets(&shared.settings) {
                 Ok(targets) => update_targets(&mut running, &targets, &shared),
@@ -171,28 +177,39 @@ pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync
             }
         }
     }
-    for target in running.values() {
+    let stopping: Vec<Running> = running.into_values().collect();
+    for target in &stopping {
         target.stop.stop();
     }
-    for (_, target) in running.drain() {
-        let _ = target.thread.join();
+    // A trace stops within a quarter second; a name lookup under way cannot be interrupted, and is left behind.
+    let until = Instant::now() + STOP_WAIT;
+    for target in stopping {
+        while !target.thread.is_finished() && Instant::now() < until {
+            thread::sleep(Duration::from_millis(10));
+        }
+        if target.thread.is_finished() {
+            let _ = target.thread.join();
+        }
     }
     if let Some(exporter) = exporter {
         exporter.join();
     }
-    let _ = shared.events.flush();
-    Ok(())
+    Ok(shared.events.finish()?)
 }
 
-/// Starts the targets in `wanted` not running yet and stops those running but no longer wanted.
+/// Starts the targets in `wanted` not running yet and stops those running but no longer wanted (all at once, then
+/// waits for them). A target whose thread cannot start is said so and left out until the next reload.
 fn update_targets(running: &mut HashMap<String, Running>, wanted: &[String], shared: &Arc<Shared>) {
-    let gone: Vec<String> = running.keys().filter(|name| !wanted.contains(name)).cloned().collect();
-    for name in gone {
-        if let Some(target) = running.remove(&name) {
-            target.stop.stop();
-            let _ = target.thread.join();
-            shared.metrics.remove_target(&name);
-        }
+    let keep: HashSet<&str> = wanted.iter().map(String::as_str).collect();
+    let gone: Vec<String> = running.keys().filter(|name| !keep.contains(name.as_str())).cloned().collect();
+    let stopping: Vec<(String, Running)> =
+        gone.into_iter().filter_map(|name| running.remove(&name).map(|target| (name, target))).collect();
+    for (_, target) in &stopping {
+        target.stop.stop();
+    }
+    for (name, target) in stopping {
+        let _ = target.thread.join();
+        shared.metrics.remove_target(&name);
     }
     for name in wanted {
         if running.contains_key(name) {
@@ -201,7 +218,39 @@ fn update_targets(running: &mut HashMap<String, Running>, wanted: &[String], sha
         let stop = Arc::new(Stopper::default());
         let (name_, shared_, stop_) = (name.clone(), Arc::clone(shared), Arc::clone(&stop));
         // The sockets are opened on the target's thread and stay there.
-        let thread = thread::spawn(move || TargetState::new(name_, shared_, stop_).run());
-        running.insert(name.clone(), Running { stop, thread });
+        let started = thread::Builder::new()
+            .name("hoptrace-target".to_owned())
+            .spawn(move || TargetState::new(name_, shared_, stop_).run());
+        match started {
+            Ok(thread) => {
+                running.insert(name.clone(), Running { stop, thread });
+            }
+            Err(error) => events::warn(&format!("{name}: not monitored, no thread for it: {error}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stopped_target_wakes_at_once_and_stops_its_tracer() {
+        let stopper = Arc::new(Stopper::default());
+        assert!(stopper.sleep_until(Instant::now() + Duration::from_millis(10)), "a wait that ends goes on");
+        let sleeper = Arc::clone(&stopper);
+        let asleep =
+            thread::spawn(move || (sleeper.sleep_until(Instant::now() + Duration::from_secs(60)), Instant::now()));
+        thread::sleep(Duration::from_millis(50));
+        let stopped = Instant::now();
+        stopper.stop();
+        let (went_on, woke) = asleep.join().unwrap();
+        assert!(!went_on);
+        assert!(woke.duration_since(stopped) < Duration::from_secs(1), "woke {:?} after", woke - stopped);
+        // A tracer attached after the stop is stopped at once.
+        let tracer = StopHandle::default();
+        stopper.attach(tracer.clone());
+        assert!(tracer.is_stopped());
+        assert!(!stopper.sleep_until(Instant::now() + Duration::from_secs(60)));
     }
 }

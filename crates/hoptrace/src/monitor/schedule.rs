@@ -2,6 +2,7 @@
 //! lockstep), further apart while it fails or stays silent, and which targets a `--targets` file names.
 
 use core::time::Duration;
+use std::collections::HashSet;
 
 /// The longest a failing target waits between rounds.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -61,16 +62,12 @@ impl Schedule {
 /// The targets a `--targets` file names: one or more per line, separated by white space; `#` starts a comment.
 /// Duplicates are dropped, the first kept.
 pub fn parse_targets(text: &str) -> Vec<String> {
-    let mut targets: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap_or_default();
-        for word in line.split_whitespace() {
-            if !targets.iter().any(|known| known == word) {
-                targets.push(word.to_owned());
-            }
-        }
-    }
-    targets
+    let mut seen = HashSet::new();
+    text.lines()
+        .flat_map(|line| line.split('#').next().unwrap_or_default().split_whitespace())
+        .filter(|&word| seen.insert(word))
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::monitor::metrics::{HopInfo, RunResult};
 use crate::monitor::path::PathTracker;
 use crate::monitor::schedule::Schedule;
 use crate::monitor::window::{observe, Window};
-use crate::monitor::{sleep_until, Shared, Stopper};
+use crate::monitor::{Shared, Stopper};
 
 /// A round that could not run: the metric's cause and a line for the user.
 struct Failure {
@@ -61,7 +61,7 @@ impl TargetState {
     pub fn run(mut self) {
         self.shared.metrics.add_target(&self.name);
         let mut due = Instant::now() + self.schedule.first(fastrand::f64());
-        while sleep_until(due, self.stop.flag()) {
+        while self.stop.sleep_until(due) {
             let started = Instant::now();
             self.round();
             due = started + self.schedule.next(fastrand::f64());
@@ -142,12 +142,14 @@ impl TargetState {
             self.tracer = Some(tracer);
         }
         let Some(tracer) = self.tracer.as_mut() else { return Ok(None) };
-        let result = tracer.trace();
-        if let Err(error) = result {
-            self.tracer = None;
-            return Err(failure(error));
-        }
-        let result = result.map_err(failure)?;
+        let result = match tracer.trace() {
+            Ok(result) => result,
+            Err(error) => {
+                // Sockets that failed are opened anew next round.
+                self.tracer = None;
+                return Err(failure(error));
+            }
+        };
         if result.outcome.is_none() {
             return Ok(None);
         }
@@ -170,13 +172,10 @@ impl TargetState {
     }
 
     /// `hoptrace_hop_info`'s label values: every responder of the window's hops, with its name and AS numbers
-    /// when those are looked up.
+    /// when those are looked up and known by now (the directory does not wait: this is the probing thread).
     fn hop_info(&self) -> Vec<HopInfo> {
         let directory = self.shared.directory.as_ref();
         let hops = self.window.report().hops();
-        for responder in hops.iter().flat_map(|hop| &hop.responders) {
-            directory.prefetch(responder.addr);
-        }
         hops.iter()
             .flat_map(|hop| hop.responders.iter().map(move |responder| (hop.ttl, responder.addr)))
             .map(|(ttl, addr)| HopInfo {

@@ -16,6 +16,8 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct DnsDirectory {
     names: Option<Names>,
     asns: Option<AsLookup>,
+    /// How long a question waits for a lookup under way.
+    patience: Duration,
 }
 
 impl DnsDirectory {
@@ -23,7 +25,13 @@ impl DnsDirectory {
     pub fn new(numeric: bool, as_lookups: bool) -> Self {
         let names = (!numeric).then(|| Names::new(NamesConfig { timeout: LOOKUP_TIMEOUT, ..NamesConfig::default() }));
         let asns = as_lookups.then(|| AsLookup::system_with_timeout(LOOKUP_TIMEOUT).ok()).flatten();
-        DnsDirectory { names, asns }
+        DnsDirectory { names, asns, patience: LOOKUP_TIMEOUT }
+    }
+
+    /// The same lookups, never waited for: what is known now, the lookup started otherwise (a later question
+    /// gets its answer). For callers on a probing thread.
+    pub fn never_waiting(self) -> Self {
+        DnsDirectory { patience: Duration::ZERO, ..self }
     }
 }
 
@@ -43,11 +51,32 @@ impl Directory for DnsDirectory {
     }
 
     fn name(&self, addr: IpAddr) -> Option<String> {
-        self.names.as_ref()?.wait(addr, Instant::now() + LOOKUP_TIMEOUT)
+        self.names.as_ref()?.wait(addr, Instant::now() + self.patience)
     }
 
     fn asns(&self, addr: IpAddr) -> Option<Vec<u32>> {
         let asns = self.asns.as_ref().filter(|_| worth_an_as_lookup(addr))?;
-        asns.wait(addr, Instant::now() + LOOKUP_TIMEOUT)
+        asns.wait(addr, Instant::now() + self.patience)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_waiting_answers_at_once_and_later_with_the_name() {
+        let slow = |_| {
+            std::thread::sleep(Duration::from_millis(300));
+            Some("r1.lab".to_owned())
+        };
+        let names = Names::with_lookup(NamesConfig { timeout: LOOKUP_TIMEOUT, workers: 1 }, slow);
+        let directory = DnsDirectory { names: Some(names), asns: None, patience: LOOKUP_TIMEOUT }.never_waiting();
+        let addr = IpAddr::from([198, 18, 0, 1]);
+        let asked = Instant::now();
+        assert_eq!(directory.name(addr), None);
+        assert!(asked.elapsed() < Duration::from_millis(200), "waited {:?}", asked.elapsed());
+        std::thread::sleep(Duration::from_millis(600));
+        assert_eq!(directory.name(addr).as_deref(), Some("r1.lab"));
     }
 }

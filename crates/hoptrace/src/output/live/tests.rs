@@ -122,18 +122,30 @@ fn the_host_column_takes_the_width_the_numbers_leave() {
 #[test]
 fn d_shows_the_last_probes_with_a_legend_then_a_chart() {
     let mut screen = two_rounds(&["lab"]);
-    screen.key(Key::Char('d'));
-    let (lines, _) = frame(&screen, 60, 8);
-    assert_eq!(lines[3], format!("{:<20} Last 39 probes", " Host"));
-    assert_eq!(lines[4], format!("{:<20} 1?", " 1. r1.lab"));
-    assert_eq!(lines[5], format!("{:<20} 22", " 2. 198.18.1.2"));
-    assert_eq!(lines[7], "Scale (ms): .<1 1<2 2<5 3<10 4<20 5<50 6<100 7<200 8<500 >mo");
-    screen.key(Key::Char('d'));
-    let (lines, _) = frame(&screen, 60, 8);
-    assert_eq!(lines[3], format!("{:<20} Latency chart, last 39 probes", " Host"));
-    assert_eq!(lines[4], format!("{:<20} ▃?", " 1. r1.lab"));
-    assert_eq!(lines[5], format!("{:<20} ▆█", " 2. 198.18.1.2"));
-    assert_eq!(lines[7], "Scale: █ = 4.000 ms, bars in proportion, ? lost");
+    let displays = [
+        ("Last 39 probes", ["1?", "22"], "Scale (ms): .<1 1<2 2<5 3<10 4<20 5<50 6<100 7<200 8<500 >mo"),
+        ("Latency chart, last 39 probes", ["▃?", "▆█"], "Scale: █ = 4.000 ms, bars in proportion, ? lost"),
+    ];
+    for (title, [hop1, hop2], legend) in displays {
+        screen.key(Key::Char('d'));
+        let (lines, _) = frame(&screen, 60, 8);
+        assert_eq!(lines[3], format!("{:<20} {title}", " Host"));
+        assert_eq!(lines[4], format!("{:<20} {hop1}", " 1. r1.lab"));
+        assert_eq!(lines[5], format!("{:<20} {hop2}", " 2. 198.18.1.2"));
+        assert_eq!(lines[7], legend);
+    }
+}
+
+#[test]
+fn tiny_terminals_draw_without_a_panic_in_every_display() {
+    let mut screen = two_rounds(&["lab", "second"]);
+    for key in ['d', 'd', 'd', 'j', 'e', 'z', 'n', 'h'] {
+        screen.key(Key::Char(key));
+        for (width, height) in [(0, 0), (1, 1), (5, 3), (12, 4), (20, 2), (200, 1), (1, 60)] {
+            let (lines, _) = frame(&screen, width, height);
+            assert_eq!(lines.len(), usize::from(height));
+        }
+    }
 }
 
 #[test]
