@@ -1,7 +1,7 @@
 //! Matching a reply to the probe it answers: the key its quote (or answer) carries, then the checks that make a
 //! match believable — the fields only raw sockets set, a quoted source that is not ours, a quoted UDP checksum and
-//! an echoed or quoted echo payload that must be the ones sent, a quoted TTL no higher than sent, the IP ID fallback for Paris
-//! UDP quotes a middlebox altered.
+//! an echo payload (echoed or quoted) that must be the ones sent, a quoted TTL no higher than sent, the IP ID
+//! fallback for Paris UDP quotes a middlebox altered.
 
 use crate::config::{Method, Protocol, TraceConfig};
 use crate::log::ProbeLog;
