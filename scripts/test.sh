@@ -35,6 +35,9 @@ if [ -n "$long" ]; then echo "source files over 500 lines:" >&2; echo "$long" >&
 lab_features=hoptrace/lab,hoptrace-core/lab,hoptrace-netlab/lab
 cargo clippy --workspace --all-targets --locked --features "$lab_features" -- -D warnings
 RUSTDOCFLAGS='-D warnings' cargo doc --no-deps --workspace --locked --quiet
+# The fuzz targets live outside the workspace (cargo-fuzz, nightly): checked here, before the long test run, so that
+# an API change that breaks them fails early.
+(cd fuzz && cargo +nightly fmt --check && cargo +nightly check --bins --locked --quiet)
 cargo test --workspace --locked --features "$lab_features"
 
 # Fuzzing smoke run: every cargo-fuzz target for 20 seconds (nightly; fuzz/README.md has the longer run).

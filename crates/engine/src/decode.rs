@@ -141,10 +141,15 @@ pub fn quoted_probe(bytes: &[u8]) -> Result<Quote, DecodeError> {
         QuotedTransport::Icmp {
             msg_type: packet::icmpv4::msg_type::ECHO_REQUEST | packet::icmpv6::msg_type::ECHO_REQUEST,
             code: 0,
+            checksum,
             ident,
             seq,
-            ..
-        } => QuotedProbe::Icmp { ident, seq },
+        } => QuotedProbe::Icmp {
+            ident,
+            seq,
+            checksum: Some(checksum),
+            tag: datagram.transport_bytes.get(8..).and_then(crate::reply::echo_tag),
+        },
         _ => return Err(DecodeError::NotAReply), // other ICMP messages, other protocols
     };
     let ip = datagram.ip;

@@ -1,7 +1,7 @@
 //! Matching a reply to the probe it answers: the key its quote (or answer) carries, then the checks that make a
 //! match believable — the fields only raw sockets set, a quoted source that is not ours, a quoted UDP checksum and
-//! an echoed payload that must be the ones sent, a quoted TTL no higher than sent, the IP ID fallback for Paris
-//! UDP quotes a middlebox altered.
+//! an echo payload (echoed or quoted) that must be the ones sent, a quoted TTL no higher than sent, the IP ID
+//! fallback for Paris UDP quotes a middlebox altered.
 
 use crate::config::{Method, Protocol, TraceConfig};
 use crate::log::ProbeLog;
@@ -28,7 +28,7 @@ impl Matcher<'_> {
             self.raw_fields_match(id, reply)
                 && self.source_believed(id, reply)
                 && self.checksum_believed(id, reply)
-                && self.echo_tag_matches(id, reply)
+                && self.echo_payload_matches(id, reply)
         });
         by_key.or_else(|| self.match_by_ip_id(reply)).filter(|&id| self.distance_plausible(id, reply))
     }
@@ -95,12 +95,35 @@ impl Matcher<'_> {
         }
     }
 
-    /// An echo reply carries back the payload sent: its tag, unpredictable, must be probe `id`'s.
-    fn echo_tag_matches(&self, id: ProbeId, reply: &Reply) -> bool {
-        match reply.kind {
-            ReplyKind::EchoReply { tag: Some(tag), .. } => self.factory.echo_tag(id) == Some(tag),
+    /// An echo reply carries back the payload sent, and a quote of an Echo Request as much of it as the router
+    /// quoted: its tag, unpredictable, must be probe `id`'s. A quote too short for the tag (8 bytes past the IP
+    /// header, as RFC 792 allows) still carries the ICMP checksum, which sums the tag in a classic probe: it must
+    /// be the one sent. A Paris probe's checksum is the same for every probe of a flow, so such a quote of one is
+    /// believed on its identifier and sequence number (and, with raw sockets, its IP ID).
+    fn echo_payload_matches(&self, id: ProbeId, reply: &Reply) -> bool {
+        let (tag, checksum) = match &reply.kind {
+            ReplyKind::EchoReply { tag, .. } => (*tag, None),
+            ReplyKind::IcmpError(error) => match error.quote.probe {
+                QuotedProbe::Icmp { tag, checksum, .. } => (tag, checksum),
+                _ => return true,
+            },
+            ReplyKind::Tcp(_) => return true,
+        };
+        match (tag, checksum) {
+            (Some(tag), _) => self.factory.echo_tag(id).is_none_or(|sent| sent == tag),
+            (None, Some(checksum)) if !self.config.method.paris => {
+                self.sent_icmp_checksum(id).is_none_or(|sent| sent == checksum)
+            }
             _ => true,
         }
+    }
+
+    /// The ICMP checksum Echo Request `id` was sent with, if it can be rebuilt as sent.
+    fn sent_icmp_checksum(&self, id: ProbeId) -> Option<u16> {
+        let (probe, _) = self.rebuild_as_sent(id)?;
+        let ProbeTransport::Icmp { .. } = probe.transport else { return None };
+        let sent = probe.transport_bytes(self.config.source?, self.config.target);
+        Some(u16::from_be_bytes([*sent.get(2)?, *sent.get(3)?]))
     }
 
     /// A quote of our probe from another source address is a NAT's rewrite that it did not undo. Believe it only
@@ -137,13 +160,16 @@ impl Matcher<'_> {
     /// The UDP checksum probe `id` was sent with, if it can be rebuilt as sent.
     fn sent_udp_checksum(&self, id: ProbeId) -> Option<u16> {
         let source = self.config.source?;
-        if self.log.record(id)?.size != self.factory.packet_len() {
-            return None; // built at another size (path MTU discovery): cannot be rebuilt as sent
-        }
-        let (probe, _) = self.rebuild(id)?;
+        let (probe, _) = self.rebuild_as_sent(id)?;
         let ProbeTransport::Udp { .. } = probe.transport else { return None };
         let sent = probe.transport_bytes(source, self.config.target);
         packet::udp::UdpPacket::new_checked(&sent[..]).ok().map(|udp| udp.checksum())
+    }
+
+    /// Probe `id` built again as it was sent, if it was sent at the size probes are built now (path MTU discovery
+    /// may have changed it since).
+    fn rebuild_as_sent(&self, id: ProbeId) -> Option<(Probe, MatchKey)> {
+        (self.log.record(id)?.size == self.factory.packet_len()).then(|| self.rebuild(id))?
     }
 
     /// Probe `id` built again as it was sent (the size aside, which path MTU discovery may have changed since).

@@ -264,7 +264,7 @@ impl ProbeFactory {
             (QuotedProbe::Udp { src_port, dst_port, .. }, (Protocol::Udp, false)) => {
                 Some(MatchKey::Ports { protocol: Protocol::Udp, src_port, dst_port })
             }
-            (QuotedProbe::Icmp { ident, seq }, (Protocol::Icmp, _)) => Some(MatchKey::Echo { ident, seq }),
+            (QuotedProbe::Icmp { ident, seq, .. }, (Protocol::Icmp, _)) => Some(MatchKey::Echo { ident, seq }),
             (QuotedProbe::Tcp { src_port, dst_port, .. }, (Protocol::Tcp, false)) => {
                 Some(MatchKey::Ports { protocol: Protocol::Tcp, src_port, dst_port })
             }

@@ -132,6 +132,11 @@ pub enum QuotedProbe {
         ident: u16,
         /// Echo sequence number.
         seq: u16,
+        /// The quoted ICMP checksum, when known: unpredictable for classic probes (it sums the keyed payload).
+        checksum: Option<u16>,
+        /// The tag of the quoted payload ([`echo_tag`]), when the quote reaches that far (RFC 792 asks routers
+        /// for only 8 bytes past the IP header; Linux quotes the whole probe).
+        tag: Option<u64>,
     },
     /// A TCP SYN probe.
     Tcp {

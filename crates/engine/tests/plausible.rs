@@ -54,7 +54,9 @@ fn error_quoting(
         ProbeTransport::Udp { src_port, dst_port, .. } => {
             QuotedProbe::Udp { src_port: *src_port, dst_port: *dst_port, checksum: Some(word(6)) }
         }
-        ProbeTransport::Icmp { ident, seq, .. } => QuotedProbe::Icmp { ident: *ident, seq: *seq },
+        ProbeTransport::Icmp { ident, seq, .. } => {
+            QuotedProbe::Icmp { ident: *ident, seq: *seq, checksum: None, tag: None }
+        }
         ProbeTransport::Tcp { src_port, dst_port, seq } => {
             QuotedProbe::Tcp { src_port: *src_port, dst_port: *dst_port, seq: Some(*seq) }
         }
@@ -225,6 +227,59 @@ fn an_echo_reply_must_carry_back_the_payload_sent() {
             let forged = echo(tag.map(|tag| tag ^ 1));
             assert_eq!(trace.handle_reply(forged, start + MS), Disposition::Unmatched, "{method:?} ipv6 {ipv6}");
             assert_eq!(trace.handle_reply(echo(tag), start + MS), Disposition::Accepted(probe.id), "{method:?}");
+        }
+    }
+}
+
+/// A quote of Echo Request `probe` carrying `checksum` and `tag` (the checksum and payload of the probe quoted).
+fn echo_quote(config: &TraceConfig, probe: &Probe, checksum: Option<u16>, tag: Option<u64>) -> Reply {
+    let mut reply = time_exceeded(config, probe, IpAddr::from(FORGER));
+    if let ReplyKind::IcmpError(error) = &mut reply.kind {
+        let QuotedProbe::Icmp { ident, seq, .. } = error.quote.probe else { panic!("an echo quote") };
+        error.quote.probe = QuotedProbe::Icmp { ident, seq, checksum, tag };
+    }
+    reply
+}
+
+/// The ICMP checksum and the payload tag an Echo Request was sent with.
+fn echo_identity(config: &TraceConfig, probe: &Probe) -> (Option<u16>, Option<u64>) {
+    let ProbeTransport::Icmp { payload, .. } = &probe.transport else { panic!("an echo request") };
+    let bytes = probe.transport_bytes(config.source.unwrap(), config.target);
+    (Some(u16::from_be_bytes([bytes[2], bytes[3]])), hoptrace_engine::reply::echo_tag(payload))
+}
+
+/// A forger who knows an Echo Request's sequence number (16 bits, which a sweep hits now and then) but not its
+/// keyed payload: a quote with another probe's payload is refused, and so is an 8-byte quote (RFC 792's minimum)
+/// with another probe's checksum, where the checksum sums the payload (classic ICMP). Genuine quotes, whole or of
+/// 8 bytes, are believed.
+#[test]
+fn a_quoted_echo_request_must_carry_the_payload_sent() {
+    let icmp = [(Method::classic(Protocol::Icmp), false), (Method::classic(Protocol::Icmp), true)];
+    for ipv6 in [false, true] {
+        let network = SimNetwork::chain(ipv6, 3, 10 * MS);
+        for (method, raw) in icmp.into_iter().chain([(Method::paris(Protocol::Icmp), true)]) {
+            let config = config_for(&network, method, raw, 6);
+            let start = Instant::now();
+            let (mut trace, probes) = first_wave(&config, start);
+            let case = format!("{method:?} raw {raw} ipv6 {ipv6}");
+            let [first, second, third, other] = [&probes[0], &probes[1], &probes[2], &probes[3]];
+            let (other_checksum, other_tag) = echo_identity(&config, other);
+            let forged = echo_quote(&config, first, other_checksum, other_tag);
+            assert_eq!(trace.handle_reply(forged, start + MS), Disposition::Unmatched, "{case}: another payload");
+            let (checksum, tag) = echo_identity(&config, first);
+            let forged = echo_quote(&config, first, checksum, other_tag);
+            assert_eq!(trace.handle_reply(forged, start + MS), Disposition::Unmatched, "{case}: another tag");
+            if !method.paris {
+                let short = echo_quote(&config, second, other_checksum, None);
+                assert_eq!(trace.handle_reply(short, start + MS), Disposition::Unmatched, "{case}: 8 bytes");
+            }
+            let genuine = echo_quote(&config, first, checksum, tag);
+            assert_eq!(trace.handle_reply(genuine, start + MS), Disposition::Accepted(first.id), "{case}");
+            let (checksum, _) = echo_identity(&config, second);
+            let short = echo_quote(&config, second, checksum, None);
+            assert_eq!(trace.handle_reply(short, start + MS), Disposition::Accepted(second.id), "{case}: 8 bytes");
+            let bare = echo_quote(&config, third, None, None);
+            assert_eq!(trace.handle_reply(bare, start + MS), Disposition::Accepted(third.id), "{case}: no checksum");
         }
     }
 }

@@ -360,7 +360,7 @@ fn consecutive_traces_never_share_identifiers() {
                 let checksum = Some(u16::from_be_bytes([bytes[6], bytes[7]]));
                 QuotedProbe::Udp { src_port, dst_port, checksum }
             }
-            ProbeTransport::Icmp { ident, seq, .. } => QuotedProbe::Icmp { ident, seq },
+            ProbeTransport::Icmp { ident, seq, .. } => QuotedProbe::Icmp { ident, seq, checksum: None, tag: None },
             ProbeTransport::Tcp { src_port, dst_port, seq } => QuotedProbe::Tcp { src_port, dst_port, seq: Some(seq) },
             other => panic!("a transport this test does not know: {other:?}"),
         };

@@ -86,12 +86,16 @@ impl Prober for IcmpProber {
         }
         while let Some(received) = recv::receive(&self.socket, &mut self.buf, true)? {
             let at = received.at;
-            let Some((_, ident, seq)) = self.echo_fields(&self.buf[..received.len]) else {
+            // The kernel hands back the quoted Echo Request from its header on, as far as the router quoted it.
+            let quote_len = received.error.and_then(|error| error.extensions_at).unwrap_or(received.len);
+            let quoted = &self.buf[..quote_len.min(received.len)];
+            let Some((_, ident, seq)) = self.echo_fields(quoted) else {
                 continue;
             };
-            if let Some(reply) =
-                errqueue::reply(&received, &self.buf[..received.len], self.local, QuotedProbe::Icmp { ident, seq })
-            {
+            let checksum = Some(u16::from_be_bytes([quoted[2], quoted[3]]));
+            let tag = quoted.get(8..).and_then(engine::reply::echo_tag);
+            let probe = QuotedProbe::Icmp { ident, seq, checksum, tag };
+            if let Some(reply) = errqueue::reply(&received, &self.buf[..received.len], self.local, probe) {
                 replies.push((reply, at));
             }
         }

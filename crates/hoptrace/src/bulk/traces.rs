@@ -26,7 +26,7 @@ fn reply(row: &Row) -> Option<Reply> {
             let probe = if row.probe_protocol == 17 {
                 QuotedProbe::Udp { src_port: row.probe_src_port, dst_port: row.probe_dst_port, checksum: None }
             } else {
-                QuotedProbe::Icmp { ident: row.probe_src_port, seq: 0 }
+                QuotedProbe::Icmp { ident: row.probe_src_port, seq: 0, checksum: None, tag: None }
             };
             ReplyKind::IcmpError(IcmpError {
                 class: engine::decode::error_class(ipv6, icmp_type, row.reply_icmp_code)?,
