@@ -86,6 +86,68 @@ impl ProbeSpec {
     }
 }
 
+impl ProbeSpec {
+    /// Parses one line as read, its newline included or not: the common form (dotted IPv4, plain decimal numbers,
+    /// `icmp` or `udp`) straight from the bytes, anything else through [`ProbeSpec::parse`], so that both accept,
+    /// reject and explain alike.
+    pub fn parse_bytes(line: &[u8]) -> Result<ProbeSpec, SpecError> {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(spec) = common(line) {
+            return Ok(spec);
+        }
+        match core::str::from_utf8(line) {
+            Ok(text) => ProbeSpec::parse(text),
+            Err(_) => Err(SpecError(format!("invalid probe `{}': not UTF-8", String::from_utf8_lossy(line)))),
+        }
+    }
+}
+
+/// The common form of a line, or `None` for anything else (which may still be valid).
+fn common(line: &[u8]) -> Option<ProbeSpec> {
+    let mut fields = line.split(|&byte| byte == b',');
+    let dst = IpAddr::V4(dotted(fields.next()?)?);
+    let src_port = u16::try_from(decimal(fields.next()?)?).ok()?;
+    let dst_port = u16::try_from(decimal(fields.next()?)?).ok()?;
+    let ttl = u8::try_from(decimal(fields.next()?)?).ok()?;
+    let protocol = match fields.next()? {
+        b"icmp" => Protocol::Icmp,
+        b"udp" => Protocol::Udp,
+        _ => return None,
+    };
+    let flow_label = match fields.next() {
+        Some(label) => u32::try_from(decimal(label)?).ok().filter(|&l| l < 1 << 20)?,
+        None => 0,
+    };
+    // A seventh column is ignored; an eighth is an error, said by `parse`.
+    if fields.nth(1).is_some() {
+        return None;
+    }
+    Some(ProbeSpec { dst, src_port, dst_port, ttl, protocol, flow_label })
+}
+
+/// One to ten decimal digits, nothing else.
+fn decimal(field: &[u8]) -> Option<u64> {
+    if field.is_empty() || field.len() > 10 {
+        return None;
+    }
+    field.iter().try_fold(0u64, |n, &byte| byte.is_ascii_digit().then(|| n * 10 + u64::from(byte - b'0')))
+}
+
+/// A dotted IPv4 address as `Ipv4Addr`'s parser takes it: four numbers below 256, without leading zeros.
+fn dotted(field: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = field.split(|&byte| byte == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+            return None;
+        }
+        *octet = u8::try_from(decimal(part)?).ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(octets))
+}
+
 fn address(text: &str) -> Option<IpAddr> {
     let text = text.trim();
     if let Ok(v4) = text.parse::<Ipv4Addr>() {
@@ -115,6 +177,39 @@ mod tests {
         let integer = ProbeSpec::parse("134744072,1,2,3,udp,0,10").unwrap();
         assert_eq!(integer.dst, p.dst);
         assert_eq!(ProbeSpec::parse("2001:db8::1,1,2,3,udp,77").unwrap().flow_label, 77);
+    }
+
+    #[test]
+    fn bytes_parse_as_text_does() {
+        for line in [
+            "198.18.0.1,24000,33434,32,icmp\n",
+            "198.18.0.1,24000,33434,32,udp,77,9\r\n",
+            "0.0.0.0,0,0,0,udp",
+            "255.255.255.255,65535,65535,255,icmp,1048575",
+            "198.18.0.1,024000,033434,032,icmp",
+            " 198.18.0.1, 1 ,2,3, udp",
+            "134744072,1,2,3,udp,0,10",
+            "::ffff:198.18.0.1,1,2,3,icmp",
+            "2001:db8::1,1,2,3,icmp6",
+            "01.2.3.4,1,2,3,udp",
+            "1.2.3,1,2,3,udp",
+            "1.2.3.4.5,1,2,3,udp",
+            "1.2.3.256,1,2,3,udp",
+            "1.2.3.4,65536,2,3,udp",
+            "1.2.3.4,1,2,256,udp",
+            "1.2.3.4,+1,2,3,udp",
+            "1.2.3.4,1,2,3,icmp6",
+            "1.2.3.4,1,2,3,udp,1048576",
+            "1.2.3.4,1,2,3,udp,0,0,0",
+            "1.2.3.4,00000000001,2,3,udp",
+            "1.2.3.4,1,2,3",
+            "",
+        ] {
+            let text = ProbeSpec::parse(line.trim_end_matches(['\n', '\r']));
+            assert_eq!(ProbeSpec::parse_bytes(line.as_bytes()), text, "{line:?}");
+        }
+        let error = ProbeSpec::parse_bytes(b"1.2.3.4,\xff,2,3,udp").unwrap_err().to_string();
+        assert!(error.contains("not UTF-8"), "{error}");
     }
 
     #[test]
