@@ -103,49 +103,69 @@ impl ProbeSpec {
     }
 }
 
-/// The common form of a line, or `None` for anything else (which may still be valid).
+/// The common form of a line, or `None` for anything else (which may still be valid), read in one pass.
 fn common(line: &[u8]) -> Option<ProbeSpec> {
-    let mut fields = line.split(|&byte| byte == b',');
-    let dst = IpAddr::V4(dotted(fields.next()?)?);
-    let src_port = u16::try_from(decimal(fields.next()?)?).ok()?;
-    let dst_port = u16::try_from(decimal(fields.next()?)?).ok()?;
-    let ttl = u8::try_from(decimal(fields.next()?)?).ok()?;
-    let protocol = match fields.next()? {
-        b"icmp" => Protocol::Icmp,
-        b"udp" => Protocol::Udp,
+    let mut cursor = Cursor { bytes: line, at: 0 };
+    let mut octets = [0u8; 4];
+    for (i, octet) in octets.iter_mut().enumerate() {
+        *octet = u8::try_from(cursor.number(if i < 3 { b'.' } else { b',' }, 3, false)?).ok()?;
+    }
+    let src_port = u16::try_from(cursor.number(b',', 5, true)?).ok()?;
+    let dst_port = u16::try_from(cursor.number(b',', 5, true)?).ok()?;
+    let ttl = u8::try_from(cursor.number(b',', 3, true)?).ok()?;
+    let rest = &line[cursor.at..];
+    let (protocol, rest) = if let Some(rest) = rest.strip_prefix(b"icmp") {
+        (Protocol::Icmp, rest)
+    } else {
+        (Protocol::Udp, rest.strip_prefix(b"udp")?)
+    };
+    let flow_label = match rest {
+        [] => 0,
+        [b',', columns @ ..] => {
+            // The flow label, then perhaps a seventh column (ignored); an eighth is an error, said by `parse`.
+            let mut cursor = Cursor { bytes: columns, at: 0 };
+            let label = cursor.number(b',', 7, true).filter(|&l| l < 1 << 20)?;
+            if columns[cursor.at..].contains(&b',') {
+                return None;
+            }
+            label as u32
+        }
         _ => return None,
     };
-    let flow_label = match fields.next() {
-        Some(label) => u32::try_from(decimal(label)?).ok().filter(|&l| l < 1 << 20)?,
-        None => 0,
-    };
-    // A seventh column is ignored; an eighth is an error, said by `parse`.
-    if fields.nth(1).is_some() {
-        return None;
-    }
-    Some(ProbeSpec { dst, src_port, dst_port, ttl, protocol, flow_label })
+    Some(ProbeSpec { dst: IpAddr::V4(Ipv4Addr::from(octets)), src_port, dst_port, ttl, protocol, flow_label })
 }
 
-/// One to ten decimal digits, nothing else.
-fn decimal(field: &[u8]) -> Option<u64> {
-    if field.is_empty() || field.len() > 10 {
-        return None;
-    }
-    field.iter().try_fold(0u64, |n, &byte| byte.is_ascii_digit().then(|| n * 10 + u64::from(byte - b'0')))
+/// Reads decimal numbers off a line, each followed by a separator or the line's end.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
 }
 
-/// A dotted IPv4 address as `Ipv4Addr`'s parser takes it: four numbers below 256, without leading zeros.
-fn dotted(field: &[u8]) -> Option<Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let mut parts = field.split(|&byte| byte == b'.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        if part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+impl Cursor<'_> {
+    /// One to `max` digits (leading zeros only if `zeros`, as `Ipv4Addr`'s parser refuses them in octets), then
+    /// `separator` (skipped) or the end.
+    fn number(&mut self, separator: u8, max: usize, zeros: bool) -> Option<u64> {
+        let start = self.at;
+        let mut n = 0u64;
+        while let Some(&byte) = self.bytes.get(self.at) {
+            if byte == separator {
+                break;
+            }
+            if !byte.is_ascii_digit() || self.at - start == max {
+                return None;
+            }
+            n = n * 10 + u64::from(byte - b'0');
+            self.at += 1;
+        }
+        let len = self.at - start;
+        if len == 0 || (!zeros && len > 1 && self.bytes[start] == b'0') {
             return None;
         }
-        *octet = u8::try_from(decimal(part)?).ok()?;
+        if self.at < self.bytes.len() {
+            self.at += 1;
+        }
+        Some(n)
     }
-    parts.next().is_none().then_some(Ipv4Addr::from(octets))
 }
 
 fn address(text: &str) -> Option<IpAddr> {
@@ -203,6 +223,16 @@ mod tests {
             "1.2.3.4,1,2,3,udp,0,0,0",
             "1.2.3.4,00000000001,2,3,udp",
             "1.2.3.4,1,2,3",
+            "1.2.3.4,1,2,3,",
+            "1.2.3.4,1,2,3,udp,5,",
+            "1.2.3.4,1,2,3,udp,00000005",
+            "1.2.3.4,1,2,3,udp,,",
+            "1.2.3.4,1,2,3,icmpx",
+            "1.2.3.4,1,2,3,icmp,",
+            "1.2.3.4,,2,3,udp",
+            "1.2.3.4.,1,2,3,udp",
+            "1.2..4,1,2,3,udp",
+            "1.2.3.4",
             "",
         ] {
             let text = ProbeSpec::parse(line.trim_end_matches(['\n', '\r']));
@@ -210,6 +240,15 @@ mod tests {
         }
         let error = ProbeSpec::parse_bytes(b"1.2.3.4,\xff,2,3,udp").unwrap_err().to_string();
         assert!(error.contains("not UTF-8"), "{error}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn bytes_parse_as_text_does_on_lines_of_every_shape(
+            line in "[0-9]{1,4}(\\.[0-9]{0,4}){0,4}(,[0-9+]{0,6}){0,4}(,(icmp|udp|icmp6|x))?(,[0-9]{0,8}){0,3}",
+        ) {
+            proptest::prop_assert_eq!(ProbeSpec::parse_bytes(line.as_bytes()), ProbeSpec::parse(&line));
+        }
     }
 
     #[test]
