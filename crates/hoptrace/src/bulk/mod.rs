@@ -101,8 +101,8 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
             flows
         }
         None => {
-            // Large reads: a system call per megabyte rather than per 8 KiB (each returns what is there).
-            sending.run(io::BufReader::with_capacity(1 << 20, io::stdin().lock()), &mut sender, &interrupted);
+            // Reads of 64 KiB rather than 8 (each returns what is there: a slow writer is not waited for).
+            sending.run(io::BufReader::with_capacity(1 << 16, io::stdin().lock()), &mut sender, &interrupted);
             Vec::new()
         }
     };
