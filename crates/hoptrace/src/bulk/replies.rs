@@ -20,6 +20,8 @@ pub(super) struct Counters {
     pub integrity: AtomicU64,
     /// Messages that were no reply to a probe (other ICMP, malformed).
     pub unrelated: AtomicU64,
+    /// Messages the kernel dropped because the receive ring was full, known when the receiver stops.
+    pub lost: AtomicU64,
     /// Standard output was closed: nothing more can be written.
     pub closed: AtomicBool,
 }
@@ -88,7 +90,9 @@ pub(super) fn receive(
             open(sink.borrow_mut().drained());
         }
     };
-    receiver.run(stop, on_message, on_drained)
+    let result = receiver.run(stop, on_message, on_drained);
+    counters.lost.store(receiver.lost(), Ordering::Relaxed);
+    result
 }
 
 /// Caracal's CSV on stdout: flushed whenever the replies waiting are written, so that a reader sees them within

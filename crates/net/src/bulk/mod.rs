@@ -1,14 +1,27 @@
-//! Raw sockets for stateless bulk probing: a sender of whole IP packets in batches (`sendmmsg`) and a receiver of
-//! ICMP messages in batches (`recvmmsg`), meant for a thread of its own. Pacing and matching are the caller's (see
+//! Stateless bulk probing: a raw-socket sender of whole IP packets in batches (`sendmmsg`) and a receiver of ICMP
+//! messages through a packet ring (`TPACKET_V3`), meant for a thread of its own. Pacing and matching are the caller's (see
 //! `engine::bulk`): nothing here keeps state per probe.
 
 mod receive;
+mod ring;
 mod send;
 
 pub use receive::{BulkReceiver, Capture};
 pub use send::{Batch, BulkSender, SendOutcome};
 
 use core::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::NetError;
+
+/// A raw or packet socket, or the error that says such sockets need privileges.
+fn privileged_socket(domain: Domain, kind: Type, protocol: i32) -> Result<Socket, NetError> {
+    Socket::new(domain, kind, Some(Protocol::from(protocol))).map_err(|error| match error.raw_os_error() {
+        Some(libc::EPERM | libc::EACCES) => NetError::RawNotPermitted,
+        _ => NetError::io("opening a raw socket")(error),
+    })
+}
 
 /// What this process has cost so far: user CPU, system CPU, and its peak resident memory in bytes.
 pub fn process_usage() -> (Duration, Duration, u64) {

@@ -5,7 +5,7 @@ use std::io::IoSlice;
 
 use nix::errno::Errno;
 use nix::sys::socket::{sendmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
-use socket2::{Domain, Socket};
+use socket2::{Domain, Socket, Type};
 use std::os::fd::AsRawFd;
 
 use crate::NetError;
@@ -80,7 +80,7 @@ impl BulkSender {
     /// `batch` packets.
     pub fn open(v4: bool, v6: bool, interface: Option<&str>, batch: usize) -> Result<BulkSender, NetError> {
         let open = |domain| -> Result<Socket, NetError> {
-            let socket = super::receive::raw_socket(domain, libc::IPPROTO_RAW)?;
+            let socket = super::privileged_socket(domain, Type::RAW, libc::IPPROTO_RAW)?;
             if let Some(interface) = interface {
                 socket
                     .bind_device(Some(interface.as_bytes()))
