@@ -1,6 +1,7 @@
 //! `hoptrace bulk` (or `caracal`): caracal's contract — probe specifications on stdin, its reply CSV on stdout —
-//! over `engine::bulk`'s stateless codec and `net::bulk`'s batched raw sockets and packet ring. The sender paces batches on this
-//! thread; a receiver thread decodes and writes rows as replies come. Memory does not grow with the probes sent.
+//! over `engine::bulk`'s stateless codec, `net::bulk`'s batched raw sockets and its packet ring. The sender paces
+//! batches on this thread; a receiver thread decodes and writes rows as replies come. Memory does not grow with the
+//! probes sent.
 
 mod args;
 mod mda;

@@ -1,6 +1,6 @@
 //! Stateless bulk probing: a raw-socket sender of whole IP packets in batches (`sendmmsg`) and a receiver of ICMP
-//! messages through a packet ring (`TPACKET_V3`), meant for a thread of its own. Pacing and matching are the caller's (see
-//! `engine::bulk`): nothing here keeps state per probe.
+//! messages through a packet ring (`TPACKET_V3`), meant for a thread of its own. Pacing and matching are the
+//! caller's (see `engine::bulk`): nothing here keeps state per probe.
 
 mod receive;
 mod ring;
@@ -19,7 +19,7 @@ use crate::NetError;
 fn privileged_socket(domain: Domain, kind: Type, protocol: i32) -> Result<Socket, NetError> {
     Socket::new(domain, kind, Some(Protocol::from(protocol))).map_err(|error| match error.raw_os_error() {
         Some(libc::EPERM | libc::EACCES) => NetError::RawNotPermitted,
-        _ => NetError::io("opening a raw socket")(error),
+        _ => NetError::io("opening a raw or packet socket")(error),
     })
 }
 
