@@ -44,6 +44,8 @@ pub(crate) struct TcpProber {
     /// How long an unanswered attempt is kept: the engine has given its probe up by then.
     give_up_after: Duration,
     attempts: Vec<Attempt>,
+    /// Answers found while sending, for the next [`Prober::receive`].
+    answered: Vec<(Reply, Instant)>,
     buf: Vec<u8>,
 }
 
@@ -67,6 +69,7 @@ impl TcpProber {
             options: options.clone(),
             give_up_after: config.wait.max + Duration::from_secs(1),
             attempts: Vec::new(),
+            answered: Vec::new(),
             buf: vec![0; 512],
         };
         let port = match options.source_port {
@@ -129,12 +132,39 @@ impl TcpProber {
             None => Outcome::Pending,
         })
     }
+
+    /// Takes the answers of attempts that ended by now (their time is when they are found: a connection's end
+    /// carries no kernel timestamp).
+    fn collect_ended(&mut self) -> io::Result<()> {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        let mut fds: Vec<PollFd<'_>> =
+            self.attempts.iter().map(|attempt| PollFd::new(attempt.socket.as_fd(), PollFlags::POLLOUT)).collect();
+        poll(&mut fds, PollTimeout::ZERO).map_err(io::Error::from)?;
+        let ended: Vec<usize> = fds
+            .iter()
+            .enumerate()
+            .filter(|(_, fd)| fd.revents().is_some_and(|r| !r.is_empty()))
+            .map(|(i, _)| i)
+            .collect();
+        drop(fds);
+        // From the last, so that swap_remove leaves the indices still to visit in place.
+        for index in ended.into_iter().rev() {
+            if let Outcome::Done(reply) = self.outcome(index)? {
+                self.answered.extend(reply);
+                self.attempts.swap_remove(index);
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Prober for TcpProber {
     fn send(&mut self, probe: &Probe) -> io::Result<Instant> {
         let (attempt, sent_at) = self.connect(probe)?;
         self.attempts.push(attempt);
+        // Setting up a connection takes long enough that answers to a burst's first probes come while its last
+        // are sent: look now, so that their RTTs do not include the rest of the burst.
+        self.collect_ended()?;
         Ok(sent_at)
     }
 
@@ -143,6 +173,7 @@ impl Prober for TcpProber {
     }
 
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {
+        replies.append(&mut self.answered);
         let mut index = 0;
         while index < self.attempts.len() {
             match self.outcome(index)? {
