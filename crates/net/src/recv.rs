@@ -17,6 +17,8 @@ pub(crate) struct Received {
     pub from: Option<SocketAddr>,
     /// TTL or hop limit of the arriving packet (for the error queue: of the ICMP error).
     pub ttl: Option<u8>,
+    /// The arriving packet's destination, where the socket asked for it (`IPV6_RECVPKTINFO`).
+    pub to: Option<IpAddr>,
     /// The extended error, when reading the error queue.
     pub error: Option<ExtendedError>,
     /// When it arrived: the kernel's receive timestamp where there is one, else when it was read.
@@ -52,8 +54,15 @@ impl ExtendedError {
 
 /// Reads one message, or `None` when nothing is waiting. `error_queue` reads the socket's error queue instead.
 pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) -> io::Result<Option<Received>> {
-    let mut control =
-        nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in6, libc::c_int, libc::c_int, libc::timespec, u32);
+    let mut control = nix::cmsg_space!(
+        libc::sock_extended_err,
+        libc::sockaddr_in6,
+        libc::c_int,
+        libc::c_int,
+        libc::timespec,
+        u32,
+        libc::in6_pktinfo
+    );
     let mut iov = [IoSliceMut::new(buf)];
     let mut flags = MsgFlags::MSG_DONTWAIT;
     if error_queue {
@@ -73,7 +82,7 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
     };
     let from = message.address.as_ref().and_then(socket_addr);
     let (read_at, wall_now) = clocks_now();
-    let mut received = Received { len: message.bytes, from, ttl: None, error: None, at: read_at, dropped: 0 };
+    let mut received = Received { len: message.bytes, from, ttl: None, to: None, error: None, at: read_at, dropped: 0 };
     for cmsg in message.cmsgs().map_err(io::Error::from)? {
         match cmsg {
             ControlMessageOwned::ScmTimestampns(stamp) => {
@@ -93,6 +102,7 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
                 received.error = Some(extended(&error, offender));
             }
             ControlMessageOwned::RxqOvfl(dropped) => received.dropped = dropped,
+            ControlMessageOwned::Ipv6PacketInfo(info) => received.to = Some(IpAddr::V6(info.ipi6_addr.s6_addr.into())),
             _ => {}
         }
     }
