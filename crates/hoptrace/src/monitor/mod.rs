@@ -188,8 +188,13 @@ fn open_fleet(settings: &MonitorSettings, options: &Options) -> Result<Fleet<Str
             if ipv6 { core::net::Ipv6Addr::UNSPECIFIED.into() } else { core::net::Ipv4Addr::UNSPECIFIED.into() };
         let mut failure = None;
         for &privilege in tries {
-            let config = options.trace_config(unspecified, privilege == Privilege::Raw);
-            match SharedSockets::open(&config, privilege, &options.sockets) {
+            // The method must be one these sockets can send (Paris TCP needs raw ones); the source is each round's.
+            let mut config = options.trace_config(unspecified, privilege == Privilege::Raw);
+            config.source = Some(unspecified);
+            let opened = config.validate().map_err(hoptrace_core::Error::Config).and_then(|()| {
+                SharedSockets::open(&config, privilege, &options.sockets).map_err(hoptrace_core::Error::Net)
+            });
+            match opened {
                 Ok(sockets) => {
                     shared.extend(sockets); // none: unprivileged TCP, a socket per probe
                     failure = None;
@@ -199,9 +204,7 @@ fn open_fleet(settings: &MonitorSettings, options: &Options) -> Result<Fleet<Str
             }
         }
         match failure {
-            Some(error) if !ipv6 || options.ipv6.is_some() => {
-                return Err(Error::Trace(hoptrace_core::Error::Net(error)))
-            }
+            Some(error) if !ipv6 || options.ipv6.is_some() => return Err(Error::Trace(error)),
             Some(error) => events::warn(&format!("IPv6 targets cannot be traced: {error}")),
             None => {}
         }

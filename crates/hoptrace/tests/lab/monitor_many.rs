@@ -71,3 +71,32 @@ fn many_targets_share_the_sockets_and_run_without_privileges() {
     assert!(many_fds <= few_fds + 2, "{seen:?}");
     assert!(many_threads <= few_threads + 1, "{seen:?}");
 }
+
+#[test]
+fn every_method_reaches_targets_of_both_families_over_shared_sockets() {
+    let _machine = shared_machine();
+    let (lab, client, _, dst) = crate::chain(2, |spec, _, dst| spec.anyip(dst, IpAddr::from(RANGE), 24));
+    let scratch = Scratch::new("monitor-methods");
+    // Two targets in one family (sharing the sockets, one address family's), one in the other.
+    let targets = ["198.19.224.1".to_owned(), "198.19.224.2".to_owned(), lab.addr(dst, Family::V6).to_string()];
+    // ICMP (the default) over ping sockets and raw ones, UDP over ordinary and raw ones, TCP (Paris: raw only).
+    let methods: [&[&str]; 5] = [&[], &["--raw"], &["-U"], &["-U", "--raw"], &["-T"]];
+    for method in methods {
+        let mut args = targets.to_vec();
+        args.extend(["--every", "0.5", "-q", "1", "-w", "1", "-n", "--prometheus", METRICS].map(String::from));
+        args.extend(method.iter().map(|flag| flag.to_string()));
+        let mut hoptrace = monitor(&lab, client, &args, &scratch.0.join("events"));
+        wait_for(Duration::from_secs(30), &format!("{method:?}: every target reached through 3 hops"), || {
+            let metrics = http_get(&lab, client, &format!("http://{METRICS}/metrics"))?;
+            let all = targets.iter().all(|target| {
+                let reached = format!("hoptrace_runs_total{{target=\"{target}\",result=\"reached\"}}");
+                sample(&metrics, &reached).is_some_and(|runs| runs >= 2.0)
+                    && sample(&metrics, &format!("hoptrace_hops{{target=\"{target}\"}}")) == Some(3.0)
+            });
+            all.then_some(())
+        });
+        signal(&hoptrace.0, "INT");
+        let stopped = wait_for(Duration::from_secs(10), "the monitor to stop", || hoptrace.0.try_wait().unwrap());
+        assert!(stopped.success(), "{method:?}: {stopped}");
+    }
+}
