@@ -7,6 +7,7 @@ use std::time::Duration;
 use netlab::Family;
 
 use crate::monitor::{http_get, monitor, sample, signal, wait_for, Running, Scratch, METRICS};
+use crate::privileges::field;
 use crate::support::*;
 
 /// The AnyIP range the destination answers for, and how many of its addresses are targets at most.
@@ -17,14 +18,8 @@ const MOST: u8 = 200;
 fn holdings(pid: u32) -> (usize, usize, String) {
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).expect("the monitor runs").count();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the monitor runs");
-    let threads = status_field(&status, "Threads:")[0].parse().expect("a thread count");
+    let threads = field(&status, "Threads:")[0].parse().expect("a thread count");
     (fds, threads, status)
-}
-
-/// `status`'s value for `name` (`Uid:`, `CapEff:`…), whitespace-separated.
-fn status_field<'a>(status: &'a str, name: &str) -> Vec<&'a str> {
-    let line = status.lines().find(|line| line.starts_with(name)).unwrap_or_else(|| panic!("{name} in {status}"));
-    line[name.len()..].split_whitespace().collect()
 }
 
 #[test]
@@ -55,10 +50,10 @@ fn many_targets_share_the_sockets_and_run_without_privileges() {
         println!("{count} targets: {fds} descriptors, {threads} threads");
         // Started as root: no root identity, no capability left.
         for name in ["Uid:", "Gid:"] {
-            assert!(status_field(&status, name).iter().all(|&id| id != "0"), "{count}: {name} in {status}");
+            assert!(field(&status, name).iter().all(|&id| id != "0"), "{count}: {name} in {status}");
         }
         for name in ["CapEff:", "CapPrm:"] {
-            assert_eq!(status_field(&status, name), ["0000000000000000"], "{count}: {name}");
+            assert_eq!(field(&status, name), ["0000000000000000"], "{count}: {name}");
         }
         signal(&hoptrace.0, "INT");
         let stopped = wait_for(Duration::from_secs(10), "the monitor to stop", || hoptrace.0.try_wait().unwrap());
