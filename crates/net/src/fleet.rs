@@ -125,16 +125,6 @@ impl<K> Fleet<K> {
         self.members.retain(|member| !gone(&member.key));
     }
 
-    /// How many traces are under way.
-    pub fn len(&self) -> usize {
-        self.members.len()
-    }
-
-    /// Whether no trace is under way.
-    pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
-    }
-
     /// One turn of the loop: sends what every trace has due, sleeps until a reply, the earliest deadline of any
     /// trace, or `until` (at most a quarter second), then hands the replies read to their traces and the time to
     /// all. A probe the system refused to send is recorded as such in its trace.
@@ -217,7 +207,7 @@ impl<K> Fleet<K> {
 /// Which of `traces` (by position) a reply read from shared sockets goes to: the first to the target of the probe
 /// it answers whose own matching takes it (two traces to one target tell their probes apart by their secrets).
 /// `None`: a stray, or a late reply to a trace already over.
-pub fn recipient<'a>(traces: impl IntoIterator<Item = &'a Trace>, reply: &Reply) -> Option<usize> {
+pub(crate) fn recipient<'a>(traces: impl IntoIterator<Item = &'a Trace>, reply: &Reply) -> Option<usize> {
     let target = reply.probe_target();
     traces.into_iter().position(|trace| trace.config().target == target && trace.matches(reply))
 }

@@ -29,7 +29,7 @@ mod udp;
 
 pub use error::NetError;
 pub use event_loop::{idle, run, run_telling_failures};
-pub use fleet::{recipient, Fleet, SharedSockets};
+pub use fleet::{Fleet, SharedSockets};
 pub use privilege::{drop_privileges, run_by_root};
 pub use source::source_for;
 
@@ -129,7 +129,7 @@ impl Route {
     }
 }
 
-/// Sends probes and collects replies: for one trace ([`open`]), or for many over shared sockets ([`open_shared`]).
+/// Sends probes and collects replies: for one trace ([`open`]), or for many over shared sockets ([`SharedSockets`]).
 pub trait Prober: Send {
     /// Sends `probe` along `route`, returning when it left: the moment just before the system call that put it on
     /// the wire.
