@@ -32,7 +32,7 @@ long=$(find crates -name '*.rs' -exec awk 'END { if (NR > 500) print FILENAME ":
 if [ -n "$long" ]; then echo "source files over 500 lines:" >&2; echo "$long" >&2; exit 1; fi
 # The tests that need root (labs of network namespaces, runs in a namespace of their own) are behind each crate's
 # `lab` feature, so that `cargo test --workspace` runs as any user; here, as root, they all run.
-lab_features=hoptrace/lab,hoptrace-core/lab,hoptrace-netlab/lab
+lab_features=hoptrace/lab,hoptrace-core/lab,hoptrace-netlab/lab,hoptrace-net/lab
 cargo clippy --workspace --all-targets --locked --features "$lab_features" -- -D warnings
 RUSTDOCFLAGS='-D warnings' cargo doc --no-deps --workspace --locked --quiet
 # The fuzz targets live outside the workspace (cargo-fuzz, nightly): checked here, before the long test run, so that

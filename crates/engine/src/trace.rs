@@ -157,9 +157,11 @@ impl Trace {
         self.last_sent_at.filter(|_| !interval.is_zero()).map(|at| at + interval)
     }
 
-    /// Corrects the send time of probe `id` to when it actually left (`poll_probe` assumed `now`).
+    /// Corrects the send time of probe `id` to when it actually left (`poll_probe` assumed `now`): just before the
+    /// system call, and again when the kernel says when the packet went out. A probe already answered keeps its
+    /// time.
     pub fn on_sent(&mut self, id: ProbeId, at: Instant) {
-        if let Some(record) = self.log.record_mut(id) {
+        if let Some(record) = self.log.record_mut(id).filter(|record| record.status == ProbeStatus::InFlight) {
             record.sent_at = at;
         }
     }

@@ -67,6 +67,7 @@ pub fn run(
     }
 
     let renderer = renderer(settings, &control);
+    let per_probe = renderer.per_probe();
     let (events, received) = mpsc::sync_channel(BACKLOG);
     let sink = Sink::new(control.clone());
     let targets = hosts.len();
@@ -85,6 +86,9 @@ pub fn run(
                         if let Event::Warning { message, .. } = event {
                             // A closed stderr is no reason to stop, nor to panic.
                             let _ = writeln!(std::io::stderr(), "hoptrace: {message}");
+                        }
+                        if !per_probe && matches!(event, Event::ProbeSent { .. } | Event::Reply { .. }) {
+                            return;
                         }
                         // A renderer that died (it panicked) shows nothing more: no use probing on.
                         if events.send((index, event.clone())).is_err() {

@@ -5,7 +5,7 @@ use core::time::Duration;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use engine::{Event, Probe, Reply, Trace};
+use engine::{Event, Probe, ProbeId, Reply, Trace};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
@@ -43,14 +43,14 @@ pub fn run_telling_failures(
     mut on_event: impl FnMut(&Trace, Event),
     mut on_send_failure: impl FnMut(&std::io::Error),
 ) -> Result<(), NetError> {
-    let mut replies = Vec::new();
+    let mut received = Received::default();
     let route = Route::of(trace.config());
     loop {
         let mut sent = 0;
         while let Some(probe) = trace.poll_probe(Instant::now()) {
             sent += 1;
             if sent % SENDS_BETWEEN_READS == 0 {
-                read(trace, prober, &mut replies)?;
+                read(trace, prober, &mut received)?;
             }
             let result = prober.send(&probe, route);
             settle_send(trace, &probe, result, &mut on_send_failure);
@@ -63,7 +63,7 @@ pub fn run_telling_failures(
         }
         let sleep = trace.poll_timeout().map_or(MAX_SLEEP, |at| at.saturating_duration_since(Instant::now()));
         wait(prober, sleep)?;
-        read(trace, prober, &mut replies)?;
+        read(trace, prober, &mut received)?;
         trace.handle_timeout(Instant::now());
     }
 }
@@ -111,10 +111,21 @@ pub(crate) fn wait_on(descriptors: Vec<Descriptor<'_>>, sleep: Duration) -> Resu
     }
 }
 
-/// Reads what replies are waiting into `trace`.
-fn read(trace: &mut Trace, prober: &mut dyn Prober, replies: &mut Vec<(Reply, Instant)>) -> Result<(), NetError> {
-    prober.receive(replies).map_err(NetError::io("receiving replies"))?;
-    for (reply, at) in replies.drain(..) {
+/// Buffers for what a read brings.
+#[derive(Default)]
+struct Received {
+    replies: Vec<(Reply, Instant)>,
+    departures: Vec<(ProbeId, Instant)>,
+}
+
+/// Reads what replies are waiting into `trace`, after the kernel's word on when probes left.
+fn read(trace: &mut Trace, prober: &mut dyn Prober, received: &mut Received) -> Result<(), NetError> {
+    prober.receive(&mut received.replies).map_err(NetError::io("receiving replies"))?;
+    prober.departures(&mut received.departures);
+    for (id, at) in received.departures.drain(..) {
+        trace.on_sent(id, at);
+    }
+    for (reply, at) in received.replies.drain(..) {
         trace.handle_reply(reply, at);
     }
     Ok(())

@@ -86,13 +86,21 @@ pub struct Fleet<K> {
     privilege: Privilege,
     options: SocketOptions,
     replies: Vec<(Reply, Instant)>,
+    departures: Vec<(engine::ProbeId, Instant)>,
 }
 
 impl<K> Fleet<K> {
     /// A fleet over `shared` (a set per address family at most); traces of a family without one get sockets of
     /// their own, opened with `privilege` and `options`.
     pub fn new(shared: Vec<SharedSockets>, privilege: Privilege, options: &SocketOptions) -> Self {
-        Fleet { shared, members: Vec::new(), privilege, options: options.clone(), replies: Vec::new() }
+        Fleet {
+            shared,
+            members: Vec::new(),
+            privilege,
+            options: options.clone(),
+            replies: Vec::new(),
+            departures: Vec::new(),
+        }
     }
 
     /// Whether traces to addresses of this family (`ipv6`) go out through raw sockets.
@@ -181,10 +189,14 @@ impl<K> Fleet<K> {
         Ok(())
     }
 
-    /// Reads every socket's waiting replies into the traces they answer.
+    /// Reads every socket's waiting replies into the traces they answer, after the kernel's word on when probes
+    /// left. Shared sockets name a departed probe by its number, which every trace's probes share: those stamps are
+    /// dropped, and their probes keep the time taken just before the send call.
     fn read(&mut self) -> Result<(), NetError> {
         for shared in &mut self.shared {
             shared.prober.receive(&mut self.replies).map_err(NetError::io("receiving replies"))?;
+            shared.prober.departures(&mut self.departures);
+            self.departures.clear();
             for (reply, at) in self.replies.drain(..) {
                 let traces = self.members.iter().map(|member| &member.trace);
                 if let Some(index) = recipient(traces, &reply) {
@@ -195,6 +207,10 @@ impl<K> Fleet<K> {
         for member in &mut self.members {
             if let Sockets::Own(prober) = &mut member.sockets {
                 prober.receive(&mut self.replies).map_err(NetError::io("receiving replies"))?;
+                prober.departures(&mut self.departures);
+                for (id, at) in self.departures.drain(..) {
+                    member.trace.on_sent(id, at);
+                }
                 for (reply, at) in self.replies.drain(..) {
                     member.trace.handle_reply(reply, at);
                 }

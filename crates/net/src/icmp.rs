@@ -11,6 +11,7 @@ use std::time::Instant;
 use engine::{Probe, QuotedProbe, Reply, ReplyKind, TraceConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::departure::{self, Departures};
 use crate::sent_from::SentFrom;
 use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, Route, SocketOptions};
 
@@ -24,6 +25,7 @@ pub(crate) struct IcmpProber {
     buf: Vec<u8>,
     /// Packets the kernel dropped on the socket so far, as it last said.
     dropped: u32,
+    departures: Departures,
 }
 
 impl IcmpProber {
@@ -48,8 +50,10 @@ impl IcmpProber {
         let local = sockopt::prepare_datagram(&socket, Some(source), &options, sockopt::Bind::Source)?;
         sockopt::prepare_receiving(&socket, sockopt::receive_buffer_for(config.max_in_flight))
             .map_err(NetError::io("preparing to receive"))?;
-        let sent_from = SentFrom::default();
-        Ok((IcmpProber { socket, local, sent_from, ipv6, buf: vec![0; 2048], dropped: 0 }, local.port()))
+        departure::enable(&socket);
+        let (sent_from, departures) = (SentFrom::default(), Departures::default());
+        let prober = IcmpProber { socket, local, sent_from, ipv6, buf: vec![0; 2048], dropped: 0, departures };
+        Ok((prober, local.port()))
     }
 
     /// The type, identifier and sequence number of the Echo message at the start of `bytes`.
@@ -70,7 +74,12 @@ impl Prober for IcmpProber {
         sockopt::set_ttl(&self.socket, self.ipv6, probe.ttl)?;
         // The kernel fills in the identifier and the checksum; the rest is ours.
         let bytes = probe.transport_bytes(route.source, route.target);
-        sockopt::send_to(&self.socket, &bytes, &SocketAddr::new(route.target, 0).into())
+        let sent_at = sockopt::send_to(&self.socket, &bytes, &SocketAddr::new(route.target, 0).into())?;
+        // The kernel rewrites the header: the payload tells the probe.
+        let ip_header = if self.ipv6 { 40 } else { 20 };
+        let payload = bytes.get(8..).unwrap_or_default();
+        self.departures.sent(probe.id, sent_at, ip_header + bytes.len(), ip_header + 8, payload);
+        Ok(sent_at)
     }
 
     fn descriptors(&self) -> Vec<Descriptor<'_>> {
@@ -95,6 +104,9 @@ impl Prober for IcmpProber {
             }
         }
         while let Some(received) = recv::receive(&self.socket, &mut self.buf, true)? {
+            if self.departures.take_stamp(&received, &self.buf[..received.len]) {
+                continue;
+            }
             let at = received.at;
             // The kernel hands back the quoted Echo Request from its header on, as far as the router quoted it.
             let quote_len = received.error.and_then(|error| error.extensions_at).unwrap_or(received.len);
@@ -116,5 +128,9 @@ impl Prober for IcmpProber {
 
     fn dropped(&self) -> u64 {
         u64::from(self.dropped)
+    }
+
+    fn departures(&mut self, out: &mut Vec<(engine::ProbeId, Instant)>) {
+        self.departures.take(out);
     }
 }

@@ -11,6 +11,7 @@
 //! sleeps in the kernel. A [`Fleet`] drives many traces from one such loop over sockets they share.
 
 pub mod bulk;
+mod departure;
 mod error;
 mod errqueue;
 mod event_loop;
@@ -138,6 +139,11 @@ pub trait Prober: Send {
     fn descriptors(&self) -> Vec<Descriptor<'_>>;
     /// Reads every reply available now, without blocking, each with the time it was read.
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()>;
+    /// Moves into `out` the probes [`receive`](Prober::receive) learnt the kernel's transmit time of, with that
+    /// time: it corrects the time [`send`](Prober::send) returned, and comes before any reply to the probe.
+    fn departures(&mut self, out: &mut Vec<(engine::ProbeId, Instant)>) {
+        let _ = out;
+    }
     /// Replies the kernel dropped since the sockets were opened because a receive buffer was full, as far as it
     /// has said (it tells with the next packet it queues).
     fn dropped(&self) -> u64 {

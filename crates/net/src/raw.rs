@@ -11,6 +11,7 @@ use engine::{decode, Probe, Protocol as ProbeProtocol, Reply, TraceConfig};
 use packet::IpProtocol;
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::departure::{self, Departures};
 use crate::{filter, random, recv, sockopt, Descriptor, NetError, Prober, Route, SocketOptions};
 
 /// Whether this process may open raw sockets.
@@ -31,6 +32,7 @@ pub(crate) struct RawProber {
     dont_fragment: bool,
     /// The user's IPv6 flow label (`-l`).
     flow_label: Option<u32>,
+    departures: Departures,
     buf: Vec<u8>,
 }
 
@@ -47,6 +49,7 @@ impl RawProber {
         let sender = raw_socket(domain, send_protocol)?;
         sockopt::apply(&sender, ipv6, options)?;
         sender.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
+        departure::enable(&sender);
 
         let mut port_reservation = None;
         let identifier = match config.method.protocol {
@@ -89,6 +92,7 @@ impl RawProber {
             tos: options.tos.unwrap_or(0),
             dont_fragment: options.dont_fragment,
             flow_label: options.flow_label,
+            departures: Departures::default(),
             buf: vec![0; 4096],
         };
         Ok((prober, identifier))
@@ -140,14 +144,19 @@ impl Listener {
 impl Prober for RawProber {
     fn send(&mut self, probe: &Probe, route: Route) -> io::Result<Instant> {
         let to = sockopt::destination(route.target, 0, self.flow_label).into();
-        if self.ipv6 {
+        // The IP header and the transport's checksum may be the kernel's: the rest tells the probe.
+        let (sent_at, transport, ip_header) = if self.ipv6 {
             sockopt::set_ttl(&self.sender, true, probe.ttl)?;
             let bytes = probe.transport_bytes(route.source, route.target);
-            sockopt::send_to(&self.sender, &bytes, &to)
+            (sockopt::send_to(&self.sender, &bytes, &to)?, bytes, 40)
         } else {
-            let bytes = probe.packet_bytes(route.source, route.target, self.tos, self.dont_fragment);
-            sockopt::send_to(&self.sender, &bytes, &to)
-        }
+            let mut bytes = probe.packet_bytes(route.source, route.target, self.tos, self.dont_fragment);
+            let sent_at = sockopt::send_to(&self.sender, &bytes, &to)?;
+            (sent_at, bytes.split_off(20.min(bytes.len())), 20)
+        };
+        let key = transport.get(4..).unwrap_or_default();
+        self.departures.sent(probe.id, sent_at, ip_header + transport.len(), ip_header + 4, key);
+        Ok(sent_at)
     }
 
     fn descriptors(&self) -> Vec<Descriptor<'_>> {
@@ -155,6 +164,10 @@ impl Prober for RawProber {
     }
 
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {
+        // The stamps first: a reply read below may answer a probe whose stamp waits here.
+        while let Some(received) = recv::receive(&self.sender, &mut self.buf, true)? {
+            self.departures.take_stamp(&received, &self.buf[..received.len]);
+        }
         for listener in &mut self.listeners {
             while let Some(received) = recv::receive(&listener.socket, &mut self.buf, false)? {
                 let at = received.at;
@@ -178,5 +191,9 @@ impl Prober for RawProber {
 
     fn dropped(&self) -> u64 {
         self.listeners.iter().map(|listener| u64::from(listener.dropped)).sum()
+    }
+
+    fn departures(&mut self, out: &mut Vec<(engine::ProbeId, Instant)>) {
+        self.departures.take(out);
     }
 }

@@ -23,6 +23,9 @@ pub(crate) struct Received {
     pub error: Option<ExtendedError>,
     /// When it arrived: the kernel's receive timestamp where there is one, else when it was read.
     pub at: Instant,
+    /// For a transmit timestamp ([`ExtendedError::is_departure`]), when the packet it returns left, if the
+    /// kernel said.
+    pub departed: Option<Instant>,
     /// Packets the kernel dropped on this socket (its receive buffer full) before this one was queued, since the
     /// socket was opened (`SO_RXQ_OVFL`; 0 when it said nothing).
     pub dropped: u32,
@@ -50,6 +53,11 @@ impl ExtendedError {
     pub(crate) fn is_icmp(&self) -> bool {
         self.origin == libc::SO_EE_ORIGIN_ICMP || self.origin == libc::SO_EE_ORIGIN_ICMP6
     }
+
+    /// Whether it is a transmit timestamp (see [`crate::departure`]) rather than an error.
+    pub(crate) fn is_departure(&self) -> bool {
+        self.origin == libc::SO_EE_ORIGIN_TIMESTAMPING
+    }
 }
 
 /// Reads one message, or `None` when nothing is waiting. `error_queue` reads the socket's error queue instead.
@@ -60,6 +68,7 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
         libc::c_int,
         libc::c_int,
         libc::timespec,
+        [libc::timespec; 3],
         u32,
         libc::in6_pktinfo
     );
@@ -82,13 +91,27 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
     };
     let from = message.address.as_ref().and_then(socket_addr);
     let (read_at, wall_now) = clocks_now();
-    let mut received = Received { len: message.bytes, from, ttl: None, to: None, error: None, at: read_at, dropped: 0 };
+    // The kernel's wall-clock stamp as an Instant, by its age.
+    let instant_of = |stamp: nix::sys::time::TimeSpec| {
+        let stamp = UNIX_EPOCH + Duration::new(stamp.tv_sec() as u64, stamp.tv_nsec() as u32);
+        let age = wall_now.duration_since(stamp).unwrap_or_default();
+        read_at.checked_sub(age).unwrap_or(read_at)
+    };
+    let mut received = Received {
+        len: message.bytes,
+        from,
+        ttl: None,
+        to: None,
+        error: None,
+        at: read_at,
+        departed: None,
+        dropped: 0,
+    };
     for cmsg in message.cmsgs().map_err(io::Error::from)? {
         match cmsg {
-            ControlMessageOwned::ScmTimestampns(stamp) => {
-                let stamp = UNIX_EPOCH + Duration::new(stamp.tv_sec() as u64, stamp.tv_nsec() as u32);
-                let age = wall_now.duration_since(stamp).unwrap_or_default();
-                received.at = read_at.checked_sub(age).unwrap_or(read_at);
+            ControlMessageOwned::ScmTimestampns(stamp) => received.at = instant_of(stamp),
+            ControlMessageOwned::ScmTimestampsns(stamps) if stamps.system.tv_sec() != 0 => {
+                received.departed = Some(instant_of(stamps.system));
             }
             ControlMessageOwned::Ipv4Ttl(ttl) | ControlMessageOwned::Ipv6HopLimit(ttl) => {
                 received.ttl = u8::try_from(ttl).ok();
@@ -105,6 +128,9 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
             ControlMessageOwned::Ipv6PacketInfo(info) => received.to = Some(IpAddr::V6(info.ipi6_addr.s6_addr.into())),
             _ => {}
         }
+    }
+    if !received.error.is_some_and(|error| error.is_departure()) {
+        received.departed = None;
     }
     Ok(Some(received))
 }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use engine::{Probe, ProbeTransport, QuotedProbe, Reply, TraceConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::departure::{self, Departures};
 use crate::sent_from::SentFrom;
 use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, Route, SocketOptions};
 
@@ -24,6 +25,7 @@ pub(crate) struct UdpProber {
     flow_label: Option<u32>,
     /// Payload sizes sent so far (one, or a few with path MTU discovery): a quote of one of these sizes is whole.
     payload_lens: Vec<usize>,
+    departures: Departures,
     buf: Vec<u8>,
 }
 
@@ -42,6 +44,7 @@ impl UdpProber {
         let local = sockopt::prepare_datagram(&socket, Some(source), options, sockopt::Bind::Wildcard)?;
         sockopt::prepare_receiving(&socket, sockopt::receive_buffer_for(config.max_in_flight))
             .map_err(NetError::io("preparing to receive"))?;
+        departure::enable(&socket);
         let prober = UdpProber {
             socket,
             local,
@@ -49,6 +52,7 @@ impl UdpProber {
             ipv6,
             flow_label: options.flow_label,
             payload_lens: Vec::new(),
+            departures: Departures::default(),
             buf: vec![0; 65_536],
         };
         Ok((prober, local.port()))
@@ -66,7 +70,10 @@ impl Prober for UdpProber {
         self.sent_from.note(route);
         sockopt::set_ttl(&self.socket, self.ipv6, probe.ttl)?;
         let to = sockopt::destination(route.target, *dst_port, self.flow_label);
-        sockopt::send_from(&self.socket, payload, to, route.source)
+        let sent_at = sockopt::send_from(&self.socket, payload, to, route.source)?;
+        let headers = usize::from(engine::Method::classic(engine::Protocol::Udp).header_len(self.ipv6));
+        self.departures.sent(probe.id, sent_at, headers + payload.len(), headers, payload);
+        Ok(sent_at)
     }
 
     fn descriptors(&self) -> Vec<Descriptor<'_>> {
@@ -75,6 +82,9 @@ impl Prober for UdpProber {
 
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {
         while let Some(received) = recv::receive(&self.socket, &mut self.buf, true)? {
+            if self.departures.take_stamp(&received, &self.buf[..received.len]) {
+                continue;
+            }
             let at = received.at;
             let Some(dst) = received.from else { continue };
             let local = SocketAddr::new(self.sent_from.of(dst.ip(), self.local.ip()), self.local.port());
@@ -92,6 +102,10 @@ impl Prober for UdpProber {
         // Datagrams sent back to us (a destination that echoes UDP) are not replies; drain them.
         while recv::receive(&self.socket, &mut self.buf, false)?.is_some() {}
         Ok(())
+    }
+
+    fn departures(&mut self, out: &mut Vec<(engine::ProbeId, Instant)>) {
+        self.departures.take(out);
     }
 }
 

@@ -18,8 +18,13 @@ fn add(a: u16, b: u16) -> u16 {
 ///
 /// An odd trailing byte is padded with a zero byte, as RFC 1071 specifies.
 pub fn data(bytes: &[u8]) -> u16 {
+    // Summed four bytes at a time: two words per addition, the same sum once folded.
     let mut acc: u64 = 0;
-    let mut chunks = bytes.chunks_exact(2);
+    let mut words = bytes.chunks_exact(4);
+    for w in &mut words {
+        acc += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+    }
+    let mut chunks = words.remainder().chunks_exact(2);
     for c in &mut chunks {
         acc += u64::from(u16::from_be_bytes([c[0], c[1]]));
     }
@@ -109,6 +114,21 @@ pub fn update_address(checksum: u16, old: &IpAddr, new: &IpAddr) -> u16 {
 mod tests {
     use super::*;
     use core::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn sums_by_four_bytes_equal_sums_by_two() {
+        let by_two = |bytes: &[u8]| {
+            let words = bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)]));
+            combine(&words.collect::<Vec<_>>())
+        };
+        let mut bytes = Vec::new();
+        for n in 0u32..300 {
+            assert_eq!(data(&bytes), by_two(&bytes), "{bytes:?}");
+            bytes.push((n.wrapping_mul(2_654_435_761) >> 24) as u8 | if n % 7 == 0 { 0xff } else { 0 });
+        }
+        assert_eq!(data(&[0; 9]), 0);
+        assert_eq!(data(&[0xff; 8]), 0xffff);
+    }
 
     #[test]
     fn rfc1071_example() {

@@ -86,6 +86,88 @@ impl ProbeSpec {
     }
 }
 
+impl ProbeSpec {
+    /// Parses one line as read, its newline included or not: the common form (dotted IPv4, plain decimal numbers,
+    /// `icmp` or `udp`) straight from the bytes, anything else through [`ProbeSpec::parse`], so that both accept,
+    /// reject and explain alike.
+    pub fn parse_bytes(line: &[u8]) -> Result<ProbeSpec, SpecError> {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(spec) = common(line) {
+            return Ok(spec);
+        }
+        match core::str::from_utf8(line) {
+            Ok(text) => ProbeSpec::parse(text),
+            Err(_) => Err(SpecError(format!("invalid probe `{}': not UTF-8", String::from_utf8_lossy(line)))),
+        }
+    }
+}
+
+/// The common form of a line, or `None` for anything else (which may still be valid), read in one pass.
+fn common(line: &[u8]) -> Option<ProbeSpec> {
+    let mut cursor = Cursor { bytes: line, at: 0 };
+    let mut octets = [0u8; 4];
+    for (i, octet) in octets.iter_mut().enumerate() {
+        *octet = u8::try_from(cursor.number(if i < 3 { b'.' } else { b',' }, 3, false)?).ok()?;
+    }
+    let src_port = u16::try_from(cursor.number(b',', 5, true)?).ok()?;
+    let dst_port = u16::try_from(cursor.number(b',', 5, true)?).ok()?;
+    let ttl = u8::try_from(cursor.number(b',', 3, true)?).ok()?;
+    let rest = &line[cursor.at..];
+    let (protocol, rest) = if let Some(rest) = rest.strip_prefix(b"icmp") {
+        (Protocol::Icmp, rest)
+    } else {
+        (Protocol::Udp, rest.strip_prefix(b"udp")?)
+    };
+    let flow_label = match rest {
+        [] => 0,
+        [b',', columns @ ..] => {
+            // The flow label, then perhaps a seventh column (ignored); an eighth is an error, said by `parse`.
+            let mut cursor = Cursor { bytes: columns, at: 0 };
+            let label = cursor.number(b',', 7, true).filter(|&l| l < 1 << 20)?;
+            if columns[cursor.at..].contains(&b',') {
+                return None;
+            }
+            label as u32
+        }
+        _ => return None,
+    };
+    Some(ProbeSpec { dst: IpAddr::V4(Ipv4Addr::from(octets)), src_port, dst_port, ttl, protocol, flow_label })
+}
+
+/// Reads decimal numbers off a line, each followed by a separator or the line's end.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    /// One to `max` digits (leading zeros only if `zeros`, as `Ipv4Addr`'s parser refuses them in octets), then
+    /// `separator` (skipped) or the end.
+    fn number(&mut self, separator: u8, max: usize, zeros: bool) -> Option<u64> {
+        let start = self.at;
+        let mut n = 0u64;
+        while let Some(&byte) = self.bytes.get(self.at) {
+            if byte == separator {
+                break;
+            }
+            if !byte.is_ascii_digit() || self.at - start == max {
+                return None;
+            }
+            n = n * 10 + u64::from(byte - b'0');
+            self.at += 1;
+        }
+        let len = self.at - start;
+        if len == 0 || (!zeros && len > 1 && self.bytes[start] == b'0') {
+            return None;
+        }
+        if self.at < self.bytes.len() {
+            self.at += 1;
+        }
+        Some(n)
+    }
+}
+
 fn address(text: &str) -> Option<IpAddr> {
     let text = text.trim();
     if let Ok(v4) = text.parse::<Ipv4Addr>() {
@@ -115,6 +197,58 @@ mod tests {
         let integer = ProbeSpec::parse("134744072,1,2,3,udp,0,10").unwrap();
         assert_eq!(integer.dst, p.dst);
         assert_eq!(ProbeSpec::parse("2001:db8::1,1,2,3,udp,77").unwrap().flow_label, 77);
+    }
+
+    #[test]
+    fn bytes_parse_as_text_does() {
+        for line in [
+            "198.18.0.1,24000,33434,32,icmp\n",
+            "198.18.0.1,24000,33434,32,udp,77,9\r\n",
+            "0.0.0.0,0,0,0,udp",
+            "255.255.255.255,65535,65535,255,icmp,1048575",
+            "198.18.0.1,024000,033434,032,icmp",
+            " 198.18.0.1, 1 ,2,3, udp",
+            "134744072,1,2,3,udp,0,10",
+            "::ffff:198.18.0.1,1,2,3,icmp",
+            "2001:db8::1,1,2,3,icmp6",
+            "01.2.3.4,1,2,3,udp",
+            "1.2.3,1,2,3,udp",
+            "1.2.3.4.5,1,2,3,udp",
+            "1.2.3.256,1,2,3,udp",
+            "1.2.3.4,65536,2,3,udp",
+            "1.2.3.4,1,2,256,udp",
+            "1.2.3.4,+1,2,3,udp",
+            "1.2.3.4,1,2,3,icmp6",
+            "1.2.3.4,1,2,3,udp,1048576",
+            "1.2.3.4,1,2,3,udp,0,0,0",
+            "1.2.3.4,00000000001,2,3,udp",
+            "1.2.3.4,1,2,3",
+            "1.2.3.4,1,2,3,",
+            "1.2.3.4,1,2,3,udp,5,",
+            "1.2.3.4,1,2,3,udp,00000005",
+            "1.2.3.4,1,2,3,udp,,",
+            "1.2.3.4,1,2,3,icmpx",
+            "1.2.3.4,1,2,3,icmp,",
+            "1.2.3.4,,2,3,udp",
+            "1.2.3.4.,1,2,3,udp",
+            "1.2..4,1,2,3,udp",
+            "1.2.3.4",
+            "",
+        ] {
+            let text = ProbeSpec::parse(line.trim_end_matches(['\n', '\r']));
+            assert_eq!(ProbeSpec::parse_bytes(line.as_bytes()), text, "{line:?}");
+        }
+        let error = ProbeSpec::parse_bytes(b"1.2.3.4,\xff,2,3,udp").unwrap_err().to_string();
+        assert!(error.contains("not UTF-8"), "{error}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn bytes_parse_as_text_does_on_lines_of_every_shape(
+            line in "[0-9]{1,4}(\\.[0-9]{0,4}){0,4}(,[0-9+]{0,6}){0,4}(,(icmp|udp|icmp6|x))?(,[0-9]{0,8}){0,3}",
+        ) {
+            proptest::prop_assert_eq!(ProbeSpec::parse_bytes(line.as_bytes()), ProbeSpec::parse(&line));
+        }
     }
 
     #[test]

@@ -101,7 +101,8 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
             flows
         }
         None => {
-            sending.run(io::stdin().lock(), &mut sender, &interrupted);
+            // Reads of 64 KiB rather than 8 (each returns what is there: a slow writer is not waited for).
+            sending.run(io::BufReader::with_capacity(1 << 16, io::stdin().lock()), &mut sender, &interrupted);
             Vec::new()
         }
     };

@@ -43,7 +43,8 @@ pub(super) fn receive(
     counters: &Counters,
     sink: &mut impl Sink,
 ) -> io::Result<()> {
-    let count = |counter: &AtomicU64| counter.fetch_add(1, Ordering::Relaxed);
+    // This thread alone writes the counts: a load and a store, not a locked read-modify-write per reply.
+    let count = |counter: &AtomicU64| counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     // Both callbacks write to the sink, never at once.
     let sink = RefCell::new(sink);
     let open = |usable: bool| {

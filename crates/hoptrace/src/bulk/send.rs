@@ -79,6 +79,8 @@ pub(super) struct Sending<'a> {
     source_v6: &'a OnceLock<Ipv6Addr>,
     pacer: Pacer,
     cap: DestinationCap,
+    /// Per family, the probes waiting for their batch, with their source.
+    queued: [Vec<(ProbeSpec, IpAddr)>; 2],
     batches: [Batch; 2],
     start: Instant,
     progress: Option<Instant>,
@@ -106,6 +108,7 @@ impl<'a> Sending<'a> {
             source_v6,
             pacer: Pacer::new(args.probing_rate, batch),
             cap: DestinationCap::new(args.max_per_destination),
+            queued: [Vec::with_capacity(batch), Vec::with_capacity(batch)],
             batches: [Batch::new(batch, MAX_PROBE_LEN), Batch::new(batch, MAX_PROBE_LEN)],
             start,
             progress: progress.then_some(start),
@@ -118,20 +121,20 @@ impl<'a> Sending<'a> {
     pub(super) fn run(&mut self, mut input: impl BufRead, sender: &mut BulkSender, interrupted: &AtomicBool) {
         let max = self.args.max_probes.unwrap_or(u64::MAX);
         let mut queued = 0u64;
-        let mut line = String::new();
+        let mut line = Vec::new();
         'lines: loop {
             line.clear();
-            if !matches!(input.read_line(&mut line), Ok(1..)) {
+            if !matches!(input.read_until(b'\n', &mut line), Ok(1..)) {
                 break;
             }
             if interrupted.load(Ordering::Relaxed) || self.counters.closed.load(Ordering::Relaxed) {
                 break;
             }
             self.stats.read += 1;
-            if line.trim().is_empty() {
+            if line.trim_ascii().is_empty() {
                 continue;
             }
-            let spec = match ProbeSpec::parse(line.trim_end_matches(['\n', '\r'])) {
+            let spec = match ProbeSpec::parse_bytes(&line) {
                 Ok(spec) => spec,
                 Err(error) => {
                     self.stats.invalid += 1;
@@ -163,9 +166,8 @@ impl<'a> Sending<'a> {
         };
         self.admit(spec.dst, sender);
         let family = usize::from(spec.dst.is_ipv6());
-        let (id, stamp) = (self.caracal_id, timestamp(tenth_ms(now_micros())));
-        self.batches[family].push(spec.dst, |buf| encode(spec, src, id, stamp, buf));
-        if self.batches[family].is_full() {
+        self.queued[family].push((*spec, src));
+        if self.queued[family].len() >= self.pacer.batch() {
             self.flush(family, sender);
         }
     }
@@ -218,11 +220,17 @@ impl<'a> Sending<'a> {
         }
     }
 
-    /// Sends the batch of `family` (0: IPv4, 1: IPv6) and waits as the pacer says.
+    /// Sends the probes queued for `family` (0: IPv4, 1: IPv6) and waits as the pacer says. They are encoded
+    /// here, all stamped with one reading of the clock: the time they leave, however long the input took.
     fn flush(&mut self, family: usize, sender: &mut BulkSender) {
-        let batch = &mut self.batches[family];
-        if batch.is_empty() {
+        let queued = &mut self.queued[family];
+        if queued.is_empty() {
             return;
+        }
+        let (id, stamp) = (self.caracal_id, timestamp(tenth_ms(now_micros())));
+        let batch = &mut self.batches[family];
+        for (spec, src) in queued.drain(..) {
+            batch.push(spec.dst, |buf| encode(&spec, src, id, stamp, buf));
         }
         let outcome = sender.send(family == 1, batch);
         let count = batch.len();

@@ -20,6 +20,10 @@ impl Renderer for EventsJson {
         Ok(())
     }
 
+    fn per_probe(&self) -> bool {
+        true
+    }
+
     fn event(&mut self, out: &mut dyn Write, event: &Event, _directory: &dyn Directory) -> io::Result<()> {
         serde_json::to_writer(&mut *out, event)?;
         out.write_all(b"\n")?;

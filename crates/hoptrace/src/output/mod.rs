@@ -84,6 +84,11 @@ pub trait Renderer: Send {
     fn close(&mut self, _out: &mut dyn Write, _directory: &dyn Directory) -> io::Result<()> {
         Ok(())
     }
+    /// Whether it reads the events of every probe sent and every reply ([`Event::ProbeSent`], [`Event::Reply`]).
+    /// A renderer that does not is not woken for them: a wake-up per probe competes with probing for the CPU.
+    fn per_probe(&self) -> bool {
+        false
+    }
     /// One event of the run. By default: [`Renderer::header`] when a round starts, [`Renderer::hop`] for each hop,
     /// [`Renderer::finish`] when the round is done and [`Renderer::close`] at the end; probes and replies pass.
     fn event(&mut self, out: &mut dyn Write, event: &Event, directory: &dyn Directory) -> io::Result<()> {

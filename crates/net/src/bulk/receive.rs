@@ -2,11 +2,12 @@
 
 use core::net::IpAddr;
 use std::io::{self, IoSliceMut};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{recvmmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, MultiHeaders, SockaddrStorage};
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -87,7 +88,9 @@ impl BulkReceiver {
         loop {
             let stopping = stop.load(Ordering::Acquire);
             let mut read = 0;
-            for ((socket, ipv6), headers) in self.sockets.iter().zip(&mut headers) {
+            for ((socket, ipv6), headers) in
+                self.sockets.iter().zip(&mut headers).filter(|((socket, _), _)| readable(socket))
+            {
                 read += drain(socket, *ipv6, &mut buffers, headers, &mut on_message)?;
             }
             if read < BATCH {
@@ -103,6 +106,13 @@ impl BulkReceiver {
             }
         }
     }
+}
+
+/// Whether `socket` has a message waiting (or an error to report): a `poll` is cheaper than a read that finds
+/// nothing, which sets up a whole batch of headers first.
+fn readable(socket: &Socket) -> bool {
+    let mut fds = [PollFd::new(socket.as_fd(), PollFlags::POLLIN)];
+    poll(&mut fds, PollTimeout::ZERO).is_err() || fds[0].revents().is_none_or(|events| !events.is_empty())
 }
 
 /// Reads every message waiting on `socket`; returns how many.

@@ -45,11 +45,6 @@ impl Batch {
         self.lens.is_empty()
     }
 
-    /// Whether no more packets fit.
-    pub fn is_full(&self) -> bool {
-        (self.lens.len() + 1) * self.stride > self.data.len()
-    }
-
     /// Empties the batch.
     pub fn clear(&mut self) {
         self.lens.clear();

@@ -85,6 +85,10 @@ impl Renderer for LiveView {
         Ok(())
     }
 
+    fn per_probe(&self) -> bool {
+        true
+    }
+
     fn event(&mut self, out: &mut dyn Write, event: &Event, directory: &dyn Directory) -> io::Result<()> {
         match event {
             Event::TraceDone { .. } => self.close(out, directory),
