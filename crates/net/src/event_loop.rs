@@ -5,11 +5,11 @@ use core::time::Duration;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use engine::{Event, Probe, ProbeId, Reply, Trace};
+use engine::{Event, Probe, Reply, Trace};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use crate::{Descriptor, NetError, Prober, Route};
+use crate::{Departure, Descriptor, NetError, Prober, Route};
 
 /// The longest single sleep, so that a stop request is noticed even if no signal interrupts the wait.
 pub(crate) const MAX_SLEEP: Duration = Duration::from_millis(250);
@@ -115,15 +115,15 @@ pub(crate) fn wait_on(descriptors: Vec<Descriptor<'_>>, sleep: Duration) -> Resu
 #[derive(Default)]
 struct Received {
     replies: Vec<(Reply, Instant)>,
-    departures: Vec<(ProbeId, Instant)>,
+    departures: Vec<Departure>,
 }
 
 /// Reads what replies are waiting into `trace`, after the kernel's word on when probes left.
 fn read(trace: &mut Trace, prober: &mut dyn Prober, received: &mut Received) -> Result<(), NetError> {
     prober.receive(&mut received.replies).map_err(NetError::io("receiving replies"))?;
     prober.departures(&mut received.departures);
-    for (id, at) in received.departures.drain(..) {
-        trace.on_sent(id, at);
+    for departure in received.departures.drain(..) {
+        trace.on_sent(departure.probe, departure.at);
     }
     for (reply, at) in received.replies.drain(..) {
         trace.handle_reply(reply, at);

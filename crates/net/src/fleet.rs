@@ -12,7 +12,9 @@ use std::time::Instant;
 use engine::{Protocol, Reply, Trace, TraceConfig};
 
 use crate::event_loop::{settle_send, wait_on, MAX_SLEEP, SENDS_BETWEEN_READS};
-use crate::{icmp, random, raw, sockopt, source_for, udp, Endpoint, NetError, Privilege, Prober, Route, SocketOptions};
+use crate::{
+    icmp, random, raw, sockopt, source_for, udp, Departure, Endpoint, NetError, Privilege, Prober, Route, SocketOptions,
+};
 
 /// Replies in flight the shared sockets' receive buffers are sized for: many traces' worth.
 const SHARED_IN_FLIGHT: usize = 4096;
@@ -86,7 +88,7 @@ pub struct Fleet<K> {
     privilege: Privilege,
     options: SocketOptions,
     replies: Vec<(Reply, Instant)>,
-    departures: Vec<(engine::ProbeId, Instant)>,
+    departures: Vec<Departure>,
 }
 
 impl<K> Fleet<K> {
@@ -190,13 +192,14 @@ impl<K> Fleet<K> {
     }
 
     /// Reads every socket's waiting replies into the traces they answer, after the kernel's word on when probes
-    /// left. Shared sockets name a departed probe by its number, which every trace's probes share: those stamps are
-    /// dropped, and their probes keep the time taken just before the send call.
+    /// left.
     fn read(&mut self) -> Result<(), NetError> {
-        for shared in &mut self.shared {
+        for (index, shared) in self.shared.iter_mut().enumerate() {
             shared.prober.receive(&mut self.replies).map_err(NetError::io("receiving replies"))?;
             shared.prober.departures(&mut self.departures);
-            self.departures.clear();
+            for departure in self.departures.drain(..) {
+                departed(&mut self.members, index, departure);
+            }
             for (reply, at) in self.replies.drain(..) {
                 let traces = self.members.iter().map(|member| &member.trace);
                 if let Some(index) = recipient(traces, &reply) {
@@ -208,8 +211,8 @@ impl<K> Fleet<K> {
             if let Sockets::Own(prober) = &mut member.sockets {
                 prober.receive(&mut self.replies).map_err(NetError::io("receiving replies"))?;
                 prober.departures(&mut self.departures);
-                for (id, at) in self.departures.drain(..) {
-                    member.trace.on_sent(id, at);
+                for departure in self.departures.drain(..) {
+                    member.trace.on_sent(departure.probe, departure.at);
                 }
                 for (reply, at) in self.replies.drain(..) {
                     member.trace.handle_reply(reply, at);
@@ -217,6 +220,23 @@ impl<K> Fleet<K> {
             }
         }
         Ok(())
+    }
+}
+
+/// Gives `departure`, read from the shared sockets at `shared`, to the trace whose probe it is: the one through
+/// them to its target with that probe in flight since before it left. Two such traces (to one target, both at
+/// that probe number) leave it unclaimed, and their probes keep the time taken just before the send call.
+fn departed<K>(members: &mut [Member<K>], shared: usize, departure: Departure) {
+    let mut candidates = members.iter_mut().filter(|member| {
+        matches!(member.sockets, Sockets::Shared(index) if index == shared)
+            && member.route.target == departure.target
+            && member
+                .trace
+                .probe(departure.probe)
+                .is_some_and(|record| record.status == engine::ProbeStatus::InFlight && record.sent_at <= departure.at)
+    });
+    if let (Some(member), None) = (candidates.next(), candidates.next()) {
+        member.trace.on_sent(departure.probe, departure.at);
     }
 }
 
@@ -279,5 +299,34 @@ mod tests {
             let to_other = reply_to_next(&mut network, &mut other, now);
             assert_eq!(recipient(&traces, &to_other), None, "{method:?}");
         }
+    }
+
+    #[test]
+    fn a_departure_goes_to_the_one_trace_through_those_sockets_that_has_that_probe_in_flight() {
+        use super::{departed, Member, Sockets};
+        use crate::{Departure, Route};
+        let network = SimNetwork::chain(false, 2, Duration::from_millis(1));
+        let (destination, elsewhere) = (network.destination.addr, network.router_addr(1));
+        let now = Instant::now();
+        let method = Method::paris(Protocol::Udp);
+        let member = |target, secret| {
+            let mut trace = trace(&network, target, secret, method);
+            trace.poll_probe(now).expect("a probe to send");
+            Member { key: secret, route: Route::of(trace.config()), trace, sockets: Sockets::Shared(0) }
+        };
+        // Two traces to the destination and one elsewhere, each with probe 0 in flight since `now`.
+        let mut members = [member(destination, 1), member(destination, 2), member(elsewhere, 3)];
+        let probe = engine::ProbeId(0);
+        let later = now + Duration::from_micros(5);
+        let sent_at = |members: &[Member<u8>], n: usize| members[n].trace.probe(probe).unwrap().sent_at;
+        departed(&mut members, 0, Departure { target: elsewhere, probe, at: later });
+        assert_eq!(sent_at(&members, 2), later);
+        // Through other sockets, or before the probe was sent: not these traces' probe.
+        departed(&mut members, 1, Departure { target: elsewhere, probe, at: later + later.duration_since(now) });
+        departed(&mut members, 0, Departure { target: elsewhere, probe, at: now - Duration::from_micros(1) });
+        assert_eq!(sent_at(&members, 2), later);
+        // Two traces to one target at the same probe number: which one's is unknown, so neither's changes.
+        departed(&mut members, 0, Departure { target: destination, probe, at: later });
+        assert_eq!((sent_at(&members, 0), sent_at(&members, 1)), (now, now));
     }
 }

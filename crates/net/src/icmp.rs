@@ -11,7 +11,7 @@ use std::time::Instant;
 use engine::{Probe, QuotedProbe, Reply, ReplyKind, TraceConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::departure::{self, Departures};
+use crate::departure::{self, Departure, Departures};
 use crate::sent_from::SentFrom;
 use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, Route, SocketOptions};
 
@@ -78,7 +78,7 @@ impl Prober for IcmpProber {
         // The kernel rewrites the header: the payload tells the probe.
         let ip_header = if self.ipv6 { 40 } else { 20 };
         let payload = bytes.get(8..).unwrap_or_default();
-        self.departures.sent(probe.id, sent_at, ip_header + bytes.len(), ip_header + 8, payload);
+        self.departures.sent((probe.id, route.target), sent_at, ip_header + bytes.len(), ip_header + 8, payload);
         Ok(sent_at)
     }
 
@@ -130,7 +130,7 @@ impl Prober for IcmpProber {
         u64::from(self.dropped)
     }
 
-    fn departures(&mut self, out: &mut Vec<(engine::ProbeId, Instant)>) {
+    fn departures(&mut self, out: &mut Vec<Departure>) {
         self.departures.take(out);
     }
 }

@@ -28,6 +28,7 @@ mod source;
 mod tcp;
 mod udp;
 
+pub use departure::Departure;
 pub use error::NetError;
 pub use event_loop::{idle, run, run_telling_failures};
 pub use fleet::{Fleet, SharedSockets};
@@ -141,7 +142,7 @@ pub trait Prober: Send {
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()>;
     /// Moves into `out` the probes [`receive`](Prober::receive) learnt the kernel's transmit time of, with that
     /// time: it corrects the time [`send`](Prober::send) returned, and comes before any reply to the probe.
-    fn departures(&mut self, out: &mut Vec<(engine::ProbeId, Instant)>) {
+    fn departures(&mut self, out: &mut Vec<Departure>) {
         let _ = out;
     }
     /// Replies the kernel dropped since the sockets were opened because a receive buffer was full, as far as it

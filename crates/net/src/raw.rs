@@ -11,7 +11,7 @@ use engine::{decode, Probe, Protocol as ProbeProtocol, Reply, TraceConfig};
 use packet::IpProtocol;
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::departure::{self, Departures};
+use crate::departure::{self, Departure, Departures};
 use crate::{filter, random, recv, sockopt, Descriptor, NetError, Prober, Route, SocketOptions};
 
 /// Whether this process may open raw sockets.
@@ -155,7 +155,7 @@ impl Prober for RawProber {
             (sent_at, bytes.split_off(20.min(bytes.len())), 20)
         };
         let key = transport.get(4..).unwrap_or_default();
-        self.departures.sent(probe.id, sent_at, ip_header + transport.len(), ip_header + 4, key);
+        self.departures.sent((probe.id, route.target), sent_at, ip_header + transport.len(), ip_header + 4, key);
         Ok(sent_at)
     }
 
@@ -193,7 +193,7 @@ impl Prober for RawProber {
         self.listeners.iter().map(|listener| u64::from(listener.dropped)).sum()
     }
 
-    fn departures(&mut self, out: &mut Vec<(engine::ProbeId, Instant)>) {
+    fn departures(&mut self, out: &mut Vec<Departure>) {
         self.departures.take(out);
     }
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 use engine::{Probe, ProbeTransport, QuotedProbe, Reply, TraceConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::departure::{self, Departures};
+use crate::departure::{self, Departure, Departures};
 use crate::sent_from::SentFrom;
 use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, Route, SocketOptions};
 
@@ -72,7 +72,7 @@ impl Prober for UdpProber {
         let to = sockopt::destination(route.target, *dst_port, self.flow_label);
         let sent_at = sockopt::send_from(&self.socket, payload, to, route.source)?;
         let headers = usize::from(engine::Method::classic(engine::Protocol::Udp).header_len(self.ipv6));
-        self.departures.sent(probe.id, sent_at, headers + payload.len(), headers, payload);
+        self.departures.sent((probe.id, route.target), sent_at, headers + payload.len(), headers, payload);
         Ok(sent_at)
     }
 
@@ -104,7 +104,7 @@ impl Prober for UdpProber {
         Ok(())
     }
 
-    fn departures(&mut self, out: &mut Vec<(engine::ProbeId, Instant)>) {
+    fn departures(&mut self, out: &mut Vec<Departure>) {
         self.departures.take(out);
     }
 }

@@ -6,7 +6,7 @@ use core::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use engine::{Method, Protocol, Trace, TraceConfig};
-use hoptrace_net::{open, Privilege, Route, SocketOptions};
+use hoptrace_net::{open, Departure, Privilege, Route, SocketOptions};
 
 /// Sends the probes of a one-hop trace to `target` and returns, per probe: when the send call began, when the
 /// kernel says it left, and when its reply arrived.
@@ -39,7 +39,10 @@ fn departures_over_loopback(
     sent.iter()
         .enumerate()
         .map(|(n, &(id, called))| {
-            let left = departed.iter().find(|(probe, _)| *probe == id).map(|&(_, at)| at);
+            let left = departed.iter().find(|departure: &&Departure| departure.probe == id).map(|departure| {
+                assert_eq!(departure.target, target);
+                departure.at
+            });
             (called, left, arrived.get(n).copied())
         })
         .collect()
