@@ -9,7 +9,7 @@ use socket2::Socket;
 
 use crate::{NetError, SocketOptions};
 
-/// Sets an integer socket option: the crate's one `unsafe` block.
+/// Sets an integer socket option (`unsafe`, as `get_int` and the packet ring's `bulk::ring::sys`).
 #[allow(unsafe_code)]
 fn set_int(socket: &Socket, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
     // SAFETY: `value` is a live c_int for the duration of the call and its exact size is passed; the fd is open
@@ -30,7 +30,7 @@ fn set_int(socket: &Socket, level: libc::c_int, name: libc::c_int, value: libc::
     }
 }
 
-/// Reads an integer socket option: the crate's other `unsafe` block.
+/// Reads an integer socket option (`unsafe`).
 #[allow(unsafe_code)]
 fn get_int(socket: &Socket, level: libc::c_int, name: libc::c_int) -> io::Result<libc::c_int> {
     let mut value: libc::c_int = 0;

@@ -102,3 +102,20 @@ fn rtts_agree_with_traceroute_within_the_noise_of_the_run() {
         assert!(difference.abs() <= bound, "hop {}: hoptrace - traceroute = {difference} ms > {bound} ms", hop + 1);
     }
 }
+
+#[test]
+fn an_undelayed_path_answers_in_microseconds_whatever_the_method() {
+    let _machine = shared_machine();
+    let (lab, client, _, dst) = crate::chain(2, |_, _, _| {});
+    for case in all_cases() {
+        let target = lab.addr(dst, case.family);
+        // 30 probes in one burst: an answer read only once the burst is sent (unprivileged TCP's connections
+        // took 1.3 ms for 10 probes) would show the burst's length instead of the path's.
+        let output = hoptrace(&lab, client, case, target, &["-q", "10"]);
+        assert!(output.status.success(), "{case:?}: {}", String::from_utf8_lossy(&output.stderr));
+        for (hop, (_, median)) in fastest_and_median(&output.stdout, 3, 8, &format!("{case:?}")).into_iter().enumerate()
+        {
+            assert!(median < 0.5, "{case:?}: hop {}: median RTT {median} ms", hop + 1);
+        }
+    }
+}
