@@ -9,18 +9,24 @@ use socket2::Socket;
 
 use crate::{NetError, SocketOptions};
 
-/// Sets an integer socket option (`unsafe`, as `get_int` and the packet ring's `bulk::ring::sys`).
-#[allow(unsafe_code)]
+/// Sets an integer socket option.
 fn set_int(socket: &Socket, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
-    // SAFETY: `value` is a live c_int for the duration of the call and its exact size is passed; the fd is open
-    // (borrowed from `socket`). setsockopt reads nothing else.
+    set_option(socket, level, name, &value)
+}
+
+/// Sets a socket option whose value is an integer or a plain C structure (`unsafe`, as `get_int` and the packet
+/// ring's mapping in `bulk::ring::sys`).
+#[allow(unsafe_code)]
+pub(crate) fn set_option<T: Copy>(socket: &Socket, level: libc::c_int, name: libc::c_int, value: &T) -> io::Result<()> {
+    // SAFETY: `value` is a live `T` for the duration of the call and its exact size is passed; the fd is open
+    // (borrowed from `socket`). setsockopt only reads those bytes.
     let rc = unsafe {
         libc::setsockopt(
             socket.as_raw_fd(),
             level,
             name,
-            (&value as *const libc::c_int).cast(),
-            core::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            (value as *const T).cast(),
+            core::mem::size_of::<T>() as libc::socklen_t,
         )
     };
     if rc == 0 {

@@ -15,6 +15,7 @@ use socket2::{Domain, SockFilter, Socket, Type};
 
 pub(crate) use block::Frame;
 
+use crate::sockopt::set_option;
 use crate::NetError;
 
 /// A block's size: 32 pages, room for about 800 replies.
@@ -42,11 +43,13 @@ pub(crate) struct PacketRing {
 impl PacketRing {
     /// Opens a ring that captures the ICMP (`v4`) and ICMPv6 (`v6`) messages this host receives on any interface.
     pub(crate) fn open(v4: bool, v6: bool) -> Result<PacketRing, NetError> {
-        // Protocol 0: nothing is captured until the filter and ring are set and `bind_all` starts it.
-        let socket = super::privileged_socket(Domain::PACKET, Type::DGRAM, 0)?;
+        // Every protocol on every interface; the filter chooses. What comes before it is attached waits in the
+        // socket's queue, which is never read.
+        let all = i32::from((libc::ETH_P_ALL as u16).to_be());
+        let socket = super::privileged_socket(Domain::PACKET, Type::DGRAM, all)?;
         let io = |what| move |error| NetError::io(what)(error);
         socket.attach_filter(&filter(v4, v6)).map_err(io("attaching the capture filter"))?;
-        let packet = |name, value: libc::c_int| sys::set_option(&socket, libc::SOL_PACKET, name, &value);
+        let packet = |name, value: libc::c_int| set_option(&socket, libc::SOL_PACKET, name, &value);
         // Not even tapped (Linux 4.20); an older kernel taps them and the filter drops them.
         let _ = packet(libc::PACKET_IGNORE_OUTGOING, 1);
         packet(libc::PACKET_VERSION, libc::tpacket_versions::TPACKET_V3 as libc::c_int)
@@ -60,10 +63,9 @@ impl PacketRing {
             tp_sizeof_priv: 0,
             tp_feature_req_word: 0,
         };
-        sys::set_option(&socket, libc::SOL_PACKET, libc::PACKET_RX_RING, &request)
+        set_option(&socket, libc::SOL_PACKET, libc::PACKET_RX_RING, &request)
             .map_err(io("setting up the receive ring"))?;
         let mapping = sys::Mapping::map(&socket, BLOCK_SIZE, BLOCKS).map_err(io("mapping the receive ring"))?;
-        sys::bind_all(&socket).map_err(io("binding the packet socket"))?;
         Ok(PacketRing { mapping, socket, next: 0, lost: 0 })
     }
 

@@ -1,5 +1,5 @@
-//! What the packet ring needs of the kernel that socket2 and nix do not wrap: socket options and a bind that take
-//! structures, and the ring's shared mapping with its blocks' status words. All of the ring's `unsafe` is here.
+//! What the packet ring needs of the kernel that socket2 and nix do not wrap: its statistics, and the ring's shared
+//! mapping with its blocks' status words: all of the ring's own `unsafe` (its options go through `sockopt`).
 #![allow(unsafe_code)]
 
 use core::ptr::NonNull;
@@ -11,26 +11,6 @@ use socket2::Socket;
 
 /// Where a block's status word is: after the descriptor's version and private-area offset.
 const STATUS: usize = 8;
-
-/// Sets a socket option whose value is a plain C structure (or integer).
-pub(super) fn set_option<T: Copy>(socket: &Socket, level: i32, name: i32, value: &T) -> io::Result<()> {
-    // SAFETY: `value` is a live `T` for the call and its exact size is passed; the kernel only reads that many
-    // bytes. The fd is open (borrowed from `socket`).
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            (value as *const T).cast(),
-            core::mem::size_of::<T>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
 
 /// The ring's counts since they were last read: packets that passed the filter, and those dropped because the
 /// ring was full (`PACKET_STATISTICS`; reading resets them).
@@ -50,27 +30,6 @@ pub(super) fn statistics(socket: &Socket) -> io::Result<(u32, u32)> {
     };
     if rc == 0 {
         Ok((stats.tp_packets, stats.tp_drops))
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// Binds a packet socket to every interface and every protocol (its filter chooses): capture starts here.
-pub(super) fn bind_all(socket: &Socket) -> io::Result<()> {
-    // SAFETY: `sockaddr_ll` is plain data, for which all zeroes is a valid value.
-    let mut address: libc::sockaddr_ll = unsafe { core::mem::zeroed() };
-    address.sll_family = libc::AF_PACKET as u16;
-    address.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
-    // SAFETY: `address` is a live, initialised sockaddr_ll and its exact size is passed. The fd is open.
-    let rc = unsafe {
-        libc::bind(
-            socket.as_raw_fd(),
-            (&address as *const libc::sockaddr_ll).cast(),
-            core::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
     } else {
         Err(io::Error::last_os_error())
     }
