@@ -78,13 +78,16 @@ impl Prober for UdpProber {
             }
             let at = received.at;
             let Some(dst) = received.from else { continue };
-            // The kernel hands back the rest of the ICMP message after the quoted UDP header: the checksum (which
-            // tells Paris probes apart) can be recomputed only from a whole payload.
+            // The kernel hands back the rest of the ICMP message after the quoted UDP header: the payload's tag is
+            // in its first bytes; the checksum (which tells Paris probes apart) can be recomputed only from a whole
+            // payload.
             let extensions_at = received.error.and_then(|error| error.extensions_at);
             let headers = usize::from(engine::Method::classic(engine::Protocol::Udp).header_len(self.ipv6));
             let whole = whole_payload(&self.payload_lens, received.len, extensions_at, headers);
             let checksum = whole.map(|len| errqueue::udp_checksum(self.local, dst, &self.buf[..len]));
-            let quoted = QuotedProbe::Udp { src_port: self.local.port(), dst_port: dst.port(), checksum };
+            let quoted = &self.buf[..extensions_at.unwrap_or(received.len).min(received.len)];
+            let tag = engine::reply::payload_tag(quoted);
+            let quoted = QuotedProbe::Udp { src_port: self.local.port(), dst_port: dst.port(), checksum, tag };
             if let Some(reply) = errqueue::reply(&received, &self.buf[..received.len], self.local, quoted) {
                 replies.push((reply, at));
             }
