@@ -156,8 +156,10 @@ impl ProbeFactory {
 
     /// The tag probe `id` carried in its payload, if the payloads sent now are long enough for one.
     pub(crate) fn payload_tag(&self, id: ProbeId) -> Option<u64> {
-        let keyed = self.keyed.bytes(Field::Payload, self.sequence(id), TAGGED_LEN);
-        crate::reply::payload_tag(&keyed).filter(|_| self.payload_len >= TAGGED_LEN)
+        if self.payload_len < TAGGED_LEN {
+            return None;
+        }
+        crate::reply::payload_tag(&self.keyed.bytes(Field::Payload, self.sequence(id), TAGGED_LEN))
     }
 
     /// Builds probe number `id`, to be sent with `ttl` in flow `flow` (Paris methods; others change flow with
