@@ -26,6 +26,17 @@ pub struct Reply {
     pub kind: ReplyKind,
 }
 
+impl Reply {
+    /// The target of the probe it answers: the quoted destination of an error, the sender of an answer. A trace
+    /// to another target cannot have sent that probe (sockets shared by many traces sort replies by this).
+    pub fn probe_target(&self) -> IpAddr {
+        match &self.kind {
+            ReplyKind::IcmpError(error) => error.quote.dst,
+            ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => self.from,
+        }
+    }
+}
+
 /// What a reply says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

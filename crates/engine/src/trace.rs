@@ -238,6 +238,12 @@ impl Trace {
         disposition
     }
 
+    /// Whether `reply` answers one of this trace's probes (answered already or not), by the rules
+    /// [`Trace::handle_reply`] applies; nothing is recorded. Of several traces sharing sockets, the one to give it.
+    pub fn matches(&self, reply: &Reply) -> bool {
+        self.matcher().probe_of(reply).is_some()
+    }
+
     fn matcher(&self) -> Matcher<'_> {
         Matcher { config: &self.config, factory: &self.factory, log: &self.log, checksum_shifts: &self.checksum_shifts }
     }

@@ -54,10 +54,10 @@ fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
             run::run(&settings, move || Box::new(output::DnsDirectory::new(numeric, as_lookups)))
         }
         Request::Monitor(settings) => {
-            // Asked on each target's thread between its rounds: a name not known yet shows from a later round on.
+            // Asked by the probing loop after each round: a name not known yet shows from a later round on.
             let numeric = settings.trace.naming == settings::Naming::Numeric;
-            let directory = output::DnsDirectory::new(numeric, settings.trace.as_lookups).never_waiting();
-            monitor::run(*settings, Box::new(directory))
+            let as_lookups = settings.trace.as_lookups;
+            monitor::run(*settings, move || Box::new(output::DnsDirectory::new(numeric, as_lookups).never_waiting()))
         }
     }
 }

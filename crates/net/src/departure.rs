@@ -8,6 +8,7 @@
 //! packet itself for raw sockets), which carry each probe's unpredictable fields; a stamp that matches nothing is
 //! ignored, and a probe whose stamp never comes keeps the time taken just before its system call.
 
+use core::net::IpAddr;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -38,10 +39,22 @@ pub(crate) fn enable(socket: &Socket) {
     let _ = setsockopt(socket, sockopt::Timestamping, &flags);
 }
 
+/// When a probe left, as the kernel said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Departure {
+    /// The probe's target: with sockets many traces share, the probe's number is not enough to name it.
+    pub target: IpAddr,
+    /// The probe.
+    pub probe: ProbeId,
+    /// When it left.
+    pub at: Instant,
+}
+
 /// A probe sent whose transmit stamp is awaited.
 #[derive(Debug)]
 struct Awaited {
     id: ProbeId,
+    target: IpAddr,
     /// The IP packet's length.
     packet_len: usize,
     /// Where the compared bytes start in the IP packet.
@@ -55,13 +68,20 @@ struct Awaited {
 #[derive(Debug, Default)]
 pub(crate) struct Departures {
     awaited: VecDeque<Awaited>,
-    departed: Vec<(ProbeId, Instant)>,
+    departed: Vec<Departure>,
 }
 
 impl Departures {
-    /// Records that probe `id` was sent at `sent_at` as an IP packet of `packet_len` bytes whose bytes from
-    /// `key_at` on start with `bytes`.
-    pub(crate) fn sent(&mut self, id: ProbeId, sent_at: Instant, packet_len: usize, key_at: usize, bytes: &[u8]) {
+    /// Records that probe `id` was sent to `target` at `sent_at` as an IP packet of `packet_len` bytes whose bytes
+    /// from `key_at` on start with `bytes`.
+    pub(crate) fn sent(
+        &mut self,
+        (id, target): (ProbeId, IpAddr),
+        sent_at: Instant,
+        packet_len: usize,
+        key_at: usize,
+        bytes: &[u8],
+    ) {
         let key_len = bytes.len().min(KEY_LEN);
         if key_len < MIN_KEY_LEN {
             return;
@@ -71,7 +91,7 @@ impl Departures {
         }
         let mut key = [0; KEY_LEN];
         key[..key_len].copy_from_slice(&bytes[..key_len]);
-        self.awaited.push_back(Awaited { id, packet_len, key_at, key, key_len, sent_at });
+        self.awaited.push_back(Awaited { id, target, packet_len, key_at, key, key_len, sent_at });
     }
 
     /// Takes the stamp `received` is, if it is one (then returns true): `looped` is the packet returned with it.
@@ -98,13 +118,13 @@ impl Departures {
         if let Some(awaited) = found.and_then(|index| self.awaited.remove(index)) {
             // A stamp before the call began is a clock step or a mismatch: the call's time stands.
             if at >= awaited.sent_at {
-                self.departed.push((awaited.id, at));
+                self.departed.push(Departure { target: awaited.target, probe: awaited.id, at });
             }
         }
     }
 
     /// The probes whose stamps came since the last call, with when they left.
-    pub(crate) fn take(&mut self, out: &mut Vec<(ProbeId, Instant)>) {
+    pub(crate) fn take(&mut self, out: &mut Vec<Departure>) {
         out.append(&mut self.departed);
     }
 }
@@ -113,8 +133,14 @@ impl Departures {
 mod tests {
     use super::*;
 
-    fn id(n: u32) -> ProbeId {
-        ProbeId(n)
+    const TARGET: IpAddr = IpAddr::V4(core::net::Ipv4Addr::new(198, 18, 0, 1));
+
+    fn id(n: u32) -> (ProbeId, IpAddr) {
+        (ProbeId(n), TARGET)
+    }
+
+    fn departed(n: u32, at: Instant) -> Departure {
+        Departure { target: TARGET, probe: ProbeId(n), at }
     }
 
     /// An IP packet of `len` bytes whose bytes from 28 on are `tag` repeated.
@@ -139,7 +165,7 @@ mod tests {
         departures.stamped(&packet(60, 0xcc), later);
         let mut out = Vec::new();
         departures.take(&mut out);
-        assert_eq!(out, vec![(id(2), later), (id(1), later + Duration::from_micros(1))]);
+        assert_eq!(out, vec![departed(2, later), departed(1, later + Duration::from_micros(1))]);
         departures.take(&mut out);
         assert_eq!(out.len(), 2, "taken once");
     }

@@ -27,6 +27,9 @@ pub enum NetError {
     /// The interface cannot be used.
     #[error("cannot bind to interface {0}: {1}")]
     BadInterface(String, io::Error),
+    /// The configuration makes no trace the engine can run.
+    #[error("{0}")]
+    Config(engine::ConfigError),
     /// Any other system call failure.
     #[error("{what}: {source}")]
     Io {

@@ -5,18 +5,18 @@ use core::time::Duration;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use engine::{Event, ProbeId, Reply, Trace};
+use engine::{Event, Probe, Reply, Trace};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use crate::{NetError, Prober};
+use crate::{Departure, Descriptor, NetError, Prober, Route};
 
 /// The longest single sleep, so that a stop request is noticed even if no signal interrupts the wait.
-const MAX_SLEEP: Duration = Duration::from_millis(250);
+pub(crate) const MAX_SLEEP: Duration = Duration::from_millis(250);
 
 /// Replies are read after this many probes sent in a row, so that a long burst does not fill the receive buffer
 /// with replies to its first probes while the last ones are sent.
-const SENDS_BETWEEN_READS: usize = 64;
+pub(crate) const SENDS_BETWEEN_READS: usize = 64;
 
 /// The MTU of the route out, after a send was refused as too big.
 fn local_mtu(trace: &Trace) -> Option<u32> {
@@ -44,6 +44,7 @@ pub fn run_telling_failures(
     mut on_send_failure: impl FnMut(&std::io::Error),
 ) -> Result<(), NetError> {
     let mut received = Received::default();
+    let route = Route::of(trace.config());
     loop {
         let mut sent = 0;
         while let Some(probe) = trace.poll_probe(Instant::now()) {
@@ -51,20 +52,8 @@ pub fn run_telling_failures(
             if sent % SENDS_BETWEEN_READS == 0 {
                 read(trace, prober, &mut received)?;
             }
-            match prober.send(&probe) {
-                Ok(sent_at) => trace.on_sent(probe.id, sent_at),
-                Err(error) if error.raw_os_error() == Some(libc::EMSGSIZE) => match local_mtu(trace) {
-                    Some(mtu) => trace.send_too_big(probe.id, mtu),
-                    None => {
-                        on_send_failure(&error);
-                        trace.send_failed(probe.id);
-                    }
-                },
-                Err(error) => {
-                    on_send_failure(&error);
-                    trace.send_failed(probe.id);
-                }
-            }
+            let result = prober.send(&probe, route);
+            settle_send(trace, &probe, result, &mut on_send_failure);
         }
         while let Some(event) = trace.poll_event() {
             on_event(trace, event);
@@ -79,12 +68,40 @@ pub fn run_telling_failures(
     }
 }
 
+/// Tells `trace` how sending `probe` went: when it left, or that it was too big for the local link, or that it
+/// failed (then `on_send_failure` hears why).
+pub(crate) fn settle_send(
+    trace: &mut Trace,
+    probe: &Probe,
+    result: std::io::Result<Instant>,
+    on_send_failure: &mut impl FnMut(&std::io::Error),
+) {
+    match result {
+        Ok(sent_at) => trace.on_sent(probe.id, sent_at),
+        Err(error) if error.raw_os_error() == Some(libc::EMSGSIZE) => match local_mtu(trace) {
+            Some(mtu) => trace.send_too_big(probe.id, mtu),
+            None => {
+                on_send_failure(&error);
+                trace.send_failed(probe.id);
+            }
+        },
+        Err(error) => {
+            on_send_failure(&error);
+            trace.send_failed(probe.id);
+        }
+    }
+}
+
 /// Sleeps until a reply may be there or `sleep` (at most [`MAX_SLEEP`]) has passed.
 fn wait(prober: &dyn Prober, sleep: Duration) -> Result<(), NetError> {
+    wait_on(prober.descriptors(), sleep)
+}
+
+/// Sleeps until one of `descriptors` is ready or `sleep` (at most [`MAX_SLEEP`]) has passed.
+pub(crate) fn wait_on(descriptors: Vec<Descriptor<'_>>, sleep: Duration) -> Result<(), NetError> {
     // poll(2) counts whole milliseconds: round up so a deadline is never missed by waking early.
     let millis = sleep.min(MAX_SLEEP).as_micros().div_ceil(1000) as u16;
-    let mut descriptors: Vec<PollFd<'_>> = prober
-        .descriptors()
+    let mut descriptors: Vec<PollFd<'_>> = descriptors
         .into_iter()
         .map(|wait| PollFd::new(wait.fd, if wait.writable { PollFlags::POLLOUT } else { PollFlags::POLLIN }))
         .collect();
@@ -98,15 +115,15 @@ fn wait(prober: &dyn Prober, sleep: Duration) -> Result<(), NetError> {
 #[derive(Default)]
 struct Received {
     replies: Vec<(Reply, Instant)>,
-    departures: Vec<(ProbeId, Instant)>,
+    departures: Vec<Departure>,
 }
 
 /// Reads what replies are waiting into `trace`, after the kernel's word on when probes left.
 fn read(trace: &mut Trace, prober: &mut dyn Prober, received: &mut Received) -> Result<(), NetError> {
     prober.receive(&mut received.replies).map_err(NetError::io("receiving replies"))?;
     prober.departures(&mut received.departures);
-    for (id, at) in received.departures.drain(..) {
-        trace.on_sent(id, at);
+    for departure in received.departures.drain(..) {
+        trace.on_sent(departure.probe, departure.at);
     }
     for (reply, at) in received.replies.drain(..) {
         trace.handle_reply(reply, at);

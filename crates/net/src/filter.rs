@@ -76,7 +76,7 @@ impl Ours {
 
 /// The filter of the raw ICMP (ICMPv6) listener: ICMP errors quoting one of our probes — addressed to `target`,
 /// of our protocol and with our port or identifier — and, for echo probes, echo replies from `target` with our
-/// identifier.
+/// identifier. An unspecified `target` is any target.
 pub(crate) fn icmp(target: IpAddr, ours: Ours) -> Vec<libc::sock_filter> {
     let mut ops = Vec::new();
     let (protocol, field_at, field) = ours.quoted(target.is_ipv6());
@@ -132,7 +132,7 @@ pub(crate) fn icmp(target: IpAddr, ours: Ours) -> Vec<libc::sock_filter> {
     assemble(&ops)
 }
 
-/// The filter of the raw TCP listener: segments from `target`.
+/// The filter of the raw TCP listener: segments from `target` (any, if unspecified).
 pub(crate) fn tcp(target: IpAddr) -> Vec<libc::sock_filter> {
     let ops = match target {
         IpAddr::V4(target) => address_is(&target.octets(), Label::Accept, |at| Op::Stmt(LD_W_ABS, 12 + at)),
@@ -143,9 +143,14 @@ pub(crate) fn tcp(target: IpAddr) -> Vec<libc::sock_filter> {
     assemble(&ops)
 }
 
-/// Goes on to `then` when the address loaded word by word (`load(offset)`) is `address`, else drops.
+/// Goes on to `then` when the address loaded word by word (`load(offset)`) is `address`, else drops. The
+/// unspecified address stands for any (sockets that traces to many targets share): nothing is checked, and every
+/// use here has `then` right after.
 fn address_is(address: &[u8], then: Label, load: impl Fn(u32) -> Op) -> Vec<Op> {
     let mut ops = Vec::new();
+    if address.iter().all(|&byte| byte == 0) {
+        return ops;
+    }
     for (index, word) in address.chunks(4).enumerate() {
         let word = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
         let last = index == address.len() / 4 - 1;
@@ -295,6 +300,14 @@ mod tests {
         assert!(!run(&echo, &icmp4(TARGET4, 0, (TARGET4, 1, ECHO, false), 8), &[]));
         assert!(!run(&echo, &icmp4(router, 0, (TARGET4, 1, ECHO, false), 7), &[]));
         assert!(!run(&echo, &icmp4(router, 8, (TARGET4, 1, ECHO, false), 7), &[]));
+        // Shared by traces to any target: the destination is not checked, the rest is.
+        let any = icmp(IpAddr::from([0; 4]), Ours::Echo { ident: 7 });
+        for target in [TARGET4, [198, 18, 0, 10]] {
+            assert!(run(&any, &icmp4(router, 11, (target, 1, ECHO, false), 0), &[]));
+            assert!(run(&any, &icmp4(target, 0, (target, 1, ECHO, false), 7), &[]));
+            assert!(!run(&any, &icmp4(target, 0, (target, 1, ECHO, false), 8), &[]));
+            assert!(!run(&any, &icmp4(router, 11, (target, 17, UDP, false), 0), &[]));
+        }
     }
 
     #[test]
@@ -333,6 +346,9 @@ mod tests {
         let tcp = icmp(IpAddr::from(TARGET6), Ours::Tcp { dst_port: 80 });
         assert!(run(&tcp, &message(3, 0, (TARGET6, 6, TCP)), &router));
         assert!(!run(&tcp, &message(129, 7, (TARGET6, 0, [0; 8])), &header_from(TARGET6)));
+        let any = icmp(IpAddr::from([0u8; 16]), Ours::Udp { src_port: 40000 });
+        assert!(run(&any, &message(3, 0, (other, 17, UDP)), &router));
+        assert!(!run(&any, &message(3, 0, (other, 17, TCP)), &router));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Unprivileged ICMP echo probes through a datagram ("ping") socket: the kernel sets the identifier to the
-//! socket's port, delivers echo replies, and puts ICMP errors on the error queue.
+//! socket's port, delivers echo replies, and puts ICMP errors on the error queue. The kernel finds the socket by
+//! identifier alone, so one socket bound to the wildcard address serves traces to any number of targets.
 
-use core::net::{IpAddr, SocketAddr};
+use core::net::SocketAddr;
 use std::io;
 use std::os::fd::AsFd;
 
@@ -10,14 +11,16 @@ use std::time::Instant;
 use engine::{Probe, QuotedProbe, Reply, ReplyKind, TraceConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::departure::{self, Departures};
-use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
+use crate::departure::{self, Departure, Departures};
+use crate::sent_from::SentFrom;
+use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, Route, SocketOptions};
 
 /// Sends Echo Requests from one ping socket.
 pub(crate) struct IcmpProber {
     socket: Socket,
     local: SocketAddr,
-    target: IpAddr,
+    /// The source of each destination's probes.
+    sent_from: SentFrom,
     ipv6: bool,
     buf: Vec<u8>,
     /// Packets the kernel dropped on the socket so far, as it last said.
@@ -26,8 +29,13 @@ pub(crate) struct IcmpProber {
 }
 
 impl IcmpProber {
-    /// Opens the ping socket for probes of `config` from `source`; returns it with its ICMP identifier.
-    pub(crate) fn open(config: &TraceConfig, source: IpAddr, options: &SocketOptions) -> Result<(Self, u16), NetError> {
+    /// Opens the ping socket for probes of `config` from `source` (the unspecified address when shared); returns it
+    /// with its ICMP identifier.
+    pub(crate) fn open(
+        config: &TraceConfig,
+        source: core::net::IpAddr,
+        options: &SocketOptions,
+    ) -> Result<(Self, u16), NetError> {
         let ipv6 = config.target.is_ipv6();
         let (domain, protocol) = if ipv6 { (Domain::IPV6, Protocol::ICMPV6) } else { (Domain::IPV4, Protocol::ICMPV4) };
         let socket = Socket::new(domain, Type::DGRAM, Some(protocol)).map_err(|error| match error.raw_os_error() {
@@ -43,9 +51,8 @@ impl IcmpProber {
         sockopt::prepare_receiving(&socket, sockopt::receive_buffer_for(config.max_in_flight))
             .map_err(NetError::io("preparing to receive"))?;
         departure::enable(&socket);
-        let departures = Departures::default();
-        let prober =
-            IcmpProber { socket, local, target: config.target, ipv6, buf: vec![0; 2048], dropped: 0, departures };
+        let (sent_from, departures) = (SentFrom::default(), Departures::default());
+        let prober = IcmpProber { socket, local, sent_from, ipv6, buf: vec![0; 2048], dropped: 0, departures };
         Ok((prober, local.port()))
     }
 
@@ -62,15 +69,16 @@ impl IcmpProber {
 }
 
 impl Prober for IcmpProber {
-    fn send(&mut self, probe: &Probe) -> io::Result<Instant> {
+    fn send(&mut self, probe: &Probe, route: Route) -> io::Result<Instant> {
+        self.sent_from.note(route);
         sockopt::set_ttl(&self.socket, self.ipv6, probe.ttl)?;
         // The kernel fills in the identifier and the checksum; the rest is ours.
-        let bytes = probe.transport_bytes(self.local.ip(), self.target);
-        let sent_at = sockopt::send_to(&self.socket, &bytes, &SocketAddr::new(self.target, 0).into())?;
+        let bytes = probe.transport_bytes(route.source, route.target);
+        let sent_at = sockopt::send_to(&self.socket, &bytes, &SocketAddr::new(route.target, 0).into())?;
         // The kernel rewrites the header: the payload tells the probe.
         let ip_header = if self.ipv6 { 40 } else { 20 };
         let payload = bytes.get(8..).unwrap_or_default();
-        self.departures.sent(probe.id, sent_at, ip_header + bytes.len(), ip_header + 8, payload);
+        self.departures.sent((probe.id, route.target), sent_at, ip_header + bytes.len(), ip_header + 8, payload);
         Ok(sent_at)
     }
 
@@ -109,7 +117,9 @@ impl Prober for IcmpProber {
             let checksum = Some(u16::from_be_bytes([quoted[2], quoted[3]]));
             let tag = quoted.get(8..).and_then(engine::reply::payload_tag);
             let probe = QuotedProbe::Icmp { ident, seq, checksum, tag };
-            if let Some(reply) = errqueue::reply(&received, &self.buf[..received.len], self.local, probe) {
+            let source = received.from.map_or(self.local.ip(), |dst| self.sent_from.of(dst.ip(), self.local.ip()));
+            let local = SocketAddr::new(source, self.local.port());
+            if let Some(reply) = errqueue::reply(&received, &self.buf[..received.len], local, probe) {
                 replies.push((reply, at));
             }
         }
@@ -120,7 +130,7 @@ impl Prober for IcmpProber {
         u64::from(self.dropped)
     }
 
-    fn departures(&mut self, out: &mut Vec<(engine::ProbeId, Instant)>) {
+    fn departures(&mut self, out: &mut Vec<Departure>) {
         self.departures.take(out);
     }
 }

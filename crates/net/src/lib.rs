@@ -8,7 +8,7 @@
 //!
 //! The loop is a plain `poll(2)` over a handful of descriptors: a trace has at most a few dozen sockets and wakes
 //! only for replies and deadlines, so an async runtime would add weight and no speed. While waiting the process
-//! sleeps in the kernel.
+//! sleeps in the kernel. A [`Fleet`] drives many traces from one such loop over sockets they share.
 
 pub mod bulk;
 mod departure;
@@ -16,18 +16,22 @@ mod error;
 mod errqueue;
 mod event_loop;
 mod filter;
+mod fleet;
 mod icmp;
 mod privilege;
 mod random;
 mod raw;
 mod recv;
+mod sent_from;
 mod sockopt;
 mod source;
 mod tcp;
 mod udp;
 
+pub use departure::Departure;
 pub use error::NetError;
 pub use event_loop::{idle, run, run_telling_failures};
+pub use fleet::{Fleet, SharedSockets};
 pub use privilege::{drop_privileges, run_by_root};
 pub use source::source_for;
 
@@ -110,17 +114,35 @@ impl<'a> Descriptor<'a> {
     }
 }
 
-/// Sends probes and collects replies for one trace.
+/// Where a probe goes, and the address it leaves from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// The trace's target.
+    pub target: IpAddr,
+    /// The trace's source address ([`Endpoint::source`]).
+    pub source: IpAddr,
+}
+
+impl Route {
+    /// The route of `config`'s probes, once [`Endpoint::configure`] set its source.
+    pub fn of(config: &TraceConfig) -> Route {
+        let source = config.source.unwrap_or_else(|| sockopt::unspecified(config.target.is_ipv6()));
+        Route { target: config.target, source }
+    }
+}
+
+/// Sends probes and collects replies: for one trace ([`open`]), or for many over shared sockets ([`SharedSockets`]).
 pub trait Prober: Send {
-    /// Sends `probe`, returning when it left: the moment just before the system call that put it on the wire.
-    fn send(&mut self, probe: &Probe) -> io::Result<Instant>;
+    /// Sends `probe` along `route`, returning when it left: the moment just before the system call that put it on
+    /// the wire.
+    fn send(&mut self, probe: &Probe, route: Route) -> io::Result<Instant>;
     /// The descriptors to wait on for replies. (Errors are always reported.)
     fn descriptors(&self) -> Vec<Descriptor<'_>>;
     /// Reads every reply available now, without blocking, each with the time it was read.
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()>;
     /// Moves into `out` the probes [`receive`](Prober::receive) learnt the kernel's transmit time of, with that
     /// time: it corrects the time [`send`](Prober::send) returned, and comes before any reply to the probe.
-    fn departures(&mut self, out: &mut Vec<(engine::ProbeId, Instant)>) {
+    fn departures(&mut self, out: &mut Vec<Departure>) {
         let _ = out;
     }
     /// Replies the kernel dropped since the sockets were opened because a receive buffer was full, as far as it
@@ -174,7 +196,7 @@ pub fn open(
         (Privilege::Raw, _) => boxed(raw::RawProber::open(config, source, options)?),
         (Privilege::Unprivileged, Protocol::Udp) => boxed(udp::UdpProber::open(config, source, options)?),
         (Privilege::Unprivileged, Protocol::Icmp) => boxed(icmp::IcmpProber::open(config, source, options)?),
-        (Privilege::Unprivileged, Protocol::Tcp) => boxed(tcp::TcpProber::open(config, source, options)?),
+        (Privilege::Unprivileged, Protocol::Tcp) => boxed(tcp::TcpProber::open(config, options)?),
     };
     Ok((prober, Endpoint { source, identifier, raw, secret: random::bytes()? }))
 }

@@ -1,5 +1,6 @@
 //! Raw sockets (root or `CAP_NET_RAW`): probes are built whole by the engine, replies are whole ICMP messages —
-//! with the router's quote, extensions (MPLS labels) and all.
+//! with the router's quote, extensions (MPLS labels) and all. Opened for the unspecified target, the sockets
+//! serve traces to any target: the kernel's filters then check everything but the destination.
 
 use core::net::{IpAddr, SocketAddr};
 use std::io;
@@ -10,8 +11,8 @@ use engine::{decode, Probe, Protocol as ProbeProtocol, Reply, TraceConfig};
 use packet::IpProtocol;
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::departure::{self, Departures};
-use crate::{filter, random, recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
+use crate::departure::{self, Departure, Departures};
+use crate::{filter, random, recv, sockopt, Descriptor, NetError, Prober, Route, SocketOptions};
 
 /// Whether this process may open raw sockets.
 pub(crate) fn allowed() -> bool {
@@ -24,8 +25,8 @@ pub(crate) struct RawProber {
     listeners: Vec<Listener>,
     /// Holds the UDP source port so that no other program on this host uses it meanwhile.
     _port_reservation: Option<Socket>,
+    /// The address the sockets are bound to (unspecified when shared).
     source: IpAddr,
-    target: IpAddr,
     ipv6: bool,
     tos: u8,
     dont_fragment: bool,
@@ -87,7 +88,6 @@ impl RawProber {
             listeners,
             _port_reservation: port_reservation,
             source,
-            target: config.target,
             ipv6,
             tos: options.tos.unwrap_or(0),
             dont_fragment: options.dont_fragment,
@@ -130,28 +130,32 @@ impl Listener {
         socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;
         sockopt::prepare_receiving(&socket, buffer).map_err(NetError::io("preparing to receive"))?;
         if ipv6 {
-            nix::sys::socket::setsockopt(&socket, nix::sys::socket::sockopt::Ipv6RecvHopLimit, &true)
+            use nix::sys::socket::{setsockopt, sockopt};
+            setsockopt(&socket, sockopt::Ipv6RecvHopLimit, &true)
                 .map_err(|errno| NetError::io("asking for hop limits")(errno.into()))?;
+            // Our address, which the ICMPv6 checksum covers, when bound to none.
+            setsockopt(&socket, sockopt::Ipv6RecvPacketInfo, &true)
+                .map_err(|errno| NetError::io("asking for destination addresses")(errno.into()))?;
         }
         Ok(Listener { socket, protocol: IpProtocol::from(protocol as u8), dropped: 0 })
     }
 }
 
 impl Prober for RawProber {
-    fn send(&mut self, probe: &Probe) -> io::Result<Instant> {
-        let to = sockopt::destination(self.target, 0, self.flow_label).into();
+    fn send(&mut self, probe: &Probe, route: Route) -> io::Result<Instant> {
+        let to = sockopt::destination(route.target, 0, self.flow_label).into();
         // The IP header and the transport's checksum may be the kernel's: the rest tells the probe.
         let (sent_at, transport, ip_header) = if self.ipv6 {
             sockopt::set_ttl(&self.sender, true, probe.ttl)?;
-            let bytes = probe.transport_bytes(self.source, self.target);
+            let bytes = probe.transport_bytes(route.source, route.target);
             (sockopt::send_to(&self.sender, &bytes, &to)?, bytes, 40)
         } else {
-            let mut bytes = probe.packet_bytes(self.source, self.target, self.tos, self.dont_fragment);
+            let mut bytes = probe.packet_bytes(route.source, route.target, self.tos, self.dont_fragment);
             let sent_at = sockopt::send_to(&self.sender, &bytes, &to)?;
             (sent_at, bytes.split_off(20.min(bytes.len())), 20)
         };
         let key = transport.get(4..).unwrap_or_default();
-        self.departures.sent(probe.id, sent_at, ip_header + transport.len(), ip_header + 4, key);
+        self.departures.sent((probe.id, route.target), sent_at, ip_header + transport.len(), ip_header + 4, key);
         Ok(sent_at)
     }
 
@@ -172,7 +176,8 @@ impl Prober for RawProber {
                 let reply = match (self.ipv6, received.from) {
                     (false, _) => decode::ipv4_packet(bytes),
                     (true, Some(from)) => {
-                        decode::ipv6_payload(bytes, listener.protocol, from.ip(), self.source, received.ttl)
+                        let to = received.to.unwrap_or(self.source);
+                        decode::ipv6_payload(bytes, listener.protocol, from.ip(), to, received.ttl)
                     }
                     (true, None) => continue,
                 };
@@ -188,7 +193,7 @@ impl Prober for RawProber {
         self.listeners.iter().map(|listener| u64::from(listener.dropped)).sum()
     }
 
-    fn departures(&mut self, out: &mut Vec<(engine::ProbeId, Instant)>) {
+    fn departures(&mut self, out: &mut Vec<Departure>) {
         self.departures.take(out);
     }
 }

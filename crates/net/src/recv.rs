@@ -17,6 +17,8 @@ pub(crate) struct Received {
     pub from: Option<SocketAddr>,
     /// TTL or hop limit of the arriving packet (for the error queue: of the ICMP error).
     pub ttl: Option<u8>,
+    /// The arriving packet's destination, where the socket asked for it (`IPV6_RECVPKTINFO`).
+    pub to: Option<IpAddr>,
     /// The extended error, when reading the error queue.
     pub error: Option<ExtendedError>,
     /// When it arrived: the kernel's receive timestamp where there is one, else when it was read.
@@ -67,7 +69,8 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
         libc::c_int,
         libc::timespec,
         [libc::timespec; 3],
-        u32
+        u32,
+        libc::in6_pktinfo
     );
     let mut iov = [IoSliceMut::new(buf)];
     let mut flags = MsgFlags::MSG_DONTWAIT;
@@ -94,8 +97,16 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
         let age = wall_now.duration_since(stamp).unwrap_or_default();
         read_at.checked_sub(age).unwrap_or(read_at)
     };
-    let mut received =
-        Received { len: message.bytes, from, ttl: None, error: None, at: read_at, departed: None, dropped: 0 };
+    let mut received = Received {
+        len: message.bytes,
+        from,
+        ttl: None,
+        to: None,
+        error: None,
+        at: read_at,
+        departed: None,
+        dropped: 0,
+    };
     for cmsg in message.cmsgs().map_err(io::Error::from)? {
         match cmsg {
             ControlMessageOwned::ScmTimestampns(stamp) => received.at = instant_of(stamp),
@@ -114,6 +125,7 @@ pub(crate) fn receive(socket: &impl AsRawFd, buf: &mut [u8], error_queue: bool) 
                 received.error = Some(extended(&error, offender));
             }
             ControlMessageOwned::RxqOvfl(dropped) => received.dropped = dropped,
+            ControlMessageOwned::Ipv6PacketInfo(info) => received.to = Some(IpAddr::V6(info.ipi6_addr.s6_addr.into())),
             _ => {}
         }
     }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use engine::{Probe, ProbeTransport, QuotedProbe, Reply, ReplyKind, TcpAnswer, TraceConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
+use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, Route, SocketOptions};
 
 /// The first source port of TCP probes, which take consecutive ports from there: a random one in the upper
 /// range, with room for the ports a trace moves through.
@@ -35,10 +35,8 @@ struct Attempt {
     sent_at: Instant,
 }
 
-/// Sends TCP SYNs through ordinary sockets.
+/// Sends TCP SYNs through ordinary sockets: a socket per probe, so these are never shared between traces.
 pub(crate) struct TcpProber {
-    source: core::net::IpAddr,
-    target: core::net::IpAddr,
     ipv6: bool,
     options: SocketOptions,
     /// How long an unanswered attempt is kept: the engine has given its probe up by then.
@@ -50,12 +48,8 @@ pub(crate) struct TcpProber {
 }
 
 impl TcpProber {
-    /// Prepares TCP probing for `config` from `source`; returns it with the first source port.
-    pub(crate) fn open(
-        config: &TraceConfig,
-        source: core::net::IpAddr,
-        options: &SocketOptions,
-    ) -> Result<(Self, u16), NetError> {
+    /// Prepares TCP probing for `config`; returns it with the first source port.
+    pub(crate) fn open(config: &TraceConfig, options: &SocketOptions) -> Result<(Self, u16), NetError> {
         // Every attempt gets its own socket with the user's options: try them once here, so that one the system
         // refuses is reported now rather than losing every probe.
         let domain = if config.target.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
@@ -63,8 +57,6 @@ impl TcpProber {
             Socket::new(domain, Type::STREAM, Some(Protocol::TCP)).map_err(NetError::io("opening a TCP socket"))?;
         sockopt::apply(&socket, config.target.is_ipv6(), options)?;
         let prober = TcpProber {
-            source,
-            target: config.target,
             ipv6: config.target.is_ipv6(),
             options: options.clone(),
             give_up_after: config.wait.max + Duration::from_secs(1),
@@ -79,8 +71,8 @@ impl TcpProber {
         Ok((prober, port))
     }
 
-    /// Starts the connection attempt that is `probe`, returning it and when the SYN left.
-    fn connect(&self, probe: &Probe) -> io::Result<(Attempt, Instant)> {
+    /// Starts the connection attempt that is `probe` along `route`, returning it and when the SYN left.
+    fn connect(&self, probe: &Probe, route: Route) -> io::Result<(Attempt, Instant)> {
         let ProbeTransport::Tcp { src_port, dst_port, .. } = probe.transport else {
             return Err(io::ErrorKind::InvalidInput.into());
         };
@@ -92,9 +84,9 @@ impl TcpProber {
         // Close with a reset, not a FIN handshake, once the answer is known.
         socket.set_linger(Some(Duration::ZERO))?;
         socket.set_reuse_address(true)?;
-        let local = SocketAddr::new(self.source, src_port);
+        let local = SocketAddr::new(route.source, src_port);
         socket.bind(&local.into())?;
-        let remote = sockopt::destination(self.target, dst_port, self.options.flow_label);
+        let remote = sockopt::destination(route.target, dst_port, self.options.flow_label);
         let sent_at = Instant::now();
         match socket.connect(&remote.into()) {
             Ok(()) => {}
@@ -159,8 +151,8 @@ impl TcpProber {
 }
 
 impl Prober for TcpProber {
-    fn send(&mut self, probe: &Probe) -> io::Result<Instant> {
-        let (attempt, sent_at) = self.connect(probe)?;
+    fn send(&mut self, probe: &Probe, route: Route) -> io::Result<Instant> {
+        let (attempt, sent_at) = self.connect(probe, route)?;
         self.attempts.push(attempt);
         // Setting up a connection takes long enough that answers to a burst's first probes come while its last
         // are sent: look now, so that their RTTs do not include the rest of the burst.

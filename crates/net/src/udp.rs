@@ -1,6 +1,7 @@
-//! Unprivileged UDP probes: one ordinary UDP socket, ICMP errors from its error queue.
+//! Unprivileged UDP probes: one ordinary UDP socket, ICMP errors from its error queue. Bound to the wildcard
+//! address, it may serve many traces to many targets (each probe names its destination and source).
 
-use core::net::{IpAddr, SocketAddr};
+use core::net::SocketAddr;
 use std::io;
 use std::os::fd::AsFd;
 
@@ -9,14 +10,16 @@ use std::time::Instant;
 use engine::{Probe, ProbeTransport, QuotedProbe, Reply, TraceConfig};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::departure::{self, Departures};
-use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, SocketOptions};
+use crate::departure::{self, Departure, Departures};
+use crate::sent_from::SentFrom;
+use crate::{errqueue, recv, sockopt, Descriptor, NetError, Prober, Route, SocketOptions};
 
 /// Sends UDP probes from one socket bound to the source address and an ephemeral port.
 pub(crate) struct UdpProber {
     socket: Socket,
     local: SocketAddr,
-    target: IpAddr,
+    /// The source of each destination's probes.
+    sent_from: SentFrom,
     ipv6: bool,
     /// The user's IPv6 flow label (`-l`).
     flow_label: Option<u32>,
@@ -27,8 +30,13 @@ pub(crate) struct UdpProber {
 }
 
 impl UdpProber {
-    /// Opens the socket for probes of `config` from `source`; returns it with its source port.
-    pub(crate) fn open(config: &TraceConfig, source: IpAddr, options: &SocketOptions) -> Result<(Self, u16), NetError> {
+    /// Opens the socket for probes of `config` from `source` (the unspecified address when shared); returns it with
+    /// its source port.
+    pub(crate) fn open(
+        config: &TraceConfig,
+        source: core::net::IpAddr,
+        options: &SocketOptions,
+    ) -> Result<(Self, u16), NetError> {
         let ipv6 = config.target.is_ipv6();
         let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
         let socket =
@@ -40,7 +48,7 @@ impl UdpProber {
         let prober = UdpProber {
             socket,
             local,
-            target: config.target,
+            sent_from: SentFrom::default(),
             ipv6,
             flow_label: options.flow_label,
             payload_lens: Vec::new(),
@@ -52,18 +60,19 @@ impl UdpProber {
 }
 
 impl Prober for UdpProber {
-    fn send(&mut self, probe: &Probe) -> io::Result<Instant> {
+    fn send(&mut self, probe: &Probe, route: Route) -> io::Result<Instant> {
         let ProbeTransport::Udp { dst_port, payload, .. } = &probe.transport else {
             return Err(io::ErrorKind::InvalidInput.into());
         };
         if !self.payload_lens.contains(&payload.len()) {
             self.payload_lens.push(payload.len());
         }
+        self.sent_from.note(route);
         sockopt::set_ttl(&self.socket, self.ipv6, probe.ttl)?;
-        let to = sockopt::destination(self.target, *dst_port, self.flow_label);
-        let sent_at = sockopt::send_from(&self.socket, payload, to, self.local.ip())?;
+        let to = sockopt::destination(route.target, *dst_port, self.flow_label);
+        let sent_at = sockopt::send_from(&self.socket, payload, to, route.source)?;
         let headers = usize::from(engine::Method::classic(engine::Protocol::Udp).header_len(self.ipv6));
-        self.departures.sent(probe.id, sent_at, headers + payload.len(), headers, payload);
+        self.departures.sent((probe.id, route.target), sent_at, headers + payload.len(), headers, payload);
         Ok(sent_at)
     }
 
@@ -78,17 +87,17 @@ impl Prober for UdpProber {
             }
             let at = received.at;
             let Some(dst) = received.from else { continue };
+            let local = SocketAddr::new(self.sent_from.of(dst.ip(), self.local.ip()), self.local.port());
             // The kernel hands back the rest of the ICMP message after the quoted UDP header: the payload's tag is
             // in its first bytes; the checksum (which tells Paris probes apart) can be recomputed only from a whole
             // payload.
             let extensions_at = received.error.and_then(|error| error.extensions_at);
             let headers = usize::from(engine::Method::classic(engine::Protocol::Udp).header_len(self.ipv6));
             let whole = whole_payload(&self.payload_lens, received.len, extensions_at, headers);
-            let checksum = whole.map(|len| errqueue::udp_checksum(self.local, dst, &self.buf[..len]));
-            let quoted = &self.buf[..extensions_at.unwrap_or(received.len).min(received.len)];
-            let tag = engine::reply::payload_tag(quoted);
-            let quoted = QuotedProbe::Udp { src_port: self.local.port(), dst_port: dst.port(), checksum, tag };
-            if let Some(reply) = errqueue::reply(&received, &self.buf[..received.len], self.local, quoted) {
+            let checksum = whole.map(|len| errqueue::udp_checksum(local, dst, &self.buf[..len]));
+            let tag = engine::reply::payload_tag(&self.buf[..extensions_at.unwrap_or(received.len).min(received.len)]);
+            let quoted = QuotedProbe::Udp { src_port: local.port(), dst_port: dst.port(), checksum, tag };
+            if let Some(reply) = errqueue::reply(&received, &self.buf[..received.len], local, quoted) {
                 replies.push((reply, at));
             }
         }
@@ -97,7 +106,7 @@ impl Prober for UdpProber {
         Ok(())
     }
 
-    fn departures(&mut self, out: &mut Vec<(engine::ProbeId, Instant)>) {
+    fn departures(&mut self, out: &mut Vec<Departure>) {
         self.departures.take(out);
     }
 }

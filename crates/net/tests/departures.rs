@@ -6,7 +6,7 @@ use core::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use engine::{Method, Protocol, Trace, TraceConfig};
-use hoptrace_net::{open, Privilege, SocketOptions};
+use hoptrace_net::{open, Departure, Privilege, Route, SocketOptions};
 
 /// Sends the probes of a one-hop trace to `target` and returns, per probe: when the send call began, when the
 /// kernel says it left, and when its reply arrived.
@@ -21,8 +21,9 @@ fn departures_over_loopback(
     let (mut prober, endpoint) = open(&config, privilege, &SocketOptions::default()).expect("sockets");
     let mut trace = Trace::new(endpoint.configure(&config)).expect("a valid config");
     let mut sent = Vec::new();
+    let route = Route::of(trace.config());
     while let Some(probe) = trace.poll_probe(Instant::now()) {
-        sent.push((probe.id, prober.send(&probe).expect("sent")));
+        sent.push((probe.id, prober.send(&probe, route).expect("sent")));
     }
     let (mut departed, mut replies, mut arrived) = (Vec::new(), Vec::new(), Vec::new());
     let deadline = Instant::now() + Duration::from_secs(2);
@@ -38,7 +39,10 @@ fn departures_over_loopback(
     sent.iter()
         .enumerate()
         .map(|(n, &(id, called))| {
-            let left = departed.iter().find(|(probe, _)| *probe == id).map(|&(_, at)| at);
+            let left = departed.iter().find(|departure: &&Departure| departure.probe == id).map(|departure| {
+                assert_eq!(departure.target, target);
+                departure.at
+            });
             (called, left, arrived.get(n).copied())
         })
         .collect()

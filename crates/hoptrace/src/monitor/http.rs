@@ -2,6 +2,7 @@
 
 use core::net::SocketAddr;
 use core::time::Duration;
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
@@ -22,9 +23,15 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    /// Listens on `addr` (the error is one line: an occupied port, an address not of this host).
-    pub fn start(addr: SocketAddr, metrics: Arc<Metrics>, stop: StopHandle) -> Result<Self, String> {
-        let server = Server::http(addr).map_err(|error| format!("cannot listen on {addr}: {error}"))?;
+    /// Listens on `addr` (the error is one line: an occupied port, an address not of this host). Nothing is
+    /// served before [`Exporter::start`]; binding first lets a privileged port be taken before privileges go.
+    pub fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+        TcpListener::bind(addr).map_err(|error| format!("cannot listen on {addr}: {error}"))
+    }
+
+    /// Serves `/metrics` on `listener` from a thread of its own.
+    pub fn start(listener: TcpListener, metrics: Arc<Metrics>, stop: StopHandle) -> Result<Self, String> {
+        let server = Server::from_listener(listener, None).map_err(|error| format!("cannot serve metrics: {error}"))?;
         let thread = thread::spawn(move || serve(&server, &metrics, &stop));
         Ok(Exporter { thread })
     }

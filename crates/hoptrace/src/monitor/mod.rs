@@ -1,14 +1,17 @@
-//! `hoptrace monitor`: many targets traced around the clock, each on its own schedule and thread, with per-hop
+//! `hoptrace monitor`: many targets traced around the clock, each on its own jittered schedule, with per-hop
 //! statistics over a sliding window, path-change detection, a Prometheus endpoint and an event stream.
 //!
-//! The main thread owns the set of targets: it starts a thread per target, re-reads `--targets` on SIGHUP
-//! (starting new targets, stopping those gone), and on SIGINT or SIGTERM stops every target, closes the HTTP
-//! listener and flushes the events.
+//! One loop on the main thread drives every target's rounds as traces of one [`Fleet`]: a socket set per address
+//! family, opened at start and shared by all targets (unprivileged TCP excepted: it takes a socket per probe),
+//! after which privileges are dropped — targets a SIGHUP adds go through the same sockets. Rounds are the loop's
+//! timers; names are looked up on a thread of their own ([`resolver`]), never holding up a probe. On SIGINT or
+//! SIGTERM the loop stops, the HTTP listener closes and the events are flushed.
 
 pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod path;
+pub mod resolver;
 pub mod schedule;
 pub mod target;
 pub mod window;
@@ -18,11 +21,11 @@ use core::time::Duration;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::sync::Arc;
 use std::time::Instant;
 
 use hoptrace_core::{Options, StopHandle};
+use net::{Fleet, Privilege, SharedSockets};
 
 use crate::error::Error;
 use crate::output::{Control, Directory};
@@ -31,6 +34,7 @@ use crate::settings::Settings;
 use events::EventSink;
 use http::Exporter;
 use metrics::Metrics;
+use resolver::Resolver;
 use target::TargetState;
 
 /// What `hoptrace monitor` was asked to do.
@@ -58,7 +62,7 @@ pub struct MonitorSettings {
     pub trace: Settings,
 }
 
-/// What every target's thread shares.
+/// What every target's rounds use.
 pub struct Shared {
     /// The settings.
     pub settings: MonitorSettings,
@@ -72,63 +76,8 @@ pub struct Shared {
     pub directory: Box<dyn Directory + Send + Sync>,
 }
 
-/// How long stopping waits for the targets' threads.
-const STOP_WAIT: Duration = Duration::from_secs(2);
-
-/// How often the main thread looks at the signal flags and whether the events' reader is still there.
-const TICK: Duration = Duration::from_millis(100);
-
-/// Stops one target: the wait between its rounds (which it wakes from at once), and the tracer whose trace may be
-/// under way.
-#[derive(Default)]
-pub struct Stopper {
-    stopped: Mutex<bool>,
-    woken: Condvar,
-    tracer: Mutex<Option<StopHandle>>,
-}
-
-impl Stopper {
-    /// Stops the target: the pause between rounds, and the trace in progress.
-    pub fn stop(&self) {
-        *lock(&self.stopped) = true;
-        self.woken.notify_all();
-        if let Some(handle) = lock(&self.tracer).as_ref() {
-            handle.stop();
-        }
-    }
-
-    /// Sleeps until `due`, or until stopped; whether to go on.
-    pub fn sleep_until(&self, due: Instant) -> bool {
-        let mut stopped = lock(&self.stopped);
-        while !*stopped {
-            let left = due.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return true;
-            }
-            stopped = self.woken.wait_timeout(stopped, left).unwrap_or_else(PoisonError::into_inner).0;
-        }
-        false
-    }
-
-    /// Makes [`Stopper::stop`] stop `handle`'s tracer too, at once if it already happened.
-    pub fn attach(&self, handle: StopHandle) {
-        *lock(&self.tracer) = Some(handle.clone());
-        if *lock(&self.stopped) {
-            handle.stop();
-        }
-    }
-}
-
-/// `mutex`, locked; a thread that panicked holding it left nothing half-done worth refusing.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A running target: its stopper and thread.
-struct Running {
-    stop: Arc<Stopper>,
-    thread: JoinHandle<()>,
-}
+/// How soon the loop looks again for answers while names are being looked up.
+const RESOLVE_CHECK: Duration = Duration::from_millis(20);
 
 /// The targets the command line and the targets file name together; the file's problem as one line.
 fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<String>, String> {
@@ -141,12 +90,21 @@ fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<String>, String> {
     Ok(targets)
 }
 
-/// Runs the monitor until SIGINT or SIGTERM.
-pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync>) -> Result<(), Error> {
+/// Runs the monitor until SIGINT or SIGTERM. The sockets and the HTTP listener are opened first, then privileges
+/// dropped, before any thread starts (the name lookups `directory` makes included).
+pub fn run(
+    settings: MonitorSettings,
+    directory: impl FnOnce() -> Box<dyn Directory + Send + Sync>,
+) -> Result<(), Error> {
     let targets = wanted_targets(&settings).map_err(Error::Failed)?;
     if targets.is_empty() {
         return Err(Error::Failed("no targets: name some, or a --targets file that lists some".to_owned()));
     }
+    let options = settings.trace.options();
+    let mut fleet = open_fleet(&settings, &options)?;
+    let listener = settings.prometheus.map(Exporter::bind).transpose().map_err(Error::Failed)?;
+    net::drop_privileges().map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
+
     // Set by SIGINT, SIGTERM or a failure to write the events.
     let stop = StopHandle::default();
     let reload = Arc::new(AtomicBool::new(false));
@@ -157,100 +115,124 @@ pub fn run(settings: MonitorSettings, directory: Box<dyn Directory + Send + Sync
     let _ = signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reload));
 
     let metrics = Arc::new(Metrics::new());
-    let exporter = match settings.prometheus {
-        Some(addr) => Some(Exporter::start(addr, Arc::clone(&metrics), stop.clone()).map_err(Error::Failed)?),
+    let exporter = match listener {
+        Some(listener) => Some(Exporter::start(listener, Arc::clone(&metrics), stop.clone()).map_err(Error::Failed)?),
         None => None,
     };
     let events = EventSink::new(settings.events, Control { stops: vec![stop.clone()], ..Control::default() });
-    let options = settings.trace.options();
-    let shared = Arc::new(Shared { settings, options, metrics, events, directory });
+    let resolver =
+        Resolver::start(options.ipv6).map_err(|error| Error::Failed(format!("no lookup thread: {error}")))?;
+    let shared = Shared { settings, options, metrics, events, directory: directory() };
 
-    let mut running: HashMap<String, Running> = HashMap::new();
-    update_targets(&mut running, &targets, &shared);
+    let mut running: HashMap<String, TargetState> = HashMap::new();
+    update_targets(&mut running, &mut fleet, &targets, &shared);
+    let mut result = Ok(());
     while !stop.is_stopped() {
-        thread::sleep(TICK);
         shared.events.check_reader();
         if reload.swap(false, Ordering::Relaxed) {
             match wanted_targets(&shared.settings) {
-                Ok(targets) => update_targets(&mut running, &targets, &shared),
+                Ok(targets) => update_targets(&mut running, &mut fleet, &targets, &shared),
                 Err(error) => events::warn(&format!("{error}; keeping the targets as they were")),
             }
         }
-    }
-    let stopping: Vec<Running> = running.into_values().collect();
-    for target in &stopping {
-        target.stop.stop();
-    }
-    // A trace stops within a quarter second; a name lookup under way cannot be interrupted, and is left behind.
-    let until = Instant::now() + STOP_WAIT;
-    for target in stopping {
-        while !target.thread.is_finished() && Instant::now() < until {
-            thread::sleep(Duration::from_millis(10));
+        for (name, answer) in resolver.answers() {
+            if let Some(target) = running.get_mut(&name) {
+                target.resolved(answer, &shared, &mut fleet);
+            }
         }
-        if target.thread.is_finished() {
-            let _ = target.thread.join();
+        let now = Instant::now();
+        for target in running.values_mut().filter(|target| target.due().is_some_and(|due| due <= now)) {
+            target.begin(&shared, &mut fleet, &resolver);
+        }
+        let mut until = running.values().filter_map(TargetState::due).min();
+        if running.values().any(TargetState::resolving) {
+            until = Some(until.map_or(now + RESOLVE_CHECK, |due| due.min(now + RESOLVE_CHECK)));
+        }
+        if let Err(error) = fleet.turn(until) {
+            result = Err(Error::Trace(hoptrace_core::Error::Net(error)));
+            stop.stop();
+        }
+        for (name, trace) in fleet.take_finished() {
+            if let Some(target) = running.get_mut(&name) {
+                target.finish(&trace, &shared);
+            }
         }
     }
     if let Some(exporter) = exporter {
         exporter.join();
     }
-    Ok(shared.events.finish()?)
+    // A lookup under way cannot be interrupted: its thread is left behind.
+    drop(resolver);
+    let flushed = shared.events.finish();
+    result?;
+    Ok(flushed?)
 }
 
-/// Starts the targets in `wanted` not running yet and stops those running but no longer wanted (all at once, then
-/// waits for them). A target whose thread cannot start is said so and left out until the next reload.
-fn update_targets(running: &mut HashMap<String, Running>, wanted: &[String], shared: &Arc<Shared>) {
-    let keep: HashSet<&str> = wanted.iter().map(String::as_str).collect();
-    let gone: Vec<String> = running.keys().filter(|name| !keep.contains(name.as_str())).cloned().collect();
-    let stopping: Vec<(String, Running)> =
-        gone.into_iter().filter_map(|name| running.remove(&name).map(|target| (name, target))).collect();
-    for (_, target) in &stopping {
-        target.stop.stop();
-    }
-    for (name, target) in stopping {
-        let _ = target.thread.join();
-        shared.metrics.remove_target(&name);
-    }
-    for name in wanted {
-        if running.contains_key(name) {
-            continue;
-        }
-        let stop = Arc::new(Stopper::default());
-        let (name_, shared_, stop_) = (name.clone(), Arc::clone(shared), Arc::clone(&stop));
-        // The sockets are opened on the target's thread and stay there.
-        let started = thread::Builder::new()
-            .name("hoptrace-target".to_owned())
-            .spawn(move || TargetState::new(name_, shared_, stop_).run());
-        match started {
-            Ok(thread) => {
-                running.insert(name.clone(), Running { stop, thread });
+/// The fleet that traces every target: for each address family asked for, sockets all its targets share —
+/// ordinary ones where they work, else raw, unless `--raw` or `--unprivileged` decided. A family whose sockets
+/// cannot be opened is a one-line error, unless it is IPv6 beside IPv4 (a host without IPv6): its targets then
+/// fail round by round.
+fn open_fleet(settings: &MonitorSettings, options: &Options) -> Result<Fleet<String>, Error> {
+    let tries: &[Privilege] = match (settings.raw, options.unprivileged) {
+        (true, _) => &[Privilege::Raw],
+        (false, true) => &[Privilege::Unprivileged],
+        (false, false) => &[Privilege::Unprivileged, Privilege::Raw],
+    };
+    let families = match options.ipv6 {
+        Some(ipv6) => vec![ipv6],
+        None => vec![false, true],
+    };
+    let mut shared = Vec::new();
+    for ipv6 in families {
+        let unspecified =
+            if ipv6 { core::net::Ipv6Addr::UNSPECIFIED.into() } else { core::net::Ipv4Addr::UNSPECIFIED.into() };
+        let mut failure = None;
+        for &privilege in tries {
+            // The method must be one these sockets can send (Paris TCP needs raw ones); the source is each round's.
+            let mut config = options.trace_config(unspecified, privilege == Privilege::Raw);
+            config.source = Some(unspecified);
+            let opened = config.validate().map_err(hoptrace_core::Error::Config).and_then(|()| {
+                SharedSockets::open(&config, privilege, &options.sockets).map_err(hoptrace_core::Error::Net)
+            });
+            match opened {
+                Ok(sockets) => {
+                    shared.extend(sockets); // none: unprivileged TCP, a socket per probe
+                    failure = None;
+                    break;
+                }
+                Err(error) => failure = failure.or(Some(error)),
             }
-            Err(error) => events::warn(&format!("{name}: not monitored, no thread for it: {error}")),
+        }
+        match failure {
+            Some(error) if !ipv6 || options.ipv6.is_some() => return Err(Error::Trace(error)),
+            Some(error) => events::warn(&format!("IPv6 targets cannot be traced: {error}")),
+            None => {}
         }
     }
+    let own = if settings.raw { Privilege::Raw } else { Privilege::Unprivileged };
+    Ok(Fleet::new(shared, own, &options.sockets))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_stopped_target_wakes_at_once_and_stops_its_tracer() {
-        let stopper = Arc::new(Stopper::default());
-        assert!(stopper.sleep_until(Instant::now() + Duration::from_millis(10)), "a wait that ends goes on");
-        let sleeper = Arc::clone(&stopper);
-        let asleep =
-            thread::spawn(move || (sleeper.sleep_until(Instant::now() + Duration::from_secs(60)), Instant::now()));
-        thread::sleep(Duration::from_millis(50));
-        let stopped = Instant::now();
-        stopper.stop();
-        let (went_on, woke) = asleep.join().unwrap();
-        assert!(!went_on);
-        assert!(woke.duration_since(stopped) < Duration::from_secs(1), "woke {:?} after", woke - stopped);
-        // A tracer attached after the stop is stopped at once.
-        let tracer = StopHandle::default();
-        stopper.attach(tracer.clone());
-        assert!(tracer.is_stopped());
-        assert!(!stopper.sleep_until(Instant::now() + Duration::from_secs(60)));
+/// Adds the targets in `wanted` not running yet and drops those running but no longer wanted (their trace under
+/// way, their series).
+fn update_targets(
+    running: &mut HashMap<String, TargetState>,
+    fleet: &mut Fleet<String>,
+    wanted: &[String],
+    shared: &Shared,
+) {
+    let keep: HashSet<&str> = wanted.iter().map(String::as_str).collect();
+    running.retain(|name, _| {
+        let kept = keep.contains(name.as_str());
+        if !kept {
+            shared.metrics.remove_target(name);
+        }
+        kept
+    });
+    fleet.cancel(|name| !keep.contains(name.as_str()));
+    for name in wanted {
+        if !running.contains_key(name) {
+            running.insert(name.clone(), TargetState::new(name.clone(), shared));
+        }
     }
 }

@@ -1,93 +1,136 @@
-//! One target's life: a thread that traces it round after round on one fixed Paris flow over sockets it keeps,
-//! folds each round into its window and path tracker, and publishes metrics and events.
+//! One target's life: rounds on one fixed Paris flow, each a trace the monitor's [`Fleet`] drives over the shared
+//! sockets; each folded into the target's window and path tracker, and published as metrics and events.
 
 use core::net::IpAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
-use engine::{Hop, Outcome, Verdict};
-use hoptrace_core::{resolve_host, Tracer};
+use engine::{Hop, Outcome, Trace, Verdict};
+use net::Fleet;
 
 use crate::monitor::events::{self, hex_id, MonitorEvent};
 use crate::monitor::metrics::{HopInfo, RunResult};
 use crate::monitor::path::PathTracker;
+use crate::monitor::resolver::Resolver;
 use crate::monitor::schedule::Schedule;
 use crate::monitor::window::{observe, Window};
-use crate::monitor::{Shared, Stopper};
+use crate::monitor::Shared;
 
-/// A round that could not run: the metric's cause and a line for the user.
-struct Failure {
-    cause: &'static str,
-    message: String,
-}
-
-/// A finished round: its hops, how it ended, and the address traced.
-struct Traced {
-    hops: Vec<Hop>,
-    outcome: Option<Outcome>,
-    target: IpAddr,
-    /// Probes sent.
-    sent: u32,
+/// Where a target is between its rounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for its next round.
+    Waiting,
+    /// Its name is being looked up, for a round that started at this moment.
+    Resolving(Instant),
+    /// Its trace runs in the fleet, since this moment.
+    Tracing(Instant),
 }
 
 /// What one target keeps between rounds.
 pub struct TargetState {
     name: String,
-    shared: Arc<Shared>,
-    stop: Arc<Stopper>,
-    /// The tracer (its sockets open), once the target resolved.
-    tracer: Option<Tracer>,
+    /// The name as an address literal, which needs no lookup.
+    literal: Option<IpAddr>,
     window: Window,
     tracker: PathTracker,
     schedule: Schedule,
+    phase: Phase,
+    /// When the next round is due.
+    due: Instant,
+    /// Where the next round numbers its probes: past the last round's, so that its late replies match nothing.
+    sequence_start: u32,
 }
 
 impl TargetState {
-    /// A target `name` (as given: an address or a host name), not yet traced.
-    pub fn new(name: String, shared: Arc<Shared>, stop: Arc<Stopper>) -> Self {
+    /// A target `name` (as given: an address or a host name), its first round somewhere in the first period.
+    pub fn new(name: String, shared: &Shared) -> Self {
         let settings = &shared.settings;
+        shared.metrics.add_target(&name);
+        let schedule = Schedule::new(settings.every, settings.jitter);
         TargetState {
+            literal: name.parse().ok(),
+            due: Instant::now() + schedule.first(fastrand::f64()),
             window: Window::new(settings.window),
             tracker: PathTracker::new(settings.confirm),
-            schedule: Schedule::new(settings.every, settings.jitter),
+            schedule,
+            phase: Phase::Waiting,
             name,
-            shared,
-            stop,
-            tracer: None,
+            sequence_start: 0,
         }
     }
 
-    /// Traces the target until its stop flag is set.
-    pub fn run(mut self) {
-        self.shared.metrics.add_target(&self.name);
-        let mut due = Instant::now() + self.schedule.first(fastrand::f64());
-        while self.stop.sleep_until(due) {
-            let started = Instant::now();
-            self.round();
-            due = started + self.schedule.next(fastrand::f64());
-        }
+    /// When its next round is due, if it waits for one.
+    pub fn due(&self) -> Option<Instant> {
+        (self.phase == Phase::Waiting).then_some(self.due)
     }
 
-    /// One round: trace, then publish what it found (or why it could not run).
-    fn round(&mut self) {
+    /// Whether its name is being looked up.
+    pub fn resolving(&self) -> bool {
+        matches!(self.phase, Phase::Resolving(_))
+    }
+
+    /// Starts a round: at once for an address, after the lookup of a name.
+    pub fn begin(&mut self, shared: &Shared, fleet: &mut Fleet<String>, resolver: &Resolver) {
         let started = Instant::now();
-        let traced = self.trace();
-        let metrics = Arc::clone(&self.shared.metrics);
-        let Traced { hops, outcome, target, sent } = match traced {
-            Ok(Some(traced)) => traced,
-            Ok(None) => return, // stopped mid-round: nothing to conclude
-            Err(failure) => {
-                self.schedule.record(false);
-                metrics.record_error(&self.name, failure.cause);
-                metrics.record_run(&self.name, RunResult::Failed, 0.0);
-                self.fail(failure.message);
-                return;
+        match self.literal {
+            Some(address) => self.trace(address, started, shared, fleet),
+            None => {
+                self.phase = Phase::Resolving(started);
+                resolver.ask(&self.name);
             }
-        };
+        }
+    }
+
+    /// The lookup of its name came back: the round goes on, or fails.
+    pub fn resolved(
+        &mut self,
+        answer: Result<IpAddr, hoptrace_core::Error>,
+        shared: &Shared,
+        fleet: &mut Fleet<String>,
+    ) {
+        let Phase::Resolving(started) = self.phase else { return };
+        match answer {
+            Ok(address) => self.trace(address, started, shared, fleet),
+            Err(error) => self.failed(started, "resolve", error.to_string(), shared),
+        }
+    }
+
+    /// Starts the round's trace to `address` in the fleet.
+    fn trace(&mut self, address: IpAddr, started: Instant, shared: &Shared, fleet: &mut Fleet<String>) {
+        let mut config = shared.options.trace_config(address, fleet.is_raw(address.is_ipv6()));
+        config.sequence_start = self.sequence_start;
+        match fleet.start(self.name.clone(), &config) {
+            Ok(()) => self.phase = Phase::Tracing(started),
+            Err(error) => self.failed(started, "network", error.to_string(), shared),
+        }
+    }
+
+    /// A round that could not run: counted, backed off, said.
+    fn failed(&mut self, started: Instant, cause: &'static str, message: String, shared: &Shared) {
+        self.schedule.record(false);
+        shared.metrics.record_error(&self.name, cause);
+        shared.metrics.record_run(&self.name, RunResult::Failed, 0.0);
+        self.fail(message, shared);
+        self.next_after(started);
+    }
+
+    /// Schedules the next round after one that started at `started`.
+    fn next_after(&mut self, started: Instant) {
+        self.phase = Phase::Waiting;
+        self.due = started + self.schedule.next(fastrand::f64());
+    }
+
+    /// The round's trace finished: publish what it found.
+    pub fn finish(&mut self, trace: &Trace, shared: &Shared) {
+        let Phase::Tracing(started) = self.phase else { return };
+        self.sequence_start = self.sequence_start.wrapping_add(trace.stats().sent);
+        self.next_after(started);
+        let metrics = &shared.metrics;
+        let (hops, target) = (trace.hops().to_vec(), trace.config().target);
         let seconds = started.elapsed().as_secs_f64();
-        let reached = matches!(outcome, Some(Outcome::Reached { .. }));
+        let reached = matches!(trace.outcome(), Some(Outcome::Reached { .. }));
         metrics.record_run(&self.name, if reached { RunResult::Reached } else { RunResult::Unreached }, seconds);
-        metrics.count_probes(&self.name, sent);
+        metrics.count_probes(&self.name, trace.stats().sent);
         for answer in hops.iter().flat_map(Hop::answers) {
             if answer.verdict(target) == Verdict::Reached {
                 metrics.observe_destination_rtt(&self.name, answer.rtt.as_secs_f64());
@@ -97,17 +140,17 @@ impl TargetState {
         self.window.push(hops, target);
         let change = self.tracker.observe(&seen);
         metrics.set_path(&self.name, self.tracker.id(), change.is_some());
-        metrics.set_hops(&self.name, Some(self.window.report()), &self.hop_info());
+        metrics.set_hops(&self.name, Some(self.window.report()), &self.hop_info(shared));
         if let Some(change) = change {
-            self.shared.events.emit(&events::path_changed(&self.name, &change.old, &change.new));
+            shared.events.emit(&events::path_changed(&self.name, &change.old, &change.new));
         }
         self.schedule.record(reached);
         if self.schedule.backoff().is_zero() {
             metrics.set_backoff(&self.name, 0.0);
         } else {
-            self.fail(format!("no answer from {target} in the last {} rounds", self.schedule.failures()));
+            self.fail(format!("no answer from {target} in the last {} rounds", self.schedule.failures()), shared);
         }
-        self.shared.events.emit(&MonitorEvent::TargetRound {
+        shared.events.emit(&MonitorEvent::TargetRound {
             target: self.name.clone(),
             address: target,
             reached,
@@ -119,62 +162,17 @@ impl TargetState {
     }
 
     /// Publishes a failed round: the back-off now in force, and an event.
-    fn fail(&self, error: String) {
+    fn fail(&self, error: String, shared: &Shared) {
         let backoff = self.schedule.backoff().as_secs_f64();
-        self.shared.metrics.set_backoff(&self.name, backoff);
+        shared.metrics.set_backoff(&self.name, backoff);
         let event = MonitorEvent::TargetFailed { target: self.name.clone(), error, backoff, at: events::now() };
-        self.shared.events.emit(&event);
-    }
-
-    /// Traces the target once on its fixed flow (the tracer's flow 0); `None` if stopped.
-    fn trace(&mut self) -> Result<Option<Traced>, Failure> {
-        let failure = |error: hoptrace_core::Error| {
-            let cause = if matches!(error, hoptrace_core::Error::UnknownHost(_)) { "resolve" } else { "network" };
-            Failure { cause, message: error.to_string() }
-        };
-        let options = &self.shared.options;
-        let target = resolve_host(&self.name, options.ipv6).map_err(failure)?;
-        // A name that now resolves elsewhere gets a new tracer (and sockets).
-        if self.tracer.as_ref().is_none_or(|tracer| tracer.target() != target) {
-            self.tracer = None;
-            let tracer = self.open(target).map_err(failure)?;
-            self.stop.attach(tracer.stop_handle());
-            self.tracer = Some(tracer);
-        }
-        let Some(tracer) = self.tracer.as_mut() else { return Ok(None) };
-        let result = match tracer.trace() {
-            Ok(result) => result,
-            Err(error) => {
-                // Sockets that failed are opened anew next round.
-                self.tracer = None;
-                return Err(failure(error));
-            }
-        };
-        if result.outcome.is_none() {
-            return Ok(None);
-        }
-        Ok(Some(Traced { hops: result.hops, outcome: result.outcome, target, sent: result.stats.sent }))
-    }
-
-    /// A tracer to `target`: over ordinary sockets where they work (the kernel hands each target's socket only its
-    /// own replies), else raw ones — unless `--raw` or `--unprivileged` decided.
-    fn open(&self, target: IpAddr) -> Result<Tracer, hoptrace_core::Error> {
-        let host = target.to_string();
-        let options = &self.shared.options;
-        if !options.unprivileged && !self.shared.settings.raw {
-            let mut ordinary = options.clone();
-            ordinary.unprivileged = true;
-            if let Ok(tracer) = Tracer::with_options(&host, &ordinary) {
-                return Ok(tracer);
-            }
-        }
-        Tracer::with_options(&host, options)
+        shared.events.emit(&event);
     }
 
     /// `hoptrace_hop_info`'s label values: every responder of the window's hops, with its name and AS numbers
-    /// when those are looked up and known by now (the directory does not wait: this is the probing thread).
-    fn hop_info(&self) -> Vec<HopInfo> {
-        let directory = self.shared.directory.as_ref();
+    /// when those are looked up and known by now (the directory does not wait: this is the probing loop).
+    fn hop_info(&self, shared: &Shared) -> Vec<HopInfo> {
+        let directory = shared.directory.as_ref();
         let hops = self.window.report().hops();
         hops.iter()
             .flat_map(|hop| hop.responders.iter().map(move |responder| (hop.ttl, responder.addr)))

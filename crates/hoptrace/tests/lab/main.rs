@@ -11,6 +11,7 @@ mod interrupt;
 mod jc;
 mod live;
 mod monitor;
+mod monitor_many;
 mod mpls;
 mod names;
 mod nat;

@@ -14,15 +14,15 @@ use serde_json::Value;
 use crate::support::*;
 
 /// Where the monitor serves its metrics, inside the client's namespace.
-const METRICS: &str = "127.0.0.1:9120";
+pub(crate) const METRICS: &str = "127.0.0.1:9120";
 /// Where Prometheus listens, inside the client's namespace.
 const PROMETHEUS: &str = "127.0.0.1:9090";
 
 /// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub(crate) PathBuf);
 
 impl Scratch {
-    fn new(what: &str) -> Self {
+    pub(crate) fn new(what: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("hoptrace-{what}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("a scratch directory");
@@ -37,7 +37,7 @@ impl Drop for Scratch {
 }
 
 /// A child process stopped (SIGTERM, then waited for) when dropped, so that a failing test leaves nothing running.
-struct Running(Child);
+pub(crate) struct Running(pub(crate) Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -46,14 +46,14 @@ impl Drop for Running {
     }
 }
 
-fn signal(child: &Child, name: &str) {
+pub(crate) fn signal(child: &Child, name: &str) {
     // `ip netns exec` executes the program in its own process: the child's pid is the program's.
     let _ = Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).stderr(Stdio::null()).status();
 }
 
 /// `hoptrace monitor` in `client` with `args`, its stdout (the events) going to `events` and its stderr beside it
 /// (`.stderr`): a file, never a pipe nobody reads.
-fn monitor(lab: &Lab, client: NodeId, args: &[String], events: &PathBuf) -> Running {
+pub(crate) fn monitor(lab: &Lab, client: NodeId, args: &[String], events: &PathBuf) -> Running {
     let out = File::create(events).expect("the events file");
     let err = File::create(events.with_extension("stderr")).expect("the stderr file");
     let child = hoptrace_command(lab, client)
@@ -67,7 +67,7 @@ fn monitor(lab: &Lab, client: NodeId, args: &[String], events: &PathBuf) -> Runn
 }
 
 /// GETs `url` from inside `client`'s namespace (python3's urllib: no curl needed); `None` when it cannot connect.
-fn http_get(lab: &Lab, client: NodeId, url: &str) -> Option<String> {
+pub(crate) fn http_get(lab: &Lab, client: NodeId, url: &str) -> Option<String> {
     let script =
         "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())";
     let output = lab.command(client, "python3").args(["-c", script, url]).output().expect("python3 runs");
@@ -95,7 +95,7 @@ fn encode(text: &str) -> String {
 }
 
 /// Polls `check` every half second until it gives `Some`, failing the test with `what` after `limit`.
-fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let until = Instant::now() + limit;
     loop {
         if let Some(value) = check() {
@@ -304,7 +304,7 @@ fn loss_and_rate_limiting_are_no_path_change() {
 }
 
 /// The value of the sample `series` (name and labels, as written) in a `/metrics` text.
-fn sample(metrics: &str, series: &str) -> Option<f64> {
+pub(crate) fn sample(metrics: &str, series: &str) -> Option<f64> {
     metrics.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 

@@ -29,7 +29,7 @@ fn copy_of_binary(dir: &Path) -> PathBuf {
 }
 
 /// `status`'s value for `field` (`Uid:`, `CapEff:`…), whitespace-separated.
-fn field<'a>(status: &'a str, name: &str) -> Vec<&'a str> {
+pub(crate) fn field<'a>(status: &'a str, name: &str) -> Vec<&'a str> {
     let line = status.lines().find(|line| line.starts_with(name)).unwrap_or_else(|| panic!("{name} in {status}"));
     line[name.len()..].split_whitespace().collect()
 }
