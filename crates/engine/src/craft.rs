@@ -9,16 +9,18 @@ pub(crate) fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| 0x40 + (i % 0x40) as u8).collect()
 }
 
-/// A UDP payload of `len` (≥ 2) bytes whose datagram from `src:src_port` to `dst:dst_port` has checksum `desired`.
+/// `payload` (at least 2 bytes long, made so) with its first two bytes set to give the datagram from
+/// `src:src_port` to `dst:dst_port` the UDP checksum `desired`.
 pub(crate) fn udp_payload_for_checksum(
     src: IpAddr,
     dst: IpAddr,
     src_port: u16,
     dst_port: u16,
-    len: usize,
+    payload: Vec<u8>,
     desired: u16,
 ) -> Vec<u8> {
-    let mut payload = pattern(len.max(2));
+    let mut payload = payload;
+    payload.resize(payload.len().max(2), 0);
     payload[..2].fill(0);
     let udp_len = (8 + payload.len()) as u16;
     let sum = checksum::combine(&[

@@ -79,7 +79,7 @@ fn icmpv4(bytes: &[u8]) -> Result<ReplyKind, DecodeError> {
     let (icmp_type, icmp_code) = (packet.msg_type(), packet.msg_code());
     let (mtu, quote, extensions) = match Icmpv4Repr::parse(&packet)? {
         Icmpv4Repr::EchoReply { ident, seq_no, data } => {
-            return Ok(ReplyKind::EchoReply { ident, seq: seq_no, tag: crate::reply::echo_tag(data) })
+            return Ok(ReplyKind::EchoReply { ident, seq: seq_no, tag: crate::reply::payload_tag(data) })
         }
         Icmpv4Repr::TimeExceeded { quote, extensions, .. } => (None, quote, extensions),
         Icmpv4Repr::DstUnreachable { next_hop_mtu, quote, extensions, .. } => {
@@ -99,7 +99,7 @@ fn icmpv6(bytes: &[u8], from: IpAddr, to: IpAddr) -> Result<ReplyKind, DecodeErr
     let (icmp_type, icmp_code) = (packet.msg_type(), packet.msg_code());
     let (mtu, quote, extensions) = match repr {
         Icmpv6Repr::EchoReply { ident, seq_no, data } => {
-            return Ok(ReplyKind::EchoReply { ident, seq: seq_no, tag: crate::reply::echo_tag(data) })
+            return Ok(ReplyKind::EchoReply { ident, seq: seq_no, tag: crate::reply::payload_tag(data) })
         }
         Icmpv6Repr::TimeExceeded { quote, extensions, .. } => (None, quote, extensions),
         Icmpv6Repr::PacketTooBig { mtu, quote } => (Some(mtu), quote, None),
@@ -133,9 +133,11 @@ pub fn mpls_labels(extensions: &[u8]) -> Vec<MplsLabel> {
 /// The probe quoted in an ICMP error, as far as it identifies one.
 pub fn quoted_probe(bytes: &[u8]) -> Result<Quote, DecodeError> {
     let datagram = QuotedDatagram::parse(bytes)?;
+    // The payload's tag, for UDP and echo probes (both have an 8-byte header).
+    let tag = datagram.transport_bytes.get(8..).and_then(crate::reply::payload_tag);
     let probe = match datagram.transport.ok_or(DecodeError::ShortQuote)? {
         QuotedTransport::Udp { src_port, dst_port, checksum, .. } => {
-            QuotedProbe::Udp { src_port, dst_port, checksum: Some(checksum) }
+            QuotedProbe::Udp { src_port, dst_port, checksum: Some(checksum), tag }
         }
         QuotedTransport::Tcp { src_port, dst_port, seq } => QuotedProbe::Tcp { src_port, dst_port, seq: Some(seq) },
         QuotedTransport::Icmp {
@@ -144,12 +146,7 @@ pub fn quoted_probe(bytes: &[u8]) -> Result<Quote, DecodeError> {
             checksum,
             ident,
             seq,
-        } => QuotedProbe::Icmp {
-            ident,
-            seq,
-            checksum: Some(checksum),
-            tag: datagram.transport_bytes.get(8..).and_then(crate::reply::echo_tag),
-        },
+        } => QuotedProbe::Icmp { ident, seq, checksum: Some(checksum), tag },
         _ => return Err(DecodeError::NotAReply), // other ICMP messages, other protocols
     };
     let ip = datagram.ip;

@@ -1,7 +1,7 @@
 //! Matching a reply to the probe it answers: the key its quote (or answer) carries, then the checks that make a
-//! match believable — the fields only raw sockets set, a quoted source that is not ours, a quoted UDP checksum and
-//! an echo payload (echoed or quoted) that must be the ones sent, a quoted TTL no higher than sent, the IP ID
-//! fallback for Paris UDP quotes a middlebox altered.
+//! match believable — the fields only raw sockets set, a quoted source that is not ours, a payload tag (echoed or
+//! quoted, UDP or echo) and a quoted checksum that must be the ones sent, a quoted TTL no higher than sent, the IP
+//! ID fallback for Paris UDP quotes a middlebox altered.
 
 use crate::config::{Method, Protocol, TraceConfig};
 use crate::log::ProbeLog;
@@ -28,7 +28,7 @@ impl Matcher<'_> {
             self.raw_fields_match(id, reply)
                 && self.source_believed(id, reply)
                 && self.checksum_believed(id, reply)
-                && self.echo_payload_matches(id, reply)
+                && self.tag_matches(id, reply)
         });
         by_key.or_else(|| self.match_by_ip_id(reply)).filter(|&id| self.distance_plausible(id, reply))
     }
@@ -38,10 +38,10 @@ impl Matcher<'_> {
     /// IP ID identifies the probe too: take it if the quote's destination and ports are that probe's. The quoted
     /// source is not checked: the IP ID is ours and the source port is reserved on every local address.
     ///
-    /// The IP ID alone is 16 bits, which a forger sweeping it hits now and then: the quoted checksum must also
-    /// differ from the one sent by an amount already seen in a quote of another probe. A NAT's update for its
-    /// address is the same amount for every probe, so its second quote is believed (and every one after); a
-    /// forger, who does not know the checksums sent, cannot make two agree.
+    /// The IP ID alone is 16 bits, which a forger sweeping it hits now and then: a quoted payload tag must be the
+    /// probe's, and the quoted checksum must also differ from the one sent by an amount already seen in a quote of
+    /// another probe. A NAT's update for its address is the same amount for every probe, so its second quote is
+    /// believed (and every one after); a forger, who does not know the checksums sent, cannot make two agree.
     fn match_by_ip_id(&self, reply: &Reply) -> Option<ProbeId> {
         let (shift, id) = self.ip_id_candidate(reply)?;
         self.checksum_shifts.iter().any(|&(seen, other)| seen == shift && other != id).then_some(id)
@@ -63,7 +63,7 @@ impl Matcher<'_> {
         }
         let (probe, _) = self.rebuild(id)?;
         let ProbeTransport::Udp { src_port, dst_port, .. } = probe.transport else { return None };
-        if (quoted_src, quoted_dst) != (src_port, dst_port) {
+        if (quoted_src, quoted_dst) != (src_port, dst_port) || !self.tag_matches(id, reply) {
             return None;
         }
         let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return None };
@@ -95,22 +95,24 @@ impl Matcher<'_> {
         }
     }
 
-    /// An echo reply carries back the payload sent, and a quote of an Echo Request as much of it as the router
-    /// quoted: its tag, unpredictable, must be probe `id`'s. A quote too short for the tag (8 bytes past the IP
-    /// header, as RFC 792 allows) still carries the ICMP checksum, which sums the tag in a classic probe: it must
-    /// be the one sent. A Paris probe's checksum is the same for every probe of a flow, so such a quote of one is
-    /// believed on its identifier and sequence number (and, with raw sockets, its IP ID).
-    fn echo_payload_matches(&self, id: ProbeId, reply: &Reply) -> bool {
-        let (tag, checksum) = match &reply.kind {
+    /// An echo reply carries back the payload sent, and a quote of a UDP probe or an Echo Request as much of it as
+    /// the router quoted: its tag, unpredictable, must be probe `id`'s (a NAT rewrites addresses and checksums,
+    /// never the payload). A quote too short for the tag (8 bytes past the IP header, as RFC 792 allows) falls back
+    /// to the checksum, which sums the tag in a classic probe: a UDP one is checked by [`Self::checksum_believed`],
+    /// an echo one here. A Paris echo probe's checksum is the same for every probe of a flow, so a short quote of
+    /// one is believed on its identifier and sequence number (and, with raw sockets, its IP ID).
+    fn tag_matches(&self, id: ProbeId, reply: &Reply) -> bool {
+        let (tag, echo_checksum) = match &reply.kind {
             ReplyKind::EchoReply { tag, .. } => (*tag, None),
             ReplyKind::IcmpError(error) => match error.quote.probe {
                 QuotedProbe::Icmp { tag, checksum, .. } => (tag, checksum),
-                _ => return true,
+                QuotedProbe::Udp { tag, .. } => (tag, None),
+                QuotedProbe::Tcp { .. } => return true,
             },
             ReplyKind::Tcp(_) => return true,
         };
-        match (tag, checksum) {
-            (Some(tag), _) => self.factory.echo_tag(id).is_none_or(|sent| sent == tag),
+        match (tag, echo_checksum) {
+            (Some(tag), _) => self.factory.payload_tag(id).is_none_or(|sent| sent == tag),
             (None, Some(checksum)) if !self.config.method.paris => {
                 self.sent_icmp_checksum(id).is_none_or(|sent| sent == checksum)
             }

@@ -144,28 +144,22 @@ impl ProbeFactory {
         self.keyed.permute16(Field::EchoSeq, n as u16)
     }
 
-    /// The payload of a classic UDP probe number `n`: the usual pattern, its first bytes unpredictable so that its
-    /// checksum (which a quote carries) is too.
-    fn udp_payload(&self, n: u32) -> Vec<u8> {
+    /// The payload of probe number `n` (UDP or echo) before a Paris probe fixes its first two bytes: the usual
+    /// pattern, its first [`TAGGED_LEN`] bytes unpredictable — bytes 2 to 10 are the tag a quote or echo must
+    /// carry back, and all of them are summed into the checksum, which a quote too short for the tag still carries.
+    fn keyed_payload(&self, n: u32) -> Vec<u8> {
         let mut payload = crate::craft::pattern(self.payload_len);
-        let keyed = self.keyed.bytes(Field::Payload, n, payload.len().min(8));
+        let keyed = self.keyed.bytes(Field::Payload, n, payload.len().min(TAGGED_LEN));
         payload[..keyed.len()].copy_from_slice(&keyed);
         payload
     }
 
-    /// The payload of echo request number `n` before a Paris probe fixes its first two bytes: the usual pattern,
-    /// bytes 2 to 10 unpredictable (the tag an echo reply must carry back).
-    fn echo_payload(&self, n: u32) -> Vec<u8> {
-        let mut payload = crate::craft::pattern(self.payload_len);
-        if let Some(tagged) = payload.get_mut(2..10) {
-            tagged.copy_from_slice(&self.keyed.bytes(Field::Payload, n, 8));
+    /// The tag probe `id` carried in its payload, if the payloads sent now are long enough for one.
+    pub(crate) fn payload_tag(&self, id: ProbeId) -> Option<u64> {
+        if self.payload_len < TAGGED_LEN {
+            return None;
         }
-        payload
-    }
-
-    /// The tag echo request `id` carried, if its payload was long enough for one.
-    pub(crate) fn echo_tag(&self, id: ProbeId) -> Option<u64> {
-        crate::reply::echo_tag(&self.echo_payload(self.sequence(id)))
+        crate::reply::payload_tag(&self.keyed.bytes(Field::Payload, self.sequence(id), TAGGED_LEN))
     }
 
     /// Builds probe number `id`, to be sent with `ttl` in flow `flow` (Paris methods; others change flow with
@@ -176,7 +170,7 @@ impl ProbeFactory {
             (Protocol::Udp, false) => ProbeTransport::Udp {
                 src_port: self.src_port,
                 dst_port: self.dst_port.wrapping_add(port_offset(n)),
-                payload: self.udp_payload(n),
+                payload: self.keyed_payload(n),
             },
             (Protocol::Udp, true) => {
                 let source = self.source.unwrap_or(self.target);
@@ -189,13 +183,13 @@ impl ProbeFactory {
                         self.target,
                         self.src_port,
                         dst_port,
-                        self.payload_len,
+                        self.keyed_payload(n),
                         self.paris_udp_checksum(n),
                     ),
                 }
             }
             (Protocol::Icmp, false) => {
-                ProbeTransport::Icmp { ident: self.icmp_ident, seq: self.echo_seq(n), payload: self.echo_payload(n) }
+                ProbeTransport::Icmp { ident: self.icmp_ident, seq: self.echo_seq(n), payload: self.keyed_payload(n) }
             }
             (Protocol::Icmp, true) => ProbeTransport::Icmp {
                 ident: self.icmp_ident,
@@ -205,7 +199,7 @@ impl ProbeFactory {
                     self.target,
                     self.icmp_ident,
                     self.echo_seq(n),
-                    self.echo_payload(n),
+                    self.keyed_payload(n),
                     paris_icmp_checksum(self.icmp_ident, flow),
                 ),
             },
@@ -254,7 +248,7 @@ impl ProbeFactory {
             return None;
         }
         match (quote.probe, (self.method.protocol, self.method.paris)) {
-            (QuotedProbe::Udp { src_port, dst_port, checksum }, (Protocol::Udp, true)) => {
+            (QuotedProbe::Udp { src_port, dst_port, checksum, .. }, (Protocol::Udp, true)) => {
                 let checksum = match (checksum?, quote.src, self.source) {
                     (checksum, Some(quoted), Some(ours)) if quoted != ours => unrewritten(checksum, quoted, ours),
                     (checksum, ..) => checksum,
@@ -316,6 +310,10 @@ fn paris_icmp_checksum(ident: u16, flow: u16) -> u16 {
 
 pub use crate::config::PORT_WINDOW;
 
+/// How many leading payload bytes are keyed: 2 (which Paris probes overwrite to fix their checksum), then the
+/// 8-byte tag ([`crate::reply::payload_tag`]).
+const TAGGED_LEN: usize = 10;
+
 /// The port offset of probe number `n` for methods that tell probes apart by port.
 fn port_offset(n: u32) -> u16 {
     (n % PORT_WINDOW) as u16
@@ -329,10 +327,11 @@ mod tests {
     fn quote_past_nat(factory: &ProbeFactory, n: u32, ours: IpAddr, nat: IpAddr, target: IpAddr) -> Quote {
         let (probe, _) = factory.build(ProbeId(n), 3, 0);
         let bytes = probe.transport_bytes(ours, target);
-        let ProbeTransport::Udp { src_port, dst_port, .. } = probe.transport else { panic!("a UDP probe") };
+        let ProbeTransport::Udp { src_port, dst_port, payload } = probe.transport else { panic!("a UDP probe") };
         let sent = u16::from_be_bytes([bytes[6], bytes[7]]);
         let checksum = checksum::update_address(sent, &ours, &nat);
-        let probe = QuotedProbe::Udp { src_port, dst_port, checksum: Some(checksum) };
+        let tag = crate::reply::payload_tag(&payload);
+        let probe = QuotedProbe::Udp { src_port, dst_port, checksum: Some(checksum), tag };
         Quote { src: Some(nat), dst: target, ttl: Some(1), ip_id: None, probe }
     }
 

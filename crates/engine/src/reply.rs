@@ -7,8 +7,9 @@ use core::net::IpAddr;
 
 pub use packet::MplsLabel;
 
-/// The tag of an echo payload: its bytes 2 to 10 (after the 2 that Paris probes use to fix their checksum).
-pub fn echo_tag(payload: &[u8]) -> Option<u64> {
+/// The tag of a probe's payload (UDP or echo): its bytes 2 to 10 (after the 2 that Paris probes use to fix their
+/// checksum), unpredictable in our probes.
+pub fn payload_tag(payload: &[u8]) -> Option<u64> {
     payload.get(2..10).map(|bytes| u64::from_be_bytes(bytes.try_into().unwrap_or_default()))
 }
 
@@ -136,6 +137,8 @@ pub enum QuotedProbe {
         dst_port: u16,
         /// UDP checksum, when quoted.
         checksum: Option<u16>,
+        /// The tag of the quoted payload ([`payload_tag`]), when the quote reaches that far.
+        tag: Option<u64>,
     },
     /// An ICMP or ICMPv6 Echo Request probe.
     Icmp {
@@ -145,7 +148,7 @@ pub enum QuotedProbe {
         seq: u16,
         /// The quoted ICMP checksum, when known: unpredictable for classic probes (it sums the keyed payload).
         checksum: Option<u16>,
-        /// The tag of the quoted payload ([`echo_tag`]), when the quote reaches that far (RFC 792 asks routers
+        /// The tag of the quoted payload ([`payload_tag`]), when the quote reaches that far (RFC 792 asks routers
         /// for only 8 bytes past the IP header; Linux quotes the whole probe).
         tag: Option<u64>,
     },

@@ -51,9 +51,12 @@ fn error_quoting(
     let bytes = probe.transport_bytes(source, config.target);
     let word = |at: usize| u16::from_be_bytes([bytes[at], bytes[at + 1]]);
     let quoted = match &probe.transport {
-        ProbeTransport::Udp { src_port, dst_port, .. } => {
-            QuotedProbe::Udp { src_port: *src_port, dst_port: *dst_port, checksum: Some(word(6)) }
-        }
+        ProbeTransport::Udp { src_port, dst_port, payload } => QuotedProbe::Udp {
+            src_port: *src_port,
+            dst_port: *dst_port,
+            checksum: Some(word(6)),
+            tag: hoptrace_engine::reply::payload_tag(payload),
+        },
         ProbeTransport::Icmp { ident, seq, .. } => {
             QuotedProbe::Icmp { ident: *ident, seq: *seq, checksum: None, tag: None }
         }
@@ -215,7 +218,7 @@ fn an_echo_reply_must_carry_back_the_payload_sent() {
             let (mut trace, probes) = first_wave(&config, start);
             let probe = probes.last().unwrap();
             let ProbeTransport::Icmp { ident, seq, payload } = &probe.transport else { panic!("an echo request") };
-            let tag = hoptrace_engine::reply::echo_tag(payload);
+            let tag = hoptrace_engine::reply::payload_tag(payload);
             assert!(tag.is_some(), "{method:?}: a payload long enough to carry a tag");
             let echo = |tag| Reply {
                 from: network.destination.addr,
@@ -231,55 +234,67 @@ fn an_echo_reply_must_carry_back_the_payload_sent() {
     }
 }
 
-/// A quote of Echo Request `probe` carrying `checksum` and `tag` (the checksum and payload of the probe quoted).
-fn echo_quote(config: &TraceConfig, probe: &Probe, checksum: Option<u16>, tag: Option<u64>) -> Reply {
+/// A quote of UDP or Echo Request `probe` carrying `checksum` and `tag` (the checksum and payload of the probe
+/// quoted).
+fn quote_carrying(config: &TraceConfig, probe: &Probe, checksum: Option<u16>, tag: Option<u64>) -> Reply {
     let mut reply = time_exceeded(config, probe, IpAddr::from(FORGER));
     if let ReplyKind::IcmpError(error) = &mut reply.kind {
-        let QuotedProbe::Icmp { ident, seq, .. } = error.quote.probe else { panic!("an echo quote") };
-        error.quote.probe = QuotedProbe::Icmp { ident, seq, checksum, tag };
+        error.quote.probe = match error.quote.probe {
+            QuotedProbe::Icmp { ident, seq, .. } => QuotedProbe::Icmp { ident, seq, checksum, tag },
+            QuotedProbe::Udp { src_port, dst_port, .. } => QuotedProbe::Udp { src_port, dst_port, checksum, tag },
+            other => panic!("a quote without a payload: {other:?}"),
+        };
     }
     reply
 }
 
-/// The ICMP checksum and the payload tag an Echo Request was sent with.
-fn echo_identity(config: &TraceConfig, probe: &Probe) -> (Option<u16>, Option<u64>) {
-    let ProbeTransport::Icmp { payload, .. } = &probe.transport else { panic!("an echo request") };
+/// The checksum and the payload tag a UDP probe or an Echo Request was sent with.
+fn identity(config: &TraceConfig, probe: &Probe) -> (Option<u16>, Option<u64>) {
     let bytes = probe.transport_bytes(config.source.unwrap(), config.target);
-    (Some(u16::from_be_bytes([bytes[2], bytes[3]])), hoptrace_engine::reply::echo_tag(payload))
+    let (at, payload) = match &probe.transport {
+        ProbeTransport::Udp { payload, .. } => (6, payload),
+        ProbeTransport::Icmp { payload, .. } => (2, payload),
+        other => panic!("a probe without a payload: {other:?}"),
+    };
+    (Some(u16::from_be_bytes([bytes[at], bytes[at + 1]])), hoptrace_engine::reply::payload_tag(payload))
 }
 
-/// A forger who knows an Echo Request's sequence number (16 bits, which a sweep hits now and then) but not its
-/// keyed payload: a quote with another probe's payload is refused, and so is an 8-byte quote (RFC 792's minimum)
-/// with another probe's checksum, where the checksum sums the payload (classic ICMP). Genuine quotes, whole or of
-/// 8 bytes, are believed.
+/// A forger who knows a probe's ports or sequence number, its checksum (16 bits, which a sweep hits now and then)
+/// and with raw sockets its IP ID, but not its keyed payload: a quote with another probe's tag is refused. An
+/// 8-byte quote (RFC 792's minimum) with another probe's checksum, where the checksum sums the payload (classic
+/// methods) and no IP ID vouches for a middlebox's rewrite, is refused too. Genuine quotes, whole, of 8 bytes or
+/// without a checksum, are believed.
 #[test]
-fn a_quoted_echo_request_must_carry_the_payload_sent() {
-    let icmp = [(Method::classic(Protocol::Icmp), false), (Method::classic(Protocol::Icmp), true)];
+fn a_quoted_probe_must_carry_the_payload_sent() {
     for ipv6 in [false, true] {
         let network = SimNetwork::chain(ipv6, 3, 10 * MS);
-        for (method, raw) in icmp.into_iter().chain([(Method::paris(Protocol::Icmp), true)]) {
+        for (method, raw) in CASES.into_iter().filter(|(method, _)| method.protocol != Protocol::Tcp) {
             let config = config_for(&network, method, raw, 6);
             let start = Instant::now();
             let (mut trace, probes) = first_wave(&config, start);
             let case = format!("{method:?} raw {raw} ipv6 {ipv6}");
             let [first, second, third, other] = [&probes[0], &probes[1], &probes[2], &probes[3]];
-            let (other_checksum, other_tag) = echo_identity(&config, other);
-            let forged = echo_quote(&config, first, other_checksum, other_tag);
-            assert_eq!(trace.handle_reply(forged, start + MS), Disposition::Unmatched, "{case}: another payload");
-            let (checksum, tag) = echo_identity(&config, first);
-            let forged = echo_quote(&config, first, checksum, other_tag);
+            let (other_checksum, other_tag) = identity(&config, other);
+            let (checksum, tag) = identity(&config, first);
+            assert!(tag.is_some() && tag != other_tag, "{case}: a payload long enough for a tag");
+            let forged = quote_carrying(&config, first, checksum, other_tag);
             assert_eq!(trace.handle_reply(forged, start + MS), Disposition::Unmatched, "{case}: another tag");
-            if !method.paris {
-                let short = echo_quote(&config, second, other_checksum, None);
+            let ip_id_vouches = raw && !ipv6 && method.protocol == Protocol::Udp;
+            if !method.paris && !ip_id_vouches {
+                let short = quote_carrying(&config, second, other_checksum, None);
                 assert_eq!(trace.handle_reply(short, start + MS), Disposition::Unmatched, "{case}: 8 bytes");
             }
-            let genuine = echo_quote(&config, first, checksum, tag);
+            let genuine = quote_carrying(&config, first, checksum, tag);
             assert_eq!(trace.handle_reply(genuine, start + MS), Disposition::Accepted(first.id), "{case}");
-            let (checksum, _) = echo_identity(&config, second);
-            let short = echo_quote(&config, second, checksum, None);
+            let (checksum, _) = identity(&config, second);
+            let short = quote_carrying(&config, second, checksum, None);
             assert_eq!(trace.handle_reply(short, start + MS), Disposition::Accepted(second.id), "{case}: 8 bytes");
-            let bare = echo_quote(&config, third, None, None);
-            assert_eq!(trace.handle_reply(bare, start + MS), Disposition::Accepted(third.id), "{case}: no checksum");
+            if method != Method::paris(Protocol::Udp) {
+                // (Paris UDP probes are known by their checksum.)
+                let bare = quote_carrying(&config, third, None, None);
+                let disposition = trace.handle_reply(bare, start + MS);
+                assert_eq!(disposition, Disposition::Accepted(third.id), "{case}: no checksum");
+            }
         }
     }
 }

@@ -267,6 +267,18 @@ fn raw_mode_takes_a_quote_from_another_source_only_with_everything_else_ours() {
 }
 
 #[test]
+fn a_forged_quote_with_the_checksum_right_but_not_the_payload_tag_is_dropped() {
+    // The tag is the quoted payload's bytes 2 to 10 (30..38 past the IPv4 header, for UDP and echo alike); its
+    // 16-bit words turned round leave the checksum, which sums them in any order, as sent (and the IP ID too).
+    let tag_turned = |q: &mut Vec<u8>| q[30..38].rotate_left(2);
+    for method in [METHODS[0], METHODS[1], METHODS[2], METHODS[3]] {
+        for raw_send in [false, true] {
+            forged(method, raw_send, vec![forgery(tag_turned)]);
+        }
+    }
+}
+
+#[test]
 fn raw_mode_also_checks_ip_id_and_tcp_sequence() {
     forged(Method::classic(Protocol::Udp), true, vec![forgery(|q| q[5] ^= 1)]);
     forged(Method::classic(Protocol::Tcp), true, vec![forgery(|q| q[5] ^= 1), forgery(|q| q[27] ^= 1)]);
@@ -358,7 +370,7 @@ fn consecutive_traces_never_share_identifiers() {
             ProbeTransport::Udp { src_port, dst_port, .. } => {
                 let bytes = probe.transport_bytes(network.source, network.destination.addr);
                 let checksum = Some(u16::from_be_bytes([bytes[6], bytes[7]]));
-                QuotedProbe::Udp { src_port, dst_port, checksum }
+                QuotedProbe::Udp { src_port, dst_port, checksum, tag: None }
             }
             ProbeTransport::Icmp { ident, seq, .. } => QuotedProbe::Icmp { ident, seq, checksum: None, tag: None },
             ProbeTransport::Tcp { src_port, dst_port, seq } => QuotedProbe::Tcp { src_port, dst_port, seq: Some(seq) },

@@ -97,7 +97,7 @@ impl Prober for IcmpProber {
                 continue;
             };
             if kind == echo_reply {
-                let tag = engine::reply::echo_tag(self.buf.get(8..received.len).unwrap_or_default());
+                let tag = engine::reply::payload_tag(self.buf.get(8..received.len).unwrap_or_default());
                 let kind = ReplyKind::EchoReply { ident, seq, tag };
                 let size = u16::try_from(received.len + if self.ipv6 { 40 } else { 20 }).ok();
                 replies.push((Reply { from: from.ip(), ttl: received.ttl, size, kind }, at));
@@ -115,7 +115,7 @@ impl Prober for IcmpProber {
                 continue;
             };
             let checksum = Some(u16::from_be_bytes([quoted[2], quoted[3]]));
-            let tag = quoted.get(8..).and_then(engine::reply::echo_tag);
+            let tag = quoted.get(8..).and_then(engine::reply::payload_tag);
             let probe = QuotedProbe::Icmp { ident, seq, checksum, tag };
             let source = received.from.map_or(self.local.ip(), |dst| self.sent_from.of(dst.ip(), self.local.ip()));
             let local = SocketAddr::new(source, self.local.port());

@@ -88,13 +88,15 @@ impl Prober for UdpProber {
             let at = received.at;
             let Some(dst) = received.from else { continue };
             let local = SocketAddr::new(self.sent_from.of(dst.ip(), self.local.ip()), self.local.port());
-            // The kernel hands back the rest of the ICMP message after the quoted UDP header: the checksum (which
-            // tells Paris probes apart) can be recomputed only from a whole payload.
+            // The kernel hands back the rest of the ICMP message after the quoted UDP header: the payload's tag is
+            // in its first bytes; the checksum (which tells Paris probes apart) can be recomputed only from a whole
+            // payload.
             let extensions_at = received.error.and_then(|error| error.extensions_at);
             let headers = usize::from(engine::Method::classic(engine::Protocol::Udp).header_len(self.ipv6));
             let whole = whole_payload(&self.payload_lens, received.len, extensions_at, headers);
             let checksum = whole.map(|len| errqueue::udp_checksum(local, dst, &self.buf[..len]));
-            let quoted = QuotedProbe::Udp { src_port: local.port(), dst_port: dst.port(), checksum };
+            let tag = engine::reply::payload_tag(&self.buf[..extensions_at.unwrap_or(received.len).min(received.len)]);
+            let quoted = QuotedProbe::Udp { src_port: local.port(), dst_port: dst.port(), checksum, tag };
             if let Some(reply) = errqueue::reply(&received, &self.buf[..received.len], local, quoted) {
                 replies.push((reply, at));
             }

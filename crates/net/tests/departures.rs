@@ -5,11 +5,11 @@
 use core::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use engine::{Method, Protocol, Trace, TraceConfig};
+use engine::{Disposition, Method, Protocol, Trace, TraceConfig};
 use hoptrace_net::{open, Departure, Privilege, Route, SocketOptions};
 
 /// Sends the probes of a one-hop trace to `target` and returns, per probe: when the send call began, when the
-/// kernel says it left, and when its reply arrived.
+/// kernel says it left, and when its own reply arrived.
 fn departures_over_loopback(
     target: IpAddr,
     method: Method,
@@ -32,18 +32,18 @@ fn departures_over_loopback(
         prober.receive(&mut replies).expect("received");
         prober.departures(&mut departed);
         for (reply, at) in replies.drain(..) {
-            trace.handle_reply(reply, at);
-            arrived.push(at);
+            if let Disposition::Accepted(id) = trace.handle_reply(reply, at) {
+                arrived.push((id, at));
+            }
         }
     }
     sent.iter()
-        .enumerate()
-        .map(|(n, &(id, called))| {
+        .map(|&(id, called)| {
             let left = departed.iter().find(|departure: &&Departure| departure.probe == id).map(|departure| {
                 assert_eq!(departure.target, target);
                 departure.at
             });
-            (called, left, arrived.get(n).copied())
+            (called, left, arrived.iter().find(|(probe, _)| *probe == id).map(|&(_, at)| at))
         })
         .collect()
 }

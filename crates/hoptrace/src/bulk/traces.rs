@@ -24,7 +24,12 @@ fn reply(row: &Row) -> Option<Reply> {
         (false, 0) | (true, 129) => ReplyKind::EchoReply { ident: row.probe_src_port, seq: 0, tag: None },
         (_, icmp_type) => {
             let probe = if row.probe_protocol == 17 {
-                QuotedProbe::Udp { src_port: row.probe_src_port, dst_port: row.probe_dst_port, checksum: None }
+                QuotedProbe::Udp {
+                    src_port: row.probe_src_port,
+                    dst_port: row.probe_dst_port,
+                    checksum: None,
+                    tag: None,
+                }
             } else {
                 QuotedProbe::Icmp { ident: row.probe_src_port, seq: 0, checksum: None, tag: None }
             };

@@ -140,7 +140,10 @@ impl MonitorArgs {
 
     /// The trace options as a `traceroute` command line: always Paris (one flow, so the path has an identity).
     fn trace_args(&self) -> Result<TracerouteArgs, CliError> {
-        let mut args: Vec<OsString> = vec!["hoptrace".into(), "--paris".into()];
+        // One probe per TTL of the window in flight, not `-q` of each: a round's other probes then go only to the
+        // TTLs up to the destination, whose answers come before they leave (traceroute's default sends all three
+        // to every TTL of the window at once, for a result within one round trip that a monitor does not need).
+        let mut args: Vec<OsString> = vec!["hoptrace".into(), "--paris".into(), "-N".into(), "16".into()];
         let mut flag = |on: bool, name: &str| {
             if on {
                 args.push(name.into());
@@ -198,6 +201,7 @@ mod tests {
         let tcp = monitor(&["-T", "-q", "1", "-m", "12", "--every", "5", "--raw", "x"]).unwrap();
         assert_eq!(tcp.trace.method, engine::Method::classic(engine::Protocol::Tcp));
         assert_eq!((tcp.trace.probes_per_hop, tcp.trace.max_ttl, tcp.every.as_secs(), tcp.raw), (1, 12, 5, true));
+        assert_eq!(tcp.trace.max_in_flight, 16);
     }
 
     #[test]

@@ -135,7 +135,7 @@ pub(crate) mod tests {
         let status = match answer {
             Some((from, rtt_ms)) => {
                 let from: IpAddr = from.parse().expect("an address");
-                let probe = QuotedProbe::Udp { src_port: 1, dst_port: 2, checksum: None };
+                let probe = QuotedProbe::Udp { src_port: 1, dst_port: 2, checksum: None, tag: None };
                 let quote = Quote { src: None, dst: from, ttl: None, ip_id: None, probe };
                 let error = IcmpError { class, icmp_type: 11, icmp_code: 0, mtu: None, quote, mpls: Vec::new() };
                 let reply = Reply { from, ttl: None, size: None, kind: ReplyKind::IcmpError(error) };
