@@ -45,14 +45,14 @@ pub fn run(
         return Err(Error::IntervalNeedsRoot(UNPRIVILEGED_INTERVAL_FLOOR));
     }
     let dropped = |error| Error::Trace(hoptrace_core::Error::Net(error));
-    if settings.unprivileged {
+    if settings.probing.unprivileged {
         net::drop_privileges().map_err(dropped)?;
     }
-    let options = settings.options();
+    let options = &settings.probing;
     let hosts = settings.hosts();
     let tracers: Vec<Tracer> = match hosts.as_slice() {
-        [host] => vec![Tracer::with_options(host, &options)?],
-        _ => hosts.iter().map(|host| tracer_beside(host, &options)).collect::<Result<_, _>>()?,
+        [host] => vec![Tracer::with_options(host, options)?],
+        _ => hosts.iter().map(|host| tracer_beside(host, options)).collect::<Result<_, _>>()?,
     };
     // The sockets are open: nothing from here on needs a privilege, and no probe is sent with one.
     net::drop_privileges().map_err(dropped)?;

@@ -487,9 +487,12 @@ fn live_takes_several_hosts_and_one_number_for_the_packet_length() {
         other => panic!("{args:?}: {other:?}"),
     };
     let live = settings(&["hoptrace", "--live", "--no-color", "a", "b", "c"]);
-    assert_eq!((live.hosts(), live.packet_len, live.color), (vec!["a".into(), "b".into(), "c".into()], None, false));
+    assert_eq!(
+        (live.hosts(), live.probing.packet_len, live.color),
+        (vec!["a".into(), "b".into(), "c".into()], None, false)
+    );
     let live = settings(&["hoptrace", "--live", "a", "100"]);
-    assert_eq!((live.hosts(), live.packet_len, live.color), (vec!["a".to_owned()], Some(100), true));
+    assert_eq!((live.hosts(), live.probing.packet_len, live.color), (vec!["a".to_owned()], Some(100), true));
     let live = settings(&["hoptrace", "--live", "a", "b"]);
     assert_eq!(live.hosts(), ["a", "b"]);
 }

@@ -228,7 +228,7 @@ fn live_runs_until_stopped_unless_counted_and_measures_like_a_report() {
     };
     let live = settings(&["--live"]);
     assert_eq!(
-        (live.output, live.rounds, live.probes_per_hop, live.retries),
+        (live.output, live.rounds, live.probing.probes_per_hop, live.probing.retries),
         (hoptrace::settings::Output::Live, u32::MAX, 1, 0)
     );
     assert_eq!(settings(&["--live", "-c", "3"]).rounds, 3);

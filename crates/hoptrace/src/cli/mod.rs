@@ -143,7 +143,7 @@ mod options_tests {
     fn options(args: &[&str]) -> Options {
         let argv = ["hoptrace"].iter().chain(args).map(Into::into);
         let Ok(Request::Trace(settings)) = parse(argv) else { panic!("{args:?}") };
-        settings.options()
+        settings.probing
     }
 
     #[test]

@@ -196,12 +196,13 @@ mod tests {
         assert_eq!((settings.window, settings.confirm, settings.jitter), (10, 3, 0.1));
         assert_eq!(settings.prometheus, Some("127.0.0.1:9120".parse().unwrap()));
         // Always one flow: the path has an identity. ICMP unless asked otherwise.
-        assert_eq!(settings.trace.flows, Flows::Paris);
-        assert_eq!(settings.trace.method, engine::Method::classic(engine::Protocol::Icmp));
+        assert_eq!(settings.trace.probing.flows, Flows::Paris);
+        assert_eq!(settings.trace.probing.protocol, engine::Protocol::Icmp);
         let tcp = monitor(&["-T", "-q", "1", "-m", "12", "--every", "5", "--raw", "x"]).unwrap();
-        assert_eq!(tcp.trace.method, engine::Method::classic(engine::Protocol::Tcp));
-        assert_eq!((tcp.trace.probes_per_hop, tcp.trace.max_ttl, tcp.every.as_secs(), tcp.raw), (1, 12, 5, true));
-        assert_eq!(tcp.trace.max_in_flight, 16);
+        let probing = &tcp.trace.probing;
+        assert_eq!(probing.protocol, engine::Protocol::Tcp);
+        assert_eq!((probing.probes_per_hop, probing.max_ttl, tcp.every.as_secs(), tcp.raw), (1, 12, 5, true));
+        assert_eq!(probing.max_in_flight, 16);
     }
 
     #[test]

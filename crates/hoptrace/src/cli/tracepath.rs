@@ -3,7 +3,8 @@
 use core::time::Duration;
 
 use clap::{ArgAction, Parser};
-use engine::{Method, Protocol, RetryScope, WaitPolicy};
+use engine::{Protocol, RetryScope, WaitPolicy};
+use hoptrace_core::Options;
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
@@ -59,34 +60,31 @@ impl TracepathArgs {
             (false, true) => Naming::Both,
             (false, false) => Naming::NameOnly,
         };
+        let mut probing = Options::new(Protocol::Udp);
+        probing.ipv6 = (self.ipv4 || self.ipv6).then_some(self.ipv6);
+        probing.flows = Flows::Classic;
+        probing.unprivileged = true;
+        probing.max_ttl = max_ttl;
+        // One probe per TTL, up to three tries, one at a time, each waiting up to a second: tracepath's way.
+        probing.probes_per_hop = 1;
+        probing.retries = 2;
+        probing.retry_scope = RetryScope::AllHops;
+        probing.gap_limit = None;
+        probing.wait = WaitPolicy::traceroute(Duration::from_secs(1), 0.0, 0.0);
+        probing.max_in_flight = 1;
+        probing.port = Some(port.unwrap_or(44444));
+        probing.sockets = SocketOptions { dont_fragment: true, ..SocketOptions::default() };
+        probing.discover_mtu = true;
+        probing.packet_len = Some(packet_len);
         Ok(Settings {
             mode: Mode::Tracepath,
             host: self.host,
             more_hosts: Vec::new(),
-            ipv6: (self.ipv4 || self.ipv6).then_some(self.ipv6),
-            method: Method::classic(Protocol::Udp),
-            flows: Flows::Classic,
-            mda: false,
-            confidence: engine::Confidence::default(),
-            unprivileged: true,
+            probing,
             naming,
-            first_ttl: 1,
-            max_ttl,
-            // One probe per TTL, up to three tries, one at a time, each waiting up to a second: tracepath's way.
-            probes_per_hop: 1,
-            retries: 2,
-            retry_scope: RetryScope::AllHops,
-            gap_limit: None,
-            wait: WaitPolicy::traceroute(Duration::from_secs(1), 0.0, 0.0),
-            max_in_flight: 1,
-            send_interval: Duration::ZERO,
-            port: Some(port.unwrap_or(44444)),
-            sockets: SocketOptions { dont_fragment: true, ..SocketOptions::default() },
-            discover_mtu: true,
             back: false,
             as_lookups: false,
             extensions: false,
-            packet_len: Some(packet_len),
             output: Output::Text,
             rounds: 1,
             flow_count: 1,

@@ -5,7 +5,8 @@ use core::time::Duration;
 
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{ArgAction, Parser, ValueHint};
-use engine::{Confidence, Method, Protocol, RetryScope, WaitPolicy};
+use engine::{Confidence, Protocol, RetryScope, WaitPolicy};
+use hoptrace_core::Options;
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
@@ -207,9 +208,9 @@ impl TracerouteArgs {
     /// Checks every value the way `traceroute(8)` does, with its messages.
     pub fn into_settings(self) -> Result<Settings, CliError> {
         self.refuse_unsupported()?;
-        let method = self.method()?;
+        let (protocol, paris) = self.protocol()?;
         let first_ttl = number(&self.first, "-f", 1)?;
-        let max_ttl = number(&self.max_hops, "-m", u32::from(hoptrace_core::Options::default().max_ttl))?;
+        let max_ttl = number(&self.max_hops, "-m", u32::from(Options::default().max_ttl))?;
         if max_ttl > 255 {
             return Err(CliError::new("max hops cannot be more than 255"));
         }
@@ -276,40 +277,41 @@ impl TracerouteArgs {
             flow_label,
             dont_route: self.dont_route,
         };
+        let mut probing = Options::new(protocol);
+        probing.ipv6 = (self.ipv4 || self.ipv6).then_some(self.ipv6);
+        probing.flows = match (paris || self.paris, self.classic) {
+            // `-U` is Paris UDP whatever else is asked.
+            (true, _) => Flows::Paris,
+            (_, true) => Flows::Classic,
+            _ => Flows::Auto,
+        };
+        probing.mda = self.mda;
+        if let Some(text) = &self.confidence {
+            probing.confidence = Confidence::from_percent(text).ok_or_else(|| bad_arg("--confidence", text))?;
+        }
+        probing.unprivileged = self.unprivileged || self.module.as_deref() == Some("tcpconn");
+        probing.first_ttl = first_ttl as u8;
+        probing.max_ttl = max_ttl as u8;
+        probing.probes_per_hop = queries as u8;
+        probing.retries = number(&self.retries, "--retries", u32::from(!report))?.min(10) as u8;
+        probing.retry_scope = RetryScope::Lossy;
+        probing.gap_limit = Some(number(&self.gap_limit, "--gap-limit", 5)?.min(255) as u8).filter(|&gap| gap > 0);
+        probing.wait = wait_policy(self.wait.as_deref())?;
+        // One probe at a time from one source port, as traceroute's `--sport`.
+        probing.max_in_flight = if self.mtu || source_port.is_some() { 1 } else { sim_queries as u16 };
+        probing.send_interval = sendwait(self.sendwait.as_deref())?;
+        probing.port = port;
+        probing.sockets = sockets;
+        probing.discover_mtu = self.mtu;
+        // `--mtu` starts from the largest probe, as traceroute does, and lets the path cut it down.
+        probing.packet_len = packet_len.or(self.mtu.then_some(MAX_PACKET_LEN)).map(|len| len as u16);
         Ok(Settings {
             mode: Mode::Traceroute,
-            ipv6: (self.ipv4 || self.ipv6).then_some(self.ipv6),
-            method,
-            flows: match (self.paris, self.classic) {
-                (true, _) => Flows::Paris,
-                (_, true) => Flows::Classic,
-                _ => Flows::Auto,
-            },
-            mda: self.mda,
-            confidence: match &self.confidence {
-                Some(text) => Confidence::from_percent(text).ok_or_else(|| bad_arg("--confidence", text))?,
-                None => Confidence::default(),
-            },
-            unprivileged: self.unprivileged || self.module.as_deref() == Some("tcpconn"),
+            probing,
             naming: if self.numeric { Naming::Numeric } else { Naming::NameAndAddress },
-            first_ttl: first_ttl as u8,
-            max_ttl: max_ttl as u8,
-            probes_per_hop: queries as u8,
-            retries: number(&self.retries, "--retries", u32::from(!report))?.min(10) as u8,
-            retry_scope: RetryScope::Lossy,
-            gap_limit: Some(number(&self.gap_limit, "--gap-limit", 5)?.min(255) as u8).filter(|&gap| gap > 0),
-            wait: wait_policy(self.wait.as_deref())?,
-            // One probe at a time from one source port, as traceroute's `--sport`.
-            max_in_flight: if self.mtu || source_port.is_some() { 1 } else { sim_queries as u16 },
-            send_interval: sendwait(self.sendwait.as_deref())?,
-            port,
-            sockets,
-            discover_mtu: self.mtu,
             back: self.back,
             as_lookups: self.as_lookups,
             extensions: self.extensions,
-            // `--mtu` starts from the largest probe, as traceroute does, and lets the path cut it down.
-            packet_len: packet_len.or(self.mtu.then_some(MAX_PACKET_LEN)).map(|len| len as u16),
             rounds: self.rounds()?,
             flow_count: match &self.flows {
                 Some(text) => u16::try_from(number(&self.flows, "--flows", 1)?)
@@ -386,12 +388,13 @@ impl TracerouteArgs {
         }
     }
 
-    fn method(&self) -> Result<Method, CliError> {
+    /// The probe protocol, and whether it must be Paris (`-U`, `-M udp`: traceroute's udp module is).
+    fn protocol(&self) -> Result<(Protocol, bool), CliError> {
         Ok(match (self.module.as_deref(), self.icmp, self.tcp, self.udp) {
-            (Some("icmp"), ..) | (None, true, _, _) => Method::classic(Protocol::Icmp),
-            (Some("tcp" | "tcpconn"), ..) | (None, _, true, _) => Method::classic(Protocol::Tcp),
-            (Some("udp"), ..) | (None, _, _, true) => Method::paris(Protocol::Udp),
-            (Some("default") | None, ..) => Method::classic(Protocol::Udp),
+            (Some("icmp"), ..) | (None, true, _, _) => (Protocol::Icmp, false),
+            (Some("tcp" | "tcpconn"), ..) | (None, _, true, _) => (Protocol::Tcp, false),
+            (Some("udp"), ..) | (None, _, _, true) => (Protocol::Udp, true),
+            (Some("default") | None, ..) => (Protocol::Udp, false),
             (Some(name @ ("udplite" | "raw" | "dccp")), ..) => {
                 return Err(CliError::new(format!("-M {name} is not supported (default, udp, icmp, tcp, tcpconn are)")))
             }

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use hoptrace_core::{Options, StopHandle};
+use hoptrace_core::StopHandle;
 use net::{Fleet, Privilege, SharedSockets};
 
 use crate::error::Error;
@@ -66,8 +66,6 @@ pub struct MonitorSettings {
 pub struct Shared {
     /// The settings.
     pub settings: MonitorSettings,
-    /// How each round traces.
-    pub options: Options,
     /// The metrics.
     pub metrics: Arc<Metrics>,
     /// The event stream.
@@ -100,8 +98,7 @@ pub fn run(
     if targets.is_empty() {
         return Err(Error::Failed("no targets: name some, or a --targets file that lists some".to_owned()));
     }
-    let options = settings.trace.options();
-    let mut fleet = open_fleet(&settings, &options)?;
+    let mut fleet = open_fleet(&settings)?;
     let listener = settings.prometheus.map(Exporter::bind).transpose().map_err(Error::Failed)?;
     net::drop_privileges().map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
 
@@ -120,9 +117,9 @@ pub fn run(
         None => None,
     };
     let events = EventSink::new(settings.events, Control { stops: vec![stop.clone()], ..Control::default() });
-    let resolver =
-        Resolver::start(options.ipv6).map_err(|error| Error::Failed(format!("no lookup thread: {error}")))?;
-    let shared = Shared { settings, options, metrics, events, directory: directory() };
+    let resolver = Resolver::start(settings.trace.probing.ipv6)
+        .map_err(|error| Error::Failed(format!("no lookup thread: {error}")))?;
+    let shared = Shared { settings, metrics, events, directory: directory() };
 
     let mut running: HashMap<String, TargetState> = HashMap::new();
     update_targets(&mut running, &mut fleet, &targets, &shared);
@@ -172,7 +169,8 @@ pub fn run(
 /// ordinary ones where they work, else raw, unless `--raw` or `--unprivileged` decided. A family whose sockets
 /// cannot be opened is a one-line error, unless it is IPv6 beside IPv4 (a host without IPv6): its targets then
 /// fail round by round.
-fn open_fleet(settings: &MonitorSettings, options: &Options) -> Result<Fleet<String>, Error> {
+fn open_fleet(settings: &MonitorSettings) -> Result<Fleet<String>, Error> {
+    let options = &settings.trace.probing;
     let tries: &[Privilege] = match (settings.raw, options.unprivileged) {
         (true, _) => &[Privilege::Raw],
         (false, true) => &[Privilege::Unprivileged],

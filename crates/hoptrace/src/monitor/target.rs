@@ -97,7 +97,7 @@ impl TargetState {
 
     /// Starts the round's trace to `address` in the fleet.
     fn trace(&mut self, address: IpAddr, started: Instant, shared: &Shared, fleet: &mut Fleet<String>) {
-        let mut config = shared.options.trace_config(address, fleet.is_raw(address.is_ipv6()));
+        let mut config = shared.settings.trace.probing.trace_config(address, fleet.is_raw(address.is_ipv6()));
         config.sequence_start = self.sequence_start;
         match fleet.start(self.name.clone(), &config) {
             Ok(()) => self.phase = Phase::Tracing(started),

@@ -125,12 +125,12 @@ impl Control {
 
 /// The renderer `settings` ask for; the live view controls the probing through `control`.
 pub fn renderer(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
-    match (settings.mda, settings.output) {
+    match (settings.probing.mda, settings.output) {
         (true, Output::Ripe | Output::Report(ReportFormat::Json)) => {
-            return Box::new(MdaGraph::new(GraphFormat::Json, settings.confidence))
+            return Box::new(MdaGraph::new(GraphFormat::Json, settings.probing.confidence))
         }
         (true, Output::Report(ReportFormat::Dot)) => {
-            return Box::new(MdaGraph::new(GraphFormat::Dot, settings.confidence))
+            return Box::new(MdaGraph::new(GraphFormat::Dot, settings.probing.confidence))
         }
         _ => {}
     }
@@ -146,15 +146,15 @@ pub fn renderer(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
         Output::Text => {}
     }
     match settings.mode {
-        Mode::Traceroute if settings.mda => {
-            Box::new(MdaText::new(settings.naming, settings.as_lookups, settings.confidence))
+        Mode::Traceroute if settings.probing.mda => {
+            Box::new(MdaText::new(settings.naming, settings.as_lookups, settings.probing.confidence))
         }
         Mode::Traceroute => {
             let mut text = TracerouteText::new(settings.naming);
             text.as_lookups = settings.as_lookups;
             text.extensions = settings.extensions;
             text.back = settings.back;
-            text.mtu = settings.discover_mtu;
+            text.mtu = settings.probing.discover_mtu;
             Box::new(text)
         }
         Mode::Tracepath => Box::new(TracepathText::new(settings.naming)),

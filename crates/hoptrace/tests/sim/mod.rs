@@ -45,7 +45,7 @@ pub fn render_as(raw: bool, args: &[&str], network: &mut SimNetwork, directory: 
     argv.extend(args.iter().map(|a| a.to_string()));
     argv.push(target.to_string());
     let Ok(Request::Trace(settings)) = cli::parse(argv.into_iter().map(Into::into)) else { panic!("{args:?}") };
-    let mut config = settings.options().trace_config(target, raw);
+    let mut config = settings.probing.trace_config(target, raw);
     config.source = Some(network.source);
     let mut renderer = renderer(&settings, &Default::default());
     let mut out = Vec::new();
