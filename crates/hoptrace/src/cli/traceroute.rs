@@ -5,7 +5,7 @@ use core::time::Duration;
 
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{ArgAction, Parser, ValueHint};
-use engine::{Confidence, Protocol, RetryScope, WaitPolicy};
+use engine::{Confidence, Protocol, WaitPolicy};
 use hoptrace_core::Options;
 use net::SocketOptions;
 
@@ -294,7 +294,6 @@ impl TracerouteArgs {
         probing.max_ttl = max_ttl as u8;
         probing.probes_per_hop = queries as u8;
         probing.retries = number(&self.retries, "--retries", u32::from(!report))?.min(10) as u8;
-        probing.retry_scope = RetryScope::Lossy;
         probing.gap_limit = Some(number(&self.gap_limit, "--gap-limit", 5)?.min(255) as u8).filter(|&gap| gap > 0);
         probing.wait = wait_policy(self.wait.as_deref())?;
         // One probe at a time from one source port, as traceroute's `--sport`.
