@@ -43,14 +43,14 @@ pub fn run_telling_failures(
     mut on_event: impl FnMut(&Trace, Event),
     mut on_send_failure: impl FnMut(&std::io::Error),
 ) -> Result<(), NetError> {
-    let mut received = Received::default();
+    let mut buffers = ReadBuffers::default();
     let route = Route::of(trace.config());
     loop {
         let mut sent = 0;
         while let Some(probe) = trace.poll_probe(Instant::now()) {
             sent += 1;
             if sent % SENDS_BETWEEN_READS == 0 {
-                read(trace, prober, &mut received)?;
+                read(trace, prober, &mut buffers)?;
             }
             let result = prober.send(&probe, route);
             settle_send(trace, &probe, result, &mut on_send_failure);
@@ -63,7 +63,7 @@ pub fn run_telling_failures(
         }
         let sleep = trace.poll_timeout().map_or(MAX_SLEEP, |at| at.saturating_duration_since(Instant::now()));
         wait(prober, sleep)?;
-        read(trace, prober, &mut received)?;
+        read(trace, prober, &mut buffers)?;
         trace.handle_timeout(Instant::now());
     }
 }
@@ -113,19 +113,19 @@ pub(crate) fn wait_on(descriptors: Vec<Descriptor<'_>>, sleep: Duration) -> Resu
 
 /// Buffers for what a read brings.
 #[derive(Default)]
-struct Received {
-    replies: Vec<(Reply, Instant)>,
-    departures: Vec<Departure>,
+pub(crate) struct ReadBuffers {
+    pub(crate) replies: Vec<(Reply, Instant)>,
+    pub(crate) departures: Vec<Departure>,
 }
 
 /// Reads what replies are waiting into `trace`, after the kernel's word on when probes left.
-fn read(trace: &mut Trace, prober: &mut dyn Prober, received: &mut Received) -> Result<(), NetError> {
-    prober.receive(&mut received.replies).map_err(NetError::io("receiving replies"))?;
-    prober.departures(&mut received.departures);
-    for departure in received.departures.drain(..) {
+pub(crate) fn read(trace: &mut Trace, prober: &mut dyn Prober, buffers: &mut ReadBuffers) -> Result<(), NetError> {
+    prober.receive(&mut buffers.replies).map_err(NetError::io("receiving replies"))?;
+    prober.departures(&mut buffers.departures);
+    for departure in buffers.departures.drain(..) {
         trace.on_sent(departure.probe, departure.at);
     }
-    for (reply, at) in received.replies.drain(..) {
+    for (reply, at) in buffers.replies.drain(..) {
         trace.handle_reply(reply, at);
     }
     Ok(())

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use engine::{Protocol, Reply, Trace, TraceConfig};
 
-use crate::event_loop::{settle_send, wait_on, MAX_SLEEP, SENDS_BETWEEN_READS};
+use crate::event_loop::{self, settle_send, wait_on, ReadBuffers, MAX_SLEEP, SENDS_BETWEEN_READS};
 use crate::{
     icmp, random, raw, sockopt, source_for, udp, Departure, Endpoint, NetError, Privilege, Prober, Route, SocketOptions,
 };
@@ -87,22 +87,14 @@ pub struct Fleet<K> {
     /// For the traces that need sockets of their own.
     privilege: Privilege,
     options: SocketOptions,
-    replies: Vec<(Reply, Instant)>,
-    departures: Vec<Departure>,
+    buffers: ReadBuffers,
 }
 
 impl<K> Fleet<K> {
     /// A fleet over `shared` (a set per address family at most); traces of a family without one get sockets of
     /// their own, opened with `privilege` and `options`.
     pub fn new(shared: Vec<SharedSockets>, privilege: Privilege, options: &SocketOptions) -> Self {
-        Fleet {
-            shared,
-            members: Vec::new(),
-            privilege,
-            options: options.clone(),
-            replies: Vec::new(),
-            departures: Vec::new(),
-        }
+        Fleet { shared, members: Vec::new(), privilege, options: options.clone(), buffers: ReadBuffers::default() }
     }
 
     /// Whether traces to addresses of this family (`ipv6`) go out through raw sockets.
@@ -195,12 +187,13 @@ impl<K> Fleet<K> {
     /// left.
     fn read(&mut self) -> Result<(), NetError> {
         for (index, shared) in self.shared.iter_mut().enumerate() {
-            shared.prober.receive(&mut self.replies).map_err(NetError::io("receiving replies"))?;
-            shared.prober.departures(&mut self.departures);
-            for departure in self.departures.drain(..) {
+            let buffers = &mut self.buffers;
+            shared.prober.receive(&mut buffers.replies).map_err(NetError::io("receiving replies"))?;
+            shared.prober.departures(&mut buffers.departures);
+            for departure in buffers.departures.drain(..) {
                 departed(&mut self.members, index, departure);
             }
-            for (reply, at) in self.replies.drain(..) {
+            for (reply, at) in buffers.replies.drain(..) {
                 let traces = self.members.iter().map(|member| &member.trace);
                 if let Some(index) = recipient(traces, &reply) {
                     self.members[index].trace.handle_reply(reply, at);
@@ -209,14 +202,7 @@ impl<K> Fleet<K> {
         }
         for member in &mut self.members {
             if let Sockets::Own(prober) = &mut member.sockets {
-                prober.receive(&mut self.replies).map_err(NetError::io("receiving replies"))?;
-                prober.departures(&mut self.departures);
-                for departure in self.departures.drain(..) {
-                    member.trace.on_sent(departure.probe, departure.at);
-                }
-                for (reply, at) in self.replies.drain(..) {
-                    member.trace.handle_reply(reply, at);
-                }
+                event_loop::read(&mut member.trace, prober.as_mut(), &mut self.buffers)?;
             }
         }
         Ok(())
