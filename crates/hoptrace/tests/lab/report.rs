@@ -71,7 +71,9 @@ fn report_view(lab: &netlab::Lab, client: netlab::NodeId, target: &str) -> (Vec<
 
 #[test]
 fn a_rate_limited_destination_is_not_loss_and_a_lossy_one_is() {
-    let _machine = shared_machine();
+    // Alone among the lab tests: the rule reads the limiter's pace from the probes' times, which both cores busy
+    // with other lab tests stretch (IPv6's destination then read 50 % loss in 1 of 3 runs beside a bulk bench).
+    let _machine = quiet_machine();
     // Every router and the destination at the kernel's default limit (a burst of 6, then one error a second):
     // nothing lies past the destination to vouch for it, so its own pace tells its limiter.
     let limited = RouterOpts { icmp_ratelimit_ms: Some(1000), ..RouterOpts::default() };

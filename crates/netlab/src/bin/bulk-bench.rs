@@ -1,7 +1,8 @@
 //! The bulk benchmark: `hoptrace bulk` at 10k, 50k, 100k probes/s and as fast as it goes, beside scamper at its
 //! own maximum (`-p 10000`) and a bare C `sendmmsg` loop that sends the same probes and reads nothing, all on one
 //! lab in one run. Prints, per run: probes sent, achieved rate, replies matched, CPU per probe (user and system,
-//! of the whole process) and peak RSS; then the goals and whether they are met (exit status 1 if not).
+//! of the whole process) and peak RSS; then hoptrace's fastest run against the bare loop in alternated pairs, and
+//! the goals (the ratios' medians over the pairs) and whether they are met (exit status 1 if not).
 //!
 //! `bulk-bench HOPTRACE BARE_SENDMMSG` — needs root and the Debian packages `scamper` and `time`
 //! (scripts/bench-bulk.sh installs them, compiles the C loop and builds hoptrace in release mode).
@@ -40,9 +41,12 @@ impl Run {
     }
 }
 
+/// Alternated pairs of the fastest hoptrace run and the bare loop.
+const PAIRS: usize = 5;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let [_, hoptrace, bare] = &args[..] else {
+    let [_, hoptrace, bare_path] = &args[..] else {
         eprintln!("usage: bulk-bench HOPTRACE BARE_SENDMMSG");
         return ExitCode::from(2);
     };
@@ -73,8 +77,7 @@ fn main() -> ExitCode {
         runs.push(hoptrace_run(&lab, client, hoptrace, name, rate, count, &dir));
     }
     runs.push(scamper_run(&lab, client, 20_000, &dir));
-    runs.push(bare_run(&lab, client, bare, 400_000, &dir));
-    let _ = std::fs::remove_dir_all(&dir);
+    runs.push(bare_run(&lab, client, bare_path, 400_000, &dir));
 
     println!(
         "{:<20} {:>8} {:>10} {:>9} {:>13} {:>13} {:>8}",
@@ -94,19 +97,36 @@ fn main() -> ExitCode {
     }
     let (max, bare) = (&runs[3], &runs[5]);
     let cpu = |run: &Run| run.per_probe_us(run.user + run.system);
+    // The machine's speed drifts from run to run (the bare loop alone swings by a third): the ratios are taken
+    // over alternated pairs, and their medians compared with the goals.
+    let mut pairs = vec![(max.rate() / bare.rate(), cpu(max) / cpu(bare))];
+    for _ in 1..PAIRS {
+        let ours = hoptrace_run(&lab, client, hoptrace, "hoptrace (max)", 100_000_000, 400_000, &dir);
+        let theirs = bare_run(&lab, client, bare_path, 400_000, &dir);
+        pairs.push((ours.rate() / theirs.rate(), cpu(&ours) / cpu(&theirs)));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let median = |pick: fn(&(f64, f64)) -> f64| {
+        let mut values: Vec<f64> = pairs.iter().map(pick).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let (rate_ratio, cpu_ratio) = (median(|pair| pair.0), median(|pair| pair.1));
+    let shown: Vec<String> = pairs.iter().map(|(rate, cpu)| format!("{:.0} % / {cpu:.2}x", rate * 100.0)).collect();
+    println!("hoptrace (max) against bare, {PAIRS} alternated pairs (rate / CPU per probe): {}", shown.join(", "));
     let goals = [
         (max.rate() >= 100_000.0, format!("at least 100,000 probes/s end to end: {:.0}", max.rate())),
         (
-            max.rate() >= 0.9 * bare.rate(),
-            format!("at least 90 % of the bare sender's rate: {:.0} %", 100.0 * max.rate() / bare.rate()),
+            rate_ratio >= 0.9,
+            format!("at least 90 % of the bare sender's rate (median of {PAIRS} pairs): {:.0} %", 100.0 * rate_ratio),
         ),
         (
             max.replies * 100 >= max.sent * 99,
             format!("at least 99 % matched: {:.2} %", max.replies as f64 * 100.0 / max.sent as f64),
         ),
         (
-            cpu(max) <= 1.5 * cpu(bare),
-            format!("CPU per probe within 1.5x the bare sender's: {:.2}x", cpu(max) / cpu(bare)),
+            cpu_ratio <= 1.5,
+            format!("CPU per probe within 1.5x the bare sender's (median of {PAIRS} pairs): {cpu_ratio:.2}x"),
         ),
         (
             max.per_probe_us(max.user) < 0.5,
