@@ -52,6 +52,12 @@ pub(crate) fn attach(socket: &Socket, program: &[libc::sock_filter]) -> std::io:
     socket.attach_filter(&program)
 }
 
+/// A filter that takes nothing: for a socket that only sends (whose transmit stamps, on its error queue, it does
+/// not filter), so that nothing fills the receive buffer the error queue is counted against.
+pub(crate) fn nothing() -> Vec<libc::sock_filter> {
+    vec![libc::sock_filter { code: RET_K as u16, jt: 0, jf: 0, k: 0 }]
+}
+
 /// What identifies this trace's probes in a quote, and, for echo probes, in the destination's replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ours {

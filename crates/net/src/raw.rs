@@ -49,6 +49,9 @@ impl RawProber {
         let sender = raw_socket(domain, send_protocol)?;
         sockopt::apply(&sender, ipv6, options)?;
         sender.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
+        // An IPv6 raw socket also receives every packet of its protocol, replies included: unread, they would fill
+        // the buffer its transmit stamps are counted against.
+        filter::attach(&sender, &filter::nothing()).map_err(NetError::io("filtering the sending socket"))?;
         departure::enable(&sender);
 
         let mut port_reservation = None;
@@ -144,16 +147,17 @@ impl Listener {
 impl Prober for RawProber {
     fn send(&mut self, probe: &Probe, route: Route) -> io::Result<Instant> {
         let to = sockopt::destination(route.target, 0, self.flow_label).into();
-        // The IP header and the transport's checksum may be the kernel's: the rest tells the probe.
-        let (sent_at, transport, ip_header) = if self.ipv6 {
+        // The IP header (IPv6: the kernel's; IPv4: the 20 bytes ours start with) and the transport's checksum may
+        // be the kernel's: the rest tells the probe.
+        let (sent_at, bytes, ip_header) = if self.ipv6 {
             sockopt::set_ttl(&self.sender, true, probe.ttl)?;
             let bytes = probe.transport_bytes(route.source, route.target);
             (sockopt::send_to(&self.sender, &bytes, &to)?, bytes, 40)
         } else {
-            let mut bytes = probe.packet_bytes(route.source, route.target, self.tos, self.dont_fragment);
-            let sent_at = sockopt::send_to(&self.sender, &bytes, &to)?;
-            (sent_at, bytes.split_off(20.min(bytes.len())), 20)
+            let bytes = probe.packet_bytes(route.source, route.target, self.tos, self.dont_fragment);
+            (sockopt::send_to(&self.sender, &bytes, &to)?, bytes, 20)
         };
+        let transport = if self.ipv6 { &bytes[..] } else { bytes.get(ip_header..).unwrap_or_default() };
         let key = transport.get(4..).unwrap_or_default();
         self.departures.sent((probe.id, route.target), sent_at, ip_header + transport.len(), ip_header + 4, key);
         Ok(sent_at)

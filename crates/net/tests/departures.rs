@@ -75,3 +75,30 @@ fn raw_probes_depart_after_their_send_call_and_before_their_reply() {
         check(Method::paris(protocol), Privilege::Raw);
     }
 }
+
+#[cfg(feature = "lab")]
+#[test]
+fn raw_ipv6_probes_keep_their_stamps_however_many_replies_came_before() {
+    // An IPv6 raw sending socket receives every packet of its protocol: if they piled up unread they would fill
+    // the buffer the stamps are counted against, and stamps would stop after a hundred or two replies.
+    let target: IpAddr = "::1".parse().unwrap();
+    let mut config = TraceConfig::new(target, Method::paris(Protocol::Icmp));
+    config.max_ttl = 1;
+    config.probes_per_hop = 3;
+    let (mut prober, endpoint) = open(&config, Privilege::Raw, &SocketOptions::default()).expect("sockets");
+    let config = endpoint.configure(&config);
+    let (mut replies, mut departed) = (Vec::new(), Vec::new());
+    for round in 0..200 {
+        let mut trace = Trace::new(config.clone()).expect("a valid config");
+        let route = Route::of(trace.config());
+        while let Some(probe) = trace.poll_probe(Instant::now()) {
+            prober.send(&probe, route).expect("sent");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        prober.receive(&mut replies).expect("received");
+        departed.clear();
+        prober.departures(&mut departed);
+        assert_eq!(departed.len(), 3, "round {round}: {} stamps for 3 probes", departed.len());
+        replies.clear();
+    }
+}
