@@ -14,7 +14,7 @@ mod traces;
 
 use std::io::{self, IsTerminal};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -51,10 +51,6 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
         let _ = signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize);
     }
     let counters = Arc::new(replies::Counters::default());
-    let source_v6 = Arc::new(OnceLock::new());
-    if let Some(source) = args.source_v6 {
-        let _ = source_v6.set(source);
-    }
     let targets = match &args.targets {
         Some(path) => {
             let mut targets = targets::load(path).map_err(|why| Error::Usage(CliError::new(why)))?;
@@ -67,21 +63,20 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     let progress = Arc::new(targets::Progress::new(targets.as_deref().unwrap_or_default(), protocol));
     let stop = Arc::new(AtomicBool::new(false));
     let listener = {
-        let (stop, counters, source_v6, progress) =
-            (Arc::clone(&stop), Arc::clone(&counters), Arc::clone(&source_v6), Arc::clone(&progress));
+        let (stop, counters, progress) = (Arc::clone(&stop), Arc::clone(&counters), Arc::clone(&progress));
         let (round, csv) = (args.meta_round.clone(), targets.is_none());
         thread::spawn(move || -> io::Result<()> {
             if csv {
-                replies::write_csv(&mut receiver, &stop, check, &round, &source_v6, &counters)
+                replies::write_csv(&mut receiver, &stop, check, &round, &counters)
             } else {
-                replies::receive(&mut receiver, &stop, check, &source_v6, &counters, &mut &*progress)
+                replies::receive(&mut receiver, &stop, check, &counters, &mut &*progress)
             }
         })
     };
 
     let start = Instant::now();
     let started = SystemTime::now();
-    let mut sending = send::Sending::new(args, caracal_id, &filters, &source_v6, &counters, io::stderr().is_terminal());
+    let mut sending = send::Sending::new(args, caracal_id, &filters, &counters, io::stderr().is_terminal());
     let wait = Duration::from_secs_f64(args.sniffer_wait_time);
     let passes = targets.as_deref().map(|targets| targets::Passes {
         targets,

@@ -1,10 +1,9 @@
 //! The receiving side: ICMP messages into caracal's rows on stdout, and the counts of what was dropped.
 
-use core::net::{IpAddr, Ipv6Addr};
+use core::net::IpAddr;
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::OnceLock;
 
 use engine::bulk::{decode, Arrival, Check, Rejection, Row};
 use net::bulk::{BulkReceiver, Capture};
@@ -41,7 +40,6 @@ pub(super) fn receive(
     receiver: &mut BulkReceiver,
     stop: &AtomicBool,
     check: Check,
-    source_v6: &OnceLock<Ipv6Addr>,
     counters: &Counters,
     sink: &mut impl Sink,
 ) -> io::Result<()> {
@@ -58,8 +56,9 @@ pub(super) fn receive(
         count(&counters.received);
         let arrival = match (capture.ipv6, capture.from) {
             (false, _) => Arrival::V4(capture.bytes),
+            // Sent to one of this host's addresses, the probe's source, which its checksum covers.
             (true, IpAddr::V6(from)) => {
-                let Some(&to) = source_v6.get() else {
+                let IpAddr::V6(to) = capture.to else {
                     count(&counters.unrelated);
                     return;
                 };
@@ -118,14 +117,13 @@ pub(super) fn write_csv(
     stop: &AtomicBool,
     check: Check,
     round: &str,
-    source_v6: &OnceLock<Ipv6Addr>,
     counters: &Counters,
 ) -> io::Result<()> {
     let mut csv = Csv { out: BufWriter::with_capacity(1 << 16, io::stdout().lock()), round };
     if writeln!(csv.out, "{}", Row::HEADER).and_then(|()| csv.out.flush()).is_err() {
         counters.closed.store(true, Ordering::Relaxed);
     }
-    receive(receiver, stop, check, source_v6, counters, &mut csv)?;
+    receive(receiver, stop, check, counters, &mut csv)?;
     if !csv.drained() {
         counters.closed.store(true, Ordering::Relaxed);
     }

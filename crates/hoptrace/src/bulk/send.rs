@@ -1,9 +1,8 @@
 //! The sending side: probe specifications read, filtered, encoded into batches and sent at the rate asked.
 
-use core::net::{IpAddr, Ipv6Addr};
+use core::net::IpAddr;
 use std::io::{BufRead, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use engine::bulk::{encode, tenth_ms, timestamp, DestinationCap, Pacer, ProbeSpec, MAX_PROBE_LEN};
@@ -76,7 +75,6 @@ pub(super) struct Sending<'a> {
     counters: &'a Counters,
     /// The source of each family (IPv4, IPv6): given, or the route's towards the first destination.
     sources: [Option<Option<IpAddr>>; 2],
-    source_v6: &'a OnceLock<Ipv6Addr>,
     pacer: Pacer,
     cap: DestinationCap,
     /// Per family, the probes waiting for their batch, with their source.
@@ -92,7 +90,6 @@ impl<'a> Sending<'a> {
         args: &'a BulkArgs,
         caracal_id: u16,
         filters: &'a Filters,
-        source_v6: &'a OnceLock<Ipv6Addr>,
         counters: &'a Counters,
         progress: bool,
     ) -> Sending<'a> {
@@ -105,7 +102,6 @@ impl<'a> Sending<'a> {
             filters,
             counters,
             sources: [args.source_v4.map(|a| Some(IpAddr::V4(a))), args.source_v6.map(|a| Some(IpAddr::V6(a)))],
-            source_v6,
             pacer: Pacer::new(args.probing_rate, batch),
             cap: DestinationCap::new(args.max_per_destination),
             queued: [Vec::with_capacity(batch), Vec::with_capacity(batch)],
@@ -189,16 +185,11 @@ impl<'a> Sending<'a> {
     /// The source towards `dst`'s family, found once per family; `None` if there is no route (warned once).
     fn source(&mut self, dst: IpAddr) -> Option<IpAddr> {
         let family = usize::from(dst.is_ipv6());
-        let (args, source_v6) = (self.args, self.source_v6);
+        let args = self.args;
         *self.sources[family].get_or_insert_with(|| {
             let options = SocketOptions { interface: args.interface.clone(), ..SocketOptions::default() };
             match net::source_for(dst, &options) {
-                Ok(source) => {
-                    if let IpAddr::V6(v6) = source {
-                        let _ = source_v6.set(v6);
-                    }
-                    Some(source)
-                }
+                Ok(source) => Some(source),
                 Err(error) => {
                     eprintln!("hoptrace bulk: no source address for {dst}'s family: {error}");
                     None

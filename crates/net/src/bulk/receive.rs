@@ -21,6 +21,8 @@ pub struct Capture<'a> {
     pub ipv6: bool,
     /// Its sender.
     pub from: IpAddr,
+    /// Its destination: one of this host's addresses, the probe's source.
+    pub to: IpAddr,
     /// Its hop limit (IPv6; for IPv4 it is in the header).
     pub hop_limit: Option<u8>,
     /// When the kernel received it, in microseconds since the Unix epoch.
@@ -80,8 +82,9 @@ fn capture(frame: Frame<'_>) -> Option<Capture<'_>> {
     match frame.protocol {
         // The filter took only ICMP: the decoder checks the rest, as of what a raw socket gives.
         ETH_P_IP => {
-            let from = <[u8; 4]>::try_from(frame.bytes.get(12..16)?).ok()?;
-            Some(Capture { bytes: frame.bytes, ipv6: false, from: IpAddr::from(from), hop_limit: None, micros })
+            let from = IpAddr::from(<[u8; 4]>::try_from(frame.bytes.get(12..16)?).ok()?);
+            let to = IpAddr::from(<[u8; 4]>::try_from(frame.bytes.get(16..20)?).ok()?);
+            Some(Capture { bytes: frame.bytes, ipv6: false, from, to, hop_limit: None, micros })
         }
         ETH_P_IPV6 => {
             let ip = Ipv6Packet::new_checked(frame.bytes).ok()?;
@@ -90,8 +93,8 @@ fn capture(frame: Frame<'_>) -> Option<Capture<'_>> {
             }
             // The message, without any link-layer padding after it (`new_checked` saw that it fits).
             let bytes = frame.bytes.get(40..40 + usize::from(ip.payload_len()))?;
-            let (from, hop_limit) = (IpAddr::V6(ip.src_addr()), Some(ip.hop_limit()));
-            Some(Capture { bytes, ipv6: true, from, hop_limit, micros })
+            let (from, to, hop_limit) = (IpAddr::V6(ip.src_addr()), IpAddr::V6(ip.dst_addr()), Some(ip.hop_limit()));
+            Some(Capture { bytes, ipv6: true, from, to, hop_limit, micros })
         }
         _ => None,
     }
