@@ -138,14 +138,23 @@ pub(crate) fn icmp(target: IpAddr, ours: Ours) -> Vec<libc::sock_filter> {
     assemble(&ops)
 }
 
-/// The filter of the raw TCP listener: segments from `target` (any, if unspecified).
-pub(crate) fn tcp(target: IpAddr) -> Vec<libc::sock_filter> {
-    let ops = match target {
-        IpAddr::V4(target) => address_is(&target.octets(), Label::Accept, |at| Op::Stmt(LD_W_ABS, 12 + at)),
+/// The filter of the raw TCP listener: segments from `target` (any, if unspecified) and its port `port`, the
+/// probes' destination port.
+pub(crate) fn tcp(target: IpAddr, port: u16) -> Vec<libc::sock_filter> {
+    let mut ops = match target {
+        IpAddr::V4(target) => {
+            let mut ops = address_is(&target.octets(), Label::Next, |at| Op::Stmt(LD_W_ABS, 12 + at));
+            // The source port, after the IP header.
+            ops.extend([Op::Stmt(LDX_MSH, 0), Op::Stmt(LD_H_IND, 0)]);
+            ops
+        }
         IpAddr::V6(target) => {
-            address_is(&target.octets(), Label::Accept, |at| Op::Stmt(LD_W_ABS, NET.wrapping_add(8 + at)))
+            let mut ops = address_is(&target.octets(), Label::Next, |at| Op::Stmt(LD_W_ABS, NET.wrapping_add(8 + at)));
+            ops.push(Op::Stmt(LD_H_ABS, 0));
+            ops
         }
     };
+    ops.push(Op::Jeq(u32::from(port), Label::Accept, Label::Drop));
     assemble(&ops)
 }
 
@@ -358,23 +367,34 @@ mod tests {
     }
 
     #[test]
-    fn the_tcp_filter_keeps_segments_from_the_target() {
-        let v4 = tcp(IpAddr::from(TARGET4));
-        let segment_from = |from: [u8; 4]| {
+    fn the_tcp_filter_keeps_segments_from_the_target_and_its_port() {
+        let segment = |from: [u8; 4], port: u16| {
             let mut packet = vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0];
             packet.extend(from);
             packet.extend([198, 18, 0, 1]);
-            packet.extend([0; 20]);
+            packet.extend(port.to_be_bytes());
+            packet.extend([0; 18]);
             packet
         };
-        assert!(run(&v4, &segment_from(TARGET4), &[]));
-        assert!(!run(&v4, &segment_from([198, 18, 0, 10]), &[]));
-        let v6 = tcp(IpAddr::from(TARGET6));
+        let v4 = tcp(IpAddr::from(TARGET4), 80);
+        assert!(run(&v4, &segment(TARGET4, 80), &[]));
+        assert!(!run(&v4, &segment([198, 18, 0, 10], 80), &[]));
+        assert!(!run(&v4, &segment(TARGET4, 443), &[]));
+        // Shared sockets: any address, the port still.
+        let any4 = tcp(IpAddr::from([0; 4]), 80);
+        assert!(run(&any4, &segment([198, 18, 0, 10], 80), &[]));
+        assert!(!run(&any4, &segment([198, 18, 0, 10], 443), &[]));
+        let transport = |port: u16| [&port.to_be_bytes()[..], &[0; 18]].concat();
+        let v6 = tcp(IpAddr::from(TARGET6), 80);
         let mut header = vec![0x60, 0, 0, 0, 0, 20, 6, 64];
         header.extend(TARGET6);
         header.extend([0; 16]);
-        assert!(run(&v6, &[0; 20], &header));
+        assert!(run(&v6, &transport(80), &header));
+        assert!(!run(&v6, &transport(443), &header));
+        let any6 = tcp(IpAddr::from([0u8; 16]), 80);
+        assert!(run(&any6, &transport(80), &[]));
+        assert!(!run(&any6, &transport(443), &[]));
         header[23] = 10;
-        assert!(!run(&v6, &[0; 20], &header));
+        assert!(!run(&v6, &transport(80), &header));
     }
 }

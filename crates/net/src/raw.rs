@@ -84,7 +84,13 @@ impl RawProber {
         let icmp_filter = filter::icmp(config.target, ours);
         let mut listeners = vec![Listener::open(domain, icmp, ipv6, &icmp_filter, buffer)?];
         if config.method.is_tcp() {
-            listeners.push(Listener::open(domain, libc::IPPROTO_TCP, ipv6, &filter::tcp(config.target), buffer)?);
+            listeners.push(Listener::open(
+                domain,
+                libc::IPPROTO_TCP,
+                ipv6,
+                &filter::tcp(config.target, config.dst_port),
+                buffer,
+            )?);
         }
         let prober = RawProber {
             sender,

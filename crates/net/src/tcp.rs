@@ -19,6 +19,9 @@ pub(crate) fn first_source_port() -> Result<u16, NetError> {
     crate::random::in_range(32_768, (65_535 - engine::probe::PORT_WINDOW) as u16)
 }
 
+/// How many pending connections are looked at after each connect.
+const LOOK_AT: usize = 64;
+
 /// Whether a connection attempt has come to an end.
 enum Outcome {
     /// Still waiting for an answer.
@@ -129,8 +132,12 @@ impl TcpProber {
     /// carries no kernel timestamp).
     fn collect_ended(&mut self) -> io::Result<()> {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-        let mut fds: Vec<PollFd<'_>> =
-            self.attempts.iter().map(|attempt| PollFd::new(attempt.socket.as_fd(), PollFlags::POLLOUT)).collect();
+        // The first ones at most, mostly the oldest (those whose answers are due): a look per connect stays cheap
+        // however many are in flight; the rest are looked at by `receive`.
+        let mut fds: Vec<PollFd<'_>> = self.attempts[..self.attempts.len().min(LOOK_AT)]
+            .iter()
+            .map(|attempt| PollFd::new(attempt.socket.as_fd(), PollFlags::POLLOUT))
+            .collect();
         poll(&mut fds, PollTimeout::ZERO).map_err(io::Error::from)?;
         let ended: Vec<usize> = fds
             .iter()
