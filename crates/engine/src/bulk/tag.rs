@@ -45,8 +45,8 @@ mod tests {
         assert_eq!(tag(1, dst, 24000, 6), !28_119u16);
         // The mapped form tags alike.
         assert_eq!(tag(7, "::ffff:8.8.8.8".parse().unwrap(), 24000, 6), tag(7, dst, 24000, 6));
-        // Little-endian word of the last four bytes: 1.2.3.4 reads as 0x04030201.
-        assert_eq!(tag(0, "1.2.3.4".parse().unwrap(), 0, 0), !((0x0403_0201u64 % 65_535) as u16));
+        // Little-endian word of the last four bytes: 198.18.3.4 reads as 0x040312c6.
+        assert_eq!(tag(0, "198.18.3.4".parse().unwrap(), 0, 0), !((0x0403_12c6u64 % 65_535) as u16));
     }
 
     #[test]
