@@ -72,16 +72,19 @@ pub(crate) struct Departures {
 }
 
 impl Departures {
-    /// Records that probe `id` was sent to `target` at `sent_at` as an IP packet of `packet_len` bytes whose bytes
-    /// from `key_at` on start with `bytes`.
+    /// Records that probe `id` was sent to `target` at `sent_at`: the kernel put `added` bytes of headers in
+    /// front of `sent`, the bytes handed to it, and may have rewritten the first `rewritten` of them (a checksum,
+    /// an identifier); the rest tells the probe.
     pub(crate) fn sent(
         &mut self,
         (id, target): (ProbeId, IpAddr),
         sent_at: Instant,
-        packet_len: usize,
-        key_at: usize,
-        bytes: &[u8],
+        added: usize,
+        sent: &[u8],
+        rewritten: usize,
     ) {
+        let (packet_len, key_at) = (added + sent.len(), added + rewritten);
+        let bytes = sent.get(rewritten..).unwrap_or_default();
         let key_len = bytes.len().min(KEY_LEN);
         if key_len < MIN_KEY_LEN {
             return;
@@ -155,8 +158,8 @@ mod tests {
         let start = Instant::now();
         let mut departures = Departures::default();
         let (a, b) = (packet(60, 0xaa), packet(60, 0xbb));
-        departures.sent(id(1), start, 60, 28, &a[28..]);
-        departures.sent(id(2), start, 60, 28, &b[28..]);
+        departures.sent(id(1), start, 0, &a, 28);
+        departures.sent(id(2), start, 0, &b, 28);
         let later = start + Duration::from_micros(7);
         // b's stamp first, behind an Ethernet header; then a's, padded after an Ethernet header.
         departures.stamped(&[&[0; 14][..], &b].concat(), later);
@@ -174,8 +177,8 @@ mod tests {
     fn probes_too_short_to_tell_apart_and_stamps_before_the_call_are_ignored() {
         let start = Instant::now() + Duration::from_secs(1);
         let mut departures = Departures::default();
-        departures.sent(id(1), start, 30, 28, &[1, 2]);
-        departures.sent(id(2), start, 60, 28, &packet(60, 0xaa)[28..]);
+        departures.sent(id(1), start, 28, &[1, 2], 0);
+        departures.sent(id(2), start, 0, &packet(60, 0xaa), 28);
         departures.stamped(&packet(30, 1), start);
         departures.stamped(&packet(60, 0xaa), start - Duration::from_micros(1));
         let mut out = Vec::new();
@@ -187,8 +190,8 @@ mod tests {
     fn a_stamp_long_awaited_is_given_up() {
         let start = Instant::now();
         let mut departures = Departures::default();
-        departures.sent(id(1), start, 60, 28, &packet(60, 0xaa)[28..]);
-        departures.sent(id(2), start + PATIENCE * 2, 60, 28, &packet(60, 0xbb)[28..]);
+        departures.sent(id(1), start, 0, &packet(60, 0xaa), 28);
+        departures.sent(id(2), start + PATIENCE * 2, 0, &packet(60, 0xbb), 28);
         departures.stamped(&packet(60, 0xaa), start + PATIENCE * 2);
         let mut out = Vec::new();
         departures.take(&mut out);

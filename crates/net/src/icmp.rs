@@ -75,10 +75,9 @@ impl Prober for IcmpProber {
         // The kernel fills in the identifier and the checksum; the rest is ours.
         let bytes = probe.transport_bytes(route.source, route.target);
         let sent_at = sockopt::send_to(&self.socket, &bytes, &SocketAddr::new(route.target, 0).into())?;
-        // The kernel rewrites the header: the payload tells the probe.
-        let ip_header = if self.ipv6 { 40 } else { 20 };
-        let payload = bytes.get(8..).unwrap_or_default();
-        self.departures.sent((probe.id, route.target), sent_at, ip_header + bytes.len(), ip_header + 8, payload);
+        // The kernel rewrites the echo header (identifier, checksum): the payload tells the probe.
+        let added = crate::ip_header_len(self.ipv6);
+        self.departures.sent((probe.id, route.target), sent_at, added, &bytes, packet::icmpv4::HEADER_LEN);
         Ok(sent_at)
     }
 
@@ -99,7 +98,7 @@ impl Prober for IcmpProber {
             if kind == echo_reply {
                 let tag = engine::reply::payload_tag(self.buf.get(8..received.len).unwrap_or_default());
                 let kind = ReplyKind::EchoReply { ident, seq, tag };
-                let size = u16::try_from(received.len + if self.ipv6 { 40 } else { 20 }).ok();
+                let size = u16::try_from(received.len + crate::ip_header_len(self.ipv6)).ok();
                 replies.push((Reply { from: from.ip(), ttl: received.ttl, size, kind }, at));
             }
         }

@@ -42,6 +42,15 @@ use std::time::Instant;
 
 use engine::{Probe, Protocol, Reply, TraceConfig};
 
+/// The length of the IP header the kernel puts in front of what a datagram or IPv6 raw socket sends.
+pub(crate) fn ip_header_len(ipv6: bool) -> usize {
+    if ipv6 {
+        packet::ipv6::HEADER_LEN
+    } else {
+        packet::ipv4::HEADER_LEN
+    }
+}
+
 /// Whether the reader at the other end of `fd` (a pipe or a socket) has gone, so that writing there would fail:
 /// `poll(2)` reports an error condition on it. Never blocks.
 pub fn reader_gone(fd: BorrowedFd<'_>) -> bool {

@@ -153,19 +153,17 @@ impl Listener {
 impl Prober for RawProber {
     fn send(&mut self, probe: &Probe, route: Route) -> io::Result<Instant> {
         let to = sockopt::destination(route.target, 0, self.flow_label).into();
-        // The IP header (IPv6: the kernel's; IPv4: the 20 bytes ours start with) and the transport's checksum may
-        // be the kernel's: the rest tells the probe.
-        let (sent_at, bytes, ip_header) = if self.ipv6 {
+        // The kernel adds the IPv6 header and may fill in fields of our IPv4 one; the transport's checksum (2
+        // bytes in) may be its too (ICMPv6's always is): what follows tells the probe.
+        let (sent_at, bytes, added, rewritten) = if self.ipv6 {
             sockopt::set_ttl(&self.sender, true, probe.ttl)?;
             let bytes = probe.transport_bytes(route.source, route.target);
-            (sockopt::send_to(&self.sender, &bytes, &to)?, bytes, 40)
+            (sockopt::send_to(&self.sender, &bytes, &to)?, bytes, packet::ipv6::HEADER_LEN, 4)
         } else {
             let bytes = probe.packet_bytes(route.source, route.target, self.tos, self.dont_fragment);
-            (sockopt::send_to(&self.sender, &bytes, &to)?, bytes, 20)
+            (sockopt::send_to(&self.sender, &bytes, &to)?, bytes, 0, packet::ipv4::HEADER_LEN + 4)
         };
-        let transport = if self.ipv6 { &bytes[..] } else { bytes.get(ip_header..).unwrap_or_default() };
-        let key = transport.get(4..).unwrap_or_default();
-        self.departures.sent((probe.id, route.target), sent_at, ip_header + transport.len(), ip_header + 4, key);
+        self.departures.sent((probe.id, route.target), sent_at, added, &bytes, rewritten);
         Ok(sent_at)
     }
 

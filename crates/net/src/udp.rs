@@ -72,7 +72,7 @@ impl Prober for UdpProber {
         let to = sockopt::destination(route.target, *dst_port, self.flow_label);
         let sent_at = sockopt::send_from(&self.socket, payload, to, route.source)?;
         let headers = usize::from(engine::Method::classic(engine::Protocol::Udp).header_len(self.ipv6));
-        self.departures.sent((probe.id, route.target), sent_at, headers + payload.len(), headers, payload);
+        self.departures.sent((probe.id, route.target), sent_at, headers, payload, 0);
         Ok(sent_at)
     }
 
