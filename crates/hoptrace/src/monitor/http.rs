@@ -1,21 +1,47 @@
-//! `--prometheus ADDR:PORT`: `/metrics` over HTTP (tiny_http), on a thread of its own until stopped.
+//! `--prometheus ADDR:PORT`: `/metrics` over HTTP/1.1, on threads of its own until stopped.
+//!
+//! No client can hold it up or make it grow. One thread accepts; each connection is served on a thread of its own,
+//! at most [`MAX_CONNECTIONS`] at once: one request, which must arrive whole within [`READ_TIMEOUT`], and one
+//! answer, which the client must take whole within [`WRITE_TIMEOUT`]; then the connection closes (no keep-alive:
+//! an idle connection would hold a thread). A connection beyond the limit is answered 503 at once, as Prometheus'
+//! own exporters answer past their limit of scrapes in flight (client_golang's `MaxRequestsInFlight`,
+//! node_exporter's `--web.max-requests`): the scraper reports the cause rather than a timeout or a reset. The
+//! stop cuts the connections still open, so joining takes a tenth of a second, whatever clients do.
+//!
+//! Written by hand: tiny_http (0.12) can neither time a client out nor bound the threads it starts, one per
+//! connection.
 
 use core::net::SocketAddr;
 use core::time::Duration;
-use std::net::TcpListener;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
+use std::time::Instant;
 
 use hoptrace_core::StopHandle;
-use tiny_http::{Header, Response, Server};
+use socket2::SockRef;
 
-use crate::monitor::metrics::Metrics;
+/// Connections served at once; the ones beyond are answered 503.
+pub const MAX_CONNECTIONS: usize = 8;
+
+/// How long a request may take to arrive whole.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the client may take to read the whole answer.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often the listener looks at the stop flag.
+const STOP_CHECK: Duration = Duration::from_millis(100);
+
+/// The most of a request read: its head, of which only the request line matters.
+const MAX_HEAD: usize = 8 * 1024;
 
 /// The text exposition format's content type.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// How often the server looks at the stop flag.
-const STOP_CHECK: Duration = Duration::from_millis(100);
+/// What `/metrics` answers: the exposition text as it is at the request.
+type Encode = dyn Fn() -> String + Send + Sync;
 
 /// The HTTP listener, serving until `stop` is set; joining it closes the listening socket.
 pub struct Exporter {
@@ -29,33 +55,312 @@ impl Exporter {
         TcpListener::bind(addr).map_err(|error| format!("cannot listen on {addr}: {error}"))
     }
 
-    /// Serves `/metrics` on `listener` from a thread of its own.
-    pub fn start(listener: TcpListener, metrics: Arc<Metrics>, stop: StopHandle) -> Result<Self, String> {
-        let server = Server::from_listener(listener, None).map_err(|error| format!("cannot serve metrics: {error}"))?;
-        let thread = thread::spawn(move || serve(&server, &metrics, &stop));
+    /// Serves `/metrics` on `listener`, `encode` writing each answer's text, from threads of its own.
+    pub fn start(
+        listener: TcpListener,
+        encode: impl Fn() -> String + Send + Sync + 'static,
+        stop: StopHandle,
+    ) -> Result<Self, String> {
+        // accept(2) gives up after this, to look at the stop flag.
+        SockRef::from(&listener)
+            .set_read_timeout(Some(STOP_CHECK))
+            .map_err(|error| format!("cannot serve metrics: {error}"))?;
+        let encode: Arc<Encode> = Arc::new(encode);
+        let thread = thread::spawn(move || serve(&listener, &encode, &stop));
         Ok(Exporter { thread })
     }
 
-    /// Waits for the server to stop (after `stop` was set); the listener is closed when this returns.
+    /// Waits for the server to stop (after `stop` was set), the connections still open cut; the listener is closed
+    /// when this returns.
     pub fn join(self) {
         let _ = self.thread.join();
     }
 }
 
-fn serve(server: &Server, metrics: &Metrics, stop: &StopHandle) {
+/// Accepts connections until `stop`, each answered on a thread of its own; then cuts those still open.
+fn serve(listener: &TcpListener, encode: &Arc<Encode>, stop: &StopHandle) {
+    // Each connection served: a handle to cut it, its thread.
+    let mut open: Vec<(TcpStream, JoinHandle<()>)> = Vec::new();
     while !stop.is_stopped() {
-        let request = match server.recv_timeout(STOP_CHECK) {
-            Ok(Some(request)) => request,
-            Ok(None) => continue,
-            Err(_) => break,
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // Beside the stop check: out of descriptors, say. The connections wait in the backlog meanwhile.
+                if error.kind() != ErrorKind::WouldBlock {
+                    thread::sleep(STOP_CHECK);
+                }
+                continue;
+            }
         };
-        let response = if request.url() == "/metrics" || request.url().starts_with("/metrics?") {
-            let header = Header::from_bytes("Content-Type", CONTENT_TYPE).expect("a valid header");
-            Response::from_string(metrics.encode()).with_header(header)
-        } else {
-            Response::from_string("hoptrace monitor: metrics at /metrics\n").with_status_code(404)
+        open.retain(|(_, thread)| !thread.is_finished());
+        if open.len() >= MAX_CONNECTIONS {
+            refuse(&stream);
+            continue;
+        }
+        let Ok(handle) = stream.try_clone() else { continue };
+        let encode = Arc::clone(encode);
+        // Without a thread, the connection closes unanswered.
+        if let Ok(thread) = thread::Builder::new().name("metrics".into()).spawn(move || answer(stream, &*encode)) {
+            open.push((handle, thread));
+        }
+    }
+    for (stream, _) in &open {
+        // Whatever its thread waits for, reading or writing, ends at once.
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+    for (_, thread) in open {
+        let _ = thread.join();
+    }
+}
+
+/// Reads one request from `stream` and answers it, each within its timeout; a client too slow, or gone, is left
+/// unanswered. The connection closes after.
+fn answer(mut stream: TcpStream, encode: &Encode) {
+    if let Ok(head) = read_head(&mut stream, Instant::now() + READ_TIMEOUT) {
+        let _ = write_all_by(&mut stream, &response(&head, encode), Instant::now() + WRITE_TIMEOUT);
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// Answers 503 without waiting for the request: a few hundred bytes, which a new connection's buffer always takes,
+/// written without blocking.
+fn refuse(mut stream: &TcpStream) {
+    let busy = Answer::text("503 Service Unavailable", "hoptrace monitor: too many scrapes at once\n");
+    let _ = stream.set_nonblocking(true);
+    // Whatever of the request is there: closing on unread bytes would reset the connection.
+    let _ = stream.read(&mut [0; 1024]);
+    let _ = stream.write_all(&busy.bytes(true));
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// The request's head (or its first [`MAX_HEAD`] bytes), read before `deadline`.
+fn read_head(stream: &mut TcpStream, deadline: Instant) -> io::Result<Vec<u8>> {
+    let mut head = vec![0; MAX_HEAD];
+    let mut len = 0;
+    while len < MAX_HEAD && !head[..len].windows(4).any(|end| end == b"\r\n\r\n") {
+        stream.set_read_timeout(Some(time_left(deadline)?))?;
+        match stream.read(&mut head[len..]) {
+            Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
+            Ok(read) => len += read,
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    head.truncate(len);
+    Ok(head)
+}
+
+/// Writes all of `bytes` before `deadline`, however slowly the client reads.
+fn write_all_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        stream.set_write_timeout(Some(time_left(deadline)?))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(written) => bytes = &bytes[written..],
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// The time left before `deadline`; a timeout once there is none.
+fn time_left(deadline: Instant) -> io::Result<Duration> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(ErrorKind::TimedOut.into());
+    }
+    Ok(left)
+}
+
+/// The answer to a request head: the metrics to a GET (or HEAD) of `/metrics`, with a query or without; 404
+/// elsewhere, 405 to other methods, 400 to what is not HTTP/1.
+fn response(head: &[u8], encode: &Encode) -> Vec<u8> {
+    let line = head.split(|&byte| byte == b'\n').next().unwrap_or_default();
+    let line = core::str::from_utf8(line).unwrap_or_default().trim_end_matches('\r');
+    let parts: Vec<&str> = line.split(' ').collect();
+    let [method, target, version] = parts[..] else {
+        return Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP request\n").bytes(true);
+    };
+    let answer = if !version.starts_with("HTTP/1.") {
+        Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP/1 request\n")
+    } else if method != "GET" && method != "HEAD" {
+        Answer::text("405 Method Not Allowed", "hoptrace monitor: GET /metrics\n")
+    } else if target == "/metrics" || target.starts_with("/metrics?") {
+        Answer { status: "200 OK", content_type: CONTENT_TYPE, body: encode() }
+    } else {
+        Answer::text("404 Not Found", "hoptrace monitor: metrics at /metrics\n")
+    };
+    answer.bytes(method != "HEAD")
+}
+
+/// An answer before it is written.
+struct Answer {
+    /// The status line's code and reason.
+    status: &'static str,
+    content_type: &'static str,
+    body: String,
+}
+
+impl Answer {
+    fn text(status: &'static str, body: &str) -> Self {
+        Answer { status, content_type: "text/plain; charset=utf-8", body: body.to_owned() }
+    }
+
+    /// The bytes sent: the head, then the body if `with_body`. `Allow` is in every answer, as a 405 needs it.
+    fn bytes(&self, with_body: bool) -> Vec<u8> {
+        let Answer { status, content_type, body } = self;
+        let length = body.len();
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nAllow: GET, HEAD\r\n\
+             Connection: close\r\n\r\n"
+        );
+        let mut bytes = head.into_bytes();
+        if with_body {
+            bytes.extend_from_slice(body.as_bytes());
+        }
+        bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{ErrorKind, Read, Write};
+    use std::net::TcpStream;
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    use super::*;
+
+    /// More than loopback's socket buffers hold (the send buffer grows to 4 MiB at most by default), so that a
+    /// client reading none of it holds the write up.
+    const LARGE: usize = 16 << 20;
+
+    const GET: &str = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+    fn start(encode: impl Fn() -> String + Send + Sync + 'static) -> (Exporter, SocketAddr, StopHandle) {
+        let listener = Exporter::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = StopHandle::default();
+        (Exporter::start(listener, encode, stop.clone()).unwrap(), addr, stop)
+    }
+
+    /// `request` sent on a connection of its own, the answer read to its end within `limit`.
+    fn ask(addr: SocketAddr, request: &str, limit: Duration) -> std::io::Result<Vec<u8>> {
+        let mut stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(limit))?;
+        stream.write_all(request.as_bytes())?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer)?;
+        Ok(answer)
+    }
+
+    /// Stops the exporter and joins it, failing after `limit`: how long that took.
+    fn stop_within(exporter: Exporter, stop: &StopHandle, limit: Duration) -> Duration {
+        let started = Instant::now();
+        stop.stop();
+        let (joined, done) = mpsc::channel();
+        thread::spawn(move || {
+            exporter.join();
+            let _ = joined.send(());
+        });
+        done.recv_timeout(limit).unwrap_or_else(|_| panic!("join still waiting after {limit:?}"));
+        started.elapsed()
+    }
+
+    #[test]
+    fn a_client_reading_nothing_holds_up_neither_scrapes_nor_the_stop() {
+        let (exporter, addr, stop) = start(|| "x".repeat(LARGE));
+        let mut stalled = TcpStream::connect(addr).unwrap();
+        stalled.write_all(GET.as_bytes()).unwrap();
+        // Time for the exporter to fill the buffers and block writing to it.
+        thread::sleep(Duration::from_millis(300));
+
+        let started = Instant::now();
+        let answer = ask(addr, GET, Duration::from_secs(3)).expect("a second scrape is answered");
+        let scraped = started.elapsed();
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {CONTENT_TYPE}\r\nContent-Length: {LARGE}\r\n");
+        assert!(answer.starts_with(head.as_bytes()), "{:?}", String::from_utf8_lossy(&answer[..answer.len().min(200)]));
+        assert!(answer.len() > LARGE && answer.ends_with(b"xxxx"), "{} bytes", answer.len());
+        let joined = stop_within(exporter, &stop, Duration::from_secs(3));
+        eprintln!("scraped in {scraped:?} beside a stalled client; joined in {joined:?}");
+        drop(stalled);
+    }
+
+    /// A connected pair on loopback: the client's end, the server's.
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        (client, listener.accept().unwrap().0)
+    }
+
+    #[test]
+    fn reads_and_writes_give_up_at_their_deadline() {
+        let (mut client, mut server) = pair();
+        client.write_all(b"GET /metrics HTTP/1.1\r\n").unwrap();
+        let limit = Duration::from_millis(300);
+        let started = Instant::now();
+        let error = read_head(&mut server, started + limit).expect_err("half a request");
+        assert!(matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut), "{error}");
+        let read_for = started.elapsed();
+        let started = Instant::now();
+        let error =
+            write_all_by(&mut server, &vec![b'x'; LARGE], started + limit).expect_err("a client reading nothing");
+        assert!(matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut), "{error}");
+        let written_for = started.elapsed();
+        for took in [read_for, written_for] {
+            assert!(took >= limit && took < limit * 3, "gave up after {took:?}");
+        }
+    }
+
+    #[test]
+    fn answers_by_method_and_path() {
+        let encode = || "up 1\n".to_owned();
+        let answer = |head: &str| String::from_utf8(response(head.as_bytes(), &encode)).unwrap();
+        let head = |status: &str, content_type: &str, length: usize| {
+            format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n\
+                 Allow: GET, HEAD\r\nConnection: close\r\n\r\n"
+            )
         };
-        // A client that went away is its own problem.
-        let _ = request.respond(response);
+        let text = "text/plain; charset=utf-8";
+        assert_eq!(answer(GET), head("200 OK", CONTENT_TYPE, 5) + "up 1\n");
+        assert_eq!(answer("GET /metrics?name[]=up HTTP/1.0\r\n\r\n"), head("200 OK", CONTENT_TYPE, 5) + "up 1\n");
+        assert_eq!(answer("HEAD /metrics HTTP/1.1\r\n\r\n"), head("200 OK", CONTENT_TYPE, 5));
+        let elsewhere = "hoptrace monitor: metrics at /metrics\n";
+        assert_eq!(answer("GET / HTTP/1.1\r\n\r\n"), head("404 Not Found", text, elsewhere.len()) + elsewhere);
+        let method = "hoptrace monitor: GET /metrics\n";
+        let posted = answer("POST /metrics HTTP/1.1\r\n\r\n");
+        assert_eq!(posted, head("405 Method Not Allowed", text, method.len()) + method);
+        for junk in ["GET /metrics\r\n\r\n", "GET /metrics HTTP/2\r\n\r\n", "\u{1}\r\n\r\n", ""] {
+            assert!(answer(junk).starts_with("HTTP/1.1 400 Bad Request\r\n"), "{junk:?}: {}", answer(junk));
+        }
+    }
+
+    #[test]
+    fn connections_beyond_the_limit_are_answered_503_and_idle_ones_cut_at_the_stop() {
+        let (exporter, addr, stop) = start(|| "up 1\n".to_owned());
+        // Half a request each, never finished.
+        let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+            .map(|_| {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                stream.write_all(b"GET /metrics HTTP/1.1\r\n").unwrap();
+                stream
+            })
+            .collect();
+        let answer = ask(addr, GET, Duration::from_secs(3)).expect("an answer");
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{text}");
+
+        let joined = stop_within(exporter, &stop, Duration::from_secs(3));
+        eprintln!("joined in {joined:?} with {MAX_CONNECTIONS} idle connections");
+        for mut stream in idle {
+            stream.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+            match stream.read(&mut [0; 64]) {
+                Ok(0) => {}
+                Err(error) if error.kind() == ErrorKind::ConnectionReset => {}
+                other => panic!("an idle connection left open or answered at the stop: {other:?}"),
+            }
+        }
     }
 }

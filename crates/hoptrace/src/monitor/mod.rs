@@ -113,7 +113,10 @@ pub fn run(
 
     let metrics = Arc::new(Metrics::new());
     let exporter = match listener {
-        Some(listener) => Some(Exporter::start(listener, Arc::clone(&metrics), stop.clone()).map_err(Error::Failed)?),
+        Some(listener) => {
+            let metrics = Arc::clone(&metrics);
+            Some(Exporter::start(listener, move || metrics.encode(), stop.clone()).map_err(Error::Failed)?)
+        }
         None => None,
     };
     let events = EventSink::new(settings.events, Control { stops: vec![stop.clone()], ..Control::default() });

@@ -1,8 +1,9 @@
 //! `hoptrace monitor` in the lab, scraped by a real Prometheus (Debian's `prometheus`) in the client's namespace:
 //! series for every hop of every target, exactly one path change where a route changed and none elsewhere, none
-//! under loss and ICMP rate limiting; the NDJSON `path_changed` event; a clean stop.
+//! under loss and ICMP rate limiting; the NDJSON `path_changed` event; a clean stop, prompt whatever scrapers do.
 
 use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -399,4 +400,59 @@ fn targets_file_is_read_again_on_sighup() {
     assert!(status.success(), "{status}");
     // Text mode prints path changes only: there were none.
     assert_eq!(std::fs::read_to_string(scratch.0.join("stdout")).unwrap(), "");
+}
+
+/// Scrapers that never read, in python3: one asks for the metrics 2,000 times in a row on one connection
+/// (megabytes of answers, were they all written), one sends half a request; then "ready", and they wait.
+const STALLING: &str = r#"
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+flood = socket.socket()
+flood.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+flood.connect((host, int(port)))
+flood.settimeout(2)
+try:
+    flood.sendall(b"GET /metrics HTTP/1.1\r\nHost: lab\r\n\r\n" * 2000)
+except OSError:
+    pass
+half = socket.create_connection((host, int(port)))
+half.sendall(b"GET /metrics HTTP/1.1\r\n")
+print("ready", flush=True)
+time.sleep(60)
+"#;
+
+#[test]
+fn sigint_stops_the_monitor_at_once_whatever_its_scrapers_do() {
+    let _machine = shared_machine();
+    let (lab, client, _, dst) = crate::chain(1, |_, _, _| {});
+    let target = lab.addr(dst, Family::V4).to_string();
+    let scratch = Scratch::new("monitor-stalled");
+    let args: Vec<String> =
+        [&target, "--every", "0.3", "-q", "1", "-n", "--prometheus", METRICS].map(String::from).to_vec();
+    let mut hoptrace = monitor(&lab, client, &args, &scratch.0.join("stdout"));
+    let scrape = || http_get(&lab, client, &format!("http://{METRICS}/metrics"));
+    wait_for(Duration::from_secs(20), "/metrics", scrape);
+
+    let mut stalling = lab.command(client, "python3");
+    let mut stalling = Running(stalling.args(["-c", STALLING, METRICS]).stdout(Stdio::piped()).spawn().unwrap());
+    let mut ready = String::new();
+    BufReader::new(stalling.0.stdout.as_mut().unwrap()).read_line(&mut ready).unwrap();
+    assert_eq!(ready, "ready\n", "the stalling scrapers are connected");
+    let metrics = scrape().expect("a scrape beside them is answered");
+    assert!(metrics.contains(&format!("hoptrace_hops{{target=\"{target}\"}}")), "{metrics}");
+
+    signal(&hoptrace.0, "INT");
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = hoptrace.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(stopped.elapsed() < Duration::from_secs(5), "still running 5 s after SIGINT");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = stopped.elapsed();
+    eprintln!("stopped {took:?} after SIGINT");
+    assert!(status.success(), "{status}");
+    assert!(took < Duration::from_secs(1), "took {took:?} to stop");
+    drop(stalling);
 }
