@@ -1,0 +1,145 @@
+//! `next_hop` reads the kernel's routing and neighbour tables: over loopback without privileges, and (with the
+//! `lab` feature, as root) from a lab client towards its router, as a link-layer sender needs them.
+
+use core::net::IpAddr;
+
+use hoptrace_net::{next_hop, NetError, NextHop};
+
+/// Loopback's interface index.
+const LO: u32 = 1;
+
+#[test]
+fn loopback_destinations_go_out_of_lo_with_no_gateway_and_no_ethernet_address() {
+    let loopback = NextHop { ifindex: LO, gateway: None, mac: None };
+    assert_eq!(next_hop(IpAddr::from([127, 0, 0, 1]), None, None).expect("a route to 127.0.0.1"), loopback);
+    assert_eq!(next_hop(IpAddr::from([127, 0, 0, 1]), None, Some("lo")).expect("a route out of lo"), loopback);
+    let from = Some(IpAddr::from([127, 0, 0, 1]));
+    assert_eq!(next_hop(IpAddr::from([127, 0, 0, 2]), from, None).expect("a route from 127.0.0.1"), loopback);
+    if std::path::Path::new("/proc/net/if_inet6").exists() {
+        assert_eq!(next_hop("::1".parse().unwrap(), None, None).expect("a route to ::1"), loopback);
+    }
+}
+
+#[test]
+fn a_bad_interface_or_source_is_named() {
+    let dst = IpAddr::from([127, 0, 0, 1]);
+    match next_hop(dst, None, Some("no-such-if0")) {
+        Err(NetError::BadInterface(name, _)) => assert_eq!(name, "no-such-if0"),
+        other => panic!("{other:?}"),
+    }
+    let v6: IpAddr = "::1".parse().unwrap();
+    match next_hop(dst, Some(v6), None) {
+        Err(NetError::BadSource(source, _)) => assert_eq!(source, v6),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[cfg(feature = "lab")]
+mod lab {
+    use core::net::IpAddr;
+    use std::fs::File;
+
+    use hoptrace_net::{next_hop, NetError, NextHop};
+    use netlab::{Family, Lab, LabSpec, NodeId};
+    use nix::sched::{setns, CloneFlags};
+
+    /// `next_hop` run in a thread inside `node`'s namespace.
+    fn next_hop_in(
+        lab: &Lab,
+        node: NodeId,
+        dst: IpAddr,
+        source: Option<IpAddr>,
+        interface: Option<&str>,
+    ) -> Result<NextHop, NetError> {
+        let namespace = File::open(format!("/run/netns/{}", lab.ns(node))).expect("the namespace exists");
+        let interface = interface.map(str::to_owned);
+        std::thread::spawn(move || {
+            setns(&namespace, CloneFlags::CLONE_NEWNET).expect("entering the namespace");
+            next_hop(dst, source, interface.as_deref())
+        })
+        .join()
+        .expect("no panic")
+    }
+
+    /// Runs `program args` in `node`, which must succeed; its standard output.
+    fn run(lab: &Lab, node: NodeId, program: &str, args: &[&str]) -> String {
+        let output = lab.command(node, program).args(args).output().expect("it runs");
+        assert!(output.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The index and Ethernet address of `node`'s interface `name`, from `ip -o link`.
+    fn link(lab: &Lab, node: NodeId, name: &str) -> (u32, [u8; 6]) {
+        let line = run(lab, node, "ip", &["-o", "link", "show", "dev", name]);
+        let index = line.split(':').next().and_then(|index| index.trim().parse().ok());
+        let mac = line.split_whitespace().skip_while(|&word| word != "link/ether").nth(1).map(|mac| {
+            let bytes: Vec<u8> = mac.split(':').map(|byte| u8::from_str_radix(byte, 16).expect("hex")).collect();
+            <[u8; 6]>::try_from(bytes).expect("six bytes")
+        });
+        (index.expect("an index"), mac.unwrap_or_else(|| panic!("no Ethernet address in {line:?}")))
+    }
+
+    #[test]
+    fn a_lab_client_reaches_the_router_and_beyond_through_the_routers_ethernet_address() {
+        // client — router — dst
+        let mut spec = LabSpec::new();
+        let client = spec.node("client");
+        let router = spec.router("router");
+        let dst = spec.node("dst");
+        spec.link(client, router);
+        spec.link(router, dst);
+        let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
+        let iface = lab.iface(client, router);
+        let (ifindex, _) = link(&lab, client, &iface);
+        let (_, router_mac) = link(&lab, router, &lab.iface(router, client));
+        for family in [Family::V4, Family::V6] {
+            let target = lab.addr(dst, family);
+            let gateway = lab.iface_addr(router, client, family);
+            // The lab's neighbour entries are permanent: forget the router's, so that a packet must resolve it.
+            run(&lab, client, "ip", &["neigh", "del", &gateway.to_string(), "dev", &iface]);
+            let unresolved = NextHop { ifindex, gateway: Some(gateway), mac: None };
+            assert_eq!(next_hop_in(&lab, client, target, None, None).expect("a route"), unresolved, "{family:?}");
+            run(&lab, client, "ping", &["-c1", "-W2", &target.to_string()]);
+            let expected = NextHop { ifindex, gateway: Some(gateway), mac: Some(router_mac) };
+            assert_eq!(next_hop_in(&lab, client, target, None, None).expect("a route"), expected, "{family:?}");
+            let source = Some(lab.iface_addr(client, router, family));
+            let through = next_hop_in(&lab, client, target, source, Some(&iface));
+            assert_eq!(through.expect("a route"), expected, "{family:?} from the client's address and interface");
+            let on_link = NextHop { ifindex, gateway: None, mac: Some(router_mac) };
+            assert_eq!(next_hop_in(&lab, client, gateway, None, None).expect("a route"), on_link, "{family:?}");
+            let local = next_hop_in(&lab, client, lab.addr(client, family), None, None).expect("a route");
+            assert_eq!(local, NextHop { ifindex: 1, gateway: None, mac: None }, "{family:?} to itself");
+        }
+    }
+
+    #[test]
+    fn only_a_usable_neighbour_entry_gives_an_ethernet_address_and_an_unrouted_destination_is_told() {
+        // client — router, the client with no route but the link's own.
+        let mut spec = LabSpec::new();
+        let client = spec.node("client");
+        let router = spec.router("router");
+        spec.link(client, router);
+        let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
+        let iface = lab.iface(client, router);
+        let (ifindex, _) = link(&lab, client, &iface);
+        let on_link = |dst: &str, mac| (dst.parse::<IpAddr>().unwrap(), NextHop { ifindex, gateway: None, mac });
+        let mac = [2, 0, 0, 0, 0, 0x77];
+        for (family, unrouted, absent, noarp, stale) in [
+            (Family::V4, "198.19.200.1", "198.18.0.77", "198.18.0.78", "198.18.0.79"),
+            (Family::V6, "2001:db8:ffff::1", "2001:db8::77", "2001:db8::78", "2001:db8::79"),
+        ] {
+            let unrouted: IpAddr = unrouted.parse().unwrap();
+            match next_hop_in(&lab, client, unrouted, None, None) {
+                Err(NetError::NoRoute(addr)) => assert_eq!(addr, unrouted, "{family:?}"),
+                other => panic!("{family:?}: {other:?}"),
+            }
+            for (state, addr) in [("noarp", noarp), ("stale", stale)] {
+                let args = ["neigh", "replace", addr, "lladdr", "02:00:00:00:00:77", "dev", &iface, "nud", state];
+                run(&lab, client, "ip", &args);
+            }
+            for (dst, expected) in [on_link(absent, None), on_link(noarp, None), on_link(stale, Some(mac))] {
+                assert_eq!(next_hop_in(&lab, client, dst, None, None).expect("a route"), expected, "{family:?}");
+            }
+        }
+    }
+}
