@@ -1,16 +1,18 @@
 //! Where the kernel sends packets for a destination — the outgoing interface, the gateway and the next hop's
 //! Ethernet address — as a sender at the link layer needs it. Asked over rtnetlink, which needs no privilege.
 
-use core::net::IpAddr;
+use core::net::{IpAddr, SocketAddr};
 use std::io;
 use std::time::Duration;
 
 use netlink_packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_REQUEST};
 use netlink_packet_route::link::{LinkLayerType, LinkMessage};
-use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState};
+use netlink_packet_route::neighbour::NeighbourState::{Delay, Permanent, Probe, Reachable, Stale};
+use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType, RouteVia};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
+use socket2::{Domain, Type};
 
 use crate::NetError;
 
@@ -29,10 +31,13 @@ pub struct NextHop {
 
 /// Asks the kernel (rtnetlink: RTM_GETROUTE for `dst`, from `source` if given, out of `interface` if given; then
 /// RTM_GETNEIGH for the next hop on that interface) where packets for `dst` go. Sends nothing on the network.
+///
+/// Fails with [`NetError::NoRoute`] when the routing table has no way to `dst` (or an unreachable, prohibit or
+/// blackhole route), [`NetError::BadSource`] when `source` is not an address of this host of `dst`'s IP version,
+/// and [`NetError::BadInterface`] when there is no such interface.
 pub fn next_hop(dst: IpAddr, source: Option<IpAddr>, interface: Option<&str>) -> Result<NextHop, NetError> {
-    if let Some(source) = source.filter(|source| source.is_ipv6() != dst.is_ipv6()) {
-        let error = io::Error::new(io::ErrorKind::InvalidInput, format!("{dst} is of the other IP version"));
-        return Err(NetError::BadSource(source, error));
+    if let Some(source) = source {
+        check_source(source, dst).map_err(|error| NetError::BadSource(source, error))?;
     }
     let oif = interface
         .map(|name| {
@@ -42,13 +47,23 @@ pub fn next_hop(dst: IpAddr, source: Option<IpAddr>, interface: Option<&str>) ->
     let mut rtnetlink = Rtnetlink::open().map_err(NetError::io("opening a netlink socket (NETLINK_ROUTE)"))?;
     let (ifindex, gateway) = rtnetlink.route(dst, source, oif)?;
     let ethernet = rtnetlink.ethernet(ifindex).map_err(NetError::io("asking the kernel for the interface's type"))?;
-    let mac = match ethernet {
-        true => rtnetlink
-            .neighbour(gateway.unwrap_or(dst), ifindex)
-            .map_err(NetError::io("asking the kernel for the next hop's Ethernet address (RTM_GETNEIGH)"))?,
-        false => None,
+    let mac = if ethernet {
+        let what = "asking the kernel for the next hop's Ethernet address (RTM_GETNEIGH)";
+        rtnetlink.neighbour(gateway.unwrap_or(dst), ifindex).map_err(NetError::io(what))?
+    } else {
+        None
     };
     Ok(NextHop { ifindex, gateway, mac })
+}
+
+/// Whether `source` can send to `dst`: of its IP version, and an address of this host (the kernel's route from a
+/// foreign address is no route at all for IPv4, and a route nothing can use for IPv6).
+fn check_source(source: IpAddr, dst: IpAddr) -> io::Result<()> {
+    if source.is_ipv6() != dst.is_ipv6() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{dst} is of the other IP version")));
+    }
+    let address = SocketAddr::new(source, 0);
+    socket2::Socket::new(Domain::for_address(address), Type::DGRAM, None)?.bind(&address.into())
 }
 
 /// How long the kernel may take to answer (it answers at once: this only bounds the unexpected).
@@ -56,6 +71,9 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The largest answer read: a link's attributes are the longest, a few kilobytes.
 const ANSWER_LEN: usize = 64 * 1024;
+
+/// How many answers to earlier questions (which timed out) are skipped while waiting for one.
+const STALE_ANSWERS: usize = 8;
 
 /// A netlink socket that asks the routing subsystem one question at a time.
 struct Rtnetlink {
@@ -68,7 +86,7 @@ impl Rtnetlink {
     fn open() -> io::Result<Rtnetlink> {
         let mut socket = Socket::new(NETLINK_ROUTE)?;
         socket.bind_auto()?;
-        socket.connect(&SocketAddr::new(0, 0))?;
+        socket.connect(&netlink_sys::SocketAddr::new(0, 0))?;
         socket2::SockRef::from(&socket).set_read_timeout(Some(TIMEOUT))?;
         Ok(Rtnetlink { socket, sequence: 0, answer: Vec::with_capacity(ANSWER_LEN) })
     }
@@ -94,9 +112,8 @@ impl Rtnetlink {
             Ok(RouteNetlinkMessage::NewRoute(route)) => route,
             Ok(_) => return Err(NetError::io(WHAT)(unexpected())),
             Err(error) => {
-                return Err(match (error.raw_os_error(), source) {
-                    (Some(libc::ENETUNREACH | libc::EHOSTUNREACH), _) => NetError::NoRoute(dst),
-                    (Some(libc::EINVAL | libc::EADDRNOTAVAIL), Some(source)) => NetError::BadSource(source, error),
+                return Err(match error.raw_os_error() {
+                    Some(libc::ENETUNREACH | libc::EHOSTUNREACH) => NetError::NoRoute(dst),
                     _ => NetError::io(WHAT)(error),
                 })
             }
@@ -117,8 +134,8 @@ impl Rtnetlink {
                 _ => {}
             }
         }
-        let no_interface = || io::Error::new(io::ErrorKind::InvalidData, "the route names no outgoing interface");
-        Ok((ifindex.ok_or_else(|| NetError::io(WHAT)(no_interface()))?, gateway))
+        let ifindex = ifindex.ok_or_else(|| NetError::io(WHAT)(invalid("the route names no outgoing interface")))?;
+        Ok((ifindex, gateway))
     }
 
     /// Whether interface `ifindex` is Ethernet (ARPHRD_ETHER).
@@ -146,7 +163,6 @@ impl Rtnetlink {
             Err(error) if error.raw_os_error() == Some(libc::ENOENT) => return Ok(None),
             Err(error) => return Err(error),
         };
-        use NeighbourState::{Delay, Permanent, Probe, Reachable, Stale};
         if !matches!(neighbour.header.state, Reachable | Stale | Delay | Probe | Permanent) {
             return Ok(None);
         }
@@ -167,12 +183,12 @@ impl Rtnetlink {
         let mut bytes = vec![0; message.buffer_len()];
         message.serialize(&mut bytes);
         self.socket.send(&bytes, 0)?;
-        // Only this socket's own answers reach it (it joined no group); skip any left from an earlier question.
-        for _ in 0..=self.sequence {
+        // Only this socket's own answers reach it (it joined no group).
+        for _ in 0..=STALE_ANSWERS {
             self.answer.clear();
             let len = self.socket.recv(&mut self.answer, libc::MSG_TRUNC)?;
             if len > self.answer.len() {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "the kernel's answer is too long"));
+                return Err(invalid("the kernel's answer is too long"));
             }
             let answer = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&self.answer)
                 .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
@@ -189,8 +205,12 @@ impl Rtnetlink {
     }
 }
 
+fn invalid(what: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what)
+}
+
 fn unexpected() -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, "the kernel answered something else")
+    invalid("the kernel answered something else")
 }
 
 fn family(addr: IpAddr) -> AddressFamily {

@@ -40,7 +40,7 @@ mod lab {
     use std::fs::File;
 
     use hoptrace_net::{next_hop, NetError, NextHop};
-    use netlab::{Family, Lab, LabSpec, NodeId};
+    use netlab::{Family, Lab, LabSpec, Link, NodeId};
     use nix::sched::{setns, CloneFlags};
 
     /// `next_hop` run in a thread inside `node`'s namespace.
@@ -81,13 +81,9 @@ mod lab {
 
     #[test]
     fn a_lab_client_reaches_the_router_and_beyond_through_the_routers_ethernet_address() {
-        // client — router — dst
         let mut spec = LabSpec::new();
-        let client = spec.node("client");
-        let router = spec.router("router");
-        let dst = spec.node("dst");
-        spec.link(client, router);
-        spec.link(router, dst);
+        let (client, routers, dst) = spec.chain(1, |_| Link::default());
+        let router = routers[0];
         let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
         let iface = lab.iface(client, router);
         let (ifindex, _) = link(&lab, client, &iface);
@@ -113,7 +109,7 @@ mod lab {
     }
 
     #[test]
-    fn only_a_usable_neighbour_entry_gives_an_ethernet_address_and_an_unrouted_destination_is_told() {
+    fn only_a_usable_neighbour_entry_gives_an_ethernet_address_and_bad_requests_are_told() {
         // client — router, the client with no route but the link's own.
         let mut spec = LabSpec::new();
         let client = spec.node("client");
@@ -132,6 +128,11 @@ mod lab {
             match next_hop_in(&lab, client, unrouted, None, None) {
                 Err(NetError::NoRoute(addr)) => assert_eq!(addr, unrouted, "{family:?}"),
                 other => panic!("{family:?}: {other:?}"),
+            }
+            let foreign = lab.iface_addr(router, client, family);
+            match next_hop_in(&lab, client, foreign, Some(foreign), None) {
+                Err(NetError::BadSource(addr, _)) => assert_eq!(addr, foreign, "{family:?}"),
+                other => panic!("{family:?}: from another node's address: {other:?}"),
             }
             for (state, addr) in [("noarp", noarp), ("stale", stale)] {
                 let args = ["neigh", "replace", addr, "lladdr", "02:00:00:00:00:77", "dev", &iface, "nud", state];
