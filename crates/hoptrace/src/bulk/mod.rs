@@ -4,6 +4,7 @@
 //! probes sent.
 
 mod args;
+mod input;
 mod mda;
 mod prefixes;
 mod replies;
@@ -31,7 +32,7 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     if Privilege::detect() != Privilege::Raw {
         return Err(Error::Failed("bulk probing needs raw sockets: run it as root or with CAP_NET_RAW".into()));
     }
-    let filters = send::Filters::load(args).map_err(|why| Error::Usage(CliError::new(why)))?;
+    let filters = Arc::new(input::Filters::load(args).map_err(|why| Error::Usage(CliError::new(why)))?);
     let caracal_id = args.caracal_id.unwrap_or_else(random_id);
     let check = Check { caracal_id, integrity: !args.no_integrity_check };
     let batch = args.batch_size as usize;
@@ -65,18 +66,19 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     let listener = {
         let (stop, counters, progress) = (Arc::clone(&stop), Arc::clone(&counters), Arc::clone(&progress));
         let (round, csv) = (args.meta_round.clone(), targets.is_none());
-        thread::spawn(move || -> io::Result<()> {
+        let read = move || -> io::Result<()> {
             if csv {
                 replies::write_csv(&mut receiver, &stop, check, &round, &counters)
             } else {
                 replies::receive(&mut receiver, &stop, check, &counters, &mut &*progress)
             }
-        })
+        };
+        thread::Builder::new().name("replies".into()).spawn(read).map_err(thread_error)?
     };
 
     let start = Instant::now();
     let started = SystemTime::now();
-    let mut sending = send::Sending::new(args, caracal_id, &filters, &counters, io::stderr().is_terminal());
+    let mut sending = send::Sending::new(args, caracal_id, &counters, io::stderr().is_terminal());
     let wait = Duration::from_secs_f64(args.sniffer_wait_time);
     let passes = targets.as_deref().map(|targets| targets::Passes {
         targets,
@@ -97,8 +99,8 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
             flows
         }
         None => {
-            // Reads of 64 KiB rather than 8 (each returns what is there: a slow writer is not waited for).
-            sending.run(io::BufReader::with_capacity(1 << 16, io::stdin().lock()), &mut sender, &interrupted);
+            let chunks = input::spawn(io::stdin(), Arc::clone(&filters)).map_err(thread_error)?;
+            sending.run(&chunks, &mut sender, &interrupted);
             Vec::new()
         }
     };
@@ -132,6 +134,10 @@ fn pause(duration: Duration, stop: &AtomicBool) {
     while Instant::now() < until && !stop.load(Ordering::Relaxed) {
         thread::sleep(Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())));
     }
+}
+
+fn thread_error(error: io::Error) -> Error {
+    Error::Failed(format!("cannot start a thread: {error}"))
 }
 
 /// A caracal id of this run, when none is given: random, as caracal's.

@@ -1,7 +1,8 @@
 //! The sending side: probe specifications read, filtered, encoded into batches and sent at the rate asked.
 
 use core::net::IpAddr;
-use std::io::{BufRead, Write};
+use std::io::Write;
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -9,53 +10,16 @@ use engine::bulk::{encode, tenth_ms, timestamp, DestinationCap, Pacer, ProbeSpec
 use net::bulk::{Batch, BulkSender};
 use net::SocketOptions;
 
-use super::prefixes::PrefixSet;
+use super::input::Chunk;
 use super::replies::Counters;
 use super::BulkArgs;
 
 /// The shortest wait worth a sleep.
 const MIN_SLEEP: Duration = Duration::from_micros(200);
 
-/// The filters of caracal's command line.
-#[derive(Debug, Default)]
-pub(super) struct Filters {
-    min_ttl: Option<u8>,
-    max_ttl: Option<u8>,
-    exclude: Option<PrefixSet>,
-    include: Option<PrefixSet>,
-}
-
-impl Filters {
-    /// The filters `args` ask for, their prefix files read.
-    pub(super) fn load(args: &BulkArgs) -> Result<Filters, String> {
-        let load = |path: &Option<std::path::PathBuf>| path.as_deref().map(PrefixSet::load).transpose();
-        Ok(Filters {
-            min_ttl: args.filter_min_ttl,
-            max_ttl: args.filter_max_ttl,
-            exclude: load(&args.prefix_excl)?,
-            include: load(&args.prefix_incl)?,
-        })
-    }
-
-    /// Whether the prefix lists allow probing `dst`.
-    pub(super) fn allow_addr(&self, dst: IpAddr) -> bool {
-        !self.exclude.as_ref().is_some_and(|set| set.contains(dst))
-            && self.include.as_ref().is_none_or(|set| set.contains(dst))
-    }
-
-    /// Whether `spec` may be sent.
-    pub(super) fn allow(&self, spec: &ProbeSpec) -> bool {
-        self.min_ttl.is_none_or(|min| spec.ttl >= min)
-            && self.max_ttl.is_none_or(|max| spec.ttl <= max)
-            && self.allow_addr(spec.dst)
-    }
-}
-
 /// What the sender did.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct SendStats {
-    /// Lines read.
-    pub read: u64,
     /// Lines that were no probe specification.
     pub invalid: u64,
     /// Probes left out by the filters.
@@ -71,7 +35,6 @@ pub(super) struct Sending<'a> {
     pub stats: SendStats,
     args: &'a BulkArgs,
     caracal_id: u16,
-    filters: &'a Filters,
     counters: &'a Counters,
     /// The source of each family (IPv4, IPv6): given, or the route's towards the first destination.
     sources: [Option<Option<IpAddr>>; 2],
@@ -89,7 +52,6 @@ impl<'a> Sending<'a> {
     pub(super) fn new(
         args: &'a BulkArgs,
         caracal_id: u16,
-        filters: &'a Filters,
         counters: &'a Counters,
         progress: bool,
     ) -> Sending<'a> {
@@ -99,7 +61,6 @@ impl<'a> Sending<'a> {
             stats: SendStats::default(),
             args,
             caracal_id,
-            filters,
             counters,
             sources: [args.source_v4.map(|a| Some(IpAddr::V4(a))), args.source_v6.map(|a| Some(IpAddr::V6(a)))],
             pacer: Pacer::new(args.probing_rate, batch),
@@ -112,42 +73,38 @@ impl<'a> Sending<'a> {
         }
     }
 
-    /// Sends the probes of every line of `input`, until its end, `--max-probes`, an interruption or a closed
-    /// stdout.
-    pub(super) fn run(&mut self, mut input: impl BufRead, sender: &mut BulkSender, interrupted: &AtomicBool) {
+    /// Sends the probes of every chunk of the input, until its end, `--max-probes`, an interruption or a closed
+    /// stdout. When the input has nothing ready, what is queued goes first rather than wait for a full batch.
+    pub(super) fn run(&mut self, chunks: &Receiver<Chunk>, sender: &mut BulkSender, interrupted: &AtomicBool) {
         let max = self.args.max_probes.unwrap_or(u64::MAX);
         let mut queued = 0u64;
-        let mut line = Vec::new();
-        'lines: loop {
-            line.clear();
-            if !matches!(input.read_until(b'\n', &mut line), Ok(1..)) {
-                break;
-            }
-            if interrupted.load(Ordering::Relaxed) || self.counters.closed.load(Ordering::Relaxed) {
-                break;
-            }
-            self.stats.read += 1;
-            if line.trim_ascii().is_empty() {
-                continue;
-            }
-            let spec = match ProbeSpec::parse_bytes(&line) {
-                Ok(spec) => spec,
-                Err(error) => {
-                    self.stats.invalid += 1;
-                    eprintln!("hoptrace bulk: line {}: {error}", self.stats.read);
-                    continue;
+        'chunks: loop {
+            let chunk = match chunks.try_recv() {
+                Ok(chunk) => chunk,
+                Err(TryRecvError::Empty) => {
+                    self.flush(0, sender);
+                    self.flush(1, sender);
+                    let Ok(chunk) = chunks.recv() else { break };
+                    chunk
                 }
+                Err(TryRecvError::Disconnected) => break,
             };
-            if !self.filters.allow(&spec) {
-                self.stats.filtered += 1;
-                continue;
+            for why in &chunk.invalid {
+                eprintln!("hoptrace bulk: {why}");
             }
-            for _ in 0..self.args.n_packets {
-                if queued >= max {
-                    break 'lines;
+            self.stats.invalid += chunk.invalid.len() as u64;
+            self.stats.filtered += chunk.filtered;
+            for spec in &chunk.specs {
+                for _ in 0..self.args.n_packets {
+                    if queued >= max
+                        || interrupted.load(Ordering::Relaxed)
+                        || self.counters.closed.load(Ordering::Relaxed)
+                    {
+                        break 'chunks;
+                    }
+                    self.send(spec, sender);
+                    queued += 1;
                 }
-                self.send(&spec, sender);
-                queued += 1;
             }
         }
         self.finish(sender);

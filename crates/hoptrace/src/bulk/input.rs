@@ -1,0 +1,137 @@
+//! Probe specifications read and parsed on a thread of their own, so that neither a slow input nor the parsing
+//! holds up the paced sender (whose core, at full rate, also carries the kernel's work for every probe). They come
+//! in chunks through a bounded channel: memory stays flat however long the input, and the reader stops when the
+//! sender no longer takes them.
+
+use core::net::IpAddr;
+use std::io::{self, BufRead, BufReader, Read};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+use std::thread;
+
+use engine::bulk::ProbeSpec;
+
+use super::prefixes::PrefixSet;
+use super::BulkArgs;
+
+/// The most specifications in a chunk.
+const CHUNK: usize = 512;
+/// Chunks parsed ahead of the sender.
+const AHEAD: usize = 8;
+
+/// Consecutive lines of the input, parsed.
+#[derive(Debug, Default)]
+pub(super) struct Chunk {
+    /// The specifications the filters let through, in input order.
+    pub specs: Vec<ProbeSpec>,
+    /// Lines that were no specification: what is wrong with each, with its line number.
+    pub invalid: Vec<String>,
+    /// Specifications the filters left out.
+    pub filtered: u64,
+}
+
+/// Reads `input` on a new thread until its end (or until the returned receiver is dropped), parsing each line
+/// and applying `filters`. A chunk goes as soon as it is full or the input has nothing more buffered, so probes
+/// from a slow stream are not held back. The thread is not joined: one blocked on an input that never ends goes
+/// with the process.
+pub(super) fn spawn<R: Read + Send + 'static>(input: R, filters: Arc<Filters>) -> io::Result<Receiver<Chunk>> {
+    let (chunks, received) = sync_channel(AHEAD);
+    // Reads of 64 KiB rather than 8 (each returns what is there: a slow writer is not waited for).
+    let read = move || parse(BufReader::with_capacity(1 << 16, input), &filters, &chunks);
+    thread::Builder::new().name("input".into()).spawn(read)?;
+    Ok(received)
+}
+
+fn parse<R: Read>(mut input: BufReader<R>, filters: &Filters, chunks: &SyncSender<Chunk>) {
+    let mut chunk = Chunk::default();
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        // A read error ends the input as its end does.
+        let end = !matches!(input.read_until(b'\n', &mut line), Ok(1..));
+        if !end {
+            number += 1;
+            if !line.trim_ascii().is_empty() {
+                match ProbeSpec::parse_bytes(&line) {
+                    Ok(spec) if filters.allow(&spec) => chunk.specs.push(spec),
+                    Ok(_) => chunk.filtered += 1,
+                    Err(error) => chunk.invalid.push(format!("line {number}: {error}")),
+                }
+            }
+        }
+        let due = end || chunk.specs.len() >= CHUNK || input.buffer().is_empty();
+        let something = !chunk.specs.is_empty() || !chunk.invalid.is_empty() || chunk.filtered > 0;
+        if due && something && chunks.send(std::mem::take(&mut chunk)).is_err() {
+            return;
+        }
+        if end {
+            return;
+        }
+    }
+}
+
+/// The filters of caracal's command line.
+#[derive(Debug, Default)]
+pub(super) struct Filters {
+    min_ttl: Option<u8>,
+    max_ttl: Option<u8>,
+    exclude: Option<PrefixSet>,
+    include: Option<PrefixSet>,
+}
+
+impl Filters {
+    /// The filters `args` ask for, their prefix files read.
+    pub(super) fn load(args: &BulkArgs) -> Result<Filters, String> {
+        let load = |path: &Option<std::path::PathBuf>| path.as_deref().map(PrefixSet::load).transpose();
+        Ok(Filters {
+            min_ttl: args.filter_min_ttl,
+            max_ttl: args.filter_max_ttl,
+            exclude: load(&args.prefix_excl)?,
+            include: load(&args.prefix_incl)?,
+        })
+    }
+
+    /// Whether the prefix lists allow probing `dst`.
+    pub(super) fn allow_addr(&self, dst: IpAddr) -> bool {
+        !self.exclude.as_ref().is_some_and(|set| set.contains(dst))
+            && self.include.as_ref().is_none_or(|set| set.contains(dst))
+    }
+
+    /// Whether `spec` may be sent.
+    pub(super) fn allow(&self, spec: &ProbeSpec) -> bool {
+        self.min_ttl.is_none_or(|min| spec.ttl >= min)
+            && self.max_ttl.is_none_or(|max| spec.ttl <= max)
+            && self.allow_addr(spec.dst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(text: &'static str, filters: Filters) -> Vec<Chunk> {
+        spawn(text.as_bytes(), Arc::new(filters)).expect("a thread").into_iter().collect()
+    }
+
+    #[test]
+    fn every_line_is_accounted_for_in_order() {
+        let text = "198.18.0.1,24000,33434,1,icmp\n\nnot a probe\n198.18.0.2,24000,33434,9,udp\n198.18.0.3,1,2,3,udp";
+        let filters = Filters { max_ttl: Some(8), ..Filters::default() };
+        let chunks = all(text, filters);
+        let specs: Vec<String> = chunks.iter().flat_map(|c| &c.specs).map(|s| s.dst.to_string()).collect();
+        assert_eq!(specs, ["198.18.0.1", "198.18.0.3"]);
+        let invalid: Vec<&String> = chunks.iter().flat_map(|c| &c.invalid).collect();
+        assert_eq!(invalid.len(), 1);
+        assert!(invalid[0].starts_with("line 3: "), "{}", invalid[0]);
+        assert_eq!(chunks.iter().map(|c| c.filtered).sum::<u64>(), 1);
+    }
+
+    #[test]
+    fn chunks_are_bounded() {
+        let text: String = (0..CHUNK * 2 + 1).map(|i| format!("198.18.{}.{},1,2,3,icmp\n", i / 256, i % 256)).collect();
+        let chunks = all(text.leak(), Filters::default());
+        assert!(chunks.iter().all(|c| c.specs.len() <= CHUNK));
+        assert_eq!(chunks.iter().map(|c| c.specs.len()).sum::<usize>(), CHUNK * 2 + 1);
+    }
+}
