@@ -2,10 +2,12 @@
 //! messages through a packet ring (`TPACKET_V3`), meant for a thread of its own. Pacing and matching are the
 //! caller's (see `engine::bulk`): nothing here keeps state per probe.
 
+mod link;
 mod receive;
 mod ring;
 mod send;
 
+pub use link::interface_name;
 pub use receive::{BulkReceiver, Capture};
 pub use send::{Batch, BulkSender, SendOutcome};
 

@@ -1,13 +1,15 @@
-//! Whole IP packets out through `IPPROTO_RAW` sockets (header included, IPv4 and IPv6), a batch per system call.
+//! Whole IP packets out, a batch per system call: routed through `IPPROTO_RAW` sockets (header included, IPv4 and
+//! IPv6), or handed to an interface for a next hop (`super::link`) once the caller has found one.
 
 use core::net::{IpAddr, SocketAddr};
 use std::io::IoSlice;
 
 use nix::errno::Errno;
-use nix::sys::socket::{sendmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
+use nix::sys::socket::{sendmmsg, LinkAddr, MsgFlags, MultiHeaders, SockaddrLike, SockaddrStorage};
 use socket2::{Domain, Socket, Type};
 use std::os::fd::AsRawFd;
 
+use super::link::Link;
 use crate::NetError;
 
 /// Packets of one family, each with its destination, written in place.
@@ -73,6 +75,10 @@ pub struct BulkSender {
     v4: Option<Socket>,
     v6: Option<Socket>,
     headers: MultiHeaders<SockaddrStorage>,
+    /// Per family (IPv4, IPv6), the link-layer way out, when the caller gave a next hop.
+    links: [Option<Link>; 2],
+    link_headers: MultiHeaders<LinkAddr>,
+    batch: usize,
 }
 
 impl BulkSender {
@@ -94,53 +100,65 @@ impl BulkSender {
             v4: v4.then(|| open(Domain::IPV4)).transpose()?,
             v6: v6.then(|| open(Domain::IPV6)).transpose()?,
             headers: MultiHeaders::preallocate(batch.max(1), None),
+            links: [None, None],
+            link_headers: MultiHeaders::preallocate(batch.max(1), None),
+            batch,
         })
+    }
+
+    /// From now on, hands the packets of the family `ipv6` says to interface `ifindex`, addressed to the next hop
+    /// `mac`, rather than routing each (see `super::link`: as caracal, every packet goes to that next hop).
+    pub fn inject(&mut self, ipv6: bool, ifindex: u32, mac: [u8; 6]) -> Result<(), NetError> {
+        self.links[usize::from(ipv6)] = Some(Link::open(ipv6, ifindex, mac, self.batch)?);
+        Ok(())
     }
 
     /// Sends every packet of `batch` (all of the family `ipv6` says), as few system calls as the kernel allows.
     pub fn send(&mut self, ipv6: bool, batch: &Batch) -> SendOutcome {
-        let mut outcome = SendOutcome::default();
-        let socket = if ipv6 { self.v6.as_ref() } else { self.v4.as_ref() };
-        let Some(socket) = socket else {
-            outcome.failed = batch.len();
-            outcome.error = Some(Errno::EAFNOSUPPORT);
-            return outcome;
-        };
         let slices: Vec<[IoSlice<'_>; 1]> = (0..batch.len()).map(|i| [IoSlice::new(batch.packet(i))]).collect();
-        let mut start = 0;
-        while start < slices.len() {
-            // sendmmsg takes as many as the preallocated headers hold; the loop sends the rest.
-            let end = slices.len();
-            let result = sendmmsg(
-                socket.as_raw_fd(),
-                &mut self.headers,
-                &slices[start..end],
-                &batch.addrs[start..end],
-                [],
-                MsgFlags::empty(),
-            )
-            .map(|results| results.count());
-            match result {
-                Ok(0) => {}
-                Ok(sent) => {
-                    outcome.sent += sent;
-                    start += sent;
-                    continue;
-                }
-                Err(Errno::EINTR) => continue,
-                Err(Errno::ENOBUFS | Errno::EAGAIN) => {
-                    // The device queue is full: give it a moment rather than spin.
-                    std::thread::sleep(std::time::Duration::from_micros(50));
-                    continue;
-                }
-                Err(errno) => {
-                    outcome.error.get_or_insert(errno);
-                }
-            }
-            // The message at `start` was refused: count it and go on with the next.
-            outcome.failed += 1;
-            start += 1;
+        if let Some(link) = &self.links[usize::from(ipv6)] {
+            return send_all(&link.socket, &mut self.link_headers, &slices, &link.to);
         }
-        outcome
+        match if ipv6 { self.v6.as_ref() } else { self.v4.as_ref() } {
+            Some(socket) => send_all(socket, &mut self.headers, &slices, &batch.addrs),
+            None => SendOutcome { sent: 0, failed: batch.len(), error: Some(Errno::EAFNOSUPPORT) },
+        }
     }
+}
+
+/// Sends `slices` on `socket`, each to its address in `to`, in as few calls as the kernel takes them.
+fn send_all<S: SockaddrLike + Copy>(
+    socket: &Socket,
+    headers: &mut MultiHeaders<S>,
+    slices: &[[IoSlice<'_>; 1]],
+    to: &[Option<S>],
+) -> SendOutcome {
+    let mut outcome = SendOutcome::default();
+    let mut start = 0;
+    while start < slices.len() {
+        // sendmmsg takes as many as the preallocated headers hold; the loop sends the rest.
+        let result = sendmmsg(socket.as_raw_fd(), headers, &slices[start..], &to[start..], [], MsgFlags::empty())
+            .map(|results| results.count());
+        match result {
+            Ok(0) => {}
+            Ok(sent) => {
+                outcome.sent += sent;
+                start += sent;
+                continue;
+            }
+            Err(Errno::EINTR) => continue,
+            Err(Errno::ENOBUFS | Errno::EAGAIN) => {
+                // The device queue is full: give it a moment rather than spin.
+                std::thread::sleep(std::time::Duration::from_micros(50));
+                continue;
+            }
+            Err(errno) => {
+                outcome.error.get_or_insert(errno);
+            }
+        }
+        // The message at `start` was refused: count it and go on with the next.
+        outcome.failed += 1;
+        start += 1;
+    }
+    outcome
 }
