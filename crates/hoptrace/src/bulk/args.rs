@@ -16,6 +16,10 @@ pub struct BulkArgs {
     /// Interface from which to send the packets.
     #[arg(short = 'z', long)]
     pub interface: Option<String>,
+    /// Route each probe through the routing table, rather than hand them all to the interface for the gateway of
+    /// the route towards the first destination, as caracal does.
+    #[arg(long)]
+    pub routed: bool,
     /// Number of probes to send before calling the rate limiter.
     #[arg(short = 'B', long = "batch-size", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub batch_size: u64,

@@ -12,6 +12,7 @@ mod send;
 mod summary;
 mod targets;
 mod traces;
+mod way;
 
 use std::io::{self, IsTerminal};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

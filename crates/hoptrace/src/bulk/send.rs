@@ -2,8 +2,8 @@
 
 use core::net::IpAddr;
 use std::io::Write;
-use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use engine::bulk::{encode, tenth_ms, timestamp, DestinationCap, Pacer, ProbeSpec, MAX_PROBE_LEN};
@@ -12,6 +12,7 @@ use net::SocketOptions;
 
 use super::input::Chunk;
 use super::replies::Counters;
+use super::way::Ways;
 use super::BulkArgs;
 
 /// The shortest wait worth a sleep.
@@ -38,6 +39,7 @@ pub(super) struct Sending<'a> {
     counters: &'a Counters,
     /// The source of each family (IPv4, IPv6): given, or the route's towards the first destination.
     sources: [Option<Option<IpAddr>>; 2],
+    ways: Ways,
     pacer: Pacer,
     cap: DestinationCap,
     /// Per family, the probes waiting for their batch, with their source.
@@ -49,12 +51,7 @@ pub(super) struct Sending<'a> {
 }
 
 impl<'a> Sending<'a> {
-    pub(super) fn new(
-        args: &'a BulkArgs,
-        caracal_id: u16,
-        counters: &'a Counters,
-        progress: bool,
-    ) -> Sending<'a> {
+    pub(super) fn new(args: &'a BulkArgs, caracal_id: u16, counters: &'a Counters, progress: bool) -> Sending<'a> {
         let batch = args.batch_size as usize;
         let start = Instant::now();
         Sending {
@@ -63,6 +60,7 @@ impl<'a> Sending<'a> {
             caracal_id,
             counters,
             sources: [args.source_v4.map(|a| Some(IpAddr::V4(a))), args.source_v6.map(|a| Some(IpAddr::V6(a)))],
+            ways: Ways::new(args.routed, args.interface.clone()),
             pacer: Pacer::new(args.probing_rate, batch),
             cap: DestinationCap::new(args.max_per_destination),
             queued: [Vec::with_capacity(batch), Vec::with_capacity(batch)],
@@ -174,6 +172,9 @@ impl<'a> Sending<'a> {
         let queued = &mut self.queued[family];
         if queued.is_empty() {
             return;
+        }
+        if let Some(&(spec, src)) = queued.first() {
+            self.ways.find(spec.dst, src, sender);
         }
         let (id, stamp) = (self.caracal_id, timestamp(tenth_ms(now_micros())));
         let batch = &mut self.batches[family];
