@@ -61,6 +61,9 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
         }
         None => None,
     };
+    // The sockets are open and the files read: nothing from here on needs a privilege, and no probe is sent with
+    // one. (Capabilities are each thread's: this comes before the threads.)
+    net::drop_privileges().map_err(net_error)?;
     let protocol = if args.protocol == "icmp" { Protocol::Icmp } else { Protocol::Udp };
     let progress = Arc::new(targets::Progress::new(targets.as_deref().unwrap_or_default(), protocol));
     let stop = Arc::new(AtomicBool::new(false));

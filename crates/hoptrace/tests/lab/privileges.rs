@@ -1,5 +1,6 @@
 //! Privileges dropped before the first probe: as root, as root with `--unprivileged`, from a setuid copy and
-//! from a copy with `cap_net_raw+ep` run by `nobody`, a running trace has no capability and no root identity.
+//! from a copy with `cap_net_raw+ep` run by `nobody`, a running trace has no capability and no root identity; nor
+//! has any thread of a running `hoptrace bulk`.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -85,4 +86,46 @@ fn a_running_trace_has_no_capability_and_no_root_identity() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_running_bulk_prober_has_no_capability_and_no_root_identity_in_any_thread() {
+    use std::io::Write;
+    let _machine = shared_machine();
+    let (lab, client, _, dst) = chain(1, |_, _, _| {});
+    let target = lab.addr(dst, Family::V4);
+    let mut child = lab
+        .command(client, env!("CARGO_BIN_EXE_hoptrace"))
+        .args(["bulk", "-r", "1000", "-W", "0.2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hoptrace bulk starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    writeln!(stdin, "{target},24000,33434,8,icmp").expect("a probe is written");
+    // Its reply's row: probing is under way, the input still open.
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let (header, row) = (lines.next().and_then(Result::ok), lines.next().and_then(Result::ok).unwrap_or_default());
+    assert_eq!(header.as_deref(), Some(engine::bulk::Row::HEADER));
+    assert!(row.contains(&format!(",::ffff:{target},")), "{row}");
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", child.id())).expect("the run goes on");
+    let statuses: Vec<String> = tasks
+        .map(|task| std::fs::read_to_string(task.expect("a task").path().join("status")).expect("its status"))
+        .collect();
+    drop(stdin);
+    let output = child.wait_with_output().expect("hoptrace bulk ends at the end of its input");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // The sockets opened before the drop still send: at the link layer, and the reply came.
+    assert!(stderr.contains("IPv4 probes leave by "), "{stderr}");
+    assert!(statuses.len() >= 3, "the sender, the input and the reply threads: {}", statuses.len());
+    for status in &statuses {
+        assert_eq!(field(status, "CapEff:"), ["0000000000000000"], "{status}");
+        assert_eq!(field(status, "CapPrm:"), ["0000000000000000"], "{status}");
+        assert_eq!(field(status, "NoNewPrivs:"), ["1"], "{status}");
+        for ids in ["Uid:", "Gid:"] {
+            assert!(field(status, ids).iter().all(|id| *id != "0"), "{status}");
+        }
+    }
 }

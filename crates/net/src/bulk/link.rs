@@ -11,43 +11,40 @@ use socket2::{Domain, Socket, Type};
 
 use crate::NetError;
 
-/// A packet socket and the next hop its packets go to.
-#[derive(Debug)]
-pub(super) struct Link {
-    pub socket: Socket,
-    /// The next hop's address, once per message of a batch (`sendmmsg` takes one per message).
-    pub to: Vec<Option<LinkAddr>>,
+/// Opens the packet socket both families' packets leave by once they have a next hop. With protocol 0 it receives
+/// nothing (with one, it would be handed every packet of it).
+pub(super) fn socket() -> Result<Socket, NetError> {
+    let socket = super::privileged_socket(Domain::PACKET, Type::DGRAM, 0)?;
+    // A deep send buffer, as the raw sockets'.
+    let _ = socket.set_send_buffer_size(4 << 20);
+    Ok(socket)
 }
 
-impl Link {
-    /// Opens a packet socket that sends IPv4 (or `ipv6`) packets out of interface `ifindex` to `mac`, for
-    /// batches of up to `batch` packets.
-    pub fn open(ipv6: bool, ifindex: u32, mac: [u8; 6], batch: usize) -> Result<Link, NetError> {
-        // Protocol 0: the socket receives nothing (with a protocol, it would be handed every packet of it).
-        let socket = super::privileged_socket(Domain::PACKET, Type::DGRAM, 0)?;
-        let _ = socket.set_send_buffer_size(4 << 20);
-        let protocol = if ipv6 { libc::ETH_P_IPV6 } else { libc::ETH_P_IP } as u16;
-        let mut sll_addr = [0; 8];
-        sll_addr[..6].copy_from_slice(&mac);
-        let raw = libc::sockaddr_ll {
-            sll_family: libc::AF_PACKET as u16,
-            sll_protocol: protocol.to_be(),
-            sll_ifindex: i32::try_from(ifindex).map_err(|_| NetError::io("addressing the next hop")(bad_index()))?,
-            sll_hatype: 0,
-            sll_pkttype: 0,
-            sll_halen: 6,
-            sll_addr,
-        };
-        let len = core::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-        // SAFETY: `raw` is a whole, initialised `sockaddr_ll` of `len` bytes, alive for the call.
-        let to = unsafe { LinkAddr::from_raw((&raw as *const libc::sockaddr_ll).cast(), Some(len)) };
-        let to = to.ok_or_else(|| NetError::io("addressing the next hop")(bad_index()))?;
-        Ok(Link { socket, to: vec![Some(to); batch.max(1)] })
-    }
-}
-
-fn bad_index() -> std::io::Error {
-    std::io::ErrorKind::InvalidInput.into()
+/// The address of IPv4 (or `ipv6`) packets for `mac` out of interface `ifindex`, once per message of a batch of
+/// `batch` (`sendmmsg` takes one per message).
+pub(super) fn addresses(
+    ipv6: bool,
+    ifindex: u32,
+    mac: [u8; 6],
+    batch: usize,
+) -> Result<Vec<Option<LinkAddr>>, NetError> {
+    let bad = || NetError::io("addressing the next hop")(std::io::ErrorKind::InvalidInput.into());
+    let protocol = if ipv6 { libc::ETH_P_IPV6 } else { libc::ETH_P_IP } as u16;
+    let mut sll_addr = [0; 8];
+    sll_addr[..6].copy_from_slice(&mac);
+    let raw = libc::sockaddr_ll {
+        sll_family: libc::AF_PACKET as u16,
+        sll_protocol: protocol.to_be(),
+        sll_ifindex: i32::try_from(ifindex).map_err(|_| bad())?,
+        sll_hatype: 0,
+        sll_pkttype: 0,
+        sll_halen: 6,
+        sll_addr,
+    };
+    let len = core::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+    // SAFETY: `raw` is a whole, initialised `sockaddr_ll` of `len` bytes, alive for the call.
+    let to = unsafe { LinkAddr::from_raw((&raw as *const libc::sockaddr_ll).cast(), Some(len)) }.ok_or_else(bad)?;
+    Ok(vec![Some(to); batch.max(1)])
 }
 
 /// The name of interface `ifindex`, if it has one.

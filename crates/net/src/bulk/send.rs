@@ -9,7 +9,6 @@ use nix::sys::socket::{sendmmsg, LinkAddr, MsgFlags, MultiHeaders, SockaddrLike,
 use socket2::{Domain, Socket, Type};
 use std::os::fd::AsRawFd;
 
-use super::link::Link;
 use crate::NetError;
 
 /// Packets of one family, each with its destination, written in place.
@@ -75,8 +74,10 @@ pub struct BulkSender {
     v4: Option<Socket>,
     v6: Option<Socket>,
     headers: MultiHeaders<SockaddrStorage>,
-    /// Per family (IPv4, IPv6), the link-layer way out, when the caller gave a next hop.
-    links: [Option<Link>; 2],
+    /// The link-layer way out (see `super::link`), for a family once the caller gave its next hop.
+    link: Socket,
+    /// Per family (IPv4, IPv6), the next hop's address once given, once per message of a batch.
+    next_hops: [Option<Vec<Option<LinkAddr>>>; 2],
     link_headers: MultiHeaders<LinkAddr>,
     batch: usize,
 }
@@ -100,7 +101,8 @@ impl BulkSender {
             v4: v4.then(|| open(Domain::IPV4)).transpose()?,
             v6: v6.then(|| open(Domain::IPV6)).transpose()?,
             headers: MultiHeaders::preallocate(batch.max(1), None),
-            links: [None, None],
+            link: super::link::socket()?,
+            next_hops: [None, None],
             link_headers: MultiHeaders::preallocate(batch.max(1), None),
             batch,
         })
@@ -109,15 +111,15 @@ impl BulkSender {
     /// From now on, hands the packets of the family `ipv6` says to interface `ifindex`, addressed to the next hop
     /// `mac`, rather than routing each (see `super::link`: as caracal, every packet goes to that next hop).
     pub fn inject(&mut self, ipv6: bool, ifindex: u32, mac: [u8; 6]) -> Result<(), NetError> {
-        self.links[usize::from(ipv6)] = Some(Link::open(ipv6, ifindex, mac, self.batch)?);
+        self.next_hops[usize::from(ipv6)] = Some(super::link::addresses(ipv6, ifindex, mac, self.batch)?);
         Ok(())
     }
 
     /// Sends every packet of `batch` (all of the family `ipv6` says), as few system calls as the kernel allows.
     pub fn send(&mut self, ipv6: bool, batch: &Batch) -> SendOutcome {
         let slices: Vec<[IoSlice<'_>; 1]> = (0..batch.len()).map(|i| [IoSlice::new(batch.packet(i))]).collect();
-        if let Some(link) = &self.links[usize::from(ipv6)] {
-            return send_all(&link.socket, &mut self.link_headers, &slices, &link.to);
+        if let Some(to) = &self.next_hops[usize::from(ipv6)] {
+            return send_all(&self.link, &mut self.link_headers, &slices, to);
         }
         match if ipv6 { self.v6.as_ref() } else { self.v4.as_ref() } {
             Some(socket) => send_all(socket, &mut self.headers, &slices, &batch.addrs),
