@@ -34,7 +34,7 @@ pub use error::NetError;
 pub use event_loop::{idle, run, run_telling_failures};
 pub use fleet::{Fleet, SharedSockets};
 pub use privilege::{drop_privileges, run_by_root};
-pub use route::{next_hop, NextHop};
+pub use route::{next_hop, LinkAddress, NextHop};
 pub use source::source_for;
 
 use core::net::IpAddr;

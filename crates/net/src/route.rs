@@ -6,7 +6,7 @@ use std::io;
 use std::time::Duration;
 
 use netlink_packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_REQUEST};
-use netlink_packet_route::link::{LinkLayerType, LinkMessage};
+use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::neighbour::NeighbourState::{Delay, Permanent, Probe, Reachable, Stale};
 use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType, RouteVia};
@@ -23,17 +23,27 @@ pub struct NextHop {
     pub ifindex: u32,
     /// The gateway, or `None` when the destination is on the link (or local).
     pub gateway: Option<IpAddr>,
-    /// The next hop's Ethernet address (the gateway's, else the destination's), when the neighbour table has it
-    /// in a usable state (REACHABLE, STALE, DELAY, PROBE, PERMANENT); `None` otherwise, or when the interface is
-    /// not Ethernet (ARPHRD_ETHER), e.g. loopback, TUN, a tunnel.
-    pub mac: Option<[u8; 6]>,
+    /// The next hop's (the gateway's, else the destination's) link-layer address.
+    pub link: LinkAddress,
+}
+
+/// What is known of a next hop's link-layer address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkAddress {
+    /// The interface is not Ethernet (`ARPHRD_ETHER`): loopback, TUN, a tunnel.
+    NotEthernet,
+    /// The neighbour table has no usable entry for it (yet): none, or one neither REACHABLE, STALE, DELAY, PROBE
+    /// nor PERMANENT.
+    Unresolved,
+    /// Its Ethernet address.
+    Ethernet([u8; 6]),
 }
 
 /// Asks the kernel (rtnetlink: RTM_GETROUTE for `dst`, from `source` if given, out of `interface` if given; then
 /// RTM_GETNEIGH for the next hop on that interface) where packets for `dst` go. Sends nothing on the network.
 ///
-/// Fails with [`NetError::NoRoute`] when the routing table has no way to `dst` (or an unreachable, prohibit or
-/// blackhole route), [`NetError::BadSource`] when `source` is not an address of this host of `dst`'s IP version,
+/// Fails with [`NetError::NoRoute`] when the routing table has no way to `dst` (or an unreachable or prohibit
+/// route; a blackhole route is an I/O error, `EINVAL`), [`NetError::BadSource`] when `source` is not an address of this host of `dst`'s IP version,
 /// and [`NetError::BadInterface`] when there is no such interface.
 pub fn next_hop(dst: IpAddr, source: Option<IpAddr>, interface: Option<&str>) -> Result<NextHop, NetError> {
     if let Some(source) = source {
@@ -47,13 +57,16 @@ pub fn next_hop(dst: IpAddr, source: Option<IpAddr>, interface: Option<&str>) ->
     let mut rtnetlink = Rtnetlink::open().map_err(NetError::io("opening a netlink socket (NETLINK_ROUTE)"))?;
     let (ifindex, gateway) = rtnetlink.route(dst, source, oif)?;
     let ethernet = rtnetlink.ethernet(ifindex).map_err(NetError::io("asking the kernel for the interface's type"))?;
-    let mac = if ethernet {
+    let link = if ethernet {
         let what = "asking the kernel for the next hop's Ethernet address (RTM_GETNEIGH)";
-        rtnetlink.neighbour(gateway.unwrap_or(dst), ifindex).map_err(NetError::io(what))?
+        match rtnetlink.neighbour(gateway.unwrap_or(dst), ifindex).map_err(NetError::io(what))? {
+            Some(mac) => LinkAddress::Ethernet(mac),
+            None => LinkAddress::Unresolved,
+        }
     } else {
-        None
+        LinkAddress::NotEthernet
     };
-    Ok(NextHop { ifindex, gateway, mac })
+    Ok(NextHop { ifindex, gateway, link })
 }
 
 /// Whether `source` can send to `dst`: of its IP version, and an address of this host (the kernel's route from a
@@ -71,9 +84,6 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The largest answer read: a link's attributes are the longest, a few kilobytes.
 const ANSWER_LEN: usize = 64 * 1024;
-
-/// How many answers to earlier questions (which timed out) are skipped while waiting for one.
-const STALE_ANSWERS: usize = 8;
 
 /// A netlink socket that asks the routing subsystem one question at a time.
 struct Rtnetlink {
@@ -113,9 +123,10 @@ impl Rtnetlink {
             Ok(_) => return Err(NetError::io(WHAT)(unexpected())),
             Err(error) => {
                 return Err(match error.raw_os_error() {
-                    Some(libc::ENETUNREACH | libc::EHOSTUNREACH) => NetError::NoRoute(dst),
+                    // EACCES: a prohibit route.
+                    Some(libc::ENETUNREACH | libc::EHOSTUNREACH | libc::EACCES) => NetError::NoRoute(dst),
                     _ => NetError::io(WHAT)(error),
-                })
+                });
             }
         };
         if matches!(route.header.kind, RouteType::Unreachable | RouteType::Prohibit | RouteType::BlackHole) {
@@ -138,13 +149,17 @@ impl Rtnetlink {
         Ok((ifindex, gateway))
     }
 
-    /// Whether interface `ifindex` is Ethernet (ARPHRD_ETHER).
+    /// Whether interface `ifindex` is Ethernet (ARPHRD_ETHER). Only the answer's fixed header is read (`ifinfomsg`'s
+    /// `ifi_type`): what a link's attributes hold does not matter here, and is the part decoders trip on.
     fn ethernet(&mut self, ifindex: u32) -> io::Result<bool> {
         let mut request = LinkMessage::default();
         request.header.index = ifindex;
-        match self.ask(RouteNetlinkMessage::GetLink(request))? {
-            RouteNetlinkMessage::NewLink(link) => Ok(link.header.link_layer_type == LinkLayerType::Ether),
-            _ => Err(unexpected()),
+        let answer = self.exchange(RouteNetlinkMessage::GetLink(request))?;
+        let field = |at: usize| answer.get(at..at + 2).map(|bytes| u16::from_ne_bytes([bytes[0], bytes[1]]));
+        // nlmsghdr: nlmsg_type at 4; ifinfomsg after its 16 bytes: ifi_type at 2.
+        match field(4) {
+            Some(libc::RTM_NEWLINK) => field(16 + 2).map(|kind| kind == libc::ARPHRD_ETHER).ok_or_else(unexpected),
+            _ => Err(self.decode().err().unwrap_or_else(unexpected)),
         }
     }
 
@@ -174,6 +189,13 @@ impl Rtnetlink {
 
     /// Sends `request` and returns the kernel's answer to it, or the error it answered with.
     fn ask(&mut self, request: RouteNetlinkMessage) -> io::Result<RouteNetlinkMessage> {
+        self.exchange(request)?;
+        self.decode()
+    }
+
+    /// Sends `request` and receives the answer (this socket's own: it joined no group; questions go one at a time,
+    /// and one unanswered ends the socket's use), whose bytes it returns.
+    fn exchange(&mut self, request: RouteNetlinkMessage) -> io::Result<&[u8]> {
         self.sequence += 1;
         let mut header = NetlinkHeader::default();
         header.flags = NLM_F_REQUEST;
@@ -183,25 +205,26 @@ impl Rtnetlink {
         let mut bytes = vec![0; message.buffer_len()];
         message.serialize(&mut bytes);
         self.socket.send(&bytes, 0)?;
-        // Only this socket's own answers reach it (it joined no group).
-        for _ in 0..=STALE_ANSWERS {
-            self.answer.clear();
-            let len = self.socket.recv(&mut self.answer, libc::MSG_TRUNC)?;
-            if len > self.answer.len() {
-                return Err(invalid("the kernel's answer is too long"));
-            }
-            let answer = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&self.answer)
-                .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
-            if answer.header.sequence_number != self.sequence {
-                continue;
-            }
-            return match answer.payload {
-                NetlinkPayload::InnerMessage(message) => Ok(message),
-                NetlinkPayload::Error(error) if error.code.is_some() => Err(error.to_io()),
-                _ => Err(unexpected()),
-            };
+        self.answer.clear();
+        let len = self.socket.recv(&mut self.answer, libc::MSG_TRUNC)?;
+        if len > self.answer.len() {
+            return Err(invalid("the kernel's answer is too long"));
         }
-        Err(unexpected())
+        Ok(&self.answer)
+    }
+
+    /// The answer received last, decoded: its message, or the error it carries.
+    fn decode(&self) -> io::Result<RouteNetlinkMessage> {
+        let answer = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&self.answer)
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
+        if answer.header.sequence_number != self.sequence {
+            return Err(unexpected());
+        }
+        match answer.payload {
+            NetlinkPayload::InnerMessage(message) => Ok(message),
+            NetlinkPayload::Error(error) if error.code.is_some() => Err(error.to_io()),
+            _ => Err(unexpected()),
+        }
     }
 }
 

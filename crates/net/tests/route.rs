@@ -3,14 +3,14 @@
 
 use core::net::IpAddr;
 
-use hoptrace_net::{next_hop, NetError, NextHop};
+use hoptrace_net::{next_hop, LinkAddress, NetError, NextHop};
 
 /// Loopback's interface index.
 const LO: u32 = 1;
 
 #[test]
 fn loopback_destinations_go_out_of_lo_with_no_gateway_and_no_ethernet_address() {
-    let loopback = NextHop { ifindex: LO, gateway: None, mac: None };
+    let loopback = NextHop { ifindex: LO, gateway: None, link: LinkAddress::NotEthernet };
     assert_eq!(next_hop(IpAddr::from([127, 0, 0, 1]), None, None).expect("a route to 127.0.0.1"), loopback);
     assert_eq!(next_hop(IpAddr::from([127, 0, 0, 1]), None, Some("lo")).expect("a route out of lo"), loopback);
     let from = Some(IpAddr::from([127, 0, 0, 1]));
@@ -39,7 +39,7 @@ mod lab {
     use core::net::IpAddr;
     use std::fs::File;
 
-    use hoptrace_net::{next_hop, NetError, NextHop};
+    use hoptrace_net::{next_hop, LinkAddress, NetError, NextHop};
     use netlab::{Family, Lab, LabSpec, Link, NodeId};
     use nix::sched::{setns, CloneFlags};
 
@@ -68,15 +68,21 @@ mod lab {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
-    /// The index and Ethernet address of `node`'s interface `name`, from `ip -o link`.
-    fn link(lab: &Lab, node: NodeId, name: &str) -> (u32, [u8; 6]) {
+    /// The index and the Ethernet address (if any) of `node`'s interface `name`, from `ip -o link`.
+    fn interface(lab: &Lab, node: NodeId, name: &str) -> (u32, Option<[u8; 6]>) {
         let line = run(lab, node, "ip", &["-o", "link", "show", "dev", name]);
         let index = line.split(':').next().and_then(|index| index.trim().parse().ok());
         let mac = line.split_whitespace().skip_while(|&word| word != "link/ether").nth(1).map(|mac| {
             let bytes: Vec<u8> = mac.split(':').map(|byte| u8::from_str_radix(byte, 16).expect("hex")).collect();
             <[u8; 6]>::try_from(bytes).expect("six bytes")
         });
-        (index.expect("an index"), mac.unwrap_or_else(|| panic!("no Ethernet address in {line:?}")))
+        (index.expect("an index"), mac)
+    }
+
+    /// The index and Ethernet address of `node`'s Ethernet interface `name`.
+    fn link(lab: &Lab, node: NodeId, name: &str) -> (u32, [u8; 6]) {
+        let (index, mac) = interface(lab, node, name);
+        (index, mac.unwrap_or_else(|| panic!("no Ethernet address on {name}")))
     }
 
     #[test]
@@ -93,18 +99,22 @@ mod lab {
             let gateway = lab.iface_addr(router, client, family);
             // The lab's neighbour entries are permanent: forget the router's, so that a packet must resolve it.
             run(&lab, client, "ip", &["neigh", "del", &gateway.to_string(), "dev", &iface]);
-            let unresolved = NextHop { ifindex, gateway: Some(gateway), mac: None };
+            let unresolved = NextHop { ifindex, gateway: Some(gateway), link: LinkAddress::Unresolved };
             assert_eq!(next_hop_in(&lab, client, target, None, None).expect("a route"), unresolved, "{family:?}");
             run(&lab, client, "ping", &["-c1", "-W2", &target.to_string()]);
-            let expected = NextHop { ifindex, gateway: Some(gateway), mac: Some(router_mac) };
+            let expected = NextHop { ifindex, gateway: Some(gateway), link: LinkAddress::Ethernet(router_mac) };
             assert_eq!(next_hop_in(&lab, client, target, None, None).expect("a route"), expected, "{family:?}");
             let source = Some(lab.iface_addr(client, router, family));
             let through = next_hop_in(&lab, client, target, source, Some(&iface));
             assert_eq!(through.expect("a route"), expected, "{family:?} from the client's address and interface");
-            let on_link = NextHop { ifindex, gateway: None, mac: Some(router_mac) };
+            let on_link = NextHop { ifindex, gateway: None, link: LinkAddress::Ethernet(router_mac) };
             assert_eq!(next_hop_in(&lab, client, gateway, None, None).expect("a route"), on_link, "{family:?}");
             let local = next_hop_in(&lab, client, lab.addr(client, family), None, None).expect("a route");
-            assert_eq!(local, NextHop { ifindex: 1, gateway: None, mac: None }, "{family:?} to itself");
+            assert_eq!(
+                local,
+                NextHop { ifindex: 1, gateway: None, link: LinkAddress::NotEthernet },
+                "{family:?} to itself"
+            );
         }
     }
 
@@ -118,7 +128,7 @@ mod lab {
         let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
         let iface = lab.iface(client, router);
         let (ifindex, _) = link(&lab, client, &iface);
-        let on_link = |dst: &str, mac| (dst.parse::<IpAddr>().unwrap(), NextHop { ifindex, gateway: None, mac });
+        let on_link = |dst: &str, link| (dst.parse::<IpAddr>().unwrap(), NextHop { ifindex, gateway: None, link });
         let mac = [2, 0, 0, 0, 0, 0x77];
         for (family, unrouted, absent, noarp, stale) in [
             (Family::V4, "198.19.200.1", "198.18.0.77", "198.18.0.78", "198.18.0.79"),
@@ -129,6 +139,14 @@ mod lab {
                 Err(NetError::NoRoute(addr)) => assert_eq!(addr, unrouted, "{family:?}"),
                 other => panic!("{family:?}: {other:?}"),
             }
+            let prohibited: IpAddr =
+                if family == Family::V4 { "198.19.201.1" } else { "2001:db8:fffe::1" }.parse().unwrap();
+            let ip = if family == Family::V4 { "-4" } else { "-6" };
+            run(&lab, client, "ip", &[ip, "route", "add", "prohibit", &prohibited.to_string()]);
+            match next_hop_in(&lab, client, prohibited, None, None) {
+                Err(NetError::NoRoute(addr)) => assert_eq!(addr, prohibited, "{family:?}"),
+                other => panic!("{family:?}: a prohibit route: {other:?}"),
+            }
             let foreign = lab.iface_addr(router, client, family);
             match next_hop_in(&lab, client, foreign, Some(foreign), None) {
                 Err(NetError::BadSource(addr, _)) => assert_eq!(addr, foreign, "{family:?}"),
@@ -138,7 +156,28 @@ mod lab {
                 let args = ["neigh", "replace", addr, "lladdr", "02:00:00:00:00:77", "dev", &iface, "nud", state];
                 run(&lab, client, "ip", &args);
             }
-            for (dst, expected) in [on_link(absent, None), on_link(noarp, None), on_link(stale, Some(mac))] {
+            if family == Family::V4 {
+                // A gateway on a link with no Ethernet addresses (a TUN device, no carrier: routes stay).
+                for args in [
+                    &["tuntap", "add", "mode", "tun", "dev", "tun9"][..],
+                    &["addr", "add", "198.18.250.1/30", "dev", "tun9"],
+                    &["link", "set", "tun9", "up"],
+                    &["route", "add", "198.19.250.0/24", "via", "198.18.250.2", "dev", "tun9"],
+                ] {
+                    run(&lab, client, "ip", args);
+                }
+                let (tun, none) = interface(&lab, client, "tun9");
+                assert_eq!(none, None);
+                let gateway = Some("198.18.250.2".parse().unwrap());
+                let expected = NextHop { ifindex: tun, gateway, link: LinkAddress::NotEthernet };
+                let dst = "198.19.250.1".parse().unwrap();
+                assert_eq!(next_hop_in(&lab, client, dst, None, None).expect("a route through tun9"), expected);
+            }
+            for (dst, expected) in [
+                on_link(absent, LinkAddress::Unresolved),
+                on_link(noarp, LinkAddress::Unresolved),
+                on_link(stale, LinkAddress::Ethernet(mac)),
+            ] {
                 assert_eq!(next_hop_in(&lab, client, dst, None, None).expect("a route"), expected, "{family:?}");
             }
         }

@@ -16,8 +16,8 @@ pub struct BulkArgs {
     /// Interface from which to send the packets.
     #[arg(short = 'z', long)]
     pub interface: Option<String>,
-    /// Route each probe through the routing table, rather than hand them all to the interface for the gateway of
-    /// the route towards the first destination, as caracal does.
+    /// Route each probe through the routing table (and the firewall's OUTPUT rules), rather than hand them all to
+    /// the interface for one gateway, as caracal does.
     #[arg(long)]
     pub routed: bool,
     /// Number of probes to send before calling the rate limiter.

@@ -18,6 +18,8 @@ use super::BulkArgs;
 const CHUNK: usize = 512;
 /// Chunks parsed ahead of the sender.
 const AHEAD: usize = 8;
+/// The longest line read (a probe specification takes at most about 70 bytes).
+const MAX_LINE: u64 = 1024;
 
 /// Consecutive lines of the input, parsed.
 #[derive(Debug, Default)]
@@ -49,10 +51,14 @@ fn parse<R: Read>(mut input: BufReader<R>, filters: &Filters, chunks: &SyncSende
     loop {
         line.clear();
         // A read error ends the input as its end does.
-        let end = !matches!(input.read_until(b'\n', &mut line), Ok(1..));
+        let end = !matches!(input.by_ref().take(MAX_LINE).read_until(b'\n', &mut line), Ok(1..));
         if !end {
             number += 1;
-            if !line.trim_ascii().is_empty() {
+            if line.len() as u64 == MAX_LINE && line.last() != Some(&b'\n') {
+                // The rest of it goes unread: memory stays bounded whatever the input.
+                let _ = input.skip_until(b'\n');
+                chunk.invalid.push(format!("line {number}: longer than {MAX_LINE} bytes"));
+            } else if !line.trim_ascii().is_empty() {
                 match ProbeSpec::parse_bytes(&line) {
                     Ok(spec) if filters.allow(&spec) => chunk.specs.push(spec),
                     Ok(_) => chunk.filtered += 1,
@@ -125,6 +131,15 @@ mod tests {
         assert_eq!(invalid.len(), 1);
         assert!(invalid[0].starts_with("line 3: "), "{}", invalid[0]);
         assert_eq!(chunks.iter().map(|c| c.filtered).sum::<u64>(), 1);
+    }
+
+    #[test]
+    fn an_overlong_line_is_one_invalid_line() {
+        let text = format!("{}\n198.18.0.1,24000,33434,1,icmp\n", "9".repeat(100_000)).leak();
+        let chunks = all(text, Filters::default());
+        let invalid: Vec<&String> = chunks.iter().flat_map(|c| &c.invalid).collect();
+        assert_eq!(invalid, ["line 1: longer than 1024 bytes"]);
+        assert_eq!(chunks.iter().map(|c| c.specs.len()).sum::<usize>(), 1);
     }
 
     #[test]

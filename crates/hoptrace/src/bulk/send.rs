@@ -3,7 +3,7 @@
 use core::net::IpAddr;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use engine::bulk::{encode, tenth_ms, timestamp, DestinationCap, Pacer, ProbeSpec, MAX_PROBE_LEN};
@@ -15,6 +15,8 @@ use super::replies::Counters;
 use super::way::Ways;
 use super::BulkArgs;
 
+/// How often an idle input's wait looks at the signals and stdout.
+const IDLE_CHECK: Duration = Duration::from_millis(50);
 /// The shortest wait worth a sleep.
 const MIN_SLEEP: Duration = Duration::from_micros(200);
 
@@ -82,8 +84,12 @@ impl<'a> Sending<'a> {
                 Err(TryRecvError::Empty) => {
                     self.flush(0, sender);
                     self.flush(1, sender);
-                    let Ok(chunk) = chunks.recv() else { break };
-                    chunk
+                    // An input that stays open and idle: a signal or a closed stdout still ends the run.
+                    match chunks.recv_timeout(IDLE_CHECK) {
+                        Ok(chunk) => chunk,
+                        Err(RecvTimeoutError::Timeout) if !self.ended(interrupted) => continue,
+                        Err(_) => break,
+                    }
                 }
                 Err(TryRecvError::Disconnected) => break,
             };
@@ -94,10 +100,7 @@ impl<'a> Sending<'a> {
             self.stats.filtered += chunk.filtered;
             for spec in &chunk.specs {
                 for _ in 0..self.args.n_packets {
-                    if queued >= max
-                        || interrupted.load(Ordering::Relaxed)
-                        || self.counters.closed.load(Ordering::Relaxed)
-                    {
+                    if queued >= max || self.ended(interrupted) {
                         break 'chunks;
                     }
                     self.send(spec, sender);
@@ -106,6 +109,11 @@ impl<'a> Sending<'a> {
             }
         }
         self.finish(sender);
+    }
+
+    /// Whether the run was interrupted or its stdout closed.
+    fn ended(&self, interrupted: &AtomicBool) -> bool {
+        interrupted.load(Ordering::Relaxed) || self.counters.closed.load(Ordering::Relaxed)
     }
 
     /// Queues `spec` for sending (sending its batch when full, waiting as the rate and the per-destination cap

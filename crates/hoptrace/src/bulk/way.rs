@@ -1,14 +1,16 @@
-//! How each family's probes leave. As caracal's, they are handed to the interface for the gateway of the route
-//! towards the family's first destination, all of them, once that gateway's Ethernet address is known: the kernel
-//! then neither routes nor filters each probe, a tenth of its work per probe in the lab. They are routed one by
-//! one before it is known (the first ones make the kernel resolve it), with `--routed`, and where that route has no
-//! gateway on an Ethernet link (loopback, a tunnel, a destination on the link).
+//! How each family's probes leave. As caracal's, all of them are handed to the interface for one gateway — that of
+//! the route towards the first of the family's destinations that has one — once its Ethernet address is known: the
+//! kernel then neither routes nor filters each probe, a tenth of its work per probe in the lab. They are routed one
+//! by one before (the first ones make the kernel resolve the gateway), with `--routed`, and where no destination
+//! looked at has a gateway on an Ethernet link (loopback, a tunnel, destinations on the link). Injected probes pass
+//! no `OUTPUT` firewall rule and no reject route: only the prefix files (`--filter-from-prefix-file-excl`) hold
+//! them back.
 
 use core::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use net::bulk::BulkSender;
-use net::NextHop;
+use net::{LinkAddress, NextHop};
 
 /// How long the gateway's Ethernet address is waited for, probes routed meanwhile.
 const RESOLVE_FOR: Duration = Duration::from_secs(3);
@@ -40,37 +42,60 @@ impl Ways {
     }
 
     /// Before a batch of `dst`'s family goes from `source`: looks for the way out, when due, and sets it on `sender`.
+    /// Until the gateway's Ethernet address is known — or while the destinations looked at have no gateway or no
+    /// route — the destination of each later batch is looked at, until [`RESOLVE_FOR`] has passed. Whatever is
+    /// settled is said on stderr.
     pub(super) fn find(&mut self, dst: IpAddr, source: IpAddr, sender: &mut BulkSender) {
         let family = usize::from(dst.is_ipv6());
-        let now = Instant::now();
-        let until = match self.ways[family] {
+        let (now, until) = match self.ways[family] {
             Way::Settled => return,
-            Way::Resolving { next, .. } if now < next => return,
-            Way::Resolving { until, .. } => until,
-            Way::Unknown => now + RESOLVE_FOR,
+            Way::Resolving { next, until } => {
+                let now = Instant::now();
+                if now < next {
+                    return;
+                }
+                (now, until)
+            }
+            Way::Unknown => {
+                let now = Instant::now();
+                (now, now + RESOLVE_FOR)
+            }
         };
         let name = if dst.is_ipv6() { "IPv6" } else { "IPv4" };
+        let routed = |why: String| {
+            eprintln!("hoptrace bulk: {name} probes are routed: {why}");
+            Way::Settled
+        };
         self.ways[family] = match net::next_hop(dst, Some(source), self.interface.as_deref()) {
-            Ok(NextHop { ifindex, gateway: Some(gateway), mac: Some(mac) }) => {
+            Ok(NextHop { ifindex, gateway: Some(gateway), link: LinkAddress::Ethernet(mac) }) => {
                 match sender.inject(dst.is_ipv6(), ifindex, mac) {
-                    Ok(()) => eprintln!(
-                        "hoptrace bulk: {name} probes leave by {} for the gateway {gateway} at {}",
-                        net::bulk::interface_name(ifindex).unwrap_or_else(|| format!("interface {ifindex}")),
-                        mac.map(|byte| format!("{byte:02x}")).join(":")
-                    ),
-                    Err(error) => eprintln!("hoptrace bulk: {name} probes are routed: {error}"),
+                    Ok(()) => {
+                        let mac = mac.map(|byte| format!("{byte:02x}")).join(":");
+                        eprintln!(
+                            "hoptrace bulk: {name} probes leave by {} for the gateway {gateway} at {mac}",
+                            interface(ifindex)
+                        );
+                        Way::Settled
+                    }
+                    Err(error) => routed(error.to_string()),
                 }
-                Way::Settled
             }
-            Ok(NextHop { gateway: Some(_), mac: None, .. }) if now < until => {
-                Way::Resolving { next: now + LOOK_AGAIN, until }
+            Ok(NextHop { ifindex, gateway: Some(_), link: LinkAddress::NotEthernet }) => {
+                routed(format!("{} is not an Ethernet link", interface(ifindex)))
             }
-            Ok(NextHop { gateway: Some(gateway), mac: None, .. }) => {
-                eprintln!("hoptrace bulk: {name} probes are routed: the gateway {gateway}'s link address did not come");
-                Way::Settled
+            _ if now < until => Way::Resolving { next: now + LOOK_AGAIN, until },
+            Ok(NextHop { gateway: Some(gateway), .. }) => {
+                routed(format!("the gateway {gateway}'s Ethernet address did not come"))
             }
-            // No gateway on an Ethernet link, or no route (the probes' own sending says so): routed.
-            Ok(_) | Err(_) => Way::Settled,
+            Ok(NextHop { ifindex, gateway: None, .. }) => {
+                routed(format!("no gateway towards {dst} (out of {})", interface(ifindex)))
+            }
+            Err(error) => routed(error.to_string()),
         };
     }
+}
+
+/// Interface `ifindex`'s name, for people.
+fn interface(ifindex: u32) -> String {
+    net::bulk::interface_name(ifindex).unwrap_or_else(|| format!("interface {ifindex}"))
 }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use netlab::{Family, Lab, LabSpec, NodeId};
 
@@ -147,6 +147,13 @@ pub fn run_with_input(mut command: Command, input: &str) -> Output {
     let output = child.wait_with_output().expect("hoptrace bulk ends");
     writer.join().expect("the writer").expect("the input is written");
     output
+}
+
+/// `hoptrace bulk ARGS` started in `node`, its standard streams piped.
+pub fn spawn_bulk(lab: &Lab, node: NodeId, args: &[&str]) -> Child {
+    let mut command = hoptrace_command(lab, node);
+    command.arg("bulk").args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command.spawn().expect("hoptrace bulk starts")
 }
 
 /// The numbers of the summary line: sent, refused, filtered, invalid, received, matched, integrity, unrelated.
@@ -409,13 +416,7 @@ fn a_closed_stdout_or_a_signal_ends_the_run_and_no_raw_sockets_is_one_line() {
     let net = bulk_lab();
     // 20,000 probes at 2,000 a second would take 10 s; the reader leaves after the first row.
     let input: String = (0..20_000).map(|n| format!("{},24000,33434,8,icmp\n", v4_dst(n % 8000))).collect();
-    let mut child = hoptrace_command(&net.lab, net.client)
-        .args(["bulk", "-r", "2000", "-W", "1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("hoptrace bulk starts");
+    let mut child = spawn_bulk(&net.lab, net.client, &["-r", "2000", "-W", "1"]);
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(input.as_bytes());
@@ -455,9 +456,7 @@ fn a_closed_stdout_or_a_signal_ends_the_run_and_no_raw_sockets_is_one_line() {
     assert_eq!(stderr.trim(), "hoptrace: bulk probing needs raw sockets: run it as root or with CAP_NET_RAW");
     // Interrupted: the probing stops, the replies on their way are awaited, the summary is written, status 130.
     let input: String = (0..20_000).map(|n| format!("{},24000,33434,8,icmp\n", v4_dst(n % 8000))).collect();
-    let mut command = hoptrace_command(&net.lab, net.client);
-    command.args(["bulk", "-r", "2000", "-W", "0.5"]);
-    let child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = spawn_bulk(&net.lab, net.client, &["-r", "2000", "-W", "0.5"]);
     let pid = child.id().to_string();
     let interrupter = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(500));
@@ -476,4 +475,23 @@ fn a_closed_stdout_or_a_signal_ends_the_run_and_no_raw_sockets_is_one_line() {
     let [sent, _, _, _, _, matched, ..] = summary(&stderr);
     assert!(sent > 0 && sent < 20_000 && matched == sent, "{stderr}");
     assert_eq!(parse_csv(&String::from_utf8_lossy(&output.stdout)).len() as u64, matched);
+    // Interrupted while its input stays open and idle: the run ends all the same (a watchdog kills it at 10 s).
+    let mut child = spawn_bulk(&net.lab, net.client, &["-r", "2000", "-W", "0.2"]);
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{},24000,33434,8,icmp", v4_dst(1)).unwrap();
+    let pid = child.id().to_string();
+    let (ended, end) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        if end.recv_timeout(std::time::Duration::from_secs(10)) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        }
+    });
+    let output = child.wait_with_output().unwrap();
+    drop((ended, stdin));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let [sent, _, _, _, _, matched, ..] = summary(&stderr);
+    assert_eq!((sent, matched), (1, 1), "{stderr}");
 }

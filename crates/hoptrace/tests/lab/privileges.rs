@@ -94,14 +94,7 @@ fn a_running_bulk_prober_has_no_capability_and_no_root_identity_in_any_thread() 
     let _machine = shared_machine();
     let (lab, client, _, dst) = chain(1, |_, _, _| {});
     let target = lab.addr(dst, Family::V4);
-    let mut child = lab
-        .command(client, env!("CARGO_BIN_EXE_hoptrace"))
-        .args(["bulk", "-r", "1000", "-W", "0.2"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("hoptrace bulk starts");
+    let mut child = super::bulk::spawn_bulk(&lab, client, &["-r", "1000", "-W", "0.2"]);
     let mut stdin = child.stdin.take().expect("stdin");
     writeln!(stdin, "{target},24000,33434,8,icmp").expect("a probe is written");
     // Its reply's row: probing is under way, the input still open.

@@ -118,7 +118,11 @@ impl BulkSender {
     /// Sends every packet of `batch` (all of the family `ipv6` says), as few system calls as the kernel allows.
     pub fn send(&mut self, ipv6: bool, batch: &Batch) -> SendOutcome {
         let slices: Vec<[IoSlice<'_>; 1]> = (0..batch.len()).map(|i| [IoSlice::new(batch.packet(i))]).collect();
-        if let Some(to) = &self.next_hops[usize::from(ipv6)] {
+        if let Some(to) = &mut self.next_hops[usize::from(ipv6)] {
+            // An address per message, whatever the batch's size.
+            if let (Some(&first), true) = (to.first(), to.len() < slices.len()) {
+                to.resize(slices.len(), first);
+            }
             return send_all(&self.link, &mut self.link_headers, &slices, to);
         }
         match if ipv6 { self.v6.as_ref() } else { self.v4.as_ref() } {
