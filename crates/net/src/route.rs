@@ -163,7 +163,8 @@ impl Rtnetlink {
         }
     }
 
-    /// The Ethernet address of neighbour `addr` on interface `ifindex`, if the table has a usable one.
+    /// The Ethernet address of neighbour `addr` on interface `ifindex`, if the table has a usable one. (A single
+    /// entry is asked for, which Linux answers since 5.0; an older kernel's refusal is an error.)
     fn neighbour(&mut self, addr: IpAddr, ifindex: u32) -> io::Result<Option<[u8; 6]>> {
         let mut request = NeighbourMessage::default();
         request.header.family = family(addr);
