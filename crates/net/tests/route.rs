@@ -116,6 +116,18 @@ mod lab {
                 "{family:?} to itself"
             );
         }
+        // IPv6 default routes usually name the gateway by its link-local address.
+        let router_iface = lab.iface(router, client);
+        let addrs = run(&lab, router, "ip", &["-6", "-o", "addr", "show", "dev", &router_iface, "scope", "link"]);
+        let link_local =
+            addrs.split_whitespace().skip_while(|&word| word != "inet6").nth(1).expect("a link-local address");
+        let link_local = link_local.split('/').next().unwrap().to_owned();
+        run(&lab, client, "ip", &["-6", "route", "add", "2001:db8:fffd::/48", "via", &link_local, "dev", &iface]);
+        run(&lab, client, "ping", &["-c1", "-W2", &format!("{link_local}%{iface}")]);
+        let expected =
+            NextHop { ifindex, gateway: Some(link_local.parse().unwrap()), link: LinkAddress::Ethernet(router_mac) };
+        let dst = "2001:db8:fffd::1".parse().unwrap();
+        assert_eq!(next_hop_in(&lab, client, dst, None, None).expect("a route via a link-local gateway"), expected);
     }
 
     #[test]
