@@ -20,14 +20,8 @@ pub(super) fn socket() -> Result<Socket, NetError> {
     Ok(socket)
 }
 
-/// The address of IPv4 (or `ipv6`) packets for `mac` out of interface `ifindex`, once per message of a batch of
-/// `batch` (`sendmmsg` takes one per message).
-pub(super) fn addresses(
-    ipv6: bool,
-    ifindex: u32,
-    mac: [u8; 6],
-    batch: usize,
-) -> Result<Vec<Option<LinkAddr>>, NetError> {
+/// The address of IPv4 (or `ipv6`) packets for `mac` out of interface `ifindex`.
+pub(super) fn address(ipv6: bool, ifindex: u32, mac: [u8; 6]) -> Result<LinkAddr, NetError> {
     let bad = || NetError::io("addressing the next hop")(std::io::ErrorKind::InvalidInput.into());
     let protocol = if ipv6 { libc::ETH_P_IPV6 } else { libc::ETH_P_IP } as u16;
     let mut sll_addr = [0; 8];
@@ -43,8 +37,7 @@ pub(super) fn addresses(
     };
     let len = core::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
     // SAFETY: `raw` is a whole, initialised `sockaddr_ll` of `len` bytes, alive for the call.
-    let to = unsafe { LinkAddr::from_raw((&raw as *const libc::sockaddr_ll).cast(), Some(len)) }.ok_or_else(bad)?;
-    Ok(vec![Some(to); batch.max(1)])
+    unsafe { LinkAddr::from_raw((&raw as *const libc::sockaddr_ll).cast(), Some(len)) }.ok_or_else(bad)
 }
 
 /// The name of interface `ifindex`, if it has one.

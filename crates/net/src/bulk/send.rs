@@ -76,10 +76,10 @@ pub struct BulkSender {
     headers: MultiHeaders<SockaddrStorage>,
     /// The link-layer way out (see `super::link`), for a family once the caller gave its next hop.
     link: Socket,
-    /// Per family (IPv4, IPv6), the next hop's address once given, once per message of a batch.
+    /// Per family (IPv4, IPv6), the next hop's address once given, once per message of the longest batch yet
+    /// (`sendmmsg` takes one per message).
     next_hops: [Option<Vec<Option<LinkAddr>>>; 2],
     link_headers: MultiHeaders<LinkAddr>,
-    batch: usize,
 }
 
 impl BulkSender {
@@ -104,14 +104,13 @@ impl BulkSender {
             link: super::link::socket()?,
             next_hops: [None, None],
             link_headers: MultiHeaders::preallocate(batch.max(1), None),
-            batch,
         })
     }
 
     /// From now on, hands the packets of the family `ipv6` says to interface `ifindex`, addressed to the next hop
     /// `mac`, rather than routing each (see `super::link`: as caracal, every packet goes to that next hop).
     pub fn inject(&mut self, ipv6: bool, ifindex: u32, mac: [u8; 6]) -> Result<(), NetError> {
-        self.next_hops[usize::from(ipv6)] = Some(super::link::addresses(ipv6, ifindex, mac, self.batch)?);
+        self.next_hops[usize::from(ipv6)] = Some(vec![Some(super::link::address(ipv6, ifindex, mac)?)]);
         Ok(())
     }
 
@@ -119,7 +118,6 @@ impl BulkSender {
     pub fn send(&mut self, ipv6: bool, batch: &Batch) -> SendOutcome {
         let slices: Vec<[IoSlice<'_>; 1]> = (0..batch.len()).map(|i| [IoSlice::new(batch.packet(i))]).collect();
         if let Some(to) = &mut self.next_hops[usize::from(ipv6)] {
-            // An address per message, whatever the batch's size.
             if let (Some(&first), true) = (to.first(), to.len() < slices.len()) {
                 to.resize(slices.len(), first);
             }
