@@ -10,7 +10,9 @@ use crate::support::*;
 
 #[test]
 fn a_rate_limited_router_is_not_loss_and_a_lossy_link_is() {
-    let _machine = shared_machine();
+    // Alone, as the destination's test below: beside the other lab tests, a reply that both busy cores delay past
+    // its wait reads as loss (hop 3 read 1 % in one CI run of the full suite).
+    let _machine = quiet_machine();
     // client — r1 — r2 (1 error/s after a burst) — r3 ~lossy~ r4 — dst
     let link = |n| Link { loss: (n == 3).then_some(0.3), ..Link::default() };
     let limited = RouterOpts { icmp_ratelimit_ms: Some(1000), ..RouterOpts::default() };
