@@ -46,7 +46,7 @@ impl RawProber {
         // IPv4: one IPPROTO_RAW socket (header included) sends every kind of probe with our own IP header.
         // IPv6 has no header inclusion: a raw socket of the probe's protocol, the kernel adds the header.
         let send_protocol = if ipv6 { i32::from(u8::from(probe_protocol)) } else { libc::IPPROTO_RAW };
-        let sender = raw_socket(domain, send_protocol)?;
+        let sender = privileged_socket(domain, Type::RAW, send_protocol)?;
         sockopt::apply(&sender, ipv6, options)?;
         sender.bind(&SocketAddr::new(source, 0).into()).map_err(|error| NetError::BadSource(source, error))?;
         // An IPv6 raw socket also receives every packet of its protocol, replies included: unread, they would fill
@@ -108,10 +108,11 @@ impl RawProber {
     }
 }
 
-fn raw_socket(domain: Domain, protocol: i32) -> Result<Socket, NetError> {
-    Socket::new(domain, Type::RAW, Some(Protocol::from(protocol))).map_err(|error| match error.raw_os_error() {
+/// A raw or packet socket, or the error that says such sockets need privileges.
+pub(crate) fn privileged_socket(domain: Domain, kind: Type, protocol: i32) -> Result<Socket, NetError> {
+    Socket::new(domain, kind, Some(Protocol::from(protocol))).map_err(|error| match error.raw_os_error() {
         Some(libc::EPERM | libc::EACCES) => NetError::RawNotPermitted,
-        _ => NetError::io("opening a raw socket")(error),
+        _ => NetError::io("opening a raw or packet socket")(error),
     })
 }
 
@@ -133,7 +134,7 @@ impl Listener {
         program: &[libc::sock_filter],
         buffer: usize,
     ) -> Result<Self, NetError> {
-        let socket = raw_socket(domain, protocol)?;
+        let socket = privileged_socket(domain, Type::RAW, protocol)?;
         // Filter first: nothing unfiltered is queued in between (what was is read and dropped by the decoder).
         filter::attach(&socket, program).map_err(NetError::io("filtering replies"))?;
         socket.set_nonblocking(true).map_err(NetError::io("making the socket non-blocking"))?;

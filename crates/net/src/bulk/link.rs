@@ -14,7 +14,7 @@ use crate::NetError;
 /// Opens the packet socket both families' packets leave by once they have a next hop. With protocol 0 it receives
 /// nothing (with one, it would be handed every packet of it).
 pub(super) fn socket() -> Result<Socket, NetError> {
-    let socket = super::privileged_socket(Domain::PACKET, Type::DGRAM, 0)?;
+    let socket = crate::raw::privileged_socket(Domain::PACKET, Type::DGRAM, 0)?;
     // A deep send buffer, as the raw sockets'.
     let _ = socket.set_send_buffer_size(4 << 20);
     Ok(socket)

@@ -13,18 +13,6 @@ pub use send::{Batch, BulkSender, SendOutcome};
 
 use core::time::Duration;
 
-use socket2::{Domain, Protocol, Socket, Type};
-
-use crate::NetError;
-
-/// A raw or packet socket, or the error that says such sockets need privileges.
-fn privileged_socket(domain: Domain, kind: Type, protocol: i32) -> Result<Socket, NetError> {
-    Socket::new(domain, kind, Some(Protocol::from(protocol))).map_err(|error| match error.raw_os_error() {
-        Some(libc::EPERM | libc::EACCES) => NetError::RawNotPermitted,
-        _ => NetError::io("opening a raw or packet socket")(error),
-    })
-}
-
 /// What this process has cost so far: user CPU, system CPU, and its peak resident memory in bytes.
 pub fn process_usage() -> (Duration, Duration, u64) {
     use nix::sys::resource::{getrusage, UsageWho};

@@ -87,7 +87,7 @@ impl BulkSender {
     /// `batch` packets.
     pub fn open(v4: bool, v6: bool, interface: Option<&str>, batch: usize) -> Result<BulkSender, NetError> {
         let open = |domain| -> Result<Socket, NetError> {
-            let socket = super::privileged_socket(domain, Type::RAW, libc::IPPROTO_RAW)?;
+            let socket = crate::raw::privileged_socket(domain, Type::RAW, libc::IPPROTO_RAW)?;
             if let Some(interface) = interface {
                 socket
                     .bind_device(Some(interface.as_bytes()))

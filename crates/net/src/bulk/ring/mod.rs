@@ -46,7 +46,7 @@ impl PacketRing {
         // Every protocol on every interface; the filter chooses. What comes before it is attached waits in the
         // socket's queue, which is never read.
         let all = i32::from((libc::ETH_P_ALL as u16).to_be());
-        let socket = super::privileged_socket(Domain::PACKET, Type::DGRAM, all)?;
+        let socket = crate::raw::privileged_socket(Domain::PACKET, Type::DGRAM, all)?;
         let io = |what| move |error| NetError::io(what)(error);
         socket.attach_filter(&filter(v4, v6)).map_err(io("attaching the capture filter"))?;
         let packet = |name, value: libc::c_int| set_option(&socket, libc::SOL_PACKET, name, &value);
