@@ -14,7 +14,7 @@ fn set_int(socket: &Socket, level: libc::c_int, name: libc::c_int, value: libc::
     set_option(socket, level, name, &value)
 }
 
-/// Sets a socket option whose value is an integer or a plain C structure (`unsafe`, as `get_int` and the packet
+/// Sets a socket option whose value is an integer or a plain C structure (`unsafe`, as `get_option` and the packet
 /// ring's mapping in `bulk::ring::sys`).
 #[allow(unsafe_code)]
 pub(crate) fn set_option<T: Copy>(socket: &Socket, level: libc::c_int, name: libc::c_int, value: &T) -> io::Result<()> {
@@ -36,17 +36,32 @@ pub(crate) fn set_option<T: Copy>(socket: &Socket, level: libc::c_int, name: lib
     }
 }
 
-/// Reads an integer socket option (`unsafe`).
+/// A value the kernel may fill in whole when a socket option is read: an integer or a C structure of integers.
+///
+/// # Safety
+/// Every bit pattern of `Self`'s size is a valid `Self` (no references, enums, `bool`s or padding).
 #[allow(unsafe_code)]
-fn get_int(socket: &Socket, level: libc::c_int, name: libc::c_int) -> io::Result<libc::c_int> {
-    let mut value: libc::c_int = 0;
-    let mut len = core::mem::size_of::<libc::c_int>() as libc::socklen_t;
+pub(crate) unsafe trait Plain: Copy {}
+
+// SAFETY: an integer.
+#[allow(unsafe_code)]
+unsafe impl Plain for libc::c_int {}
+
+// SAFETY: three `u32`s, no padding.
+#[allow(unsafe_code)]
+unsafe impl Plain for libc::tpacket_stats_v3 {}
+
+/// Reads a socket option whose value is an integer or a plain C structure (`unsafe`).
+#[allow(unsafe_code)]
+pub(crate) fn get_option<T: Plain>(socket: &Socket, level: libc::c_int, name: libc::c_int) -> io::Result<T> {
+    let mut value = core::mem::MaybeUninit::<T>::zeroed();
+    let mut len = core::mem::size_of::<T>() as libc::socklen_t;
     // SAFETY: `value` and `len` are live locals; the kernel writes at most `len` bytes into `value` and the
     // actual length into `len`. The fd is open (borrowed from `socket`).
-    let rc =
-        unsafe { libc::getsockopt(socket.as_raw_fd(), level, name, (&mut value as *mut libc::c_int).cast(), &mut len) };
+    let rc = unsafe { libc::getsockopt(socket.as_raw_fd(), level, name, value.as_mut_ptr().cast(), &mut len) };
     if rc == 0 {
-        Ok(value)
+        // SAFETY: `value` was zeroed and the kernel wrote bytes into it at most; any bytes are a valid `T` (`Plain`).
+        Ok(unsafe { value.assume_init() })
     } else {
         Err(io::Error::last_os_error())
     }
@@ -59,9 +74,9 @@ pub(crate) fn path_mtu(source: core::net::IpAddr, target: core::net::IpAddr) -> 
     socket.bind(&core::net::SocketAddr::new(source, 0).into())?;
     socket.connect(&core::net::SocketAddr::new(target, 9).into())?;
     let mtu = if target.is_ipv6() {
-        get_int(&socket, libc::IPPROTO_IPV6, libc::IPV6_MTU)?
+        get_option::<libc::c_int>(&socket, libc::IPPROTO_IPV6, libc::IPV6_MTU)?
     } else {
-        get_int(&socket, libc::IPPROTO_IP, libc::IP_MTU)?
+        get_option::<libc::c_int>(&socket, libc::IPPROTO_IP, libc::IP_MTU)?
     };
     u32::try_from(mtu).map_err(|_| io::ErrorKind::InvalidData.into())
 }

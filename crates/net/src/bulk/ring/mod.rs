@@ -15,7 +15,7 @@ use socket2::{Domain, SockFilter, Socket, Type};
 
 pub(crate) use block::Frame;
 
-use crate::sockopt::set_option;
+use crate::sockopt::{get_option, set_option};
 use crate::NetError;
 
 /// A block's size: 32 pages, room for about 800 replies.
@@ -95,8 +95,10 @@ impl PacketRing {
 
     /// The packets the kernel dropped so far because the ring was full.
     pub(crate) fn lost(&mut self) -> u64 {
-        if let Ok((_, drops)) = sys::statistics(&self.socket) {
-            self.lost += u64::from(drops);
+        // `PACKET_STATISTICS` counts since it was last read (reading resets it).
+        if let Ok(stats) = get_option::<libc::tpacket_stats_v3>(&self.socket, libc::SOL_PACKET, libc::PACKET_STATISTICS)
+        {
+            self.lost += u64::from(stats.tp_drops);
         }
         self.lost
     }

@@ -1,5 +1,5 @@
-//! What the packet ring needs of the kernel that socket2 and nix do not wrap: its statistics, and the ring's shared
-//! mapping with its blocks' status words: all of the ring's own `unsafe` (its options go through `sockopt`).
+//! What the packet ring needs of the kernel that socket2 and nix do not wrap: the ring's shared mapping with its
+//! blocks' status words, all of the ring's own `unsafe` (its options and statistics go through `sockopt`).
 #![allow(unsafe_code)]
 
 use core::ptr::NonNull;
@@ -11,29 +11,6 @@ use socket2::Socket;
 
 /// Where a block's status word is: after the descriptor's version and private-area offset.
 const STATUS: usize = 8;
-
-/// The ring's counts since they were last read: packets that passed the filter, and those dropped because the
-/// ring was full (`PACKET_STATISTICS`; reading resets them).
-pub(super) fn statistics(socket: &Socket) -> io::Result<(u32, u32)> {
-    let mut stats = libc::tpacket_stats_v3 { tp_packets: 0, tp_drops: 0, tp_freeze_q_cnt: 0 };
-    let mut len = core::mem::size_of::<libc::tpacket_stats_v3>() as libc::socklen_t;
-    // SAFETY: `stats` and `len` are live locals; the kernel writes at most `len` bytes into `stats` and the length
-    // it wrote into `len`. The fd is open.
-    let rc = unsafe {
-        libc::getsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_PACKET,
-            libc::PACKET_STATISTICS,
-            (&mut stats as *mut libc::tpacket_stats_v3).cast(),
-            &mut len,
-        )
-    };
-    if rc == 0 {
-        Ok((stats.tp_packets, stats.tp_drops))
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
 
 /// The receive ring as mapped into this process: `blocks` blocks of `block_size` bytes, each owned by the kernel
 /// until it sets the block's status to `TP_STATUS_USER`, then by us until we set it back.
