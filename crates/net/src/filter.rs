@@ -1,6 +1,6 @@
-//! Classic BPF programs for the raw listeners: the kernel drops what cannot be a reply to this trace (ICMP errors
-//! quoting another destination, echo replies with another identifier or from another host, anything else) before
-//! it takes room in the receive buffer or a wake-up.
+//! Classic BPF programs for the raw listeners and the bulk receiver's packet ring: the kernel drops what cannot be
+//! a reply to this trace (ICMP errors quoting another destination, echo replies with another identifier or from
+//! another host, anything else) before it takes room in the receive buffer or a wake-up.
 //!
 //! An IPv4 raw socket's filter sees the packet from its IP header; an IPv6 one from the transport header, with the
 //! IP header at the kernel's `SKF_NET_OFF`.
@@ -16,6 +16,7 @@ enum Label {
     Error,
     Quoted,
     Echo,
+    Ipv6,
     Accept,
     Drop,
 }
@@ -25,6 +26,8 @@ enum Label {
 enum Op {
     Stmt(u32, u32),
     Jeq(u32, Label, Label),
+    /// Jumps to the first label if `A & k` is not zero.
+    Jset(u32, Label, Label),
     Mark(Label),
 }
 
@@ -43,6 +46,7 @@ const ADD_X: u32 = libc::BPF_ALU | libc::BPF_ADD | libc::BPF_X;
 /// X = A.
 const TAX: u32 = libc::BPF_MISC | libc::BPF_TAX;
 const JEQ_K: u32 = libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K;
+const JSET_K: u32 = libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K;
 /// Where the IP header is, for a filter that sees the transport header first.
 const NET: u32 = libc::SKF_NET_OFF as u32;
 
@@ -158,6 +162,31 @@ pub(crate) fn tcp(target: IpAddr, port: u16) -> Vec<libc::sock_filter> {
     assemble(&ops)
 }
 
+/// The packet ring's filter (a `SOCK_DGRAM` packet socket: offsets count from the network header), keeping what a
+/// raw ICMP socket would get: packets for this host (not ones it sends or forwards to others' link addresses),
+/// IPv4 ICMP that is not a fragment (`v4`), IPv6 whose next header is ICMPv6 (`v6`; a reply with extension headers
+/// is not taken). A family not wanted matches nothing.
+pub(crate) fn capture(v4: bool, v6: bool) -> Vec<libc::sock_filter> {
+    let ancillary = |field: libc::c_int| (libc::SKF_AD_OFF + field) as u32;
+    let mut ops = vec![Op::Stmt(LD_W_ABS, ancillary(libc::SKF_AD_PKTTYPE))];
+    ops.push(Op::Jeq(libc::PACKET_HOST as u32, Label::Next, Label::Drop));
+    ops.push(Op::Stmt(LD_W_ABS, ancillary(libc::SKF_AD_PROTOCOL)));
+    if v4 {
+        ops.extend([Op::Jeq(libc::ETH_P_IP as u32, Label::Next, Label::Ipv6), Op::Stmt(LD_B_ABS, 9)]);
+        // Not a fragment: no More Fragments flag and no offset.
+        ops.extend([Op::Jeq(libc::IPPROTO_ICMP as u32, Label::Next, Label::Drop), Op::Stmt(LD_H_ABS, 6)]);
+        ops.push(Op::Jset(0x3fff, Label::Drop, Label::Accept));
+    }
+    ops.push(Op::Mark(Label::Ipv6));
+    if v6 {
+        ops.extend([Op::Jeq(libc::ETH_P_IPV6 as u32, Label::Next, Label::Drop), Op::Stmt(LD_B_ABS, 6)]);
+        ops.push(Op::Jeq(libc::IPPROTO_ICMPV6 as u32, Label::Accept, Label::Drop));
+    } else {
+        ops.push(Op::Stmt(RET_K, 0));
+    }
+    assemble(&ops)
+}
+
 /// Goes on to `then` when the address loaded word by word (`load(offset)`) is `address`, else drops. The
 /// unspecified address stands for any (sockets that traces to many targets share): nothing is checked, and every
 /// use here has `then` right after.
@@ -205,6 +234,9 @@ fn assemble(ops: &[Op]) -> Vec<libc::sock_filter> {
             Op::Jeq(k, yes, no) => {
                 program.push(libc::sock_filter { code: JEQ_K as u16, jt: offset(yes), jf: offset(no), k })
             }
+            Op::Jset(k, yes, no) => {
+                program.push(libc::sock_filter { code: JSET_K as u16, jt: offset(yes), jf: offset(no), k })
+            }
             Op::Mark(_) => {}
         }
     }
@@ -219,7 +251,18 @@ mod tests {
 
     /// Runs `program` over `packet`, with `net` the IP header that `SKF_NET_OFF` loads reach; whether it accepts.
     fn run(program: &[libc::sock_filter], packet: &[u8], net: &[u8]) -> bool {
+        run_tapped(program, packet, net, (0, 0))
+    }
+
+    /// [`run`], with the packet type and protocol that the `SKF_AD_OFF` loads give.
+    fn run_tapped(program: &[libc::sock_filter], packet: &[u8], net: &[u8], tap: (u32, u32)) -> bool {
+        let ancillary = |field: libc::c_int| (libc::SKF_AD_OFF + field) as u32;
         let load = |offset: u32, len: usize| -> Option<u32> {
+            if offset == ancillary(libc::SKF_AD_PKTTYPE) {
+                return Some(tap.0);
+            } else if offset == ancillary(libc::SKF_AD_PROTOCOL) {
+                return Some(tap.1);
+            }
             let (bytes, at) = if offset >= NET { (net, offset.wrapping_sub(NET)) } else { (packet, offset) };
             let bytes = bytes.get(at as usize..at as usize + len)?;
             Some(bytes.iter().fold(0, |acc, &b| (acc << 8) | u32::from(b)))
@@ -236,8 +279,9 @@ mod tests {
             pc += 1;
             let loaded = match code {
                 RET_K => return k != 0,
-                JEQ_K => {
-                    pc += usize::from(if a == k { jt } else { jf });
+                JEQ_K | JSET_K => {
+                    let yes = if code == JEQ_K { a == k } else { a & k != 0 };
+                    pc += usize::from(if yes { jt } else { jf });
                     continue;
                 }
                 LDX_MSH => {
@@ -396,5 +440,36 @@ mod tests {
         assert!(!run(&any6, &transport(443), &[]));
         header[23] = 10;
         assert!(!run(&v6, &transport(80), &header));
+    }
+
+    #[test]
+    fn the_capture_filter_keeps_unfragmented_icmp_for_this_host_of_the_families_wanted() {
+        let host = libc::PACKET_HOST as u32;
+        let (ip, ip6) = (libc::ETH_P_IP as u32, libc::ETH_P_IPV6 as u32);
+        let v4 = |protocol: u8, fragment: [u8; 2]| {
+            let mut packet = vec![0x45, 0, 0, 28, 0, 0, fragment[0], fragment[1], 64, protocol, 0, 0];
+            packet.extend([198, 18, 1, 1, 198, 18, 0, 1, 11, 0, 0, 0, 0, 0, 0, 0]);
+            packet
+        };
+        let v6 = |next: u8| [&[0x60, 0, 0, 0, 0, 8, next, 64][..], &[0; 40]].concat();
+        for (want4, want6) in [(true, true), (true, false), (false, true), (false, false)] {
+            let program = capture(want4, want6);
+            let run = |packet: &[u8], tap| run_tapped(&program, packet, &[], tap);
+            assert_eq!(run(&v4(1, [0x40, 0]), (host, ip)), want4, "{want4} {want6}");
+            assert_eq!(run(&v4(1, [0, 0]), (host, ip)), want4);
+            assert_eq!(run(&v6(58), (host, ip6)), want6);
+            assert!(!run(&v4(1, [0x40, 0]), (libc::PACKET_OTHERHOST as u32, ip)));
+            assert!(!run(&v4(1, [0x40, 0]), (libc::PACKET_OUTGOING as u32, ip)));
+            assert!(!run(&v6(58), (libc::PACKET_BROADCAST as u32, ip6)));
+            assert!(!run(&v4(17, [0x40, 0]), (host, ip)));
+            // More Fragments, or an offset: a fragment.
+            assert!(!run(&v4(1, [0x20, 0]), (host, ip)));
+            assert!(!run(&v4(1, [0, 1]), (host, ip)));
+            assert!(!run(&v4(1, [0x1f, 0xff]), (host, ip)));
+            assert!(!run(&v6(17), (host, ip6)));
+            assert!(!run(&v6(0), (host, ip6)));
+            assert!(!run(&v6(58), (host, libc::ETH_P_ARP as u32)));
+            assert!(!run(&v4(1, [0x40, 0]), (host, ip6)));
+        }
     }
 }

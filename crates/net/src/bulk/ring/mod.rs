@@ -11,12 +11,12 @@ use std::os::fd::AsFd;
 use std::time::Duration;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use socket2::{Domain, SockFilter, Socket, Type};
+use socket2::{Domain, Socket, Type};
 
 pub(crate) use block::Frame;
 
 use crate::sockopt::{get_option, set_option};
-use crate::NetError;
+use crate::{filter, NetError};
 
 /// A block's size: 32 pages, room for about 800 replies.
 const BLOCK_SIZE: usize = 128 << 10;
@@ -27,8 +27,6 @@ const FRAME_SIZE: usize = 2048;
 /// How long the kernel keeps a block that is not full before handing it over, in milliseconds: the latency of a
 /// reply at low rates.
 const RETIRE_MS: u32 = 2;
-/// Bytes kept of each packet: all of it.
-const SNAPLEN: u32 = 0xffff;
 
 /// The ring, its socket, and where reading resumes.
 #[derive(Debug)]
@@ -48,7 +46,7 @@ impl PacketRing {
         let all = i32::from((libc::ETH_P_ALL as u16).to_be());
         let socket = crate::raw::privileged_socket(Domain::PACKET, Type::DGRAM, all)?;
         let io = |what| move |error| NetError::io(what)(error);
-        socket.attach_filter(&filter(v4, v6)).map_err(io("attaching the capture filter"))?;
+        filter::attach(&socket, &filter::capture(v4, v6)).map_err(io("attaching the capture filter"))?;
         let packet = |name, value: libc::c_int| set_option(&socket, libc::SOL_PACKET, name, &value);
         // Not even tapped (Linux 4.20); an older kernel taps them and the filter drops them.
         let _ = packet(libc::PACKET_IGNORE_OUTGOING, 1);
@@ -102,34 +100,4 @@ impl PacketRing {
         }
         self.lost
     }
-}
-
-/// The classic BPF program that keeps what a raw ICMP socket would get: packets for this host (not ones it sends
-/// or forwards to others' link addresses), IPv4 ICMP that is not a fragment, IPv6 whose next header is ICMPv6
-/// (a reply with extension headers is not taken). A family not wanted matches nothing. Offsets count from the
-/// network header (a `SOCK_DGRAM` packet socket).
-fn filter(v4: bool, v6: bool) -> [SockFilter; 13] {
-    const LD_W: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
-    const LD_H: u16 = (libc::BPF_LD | libc::BPF_H | libc::BPF_ABS) as u16;
-    const LD_B: u16 = (libc::BPF_LD | libc::BPF_B | libc::BPF_ABS) as u16;
-    const JEQ: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
-    const JSET: u16 = (libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K) as u16;
-    const RET: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
-    let ancillary = |field: libc::c_int| (libc::SKF_AD_OFF + field) as u32;
-    let never = u32::MAX; // no 16-bit protocol is this
-    [
-        /* 0 */ SockFilter::new(LD_W, 0, 0, ancillary(libc::SKF_AD_PKTTYPE)),
-        /* 1 */ SockFilter::new(JEQ, 0, 10, libc::PACKET_HOST as u32),
-        /* 2 */ SockFilter::new(LD_W, 0, 0, ancillary(libc::SKF_AD_PROTOCOL)),
-        /* 3 */ SockFilter::new(JEQ, 0, 4, if v4 { libc::ETH_P_IP as u32 } else { never }),
-        /* 4 */ SockFilter::new(LD_B, 0, 0, 9), // protocol
-        /* 5 */ SockFilter::new(JEQ, 0, 6, libc::IPPROTO_ICMP as u32),
-        /* 6 */ SockFilter::new(LD_H, 0, 0, 6), // flags and fragment offset
-        /* 7 */ SockFilter::new(JSET, 4, 3, 0x3fff),
-        /* 8 */ SockFilter::new(JEQ, 0, 3, if v6 { libc::ETH_P_IPV6 as u32 } else { never }),
-        /* 9 */ SockFilter::new(LD_B, 0, 0, 6), // next header
-        /* 10 */ SockFilter::new(JEQ, 0, 1, libc::IPPROTO_ICMPV6 as u32),
-        /* 11 */ SockFilter::new(RET, 0, 0, SNAPLEN),
-        /* 12 */ SockFilter::new(RET, 0, 0, 0),
-    ]
 }
