@@ -1,11 +1,10 @@
 //! The receiving side: ICMP messages into caracal's rows on stdout, and the counts of what was dropped.
 
-use core::net::IpAddr;
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use engine::bulk::{decode, Arrival, Check, Rejection, Row};
+use engine::bulk::{decode, Check, Rejection, Row};
 use net::bulk::{BulkReceiver, Capture};
 
 /// What the receiver has seen, read by the sender's progress line and the summary.
@@ -54,22 +53,7 @@ pub(super) fn receive(
     };
     let on_message = |capture: Capture<'_>| {
         count(&counters.received);
-        let arrival = match (capture.ipv6, capture.from) {
-            (false, _) => Arrival::V4(capture.bytes),
-            // Sent to one of this host's addresses, the probe's source, which its checksum covers.
-            (true, IpAddr::V6(from)) => {
-                let IpAddr::V6(to) = capture.to else {
-                    count(&counters.unrelated);
-                    return;
-                };
-                Arrival::V6 { message: capture.bytes, from, to, hop_limit: capture.hop_limit.unwrap_or(0) }
-            }
-            (true, IpAddr::V4(_)) => {
-                count(&counters.unrelated);
-                return;
-            }
-        };
-        match decode(arrival, capture.micros, check) {
+        match decode(capture.arrival, capture.micros, check) {
             Ok(row) => {
                 count(&counters.matched);
                 if !counters.closed.load(Ordering::Relaxed) {

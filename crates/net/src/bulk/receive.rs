@@ -1,9 +1,9 @@
 //! ICMP and ICMPv6 messages in through a packet ring, each with the kernel's capture time.
 
-use core::net::IpAddr;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use engine::bulk::Arrival;
 use packet::{IpProtocol, Ipv6Packet};
 
 use super::ring::{Frame, PacketRing};
@@ -15,16 +15,9 @@ const PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 /// One message as read.
 #[derive(Debug, Clone, Copy)]
 pub struct Capture<'a> {
-    /// IPv4: the whole packet, header included. IPv6: the ICMPv6 message.
-    pub bytes: &'a [u8],
-    /// Whether it is ICMPv6.
-    pub ipv6: bool,
-    /// Its sender.
-    pub from: IpAddr,
-    /// Its destination: one of this host's addresses, the probe's source.
-    pub to: IpAddr,
-    /// Its hop limit (IPv6; for IPv4 it is in the header).
-    pub hop_limit: Option<u8>,
+    /// The message as a raw socket gives it: IPv4, the whole packet; IPv6, the ICMPv6 message with its addresses
+    /// (the destination is one of this host's, the probe's source) and hop limit.
+    pub arrival: Arrival<'a>,
     /// When the kernel received it, in microseconds since the Unix epoch.
     pub micros: u64,
 }
@@ -49,11 +42,7 @@ impl BulkReceiver {
         mut on_message: impl FnMut(Capture<'_>),
         mut on_drained: impl FnMut(),
     ) -> io::Result<()> {
-        let mut on_frame = |frame: Frame<'_>| {
-            if let Some(capture) = capture(frame) {
-                on_message(capture);
-            }
-        };
+        let mut on_frame = |frame: Frame<'_>| deliver(frame, &mut on_message);
         loop {
             let stopping = stop.load(Ordering::Acquire);
             if stopping {
@@ -76,27 +65,28 @@ impl BulkReceiver {
     }
 }
 
-/// The message in a captured packet, as a raw socket would give it; `None` for what is not one.
-fn capture(frame: Frame<'_>) -> Option<Capture<'_>> {
+/// Hands the message in a captured packet to `on_message`, as a raw socket would give it; drops what is not one.
+fn deliver(frame: Frame<'_>, on_message: &mut impl FnMut(Capture<'_>)) {
     let micros = u64::from(frame.sec) * 1_000_000 + u64::from(frame.nsec) / 1_000;
     match frame.protocol {
-        // The filter took only ICMP: the decoder checks the rest, as of what a raw socket gives.
-        ETH_P_IP => {
-            let from = IpAddr::from(<[u8; 4]>::try_from(frame.bytes.get(12..16)?).ok()?);
-            let to = IpAddr::from(<[u8; 4]>::try_from(frame.bytes.get(16..20)?).ok()?);
-            Some(Capture { bytes: frame.bytes, ipv6: false, from, to, hop_limit: None, micros })
-        }
+        // The filter took only ICMP: the decoder checks the rest, as of what a raw socket gives (a packet too
+        // short for an IPv4 header is none).
+        ETH_P_IP if frame.bytes.len() >= 20 => on_message(Capture { arrival: Arrival::V4(frame.bytes), micros }),
         ETH_P_IPV6 => {
-            let ip = Ipv6Packet::new_checked(frame.bytes).ok()?;
+            let Ok(ip) = Ipv6Packet::new_checked(frame.bytes) else { return };
             if ip.next_header() != IpProtocol::Icmpv6 {
-                return None;
+                return;
             }
             // The message, without any link-layer padding after it (`new_checked` saw that it fits).
-            let bytes = frame.bytes.get(40..40 + usize::from(ip.payload_len()))?;
-            let (from, to, hop_limit) = (IpAddr::V6(ip.src_addr()), IpAddr::V6(ip.dst_addr()), Some(ip.hop_limit()));
-            Some(Capture { bytes, ipv6: true, from, to, hop_limit, micros })
+            let arrival = Arrival::V6 {
+                message: ip.payload(),
+                from: ip.src_addr(),
+                to: ip.dst_addr(),
+                hop_limit: ip.hop_limit(),
+            };
+            on_message(Capture { arrival, micros });
         }
-        _ => None,
+        _ => {}
     }
 }
 
