@@ -21,6 +21,8 @@ pub(crate) struct UdpProber {
     /// The source of each destination's probes.
     sent_from: SentFrom,
     ipv6: bool,
+    /// The IP and UDP headers' length before each payload.
+    headers: usize,
     /// The user's IPv6 flow label (`-l`).
     flow_label: Option<u32>,
     /// Payload sizes sent so far (one, or a few with path MTU discovery): a quote of one of these sizes is whole.
@@ -50,6 +52,7 @@ impl UdpProber {
             local,
             sent_from: SentFrom::default(),
             ipv6,
+            headers: usize::from(engine::Method::classic(engine::Protocol::Udp).header_len(ipv6)),
             flow_label: options.flow_label,
             payload_lens: Vec::new(),
             departures: Departures::default(),
@@ -71,8 +74,7 @@ impl Prober for UdpProber {
         sockopt::set_ttl(&self.socket, self.ipv6, probe.ttl)?;
         let to = sockopt::destination(route.target, *dst_port, self.flow_label);
         let sent_at = sockopt::send_from(&self.socket, payload, to, route.source)?;
-        let headers = usize::from(engine::Method::classic(engine::Protocol::Udp).header_len(self.ipv6));
-        self.departures.sent((probe.id, route.target), sent_at, headers, payload, 0);
+        self.departures.sent((probe.id, route.target), sent_at, self.headers, payload, 0);
         Ok(sent_at)
     }
 
@@ -92,8 +94,7 @@ impl Prober for UdpProber {
             // in its first bytes; the checksum (which tells Paris probes apart) can be recomputed only from a whole
             // payload.
             let extensions_at = received.error.and_then(|error| error.extensions_at);
-            let headers = usize::from(engine::Method::classic(engine::Protocol::Udp).header_len(self.ipv6));
-            let whole = whole_payload(&self.payload_lens, received.len, extensions_at, headers);
+            let whole = whole_payload(&self.payload_lens, received.len, extensions_at, self.headers);
             let checksum = whole.map(|len| errqueue::udp_checksum(local, dst, &self.buf[..len]));
             let tag = engine::reply::payload_tag(&self.buf[..extensions_at.unwrap_or(received.len).min(received.len)]);
             let quoted = QuotedProbe::Udp { src_port: local.port(), dst_port: dst.port(), checksum, tag };

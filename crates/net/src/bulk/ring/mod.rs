@@ -67,16 +67,11 @@ impl PacketRing {
         Ok(PacketRing { mapping, socket, next: 0, lost: 0 })
     }
 
-    /// Hands every packet of the blocks the kernel has filled to `on_frame`, in order; returns how many.
-    pub(crate) fn drain(&mut self, mut on_frame: impl FnMut(Frame<'_>)) -> usize {
-        let mut count = 0;
-        while let Some(read) =
-            self.mapping.with_block(self.next, |bytes| block::frames(bytes).map(&mut on_frame).count())
-        {
-            count += read;
+    /// Hands every packet of the blocks the kernel has filled to `on_frame`, in order.
+    pub(crate) fn drain(&mut self, mut on_frame: impl FnMut(Frame<'_>)) {
+        while self.mapping.with_block(self.next, |bytes| block::frames(bytes).for_each(&mut on_frame)).is_some() {
             self.next = (self.next + 1) % self.mapping.blocks();
         }
-        count
     }
 
     /// Waits up to `timeout` for the kernel to hand a block over.
