@@ -3,6 +3,7 @@
 
 use core::net::SocketAddr;
 use core::time::Duration;
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::AsFd;
 
@@ -44,9 +45,12 @@ pub(crate) struct TcpProber {
     options: SocketOptions,
     /// How long an unanswered attempt is kept: the engine has given its probe up by then.
     give_up_after: Duration,
-    attempts: Vec<Attempt>,
+    /// In the order their SYNs left.
+    attempts: VecDeque<Attempt>,
     /// Answers found while sending, for the next [`Prober::receive`].
     answered: Vec<(Reply, Instant)>,
+    /// Where the attempts that ended are noted while sending (kept for its allocation).
+    ended: Vec<usize>,
     buf: Vec<u8>,
 }
 
@@ -63,8 +67,9 @@ impl TcpProber {
             ipv6: config.target.is_ipv6(),
             options: options.clone(),
             give_up_after: config.wait.max + Duration::from_secs(1),
-            attempts: Vec::new(),
+            attempts: VecDeque::new(),
             answered: Vec::new(),
+            ended: Vec::new(),
             buf: vec![0; 512],
         };
         let port = match options.source_port {
@@ -99,68 +104,70 @@ impl TcpProber {
         Ok((Attempt { socket, local, remote, sent_at }, sent_at))
     }
 
-    /// What became of one attempt, if anything yet.
-    fn outcome(&mut self, index: usize) -> io::Result<Outcome> {
-        let attempt = &self.attempts[index];
-        if let Some(received) = recv::receive(&attempt.socket, &mut self.buf, true)? {
-            // The kernel returns the quoted TCP header: ports, then the sequence number.
-            let seq = self.buf[..received.len].get(4..8).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-            let quoted = QuotedProbe::Tcp { src_port: attempt.local.port(), dst_port: attempt.remote.port(), seq };
-            let received = recv::Received { from: Some(attempt.remote), ..received };
-            let reply = errqueue::reply(&received, &self.buf[..received.len], attempt.local, quoted);
-            return Ok(Outcome::Done(reply.map(|reply| (reply, received.at))));
-        }
-        let answer = |reset| {
-            let kind = ReplyKind::Tcp(TcpAnswer {
-                src_port: attempt.remote.port(),
-                dst_port: attempt.local.port(),
-                reset,
-                ack: None,
-            });
-            Some((Reply { from: attempt.remote.ip(), ttl: None, size: None, kind }, Instant::now()))
-        };
-        Ok(match attempt.socket.take_error()? {
-            Some(error) if error.raw_os_error() == Some(libc::ECONNREFUSED) => Outcome::Done(answer(true)),
-            // A failure without an ICMP error to show for it (a local one): the probe will time out.
-            Some(_) => Outcome::Done(None),
-            None if attempt.socket.peer_addr().is_ok() => Outcome::Done(answer(false)),
-            None => Outcome::Pending,
-        })
-    }
-
     /// Takes the answers of attempts that ended by now (their time is when they are found: a connection's end
     /// carries no kernel timestamp).
     fn collect_ended(&mut self) -> io::Result<()> {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-        // The first ones at most, mostly the oldest (those whose answers are due): a look per connect stays cheap
-        // however many are in flight; the rest are looked at by `receive`.
-        let mut fds: Vec<PollFd<'_>> = self.attempts[..self.attempts.len().min(LOOK_AT)]
+        // The oldest at most (those whose answers are due): a look per connect stays cheap however many are in
+        // flight; the rest are looked at by `receive`.
+        let mut fds: Vec<PollFd<'_>> = self
+            .attempts
             .iter()
+            .take(LOOK_AT)
             .map(|attempt| PollFd::new(attempt.socket.as_fd(), PollFlags::POLLOUT))
             .collect();
         poll(&mut fds, PollTimeout::ZERO).map_err(io::Error::from)?;
-        let ended: Vec<usize> = fds
-            .iter()
-            .enumerate()
-            .filter(|(_, fd)| fd.revents().is_some_and(|r| !r.is_empty()))
-            .map(|(i, _)| i)
-            .collect();
+        self.ended.clear();
+        self.ended.extend(
+            fds.iter().enumerate().filter(|(_, fd)| fd.revents().is_some_and(|r| !r.is_empty())).map(|(i, _)| i),
+        );
         drop(fds);
-        // From the last, so that swap_remove leaves the indices still to visit in place.
-        for index in ended.into_iter().rev() {
-            if let Outcome::Done(reply) = self.outcome(index)? {
+        // From the last, so that removing one leaves the indices still to visit in place; near the front, each
+        // removal moves few others.
+        for &index in self.ended.iter().rev() {
+            if let Outcome::Done(reply) = self.attempts[index].outcome(&mut self.buf)? {
                 self.answered.extend(reply);
-                self.attempts.swap_remove(index);
+                self.attempts.remove(index);
             }
         }
         Ok(())
     }
 }
 
+impl Attempt {
+    /// What became of this attempt, if anything yet.
+    fn outcome(&self, buf: &mut [u8]) -> io::Result<Outcome> {
+        if let Some(received) = recv::receive(&self.socket, buf, true)? {
+            // The kernel returns the quoted TCP header: ports, then the sequence number.
+            let seq = buf[..received.len].get(4..8).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+            let quoted = QuotedProbe::Tcp { src_port: self.local.port(), dst_port: self.remote.port(), seq };
+            let received = recv::Received { from: Some(self.remote), ..received };
+            let reply = errqueue::reply(&received, &buf[..received.len], self.local, quoted);
+            return Ok(Outcome::Done(reply.map(|reply| (reply, received.at))));
+        }
+        let answer = |reset| {
+            let kind = ReplyKind::Tcp(TcpAnswer {
+                src_port: self.remote.port(),
+                dst_port: self.local.port(),
+                reset,
+                ack: None,
+            });
+            Some((Reply { from: self.remote.ip(), ttl: None, size: None, kind }, Instant::now()))
+        };
+        Ok(match self.socket.take_error()? {
+            Some(error) if error.raw_os_error() == Some(libc::ECONNREFUSED) => Outcome::Done(answer(true)),
+            // A failure without an ICMP error to show for it (a local one): the probe will time out.
+            Some(_) => Outcome::Done(None),
+            None if self.socket.peer_addr().is_ok() => Outcome::Done(answer(false)),
+            None => Outcome::Pending,
+        })
+    }
+}
+
 impl Prober for TcpProber {
     fn send(&mut self, probe: &Probe, route: Route) -> io::Result<Instant> {
         let (attempt, sent_at) = self.connect(probe, route)?;
-        self.attempts.push(attempt);
+        self.attempts.push_back(attempt);
         // Setting up a connection takes long enough that answers to a burst's first probes come while its last
         // are sent: look now, so that their RTTs do not include the rest of the burst. The SYN is out whatever this
         // finds (a signal interrupting the look, say): what it misses, the next `receive` finds.
@@ -174,20 +181,26 @@ impl Prober for TcpProber {
 
     fn receive(&mut self, replies: &mut Vec<(Reply, Instant)>) -> io::Result<()> {
         replies.append(&mut self.answered);
-        let mut index = 0;
-        while index < self.attempts.len() {
-            match self.outcome(index)? {
+        let (buf, give_up_after) = (&mut self.buf, self.give_up_after);
+        // After a failure, the attempts not looked at yet stay as they are.
+        let mut failed = None;
+        self.attempts.retain(|attempt| {
+            if failed.is_some() {
+                return true;
+            }
+            match attempt.outcome(buf) {
                 // Closing it stops the kernel's SYN retransmissions and frees the descriptor.
-                Outcome::Pending if self.attempts[index].sent_at.elapsed() > self.give_up_after => {
-                    self.attempts.swap_remove(index);
-                }
-                Outcome::Pending => index += 1,
-                Outcome::Done(reply) => {
+                Ok(Outcome::Pending) => attempt.sent_at.elapsed() <= give_up_after,
+                Ok(Outcome::Done(reply)) => {
                     replies.extend(reply);
-                    self.attempts.swap_remove(index);
+                    false
+                }
+                Err(error) => {
+                    failed = Some(error);
+                    true
                 }
             }
-        }
-        Ok(())
+        });
+        failed.map_or(Ok(()), Err)
     }
 }
