@@ -45,7 +45,7 @@ pub(super) fn spawn<R: Read + Send + 'static>(input: R, filters: Arc<Filters>) -
 }
 
 fn parse<R: Read>(mut input: BufReader<R>, filters: &Filters, chunks: &SyncSender<Chunk>) {
-    let mut chunk = Chunk::default();
+    let mut chunk = Chunk { specs: Vec::with_capacity(CHUNK), ..Chunk::default() };
     let mut line = Vec::new();
     let mut number = 0u64;
     loop {
@@ -68,7 +68,8 @@ fn parse<R: Read>(mut input: BufReader<R>, filters: &Filters, chunks: &SyncSende
         }
         let due = end || chunk.specs.len() >= CHUNK || input.buffer().is_empty();
         let something = !chunk.specs.is_empty() || !chunk.invalid.is_empty() || chunk.filtered > 0;
-        if due && something && chunks.send(std::mem::take(&mut chunk)).is_err() {
+        let fresh = || Chunk { specs: Vec::with_capacity(CHUNK), ..Chunk::default() };
+        if due && something && chunks.send(std::mem::replace(&mut chunk, fresh())).is_err() {
             return;
         }
         if end {

@@ -62,7 +62,7 @@ impl<'a> Sending<'a> {
             caracal_id,
             counters,
             sources: [args.source_v4.map(|a| Some(IpAddr::V4(a))), args.source_v6.map(|a| Some(IpAddr::V6(a)))],
-            ways: Ways::new(args.routed, args.interface.clone()),
+            ways: Ways::new(args.routed),
             pacer: Pacer::new(args.probing_rate, batch),
             cap: DestinationCap::new(args.max_per_destination),
             queued: [Vec::with_capacity(batch), Vec::with_capacity(batch)],
@@ -178,12 +178,8 @@ impl<'a> Sending<'a> {
     /// here, all stamped with one reading of the clock: the time they leave, however long the input took.
     fn flush(&mut self, family: usize, sender: &mut BulkSender) {
         let queued = &mut self.queued[family];
-        if queued.is_empty() {
-            return;
-        }
-        if let Some(&(spec, src)) = queued.first() {
-            self.ways.find(spec.dst, src, sender);
-        }
+        let Some(&(spec, src)) = queued.first() else { return };
+        self.ways.find(spec.dst, src, self.args.interface.as_deref(), sender);
         let (id, stamp) = (self.caracal_id, timestamp(tenth_ms(now_micros())));
         let batch = &mut self.batches[family];
         for (spec, src) in queued.drain(..) {

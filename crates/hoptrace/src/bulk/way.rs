@@ -21,7 +21,6 @@ const LOOK_AGAIN: Duration = Duration::from_millis(10);
 #[derive(Debug)]
 pub(super) struct Ways {
     ways: [Way; 2],
-    interface: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -35,45 +34,40 @@ enum Way {
 }
 
 impl Ways {
-    /// Ways to be found (out of `interface` if given), or, with `routed`, every probe routed.
-    pub(super) fn new(routed: bool, interface: Option<String>) -> Ways {
+    /// Ways to be found, or, with `routed`, every probe routed.
+    pub(super) fn new(routed: bool) -> Ways {
         let way = if routed { Way::Settled } else { Way::Unknown };
-        Ways { ways: [way; 2], interface }
+        Ways { ways: [way; 2] }
     }
 
-    /// Before a batch of `dst`'s family goes from `source`: looks for the way out, when due, and sets it on `sender`.
-    /// Until the gateway's Ethernet address is known — or while the destinations looked at have no gateway or no
+    /// Before a batch of `dst`'s family goes from `source` (out of `interface` if given): looks for the way out, when
+    /// due, and sets it on `sender`. Until the gateway's Ethernet address is known — or while the destinations looked at have no gateway or no
     /// route — the destination of each later batch is looked at, until [`RESOLVE_FOR`] has passed. Whatever is
     /// settled is said on stderr.
-    pub(super) fn find(&mut self, dst: IpAddr, source: IpAddr, sender: &mut BulkSender) {
+    pub(super) fn find(&mut self, dst: IpAddr, source: IpAddr, interface: Option<&str>, sender: &mut BulkSender) {
         let family = usize::from(dst.is_ipv6());
-        let (now, until) = match self.ways[family] {
-            Way::Settled => return,
-            Way::Resolving { next, until } => {
-                let now = Instant::now();
-                if now < next {
-                    return;
-                }
-                (now, until)
-            }
-            Way::Unknown => {
-                let now = Instant::now();
-                (now, now + RESOLVE_FOR)
-            }
+        if matches!(self.ways[family], Way::Settled) {
+            return;
+        }
+        let now = Instant::now();
+        let until = match self.ways[family] {
+            Way::Resolving { next, .. } if now < next => return,
+            Way::Resolving { until, .. } => until,
+            _ => now + RESOLVE_FOR,
         };
         let name = if dst.is_ipv6() { "IPv6" } else { "IPv4" };
         let routed = |why: String| {
             eprintln!("hoptrace bulk: {name} probes are routed: {why}");
             Way::Settled
         };
-        self.ways[family] = match net::next_hop(dst, Some(source), self.interface.as_deref()) {
+        self.ways[family] = match net::next_hop(dst, Some(source), interface) {
             Ok(NextHop { ifindex, gateway: Some(gateway), link: LinkAddress::Ethernet(mac) }) => {
                 match sender.inject(dst.is_ipv6(), ifindex, mac) {
                     Ok(()) => {
                         let mac = mac.map(|byte| format!("{byte:02x}")).join(":");
                         eprintln!(
                             "hoptrace bulk: {name} probes leave by {} for the gateway {gateway} at {mac}",
-                            interface(ifindex)
+                            name_of(ifindex)
                         );
                         Way::Settled
                     }
@@ -81,14 +75,14 @@ impl Ways {
                 }
             }
             Ok(NextHop { ifindex, gateway: Some(_), link: LinkAddress::NotEthernet }) => {
-                routed(format!("{} is not an Ethernet link", interface(ifindex)))
+                routed(format!("{} is not an Ethernet link", name_of(ifindex)))
             }
             _ if now < until => Way::Resolving { next: now + LOOK_AGAIN, until },
             Ok(NextHop { gateway: Some(gateway), .. }) => {
                 routed(format!("the gateway {gateway}'s Ethernet address did not come"))
             }
             Ok(NextHop { ifindex, gateway: None, .. }) => {
-                routed(format!("no gateway towards {dst} (out of {})", interface(ifindex)))
+                routed(format!("no gateway towards {dst} (out of {})", name_of(ifindex)))
             }
             Err(error) => routed(error.to_string()),
         };
@@ -96,6 +90,6 @@ impl Ways {
 }
 
 /// Interface `ifindex`'s name, for people.
-fn interface(ifindex: u32) -> String {
+fn name_of(ifindex: u32) -> String {
     net::bulk::interface_name(ifindex).unwrap_or_else(|| format!("interface {ifindex}"))
 }

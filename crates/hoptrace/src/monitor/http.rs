@@ -23,13 +23,13 @@ use hoptrace_core::StopHandle;
 use socket2::SockRef;
 
 /// Connections served at once; the ones beyond are answered 503.
-pub const MAX_CONNECTIONS: usize = 8;
+const MAX_CONNECTIONS: usize = 8;
 
 /// How long a request may take to arrive whole.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long the client may take to read the whole answer.
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How often the listener looks at the stop flag.
 const STOP_CHECK: Duration = Duration::from_millis(100);

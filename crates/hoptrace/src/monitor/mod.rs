@@ -76,6 +76,8 @@ pub struct Shared {
 
 /// How soon the loop looks again for answers while names are being looked up.
 const RESOLVE_CHECK: Duration = Duration::from_millis(20);
+/// How often the loop looks whether the events' reader went away.
+const READER_CHECK: Duration = Duration::from_millis(100);
 
 /// The targets the command line and the targets file name together; the file's problem as one line.
 fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<String>, String> {
@@ -127,8 +129,13 @@ pub fn run(
     let mut running: HashMap<String, TargetState> = HashMap::new();
     update_targets(&mut running, &mut fleet, &targets, &shared);
     let mut result = Ok(());
+    let mut reader_checked: Option<Instant> = None;
     while !stop.is_stopped() {
-        shared.events.check_reader();
+        // A poll of the events' reader: at most every READER_CHECK, however often replies wake the loop.
+        if reader_checked.is_none_or(|at| at.elapsed() >= READER_CHECK) {
+            shared.events.check_reader();
+            reader_checked = Some(Instant::now());
+        }
         if reload.swap(false, Ordering::Relaxed) {
             match wanted_targets(&shared.settings) {
                 Ok(targets) => update_targets(&mut running, &mut fleet, &targets, &shared),

@@ -14,6 +14,8 @@ pub type Answer = (String, Result<IpAddr, hoptrace_core::Error>);
 pub struct Resolver {
     questions: Sender<String>,
     answers: Receiver<Answer>,
+    /// The family asked for (`None`: either).
+    ipv6: Option<bool>,
 }
 
 impl Resolver {
@@ -30,7 +32,13 @@ impl Resolver {
                 }
             }
         })?;
-        Ok(Resolver { questions, answers })
+        Ok(Resolver { questions, answers, ipv6 })
+    }
+
+    /// The answer for an address literal, at once and with its family checked as a lookup's is; `None` for a name,
+    /// which is to be asked.
+    pub fn literal(&self, name: &str) -> Option<Result<IpAddr, hoptrace_core::Error>> {
+        name.parse::<IpAddr>().is_ok().then(|| resolve_host(name, self.ipv6))
     }
 
     /// Asks for `name`'s address; the answer comes from [`Resolver::answers`].
@@ -42,5 +50,18 @@ impl Resolver {
     /// The answers that came in since last asked.
     pub fn answers(&self) -> Vec<Answer> {
         self.answers.try_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_of_the_other_family_is_refused_without_a_lookup() {
+        let resolver = Resolver::start(Some(false)).expect("a thread");
+        assert_eq!(resolver.literal("198.18.0.1").map(Result::ok), Some(Some(IpAddr::from([198, 18, 0, 1]))));
+        assert!(matches!(resolver.literal("2001:db8::1"), Some(Err(hoptrace_core::Error::WrongFamily(_)))));
+        assert!(resolver.literal("example.invalid").is_none());
     }
 }

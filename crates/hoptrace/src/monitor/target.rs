@@ -18,8 +18,8 @@ use crate::monitor::Shared;
 /// Where a target is between its rounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    /// Waiting for its next round.
-    Waiting,
+    /// Waiting for its next round, due at this moment.
+    Waiting(Instant),
     /// Its name is being looked up, for a round that started at this moment.
     Resolving(Instant),
     /// Its trace runs in the fleet, since this moment.
@@ -29,14 +29,10 @@ enum Phase {
 /// What one target keeps between rounds.
 pub struct TargetState {
     name: String,
-    /// The name as an address literal, which needs no lookup.
-    literal: Option<IpAddr>,
     window: Window,
     tracker: PathTracker,
     schedule: Schedule,
     phase: Phase,
-    /// When the next round is due.
-    due: Instant,
     /// Where the next round numbers its probes: past the last round's, so that its late replies match nothing.
     sequence_start: u32,
 }
@@ -48,12 +44,10 @@ impl TargetState {
         shared.metrics.add_target(&name);
         let schedule = Schedule::new(settings.every, settings.jitter);
         TargetState {
-            literal: name.parse().ok(),
-            due: Instant::now() + schedule.first(fastrand::f64()),
+            phase: Phase::Waiting(Instant::now() + schedule.first(fastrand::f64())),
             window: Window::new(settings.window),
             tracker: PathTracker::new(settings.confirm),
             schedule,
-            phase: Phase::Waiting,
             name,
             sequence_start: 0,
         }
@@ -61,7 +55,10 @@ impl TargetState {
 
     /// When its next round is due, if it waits for one.
     pub fn due(&self) -> Option<Instant> {
-        (self.phase == Phase::Waiting).then_some(self.due)
+        match self.phase {
+            Phase::Waiting(due) => Some(due),
+            _ => None,
+        }
     }
 
     /// Whether its name is being looked up.
@@ -71,13 +68,10 @@ impl TargetState {
 
     /// Starts a round: at once for an address, after the lookup of a name.
     pub fn begin(&mut self, shared: &Shared, fleet: &mut Fleet<String>, resolver: &Resolver) {
-        let started = Instant::now();
-        match self.literal {
-            Some(address) => self.trace(address, started, shared, fleet),
-            None => {
-                self.phase = Phase::Resolving(started);
-                resolver.ask(&self.name);
-            }
+        self.phase = Phase::Resolving(Instant::now());
+        match resolver.literal(&self.name) {
+            Some(answer) => self.resolved(answer, shared, fleet),
+            None => resolver.ask(&self.name),
         }
     }
 
@@ -116,8 +110,7 @@ impl TargetState {
 
     /// Schedules the next round after one that started at `started`.
     fn next_after(&mut self, started: Instant) {
-        self.phase = Phase::Waiting;
-        self.due = started + self.schedule.next(fastrand::f64());
+        self.phase = Phase::Waiting(started + self.schedule.next(fastrand::f64()));
     }
 
     /// The round's trace finished: publish what it found.

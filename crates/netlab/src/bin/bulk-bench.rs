@@ -47,6 +47,19 @@ const PAIRS: usize = 5;
 /// A rate that means "as fast as it goes".
 const MAX: u64 = 100_000_000;
 
+/// A hoptrace run: its name, rate, probe count and extra arguments.
+type Setting = (&'static str, u64, u64, &'static [&'static str]);
+/// The paced runs.
+const PACED: [Setting; 3] = [
+    ("hoptrace -r 10000", 10_000, 20_000, &[]),
+    ("hoptrace -r 50000", 50_000, 100_000, &[]),
+    ("hoptrace -r 100000", 100_000, 200_000, &[]),
+];
+/// As fast as it goes, against the bare loop.
+const FASTEST: Setting = ("hoptrace (max)", MAX, 400_000, &[]);
+/// As fast as it goes, each probe routed as the bare loop's are.
+const ROUTED: Setting = ("hoptrace --routed", MAX, 400_000, &["--routed"]);
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let [_, hoptrace, bare_path] = &args[..] else {
@@ -70,18 +83,11 @@ fn main() -> ExitCode {
     let dir = std::env::temp_dir().join(format!("bulk-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
 
-    let mut runs = Vec::new();
-    for (name, rate, count, extra) in [
-        ("hoptrace -r 10000", 10_000, 20_000, &[][..]),
-        ("hoptrace -r 50000", 50_000, 100_000, &[]),
-        ("hoptrace -r 100000", 100_000, 200_000, &[]),
-        ("hoptrace (max)", MAX, 400_000, &[]),
-        ("hoptrace --routed", MAX, 400_000, &["--routed"]),
-    ] {
-        runs.push(hoptrace_run(&lab, client, hoptrace, name, rate, count, extra, &dir));
-    }
-    runs.push(scamper_run(&lab, client, 20_000, &dir));
-    runs.push(bare_run(&lab, client, bare_path, 400_000, &dir));
+    let hoptrace_run = |setting: &Setting| hoptrace_run(&lab, client, hoptrace, setting, &dir);
+    let mut runs: Vec<Run> = PACED.iter().map(hoptrace_run).collect();
+    let (max, routed) = (hoptrace_run(&FASTEST), hoptrace_run(&ROUTED));
+    let bare = bare_run(&lab, client, bare_path, 400_000, &dir);
+    runs.extend([max.clone(), routed.clone(), scamper_run(&lab, client, 20_000, &dir), bare.clone()]);
 
     println!(
         "{:<20} {:>8} {:>10} {:>9} {:>13} {:>13} {:>8}",
@@ -99,7 +105,6 @@ fn main() -> ExitCode {
             run.rss_kib as f64 / 1024.0
         );
     }
-    let (max, bare) = (&runs[3], &runs[6]);
     let cpu = |run: &Run| run.per_probe_us(run.user + run.system);
     // The machine's speed drifts from run to run (the bare loop alone swings by a third): the ratios are taken
     // over alternated pairs, and their medians compared with the goals. So is the user CPU: the kernel splits a
@@ -107,9 +112,9 @@ fn main() -> ExitCode {
     // over.
     let pair =
         |ours: &Run, theirs: &Run| (ours.rate() / theirs.rate(), cpu(ours) / cpu(theirs), ours.per_probe_us(ours.user));
-    let mut pairs = vec![pair(max, bare)];
+    let mut pairs = vec![pair(&max, &bare)];
     for _ in 1..PAIRS {
-        let ours = hoptrace_run(&lab, client, hoptrace, "hoptrace (max)", MAX, 400_000, &[], &dir);
+        let ours = hoptrace_run(&FASTEST);
         let theirs = bare_run(&lab, client, bare_path, 400_000, &dir);
         pairs.push(pair(&ours, &theirs));
     }
@@ -120,11 +125,10 @@ fn main() -> ExitCode {
         values[values.len() / 2]
     };
     let (rate_ratio, cpu_ratio, user) = (median(|pair| pair.0), median(|pair| pair.1), median(|pair| pair.2));
-    let routed = &runs[4];
     println!(
         "hoptrace --routed against the first bare run (rate / CPU per probe): {:.0} % / {:.2}x",
         100.0 * routed.rate() / bare.rate(),
-        cpu(routed) / cpu(bare)
+        cpu(&routed) / cpu(&bare)
     );
     let shown: Vec<String> = pairs.iter().map(|(rate, cpu, _)| format!("{:.0} % / {cpu:.2}x", rate * 100.0)).collect();
     println!("hoptrace (max) against bare, {PAIRS} alternated pairs (rate / CPU per probe): {}", shown.join(", "));
@@ -176,17 +180,8 @@ fn destination(n: u64) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(RANGE.0) + (n % u64::from(RANGE.2)) as u32)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn hoptrace_run(
-    lab: &Lab,
-    client: NodeId,
-    hoptrace: &str,
-    name: &str,
-    rate: u64,
-    count: u64,
-    extra: &[&str],
-    dir: &std::path::Path,
-) -> Run {
+fn hoptrace_run(lab: &Lab, client: NodeId, hoptrace: &str, setting: &Setting, dir: &std::path::Path) -> Run {
+    let &(name, rate, count, extra) = setting;
     let probes = dir.join("probes.csv");
     let mut text = String::with_capacity(count as usize * 40);
     for n in 0..count {
