@@ -19,19 +19,10 @@ pub(crate) fn udp_payload_for_checksum(
     payload: Vec<u8>,
     desired: u16,
 ) -> Vec<u8> {
-    let mut payload = payload;
-    payload.resize(payload.len().max(2), 0);
-    payload[..2].fill(0);
-    let udp_len = (8 + payload.len()) as u16;
-    let sum = checksum::combine(&[
-        checksum::pseudo_header(&src, &dst, 17, u32::from(udp_len)),
-        src_port,
-        dst_port,
-        udp_len,
-        checksum::data(&payload),
-    ]);
-    payload[..2].copy_from_slice(&checksum::compensate(sum, desired));
-    payload
+    with_checksum(payload, desired, |payload_len| {
+        let udp_len = (8 + payload_len) as u16;
+        [checksum::pseudo_header(&src, &dst, 17, u32::from(udp_len)), src_port, dst_port, udp_len]
+    })
 }
 
 /// `payload` (at least 2 bytes long, made so) with its first two bytes set to give the Echo Request checksum
@@ -44,15 +35,23 @@ pub(crate) fn echo_payload_for_checksum(
     payload: Vec<u8>,
     desired: u16,
 ) -> Vec<u8> {
-    let mut payload = payload;
+    with_checksum(payload, desired, |payload_len| {
+        let (echo_type, pseudo) = match (src, dst) {
+            (Some(src), IpAddr::V6(_)) => (128u16, checksum::pseudo_header(&src, &dst, 58, (8 + payload_len) as u32)),
+            (None, IpAddr::V6(_)) => (128, 0),
+            (_, IpAddr::V4(_)) => (8, 0),
+        };
+        [pseudo, echo_type << 8, ident, seq]
+    })
+}
+
+/// `payload`, made at least 2 bytes long, with its first two bytes set so that the checksum over the words
+/// `header` gives for its length, and over the payload, comes out `desired`.
+fn with_checksum(mut payload: Vec<u8>, desired: u16, header: impl FnOnce(usize) -> [u16; 4]) -> Vec<u8> {
     payload.resize(payload.len().max(2), 0);
     payload[..2].fill(0);
-    let (echo_type, pseudo) = match (src, dst) {
-        (Some(src), IpAddr::V6(_)) => (128u16, checksum::pseudo_header(&src, &dst, 58, (8 + payload.len()) as u32)),
-        (None, IpAddr::V6(_)) => (128, 0),
-        (_, IpAddr::V4(_)) => (8, 0),
-    };
-    let sum = checksum::combine(&[pseudo, echo_type << 8, ident, seq, checksum::data(&payload)]);
+    let [a, b, c, d] = header(payload.len());
+    let sum = checksum::combine(&[a, b, c, d, checksum::data(&payload)]);
     payload[..2].copy_from_slice(&checksum::compensate(sum, desired));
     payload
 }

@@ -77,12 +77,12 @@ impl Keyed {
         u32::from(left) << 16 | u32::from(right)
     }
 
-    /// `len` pseudo-random bytes for probe number `n`.
-    pub(crate) fn bytes(&self, field: Field, n: u32, len: usize) -> Vec<u8> {
-        (0..len.div_ceil(8) as u32)
-            .flat_map(|block| self.prf(field, 0, n ^ block.rotate_right(8)).to_be_bytes())
-            .take(len)
-            .collect()
+    /// Fills `out` with pseudo-random bytes for probe number `n` (the first `k` the same whatever its length).
+    pub(crate) fn fill(&self, field: Field, n: u32, out: &mut [u8]) {
+        for (block, chunk) in (0u32..).zip(out.chunks_mut(8)) {
+            let bytes = self.prf(field, 0, n ^ block.rotate_right(8)).to_be_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
     }
 }
 
@@ -111,6 +111,13 @@ mod tests {
         assert_eq!(wide.len(), 100_000);
     }
 
+    /// `len` pseudo-random bytes for probe number `n`.
+    fn bytes(keyed: &Keyed, field: Field, n: u32, len: usize) -> Vec<u8> {
+        let mut out = vec![0; len];
+        keyed.fill(field, n, &mut out);
+        out
+    }
+
     #[test]
     fn consecutive_values_do_not_follow_each_other() {
         let keyed = Keyed::new([1; 16]);
@@ -118,7 +125,9 @@ mod tests {
             .map(|v| keyed.permute16(Field::EchoSeq, v + 1).wrapping_sub(keyed.permute16(Field::EchoSeq, v)))
             .collect();
         assert!(steps.len() > 90, "{} distinct steps", steps.len());
-        assert_ne!(keyed.bytes(Field::Payload, 1, 12), keyed.bytes(Field::Payload, 2, 12));
-        assert_eq!(keyed.bytes(Field::Payload, 1, 12).len(), 12);
+        assert_ne!(bytes(&keyed, Field::Payload, 1, 12), bytes(&keyed, Field::Payload, 2, 12));
+        assert_eq!(bytes(&keyed, Field::Payload, 1, 12).len(), 12);
+        // A shorter run is the start of a longer one.
+        assert_eq!(bytes(&keyed, Field::Payload, 1, 10), bytes(&keyed, Field::Payload, 1, 12)[..10]);
     }
 }

@@ -46,4 +46,4 @@ pub use config::{Confidence, ConfigError, Method, Protocol, RetryScope, TraceCon
 pub use probe::{Probe, ProbeId, ProbeTransport};
 pub use reply::{ErrorClass, IcmpError, MplsLabel, Quote, QuotedProbe, Reply, ReplyKind, TcpAnswer, Unreachable};
 pub use result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Resend, Stats, Verdict};
-pub use trace::{Disposition, Trace};
+pub use trace::{Claim, Disposition, Trace};

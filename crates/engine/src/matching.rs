@@ -67,7 +67,7 @@ impl Matcher<'_> {
             return None;
         }
         let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return None };
-        let shift = packet::checksum::combine(&[!quoted, self.sent_udp_checksum(id)?]);
+        let shift = packet::checksum::combine(&[!quoted, self.sent_checksum(id, Protocol::Udp)?]);
         Some((if shift == 0xffff { 0 } else { shift }, id))
     }
 
@@ -77,7 +77,7 @@ impl Matcher<'_> {
     fn checksum_believed(&self, id: ProbeId, reply: &Reply) -> bool {
         let ReplyKind::IcmpError(error) = &reply.kind else { return true };
         let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return true };
-        let Some(sent) = self.sent_udp_checksum(id) else { return true };
+        let Some(sent) = self.sent_checksum(id, Protocol::Udp) else { return true };
         let turned_back = match (error.quote.src, self.config.source) {
             (Some(src), Some(ours)) if src != ours => probe::unrewritten(quoted, src, ours),
             _ => quoted,
@@ -114,18 +114,10 @@ impl Matcher<'_> {
         match (tag, echo_checksum) {
             (Some(tag), _) => self.factory.payload_tag(id).is_none_or(|sent| sent == tag),
             (None, Some(checksum)) if !self.config.method.paris => {
-                self.sent_icmp_checksum(id).is_none_or(|sent| sent == checksum)
+                self.sent_checksum(id, Protocol::Icmp).is_none_or(|sent| sent == checksum)
             }
             _ => true,
         }
-    }
-
-    /// The ICMP checksum Echo Request `id` was sent with, if it can be rebuilt as sent.
-    fn sent_icmp_checksum(&self, id: ProbeId) -> Option<u16> {
-        let (probe, _) = self.rebuild_as_sent(id)?;
-        let ProbeTransport::Icmp { .. } = probe.transport else { return None };
-        let sent = probe.transport_bytes(self.config.source?, self.config.target);
-        Some(u16::from_be_bytes([*sent.get(2)?, *sent.get(3)?]))
     }
 
     /// A quote of our probe from another source address is a NAT's rewrite that it did not undo. Believe it only
@@ -140,9 +132,9 @@ impl Matcher<'_> {
             return true;
         }
         let checksum_ok = match error.quote.probe {
-            QuotedProbe::Udp { checksum: Some(checksum), .. } => {
-                self.sent_udp_checksum(id).is_some_and(|sent| sent == probe::unrewritten(checksum, quoted, ours))
-            }
+            QuotedProbe::Udp { checksum: Some(checksum), .. } => self
+                .sent_checksum(id, Protocol::Udp)
+                .is_some_and(|sent| sent == probe::unrewritten(checksum, quoted, ours)),
             _ => true,
         };
         self.config.raw_send && checksum_ok && (self.config.target.is_ipv6() || error.quote.ip_id.is_some())
@@ -156,16 +148,21 @@ impl Matcher<'_> {
             return true;
         }
         let QuotedProbe::Udp { checksum: Some(quoted), .. } = error.quote.probe else { return false };
-        self.sent_udp_checksum(id).is_some_and(|sent| sent != quoted)
+        self.sent_checksum(id, Protocol::Udp).is_some_and(|sent| sent != quoted)
     }
 
-    /// The UDP checksum probe `id` was sent with, if it can be rebuilt as sent.
-    fn sent_udp_checksum(&self, id: ProbeId) -> Option<u16> {
+    /// The checksum probe `id` was sent with, if it is a probe of `protocol` (UDP or ICMP Echo Request) and can be
+    /// rebuilt as sent.
+    fn sent_checksum(&self, id: ProbeId, protocol: Protocol) -> Option<u16> {
         let source = self.config.source?;
         let (probe, _) = self.rebuild_as_sent(id)?;
-        let ProbeTransport::Udp { .. } = probe.transport else { return None };
+        let offset = match (protocol, &probe.transport) {
+            (Protocol::Udp, ProbeTransport::Udp { .. }) => 6,
+            (Protocol::Icmp, ProbeTransport::Icmp { .. }) => 2,
+            _ => return None,
+        };
         let sent = probe.transport_bytes(source, self.config.target);
-        packet::udp::UdpPacket::new_checked(&sent[..]).ok().map(|udp| udp.checksum())
+        Some(u16::from_be_bytes([*sent.get(offset)?, *sent.get(offset + 1)?]))
     }
 
     /// Probe `id` built again as it was sent, if it was sent at the size probes are built now (path MTU discovery

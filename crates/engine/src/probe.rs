@@ -149,8 +149,8 @@ impl ProbeFactory {
     /// carry back, and all of them are summed into the checksum, which a quote too short for the tag still carries.
     fn keyed_payload(&self, n: u32) -> Vec<u8> {
         let mut payload = crate::craft::pattern(self.payload_len);
-        let keyed = self.keyed.bytes(Field::Payload, n, payload.len().min(TAGGED_LEN));
-        payload[..keyed.len()].copy_from_slice(&keyed);
+        let tagged = payload.len().min(TAGGED_LEN);
+        self.keyed.fill(Field::Payload, n, &mut payload[..tagged]);
         payload
     }
 
@@ -159,7 +159,9 @@ impl ProbeFactory {
         if self.payload_len < TAGGED_LEN {
             return None;
         }
-        crate::reply::payload_tag(&self.keyed.bytes(Field::Payload, self.sequence(id), TAGGED_LEN))
+        let mut tagged = [0; TAGGED_LEN];
+        self.keyed.fill(Field::Payload, self.sequence(id), &mut tagged);
+        crate::reply::payload_tag(&tagged)
     }
 
     /// Builds probe number `id`, to be sent with `ttl` in flow `flow` (Paris methods; others change flow with

@@ -45,6 +45,10 @@ const CLOCK_SLACK: core::time::Duration = core::time::Duration::from_millis(10);
 /// The most checksum shifts remembered.
 const MAX_CHECKSUM_SHIFTS: usize = 64;
 
+/// A reply's probe, as [`Trace::claim`] found it for [`Trace::handle_claimed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim(ProbeId);
+
 /// What became of a reply pushed into the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -206,18 +210,36 @@ impl Trace {
 
     /// Pushes in a reply received at `now`.
     pub fn handle_reply(&mut self, reply: Reply, now: Instant) -> Disposition {
-        let disposition = match self.matcher().probe_of(&reply) {
-            None => Disposition::Unmatched,
-            Some(id) => match self.log.record(id) {
-                // An answer that arrived before its probe left was made up before anyone saw the probe.
-                Some(record) if now + CLOCK_SLACK < record.sent_at => Disposition::Unmatched,
-                Some(record) => match &record.status {
-                    ProbeStatus::InFlight => Disposition::Accepted(id),
-                    ProbeStatus::Answered(_) => Disposition::Duplicate(id),
-                    _ => Disposition::Late(id),
-                },
-                None => Disposition::Unmatched,
+        match self.claim(&reply) {
+            Some(claim) => self.handle_claimed(claim, reply, now),
+            None => {
+                self.handle_unclaimed(&reply);
+                Disposition::Unmatched
+            }
+        }
+    }
+
+    /// Whether `reply` answers one of this trace's probes (answered already or not), by the rules
+    /// [`Trace::handle_reply`] applies; nothing is recorded or learned. Of several traces sharing sockets, the first
+    /// to claim a reply is the one to push it into, with [`Trace::handle_claimed`]; one that none claims goes to
+    /// [`Trace::handle_unclaimed`] of each to its probe's target.
+    #[must_use]
+    pub fn claim(&self, reply: &Reply) -> Option<Claim> {
+        self.matcher().probe_of(reply).map(Claim)
+    }
+
+    /// Pushes in `reply`, received at `now`, that [`Trace::claim`] claimed for this trace.
+    pub fn handle_claimed(&mut self, claim: Claim, reply: Reply, now: Instant) -> Disposition {
+        let Claim(id) = claim;
+        let disposition = match self.log.record(id) {
+            // An answer that arrived before its probe left was made up before anyone saw the probe.
+            Some(record) if now + CLOCK_SLACK < record.sent_at => Disposition::Unmatched,
+            Some(record) => match &record.status {
+                ProbeStatus::InFlight => Disposition::Accepted(id),
+                ProbeStatus::Answered(_) => Disposition::Duplicate(id),
+                _ => Disposition::Late(id),
             },
+            None => Disposition::Unmatched,
         };
         match disposition {
             Disposition::Accepted(id) => {
@@ -226,22 +248,21 @@ impl Trace {
             }
             Disposition::Duplicate(_) => self.stats.duplicates += 1,
             Disposition::Late(_) => self.stats.late += 1,
-            Disposition::Unmatched => {
-                self.stats.unmatched += 1;
-                if let Some(candidate) = self.matcher().ip_id_candidate(&reply) {
-                    if !self.checksum_shifts.contains(&candidate) && self.checksum_shifts.len() < MAX_CHECKSUM_SHIFTS {
-                        self.checksum_shifts.push(candidate);
-                    }
-                }
-            }
+            Disposition::Unmatched => self.handle_unclaimed(&reply),
         }
         disposition
     }
 
-    /// Whether `reply` answers one of this trace's probes (answered already or not), by the rules
-    /// [`Trace::handle_reply`] applies; nothing is recorded. Of several traces sharing sockets, the one to give it.
-    pub fn matches(&self, reply: &Reply) -> bool {
-        self.matcher().probe_of(reply).is_some()
+    /// Counts `reply` as matching none of this trace's probes, and learns from it what it may show of a middlebox
+    /// on the way: the checksum shift of a Paris UDP quote that names one of them by IP ID alone, which lets the
+    /// next quote with that shift be believed.
+    pub fn handle_unclaimed(&mut self, reply: &Reply) {
+        self.stats.unmatched += 1;
+        if let Some(candidate) = self.matcher().ip_id_candidate(reply) {
+            if !self.checksum_shifts.contains(&candidate) && self.checksum_shifts.len() < MAX_CHECKSUM_SHIFTS {
+                self.checksum_shifts.push(candidate);
+            }
+        }
     }
 
     fn matcher(&self) -> Matcher<'_> {

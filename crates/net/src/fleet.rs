@@ -1,7 +1,7 @@
 //! Many traces at once over shared sockets, the way quinn's `Endpoint` drives many connections: one socket set per
 //! address family, opened once (before privileges are dropped), carries the probes of every trace, each sent to
 //! its own target and from its own source; each reply read from it goes to the trace whose probe it answers (see
-//! [`recipient`]). One `poll(2)` waits on all of them, until the earliest deadline of any trace.
+//! [`deliver`]). One `poll(2)` waits on all of them, until the earliest deadline of any trace.
 //!
 //! Unprivileged UDP (the error queue) and ICMP (a ping socket: the kernel hands it every reply carrying its
 //! identifier) share, and so do raw sockets. Unprivileged TCP cannot — it takes a socket per probe — so each of
@@ -194,10 +194,7 @@ impl<K> Fleet<K> {
                 departed(&mut self.members, index, departure);
             }
             for (reply, at) in buffers.replies.drain(..) {
-                let traces = self.members.iter().map(|member| &member.trace);
-                if let Some(index) = recipient(traces, &reply) {
-                    self.members[index].trace.handle_reply(reply, at);
-                }
+                deliver(&mut self.members, |member| &mut member.trace, reply, at);
             }
         }
         for member in &mut self.members {
@@ -226,12 +223,34 @@ fn departed<K>(members: &mut [Member<K>], shared: usize, departure: Departure) {
     }
 }
 
-/// Which of `traces` (by position) a reply read from shared sockets goes to: the first to the target of the probe
-/// it answers whose own matching takes it (two traces to one target tell their probes apart by their secrets).
-/// `None`: a stray, or a late reply to a trace already over.
-pub(crate) fn recipient<'a>(traces: impl IntoIterator<Item = &'a Trace>, reply: &Reply) -> Option<usize> {
+/// Gives a reply read from shared sockets at `at` to the first trace of `members` (`trace` of each) to the target
+/// of the probe it answers whose own matching claims it (two traces to one target tell their probes apart by their
+/// secrets), and returns that member's position. `None`: a stray, a late reply to a trace already over, or a quote
+/// a middlebox rewrote past matching — which each trace to that target learns from as from a reply it could not
+/// match.
+pub(crate) fn deliver<M>(
+    members: &mut [M],
+    trace: impl Fn(&mut M) -> &mut Trace,
+    reply: Reply,
+    at: Instant,
+) -> Option<usize> {
     let target = reply.probe_target();
-    traces.into_iter().position(|trace| trace.config().target == target && trace.matches(reply))
+    for (index, member) in members.iter_mut().enumerate() {
+        let trace = trace(member);
+        if trace.config().target == target {
+            if let Some(claim) = trace.claim(&reply) {
+                trace.handle_claimed(claim, reply, at);
+                return Some(index);
+            }
+        }
+    }
+    for member in members {
+        let trace = trace(member);
+        if trace.config().target == target {
+            trace.handle_unclaimed(&reply);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -242,7 +261,7 @@ mod tests {
     use engine::sim::SimNetwork;
     use engine::{Method, Protocol, Trace, TraceConfig};
 
-    use super::recipient;
+    use super::deliver;
 
     /// A trace to `target` from the simulated network's source, with `secret`.
     fn trace(network: &SimNetwork, target: core::net::IpAddr, secret: u8, method: Method) -> Trace {
@@ -276,15 +295,62 @@ mod tests {
             let to_first = reply_to_next(&mut network, first, now);
             let to_second = reply_to_next(&mut network, second, now);
             assert_eq!(to_first.probe_target(), destination, "{method:?}");
-            assert_eq!(recipient(&traces, &to_first), Some(1), "{method:?}");
-            assert_eq!(recipient(&traces, &to_second), Some(2), "{method:?}");
+            let at = now + Duration::from_secs(1);
+            let recipient = |traces: &mut [Trace], reply: &engine::Reply| deliver(traces, |t| t, reply.clone(), at);
+            assert_eq!(recipient(&mut traces, &to_first), Some(1), "{method:?}");
+            assert_eq!(recipient(&mut traces, &to_second), Some(2), "{method:?}");
             // A reply to a trace that is over (no longer among them) goes nowhere.
-            assert_eq!(recipient(&traces[..2], &to_second), None, "{method:?}");
+            assert_eq!(recipient(&mut traces[..2], &to_second), None, "{method:?}");
             // An answer concerns its sender: not the trace to another target, which has sent nothing anyway.
             let mut other = trace(&network, destination, 4, method);
             let to_other = reply_to_next(&mut network, &mut other, now);
-            assert_eq!(recipient(&traces, &to_other), None, "{method:?}");
+            assert_eq!(recipient(&mut traces, &to_other), None, "{method:?}");
+            // Each claimed reply was matched once, by its own trace; the strays count as unmatched at the target.
+            let stats: Vec<_> = traces.iter().map(|trace| (trace.stats().matched, trace.stats().unmatched)).collect();
+            assert_eq!(stats, [(0, 0), (1, 2), (1, 1)], "{method:?}");
         }
+    }
+
+    #[test]
+    fn a_quote_with_the_address_restored_but_not_the_checksum_is_matched_through_shared_sockets() {
+        // As in the engine's test of the name: router 2's quotes carry the checksum shifted by a NAT's address.
+        // Through shared sockets the first such quote is claimed by no trace, yet teaches its own trace the shift,
+        // so that the second is matched by IP ID.
+        use engine::sim::Forgery;
+        let mut network = SimNetwork::chain(false, 3, Duration::from_millis(10));
+        let destination = network.destination.addr;
+        let router = network.routers[1].addrs[0];
+        network.routers[1].silent = true;
+        let nat_shift = |q: &mut Vec<u8>| {
+            let sum = u32::from(u16::from_be_bytes([q[26], q[27]])) + 0x1234;
+            let sum = ((sum & 0xffff) + (sum >> 16)) as u16;
+            q[26..28].copy_from_slice(&sum.to_be_bytes());
+        };
+        network.forgeries = vec![Forgery { from: router, ttl: 2, mutate: nat_shift }];
+        let method = Method::paris(Protocol::Udp);
+        let raw = |secret| {
+            let mut config = trace(&network, destination, secret, method).config().clone();
+            config.raw_send = true;
+            config.first_ttl = 2;
+            config.max_ttl = 2;
+            Trace::new(config).unwrap()
+        };
+        // Two traces to the destination: the replies to the second's probes are offered to the first before it.
+        let mut traces = [raw(1), raw(2)];
+        let now = Instant::now();
+        let mut claimed = Vec::new();
+        while let Some(probe) = traces[1].poll_probe(now) {
+            network.send(&probe, now);
+        }
+        for (wire, at) in network.deliver(now + Duration::from_secs(1)) {
+            let reply = network.decode(&wire).expect("a reply");
+            claimed.push(deliver(&mut traces, |t| t, reply, at));
+        }
+        assert_eq!(claimed, [None, Some(1), Some(1)]);
+        let answers: Vec<_> =
+            traces[1].hops()[0].answers().map(|answer| (answer.from(), answer.quote_rewritten)).collect();
+        assert_eq!(answers, [(router, true); 2]);
+        assert_eq!(traces.each_ref().map(|trace| trace.stats().unmatched), [1, 1]);
     }
 
     #[test]

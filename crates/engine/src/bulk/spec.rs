@@ -84,9 +84,7 @@ impl ProbeSpec {
         }
         Ok(ProbeSpec { dst, src_port, dst_port, ttl, protocol, flow_label })
     }
-}
 
-impl ProbeSpec {
     /// Parses one line as read, its newline included or not: the common form (dotted IPv4, plain decimal numbers,
     /// `icmp` or `udp`) straight from the bytes, anything else through [`ProbeSpec::parse`], so that both accept,
     /// reject and explain alike.
