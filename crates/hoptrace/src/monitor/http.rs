@@ -1,8 +1,8 @@
 //! `--prometheus ADDR:PORT`: `/metrics` over HTTP/1.1, on threads of its own until stopped.
 //!
 //! No client can hold it up or make it grow. One thread accepts; each connection is served on a thread of its own,
-//! at most [`MAX_CONNECTIONS`] at once: one request, which must arrive whole within [`READ_TIMEOUT`], and one
-//! answer, which the client must take whole within [`WRITE_TIMEOUT`]; then the connection closes (no keep-alive:
+//! at most `MAX_CONNECTIONS` at once: one request, which must arrive whole within `READ_TIMEOUT`, and one
+//! answer, which the client must take whole within `WRITE_TIMEOUT`; then the connection closes (no keep-alive:
 //! an idle connection would hold a thread). A connection beyond the limit is answered 503 at once, as Prometheus'
 //! own exporters answer past their limit of scrapes in flight (client_golang's `MaxRequestsInFlight`,
 //! node_exporter's `--web.max-requests`): the scraper reports the cause rather than a timeout or a reset. The
