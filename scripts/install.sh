@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs hoptrace: the binary, its man page and shell completions (bash, zsh, fish) and, if asked, a `tracepath`
-# link that runs it with tracepath(8)'s options and layout.
+# Installs hoptrace: the binary, its man pages (hoptrace, hoptrace-monitor, hoptrace-bulk), shell completions (bash,
+# zsh, fish) and, if asked, a `tracepath` link that runs it with tracepath(8)'s options and layout.
 #
 #   scripts/install.sh [--prefix DIR] [--tracepath-link] [--from DIR]
 #
@@ -29,6 +29,9 @@ fi
 
 install -D -m 755 "$from/hoptrace" "$prefix/bin/hoptrace"
 "$from/hoptrace-docs" man | install -D -m 644 /dev/stdin "$prefix/share/man/man1/hoptrace.1"
+for page in monitor bulk; do
+  "$from/hoptrace-docs" man "$page" | install -D -m 644 /dev/stdin "$prefix/share/man/man1/hoptrace-$page.1"
+done
 "$from/hoptrace-docs" completions bash | install -D -m 644 /dev/stdin "$prefix/share/bash-completion/completions/hoptrace"
 "$from/hoptrace-docs" completions zsh | install -D -m 644 /dev/stdin "$prefix/share/zsh/site-functions/_hoptrace"
 "$from/hoptrace-docs" completions fish | install -D -m 644 /dev/stdin "$prefix/share/fish/vendor_completions.d/hoptrace.fish"

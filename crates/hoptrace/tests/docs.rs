@@ -79,27 +79,124 @@ fn man_page_and_completions_cover_every_flag() {
     assert!(tracepath.contains("pktlen") && tracepath.contains("Print both name and IP"), "{tracepath}");
 
     // Completion offers -M's methods, and no file names where a number goes.
-    let complete = |words: &str| {
-        let script = format!(
-            "source /dev/stdin; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
-             _hoptrace hoptrace \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\" 2>/dev/null; \
-             echo \"${{COMPREPLY[*]}}\""
-        );
-        let mut child = Command::new("bash")
-            .args(["-c", &script])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(child.stdin.as_mut().unwrap(), bash.as_bytes()).unwrap();
-        drop(child.stdin.take());
-        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).trim().to_owned()
-    };
+    let complete = |words: &str| complete_in_bash(&bash, words);
     assert_eq!(complete("hoptrace -M ''"), "default udp icmp tcp tcpconn");
     assert_eq!(complete("hoptrace -M t"), "tcp tcpconn");
     assert_eq!(complete("hoptrace -m ''"), "");
     assert_eq!(complete("hoptrace --trace"), "--tracepath");
+}
+
+/// What `hoptrace-docs` writes for these arguments.
+fn docs(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_hoptrace-docs")).args(args).output().unwrap();
+    assert!(output.status.success(), "hoptrace-docs {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The long flags of a command definition (`--name`), hidden ones left out.
+fn long_flags(command: &clap::Command) -> Vec<String> {
+    command
+        .get_arguments()
+        .filter(|arg| !arg.is_hide_set())
+        .filter_map(|arg| arg.get_long().map(|long| format!("--{long}")))
+        .collect()
+}
+
+/// traceroute's options that exist only to be refused: long and short names.
+const REFUSED_LONG: [&str; 4] = ["--gateway", "--dccp", "--protocol", "--options"];
+const REFUSED_SHORT: [char; 5] = ['g', 'D', 'P', 'L', 'O'];
+
+#[test]
+fn monitor_and_bulk_have_man_pages_that_name_their_flags() {
+    let hoptrace_page = docs(&["man"]).replace("\\-", "-");
+    for (page, command) in [("monitor", hoptrace::cli::monitor_command()), ("bulk", hoptrace::cli::bulk_command())] {
+        assert!(hoptrace_page.contains(&format!("hoptrace-{page}(1)")), "hoptrace(1) does not point to {page}");
+        let man = docs(&["man", page]).replace("\\-", "-");
+        assert!(man.starts_with(".ie") && man.contains(&format!(".TH hoptrace-{page} 1")), "{man}");
+        let flags = long_flags(&command);
+        assert!(flags.len() >= 15, "{page}: {flags:?}");
+        for flag in flags {
+            assert!(man.contains(&flag), "hoptrace-{page}(1) lacks {flag}");
+        }
+        for section in ["DESCRIPTION", "OPTIONS", "\"EXIT STATUS\"", "EXAMPLES", "\"SEE ALSO\""] {
+            assert!(man.contains(&format!(".SH {section}\n")), "hoptrace-{page}(1) lacks {section}");
+        }
+    }
+    // The refused options are in no man page's options.
+    for flag in REFUSED_LONG {
+        assert!(!hoptrace_page.contains(flag), "hoptrace(1) shows {flag}");
+    }
+}
+
+#[test]
+fn completions_know_monitor_and_bulk_and_not_the_refused_options() {
+    let monitor = long_flags(&hoptrace::cli::monitor_command());
+    let bulk = long_flags(&hoptrace::cli::bulk_command());
+    let trace = long_flags(&hoptrace::cli::command());
+    assert!(!trace.iter().any(|flag| REFUSED_LONG.contains(&flag.as_str())), "{trace:?}");
+    for shell in ["bash", "zsh", "fish"] {
+        let script = docs(&["completions", shell]);
+        let flags = monitor.iter().chain(&bulk);
+        // fish names a long option `-l name`.
+        let flags = flags.map(|flag| if shell == "fish" { format!("-l {} ", &flag[2..]) } else { flag.clone() });
+        for word in ["monitor".to_string(), "bulk".to_string()].into_iter().chain(flags) {
+            assert!(script.contains(&word), "{shell} completion lacks {word}");
+        }
+        for flag in ["--gateway", "--dccp", "--options"] {
+            assert!(!script.contains(&format!("{flag} ")) && !script.contains(&format!("'{flag}")), "{shell}: {flag}");
+            assert!(!script.contains(&format!("-l {} ", &flag[2..])), "{shell}: {flag}");
+        }
+    }
+    // Per context, in bash: the trace's options without the refused ones, each subcommand's own.
+    let bash = docs(&["completions", "bash"]);
+    let complete = |words: &str| complete_in_bash(&bash, words);
+    let top: Vec<String> = complete("hoptrace ''").split(' ').map(Into::into).collect();
+    assert!(top.contains(&"monitor".into()) && top.contains(&"bulk".into()), "{top:?}");
+    for flag in &trace {
+        assert!(top.contains(flag), "hoptrace completion lacks {flag}");
+    }
+    for refused in REFUSED_LONG.iter().map(|flag| flag.to_string()).chain(REFUSED_SHORT.map(|c| format!("-{c}"))) {
+        assert!(!top.contains(&refused), "hoptrace completion offers {refused}: {top:?}");
+    }
+    assert_eq!(complete("hoptrace monitor --ev"), "--every --events");
+    assert_eq!(complete("hoptrace bulk --pro"), "--probing-rate --protocol");
+    assert_eq!(complete("hoptrace bulk --protocol ''"), "udp icmp");
+    // fish: no refused option at the top level.
+    let fish = docs(&["completions", "fish"]);
+    for line in fish.lines().filter(|line| line.contains("__fish_hoptrace_needs_command")) {
+        for short in REFUSED_SHORT {
+            assert!(!line.contains(&format!(" -s {short} ")), "{line}");
+        }
+        assert!(!line.contains(" -l protocol "), "{line}");
+    }
+    // --help shows none of them either, and they are still refused.
+    let help = Command::new(BINARY).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for flag in REFUSED_LONG {
+        assert!(!help.contains(flag), "--help shows {flag}");
+    }
+    let refused = Command::new(BINARY).args(["--gateway", "198.18.0.1", "198.18.0.2"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(stderr(&refused), "hoptrace: -g (source routing through gateways) is not supported\n");
+}
+
+/// What bash's completion offers for `words` (the last one being completed).
+fn complete_in_bash(script: &str, words: &str) -> String {
+    let command = format!(
+        "source /dev/stdin; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+         _hoptrace hoptrace \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\" 2>/dev/null; \
+         echo \"${{COMPREPLY[*]}}\""
+    );
+    let mut child = Command::new("bash")
+        .args(["-c", &command])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
+    drop(child.stdin.take());
+    String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).trim().to_owned()
 }
 
 #[test]
@@ -115,7 +212,10 @@ fn install_script_installs_binary_man_page_completions_and_tracepath_link() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let file = |path: &str| std::fs::read_to_string(prefix.join(path)).unwrap_or_else(|_| panic!("no {path}"));
-    assert!(file("share/man/man1/hoptrace.1").starts_with(".ie"), "not a man page");
+    for page in ["hoptrace", "hoptrace-monitor", "hoptrace-bulk"] {
+        let man = file(&format!("share/man/man1/{page}.1"));
+        assert!(man.starts_with(".ie") && man.contains(&format!(".TH {page} 1")), "{page}.1 is not its man page");
+    }
     assert!(file("share/bash-completion/completions/hoptrace").contains("complete -F _hoptrace"));
     assert!(file("share/zsh/site-functions/_hoptrace").starts_with("#compdef hoptrace"));
     assert!(file("share/fish/vendor_completions.d/hoptrace.fish").contains("complete -c hoptrace"));

@@ -1,6 +1,10 @@
-//! Writes hoptrace's man page or shell completions, generated from the command-line definition.
+//! Writes hoptrace's man pages or shell completions, generated from the command-line definitions.
 //!
-//! `hoptrace-docs man > hoptrace.1`, `hoptrace-docs completions bash|zsh|fish|elvish|powershell`.
+//! `hoptrace-docs man > hoptrace.1`, `hoptrace-docs man monitor > hoptrace-monitor.1`,
+//! `hoptrace-docs man bulk > hoptrace-bulk.1`, `hoptrace-docs completions bash|zsh|fish|elvish|powershell`.
+
+#[path = "hoptrace-docs/pages.rs"]
+mod pages;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -56,8 +60,14 @@ One RIPE Atlas traceroute result (JSON).
 .TP
 \fBhoptrace \-\-mda example.org\fR
 Every path through per\-flow load balancers.
+.TP
+\fBhoptrace monitor \-\-prometheus 127.0.0.1:9120 example.org\fR
+Watch a path around the clock (see hoptrace\-monitor(1)).
+.TP
+\fBhoptrace bulk \-\-targets hosts.txt \-r 5000\fR
+Many targets at a set rate (see hoptrace\-bulk(1)).
 .SH "SEE ALSO"
-traceroute(8), tracepath(8), mtr(8), scamper(1), ping(8)
+hoptrace\-monitor(1), hoptrace\-bulk(1), traceroute(8), tracepath(8), mtr(8), scamper(1), ping(8)
 "#;
 
 /// The whole man page: clap's sections, tracepath's options, then [`MAN_SECTIONS`].
@@ -81,12 +91,32 @@ fn man_page(out: &mut dyn Write) -> io::Result<()> {
     man.render_version_section(out)
 }
 
+/// `hoptrace monitor`'s or `hoptrace bulk`'s man page, `name`: clap's sections with `description`, then `sections`.
+fn subcommand_page(out: &mut dyn Write, name: &'static str, description: &str, sections: &str) -> io::Result<()> {
+    let command = match name {
+        "hoptrace-monitor" => hoptrace::cli::monitor_command(),
+        _ => hoptrace::cli::bulk_command(),
+    };
+    let man = Man::new(command.name(name).version(env!("HOPTRACE_VERSION")).long_about(description.to_owned()));
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    out.write_all(sections.as_bytes())?;
+    man.render_version_section(out)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut command = hoptrace::cli::command();
+    let mut command = hoptrace::cli::completion_command();
     let mut out = io::stdout().lock();
     let written = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["man"] => man_page(&mut out),
+        ["man"] | ["man", "hoptrace"] => man_page(&mut out),
+        ["man", "monitor"] => {
+            subcommand_page(&mut out, "hoptrace-monitor", pages::MONITOR_DESCRIPTION, pages::MONITOR_SECTIONS)
+        }
+        ["man", "bulk"] => subcommand_page(&mut out, "hoptrace-bulk", pages::BULK_DESCRIPTION, pages::BULK_SECTIONS),
         ["completions", shell] => match shell.parse::<Shell>() {
             Ok(shell) => {
                 clap_complete::generate(shell, &mut command, "hoptrace", &mut out);
@@ -98,7 +128,7 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: hoptrace-docs man | completions <bash|zsh|fish|elvish|powershell>");
+            eprintln!("usage: hoptrace-docs man [monitor|bulk] | completions <bash|zsh|fish|elvish|powershell>");
             return ExitCode::from(2);
         }
     };

@@ -133,6 +133,41 @@ pub fn tracepath_command() -> clap::Command {
     TracepathArgs::command()
 }
 
+/// `hoptrace monitor`'s command definition, for its man page.
+pub fn monitor_command() -> clap::Command {
+    MonitorArgs::command()
+}
+
+/// `hoptrace bulk`'s command definition, for its man page.
+pub fn bulk_command() -> clap::Command {
+    crate::bulk::BulkArgs::command()
+}
+
+/// Every command line in one definition, for shell completion: traceroute's options with `monitor` and `bulk` as
+/// subcommands, and without the options that exist only to be refused.
+pub fn completion_command() -> clap::Command {
+    visible("hoptrace", command())
+        .subcommand(visible("monitor", monitor_command()))
+        .subcommand(visible("bulk", bulk_command()).bin_name("hoptrace bulk"))
+        .disable_help_subcommand(true)
+}
+
+/// `command`, named `name`, without its hidden arguments (clap cannot remove one: the rest go into a new definition).
+fn visible(name: &'static str, command: clap::Command) -> clap::Command {
+    let mut shown = clap::Command::new(name)
+        .version(env!("HOPTRACE_VERSION"))
+        .disable_help_flag(command.is_disable_help_flag_set())
+        .disable_version_flag(command.is_disable_version_flag_set())
+        .args(command.get_arguments().filter(|arg| !arg.is_hide_set()).cloned());
+    if let Some(about) = command.get_about() {
+        shown = shown.about(about.clone());
+    }
+    if let Some(bin_name) = command.get_bin_name() {
+        shown = shown.bin_name(bin_name.to_owned());
+    }
+    shown
+}
+
 #[cfg(test)]
 mod options_tests {
     use super::*;
