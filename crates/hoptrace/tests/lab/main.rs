@@ -6,6 +6,7 @@ mod bulk_way;
 mod diamond_miner;
 mod dns;
 mod ecmp;
+mod exposition;
 mod failures;
 mod hostile;
 mod interrupt;
