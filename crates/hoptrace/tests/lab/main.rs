@@ -15,6 +15,7 @@ mod live;
 mod monitor;
 mod monitor_many;
 mod mpls;
+mod layout;
 mod names;
 mod nat;
 mod privileges;
