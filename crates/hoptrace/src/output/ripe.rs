@@ -29,6 +29,40 @@ impl RipeJson {
         RipeJson { as_lookups, ..RipeJson::default() }
     }
 
+    /// The trace's document, the hops shown since its header taken; `None` before a header.
+    fn document(&mut self, outcome: Option<Outcome>) -> Option<Document> {
+        let info = self.info.as_ref()?;
+        Some(Document {
+            af: if info.target.is_ipv6() { 6 } else { 4 },
+            dst_addr: info.target.to_string(),
+            dst_name: info.host.clone(),
+            src_addr: info.source.map(|source| source.to_string()),
+            proto: match info.method.protocol {
+                Protocol::Udp => "UDP",
+                Protocol::Icmp => "ICMP",
+                Protocol::Tcp => "TCP",
+            },
+            // RIPE's Paris variation, 1-based; 0 for classic probes.
+            paris_id: if info.method.is_paris() { info.flow.saturating_add(1) } else { 0 },
+            // RIPE counts the payload only.
+            size: info.packet_len.saturating_sub(payload_offset(info)),
+            timestamp: unix_seconds(info.started),
+            endtime: unix_seconds(SystemTime::now()).max(unix_seconds(info.started)),
+            fw: FIRMWARE,
+            msm_id: 0,
+            prb_id: 0,
+            msm_name: "Traceroute",
+            kind: "traceroute",
+            result: core::mem::take(&mut self.hops),
+            hoptrace: TraceExtras { version: env!("CARGO_PKG_VERSION"), outcome: outcome_name(outcome) },
+        })
+    }
+
+    /// The trace's document as a JSON value, for writers that add to it (`--mda --json`).
+    pub(crate) fn document_value(&mut self, outcome: Option<Outcome>) -> Option<serde_json::Value> {
+        self.document(outcome).and_then(|document| serde_json::to_value(document).ok())
+    }
+
     fn packet(&self, answer: &Answer, protocol: Protocol, directory: &dyn Directory) -> Packet {
         let from = answer.from();
         let error = answer.icmp_error();
@@ -83,31 +117,7 @@ impl Renderer for RipeJson {
     }
 
     fn finish(&mut self, out: &mut dyn Write, outcome: Option<Outcome>, _directory: &dyn Directory) -> io::Result<()> {
-        let Some(info) = &self.info else { return Ok(()) };
-        let document = Document {
-            af: if info.target.is_ipv6() { 6 } else { 4 },
-            dst_addr: info.target.to_string(),
-            dst_name: info.host.clone(),
-            src_addr: info.source.map(|source| source.to_string()),
-            proto: match info.method.protocol {
-                Protocol::Udp => "UDP",
-                Protocol::Icmp => "ICMP",
-                Protocol::Tcp => "TCP",
-            },
-            // RIPE's Paris variation, 1-based; 0 for classic probes.
-            paris_id: if info.method.is_paris() { info.flow.saturating_add(1) } else { 0 },
-            // RIPE counts the payload only.
-            size: info.packet_len.saturating_sub(payload_offset(info)),
-            timestamp: unix_seconds(info.started),
-            endtime: unix_seconds(SystemTime::now()).max(unix_seconds(info.started)),
-            fw: FIRMWARE,
-            msm_id: 0,
-            prb_id: 0,
-            msm_name: "Traceroute",
-            kind: "traceroute",
-            result: core::mem::take(&mut self.hops),
-            hoptrace: TraceExtras { version: env!("CARGO_PKG_VERSION"), outcome: outcome_name(outcome) },
-        };
+        let Some(document) = self.document(outcome) else { return Ok(()) };
         serde_json::to_writer(&mut *out, &document)?;
         writeln!(out)?;
         out.flush()

@@ -38,7 +38,7 @@ pub fn python() -> PathBuf {
 }
 
 /// sagan's view of `result`.
-fn sagan(result: &str) -> Json {
+pub(crate) fn sagan(result: &str) -> Json {
     let mut child = Command::new(python())
         .args(["-c", SAGAN_VIEW])
         .stdin(Stdio::piped())
