@@ -79,7 +79,7 @@ fn traceroute_layout_extensions_back_and_mtu() {
         "traceroute to 198.18.1.1 (198.18.1.1), 64 hops max, 65000 byte packets\n \
          1  198.18.0.1 <MPLS:L=24001,E=0,S=0,T=1/L=16,E=5,S=1,T=1>  10.000 ms  10.000 ms\n \
          2  198.18.0.2 '-4'  20.000 ms  20.000 ms\n \
-         3  198.18.0.3 F=1400  30.000 ms  30.000 ms\n \
+         3  198.18.0.3  30.000 ms F=1400  30.000 ms\n \
          4  198.18.1.1  40.000 ms  40.000 ms\n"
     );
 }

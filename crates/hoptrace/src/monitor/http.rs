@@ -22,6 +22,8 @@ use std::time::Instant;
 use hoptrace_core::StopHandle;
 use socket2::SockRef;
 
+use super::exposition::Format;
+
 /// Connections served at once; the ones beyond are answered 503.
 const MAX_CONNECTIONS: usize = 8;
 
@@ -37,10 +39,8 @@ const STOP_CHECK: Duration = Duration::from_millis(100);
 /// The most of a request read: its head, of which only the request line matters.
 const MAX_HEAD: usize = 8 * 1024;
 
-/// The text exposition format's content type.
-const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
-
-/// What `/metrics` answers: the exposition text as it is at the request.
+/// What `/metrics` answers: the exposition as it is at the request, in OpenMetrics (served in the format the
+/// scraper accepts).
 type Encode = dyn Fn() -> String + Send + Sync;
 
 /// The HTTP listener, serving until `stop` is set; joining it closes the listening socket.
@@ -189,11 +189,21 @@ fn response(head: &[u8], encode: &Encode) -> Vec<u8> {
     } else if method != "GET" && method != "HEAD" {
         Answer::text("405 Method Not Allowed", "hoptrace monitor: GET /metrics\n")
     } else if target == "/metrics" || target.starts_with("/metrics?") {
-        Answer { status: "200 OK", content_type: CONTENT_TYPE, body: encode() }
+        let format = Format::negotiate(header(head, "accept"));
+        Answer { status: "200 OK", content_type: format.content_type(), body: format.render(&encode()) }
     } else {
         Answer::text("404 Not Found", "hoptrace monitor: metrics at /metrics\n")
     };
     answer.bytes(method != "HEAD")
+}
+
+/// The value of the request header `name` (lower case), if there.
+fn header<'a>(head: &'a [u8], name: &str) -> Option<&'a str> {
+    let head = core::str::from_utf8(head).ok()?;
+    head.split("\r\n").skip(1).find_map(|line| {
+        let (field, value) = line.split_once(':')?;
+        field.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+    })
 }
 
 /// An answer before it is written.
@@ -233,6 +243,7 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
+    use crate::monitor::exposition::{CLASSIC as CONTENT_TYPE, OPENMETRICS};
 
     /// More than loopback's socket buffers hold (the send buffer grows to 4 MiB at most by default), so that a
     /// client reading none of it holds the write up.
@@ -329,6 +340,8 @@ mod tests {
         assert_eq!(answer(GET), head("200 OK", CONTENT_TYPE, 5) + "up 1\n");
         assert_eq!(answer("GET /metrics?name[]=up HTTP/1.0\r\n\r\n"), head("200 OK", CONTENT_TYPE, 5) + "up 1\n");
         assert_eq!(answer("HEAD /metrics HTTP/1.1\r\n\r\n"), head("200 OK", CONTENT_TYPE, 5));
+        let asked = "GET /metrics HTTP/1.1\r\nHost: x\r\naccept: application/openmetrics-text; version=1.0.0\r\n\r\n";
+        assert_eq!(answer(asked), head("200 OK", OPENMETRICS, 5) + "up 1\n");
         let elsewhere = "hoptrace monitor: metrics at /metrics\n";
         assert_eq!(answer("GET / HTTP/1.1\r\n\r\n"), head("404 Not Found", text, elsewhere.len()) + elsewhere);
         let method = "hoptrace monitor: GET /metrics\n";

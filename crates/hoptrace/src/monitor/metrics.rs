@@ -1,5 +1,5 @@
-//! The Prometheus metrics of `hoptrace monitor`, kept in a `prometheus-client` registry and written in the text
-//! exposition format. Labels stay bounded: per target and TTL, never per probe; a hop's address, name and AS only
+//! The Prometheus metrics of `hoptrace monitor`, kept in a `prometheus-client` registry and written in
+//! OpenMetrics (served in either text format by [`super::exposition`]). Labels stay bounded: per target and TTL, never per probe; a hop's address, name and AS only
 //! on `hoptrace_hop_info`. A target's hop series are replaced whole after each of its rounds, so a hop that left
 //! the path leaves the metrics too.
 
@@ -348,13 +348,15 @@ impl Metrics {
         }
     }
 
-    /// The whole exposition, as `/metrics` serves it.
+    /// The whole exposition in OpenMetrics, each family's series in order (`/metrics` serves it so, or in the
+    /// classic format: [`super::exposition`]).
     pub fn encode(&self) -> String {
-        let _shown = self.shown.read().unwrap_or_else(PoisonError::into_inner);
+        let shown = self.shown.read().unwrap_or_else(PoisonError::into_inner);
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = text::encode(&mut out, &self.registry);
-        out
+        drop(shown);
+        super::exposition::sorted(&out)
     }
 }
 

@@ -8,6 +8,7 @@
 //! SIGTERM the loop stops, the HTTP listener closes and the events are flushed.
 
 pub mod events;
+pub mod exposition;
 pub mod http;
 pub mod metrics;
 pub mod path;

@@ -1,6 +1,7 @@
 //! Multipath discovery for programs and for drawing: every interface as a node, every link seen (two interfaces
 //! that answered the same flow at consecutive TTLs) as an edge — as JSON (`--mda --json`) or Graphviz
-//! (`--mda --dot`).
+//! (`--mda --dot`). The JSON is a RIPE Atlas traceroute result (every probe's reply under its hop, as `--json`
+//! writes them), so that its parsers read it, with the graph beside: `nodes`, `links` and the probe budget.
 
 use core::net::IpAddr;
 use std::collections::BTreeSet;
@@ -11,7 +12,7 @@ use engine::{Confidence, Hop, Outcome};
 use serde_json::json;
 
 use super::dot::quoted;
-use super::{Directory, Renderer, TraceInfo};
+use super::{Directory, Renderer, RipeJson, TraceInfo};
 
 /// How the graph is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,12 +30,14 @@ pub struct MdaGraph {
     info: Option<TraceInfo>,
     hops: Vec<Hop>,
     names: Vec<(IpAddr, Option<String>)>,
+    /// The same hops in RIPE Atlas' result format.
+    ripe: RipeJson,
 }
 
 impl MdaGraph {
     /// A graph writer in `format`, for a discovery at `confidence`.
     pub fn new(format: GraphFormat, confidence: Confidence) -> Self {
-        MdaGraph { format, confidence, info: None, hops: Vec::new(), names: Vec::new() }
+        MdaGraph { format, confidence, info: None, hops: Vec::new(), names: Vec::new(), ripe: RipeJson::new(false) }
     }
 
     /// Links of consecutive hops, with the TTL of the nearer one.
@@ -49,7 +52,7 @@ impl MdaGraph {
         self.names.iter().find(|(a, _)| *a == addr).and_then(|(_, name)| name.as_deref())
     }
 
-    fn write_json(&self, out: &mut dyn Write, info: &TraceInfo) -> io::Result<()> {
+    fn write_json(&mut self, out: &mut dyn Write, outcome: Option<Outcome>) -> io::Result<()> {
         let nodes: Vec<_> = self
             .hops
             .iter()
@@ -69,11 +72,7 @@ impl MdaGraph {
             .map(|(ttl, from, to)| json!({ "ttl": ttl, "from": from.to_string(), "to": to.to_string() }))
             .collect();
         let (spent, budget, per_hop) = super::mda::budgets(self.confidence, &self.hops);
-        let document = json!({
-            "type": "mda",
-            "dst_name": info.host,
-            "dst_addr": info.target.to_string(),
-            "src_addr": info.source.map(|source| source.to_string()),
+        let graph = json!({
             // MDA's stopping rule per hop and per interface of the hop before (see engine::mda), at this confidence.
             "stopping_rule": format!("MDA-{}", self.confidence),
             "confidence": self.confidence.percent(),
@@ -83,6 +82,10 @@ impl MdaGraph {
             "nodes": nodes,
             "links": links,
         });
+        let mut document = self.ripe.document_value(outcome).unwrap_or_else(|| json!({}));
+        if let (Some(document), Some(graph)) = (document.as_object_mut(), graph.as_object()) {
+            document.extend(graph.clone());
+        }
         writeln!(out, "{document}")
     }
 
@@ -110,25 +113,25 @@ impl MdaGraph {
 }
 
 impl Renderer for MdaGraph {
-    fn header(&mut self, _out: &mut dyn Write, info: &TraceInfo) -> io::Result<()> {
+    fn header(&mut self, out: &mut dyn Write, info: &TraceInfo) -> io::Result<()> {
         self.info = Some(info.clone());
-        Ok(())
+        self.ripe.header(out, info)
     }
 
-    fn hop(&mut self, _out: &mut dyn Write, hop: &Hop, directory: &dyn Directory) -> io::Result<()> {
+    fn hop(&mut self, out: &mut dyn Write, hop: &Hop, directory: &dyn Directory) -> io::Result<()> {
         for addr in hop.responders() {
             if !self.names.iter().any(|(a, _)| *a == addr) {
                 self.names.push((addr, directory.name(addr)));
             }
         }
         self.hops.push(hop.clone());
-        Ok(())
+        self.ripe.hop(out, hop, directory)
     }
 
-    fn finish(&mut self, out: &mut dyn Write, _outcome: Option<Outcome>, _directory: &dyn Directory) -> io::Result<()> {
+    fn finish(&mut self, out: &mut dyn Write, outcome: Option<Outcome>, _directory: &dyn Directory) -> io::Result<()> {
         let Some(info) = self.info.take() else { return Ok(()) };
         match self.format {
-            GraphFormat::Json => self.write_json(out, &info)?,
+            GraphFormat::Json => self.write_json(out, outcome)?,
             GraphFormat::Dot => self.write_dot(out, &info)?,
         }
         self.hops.clear();

@@ -136,7 +136,9 @@ pub fn renderer(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
     }
     match settings.output {
         Output::Ripe => return Box::new(RipeJson::new(settings.as_lookups)),
-        Output::Report(format) => return Box::new(ReportRenderer::new(format, settings.as_lookups)),
+        Output::Report(format) => {
+            return Box::new(ReportRenderer::new(format, settings.as_lookups).with_extensions(settings.extensions))
+        }
         Output::Live => {
             let naming = if settings.naming == Naming::Numeric { live::Naming::Addresses } else { live::Naming::Names };
             let color = settings.color && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());

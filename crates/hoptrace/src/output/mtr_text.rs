@@ -1,8 +1,12 @@
 //! mtr's text report (`mtr --report`): a start line, a header, a row per hop in fixed-width columns, extra
 //! responders of a hop on the lines after it.
 
+use core::net::IpAddr;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use engine::MplsLabel;
 
 use super::view::ReportView;
 use crate::report::HopSummary;
@@ -14,8 +18,24 @@ const HOST_WIDTH: usize = 33;
 const COLUMNS: [(&str, usize); 9] =
     [("Loss%", 6), ("Snt", 6), (" ", 1), ("Last", 6), ("Avg", 6), ("Best", 6), ("Wrst", 6), ("StDev", 6), ("Javg", 5)];
 
+/// The latest MPLS label stack each responder of each hop (TTL, address) answered with.
+pub type MplsSeen = BTreeMap<(u8, IpAddr), Vec<MplsLabel>>;
+
 /// Writes the report.
 pub fn write(out: &mut dyn Write, view: &ReportView<'_>) -> io::Result<()> {
+    write_with_mpls(out, view, &MplsSeen::new())
+}
+
+/// Writes the report, with a line per MPLS label (`-e`) under each responder that answered with labels, as mtr's
+/// report writes them.
+pub fn write_with_mpls(out: &mut dyn Write, view: &ReportView<'_>, mpls: &MplsSeen) -> io::Result<()> {
+    let labels = |out: &mut dyn Write, ttl: u8, addr: IpAddr| -> io::Result<()> {
+        for label in mpls.get(&(ttl, addr)).map_or(&[][..], Vec::as_slice) {
+            let (lbl, tc, s, ttl) = (label.label, label.tc, u8::from(label.bottom), label.ttl);
+            writeln!(out, "    |   +-- [MPLS: Lbl {lbl} TC {tc} S {s} TTL {ttl}]")?;
+        }
+        Ok(())
+    };
     writeln!(out, "Start: {}", iso8601(view.info.started))?;
     let mut header = fit(format!("HOST: {}", view.source()), HOST_WIDTH);
     for (title, width) in COLUMNS {
@@ -24,10 +44,14 @@ pub fn write(out: &mut dyn Write, view: &ReportView<'_>) -> io::Result<()> {
     writeln!(out, "{header}")?;
     for hop in view.hops() {
         writeln!(out, "{}", row(view, hop))?;
+        if let Some(first) = hop.responders.first() {
+            labels(out, hop.ttl, first.addr)?;
+        }
         for (index, extra) in hop.responders.iter().enumerate().skip(1) {
             let branch = if index == 1 { "  `|--" } else { "   |--" };
             let mark = extra.mark.as_deref().map(|mark| format!(" {mark}")).unwrap_or_default();
             writeln!(out, "    |{branch} {}{mark}", extra.addr)?;
+            labels(out, hop.ttl, extra.addr)?;
         }
         // Several responders to Paris probes: which flow went where, and how each fared.
         for flow in hop.flows_to_show(view.info.method.is_paris()) {

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use engine::{Hop, Outcome};
 
+use super::mtr_text::MplsSeen;
 use super::view::ReportView;
 use super::{csv, dot, mtr_json, mtr_text, Directory, Renderer, TraceInfo};
 use crate::report::Report;
@@ -18,12 +19,28 @@ pub struct ReportRenderer {
     report: Report,
     /// The first round's facts.
     info: Option<TraceInfo>,
+    /// Whether the text report shows MPLS labels (`-e`), and those seen.
+    extensions: bool,
+    mpls: MplsSeen,
 }
 
 impl ReportRenderer {
     /// A renderer writing `format`, with AS numbers if `as_lookups`.
     pub fn new(format: ReportFormat, as_lookups: bool) -> Self {
-        ReportRenderer { format, as_lookups, report: Report::new(), info: None }
+        ReportRenderer {
+            format,
+            as_lookups,
+            report: Report::new(),
+            info: None,
+            extensions: false,
+            mpls: MplsSeen::new(),
+        }
+    }
+
+    /// The text report shows MPLS labels if `extensions` (`-e`).
+    pub fn with_extensions(mut self, extensions: bool) -> Self {
+        self.extensions = extensions;
+        self
     }
 }
 
@@ -34,6 +51,13 @@ impl Renderer for ReportRenderer {
     }
 
     fn hop(&mut self, _out: &mut dyn Write, hop: &Hop, _directory: &dyn Directory) -> io::Result<()> {
+        if self.extensions {
+            for answer in hop.current().filter_map(|probe| probe.status.answer()) {
+                if let Some(error) = answer.icmp_error().filter(|error| !error.mpls.is_empty()) {
+                    self.mpls.insert((hop.ttl, answer.from()), error.mpls.clone());
+                }
+            }
+        }
         self.report.add_hop(hop.clone());
         Ok(())
     }
@@ -54,7 +78,7 @@ impl Renderer for ReportRenderer {
         let Some(info) = &self.info else { return Ok(()) };
         let view = ReportView { report: &self.report, info, directory, as_lookups: self.as_lookups };
         match self.format {
-            ReportFormat::Text => mtr_text::write(out, &view),
+            ReportFormat::Text => mtr_text::write_with_mpls(out, &view, &self.mpls),
             ReportFormat::Json => mtr_json::write(out, &view),
             ReportFormat::Csv => csv::write(out, &view),
             ReportFormat::Dot => dot::write(out, &view),

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use engine::{Answer, ErrorClass, Hop, MplsLabel, Outcome, ProbeStatus, Protocol, ReplyKind, Unreachable, Verdict};
+use engine::{Answer, ErrorClass, Hop, IcmpError, MplsLabel, Outcome, ProbeStatus, Protocol, ReplyKind};
 use serde::Serialize;
 
 use super::view::rounded;
@@ -29,17 +29,55 @@ impl RipeJson {
         RipeJson { as_lookups, ..RipeJson::default() }
     }
 
-    fn packet(&self, answer: &Answer, target: core::net::IpAddr, directory: &dyn Directory) -> Packet {
+    /// The trace's document, the hops shown since its header taken; `None` before a header.
+    fn document(&mut self, outcome: Option<Outcome>) -> Option<Document> {
+        let info = self.info.as_ref()?;
+        Some(Document {
+            af: if info.target.is_ipv6() { 6 } else { 4 },
+            dst_addr: info.target.to_string(),
+            dst_name: info.host.clone(),
+            src_addr: info.source.map(|source| source.to_string()),
+            proto: match info.method.protocol {
+                Protocol::Udp => "UDP",
+                Protocol::Icmp => "ICMP",
+                Protocol::Tcp => "TCP",
+            },
+            // RIPE's Paris variation, 1-based; 0 for classic probes.
+            paris_id: if info.method.is_paris() { info.flow.saturating_add(1) } else { 0 },
+            // RIPE counts the payload only.
+            size: info.packet_len.saturating_sub(payload_offset(info)),
+            timestamp: unix_seconds(info.started),
+            endtime: unix_seconds(SystemTime::now()).max(unix_seconds(info.started)),
+            fw: FIRMWARE,
+            msm_id: 0,
+            prb_id: 0,
+            msm_name: "Traceroute",
+            kind: "traceroute",
+            result: core::mem::take(&mut self.hops),
+            hoptrace: TraceExtras { version: env!("CARGO_PKG_VERSION"), outcome: outcome_name(outcome) },
+        })
+    }
+
+    /// The trace's document as a JSON value, for writers that add to it (`--mda --json`).
+    pub(crate) fn document_value(&mut self, outcome: Option<Outcome>) -> Option<serde_json::Value> {
+        self.document(outcome).and_then(|document| serde_json::to_value(document).ok())
+    }
+
+    fn packet(&self, answer: &Answer, protocol: Protocol, directory: &dyn Directory) -> Packet {
         let from = answer.from();
         let error = answer.icmp_error();
-        let reached = answer.verdict(target) == Verdict::Reached;
         let quoted_ttl = error.and_then(|error| error.quote.ttl).filter(|&ttl| ttl != 1);
         Packet::Reply(Box::new(ReplyJson {
             from: from.to_string(),
             rtt: rounded(answer.rtt.as_secs_f64() * 1000.0),
             size: answer.reply.size,
             ttl: answer.reply.ttl,
-            err: error.filter(|_| !reached).and_then(|error| err(error.class, error.icmp_code)),
+            err: error.and_then(|error| err(error, from.is_ipv6(), protocol)),
+            flags: match &answer.reply.kind {
+                ReplyKind::Tcp(tcp) if tcp.reset => Some("RA"),
+                ReplyKind::Tcp(_) => Some("SA"),
+                _ => None,
+            },
             mtu: error.filter(|error| error.class == ErrorClass::PacketTooBig).and_then(|error| error.mtu),
             ittl: quoted_ttl,
             icmpext: error.filter(|error| !error.mpls.is_empty()).map(|error| IcmpExt::mpls(&error.mpls)),
@@ -63,11 +101,11 @@ impl Renderer for RipeJson {
     }
 
     fn hop(&mut self, _out: &mut dyn Write, hop: &Hop, directory: &dyn Directory) -> io::Result<()> {
-        let Some(target) = self.info.as_ref().map(|info| info.target) else { return Ok(()) };
+        let Some(protocol) = self.info.as_ref().map(|info| info.method.protocol) else { return Ok(()) };
         let result = hop
             .current()
             .map(|probe| match probe.status.answer() {
-                Some(answer) => self.packet(answer, target, directory),
+                Some(answer) => self.packet(answer, protocol, directory),
                 None if probe.status == ProbeStatus::SendFailed => {
                     Packet::NotSent { x: "*", hoptrace: NotSentExtras { send_failed: true } }
                 }
@@ -79,31 +117,7 @@ impl Renderer for RipeJson {
     }
 
     fn finish(&mut self, out: &mut dyn Write, outcome: Option<Outcome>, _directory: &dyn Directory) -> io::Result<()> {
-        let Some(info) = &self.info else { return Ok(()) };
-        let document = Document {
-            af: if info.target.is_ipv6() { 6 } else { 4 },
-            dst_addr: info.target.to_string(),
-            dst_name: info.host.clone(),
-            src_addr: info.source.map(|source| source.to_string()),
-            proto: match info.method.protocol {
-                Protocol::Udp => "UDP",
-                Protocol::Icmp => "ICMP",
-                Protocol::Tcp => "TCP",
-            },
-            // RIPE's Paris variation, 1-based; 0 for classic probes.
-            paris_id: if info.method.is_paris() { info.flow.saturating_add(1) } else { 0 },
-            // RIPE counts the payload only.
-            size: info.packet_len.saturating_sub(payload_offset(info)),
-            timestamp: unix_seconds(info.started),
-            endtime: unix_seconds(SystemTime::now()).max(unix_seconds(info.started)),
-            fw: FIRMWARE,
-            msm_id: 0,
-            prb_id: 0,
-            msm_name: "Traceroute",
-            kind: "traceroute",
-            result: core::mem::take(&mut self.hops),
-            hoptrace: TraceExtras { version: env!("CARGO_PKG_VERSION"), outcome: outcome_name(outcome) },
-        };
+        let Some(document) = self.document(outcome) else { return Ok(()) };
         serde_json::to_writer(&mut *out, &document)?;
         writeln!(out)?;
         out.flush()
@@ -114,17 +128,22 @@ fn unix_seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs())
 }
 
-/// RIPE's `err`: a letter for the usual Destination Unreachable codes, else the ICMP code; none for Time Exceeded
-/// and Packet Too Big (which has `mtu`).
-fn err(class: ErrorClass, code: u8) -> Option<ErrorCode> {
-    let ErrorClass::Unreachable(unreachable) = class else { return None };
-    Some(match unreachable {
-        Unreachable::Network => ErrorCode::Letter("N"),
-        Unreachable::Host => ErrorCode::Letter("H"),
-        Unreachable::Prohibited => ErrorCode::Letter("A"),
-        Unreachable::Protocol => ErrorCode::Letter("P"),
-        Unreachable::Port => ErrorCode::Letter("p"),
-        _ => ErrorCode::Code(code), // source route, precedence, others
+/// RIPE's `err`, as RIPE Atlas probes write it: for a Destination Unreachable, `N`, `H`, `P`, `A`
+/// (administratively prohibited: code 13 in IPv4, 1 in IPv6) or `h` (IPv6's beyond scope), else the code as a
+/// number (IPv4's 9 and 10 too). None for a port unreachable (the destination's answer to UDP and TCP probes;
+/// RIPE writes `p` only to an IPv4 ICMP probe), for Fragmentation Needed and Packet Too Big (which have `mtu`)
+/// and for Time Exceeded.
+fn err(error: &IcmpError, v6: bool, protocol: Protocol) -> Option<ErrorCode> {
+    let ErrorClass::Unreachable(_) = error.class else { return None };
+    Some(match (v6, error.icmp_code) {
+        (_, 0) => ErrorCode::Letter("N"),
+        (false, 1) | (true, 3) => ErrorCode::Letter("H"),
+        (false, 2) => ErrorCode::Letter("P"),
+        (false, 3) if protocol == Protocol::Icmp => ErrorCode::Letter("p"),
+        (false, 3 | 4) | (true, 4) => return None,
+        (false, 13) | (true, 1) => ErrorCode::Letter("A"),
+        (true, 2) => ErrorCode::Letter("h"),
+        (_, code) => ErrorCode::Code(code),
     })
 }
 
@@ -218,6 +237,9 @@ struct ReplyJson {
     ttl: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     err: Option<ErrorCode>,
+    /// A TCP answer's flags, as RIPE writes them: `SA` (SYN-ACK) or `RA` (reset, which answers a SYN with ACK).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flags: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mtu: Option<u32>,
     /// The TTL the router saw in the probe, when not 1.

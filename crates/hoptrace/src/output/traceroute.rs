@@ -61,10 +61,11 @@ impl TracerouteText {
             if previous.is_none_or(|previous| self.differs(previous, answer)) {
                 self.responder(&mut line, answer, hop.ttl, directory);
             }
+            let _ = write!(line, "  {:.3} ms", answer.rtt.as_secs_f64() * 1000.0);
             if self.mtu {
+                // After the RTT, where traceroute writes it.
                 self.mtu_change(&mut line, probe);
             }
-            let _ = write!(line, "  {:.3} ms", answer.rtt.as_secs_f64() * 1000.0);
             if answer.quote_rewritten && !self.nat_shown {
                 // The first hop past a NAT that rewrote the probe and left the router's quote as it was.
                 line.push_str(" !NAT");

@@ -199,6 +199,16 @@ fn mda_json_gives_nodes_and_links_and_dot_draws_the_diamonds() {
     let spent = json["probes_sent"].as_u64().expect("probes_sent");
     let budget = json["budget"].as_u64().expect("budget");
     assert!(budget <= spent && spent <= budget + 2, "{spent} probes sent, budget {budget}");
+    // A RIPE Atlas traceroute result too: RIPE's parser reads every interface under its hop.
+    let sagan = crate::sagan::sagan(&stdout);
+    let hops = sagan["hops"].as_array().expect("sagan's hops");
+    let read: BTreeSet<(u64, IpAddr)> = (1..)
+        .zip(hops)
+        .flat_map(|(ttl, hop)| {
+            hop.as_array().unwrap().iter().map(move |p| (ttl, p[0].as_str().unwrap().parse().unwrap()))
+        })
+        .collect();
+    assert_eq!(read, expected, "{sagan}");
     let dot = mda_until_complete(&net, Family::V4, &["--mda", "--dot"], all_nodes);
     assert!(dot.starts_with("digraph hoptrace {"), "{dot}");
     for hop in &net.hops {

@@ -108,7 +108,7 @@ pub(crate) fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -
 }
 
 /// Prometheus scraping the monitor every second, in `client`'s namespace, with its own data directory.
-fn prometheus(lab: &Lab, client: NodeId, scratch: &Scratch) -> Running {
+pub(crate) fn prometheus(lab: &Lab, client: NodeId, scratch: &Scratch) -> Running {
     let config = scratch.0.join("prometheus.yml");
     let text = format!(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: hoptrace\n    \

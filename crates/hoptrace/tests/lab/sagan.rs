@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use netlab::{Family, RejectWith, RouterOpts};
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 
 use crate::support::*;
 
@@ -19,7 +19,7 @@ r = TracerouteResult(sys.stdin.read(), on_malformation=TracerouteResult.ACTION_F
 print(json.dumps({
     "af": r.af, "destination": r.destination_address, "protocol": r.protocol,
     "total_hops": r.total_hops, "destination_ip_responded": r.destination_ip_responded,
-    "last_hop_errors": r.last_hop_errors,
+    "last_hop_errors": r.last_hop_errors, "is_success": r.is_success,
     "hops": [[[p.origin, p.rtt] for p in hop.packets if p.origin] for hop in r.hops],
 }))
 "#;
@@ -38,7 +38,7 @@ pub fn python() -> PathBuf {
 }
 
 /// sagan's view of `result`.
-fn sagan(result: &str) -> Json {
+pub(crate) fn sagan(result: &str) -> Json {
     let mut child = Command::new(python())
         .args(["-c", SAGAN_VIEW])
         .stdin(Stdio::piped())
@@ -118,12 +118,112 @@ fn sagan_reads_a_complete_path_with_a_silent_router() {
 #[test]
 fn sagan_reads_an_unreachable_path() {
     let _machine = shared_machine();
-    let reject = RouterOpts { reject: Some(RejectWith::HostProhibited), ..RouterOpts::default() };
+    let reject = RouterOpts { reject: Some(RejectWith::AdminProhibited), ..RouterOpts::default() };
     let (lab, client, routers, dst) = crate::chain(4, |spec, routers, _| spec.router_opts(routers[2], reject));
     for family in [Family::V4, Family::V6] {
         let mut expected = crate::router_addrs(&lab, &routers[..3], client, family);
         expected.push(expected[2]);
         let target = lab.addr(dst, family).to_string();
         check(&lab, client, &[&target], &expected, false);
+    }
+}
+
+/// One reply kind: the probe method (`""`: UDP), the node and chain where `iptables` rejects, with what, and the
+/// `err` RIPE Atlas probes write for it (their `eperd/traceroute.c`): `None` for none.
+struct Kind {
+    family: Family,
+    method: &'static str,
+    at_destination: bool,
+    reject_with: &'static str,
+    err: Option<Json>,
+}
+
+/// hoptrace's `--json` for `method` to `target`: the last hop's replies, and what sagan makes of the document.
+fn last_hop(lab: &netlab::Lab, client: netlab::NodeId, method: &str, target: &str) -> (Vec<Json>, Json) {
+    let mut command = hoptrace_command(lab, client);
+    command.args(["-n", "--json", "-q", "2", "-m", "4"]).args((!method.is_empty()).then_some(method)).arg(target);
+    let stdout = stdout_of(&mut command, "hoptrace --json");
+    let ours: Json = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let hops = ours["result"].as_array().expect("hops");
+    let last = hops.last().expect("a hop")["result"].as_array().expect("replies").clone();
+    (last, sagan(&stdout))
+}
+
+#[test]
+fn err_and_is_success_are_what_ripe_probes_write_for_each_reply_kind() {
+    let _machine = shared_machine();
+    let (lab, client, routers, dst) = crate::chain(2, |_, _, _| {});
+    // The destination reached: UDP's port unreachable, TCP's reset, ICMP's echo reply carry no `err`.
+    for family in [Family::V4, Family::V6] {
+        let target = lab.addr(dst, family).to_string();
+        for method in ["", "-T", "-I"] {
+            let what = format!("{family:?} {method:?} to the destination");
+            let (replies, sagan) = last_hop(&lab, client, method, &target);
+            eprintln!("{what}: {replies:?}\nsagan: {sagan}");
+            assert_eq!(replies.len(), 2, "{what}");
+            for reply in &replies {
+                assert_eq!(reply["from"], target.as_str(), "{what}");
+                assert_eq!(reply.get("err"), None, "{what}");
+                let flags = if method == "-T" { Some(&Json::from("RA")) } else { None };
+                assert_eq!(reply.get("flags"), flags, "{what}: a reset answers a SYN with RST and ACK");
+            }
+            assert_eq!((&sagan["is_success"], &sagan["last_hop_errors"]), (&Json::from(true), &json!([])), "{what}");
+        }
+    }
+    let kind =
+        |family, method, at_destination, reject_with, err| Kind { family, method, at_destination, reject_with, err };
+    let (v4, v6) = (Family::V4, Family::V6);
+    let kinds = [
+        kind(v4, "", false, "icmp-net-unreachable", Some(json!("N"))),
+        kind(v4, "", false, "icmp-host-unreachable", Some(json!("H"))),
+        kind(v4, "", false, "icmp-port-unreachable", None),
+        kind(v4, "-I", false, "icmp-port-unreachable", Some(json!("p"))),
+        kind(v4, "", false, "icmp-net-prohibited", Some(json!(9))),
+        kind(v4, "", false, "icmp-host-prohibited", Some(json!(10))),
+        kind(v4, "", false, "icmp-admin-prohibited", Some(json!("A"))),
+        kind(v4, "-T", true, "icmp-port-unreachable", None),
+        kind(v6, "", false, "icmp6-no-route", Some(json!("N"))),
+        kind(v6, "", false, "icmp6-addr-unreachable", Some(json!("H"))),
+        kind(v6, "", false, "icmp6-adm-prohibited", Some(json!("A"))),
+        kind(v6, "-I", false, "icmp6-port-unreachable", None),
+        kind(v6, "-T", true, "icmp6-port-unreachable", None),
+    ];
+    for kind in kinds {
+        let (node, chain) = if kind.at_destination { (dst, "INPUT") } else { (routers[1], "FORWARD") };
+        let iptables = if kind.family == Family::V6 { "ip6tables" } else { "iptables" };
+        let rule = ["-A", chain, "-j", "REJECT", "--reject-with", kind.reject_with];
+        stdout_of(lab.command(node, iptables).args(["-F", chain]), "iptables -F");
+        stdout_of(lab.command(node, iptables).args(rule), "iptables -A");
+        let target = lab.addr(dst, kind.family).to_string();
+        let what = format!("{:?} {:?} rejected by {}", kind.family, kind.method, kind.reject_with);
+        let (replies, sagan) = last_hop(&lab, client, kind.method, &target);
+        stdout_of(lab.command(node, iptables).args(["-F", chain]), "iptables -F");
+        eprintln!("{what}: {replies:?}\nsagan: {sagan}");
+        let expected_from = if kind.at_destination {
+            target.clone()
+        } else {
+            lab.hop_addr(routers[1], client, kind.family).to_string()
+        };
+        assert_eq!(replies.len(), 2, "{what}");
+        for reply in &replies {
+            assert_eq!(reply["from"], expected_from.as_str(), "{what}");
+            assert_eq!(reply.get("err"), kind.err.as_ref(), "{what}");
+        }
+        // sagan: a success unless the last hop has an `err`, which it then names (its own words, or the code).
+        let errors: Vec<Json> = match &kind.err {
+            None => Vec::new(),
+            Some(Json::String(letter)) => {
+                let words = match letter.as_str() {
+                    "N" => "Network unreachable",
+                    "H" => "Destination unreachable",
+                    "A" => "Administratively prohibited",
+                    _ => "Port unreachable",
+                };
+                vec![json!(words); 2]
+            }
+            Some(code) => vec![json!(code.to_string()); 2],
+        };
+        assert_eq!(sagan["is_success"], Json::from(kind.err.is_none()), "{what}: {sagan}");
+        assert_eq!(sagan["last_hop_errors"], Json::from(errors), "{what}: {sagan}");
     }
 }
