@@ -175,6 +175,8 @@ mod tests {
             (&["hoptrace", "bulk", "-W", "forever"], "forever"),
             (&["caracal", "--confidence", "50"], "confidence"),
             (&["caracal", "--protocol", "tcp"], "protocol"),
+            (&["caracal", "--json"], "--targets"),
+            (&["caracal", "--targets", "-", "--json", "--text"], "--text"),
         ] {
             let error = bulk(args).unwrap_err();
             assert!(error.contains(word) && !error.contains('\n'), "{args:?}: {error}");

@@ -175,6 +175,30 @@ mod tests {
     }
 
     #[test]
+    fn special_destinations_are_known_unless_allowed() {
+        let filters = Filters::default();
+        let kind = |addr: &str| filters.special(addr.parse().unwrap());
+        for (addr, expected) in [
+            ("255.255.255.255", Some("a broadcast address")),
+            ("0.0.0.0", Some("an unspecified address")),
+            ("0.1.2.3", Some("an unspecified address")),
+            ("::", Some("an unspecified address")),
+            ("127.0.0.1", Some("a loopback address")),
+            ("::ffff:127.0.0.2", Some("a loopback address")),
+            ("::1", Some("a loopback address")),
+            ("224.0.0.1", Some("a multicast address")),
+            ("ff02::1", Some("a multicast address")),
+            ("198.18.0.1", None),
+            ("198.19.255.255", None),
+            ("2001:db8::1", None),
+        ] {
+            assert_eq!(kind(addr), expected, "{addr}");
+        }
+        let allowed = Filters { allow_special: true, ..Filters::default() };
+        assert_eq!(allowed.special("255.255.255.255".parse().unwrap()), None);
+    }
+
+    #[test]
     fn chunks_are_bounded() {
         let text: String = (0..CHUNK * 2 + 1).map(|i| format!("198.18.{}.{},1,2,3,icmp\n", i / 256, i % 256)).collect();
         let chunks = all(text.leak(), Filters::default());

@@ -73,9 +73,10 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     let protocol = if args.protocol == "icmp" { Protocol::Icmp } else { Protocol::Udp };
     let started = SystemTime::now();
     let mut printer = traces::Printer::new(args.text, args.mda.then_some(args.confidence));
-    if let Some(targets) = &targets {
-        let head = traces::Head { targets, max_ttl: args.max_ttl, protocol, started };
-        printer.start(&head, &mut out);
+    // The first line goes before the first probe.
+    match &targets {
+        Some(targets) => printer.start(&traces::Head { targets, max_ttl: args.max_ttl, protocol, started }, &mut out),
+        None => replies::write_header(&mut out),
     }
     let progress = Arc::new(targets::Progress::new(targets.as_deref().unwrap_or_default(), protocol));
     let stop = Arc::new(AtomicBool::new(false));

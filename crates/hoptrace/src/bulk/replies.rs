@@ -117,7 +117,13 @@ impl Sink for Csv<'_> {
     }
 }
 
-/// [`receive`] writing caracal's CSV to `out`, its header first, `round` in the last column.
+/// Writes caracal's CSV header to `out`: before the first probe, so that an output that cannot be written stops
+/// the run before it starts.
+pub(super) fn write_header(out: &mut Output) {
+    out.write(|out| writeln!(out, "{}", Row::HEADER).and_then(|()| out.flush()));
+}
+
+/// [`receive`] writing caracal's CSV rows to `out` (after [`write_header`]), `round` in the last column.
 pub(super) fn write_csv(
     receiver: &mut BulkReceiver,
     stop: &AtomicBool,
@@ -126,7 +132,6 @@ pub(super) fn write_csv(
     counters: &Counters,
     out: &mut Output,
 ) -> io::Result<()> {
-    out.write(|out| writeln!(out, "{}", Row::HEADER).and_then(|()| out.flush()));
     let mut csv = Csv { rows: Vec::with_capacity(CSV_BUFFER + 1024), round };
     receive(receiver, stop, check, counters, &mut csv, out)?;
     csv.write(out);
