@@ -100,7 +100,7 @@ fn a_reader_that_goes_stops_the_probing_at_once_with_141() {
 fn lines_of_a_targets_file_that_give_no_target_are_said_and_skipped_as_bad_probe_lines() {
     let targets = file(
         "mixed.txt",
-        &format!("{SILENT}\nno-such-host.invalid\n198.18.0.0/99\n\x1b[2J/24\n# a comment\n\n{SILENT}\n"),
+        &format!("{SILENT}\nno-such-host.invalid\n198.18.0.0/99\n\x1b[2J/24\n# a comment\n\n{SILENT}\n127.0.0.1\n"),
     );
     let path = targets.to_str().unwrap();
     let output = run(bulk(&["--targets", path, "--json", "-m", "3", "-W", "0.1"]));
@@ -116,6 +116,9 @@ fn lines_of_a_targets_file_that_give_no_target_are_said_and_skipped_as_bad_probe
         ]
     );
     assert_eq!(summary_count(&errors, "invalid"), 3, "{errors}");
+    // A special destination is no bad line: it is skipped (and counted) as one of the probe specifications.
+    assert_eq!(summary_count(&errors, "to"), 1, "{errors}");
+    assert!(errors.contains("hoptrace bulk: 127.0.0.1 is a loopback address: not probed"), "{errors}");
     let traces: Vec<serde_json::Value> =
         stdout(&output).lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect();
     assert_eq!(traces.len(), 2, "{}", stdout(&output));

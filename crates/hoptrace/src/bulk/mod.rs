@@ -181,6 +181,7 @@ fn pause(duration: Duration, stop: impl Fn() -> bool) {
         thread::sleep(Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())));
     }
 }
+
 fn thread_error(error: io::Error) -> Error {
     Error::Failed(format!("cannot start a thread: {error}"))
 }
