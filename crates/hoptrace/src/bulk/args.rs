@@ -66,6 +66,10 @@ pub struct BulkArgs {
     /// Do not check that replies match valid probes.
     #[arg(long = "no-integrity-check")]
     pub no_integrity_check: bool,
+    /// Probe broadcast, unspecified, loopback and multicast destinations too (by default they are skipped, and
+    /// counted in the summary).
+    #[arg(long = "allow-special-destinations")]
+    pub allow_special: bool,
     /// At most this many probes per destination address per second (0: no cap); a probe over it waits.
     #[arg(long = "max-per-destination", default_value_t = 100)]
     pub max_per_destination: u32,
@@ -82,7 +86,10 @@ pub struct BulkArgs {
     /// With --targets: the probes' protocol (Paris: one flow per target).
     #[arg(long = "protocol", default_value = "udp", value_parser = ["udp", "icmp"])]
     pub protocol: String,
-    /// With --targets: traceroute's text instead of one JSON line (--json's schema) per target.
+    /// With --targets: one JSON line per target, in the schema of `hoptrace --json` (the default).
+    #[arg(long = "json", requires = "targets", conflicts_with = "text")]
+    pub json: bool,
+    /// With --targets: traceroute's text instead of JSON lines.
     #[arg(long = "text")]
     pub text: bool,
     /// With --targets: MDA — each hop probed in new flows until its stopping point (one JSON graph per target, as
@@ -168,6 +175,8 @@ mod tests {
             (&["hoptrace", "bulk", "-W", "forever"], "forever"),
             (&["caracal", "--confidence", "50"], "confidence"),
             (&["caracal", "--protocol", "tcp"], "protocol"),
+            (&["caracal", "--json"], "--targets"),
+            (&["caracal", "--targets", "-", "--json", "--text"], "--text"),
         ] {
             let error = bulk(args).unwrap_err();
             assert!(error.contains(word) && !error.contains('\n'), "{args:?}: {error}");

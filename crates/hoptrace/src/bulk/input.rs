@@ -18,8 +18,8 @@ use super::BulkArgs;
 const CHUNK: usize = 512;
 /// Chunks parsed ahead of the sender.
 const AHEAD: usize = 8;
-/// The longest line read (a probe specification takes at most about 70 bytes).
-const MAX_LINE: u64 = 1024;
+/// The longest line read (a probe specification takes at most about 70 bytes; a target, a name of at most 253).
+pub(super) const MAX_LINE: u64 = 1024;
 
 /// Consecutive lines of the input, parsed.
 #[derive(Debug, Default)]
@@ -30,6 +30,10 @@ pub(super) struct Chunk {
     pub invalid: Vec<String>,
     /// Specifications the filters left out.
     pub filtered: u64,
+    /// Specifications to special destinations, not sent (`--allow-special-destinations` sends them).
+    pub special: u64,
+    /// What the first of them was, with its line number.
+    pub special_note: Option<String>,
 }
 
 /// Reads `input` on a new thread until its end (or until the returned receiver is dropped), parsing each line
@@ -60,14 +64,21 @@ fn parse<R: Read>(mut input: BufReader<R>, filters: &Filters, chunks: &SyncSende
                 chunk.invalid.push(format!("line {number}: longer than {MAX_LINE} bytes"));
             } else if !line.trim_ascii().is_empty() {
                 match ProbeSpec::parse_bytes(&line) {
-                    Ok(spec) if filters.allow(&spec) => chunk.specs.push(spec),
-                    Ok(_) => chunk.filtered += 1,
+                    Ok(spec) if !filters.allow(&spec) => chunk.filtered += 1,
+                    Ok(spec) => match filters.special(spec.dst) {
+                        None => chunk.specs.push(spec),
+                        Some(kind) => {
+                            chunk.special += 1;
+                            let note = || format!("line {number}: {} is {kind}", spec.dst);
+                            chunk.special_note.get_or_insert_with(note);
+                        }
+                    },
                     Err(error) => chunk.invalid.push(format!("line {number}: {error}")),
                 }
             }
         }
         let due = end || chunk.specs.len() >= CHUNK || input.buffer().is_empty();
-        let something = !chunk.specs.is_empty() || !chunk.invalid.is_empty() || chunk.filtered > 0;
+        let something = !chunk.specs.is_empty() || !chunk.invalid.is_empty() || chunk.filtered > 0 || chunk.special > 0;
         let fresh = || Chunk { specs: Vec::with_capacity(CHUNK), ..Chunk::default() };
         if due && something && chunks.send(std::mem::replace(&mut chunk, fresh())).is_err() {
             return;
@@ -85,6 +96,8 @@ pub(super) struct Filters {
     max_ttl: Option<u8>,
     exclude: Option<PrefixSet>,
     include: Option<PrefixSet>,
+    /// `--allow-special-destinations`.
+    allow_special: bool,
 }
 
 impl Filters {
@@ -96,7 +109,25 @@ impl Filters {
             max_ttl: args.filter_max_ttl,
             exclude: load(&args.prefix_excl)?,
             include: load(&args.prefix_incl)?,
+            allow_special: args.allow_special,
         })
+    }
+
+    /// What makes `dst` no destination to probe — broadcast, unspecified, loopback, multicast — unless
+    /// `--allow-special-destinations`.
+    pub(super) fn special(&self, dst: IpAddr) -> Option<&'static str> {
+        if self.allow_special {
+            return None;
+        }
+        match dst.to_canonical() {
+            IpAddr::V4(v4) if v4.is_broadcast() => Some("a broadcast address"),
+            // 0.0.0.0/8: "this network", which Linux delivers to itself.
+            IpAddr::V4(v4) if v4.octets()[0] == 0 => Some("an unspecified address"),
+            addr if addr.is_unspecified() => Some("an unspecified address"),
+            addr if addr.is_loopback() => Some("a loopback address"),
+            addr if addr.is_multicast() => Some("a multicast address"),
+            _ => None,
+        }
     }
 
     /// Whether the prefix lists allow probing `dst`.
@@ -141,6 +172,30 @@ mod tests {
         let invalid: Vec<&String> = chunks.iter().flat_map(|c| &c.invalid).collect();
         assert_eq!(invalid, ["line 1: longer than 1024 bytes"]);
         assert_eq!(chunks.iter().map(|c| c.specs.len()).sum::<usize>(), 1);
+    }
+
+    #[test]
+    fn special_destinations_are_known_unless_allowed() {
+        let filters = Filters::default();
+        let kind = |addr: &str| filters.special(addr.parse().unwrap());
+        for (addr, expected) in [
+            ("255.255.255.255", Some("a broadcast address")),
+            ("0.0.0.0", Some("an unspecified address")),
+            ("0.1.2.3", Some("an unspecified address")),
+            ("::", Some("an unspecified address")),
+            ("127.0.0.1", Some("a loopback address")),
+            ("::ffff:127.0.0.2", Some("a loopback address")),
+            ("::1", Some("a loopback address")),
+            ("224.0.0.1", Some("a multicast address")),
+            ("ff02::1", Some("a multicast address")),
+            ("198.18.0.1", None),
+            ("198.19.255.255", None),
+            ("2001:db8::1", None),
+        ] {
+            assert_eq!(kind(addr), expected, "{addr}");
+        }
+        let allowed = Filters { allow_special: true, ..Filters::default() };
+        assert_eq!(allowed.special("255.255.255.255".parse().unwrap()), None);
     }
 
     #[test]

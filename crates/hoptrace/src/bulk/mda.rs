@@ -1,7 +1,7 @@
 //! `--targets --mda`: after the first passes, rounds of new flows until every hop of every target has MDA's
 //! stopping point (`engine::mda`), as diamond-miner plans Iris's rounds.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use engine::mda::{stopping_points, Confidence, MAX_FLOWS};
 use net::bulk::BulkSender;
@@ -24,7 +24,7 @@ pub(super) fn rounds(
 ) {
     let max_ttl = usize::from(passes.max_ttl);
     for _ in 0..MAX_ROUNDS {
-        super::pause(passes.wait, stop);
+        super::pause(passes.wait, || sending.ended(stop));
         // The probes this round: (target, TTL, flow), planned under the lock, sent after.
         let mut planned = Vec::new();
         {
@@ -39,7 +39,7 @@ pub(super) fn rounds(
                 }
             }
         }
-        if planned.is_empty() || stop.load(Ordering::Relaxed) {
+        if planned.is_empty() || sending.ended(stop) {
             return;
         }
         for k in permutation(planned.len() as u64) {

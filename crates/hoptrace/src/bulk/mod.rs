@@ -21,12 +21,14 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use engine::bulk::{Check, Protocol};
+use hoptrace_core::StopHandle;
 use net::bulk::{BulkReceiver, BulkSender};
 use net::Privilege;
 
 pub use args::BulkArgs;
 
 use crate::error::{CliError, Error};
+use crate::output::{Control, Sink as Output};
 
 /// Runs `hoptrace bulk`: probe specifications from stdin to caracal's CSV, or with `--targets`, traces.
 pub fn run(args: &BulkArgs) -> Result<(), Error> {
@@ -52,37 +54,52 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
         let _ = signal_hook::flag::register(signal, Arc::clone(&interrupted));
         let _ = signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize);
     }
-    let counters = Arc::new(replies::Counters::default());
-    let targets = match &args.targets {
+    // Standard output as the main command writes it: its first write error, or its reader going away, stops the
+    // probing (through `counters.closed`) and ends the run with that error.
+    let closed = StopHandle::default();
+    let mut out = Output::new(Control { stops: vec![closed.clone()], ..Control::default() });
+    let counters = Arc::new(replies::Counters { closed: closed.flag(), ..replies::Counters::default() });
+    let (targets, invalid, special) = match &args.targets {
         Some(path) => {
-            let mut targets = targets::load(path).map_err(|why| Error::Usage(CliError::new(why)))?;
-            targets.retain(|target| filters.allow_addr(target.addr));
-            Some(targets)
+            let (targets, invalid) = targets::load(path).map_err(|why| Error::Usage(CliError::new(why)))?;
+            let (targets, special) = keep_probed(targets, &filters);
+            (Some(targets), invalid, special)
         }
-        None => None,
+        None => (None, 0, None),
     };
     // The sockets are open and the files read: nothing from here on needs a privilege, and no probe is sent with
     // one. (Capabilities are each thread's: this comes before the threads.)
     net::drop_privileges().map_err(net_error)?;
     let protocol = if args.protocol == "icmp" { Protocol::Icmp } else { Protocol::Udp };
+    let started = SystemTime::now();
+    let mut printer = traces::Printer::new(args.text, args.mda.then_some(args.confidence));
+    // The first line goes before the first probe.
+    match &targets {
+        Some(targets) => printer.start(&traces::Head { targets, max_ttl: args.max_ttl, protocol, started }, &mut out),
+        None => replies::write_header(&mut out),
+    }
     let progress = Arc::new(targets::Progress::new(targets.as_deref().unwrap_or_default(), protocol));
     let stop = Arc::new(AtomicBool::new(false));
     let listener = {
         let (stop, counters, progress) = (Arc::clone(&stop), Arc::clone(&counters), Arc::clone(&progress));
         let (round, csv) = (args.meta_round.clone(), targets.is_none());
-        let read = move || -> io::Result<()> {
-            if csv {
-                replies::write_csv(&mut receiver, &stop, check, &round, &counters)
+        let read = move || -> (io::Result<()>, Output) {
+            let result = if csv {
+                replies::write_csv(&mut receiver, &stop, check, &round, &counters, &mut out)
             } else {
-                replies::receive(&mut receiver, &stop, check, &counters, &mut &*progress)
-            }
+                replies::receive(&mut receiver, &stop, check, &counters, &mut &*progress, &mut out)
+            };
+            (result, out)
         };
         thread::Builder::new().name("replies".into()).spawn(read).map_err(thread_error)?
     };
 
     let start = Instant::now();
-    let started = SystemTime::now();
     let mut sending = send::Sending::new(args, caracal_id, &counters, io::stderr().is_terminal());
+    sending.stats.invalid = invalid;
+    if let Some((count, first)) = &special {
+        sending.refuse_special(*count, first);
+    }
     let wait = Duration::from_secs_f64(args.sniffer_wait_time);
     let passes = targets.as_deref().map(|targets| targets::Passes {
         targets,
@@ -110,32 +127,57 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     };
     let sent_for = start.elapsed();
 
-    // Replies still on their way: wait as caracal does, unless stdout closed.
-    pause(wait, &counters.closed);
+    // Replies still on their way: wait as caracal does, unless the output failed.
+    pause(wait, || counters.closed.load(Ordering::Relaxed));
     stop.store(true, Ordering::Release);
     let received = listener.join();
     summary::print(&sending.stats, &counters, sent_for);
-    match received {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => return Err(Error::Failed(format!("reading replies: {error}"))),
+    let mut out = match received {
+        Ok((Ok(()), out)) => out,
+        Ok((Err(error), _)) => return Err(Error::Failed(format!("reading replies: {error}"))),
         Err(_) => return Err(Error::Failed("the reply reader stopped".into())),
-    }
+    };
     if let Some(passes) = &passes {
         let rows = std::mem::take(&mut *progress.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-        traces::print(args.text, passes, &rows, &flows, sending.sources(), started);
+        printer.print(passes, &rows, &flows, sending.sources(), started, &mut out);
     }
-    // As the other commands end: a closed pipe and a signal say so in the exit status.
+    // As the main command ends: a write error is said (status 1), a closed pipe ends quietly (141), a signal is
+    // said in the exit status.
+    out.finish()?;
     match caught.load(Ordering::Relaxed) {
-        _ if counters.closed.load(Ordering::Relaxed) => Err(Error::ClosedPipe),
         0 => Ok(()),
         signal => Err(Error::Interrupted(signal as u8)),
     }
 }
 
-/// Sleeps for `duration`, or less if `stop` is set meanwhile.
-fn pause(duration: Duration, stop: &AtomicBool) {
+/// The targets the prefix filters let through, without the special destinations (unless allowed): how many
+/// of those, and what the first was.
+fn keep_probed(
+    mut targets: Vec<targets::Target>,
+    filters: &input::Filters,
+) -> (Vec<targets::Target>, Option<(u64, String)>) {
+    targets.retain(|target| filters.allow_addr(target.addr));
+    let mut special: Option<(u64, String)> = None;
+    targets.retain(|target| match filters.special(target.addr) {
+        None => true,
+        Some(kind) => {
+            let (count, _) = special.get_or_insert_with(|| (0, format!("{} is {kind}", printable(&target.host))));
+            *count += 1;
+            false
+        }
+    });
+    (targets, special)
+}
+
+/// `text`, from outside, with its control characters escaped for a terminal.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
+/// Sleeps for `duration`, or less if `stop` says so meanwhile.
+fn pause(duration: Duration, stop: impl Fn() -> bool) {
     let until = Instant::now() + duration;
-    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+    while Instant::now() < until && !stop() {
         thread::sleep(Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())));
     }
 }

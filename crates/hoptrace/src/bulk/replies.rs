@@ -1,11 +1,21 @@
-//! The receiving side: ICMP messages into caracal's rows on stdout, and the counts of what was dropped.
+//! The receiving side: ICMP messages into caracal's rows on stdout, and the counts of what was dropped. Standard
+//! output is the main command's [`Output`]: its first write error, or its reader going away, stops the probing.
 
 use std::cell::RefCell;
-use std::io::{self, BufWriter, Write};
+use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use engine::bulk::{decode, Check, Rejection, Row};
 use net::bulk::{BulkReceiver, Capture};
+
+use crate::output::Sink as Output;
+
+/// How often the receiver looks whether the reader of standard output went away.
+const READER_CHECK: Duration = Duration::from_millis(100);
+/// Caracal's CSV waiting to be written, at most (bytes).
+const CSV_BUFFER: usize = 1 << 16;
 
 /// What the receiver has seen, read by the sender's progress line and the summary.
 #[derive(Debug, Default)]
@@ -20,45 +30,41 @@ pub(super) struct Counters {
     pub unrelated: AtomicU64,
     /// Messages the kernel dropped because the receive ring was full, known when the receiver stops.
     pub lost: AtomicU64,
-    /// Standard output was closed: nothing more can be written.
-    pub closed: AtomicBool,
+    /// Writing standard output failed, or its reader went away (the flag of the [`Output`]'s stop handle): nothing
+    /// more is worth probing.
+    pub closed: Arc<AtomicBool>,
 }
 
-/// Where matched replies go. Each method says whether the output can still be used (`false`: it is closed).
+/// Where matched replies go, written to `out` if they are written at all.
 pub(super) trait Sink {
     /// One matched reply.
-    fn row(&mut self, row: Row) -> bool;
+    fn row(&mut self, row: Row, out: &mut Output);
     /// No reply is waiting now.
-    fn drained(&mut self) -> bool {
-        true
-    }
+    fn drained(&mut self, _out: &mut Output) {}
 }
 
-/// Reads replies until `stop`, handing each matched one to `sink`.
+/// Reads replies until `stop`, handing each matched one to `sink`; between them, looks whether the reader of `out`
+/// went away (which, as a failed write, sets `counters.closed`).
 pub(super) fn receive(
     receiver: &mut BulkReceiver,
     stop: &AtomicBool,
     check: Check,
     counters: &Counters,
     sink: &mut impl Sink,
+    out: &mut Output,
 ) -> io::Result<()> {
     // This thread alone writes the counts: a load and a store, not a locked read-modify-write per reply.
     let count = |counter: &AtomicU64| counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-    // Both callbacks write to the sink, never at once.
-    let sink = RefCell::new(sink);
-    let open = |usable: bool| {
-        if !usable {
-            counters.closed.store(true, Ordering::Relaxed);
-        }
-    };
+    // Both callbacks write to the sink and the output, never at once.
+    let both = RefCell::new((sink, out));
+    let mut checked = Instant::now();
     let on_message = |capture: Capture<'_>| {
         count(&counters.received);
         match decode(capture.arrival, capture.micros, check) {
             Ok(row) => {
                 count(&counters.matched);
-                if !counters.closed.load(Ordering::Relaxed) {
-                    open(sink.borrow_mut().row(row));
-                }
+                let (sink, out) = &mut *both.borrow_mut();
+                sink.row(row, out);
             }
             Err(Rejection::Integrity) => {
                 count(&counters.integrity);
@@ -69,8 +75,11 @@ pub(super) fn receive(
         }
     };
     let on_drained = || {
-        if !counters.closed.load(Ordering::Relaxed) {
-            open(sink.borrow_mut().drained());
+        let (sink, out) = &mut *both.borrow_mut();
+        sink.drained(out);
+        if checked.elapsed() >= READER_CHECK {
+            checked = Instant::now();
+            out.check_reader();
         }
     };
     let result = receiver.run(stop, on_message, on_drained);
@@ -78,38 +87,53 @@ pub(super) fn receive(
     result
 }
 
-/// Caracal's CSV on stdout: flushed whenever the replies waiting are written, so that a reader sees them within
-/// milliseconds and a closed stdout is noticed as soon.
+/// Caracal's CSV: rows gathered, and written whenever the replies waiting are (or the buffer is full), so that a
+/// reader sees them within milliseconds and a closed stdout is noticed as soon.
 struct Csv<'a> {
-    out: BufWriter<io::StdoutLock<'a>>,
+    rows: Vec<u8>,
     round: &'a str,
 }
 
-impl Sink for Csv<'_> {
-    fn row(&mut self, row: Row) -> bool {
-        row.write_csv(&mut self.out, self.round).is_ok()
-    }
-
-    fn drained(&mut self) -> bool {
-        self.out.flush().is_ok()
+impl Csv<'_> {
+    fn write(&mut self, out: &mut Output) {
+        if !self.rows.is_empty() {
+            out.write(|out| out.write_all(&self.rows).and_then(|()| out.flush()));
+            self.rows.clear();
+        }
     }
 }
 
-/// [`receive`] writing caracal's CSV to stdout, its header first, `round` in the last column.
+impl Sink for Csv<'_> {
+    fn row(&mut self, row: Row, out: &mut Output) {
+        // Writing to memory does not fail.
+        let _ = row.write_csv(&mut self.rows, self.round);
+        if self.rows.len() >= CSV_BUFFER {
+            self.write(out);
+        }
+    }
+
+    fn drained(&mut self, out: &mut Output) {
+        self.write(out);
+    }
+}
+
+/// Writes caracal's CSV header to `out`: before the first probe, so that an output that cannot be written stops
+/// the run before it starts.
+pub(super) fn write_header(out: &mut Output) {
+    out.write(|out| writeln!(out, "{}", Row::HEADER).and_then(|()| out.flush()));
+}
+
+/// [`receive`] writing caracal's CSV rows to `out` (after [`write_header`]), `round` in the last column.
 pub(super) fn write_csv(
     receiver: &mut BulkReceiver,
     stop: &AtomicBool,
     check: Check,
     round: &str,
     counters: &Counters,
+    out: &mut Output,
 ) -> io::Result<()> {
-    let mut csv = Csv { out: BufWriter::with_capacity(1 << 16, io::stdout().lock()), round };
-    if writeln!(csv.out, "{}", Row::HEADER).and_then(|()| csv.out.flush()).is_err() {
-        counters.closed.store(true, Ordering::Relaxed);
-    }
-    receive(receiver, stop, check, counters, &mut csv)?;
-    if !csv.drained() {
-        counters.closed.store(true, Ordering::Relaxed);
-    }
+    let mut csv = Csv { rows: Vec::with_capacity(CSV_BUFFER + 1024), round };
+    receive(receiver, stop, check, counters, &mut csv, out)?;
+    csv.write(out);
     Ok(())
 }

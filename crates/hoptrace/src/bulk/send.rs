@@ -27,6 +27,8 @@ pub(super) struct SendStats {
     pub invalid: u64,
     /// Probes left out by the filters.
     pub filtered: u64,
+    /// Probes to special destinations (broadcast, unspecified, loopback, multicast), not sent.
+    pub special: u64,
     /// Packets the kernel took.
     pub sent: u64,
     /// Packets refused (no route, no source, a firewall).
@@ -94,10 +96,13 @@ impl<'a> Sending<'a> {
                 Err(TryRecvError::Disconnected) => break,
             };
             for why in &chunk.invalid {
-                eprintln!("hoptrace bulk: {why}");
+                eprintln!("hoptrace bulk: {}", super::printable(why));
             }
             self.stats.invalid += chunk.invalid.len() as u64;
             self.stats.filtered += chunk.filtered;
+            if let Some(note) = &chunk.special_note {
+                self.refuse_special(chunk.special, note);
+            }
             for spec in &chunk.specs {
                 for _ in 0..self.args.n_packets {
                     if queued >= max || self.ended(interrupted) {
@@ -111,8 +116,20 @@ impl<'a> Sending<'a> {
         self.finish(sender);
     }
 
-    /// Whether the run was interrupted or its stdout closed.
-    fn ended(&self, interrupted: &AtomicBool) -> bool {
+    /// Counts `count` probes to special destinations as not sent, saying why the first time (`first`: what the
+    /// first was).
+    pub(super) fn refuse_special(&mut self, count: u64, first: &str) {
+        if self.stats.special == 0 && count > 0 {
+            eprintln!(
+                "hoptrace bulk: {first}: not probed, nor any other broadcast, unspecified, loopback or multicast \
+                 destination (--allow-special-destinations probes them)"
+            );
+        }
+        self.stats.special += count;
+    }
+
+    /// Whether the run was interrupted or its output failed.
+    pub(super) fn ended(&self, interrupted: &AtomicBool) -> bool {
         interrupted.load(Ordering::Relaxed) || self.counters.closed.load(Ordering::Relaxed)
     }
 

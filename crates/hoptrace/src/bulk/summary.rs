@@ -11,16 +11,22 @@ pub(super) fn print(stats: &SendStats, counters: &Counters, sending: Duration) {
     let (user, system, rss) = net::bulk::process_usage();
     let seconds = sending.as_secs_f64();
     let rate = stats.sent as f64 / seconds.max(1e-9);
-    let per_probe = (user + system).as_secs_f64() * 1e6 / (stats.sent.max(1) as f64);
+    // No probe, no cost per probe.
+    let per_probe = match stats.sent {
+        0 => String::new(),
+        sent => format!(" ({:.2} µs per probe)", (user + system).as_secs_f64() * 1e6 / sent as f64),
+    };
     let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
     eprintln!(
-        "hoptrace bulk: {} probes sent in {seconds:.2} s ({rate:.0}/s), {} refused, {} filtered, {} invalid lines; \
+        "hoptrace bulk: {} probes sent in {seconds:.2} s ({rate:.0}/s), {} refused, {} filtered, \
+         {} to special destinations skipped, {} invalid lines; \
          {} ICMP messages received, {} replies matched, {} dropped by the integrity check, {} unrelated, \
          {} lost (receive ring full); \
-         CPU {:.3} s user + {:.3} s system ({per_probe:.2} µs per probe), peak RSS {:.1} MiB",
+         CPU {:.3} s user + {:.3} s system{per_probe}, peak RSS {:.1} MiB",
         stats.sent,
         stats.failed,
         stats.filtered,
+        stats.special,
         stats.invalid,
         load(&counters.received),
         load(&counters.matched),

@@ -6,7 +6,7 @@
 use core::net::IpAddr;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::net::ToSocketAddrs;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
@@ -17,6 +17,7 @@ use engine::bulk::{ProbeSpec, Protocol, Row};
 use engine::mda::{Confidence, MAX_FLOWS};
 use net::bulk::BulkSender;
 
+use super::input::MAX_LINE;
 use super::send::Sending;
 
 /// The source port (or ICMP flow identifier) of every target's first flow (flow `f` adds `f`), and the destination
@@ -34,39 +35,62 @@ pub(super) struct Target {
 }
 
 /// Reads the targets of `path` (`-`: stdin): addresses, names (resolved here), prefixes (an address in each /24
-/// or /64: the network's first host). Errors name the line.
-pub(super) fn load(path: &Path) -> Result<Vec<Target>, String> {
-    let reader: Box<dyn BufRead> = if path == Path::new("-") {
+/// or /64: the network's first host). A line that gives no target is said on stderr, with its number, and
+/// skipped, as the probe specifications are; returns the targets and the count of such lines. Failing to read
+/// is an error.
+pub(super) fn load(path: &Path) -> Result<(Vec<Target>, u64), String> {
+    let mut reader: Box<dyn BufRead> = if path == Path::new("-") {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
         Box::new(BufReader::new(std::fs::File::open(path).map_err(|error| format!("{}: {error}", path.display()))?))
     };
-    let mut targets = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|error| format!("{}: {error}", path.display()))?;
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+    let (mut targets, mut invalid) = (Vec::new(), 0);
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        match reader.by_ref().take(MAX_LINE).read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(error) => return Err(format!("{}: {error}", path.display())),
         }
-        let at = |why: String| format!("{}:{}: {why}", path.display(), i + 1);
-        if let Some((network, len)) = line.split_once('/') {
-            let network: IpAddr = network.parse().map_err(|_| at(format!("`{line}' is not a prefix")))?;
-            let len: u32 = len.parse().map_err(|_| at(format!("`{line}' has a bad length")))?;
-            for addr in prefix_addresses(network, len).map_err(at)? {
-                targets.push(Target { host: addr.to_string(), addr });
-            }
-        } else if let Ok(addr) = line.parse() {
-            targets.push(Target { host: line.to_owned(), addr });
+        let parsed = if line.len() as u64 == MAX_LINE && line.last() != Some(&b'\n') {
+            // The rest of it goes unread: memory stays bounded whatever the input.
+            let _ = reader.skip_until(b'\n');
+            Err(format!("longer than {MAX_LINE} bytes"))
         } else {
-            let addr = (line, 0)
-                .to_socket_addrs()
-                .ok()
-                .and_then(|mut addrs| addrs.next())
-                .ok_or_else(|| at(format!("unknown host {line}")))?;
-            targets.push(Target { host: line.to_owned(), addr: addr.ip() });
+            match std::str::from_utf8(&line) {
+                Ok(text) => parse(text.trim(), &mut targets),
+                Err(_) => Err("not UTF-8".to_owned()),
+            }
+        };
+        if let Err(why) = parsed {
+            invalid += 1;
+            eprintln!("hoptrace bulk: {}", super::printable(&format!("{}:{number}: {why}", path.display())));
         }
     }
-    Ok(targets)
+    Ok((targets, invalid))
+}
+
+/// Adds the targets of one line (none for a blank line or a comment).
+fn parse(line: &str, targets: &mut Vec<Target>) -> Result<(), String> {
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(());
+    }
+    if let Some((network, len)) = line.split_once('/') {
+        let network: IpAddr = network.parse().map_err(|_| format!("`{line}' is not a prefix"))?;
+        let len: u32 = len.parse().map_err(|_| format!("`{line}' has a bad length"))?;
+        targets.extend(prefix_addresses(network, len)?.into_iter().map(|addr| Target { host: addr.to_string(), addr }));
+    } else if let Ok(addr) = line.parse() {
+        targets.push(Target { host: line.to_owned(), addr });
+    } else {
+        let addr = (line, 0)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .ok_or_else(|| format!("unknown host {line}"))?;
+        targets.push(Target { host: line.to_owned(), addr: addr.ip() });
+    }
+    Ok(())
 }
 
 /// One address in each /24 (IPv4) or /64 (IPv6) of `network`/`len`: the first host of each.
@@ -173,9 +197,8 @@ impl Progress {
 }
 
 impl super::replies::Sink for &Progress {
-    fn row(&mut self, row: Row) -> bool {
+    fn row(&mut self, row: Row, _out: &mut crate::output::Sink) {
         self.record(row);
-        true
     }
 }
 
@@ -248,7 +271,7 @@ impl Passes<'_> {
         let ttls = u64::from(self.max_ttl);
         let mut sent_at: Vec<Option<Instant>> = vec![None; self.targets.len() * usize::from(self.max_ttl)];
         for k in permutation(self.targets.len() as u64 * ttls) {
-            if stop.load(Ordering::Relaxed) {
+            if sending.ended(stop) {
                 break;
             }
             let (target, ttl) = ((k / ttls) as usize, (k % ttls) as u8 + 1);
@@ -258,9 +281,9 @@ impl Passes<'_> {
             }
         }
         sending.finish(sender);
-        super::pause(self.wait, stop);
+        super::pause(self.wait, || sending.ended(stop));
         for k in permutation(self.targets.len() as u64 * ttls) {
-            if stop.load(Ordering::Relaxed) {
+            if sending.ended(stop) {
                 break;
             }
             let (target, ttl) = ((k / ttls) as usize, (k % ttls) as u8 + 1);

@@ -10,9 +10,12 @@ use engine::{
     Answer, Hop, IcmpError, Method, Outcome, ProbeId, ProbeRecord, ProbeStatus, Quote, QuotedProbe, Reply, ReplyKind,
 };
 
+use engine::mda::Confidence;
+
 use super::targets::{Passes, Rows, Target};
 use crate::output::{
-    Directory, DnsDirectory, GraphFormat, MdaGraph, MdaText, Renderer, RipeJson, TraceInfo, TracerouteText,
+    Directory, DnsDirectory, GraphFormat, MdaGraph, MdaText, Renderer, RipeJson, Sink as Output, TraceInfo,
+    TracerouteText,
 };
 use crate::settings::Naming;
 
@@ -54,26 +57,147 @@ fn reply(row: &Row) -> Option<Reply> {
     Some(Reply { from: unmap(row.reply_src_addr), ttl: Some(row.reply_ttl), size: Some(size), kind })
 }
 
-/// Prints one trace per target on stdout: a JSON line in `--json`'s schema, or traceroute's text with `text`. A
-/// closed stdout ends the output quietly, as a pipe's reader intends.
-pub(super) fn print(
+/// The traces of a `--targets` run, in `--json`'s schema (one line per target), or traceroute's text with
+/// `--text`; with MDA, its graphs or its text.
+pub(super) struct Printer {
+    renderer: Box<dyn Renderer>,
+    /// Text: the first target's header goes before the probing.
     text: bool,
-    passes: &Passes<'_>,
-    rows: &Rows,
-    flows: &[u16],
-    sources: [Option<IpAddr>; 2],
-    started: SystemTime,
-) {
-    let mut renderer: Box<dyn Renderer> = match (passes.mda, text) {
-        (Some(confidence), true) => Box::new(MdaText::new(Naming::Numeric, false, confidence)),
-        (Some(confidence), false) => Box::new(MdaGraph::new(GraphFormat::Json, confidence)),
-        (None, true) => Box::new(TracerouteText::new(Naming::Numeric)),
-        (None, false) => Box::new(RipeJson::new(false)),
-    };
-    let directory = DnsDirectory::new(true, false);
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    let written = write(&mut out, renderer.as_mut(), &directory, passes, rows, flows, sources, started);
-    let _ = written.and_then(|()| out.flush());
+    /// The first target's header was written.
+    started: bool,
+}
+
+impl Printer {
+    pub(super) fn new(text: bool, mda: Option<Confidence>) -> Printer {
+        let renderer: Box<dyn Renderer> = match (mda, text) {
+            (Some(confidence), true) => Box::new(MdaText::new(Naming::Numeric, false, confidence)),
+            (Some(confidence), false) => Box::new(MdaGraph::new(GraphFormat::Json, confidence)),
+            (None, true) => {
+                // Its gap-limit note would not say which target: [`gap_note`] does.
+                let mut text = TracerouteText::new(Naming::Numeric);
+                text.gap_note = false;
+                Box::new(text)
+            }
+            (None, false) => Box::new(RipeJson::new(false)),
+        };
+        Printer { renderer, text, started: false }
+    }
+
+    /// With `--text`, writes the first target's header before any probe, as a single trace does: a reader that
+    /// wants no more (`| head -1`) has it at once, and its going stops the probing.
+    pub(super) fn start(&mut self, head: &Head<'_>, out: &mut Output) {
+        let Some(first) = head.targets.first().filter(|_| self.text) else { return };
+        let info = head.info(first, None);
+        out.write(|out| self.renderer.header(out, &info));
+        self.started = true;
+    }
+
+    /// Writes one trace per target to `out`, stopping at the first write error.
+    pub(super) fn print(
+        &mut self,
+        passes: &Passes<'_>,
+        rows: &Rows,
+        flows: &[u16],
+        sources: [Option<IpAddr>; 2],
+        started: SystemTime,
+        out: &mut Output,
+    ) {
+        let directory = DnsDirectory::new(true, false);
+        let head = Head { targets: passes.targets, max_ttl: passes.max_ttl, protocol: passes.protocol, started };
+        out.write(|out| {
+            let mut out = io::BufWriter::new(out);
+            self.write(&mut out, &directory, &head, passes, rows, flows, sources)?;
+            out.flush()
+        });
+    }
+
+    /// Writes one trace per target (in the order given).
+    #[allow(clippy::too_many_arguments)]
+    fn write(
+        &mut self,
+        out: &mut dyn Write,
+        directory: &dyn Directory,
+        head: &Head<'_>,
+        passes: &Passes<'_>,
+        rows: &Rows,
+        flows: &[u16],
+        sources: [Option<IpAddr>; 2],
+    ) -> io::Result<()> {
+        let renderer = self.renderer.as_mut();
+        for (index, target) in passes.targets.iter().enumerate() {
+            if index > 0 || !self.started {
+                renderer.header(out, &head.info(target, sources[usize::from(target.addr.is_ipv6())]))?;
+            }
+            let end = passes.end(index);
+            for hop in hops(passes, rows, flows, index, end) {
+                renderer.hop(out, &hop, directory)?;
+            }
+            let outcome = outcome(passes, rows, index, end);
+            renderer.finish(out, Some(outcome), directory)?;
+            if let (Outcome::GapLimit { ttl }, true) = (outcome, self.text && passes.mda.is_none()) {
+                // After the trace it is about, as a single trace's.
+                out.flush()?;
+                let farthest = passes.progress.farthest(index);
+                let _ = writeln!(io::stderr(), "{}", gap_note(&target.host, ttl, farthest, passes.max_ttl));
+            }
+        }
+        renderer.close(out, directory)
+    }
+}
+
+/// What the header of each trace says: the targets, and how they are probed.
+pub(super) struct Head<'a> {
+    pub targets: &'a [Target],
+    pub max_ttl: u8,
+    pub protocol: Protocol,
+    pub started: SystemTime,
+}
+
+impl Head<'_> {
+    fn info(&self, target: &Target, source: Option<IpAddr>) -> TraceInfo {
+        let method =
+            Method::paris(if self.protocol == Protocol::Udp { engine::Protocol::Udp } else { engine::Protocol::Icmp });
+        TraceInfo {
+            host: target.host.clone(),
+            target: target.addr,
+            source,
+            method,
+            flow: 0,
+            max_ttl: self.max_ttl,
+            packet_len: probe_len(target.addr.is_ipv6(), 1),
+            started: self.started,
+        }
+    }
+}
+
+/// How the trace of `target` ended, at `end`.
+fn outcome(passes: &Passes<'_>, rows: &Rows, index: usize, end: u8) -> Outcome {
+    let addr = passes.targets[index].addr;
+    match passes.progress.reached(index) {
+        Some(ttl) => {
+            let row = rows.get(&(index as u32, ttl, 0));
+            let from_target = row.is_some_and(|row| IpAddr::V6(row.reply_src_addr).to_canonical() == addr);
+            let answered = row.is_some_and(|row| matches!(row.reply_icmp_type, 0 | 129) || from_target);
+            if answered || row.is_some_and(port_unreachable) {
+                Outcome::Reached { ttl }
+            } else {
+                Outcome::Unreachable { ttl }
+            }
+        }
+        None if end >= passes.max_ttl => Outcome::MaxTtl,
+        None => Outcome::GapLimit { ttl: end },
+    }
+}
+
+/// The note on stderr for the trace of `host` that the gap limit ended at `ttl`, its farthest answer from
+/// `farthest`.
+fn gap_note(host: &str, ttl: u8, farthest: u8, max_ttl: u8) -> String {
+    let silent = ttl - farthest.min(ttl);
+    format!(
+        "hoptrace bulk: {}: stopped after hop {ttl}: {silent} silent hops past the last answer (a higher \
+         --gap-limit probes on, up to hop {max_ttl})",
+        super::printable(host)
+    )
 }
 
 /// The hops of `target` up to `end`, each with the flows `flows` says it was probed in (at least one), answered
@@ -99,56 +223,6 @@ pub(super) fn hops(passes: &Passes<'_>, rows: &Rows, flows: &[u16], target: usiz
             Hop { ttl, probes }
         })
         .collect()
-}
-
-/// Writes one trace per target (in the order given) with `renderer`.
-#[allow(clippy::too_many_arguments)]
-fn write(
-    out: &mut dyn Write,
-    renderer: &mut dyn Renderer,
-    directory: &dyn Directory,
-    passes: &Passes<'_>,
-    rows: &Rows,
-    flows: &[u16],
-    sources: [Option<IpAddr>; 2],
-    started: SystemTime,
-) -> io::Result<()> {
-    let method =
-        Method::paris(if passes.protocol == Protocol::Udp { engine::Protocol::Udp } else { engine::Protocol::Icmp });
-    for (index, Target { host, addr }) in passes.targets.iter().enumerate() {
-        let ipv6 = addr.is_ipv6();
-        let info = TraceInfo {
-            host: host.clone(),
-            target: *addr,
-            source: sources[usize::from(ipv6)],
-            method,
-            flow: 0,
-            max_ttl: passes.max_ttl,
-            packet_len: probe_len(ipv6, 1),
-            started,
-        };
-        renderer.header(out, &info)?;
-        let end = passes.end(index);
-        for hop in hops(passes, rows, flows, index, end) {
-            renderer.hop(out, &hop, directory)?;
-        }
-        let outcome = match passes.progress.reached(index) {
-            Some(ttl) => {
-                let row = rows.get(&(index as u32, ttl, 0));
-                let from_target = row.is_some_and(|row| IpAddr::V6(row.reply_src_addr).to_canonical() == *addr);
-                let answered = row.is_some_and(|row| matches!(row.reply_icmp_type, 0 | 129) || from_target);
-                if answered || row.is_some_and(port_unreachable) {
-                    Outcome::Reached { ttl }
-                } else {
-                    Outcome::Unreachable { ttl }
-                }
-            }
-            None if end >= passes.max_ttl => Outcome::MaxTtl,
-            None => Outcome::GapLimit { ttl: end },
-        };
-        renderer.finish(out, Some(outcome), directory)?;
-    }
-    renderer.close(out, directory)
 }
 
 /// A port unreachable: the destination itself refused a UDP probe.

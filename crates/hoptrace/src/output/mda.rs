@@ -60,6 +60,8 @@ impl MdaText {
 
 impl Renderer for MdaText {
     fn header(&mut self, out: &mut dyn Write, info: &TraceInfo) -> io::Result<()> {
+        // A new trace: its summary counts its own hops only.
+        self.hops.clear();
         writeln!(
             out,
             "traceroute to {} ({}), {} hops max, {} byte packets, multipath discovery (MDA, {}%)",

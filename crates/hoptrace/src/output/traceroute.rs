@@ -23,6 +23,8 @@ pub struct TracerouteText {
     pub back: bool,
     /// Show `F=N` where the path MTU changes (`--mtu`).
     pub mtu: bool,
+    /// Say on stderr why a trace the gap limit ended stopped early (on by default).
+    pub gap_note: bool,
     /// The last path MTU shown.
     shown_mtu: Option<u16>,
     /// Whether a NAT (a rewritten quote) was already marked, at the first hop after it.
@@ -41,6 +43,7 @@ impl TracerouteText {
             extensions: false,
             back: false,
             mtu: false,
+            gap_note: true,
             shown_mtu: None,
             nat_shown: false,
             farthest_answer: 0,
@@ -135,7 +138,7 @@ impl Renderer for TracerouteText {
 
     fn finish(&mut self, _out: &mut dyn Write, outcome: Option<Outcome>, _directory: &dyn Directory) -> io::Result<()> {
         // Why the trace ended before the header's "hops max", on stderr so that parsers of the text see traceroute's.
-        if let Some(Outcome::GapLimit { ttl }) = outcome {
+        if let (Some(Outcome::GapLimit { ttl }), true) = (outcome, self.gap_note) {
             let _ = writeln!(io::stderr(), "{}", gap_note(ttl, self.farthest_answer, self.max_ttl));
         }
         Ok(())
