@@ -90,7 +90,7 @@ pub struct MonitorArgs {
     #[arg(long = "raw", conflicts_with = "unprivileged")]
     raw: bool,
     /// Read this help and exit.
-    #[arg(long = "help", action = ArgAction::Help)]
+    #[arg(short = 'h', long = "help", action = ArgAction::Help)]
     help: Option<bool>,
 }
 

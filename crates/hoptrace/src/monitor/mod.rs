@@ -96,9 +96,11 @@ pub fn run(
     settings: MonitorSettings,
     directory: impl FnOnce() -> Box<dyn Directory + Send + Sync>,
 ) -> Result<(), Error> {
-    let targets = wanted_targets(&settings).map_err(Error::Failed)?;
+    // A targets file that cannot be read, or names nothing, is bad input (status 2), as in `bulk`.
+    let bad_input = |why: String| Error::Usage(crate::cli::CliError::new(why));
+    let targets = wanted_targets(&settings).map_err(bad_input)?;
     if targets.is_empty() {
-        return Err(Error::Failed("no targets: name some, or a --targets file that lists some".to_owned()));
+        return Err(bad_input("no targets: name some, or a --targets file that lists some".to_owned()));
     }
     let mut fleet = open_fleet(&settings)?;
     let listener = settings.prometheus.map(Exporter::bind).transpose().map_err(Error::Failed)?;
