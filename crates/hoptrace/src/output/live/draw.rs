@@ -21,7 +21,7 @@ const KEYS: &str = "Keys: h:help p:pause r:reset n:names d:display j:jitter e:MP
 
 /// The help, a line a key.
 const HELP: [&str; 13] = [
-    "h or ?   this help (any key but q closes it)",
+    "h or ?   this help (Esc or any key but q closes it)",
     "p        pause: no new rounds (p or space resumes)",
     "r        reset the statistics and histories",
     "n        names, addresses, or both",
@@ -30,7 +30,7 @@ const HELP: [&str; 13] = [
     "e        MPLS labels",
     "z        AS numbers",
     "Tab, 1-9 next target, or target N (several hosts)",
-    "q, Esc   quit and print the report (Esc here: close)",
+    "q, Esc   quit and print the report",
     "",
     "Marks: !X !H !N … unreachables, !NAT a rewritten probe,",
     "rate-limited: silences are ICMP rate limiting, not loss",
