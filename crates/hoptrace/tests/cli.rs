@@ -339,7 +339,6 @@ fn bad_input_gets_one_line_and_status_2() {
             &["--icmpp", "127.0.0.1"],
             "hoptrace: unexpected argument '--icmpp' found (did you mean '--icmp'?); see hoptrace --help",
         ),
-        (&["--tracepath", "-q", "1", "127.0.0.1"], "hoptrace: unexpected argument '-q' found; see tracepath --help"),
         (&["-n"], "hoptrace: the following required arguments were not provided: <HOST>"),
         (&[""], "hoptrace: empty host name"),
         (&["-g", "198.18.0.1", "127.0.0.1"], "hoptrace: -g (source routing through gateways) is not supported"),

@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{CommandFactory, Parser, ValueHint};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueHint};
 
 pub use monitor::MonitorArgs;
 pub use tracepath::TracepathArgs;
@@ -55,9 +55,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliErr
             args[0] = "hoptrace bulk".into();
         }
         let program = if args[0] == "hoptrace bulk" { "hoptrace bulk" } else { "caracal" };
-        return help_or(crate::bulk::BulkArgs::try_parse_from(args).map(Ok), program, |args| {
-            Request::Bulk(Box::new(args))
-        });
+        // `-V` and `--version` as in every other command line, with the same version text.
+        let command = crate::bulk::BulkArgs::command().version(env!("HOPTRACE_VERSION")).disable_version_flag(false);
+        let parsed =
+            command.try_get_matches_from(args).and_then(|matches| crate::bulk::BulkArgs::from_arg_matches(&matches));
+        return help_or(parsed.map(Ok), program, |args| Request::Bulk(Box::new(args)));
     }
     // `--tracepath` anywhere before a `--` switches command lines.
     let end = args.iter().position(|arg| arg == "--").unwrap_or(args.len());
@@ -66,11 +68,21 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliErr
             args.remove(index + 1);
             true
         }
-        None => invoked_as.is_some_and(|name| name == "tracepath"),
+        None => invoked_as.as_ref().is_some_and(|name| name == "tracepath"),
     };
-    let program = if tracepath { "tracepath" } else { "hoptrace" };
+    let as_tracepath = invoked_as.is_some_and(|name| name == "tracepath");
+    // The usage line and the pointer to the help name the command line as it was typed.
+    let program = match (tracepath, as_tracepath) {
+        (true, true) => "tracepath",
+        (true, false) => "hoptrace --tracepath",
+        (false, _) => "hoptrace",
+    };
     let parsed = if tracepath {
-        TracepathArgs::try_parse_from(args).map(TracepathArgs::into_settings)
+        TracepathArgs::command()
+            .bin_name(program)
+            .try_get_matches_from(args)
+            .and_then(|matches| TracepathArgs::from_arg_matches(&matches))
+            .map(TracepathArgs::into_settings)
     } else {
         TracerouteArgs::try_parse_from(args).map(TracerouteArgs::into_settings)
     };

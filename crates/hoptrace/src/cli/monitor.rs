@@ -1,7 +1,6 @@
 //! `hoptrace monitor`'s command line: the targets, the schedule, the outputs, and the trace options it shares
 //! with `traceroute(8)` (read through [`TracerouteArgs`], so the defaults are the same).
 
-use core::net::SocketAddr;
 use core::time::Duration;
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -9,7 +8,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Parser};
 
 use super::{CliError, TracerouteArgs};
-use crate::monitor::MonitorSettings;
+use crate::monitor::{ListenAddress, MonitorSettings};
 
 /// The longest `--every`, in seconds: a day. (Longer would not be a monitor, and a period near the clock's range
 /// would overflow it.)
@@ -41,8 +40,9 @@ pub struct MonitorArgs {
     /// Rounds in a row a new path must be seen in before it counts as a change.
     #[arg(long = "confirm", value_name = "ROUNDS", default_value = "3")]
     confirm: u32,
-    /// Serve Prometheus metrics at http://ADDR:PORT/metrics.
-    #[arg(long = "prometheus", value_name = "ADDR:PORT")]
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics: HOST an address, a name (its first address) or
+    /// nothing for every address (`:9120`).
+    #[arg(long = "prometheus", value_name = "HOST:PORT")]
     prometheus: Option<String>,
     /// Write every event as one JSON object per line (NDJSON) instead of a text line per path change.
     #[arg(long = "events")]
@@ -90,7 +90,7 @@ pub struct MonitorArgs {
     #[arg(long = "raw", conflicts_with = "unprivileged")]
     raw: bool,
     /// Read this help and exit.
-    #[arg(long = "help", action = ArgAction::Help)]
+    #[arg(short = 'h', long = "help", action = ArgAction::Help)]
     help: Option<bool>,
 }
 
@@ -119,8 +119,9 @@ impl MonitorArgs {
             .prometheus
             .as_deref()
             .map(|addr| {
-                addr.parse::<SocketAddr>()
-                    .map_err(|_| CliError::new(format!("--prometheus {addr}: expected ADDR:PORT, e.g. 127.0.0.1:9120")))
+                ListenAddress::parse(addr).ok_or_else(|| {
+                    CliError::new(format!("--prometheus {addr}: expected HOST:PORT, e.g. localhost:9120"))
+                })
             })
             .transpose()?;
         let trace = self.trace_args()?.into_settings()?;
@@ -194,7 +195,11 @@ mod tests {
         assert_eq!(settings.targets, ["198.18.3.2"]);
         assert_eq!(settings.every.as_secs(), 60);
         assert_eq!((settings.window, settings.confirm, settings.jitter), (10, 3, 0.1));
-        assert_eq!(settings.prometheus, Some("127.0.0.1:9120".parse().unwrap()));
+        let listen = settings.prometheus.unwrap();
+        assert_eq!((listen.host.as_str(), listen.port), ("127.0.0.1", 9120));
+        // A name, as every exporter's --web.listen-address takes (looked up when the monitor starts).
+        let listen = monitor(&["x", "--prometheus", "localhost:9120"]).unwrap().prometheus.unwrap();
+        assert_eq!((listen.host.as_str(), listen.port), ("localhost", 9120));
         // Always one flow: the path has an identity. ICMP unless asked otherwise.
         assert_eq!(settings.trace.probing.flows, Flows::Paris);
         assert_eq!(settings.trace.probing.protocol, engine::Protocol::Icmp);
@@ -209,7 +214,7 @@ mod tests {
     fn bad_input_is_one_line() {
         assert_eq!(
             monitor(&["x", "--prometheus", "nonsense"]).unwrap_err(),
-            "--prometheus nonsense: expected ADDR:PORT, e.g. 127.0.0.1:9120"
+            "--prometheus nonsense: expected HOST:PORT, e.g. localhost:9120"
         );
         assert_eq!(monitor(&["x", "--every", "0"]).unwrap_err(), "--every 0: at least 0.1 seconds");
         // Not a panic on a period the clock cannot hold.

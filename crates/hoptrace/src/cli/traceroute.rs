@@ -180,8 +180,8 @@ pub struct TracerouteArgs {
     udplite: bool,
     #[arg(short = 'O', long = "options", hide = true)]
     module_options: Option<String>,
-    /// Read this help and exit.
-    #[arg(long = "help", action = ArgAction::Help)]
+    /// Read this help and exit (`-h`: no traceroute(8) flag, so help here as everywhere).
+    #[arg(short = 'h', long = "help", action = ArgAction::Help)]
     help: Option<bool>,
     /// The host to trace.
     #[arg(value_hint = ValueHint::Hostname)]

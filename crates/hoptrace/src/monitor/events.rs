@@ -57,6 +57,8 @@ pub enum MonitorEvent {
         error: String,
         /// The extra wait before the next try, in seconds.
         backoff: f64,
+        /// The time until the next try, in seconds: the period (jittered) and the back-off, from now.
+        retry_in: f64,
         /// When (seconds since the Unix epoch).
         at: f64,
     },
@@ -66,6 +68,12 @@ pub enum MonitorEvent {
 pub fn now() -> f64 {
     let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     (since.as_millis() as f64) / 1000.0
+}
+
+/// Seconds as people write them: to the tenth, without a trailing `.0` (`0.4`, `60`).
+pub fn seconds(value: f64) -> String {
+    let text = format!("{:.1}", value.max(0.0));
+    text.strip_suffix(".0").map_or_else(|| text.clone(), str::to_owned)
 }
 
 /// A path identity as printed: 12 hex digits.
@@ -154,8 +162,8 @@ fn text(event: &MonitorEvent) -> Option<String> {
                 .collect();
             Some(format!("{target}: path changed ({old_id} -> {new_id}): {}", changes.join(", ")))
         }
-        MonitorEvent::TargetFailed { target, error, backoff, .. } => {
-            Some(format!("{target}: {error}; retrying in {backoff:.0} s more"))
+        MonitorEvent::TargetFailed { target, error, retry_in, .. } => {
+            Some(format!("{target}: {error}; next try in {} s", seconds(*retry_in)))
         }
     }
 }
@@ -180,5 +188,19 @@ mod tests {
         let expected =
             format!("dst: path changed ({} -> {}): TTL 2 198.18.2.2 -> 198.18.7.2", hex_id(old.id()), hex_id(new.id()));
         assert_eq!(line, expected);
+    }
+
+    #[test]
+    fn a_failure_says_when_the_next_try_is() {
+        let failed = |retry_in| MonitorEvent::TargetFailed {
+            target: "dst".into(),
+            error: "unknown host dst".into(),
+            backoff: 0.0,
+            retry_in,
+            at: 0.0,
+        };
+        assert_eq!(text(&failed(59.96)).unwrap(), "dst: unknown host dst; next try in 60 s");
+        assert_eq!(text(&failed(0.4)).unwrap(), "dst: unknown host dst; next try in 0.4 s");
+        assert_eq!(serde_json::to_value(failed(0.4)).unwrap()["retry_in"], 0.4);
     }
 }

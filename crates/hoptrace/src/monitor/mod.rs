@@ -10,6 +10,7 @@
 pub mod events;
 pub mod exposition;
 pub mod http;
+pub mod listen;
 pub mod metrics;
 pub mod path;
 pub mod resolver;
@@ -20,6 +21,7 @@ pub mod window;
 use core::net::SocketAddr;
 use core::time::Duration;
 use std::collections::{HashMap, HashSet};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -28,12 +30,13 @@ use std::time::Instant;
 use hoptrace_core::StopHandle;
 use net::{Fleet, Privilege, SharedSockets};
 
-use crate::error::Error;
+use crate::error::{CliError, Error};
 use crate::output::{Control, Directory};
 use crate::settings::Settings;
 
 use events::EventSink;
 use http::Exporter;
+pub use listen::ListenAddress;
 use metrics::Metrics;
 use resolver::Resolver;
 use target::TargetState;
@@ -54,7 +57,7 @@ pub struct MonitorSettings {
     /// `--confirm`: rounds in a row a new path must be seen in to count as a change.
     pub confirm: u32,
     /// `--prometheus`: where to serve `/metrics`.
-    pub prometheus: Option<SocketAddr>,
+    pub prometheus: Option<ListenAddress>,
     /// `--events`: NDJSON events on stdout instead of text lines.
     pub events: bool,
     /// `--raw`: raw sockets even where ordinary ones work.
@@ -97,13 +100,16 @@ pub fn run(
     settings: MonitorSettings,
     directory: impl FnOnce() -> Box<dyn Directory + Send + Sync>,
 ) -> Result<(), Error> {
-    let targets = wanted_targets(&settings).map_err(Error::Failed)?;
+    // A targets file that cannot be read, or names nothing, is bad input (status 2), as in `bulk`.
+    let bad_input = |why: String| Error::Usage(CliError::new(why));
+    let targets = wanted_targets(&settings).map_err(bad_input)?;
     if targets.is_empty() {
-        return Err(Error::Failed("no targets: name some, or a --targets file that lists some".to_owned()));
+        return Err(bad_input("no targets: name some, or a --targets file that lists some".to_owned()));
     }
     let mut fleet = open_fleet(&settings)?;
-    let listener = settings.prometheus.map(Exporter::bind).transpose().map_err(Error::Failed)?;
+    let listener = settings.prometheus.as_ref().map(bind).transpose()?;
     net::drop_privileges().map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
+    events::warn(&start_line(&settings, &targets, listener.as_ref().and_then(|l| l.local_addr().ok())));
 
     // Set by SIGINT, SIGTERM or a failure to write the events.
     let stop = StopHandle::default();
@@ -174,6 +180,50 @@ pub fn run(
     let flushed = shared.events.finish();
     result?;
     Ok(flushed?)
+}
+
+/// What the monitor says once at start: what it watches, how often, and where its metrics and events go.
+fn start_line(settings: &MonitorSettings, targets: &[String], metrics: Option<SocketAddr>) -> String {
+    const LISTED: usize = 3;
+    // Names from a file reach a terminal: control characters escaped.
+    let shown = |name: &String| {
+        name.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    };
+    let mut names: Vec<String> = targets.iter().take(LISTED).map(shown).collect();
+    if targets.len() > LISTED {
+        names.push(format!("… {} more", targets.len() - LISTED));
+    }
+    let count = match targets.len() {
+        1 => "1 target".to_owned(),
+        n => format!("{n} targets"),
+    };
+    let protocol = match settings.trace.probing.protocol {
+        engine::Protocol::Icmp => "ICMP",
+        engine::Protocol::Udp => "UDP",
+        engine::Protocol::Tcp => "TCP",
+    };
+    let every = events::seconds(settings.every.as_secs_f64());
+    let metrics = match metrics {
+        Some(addr) => format!("metrics at http://{addr}/metrics"),
+        None => "no metrics (--prometheus HOST:PORT serves them)".to_owned(),
+    };
+    let events =
+        if settings.events { "events on stdout (NDJSON)" } else { "path changes on stdout, failures on stderr" };
+    format!("watching {count} ({}) every {every} s over {protocol}; {metrics}; {events}", names.join(", "))
+}
+
+/// The exporter's listener, on the first of `listen`'s addresses that takes one. A name that does not resolve is
+/// bad input; a refusal (the port taken), the first address's, a failure.
+fn bind(listen: &ListenAddress) -> Result<TcpListener, Error> {
+    let addrs = listen.addresses().map_err(|why| Error::Usage(CliError::new(format!("--prometheus {why}"))))?;
+    let mut refused = None;
+    for addr in addrs {
+        match Exporter::bind(addr) {
+            Ok(listener) => return Ok(listener),
+            Err(why) => refused = refused.or(Some(why)),
+        }
+    }
+    Err(Error::Failed(refused.unwrap_or_else(|| format!("cannot listen on {listen}"))))
 }
 
 /// The fleet that traces every target: for each address family asked for, sockets all its targets share —

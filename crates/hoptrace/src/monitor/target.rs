@@ -104,8 +104,8 @@ impl TargetState {
         self.schedule.record(false);
         shared.metrics.record_error(&self.name, cause);
         shared.metrics.record_run(&self.name, RunResult::Failed, 0.0);
-        self.fail(message, shared);
         self.next_after(started);
+        self.fail(message, shared);
     }
 
     /// Schedules the next round after one that started at `started`.
@@ -117,11 +117,13 @@ impl TargetState {
     pub fn finish(&mut self, trace: &Trace, shared: &Shared) {
         let Phase::Tracing(started) = self.phase else { return };
         self.sequence_start = self.sequence_start.wrapping_add(trace.stats().sent);
+        let reached = matches!(trace.outcome(), Some(Outcome::Reached { .. }));
+        // Recorded first, so that the next round comes after the back-off in force now, as a failed one does.
+        self.schedule.record(reached);
         self.next_after(started);
         let metrics = &shared.metrics;
         let (hops, target) = (trace.hops().to_vec(), trace.config().target);
         let seconds = started.elapsed().as_secs_f64();
-        let reached = matches!(trace.outcome(), Some(Outcome::Reached { .. }));
         metrics.record_run(&self.name, if reached { RunResult::Reached } else { RunResult::Unreached }, seconds);
         metrics.count_probes(&self.name, trace.stats().sent);
         for answer in hops.iter().flat_map(Hop::answers) {
@@ -137,7 +139,6 @@ impl TargetState {
         if let Some(change) = change {
             shared.events.emit(&events::path_changed(&self.name, &change.old, &change.new));
         }
-        self.schedule.record(reached);
         if self.schedule.backoff().is_zero() {
             metrics.set_backoff(&self.name, 0.0);
         } else {
@@ -154,12 +155,13 @@ impl TargetState {
         });
     }
 
-    /// Publishes a failed round: the back-off now in force, and an event.
+    /// Publishes a failed round, its next one scheduled: the back-off now in force, and an event.
     fn fail(&self, error: String, shared: &Shared) {
         let backoff = self.schedule.backoff().as_secs_f64();
         shared.metrics.set_backoff(&self.name, backoff);
-        let event = MonitorEvent::TargetFailed { target: self.name.clone(), error, backoff, at: events::now() };
-        shared.events.emit(&event);
+        let retry_in = self.due().map_or(0.0, |due| due.saturating_duration_since(Instant::now()).as_secs_f64());
+        let (target, at) = (self.name.clone(), events::now());
+        shared.events.emit(&MonitorEvent::TargetFailed { target, error, backoff, retry_in, at });
     }
 
     /// `hoptrace_hop_info`'s label values: every responder of the window's hops, with its name and AS numbers

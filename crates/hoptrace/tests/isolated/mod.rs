@@ -29,10 +29,12 @@ pub fn run_isolated(program: &str, user: Option<&str>, args: &[&str]) -> Output 
     command.output().expect("unshare runs (needs root)")
 }
 
-/// `program` with `args` in a new network namespace with loopback up, after the shell commands `setup`. (`unshare`
-/// and the shell exec it: its process id is the program's.)
+/// `program` with `args` in a new network namespace with loopback up, after the shell commands `setup`. (`env`,
+/// `unshare` and the shell exec it: its process id is the program's.) Every signal has its default action there,
+/// whatever the tests' caller ignores (a background job ignores SIGINT, and a shell cannot undo that).
 pub fn isolated_command(program: &str, setup: &str, args: &[&str]) -> Command {
-    let mut command = Command::new("unshare");
+    let mut command = Command::new("env");
+    command.args(["--default-signal", "unshare"]);
     command.args(["--net", "sh", "-c", &format!(r#"ip link set lo up && {setup} exec "$@""#), "sh", program]);
     command.args(args);
     command

@@ -193,7 +193,7 @@ fn d_shows_the_last_probes_then_the_chart_and_h_the_help() {
     pane.keys(&["d"]);
     // One band character a probe (a lab hop answers within a millisecond: `.`, more under load).
     let screen = pane.wait_for("the last probes", Duration::from_secs(1), |screen| {
-        screen.iter().any(|line| line.starts_with(" Host") && line.ends_with("Last 79 probes"))
+        screen.iter().any(|line| line.starts_with(" Host") && probes_in_title(line, "Last ").is_some_and(|n| n >= 3))
     });
     let row = screen.iter().find(|line| line.starts_with(&format!(" 1. {hop1} "))).expect("hop 1");
     let strip = &row[41..];
@@ -201,7 +201,7 @@ fn d_shows_the_last_probes_then_the_chart_and_h_the_help() {
     assert!(screen[34].starts_with("Scale (ms): .<1 1<2 2<5"), "{screen:#?}");
     pane.keys(&["d"]);
     let screen = pane.wait_for("the chart", Duration::from_secs(1), |screen| {
-        screen.iter().any(|line| line.ends_with("Latency chart, last 79 probes"))
+        screen.iter().any(|line| probes_in_title(line, "Latency chart, last ").is_some_and(|n| n >= 3))
     });
     let row = screen.iter().find(|line| line.starts_with(&format!(" 1. {hop1} "))).expect("hop 1");
     let bars: Vec<char> = row.chars().skip(41).collect();
@@ -211,8 +211,20 @@ fn d_shows_the_last_probes_then_the_chart_and_h_the_help() {
     pane.wait_for("the help", Duration::from_secs(1), |screen| {
         screen.iter().any(|line| line.contains("│q, Esc   quit and print the report"))
     });
+    // Esc closes the help, as the help says any key but q does; a second one quits.
+    pane.keys(&["Escape"]);
+    pane.wait_for("the help closed", Duration::from_secs(1), |screen| {
+        !screen.iter().any(|line| line.contains("hoptrace keys"))
+    });
     pane.keys(&["Escape"]);
     assert_eq!(pane.exit_status(), 0);
+}
+
+/// The number of probes a history title (`… Last N probes`) says the strips show, at most the strip's width.
+fn probes_in_title(line: &str, title: &str) -> Option<usize> {
+    let (_, after) = line.split_once(title)?;
+    let count: usize = after.strip_suffix(" probes")?.parse().ok()?;
+    (count <= 79).then_some(count)
 }
 
 #[test]
@@ -257,6 +269,12 @@ fn tab_switches_between_two_targets_both_probed_all_along() {
     // A report per target.
     let screen = pane.screen();
     assert_eq!(screen.iter().filter(|line| line.starts_with("HOST: ")).count(), 2, "{screen:#?}");
+    // Each after its destination's name.
+    for destination in [&target, &router] {
+        let title = format!("hoptrace to {destination} ({destination})");
+        let at = screen.iter().position(|line| *line == title).unwrap_or_else(|| panic!("{title}: {screen:#?}"));
+        assert!(screen[at + 1].starts_with("Start: "), "{screen:#?}");
+    }
 }
 
 #[test]

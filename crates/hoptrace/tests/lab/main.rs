@@ -16,6 +16,7 @@ mod layout;
 mod live;
 mod monitor;
 mod monitor_many;
+mod monitor_start;
 mod mpls;
 mod names;
 mod nat;

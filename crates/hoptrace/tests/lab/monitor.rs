@@ -330,7 +330,7 @@ fn faults_show_in_the_metrics_and_bad_listeners_fail_at_start() {
     let unknown = "no-such-host.invalid";
 
     let line = start_failure(&lab, client, &[&dead, "--prometheus", "nonsense"], 2);
-    assert_eq!(line, "hoptrace: --prometheus nonsense: expected ADDR:PORT, e.g. 127.0.0.1:9120");
+    assert_eq!(line, "hoptrace: --prometheus nonsense: expected HOST:PORT, e.g. localhost:9120");
     let line = start_failure(&lab, client, &[&dead, "--prometheus", "198.18.250.1:9120"], 1);
     assert!(line.starts_with("hoptrace: cannot listen on 198.18.250.1:9120: "), "{line}");
 

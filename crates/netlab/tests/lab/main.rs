@@ -4,6 +4,7 @@ mod support;
 
 mod chain;
 mod delay;
+mod demo;
 mod ecmp;
 mod mtu;
 mod router_opts;

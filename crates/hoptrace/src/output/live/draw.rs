@@ -21,7 +21,7 @@ const KEYS: &str = "Keys: h:help p:pause r:reset n:names d:display j:jitter e:MP
 
 /// The help, a line a key.
 const HELP: [&str; 13] = [
-    "h or ?   this help (any key closes it)",
+    "h or ?   this help (Esc or any key but q closes it)",
     "p        pause: no new rounds (p or space resumes)",
     "r        reset the statistics and histories",
     "n        names, addresses, or both",

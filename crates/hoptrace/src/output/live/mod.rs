@@ -101,13 +101,29 @@ impl Renderer for LiveView {
 
     fn close(&mut self, out: &mut dyn Write, directory: &dyn Directory) -> io::Result<()> {
         let Some(screen) = self.end() else { return Ok(()) };
-        for target in &screen.targets {
-            let Some(info) = &target.info else { continue };
-            let view = ReportView { report: &target.report, info, directory, as_lookups: self.as_lookups };
-            mtr_text::write(out, &view)?;
-        }
+        reports(out, &screen, directory, self.as_lookups)?;
         out.flush()
     }
+}
+
+/// The report of every target `screen` traced, in mtr's text; with several targets (mtr's `HOST:` names the
+/// source only), each after a line naming its destination, as the screen's title does, and an empty line between.
+fn reports(out: &mut dyn Write, screen: &Screen, directory: &dyn Directory, as_lookups: bool) -> io::Result<()> {
+    let several = screen.targets.len() > 1;
+    let mut first = true;
+    for target in &screen.targets {
+        let Some(info) = &target.info else { continue };
+        if several {
+            if !first {
+                writeln!(out)?;
+            }
+            writeln!(out, "hoptrace to {} ({})", target.host, info.target)?;
+        }
+        first = false;
+        let view = ReportView { report: &target.report, info, directory, as_lookups };
+        mtr_text::write(out, &view)?;
+    }
+    Ok(())
 }
 
 impl Drop for LiveView {

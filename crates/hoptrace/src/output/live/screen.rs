@@ -113,9 +113,10 @@ impl Screen {
         true
     }
 
-    /// Handles a key as mtr does; while the help shows, any key but quitting ones just closes it.
+    /// Handles a key as mtr does; while the help shows, any key but `q` and Ctrl+C just closes it (Esc
+    /// included, as it closes a box anywhere).
     pub fn key(&mut self, key: Key) -> Action {
-        if matches!(key, Key::Esc | Key::Interrupt | Key::Char('q')) {
+        if matches!(key, Key::Interrupt | Key::Char('q')) || (key == Key::Esc && !self.help) {
             return Action::Quit;
         }
         if self.help {
@@ -210,6 +211,17 @@ mod tests {
         screen.key(Key::Char('?'));
         assert!(screen.help);
         assert_eq!(screen.key(Key::Char('q')), Action::Quit);
+    }
+
+    #[test]
+    fn esc_closes_the_help_and_quits_without_it() {
+        let mut screen = screen(&["a"]);
+        screen.key(Key::Char('h'));
+        assert_eq!(screen.key(Key::Esc), Action::None);
+        assert!(!screen.help);
+        assert_eq!(screen.key(Key::Esc), Action::Quit);
+        screen.key(Key::Char('h'));
+        assert_eq!(screen.key(Key::Interrupt), Action::Quit);
     }
 
     #[test]

@@ -25,9 +25,12 @@ pub fn lines(labels: &Labels<'_>, hops: &[HopSummary], display: Display, width: 
     let room = width.saturating_sub(label + 1);
     let trails = &labels.screen.target().trails;
     let top = slowest(labels, hops, room);
+    // The probes the longest line shows: the room, once that many rounds are done.
+    let shown = hops.iter().filter_map(|hop| trails.get(&hop.ttl)).map(|trail| recent(trail, room).count()).max();
+    let shown = shown.unwrap_or(0);
     let title = match display {
-        Display::Chart => format!("Latency chart, last {room} probes"),
-        _ => format!("Last {room} probes"),
+        Display::Chart => format!("Latency chart, last {shown} probes"),
+        _ => format!("Last {shown} probes"),
     };
     let mut lines = vec![Line::styled(format!("{} {title}", fit(" Host", label)), palette.title())];
     for hop in hops {

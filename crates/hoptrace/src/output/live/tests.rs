@@ -123,8 +123,8 @@ fn the_host_column_takes_the_width_the_numbers_leave() {
 fn d_shows_the_last_probes_with_a_legend_then_a_chart() {
     let mut screen = two_rounds(&["lab"]);
     let displays = [
-        ("Last 39 probes", ["1?", "22"], "Scale (ms): .<1 1<2 2<5 3<10 4<20 5<50 6<100 7<200 8<500 >mo"),
-        ("Latency chart, last 39 probes", ["▃?", "▆█"], "Scale: █ = 4.000 ms, bars in proportion, ? lost"),
+        ("Last 2 probes", ["1?", "22"], "Scale (ms): .<1 1<2 2<5 3<10 4<20 5<50 6<100 7<200 8<500 >mo"),
+        ("Latency chart, last 2 probes", ["▃?", "▆█"], "Scale: █ = 4.000 ms, bars in proportion, ? lost"),
     ];
     for (title, [hop1, hop2], legend) in displays {
         screen.key(Key::Char('d'));
@@ -229,4 +229,39 @@ fn a_rewritten_quote_shows_nat_and_e_the_mpls_labels() {
     screen.key(Key::Char('e'));
     let (lines, _) = frame(&screen, 100, 7);
     assert_eq!(cut(&lines[5], 52), format!("{:<25} <MPLS:L=24001,E=0,S=1,T=1>", " 2. 198.18.0.2"));
+}
+
+#[test]
+fn several_targets_reports_each_name_their_destination() {
+    let mut screen = two_rounds(&["lab", "second"]);
+    screen.feed(1, started("198.18.2.2"));
+    screen.feed(1, done());
+    let mut out = Vec::new();
+    super::reports(&mut out, &screen, &LabNames, false).expect("written");
+    let text = String::from_utf8(out).expect("text");
+    let lines: Vec<&str> = text.lines().collect();
+    let titles: Vec<&str> = lines.iter().copied().filter(|line| line.starts_with("hoptrace to ")).collect();
+    assert_eq!(titles, ["hoptrace to lab (198.18.1.2)", "hoptrace to second (198.18.2.2)"], "{text}");
+    // Each title comes right before its report's `Start:` line, the second after an empty line.
+    for (index, title) in titles.iter().enumerate() {
+        let at = lines.iter().position(|line| line == title).expect("the title");
+        assert!(lines[at + 1].starts_with("Start: "), "{text}");
+        assert_eq!(index == 1, at > 0 && lines[at - 1].is_empty(), "{text}");
+        assert_eq!(index == 0, at == 0, "{text}");
+    }
+    // One target: mtr's report as it is, nothing before it.
+    let mut out = Vec::new();
+    super::reports(&mut out, &two_rounds(&["lab"]), &LabNames, false).expect("written");
+    assert!(String::from_utf8(out).expect("text").starts_with("Start: "));
+}
+
+#[test]
+fn the_last_probes_header_counts_the_probes_shown() {
+    let mut screen = two_rounds(&["lab"]);
+    screen.key(Key::Char('d'));
+    let (lines, _) = frame(&screen, 120, 8);
+    assert_eq!(lines[3], format!("{:<40} Last 2 probes", " Host"));
+    screen.key(Key::Char('d'));
+    let (lines, _) = frame(&screen, 120, 8);
+    assert_eq!(lines[3], format!("{:<40} Latency chart, last 2 probes", " Host"));
 }
