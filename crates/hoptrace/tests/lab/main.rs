@@ -21,6 +21,7 @@ mod report;
 mod rtt;
 mod sagan;
 mod support;
+mod sweep;
 mod tmux;
 mod tracepath;
 mod wire;
