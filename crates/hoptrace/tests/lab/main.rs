@@ -13,6 +13,7 @@ mod jc;
 mod live;
 mod monitor;
 mod monitor_many;
+mod monitor_sweep;
 mod mpls;
 mod names;
 mod nat;
