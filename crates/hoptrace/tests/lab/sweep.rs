@@ -95,8 +95,9 @@ fn a_hop_that_quotes_8_bytes_is_marked_unverified_where_only_16_bits_vouch() {
     for (case, unverified) in cases {
         let quotes = ShortQuotes { client: client_addr, target, from: r2, duration: Duration::from_secs(20) };
         let quoting = lab.quote_8_bytes(routers[1], quotes).expect("the short quoter starts");
-        let output = hoptrace(&lab, client, case, IpAddr::V4(target), &["-q", "2"]);
-        let events = hoptrace(&lab, client, case, IpAddr::V4(target), &["-q", "2", "--events"]);
+        // (A fixed wait: the quoter, a thread, answers later than 3 round trips of the next hop.)
+        let output = hoptrace(&lab, client, case, IpAddr::V4(target), &["-q", "2", "-w", "2,0,0"]);
+        let events = hoptrace(&lab, client, case, IpAddr::V4(target), &["-q", "2", "-w", "2,0,0", "--events"]);
         let answered = quoting.stop().expect("the short quoter ran");
         assert!(answered >= 4, "{case:?}: {answered} short quotes sent");
         let path = hops(&output, case);
