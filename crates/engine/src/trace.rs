@@ -42,6 +42,10 @@ pub struct Trace {
 /// wall-clock receive stamp into an instant (two clocks read one after the other, on a loaded machine).
 const CLOCK_SLACK: core::time::Duration = core::time::Duration::from_millis(10);
 
+/// Replies refused in one trace past which a forger is taken to be sweeping the 16-bit fields that tell probes
+/// apart: from then on, a match that rests on such a field alone ([`crate::Answer::unverified`]) is refused too.
+const SWEEP_SIGNAL: u32 = 256;
+
 /// The most checksum shifts remembered.
 const MAX_CHECKSUM_SHIFTS: usize = 64;
 
@@ -266,7 +270,13 @@ impl Trace {
     }
 
     fn matcher(&self) -> Matcher<'_> {
-        Matcher { config: &self.config, factory: &self.factory, log: &self.log, checksum_shifts: &self.checksum_shifts }
+        Matcher {
+            config: &self.config,
+            factory: &self.factory,
+            log: &self.log,
+            checksum_shifts: &self.checksum_shifts,
+            under_sweep: self.stats.unmatched >= SWEEP_SIGNAL,
+        }
     }
 
     fn accept(&mut self, id: ProbeId, reply: Reply, now: Instant) {
@@ -278,10 +288,12 @@ impl Trace {
             _ => None,
         };
         let quote_rewritten = self.matcher().quote_rewritten(id, &reply);
+        let unverified = !self.matcher().verified(id, &reply);
         let target = self.config.target;
         let Some(ttl) = self.log.hop_of(id).map(|hop| hop.ttl) else { return };
         let Some(record) = self.log.record_mut(id) else { return };
-        let answer = Answer { rtt: now.saturating_duration_since(record.sent_at), reply, quote_rewritten };
+        let rtt = now.saturating_duration_since(record.sent_at);
+        let answer = Answer { rtt, reply, quote_rewritten, unverified };
         let verdict = if resent.is_some() { Verdict::Continue } else { answer.verdict(target) };
         record.status = ProbeStatus::Answered(answer);
         record.resent = resent;

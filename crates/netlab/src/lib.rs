@@ -54,11 +54,15 @@ mod forge;
 mod lab;
 mod mpls;
 mod namespace;
+mod quote8;
 mod routing;
 mod spec;
+mod sweep;
 
 pub use attack::{Attack, Flood};
 pub use error::{Error, Result};
 pub use forge::Forgery;
 pub use lab::Lab;
+pub use quote8::ShortQuotes;
 pub use spec::{Family, LabSpec, Link, LinkId, NodeId, RejectWith, RouterOpts};
+pub use sweep::Sweep;

@@ -212,7 +212,7 @@ pub(super) fn hops(passes: &Passes<'_>, rows: &Rows, flows: &[u16], target: usiz
                 .map(|flow| {
                     let answer = rows.get(&(target as u32, ttl, flow)).and_then(|row| {
                         let rtt = Duration::from_micros(u64::from(row.rtt) * 100);
-                        reply(row).map(|reply| Answer { rtt, reply, quote_rewritten: false })
+                        reply(row).map(|reply| Answer { rtt, reply, quote_rewritten: false, unverified: false })
                     });
                     let status = answer.map_or(ProbeStatus::TimedOut, ProbeStatus::Answered);
                     let id = ProbeId(u32::from(ttl) << 16 | u32::from(flow));

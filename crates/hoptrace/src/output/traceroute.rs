@@ -77,6 +77,10 @@ impl TracerouteText {
             if let Some(mark) = mark(answer) {
                 let _ = write!(line, " {mark}");
             }
+            if answer.unverified {
+                // Only one 16-bit field names the probe: a forger sweeping it could have sent this.
+                line.push_str(" (unverified)");
+            }
             previous = Some(answer);
         }
         line
