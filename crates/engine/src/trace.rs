@@ -171,16 +171,21 @@ impl Trace {
     }
 
     /// Records that probe `id` was too big for the local link, whose MTU is `mtu`. With path MTU discovery the
-    /// probe is resent smaller; otherwise it counts as a failed send.
+    /// probe is resent smaller; otherwise no probe of that size can leave, and the trace ends at its TTL (as
+    /// traceroute's `!F-MTU` does).
     pub fn send_too_big(&mut self, id: ProbeId, mtu: u32) {
         if self.log.record(id).is_none_or(|record| record.status != ProbeStatus::InFlight) {
             return;
         }
         let smaller = self.resend_smaller(id, mtu);
+        let Some(ttl) = self.log.hop_of(id).map(|hop| hop.ttl) else { return };
         let Some(record) = self.log.record_mut(id) else { return };
         record.status = ProbeStatus::TooBigLocally { mtu };
         record.resent = smaller;
         self.in_flight.retain(|&p| p != id);
+        if smaller.is_none() {
+            self.stop_at(ttl, false);
+        }
         self.progress();
     }
 

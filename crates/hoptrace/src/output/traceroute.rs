@@ -1,5 +1,6 @@
 //! `traceroute(8)`'s layout: a header, then per hop `%2d` and per probe the responder (again only when it
-//! changes), the RTT and any mark, or `*` (`* !E` for a probe that could not be sent).
+//! changes), the RTT and any mark, or `*` (`* !E` for a probe that could not be sent, `* !F-MTU` for one too big
+//! for the local link).
 
 use core::fmt::Write as _;
 use std::io::{self, Write};
@@ -54,8 +55,15 @@ impl TracerouteText {
         let mut previous: Option<&Answer> = None;
         for probe in hop.current() {
             let Some(answer) = probe.status.answer() else {
-                // A probe the system refused to send is marked so: its silence says nothing of the path.
-                line.push_str(if probe.status == ProbeStatus::SendFailed { " * !E" } else { " *" });
+                // A probe the system refused to send is marked so: its silence says nothing of the path. One too
+                // big for the local link says the link's MTU, as traceroute's `!F-MTU`.
+                match probe.status {
+                    ProbeStatus::SendFailed => line.push_str(" * !E"),
+                    ProbeStatus::TooBigLocally { mtu } => {
+                        let _ = write!(line, " * !F-{mtu}");
+                    }
+                    _ => line.push_str(" *"),
+                }
                 continue;
             };
             if previous.is_none_or(|previous| self.differs(previous, answer)) {

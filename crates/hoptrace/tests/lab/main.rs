@@ -7,6 +7,7 @@ mod diamond_miner;
 mod dns;
 mod ecmp;
 mod failures;
+mod first_hour;
 mod hostile;
 mod interrupt;
 mod jc;
