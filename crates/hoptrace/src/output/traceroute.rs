@@ -96,8 +96,9 @@ impl TracerouteText {
     fn responder(&self, line: &mut String, answer: &Answer, ttl: u8, directory: &dyn Directory) {
         let from = answer.from();
         let _ = write!(line, " {}", super::host(self.naming, from, directory));
-        if self.as_lookups {
-            let _ = write!(line, " {}", resolve::format_asns(&directory.asns(from).unwrap_or_default()));
+        // `[*]` where the registry has no record; nothing where it could not be asked (offline).
+        if let Some(asns) = self.as_lookups.then(|| directory.asns(from)).flatten() {
+            let _ = write!(line, " {}", resolve::format_asns(&asns));
         }
         if self.extensions && !mpls(answer).is_empty() {
             let _ = write!(line, " <{}>", mpls_text(mpls(answer)));

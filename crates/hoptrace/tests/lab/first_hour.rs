@@ -2,8 +2,12 @@
 //! too big for the local link, IPv6 unreachables that end a trace, large IPv6 probes, `-A` offline, tracepath on
 //! loopback.
 
-use netlab::Family;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
+use netlab::{Family, Lab, LabSpec, NodeId};
+
+use crate::dns::DnsServer;
 use crate::support::*;
 
 /// The words of traceroute-layout hop lines, the RTTs (`0.123 ms`) left out.
@@ -36,7 +40,7 @@ fn probes_too_big_for_the_local_link_end_the_trace_with_the_mtu() {
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{case:?}: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
         let expected = ["1", "*", "!F-1500", "*", "!F-1500", "*", "!F-1500"].map(String::from).to_vec();
-        assert_eq!(hop_words(&stdout), [expected.clone()], "{case:?}:\n{stdout}");
+        assert_eq!(hop_words(&stdout), std::slice::from_ref(&expected), "{case:?}:\n{stdout}");
         if !case.unprivileged && case.method == Method::Udp {
             let target = target.to_string();
             let theirs = stdout_of(lab.command(client, "traceroute").args(["-n", "-F", &target, "1600"]), "traceroute");
@@ -65,5 +69,97 @@ fn policy_and_reject_route_unreachables_end_an_ipv6_trace() {
         let theirs = stdout_of(lab.command(client, "traceroute").args(["-n", "-q", "1", &target]), "traceroute");
         let ours = stdout_of(hoptrace_command(&lab, client).args(["-n", "-q", "1", &target]), "hoptrace");
         assert_eq!(hop_words(&ours), hop_words(&theirs), "traceroute(8):\n{theirs}\nhoptrace:\n{ours}");
+    }
+}
+
+/// `/etc/netns/<ns>/resolv.conf` naming a server that is not there (nothing listens on the client's loopback):
+/// the client is offline for names. Removed when dropped.
+struct OfflineResolver {
+    file: PathBuf,
+    dir: PathBuf,
+}
+
+impl OfflineResolver {
+    fn new(lab: &Lab, node: NodeId) -> Self {
+        let dir = Path::new("/etc/netns").join(lab.ns(node));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|error| panic!("creating {}: {error}", dir.display()));
+        let file = dir.join("resolv.conf");
+        std::fs::write(&file, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+            .unwrap_or_else(|error| panic!("writing {}: {error}", file.display()));
+        OfflineResolver { file, dir }
+    }
+}
+
+impl Drop for OfflineResolver {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.file);
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// The responders of tracepath-layout lines (`N:  NAME …`), the `N?: [LOCALHOST]` lines left out.
+fn tracepath_responders(stdout: &str) -> BTreeSet<String> {
+    let responder = |line: &str| {
+        let rest = line.trim_start().split_once(":  ")?.1;
+        let host = rest.split("  ").next()?.trim();
+        (!line.contains("[LOCALHOST]") && !host.is_empty()).then(|| host.to_owned())
+    };
+    stdout.lines().filter_map(responder).filter(|host| host != "no reply").collect()
+}
+
+/// tracepath's names on loopback: the address where the resolver says there is no name, `???` where it cannot be
+/// asked (here a lab DNS server answers NXDOMAIN for `::1`; then a resolver that is not there).
+#[test]
+fn tracepath_names_loopback_like_iputils_online_and_offline() {
+    let _machine = shared_machine();
+    let mut spec = LabSpec::new();
+    let client = spec.node("client");
+    let dns = spec.node("dns");
+    spec.link(dns, client);
+    let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
+    let listen = lab.iface_addr(dns, client, Family::V4);
+    let named = lab.iface_addr(client, dns, Family::V4);
+    let record = format!("--host-record=client.lab,{named}");
+    let tracepath = |args: &[&str]| stdout_of(lab.command(client, "tracepath").args(args), "tracepath");
+    let ours = |args: &[&str]| stdout_of(hoptrace_command(&lab, client).arg("--tracepath").args(args), "hoptrace");
+    let expectations = [(vec!["::1"], "::1"), (vec!["-b", "::1"], "::1 (::1)"), (vec!["127.0.0.1"], "localhost")];
+    {
+        let _server = DnsServer::start(&lab, dns, listen, &[record], client, named);
+        for (args, expected) in &expectations {
+            let (theirs, ours) = (tracepath(args), ours(args));
+            assert_eq!(tracepath_responders(&theirs), BTreeSet::from([expected.to_string()]), "tracepath:\n{theirs}");
+            assert_eq!(tracepath_responders(&ours), tracepath_responders(&theirs), "{args:?}:\n{ours}\n{theirs}");
+        }
+    }
+    let _offline = OfflineResolver::new(&lab, client);
+    for (args, online) in &expectations {
+        let expected = match *online {
+            "::1" => "???",
+            "::1 (::1)" => "??? (::1)",
+            named => named, // /etc/hosts
+        };
+        let (theirs, ours) = (tracepath(args), ours(args));
+        assert_eq!(tracepath_responders(&theirs), BTreeSet::from([expected.to_owned()]), "tracepath:\n{theirs}");
+        assert_eq!(tracepath_responders(&ours), tracepath_responders(&theirs), "{args:?}:\n{ours}\n{theirs}");
+    }
+}
+
+/// `-A` offline prints nothing after the hops (the README's promise), where a registry that has no record of an
+/// address gives `[*]` (lab test `names`).
+#[test]
+fn as_lookups_offline_add_nothing() {
+    let _machine = shared_machine();
+    let (lab, client, routers, dst) = crate::chain(2, |_, _, _| {});
+    let _offline = OfflineResolver::new(&lab, client);
+    for family in [Family::V4, Family::V6] {
+        let target = lab.addr(dst, family).to_string();
+        let out = stdout_of(hoptrace_command(&lab, client).args(["-A", "-n", "-q", "1", &target]), "hoptrace -A");
+        let mut expected: Vec<Vec<String>> = routers
+            .iter()
+            .enumerate()
+            .map(|(index, &router)| vec![(index + 1).to_string(), lab.hop_addr(router, client, family).to_string()])
+            .collect();
+        expected.push(vec![(routers.len() + 1).to_string(), target.clone()]);
+        assert_eq!(hop_words(&out), expected, "{family:?}:\n{out}");
     }
 }
