@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::config::{ConfigError, TraceConfig};
+use crate::config::{ConfigError, Method, Protocol, TraceConfig};
 use crate::log::ProbeLog;
 use crate::matching::Matcher;
 use crate::probe::{Probe, ProbeFactory, ProbeId};
@@ -108,6 +108,11 @@ impl Trace {
         let size = self.factory.packet_len();
         let record = ProbeRecord { id, sent_at: now, size, flow, status: ProbeStatus::InFlight, resent: None };
         self.log.push(hop_index, ttl, record, key);
+        if self.config.method == Method::paris(Protocol::Udp) {
+            if let Some(tag) = self.factory.payload_tag(id) {
+                self.log.index_tag(tag, id);
+            }
+        }
         self.in_flight.push(id);
         self.last_sent_at = Some(now);
         self.stats.sent += 1;
