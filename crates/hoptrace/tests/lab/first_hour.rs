@@ -187,3 +187,31 @@ fn ipv6_probes_bigger_than_1280_bytes_find_every_hop() {
         hop_words(&theirs).iter().map(|words| words.get(1).and_then(|w| w.parse().ok())).collect();
     assert_eq!(theirs, expected, "traceroute -6 finds every hop");
 }
+
+/// A probe bigger than a known path MTU leaves in fragments (without `-F`), and routers quote the first fragment,
+/// its Fragment header before the transport header: raw sockets took none of those errors and lost every router
+/// hop, where traceroute -6 finds them.
+#[test]
+fn ipv6_probes_sent_in_fragments_find_every_hop() {
+    let _machine = shared_machine();
+    let link = |n| netlab::Link { mtu: (n == 2).then_some(1280), ..netlab::Link::default() };
+    let (lab, client, routers, dst) = crate::chain_with_links(4, link, |_, _, _| {});
+    let target = lab.addr(dst, Family::V6);
+    let t = target.to_string();
+    // The first big probes teach the client the path MTU (1280): from then on the kernel fragments.
+    let theirs = stdout_of(lab.command(client, "traceroute").args(["-n", "-q", "1", &t, "1500"]), "traceroute");
+    let route = stdout_of(lab.command(client, "ip").args(["-6", "route", "get", &t]), "ip route get");
+    assert!(route.contains("mtu 1280"), "the path MTU is known: {route}\n{theirs}");
+    let mut expected = crate::router_addrs(&lab, &routers, client, Family::V6);
+    expected.push(Some(target));
+    let theirs = stdout_of(lab.command(client, "traceroute").args(["-n", "-q", "1", &t, "1500"]), "traceroute");
+    let theirs: Vec<Option<IpAddr>> =
+        hop_words(&theirs).iter().map(|words| words.get(1).and_then(|w| w.parse().ok())).collect();
+    assert_eq!(theirs, expected, "traceroute -6 finds every hop");
+    for case in all_cases().into_iter().filter(|case| case.family == Family::V6 && case.method != Method::Tcp) {
+        for len in [1281, 1500] {
+            let path = hops(&hoptrace_len(&lab, client, case, target, &["-q", "2", "-w", "1"], Some(len)), case);
+            assert_path(&path, &expected, case);
+        }
+    }
+}
