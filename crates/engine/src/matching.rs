@@ -27,7 +27,8 @@ impl Matcher<'_> {
             ReplyKind::IcmpError(error) => self.factory.key_of_quote(&error.quote),
             ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => self.factory.key_of_answer(reply),
         };
-        let by_key = key.and_then(|key| self.log.find(&key)).filter(|&id| {
+        let found = key.and_then(|key| self.log.find(&key)).or_else(|| self.probe_of_checksumless_quote(reply));
+        let by_key = found.filter(|&id| {
             self.raw_fields_match(id, reply)
                 && self.source_believed(id, reply)
                 && self.checksum_believed(id, reply)
@@ -69,6 +70,24 @@ impl Matcher<'_> {
             // Raw: the quoted sequence number is checked; a connected socket's kernel checks it.
             QuotedProbe::Tcp { seq, .. } => seq.is_some() || !self.config.raw_send,
         }
+    }
+
+    /// A Paris UDP quote without a checksum — an error queue gives back only the quoted payload, whose checksum
+    /// cannot be recomputed once a router cut the quote short (IPv6 routers quote at most 1280 bytes) — still holds
+    /// the payload's tag, unpredictable per probe: the probe that carried it, if the quote's ports are its own.
+    /// A quote with a checksum is never matched this way.
+    fn probe_of_checksumless_quote(&self, reply: &Reply) -> Option<ProbeId> {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return None };
+        let QuotedProbe::Udp { src_port, dst_port, checksum: None, tag: Some(tag) } = error.quote.probe else {
+            return None;
+        };
+        if self.config.method != Method::paris(Protocol::Udp) || error.quote.dst != self.config.target {
+            return None;
+        }
+        let id = self.log.find_by_tag(tag)?;
+        let (probe, _) = self.rebuild(id)?;
+        let ProbeTransport::Udp { src_port: sent_src, dst_port: sent_dst, .. } = probe.transport else { return None };
+        ((src_port, dst_port) == (sent_src, sent_dst)).then_some(id)
     }
 
     /// Paris UDP identifies probes by checksum, which a middlebox may have changed in a way not turned back by

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::config::{ConfigError, TraceConfig};
+use crate::config::{ConfigError, Method, Protocol, TraceConfig};
 use crate::log::ProbeLog;
 use crate::matching::Matcher;
 use crate::probe::{Probe, ProbeFactory, ProbeId};
@@ -112,6 +112,11 @@ impl Trace {
         let size = self.factory.packet_len();
         let record = ProbeRecord { id, sent_at: now, size, flow, status: ProbeStatus::InFlight, resent: None };
         self.log.push(hop_index, ttl, record, key);
+        if self.config.method == Method::paris(Protocol::Udp) {
+            if let Some(tag) = self.factory.payload_tag(id) {
+                self.log.index_tag(tag, id);
+            }
+        }
         self.in_flight.push(id);
         self.last_sent_at = Some(now);
         self.stats.sent += 1;
@@ -175,16 +180,21 @@ impl Trace {
     }
 
     /// Records that probe `id` was too big for the local link, whose MTU is `mtu`. With path MTU discovery the
-    /// probe is resent smaller; otherwise it counts as a failed send.
+    /// probe is resent smaller; otherwise no probe of that size can leave, and the trace ends at its TTL (as
+    /// traceroute's `!F-MTU` does).
     pub fn send_too_big(&mut self, id: ProbeId, mtu: u32) {
         if self.log.record(id).is_none_or(|record| record.status != ProbeStatus::InFlight) {
             return;
         }
         let smaller = self.resend_smaller(id, mtu);
+        let Some(ttl) = self.log.hop_of(id).map(|hop| hop.ttl) else { return };
         let Some(record) = self.log.record_mut(id) else { return };
         record.status = ProbeStatus::TooBigLocally { mtu };
         record.resent = smaller;
         self.in_flight.retain(|&p| p != id);
+        if smaller.is_none() {
+            self.stop_at(ttl, false);
+        }
         self.progress();
     }
 

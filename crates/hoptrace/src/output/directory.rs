@@ -54,6 +54,10 @@ impl Directory for DnsDirectory {
         self.names.as_ref()?.wait(addr, Instant::now() + self.patience)
     }
 
+    fn name_answer(&self, addr: IpAddr) -> Option<Option<String>> {
+        self.names.as_ref()?.wait_answer(addr, Instant::now() + self.patience)
+    }
+
     fn asns(&self, addr: IpAddr) -> Option<Vec<u32>> {
         let asns = self.asns.as_ref().filter(|_| worth_an_as_lookup(addr))?;
         asns.wait(addr, Instant::now() + self.patience)

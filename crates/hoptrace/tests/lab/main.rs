@@ -9,6 +9,7 @@ mod dns;
 mod ecmp;
 mod exposition;
 mod failures;
+mod first_hour;
 mod hostile;
 mod interrupt;
 mod jc;
