@@ -16,6 +16,7 @@ mod monitor_many;
 mod mpls;
 mod names;
 mod nat;
+mod operators;
 mod privileges;
 mod report;
 mod rtt;
