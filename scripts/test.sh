@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 source scripts/install-packages.sh
-install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath libcap2-bin nftables procps prometheus python3-venv tmux traceroute util-linux
+install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath libcap2-bin nftables procps prometheus python3-venv systemd tmux traceroute util-linux
 
 # jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them, ripe.atlas.sagan
 # (RIPE Atlas's result parser) reads hoptrace's --json, and diamond-miner (Iris's planner) with chdb (ClickHouse in

@@ -21,6 +21,7 @@ mod privileges;
 mod report;
 mod rtt;
 mod sagan;
+mod service;
 mod support;
 mod tmux;
 mod tracepath;
