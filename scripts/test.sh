@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 source scripts/install-packages.sh
-install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath libcap2-bin nftables procps prometheus python3-venv systemd tmux traceroute util-linux
+install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath libcap2-bin man-db nftables procps prometheus python3-venv systemd tmux traceroute util-linux
 
 # jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them, ripe.atlas.sagan
 # (RIPE Atlas's result parser) reads hoptrace's --json, and diamond-miner (Iris's planner) with chdb (ClickHouse in
@@ -24,6 +24,10 @@ if ! "$venv/bin/jc" --version >/dev/null 2>&1 || ! "$venv/bin/python" -c 'import
 fi
 export HOPTRACE_JC="$PWD/$venv/bin/jc"
 export HOPTRACE_PYTHON="$PWD/$venv/bin/python"
+# cargo-deb (crates.io) builds the Debian package that a lab test installs with dpkg -i (then purges); made once.
+if ! cargo deb --version >/dev/null 2>&1; then
+  cargo install --locked cargo-deb
+fi
 
 cargo fmt --all --check
 # The developers' guide's shape: no import circle inside a crate, no source file over 500 lines.

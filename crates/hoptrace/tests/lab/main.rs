@@ -17,6 +17,7 @@ mod mpls;
 mod names;
 mod nat;
 mod operators;
+mod package;
 mod privileges;
 mod report;
 mod rtt;
