@@ -6,7 +6,7 @@
 mod args;
 mod input;
 mod mda;
-mod prefixes;
+pub mod prefixes;
 mod replies;
 mod send;
 mod summary;
@@ -30,6 +30,14 @@ use crate::error::{CliError, Error};
 
 /// Runs `hoptrace bulk`: probe specifications from stdin to caracal's CSV, or with `--targets`, traces.
 pub fn run(args: &BulkArgs) -> Result<(), Error> {
+    if net::lent_by_setuid() {
+        // Its probes leave by a packet socket, below the firewall's OUTPUT rules, from any source address.
+        return Err(Error::Failed(
+            "bulk probing is not lent by a setuid install (its packets pass below the firewall): run it as root \
+             or from a copy with cap_net_raw"
+                .into(),
+        ));
+    }
     if Privilege::detect() != Privilege::Raw {
         return Err(Error::Failed("bulk probing needs raw sockets: run it as root or with CAP_NET_RAW".into()));
     }

@@ -6,7 +6,6 @@
 use core::net::IpAddr;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::io::{BufRead, BufReader};
 use std::net::ToSocketAddrs;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
@@ -18,6 +17,7 @@ use engine::mda::{Confidence, MAX_FLOWS};
 use net::bulk::BulkSender;
 
 use super::send::Sending;
+use crate::files::{read_bounded, read_text, BULK_LIMIT};
 
 /// The source port (or ICMP flow identifier) of every target's first flow (flow `f` adds `f`), and the destination
 /// port.
@@ -34,16 +34,16 @@ pub(super) struct Target {
 }
 
 /// Reads the targets of `path` (`-`: stdin): addresses, names (resolved here), prefixes (an address in each /24
-/// or /64: the network's first host). Errors name the line.
+/// or /64: the network's first host). A file must be a regular one, both at most [`BULK_LIMIT`] bytes. Errors
+/// name the line.
 pub(super) fn load(path: &Path) -> Result<Vec<Target>, String> {
-    let reader: Box<dyn BufRead> = if path == Path::new("-") {
-        Box::new(BufReader::new(std::io::stdin()))
+    let text = if path == Path::new("-") {
+        read_bounded(std::io::stdin().lock(), BULK_LIMIT).map_err(|why| format!("{}: {why}", path.display()))?
     } else {
-        Box::new(BufReader::new(std::fs::File::open(path).map_err(|error| format!("{}: {error}", path.display()))?))
+        read_text(path, BULK_LIMIT)?
     };
     let mut targets = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|error| format!("{}: {error}", path.display()))?;
+    for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
