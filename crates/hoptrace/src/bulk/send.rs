@@ -96,7 +96,7 @@ impl<'a> Sending<'a> {
                 Err(TryRecvError::Disconnected) => break,
             };
             for why in &chunk.invalid {
-                eprintln!("hoptrace bulk: {}", super::printable(why));
+                eprintln!("hoptrace bulk: {}", crate::escape::escape(why));
             }
             self.stats.invalid += chunk.invalid.len() as u64;
             self.stats.filtered += chunk.filtered;

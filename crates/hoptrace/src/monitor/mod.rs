@@ -87,7 +87,8 @@ const READER_CHECK: Duration = Duration::from_millis(100);
 fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<String>, String> {
     let mut targets = settings.targets.clone();
     if let Some(path) = &settings.targets_file {
-        let text = std::fs::read_to_string(path).map_err(|error| format!("--targets {}: {error}", path.display()))?;
+        let text =
+            crate::files::read_text(path, crate::files::TARGETS_LIMIT).map_err(|why| format!("--targets {why}"))?;
         let named: HashSet<String> = targets.iter().cloned().collect();
         targets.extend(schedule::parse_targets(&text).into_iter().filter(|target| !named.contains(target)));
     }
