@@ -56,9 +56,11 @@ mod mpls;
 mod namespace;
 mod routing;
 mod spec;
+mod untagged;
 
 pub use attack::{Attack, Flood};
 pub use error::{Error, Result};
 pub use forge::Forgery;
 pub use lab::Lab;
 pub use spec::{Family, LabSpec, Link, LinkId, NodeId, RejectWith, RouterOpts};
+pub use untagged::ShortReplies;

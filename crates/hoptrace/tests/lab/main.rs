@@ -2,6 +2,7 @@
 //! privilege mode. Needs root; fails (never skips) when the lab cannot be built.
 
 mod bulk;
+mod bulk_untagged;
 mod bulk_way;
 mod diamond_miner;
 mod dns;
