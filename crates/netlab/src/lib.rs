@@ -55,6 +55,7 @@ mod lab;
 mod mpls;
 mod namespace;
 mod routing;
+mod slowloris;
 mod spec;
 mod untagged;
 
@@ -62,5 +63,6 @@ pub use attack::{Attack, Flood};
 pub use error::{Error, Result};
 pub use forge::Forgery;
 pub use lab::Lab;
+pub use slowloris::Slowloris;
 pub use spec::{Family, LabSpec, Link, LinkId, NodeId, RejectWith, RouterOpts};
 pub use untagged::ShortReplies;

@@ -1,20 +1,26 @@
 //! `--prometheus ADDR:PORT`: `/metrics` over HTTP/1.1, on threads of its own until stopped.
 //!
 //! No client can hold it up or make it grow. One thread accepts; each connection is served on a thread of its own,
-//! at most `MAX_CONNECTIONS` at once: one request, which must arrive whole within `READ_TIMEOUT`, and one
-//! answer, which the client must take whole within `WRITE_TIMEOUT`; then the connection closes (no keep-alive:
-//! an idle connection would hold a thread). A connection beyond the limit is answered 503 at once, as Prometheus'
-//! own exporters answer past their limit of scrapes in flight (client_golang's `MaxRequestsInFlight`,
-//! node_exporter's `--web.max-requests`): the scraper reports the cause rather than a timeout or a reset. The
-//! stop cuts the connections still open, so joining takes a tenth of a second, whatever clients do.
+//! at most `MAX_CONNECTIONS` at once and `MAX_PER_PEER` from one address: one request, whose head must arrive
+//! whole within `HEAD_TIMEOUT`, and one answer, which the client must take whole within `WRITE_TIMEOUT`; then the
+//! connection closes (no keep-alive: an idle connection would hold a thread).
+//!
+//! Idle and slow clients cannot starve a scraper, whose request arrives with its connection: when a new
+//! connection finds its address's share or the whole taken, the oldest connection there still waiting for its
+//! request head is cut to make room. Only when every one is being answered is the new one answered 503 at once, as
+//! Prometheus' own exporters answer past their limit of scrapes in flight (client_golang's `MaxRequestsInFlight`,
+//! node_exporter's `--web.max-requests`): the scraper reports the cause rather than a timeout or a reset. The stop
+//! cuts the connections still open, so joining takes a tenth of a second, whatever clients do.
 //!
 //! Written by hand: tiny_http (0.12) can neither time a client out nor bound the threads it starts, one per
-//! connection.
+//! connection; hyper would bring an async runtime for one GET and still leave the bounds per address and the
+//! eviction to this module.
 
-use core::net::SocketAddr;
+use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
@@ -22,20 +28,22 @@ use std::time::Instant;
 use hoptrace_core::StopHandle;
 use socket2::SockRef;
 
-/// Connections served at once; the ones beyond are answered 503.
-const MAX_CONNECTIONS: usize = 8;
+use super::request::{Head, Malformed, Progress, Request};
 
-/// How long a request may take to arrive whole.
-const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections served at once.
+const MAX_CONNECTIONS: usize = 16;
+
+/// Connections served at once from one address.
+const MAX_PER_PEER: usize = 4;
+
+/// How long a request head may take to arrive whole (a scraper sends it with the connection).
+const HEAD_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long the client may take to read the whole answer.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How often the listener looks at the stop flag.
 const STOP_CHECK: Duration = Duration::from_millis(100);
-
-/// The most of a request read: its head, of which only the request line matters.
-const MAX_HEAD: usize = 8 * 1024;
 
 /// The text exposition format's content type.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -77,13 +85,32 @@ impl Exporter {
     }
 }
 
+/// A connection being served.
+struct Connection {
+    /// The client's address.
+    peer: IpAddr,
+    /// A handle to cut it.
+    stream: TcpStream,
+    /// Set while its request head is awaited: it may be cut to make room.
+    waiting: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl Connection {
+    /// Cuts it: whatever its thread waits for, reading or writing, ends at once.
+    fn cut(&self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
 /// Accepts connections until `stop`, each answered on a thread of its own; then cuts those still open.
 fn serve(listener: &TcpListener, encode: &Arc<Encode>, stop: &StopHandle) {
-    // Each connection served: a handle to cut it, its thread.
-    let mut open: Vec<(TcpStream, JoinHandle<()>)> = Vec::new();
+    // Oldest first; the cut ones until their threads end.
+    let mut open: Vec<Connection> = Vec::new();
+    let mut cut: Vec<Connection> = Vec::new();
     while !stop.is_stopped() {
-        let stream = match listener.accept() {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept() {
+            Ok((stream, peer)) => (stream, peer.ip().to_canonical()),
             Err(error) => {
                 // Beside the stop check: out of descriptors, say. The connections wait in the backlog meanwhile.
                 if error.kind() != ErrorKind::WouldBlock {
@@ -92,32 +119,60 @@ fn serve(listener: &TcpListener, encode: &Arc<Encode>, stop: &StopHandle) {
                 continue;
             }
         };
-        open.retain(|(_, thread)| !thread.is_finished());
-        if open.len() >= MAX_CONNECTIONS {
+        open.retain_mut(|connection| !connection.thread.is_finished());
+        cut.retain(|connection| !connection.thread.is_finished());
+        if !make_room(&mut open, &mut cut, peer) {
             refuse(&stream);
             continue;
         }
         let Ok(handle) = stream.try_clone() else { continue };
         let encode = Arc::clone(encode);
+        let waiting = Arc::new(AtomicBool::new(true));
+        let flag = Arc::clone(&waiting);
         // Without a thread, the connection closes unanswered.
-        if let Ok(thread) = thread::Builder::new().name("metrics".into()).spawn(move || answer(stream, &*encode)) {
-            open.push((handle, thread));
+        let spawned = thread::Builder::new().name("metrics".into()).spawn(move || answer(stream, &*encode, &flag));
+        if let Ok(thread) = spawned {
+            open.push(Connection { peer, stream: handle, waiting, thread });
         }
     }
-    for (stream, _) in &open {
-        // Whatever its thread waits for, reading or writing, ends at once.
-        let _ = stream.shutdown(Shutdown::Both);
+    for connection in open.iter().chain(&cut) {
+        connection.cut();
     }
-    for (_, thread) in open {
-        let _ = thread.join();
+    for connection in open.into_iter().chain(cut) {
+        let _ = connection.thread.join();
     }
 }
 
+/// Makes room in `open` for a connection from `peer`, within both bounds, by cutting the oldest connection still
+/// waiting for its request head (from `peer` when its share is taken); `false` when none can be cut.
+fn make_room(open: &mut Vec<Connection>, cut: &mut Vec<Connection>, peer: IpAddr) -> bool {
+    let own = open.iter().filter(|connection| connection.peer == peer).count();
+    let victim = if own >= MAX_PER_PEER {
+        open.iter().position(|c| c.peer == peer && c.waiting.load(Ordering::Relaxed))
+    } else if open.len() >= MAX_CONNECTIONS {
+        open.iter().position(|c| c.waiting.load(Ordering::Relaxed))
+    } else {
+        return true;
+    };
+    let Some(victim) = victim else { return false };
+    let connection = open.remove(victim);
+    connection.cut();
+    cut.push(connection);
+    true
+}
+
 /// Reads one request from `stream` and answers it, each within its timeout; a client too slow, or gone, is left
-/// unanswered. The connection closes after.
-fn answer(mut stream: TcpStream, encode: &Encode) {
-    if let Ok(head) = read_head(&mut stream, Instant::now() + READ_TIMEOUT) {
-        let _ = write_all_by(&mut stream, &response(&head, encode), Instant::now() + WRITE_TIMEOUT);
+/// unanswered. `waiting` is cleared once the head is in. The connection closes after.
+fn answer(mut stream: TcpStream, encode: &Encode, waiting: &AtomicBool) {
+    if let Ok(head) = read_head(&mut stream, Instant::now() + HEAD_TIMEOUT) {
+        waiting.store(false, Ordering::Relaxed);
+        let bytes = match head {
+            Some(head) => response(&head, encode),
+            None => {
+                Answer::text("431 Request Header Fields Too Large", "hoptrace monitor: request too long\n").bytes(true)
+            }
+        };
+        let _ = write_all_by(&mut stream, &bytes, Instant::now() + WRITE_TIMEOUT);
     }
     let _ = stream.shutdown(Shutdown::Write);
 }
@@ -133,22 +188,24 @@ fn refuse(mut stream: &TcpStream) {
     let _ = stream.shutdown(Shutdown::Write);
 }
 
-/// The request's head (or its first [`MAX_HEAD`] bytes), read before `deadline`.
-fn read_head(stream: &mut TcpStream, deadline: Instant) -> io::Result<Vec<u8>> {
-    let mut head = vec![0; MAX_HEAD];
-    let mut len = 0;
-    while len < MAX_HEAD && !head[..len].windows(4).any(|end| end == b"\r\n\r\n") {
+/// The request's head, read before `deadline`; `None` when it is longer than [`super::request::MAX_HEAD`].
+fn read_head(stream: &mut TcpStream, deadline: Instant) -> io::Result<Option<Vec<u8>>> {
+    let mut head = Head::default();
+    let mut buf = [0; 2048];
+    loop {
         stream.set_read_timeout(Some(time_left(deadline)?))?;
-        match stream.read(&mut head[len..]) {
+        match stream.read(&mut buf) {
             Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
-            Ok(read) => len += read,
+            Ok(read) => match head.push(&buf[..read]) {
+                Progress::Partial => {}
+                Progress::Complete => return Ok(Some(head.bytes().to_vec())),
+                Progress::TooLong => return Ok(None),
+            },
             // The socket's timeout (set to the time left), or a signal: the deadline decides.
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
             Err(error) => return Err(error),
         }
     }
-    head.truncate(len);
-    Ok(head)
 }
 
 /// Writes all of `bytes` before `deadline`, however slowly the client reads.
@@ -178,15 +235,17 @@ fn time_left(deadline: Instant) -> io::Result<Duration> {
 /// The answer to a request head: the metrics to a GET (or HEAD) of `/metrics`, with a query or without; 404
 /// elsewhere, 405 to other methods, 400 to what is not HTTP/1.
 fn response(head: &[u8], encode: &Encode) -> Vec<u8> {
-    let line = head.split(|&byte| byte == b'\n').next().unwrap_or_default();
-    let line = core::str::from_utf8(line).unwrap_or_default().trim_end_matches('\r');
-    let parts: Vec<&str> = line.split(' ').collect();
-    let [method, target, version] = parts[..] else {
-        return Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP request\n").bytes(true);
+    let request = match Request::parse(head) {
+        Ok(request) => request,
+        Err(Malformed::Version) => {
+            return Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP/1 request\n").bytes(true)
+        }
+        Err(Malformed::NotHttp | Malformed::Header) => {
+            return Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP request\n").bytes(true)
+        }
     };
-    let answer = if !version.starts_with("HTTP/1.") {
-        Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP/1 request\n")
-    } else if method != "GET" && method != "HEAD" {
+    let (method, target) = (request.method, request.target);
+    let answer = if method != "GET" && method != "HEAD" {
         Answer::text("405 Method Not Allowed", "hoptrace monitor: GET /metrics\n")
     } else if target == "/metrics" || target.starts_with("/metrics?") {
         Answer { status: "200 OK", content_type: CONTENT_TYPE, body: encode() }
@@ -339,23 +398,37 @@ mod tests {
         }
     }
 
+    /// A connection to `addr` from 127.0.0.`host`.
+    fn connect_from(host: u8, addr: SocketAddr) -> TcpStream {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket.bind(&SocketAddr::from(([127, 0, 0, host], 0)).into()).unwrap();
+        socket.connect(&addr.into()).unwrap();
+        socket.into()
+    }
+
     #[test]
-    fn connections_beyond_the_limit_are_answered_503_and_idle_ones_cut_at_the_stop() {
+    fn idle_connections_make_room_for_a_scrape_and_are_cut_at_the_stop() {
         let (exporter, addr, stop) = start(|| "up 1\n".to_owned());
-        // Half a request each, never finished.
-        let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS)
-            .map(|_| {
-                let mut stream = TcpStream::connect(addr).unwrap();
+        // Twice as many as are served, half a request each, never finished: from the scraper's address, then
+        // from eight others.
+        let mut idle = Vec::new();
+        for host in [1, 2, 3, 4, 5, 6, 7, 8, 9] {
+            for _ in 0..MAX_CONNECTIONS * 2 / 8 {
+                let mut stream = connect_from(host, addr);
                 stream.write_all(b"GET /metrics HTTP/1.1\r\n").unwrap();
-                stream
-            })
-            .collect();
-        let answer = ask(addr, GET, Duration::from_secs(3)).expect("an answer");
-        let text = String::from_utf8_lossy(&answer);
-        assert!(text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{text}");
+                idle.push(stream);
+            }
+            thread::sleep(Duration::from_millis(50));
+            let answer = ask(addr, GET, Duration::from_secs(1)).expect("an answer within a second");
+            let text = String::from_utf8_lossy(&answer);
+            assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "beside idle clients up to 127.0.0.{host}: {text}");
+        }
+        // A request with bare LF line ends is whole at its empty line.
+        let answer = ask(addr, "GET /metrics HTTP/1.1\nHost: a\n\n", Duration::from_secs(1)).expect("answered");
+        assert!(answer.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", String::from_utf8_lossy(&answer));
 
         let joined = stop_within(exporter, &stop, Duration::from_secs(3));
-        eprintln!("joined in {joined:?} with {MAX_CONNECTIONS} idle connections");
+        eprintln!("joined in {joined:?} with {} idle connections", idle.len());
         for mut stream in idle {
             stream.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
             match stream.read(&mut [0; 64]) {
@@ -364,5 +437,33 @@ mod tests {
                 other => panic!("an idle connection left open or answered at the stop: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn connections_being_answered_are_never_cut_and_past_a_share_of_them_a_peer_gets_503() {
+        let (exporter, addr, stop) = start(|| "x".repeat(LARGE));
+        let stalled: Vec<TcpStream> = (0..MAX_PER_PEER)
+            .map(|_| {
+                let mut stream = connect_from(1, addr);
+                stream.write_all(GET.as_bytes()).unwrap();
+                stream
+            })
+            .collect();
+        thread::sleep(Duration::from_millis(300));
+        let answer = ask(addr, GET, Duration::from_secs(3)).expect("an answer");
+        let text = String::from_utf8_lossy(&answer[..answer.len().min(100)]);
+        assert!(text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{text}");
+        let mut other = connect_from(2, addr);
+        other.write_all(GET.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        other.read_to_end(&mut answer).unwrap();
+        assert!(answer.starts_with(b"HTTP/1.1 200 OK\r\n") && answer.len() > LARGE, "{} bytes", answer.len());
+        // The stalled ones were written to all along.
+        for mut stream in stalled {
+            let mut start = [0; 17];
+            stream.read_exact(&mut start).unwrap();
+            assert_eq!(&start, b"HTTP/1.1 200 OK\r\n");
+        }
+        stop_within(exporter, &stop, Duration::from_secs(3));
     }
 }

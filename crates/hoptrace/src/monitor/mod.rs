@@ -11,6 +11,7 @@ pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod path;
+pub mod request;
 pub mod resolver;
 pub mod schedule;
 pub mod target;

@@ -7,6 +7,7 @@ mod bulk_way;
 mod diamond_miner;
 mod dns;
 mod ecmp;
+mod exporter_slowloris;
 mod failures;
 mod hostile;
 mod interrupt;
