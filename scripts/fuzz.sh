@@ -7,6 +7,6 @@ seconds="${1:-20}"
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   cargo install --locked cargo-fuzz
 fi
-for target in packet_parsers reply_decoding engine_matching; do
+for target in packet_parsers reply_decoding engine_matching http_request; do
   cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048
 done
