@@ -419,12 +419,12 @@ mod tests {
                 idle.push(stream);
             }
             thread::sleep(Duration::from_millis(50));
-            let answer = ask(addr, GET, Duration::from_secs(1)).expect("an answer within a second");
+            let answer = ask(addr, GET, Duration::from_secs(3)).expect("an answer");
             let text = String::from_utf8_lossy(&answer);
             assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "beside idle clients up to 127.0.0.{host}: {text}");
         }
         // A request with bare LF line ends is whole at its empty line.
-        let answer = ask(addr, "GET /metrics HTTP/1.1\nHost: a\n\n", Duration::from_secs(1)).expect("answered");
+        let answer = ask(addr, "GET /metrics HTTP/1.1\nHost: a\n\n", Duration::from_secs(3)).expect("answered");
         assert!(answer.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", String::from_utf8_lossy(&answer));
 
         let joined = stop_within(exporter, &stop, Duration::from_secs(3));
