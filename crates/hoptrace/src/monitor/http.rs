@@ -1,49 +1,25 @@
 //! `--prometheus ADDR:PORT`: `/metrics` over HTTP/1.1, on threads of its own until stopped.
 //!
-//! No client can hold it up or make it grow. One thread accepts; each connection is served on a thread of its own,
-//! at most `MAX_CONNECTIONS` at once and `MAX_PER_PEER` from one address: one request, whose head must arrive
-//! whole within `HEAD_TIMEOUT`, and one answer, which the client must take whole within `WRITE_TIMEOUT`; then the
-//! connection closes (no keep-alive: an idle connection would hold a thread).
-//!
-//! Idle and slow clients cannot starve a scraper, whose request arrives with its connection: when a new
-//! connection finds its address's share or the whole taken, the oldest connection there still waiting for its
-//! request head is cut to make room. Only when every one is being answered is the new one answered 503 at once, as
-//! Prometheus' own exporters answer past their limit of scrapes in flight (client_golang's `MaxRequestsInFlight`,
-//! node_exporter's `--web.max-requests`): the scraper reports the cause rather than a timeout or a reset. The stop
-//! cuts the connections still open, so joining takes a tenth of a second, whatever clients do.
+//! No client can hold it up or make it grow, nor keep a scraper out: see [`super::connections`] for the bounds,
+//! deadlines and closing of idle connections. One request per connection (no keep-alive). When every connection
+//! is being answered, a new one is answered 503 at once, as Prometheus' own exporters answer past their limit of
+//! scrapes in flight (client_golang's `MaxRequestsInFlight`, node_exporter's `--web.max-requests`): the scraper
+//! reports the cause rather than a timeout or a reset. The stop cuts the connections still being answered, so
+//! joining takes a tenth of a second, whatever clients do.
 //!
 //! Written by hand: tiny_http (0.12) can neither time a client out nor bound the threads it starts, one per
 //! connection; hyper would bring an async runtime for one GET and still leave the bounds per address and the
-//! eviction to this module.
+//! closing of idle connections to this module.
 
-use core::net::{IpAddr, SocketAddr};
-use core::time::Duration;
-use std::io::{self, ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use core::net::SocketAddr;
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::Instant;
 
 use hoptrace_core::StopHandle;
-use socket2::SockRef;
 
+use super::connections::{self, Respond};
 use super::request::{Head, Malformed, Progress, Request};
-
-/// Connections served at once.
-const MAX_CONNECTIONS: usize = 16;
-
-/// Connections served at once from one address.
-const MAX_PER_PEER: usize = 4;
-
-/// How long a request head may take to arrive whole (a scraper sends it with the connection).
-const HEAD_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// How long the client may take to read the whole answer.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How often the listener looks at the stop flag.
-const STOP_CHECK: Duration = Duration::from_millis(100);
 
 /// The text exposition format's content type.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -69,12 +45,16 @@ impl Exporter {
         encode: impl Fn() -> String + Send + Sync + 'static,
         stop: StopHandle,
     ) -> Result<Self, String> {
-        // accept(2) gives up after this, to look at the stop flag.
-        SockRef::from(&listener)
-            .set_read_timeout(Some(STOP_CHECK))
-            .map_err(|error| format!("cannot serve metrics: {error}"))?;
-        let encode: Arc<Encode> = Arc::new(encode);
-        let thread = thread::spawn(move || serve(&listener, &encode, &stop));
+        // Accepted as poll(2) says, which gives up now and then to look at the stop flag.
+        listener.set_nonblocking(true).map_err(|error| format!("cannot serve metrics: {error}"))?;
+        let respond: Arc<Respond> = Arc::new(move |head: &Head| match head.progress() {
+            Progress::Complete => response(head.bytes(), &encode),
+            _ => {
+                Answer::text("431 Request Header Fields Too Large", "hoptrace monitor: request too long\n").bytes(true)
+            }
+        });
+        let busy = Answer::text("503 Service Unavailable", "hoptrace monitor: too many scrapes at once\n").bytes(true);
+        let thread = thread::spawn(move || connections::serve(&listener, &respond, &busy, &stop));
         Ok(Exporter { thread })
     }
 
@@ -83,153 +63,6 @@ impl Exporter {
     pub fn join(self) {
         let _ = self.thread.join();
     }
-}
-
-/// A connection being served.
-struct Connection {
-    /// The client's address.
-    peer: IpAddr,
-    /// A handle to cut it.
-    stream: TcpStream,
-    /// Set while its request head is awaited: it may be cut to make room.
-    waiting: Arc<AtomicBool>,
-    thread: JoinHandle<()>,
-}
-
-impl Connection {
-    /// Cuts it: whatever its thread waits for, reading or writing, ends at once.
-    fn cut(&self) {
-        let _ = self.stream.shutdown(Shutdown::Both);
-    }
-}
-
-/// Accepts connections until `stop`, each answered on a thread of its own; then cuts those still open.
-fn serve(listener: &TcpListener, encode: &Arc<Encode>, stop: &StopHandle) {
-    // Oldest first; the cut ones until their threads end.
-    let mut open: Vec<Connection> = Vec::new();
-    let mut cut: Vec<Connection> = Vec::new();
-    while !stop.is_stopped() {
-        let (stream, peer) = match listener.accept() {
-            Ok((stream, peer)) => (stream, peer.ip().to_canonical()),
-            Err(error) => {
-                // Beside the stop check: out of descriptors, say. The connections wait in the backlog meanwhile.
-                if error.kind() != ErrorKind::WouldBlock {
-                    thread::sleep(STOP_CHECK);
-                }
-                continue;
-            }
-        };
-        open.retain_mut(|connection| !connection.thread.is_finished());
-        cut.retain(|connection| !connection.thread.is_finished());
-        if !make_room(&mut open, &mut cut, peer) {
-            refuse(&stream);
-            continue;
-        }
-        let Ok(handle) = stream.try_clone() else { continue };
-        let encode = Arc::clone(encode);
-        let waiting = Arc::new(AtomicBool::new(true));
-        let flag = Arc::clone(&waiting);
-        // Without a thread, the connection closes unanswered.
-        let spawned = thread::Builder::new().name("metrics".into()).spawn(move || answer(stream, &*encode, &flag));
-        if let Ok(thread) = spawned {
-            open.push(Connection { peer, stream: handle, waiting, thread });
-        }
-    }
-    for connection in open.iter().chain(&cut) {
-        connection.cut();
-    }
-    for connection in open.into_iter().chain(cut) {
-        let _ = connection.thread.join();
-    }
-}
-
-/// Makes room in `open` for a connection from `peer`, within both bounds, by cutting the oldest connection still
-/// waiting for its request head (from `peer` when its share is taken); `false` when none can be cut.
-fn make_room(open: &mut Vec<Connection>, cut: &mut Vec<Connection>, peer: IpAddr) -> bool {
-    let own = open.iter().filter(|connection| connection.peer == peer).count();
-    let victim = if own >= MAX_PER_PEER {
-        open.iter().position(|c| c.peer == peer && c.waiting.load(Ordering::Relaxed))
-    } else if open.len() >= MAX_CONNECTIONS {
-        open.iter().position(|c| c.waiting.load(Ordering::Relaxed))
-    } else {
-        return true;
-    };
-    let Some(victim) = victim else { return false };
-    let connection = open.remove(victim);
-    connection.cut();
-    cut.push(connection);
-    true
-}
-
-/// Reads one request from `stream` and answers it, each within its timeout; a client too slow, or gone, is left
-/// unanswered. `waiting` is cleared once the head is in. The connection closes after.
-fn answer(mut stream: TcpStream, encode: &Encode, waiting: &AtomicBool) {
-    if let Ok(head) = read_head(&mut stream, Instant::now() + HEAD_TIMEOUT) {
-        waiting.store(false, Ordering::Relaxed);
-        let bytes = match head {
-            Some(head) => response(&head, encode),
-            None => {
-                Answer::text("431 Request Header Fields Too Large", "hoptrace monitor: request too long\n").bytes(true)
-            }
-        };
-        let _ = write_all_by(&mut stream, &bytes, Instant::now() + WRITE_TIMEOUT);
-    }
-    let _ = stream.shutdown(Shutdown::Write);
-}
-
-/// Answers 503 without waiting for the request: a few hundred bytes, which a new connection's buffer always takes,
-/// written without blocking.
-fn refuse(mut stream: &TcpStream) {
-    let busy = Answer::text("503 Service Unavailable", "hoptrace monitor: too many scrapes at once\n");
-    let _ = stream.set_nonblocking(true);
-    // Whatever of the request is there: closing on unread bytes would reset the connection.
-    let _ = stream.read(&mut [0; 1024]);
-    let _ = stream.write_all(&busy.bytes(true));
-    let _ = stream.shutdown(Shutdown::Write);
-}
-
-/// The request's head, read before `deadline`; `None` when it is longer than [`super::request::MAX_HEAD`].
-fn read_head(stream: &mut TcpStream, deadline: Instant) -> io::Result<Option<Vec<u8>>> {
-    let mut head = Head::default();
-    let mut buf = [0; 2048];
-    loop {
-        stream.set_read_timeout(Some(time_left(deadline)?))?;
-        match stream.read(&mut buf) {
-            Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
-            Ok(read) => match head.push(&buf[..read]) {
-                Progress::Partial => {}
-                Progress::Complete => return Ok(Some(head.bytes().to_vec())),
-                Progress::TooLong => return Ok(None),
-            },
-            // The socket's timeout (set to the time left), or a signal: the deadline decides.
-            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
-            Err(error) => return Err(error),
-        }
-    }
-}
-
-/// Writes all of `bytes` before `deadline`, however slowly the client reads.
-fn write_all_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
-    while !bytes.is_empty() {
-        stream.set_write_timeout(Some(time_left(deadline)?))?;
-        match stream.write(bytes) {
-            Ok(0) => return Err(ErrorKind::WriteZero.into()),
-            Ok(written) => bytes = &bytes[written..],
-            // The socket's timeout (set to the time left), or a signal: the deadline decides.
-            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(())
-}
-
-/// The time left before `deadline`; a timeout once there is none.
-fn time_left(deadline: Instant) -> io::Result<Duration> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(ErrorKind::TimedOut.into());
-    }
-    Ok(left)
 }
 
 /// The answer to a request head: the metrics to a GET (or HEAD) of `/metrics`, with a query or without; 404
@@ -286,12 +119,14 @@ impl Answer {
 
 #[cfg(test)]
 mod tests {
+    use core::time::Duration;
     use std::io::{ErrorKind, Read, Write};
     use std::net::TcpStream;
     use std::sync::mpsc;
     use std::time::Instant;
 
     use super::*;
+    use crate::monitor::connections::{write_all_by, FAIR_TOTAL, HEAD_TIMEOUT, PER_PEER};
 
     /// More than loopback's socket buffers hold (the send buffer grows to 4 MiB at most by default), so that a
     /// client reading none of it holds the write up.
@@ -356,22 +191,28 @@ mod tests {
     }
 
     #[test]
-    fn reads_and_writes_give_up_at_their_deadline() {
-        let (mut client, mut server) = pair();
-        client.write_all(b"GET /metrics HTTP/1.1\r\n").unwrap();
-        let limit = Duration::from_millis(300);
+    fn a_head_not_whole_in_time_and_an_answer_not_taken_in_time_are_given_up() {
+        let (exporter, addr, stop) = start(|| "up 1\n".to_owned());
+        let mut half = TcpStream::connect(addr).unwrap();
+        half.write_all(b"GET /metrics HTTP/1.1\r\n").unwrap();
+        half.set_read_timeout(Some(HEAD_TIMEOUT * 3)).unwrap();
         let started = Instant::now();
-        let error = read_head(&mut server, started + limit).expect_err("half a request");
-        assert_eq!(error.kind(), ErrorKind::TimedOut, "{error}");
+        let mut answer = Vec::new();
+        let _ = half.read_to_end(&mut answer);
         let read_for = started.elapsed();
+        assert_eq!(answer, b"", "half a request is answered nothing");
+        assert!(read_for >= HEAD_TIMEOUT - Duration::from_millis(100), "closed after {read_for:?}");
+        assert!(read_for < HEAD_TIMEOUT + Duration::from_secs(1), "closed after {read_for:?}");
+        stop_within(exporter, &stop, Duration::from_secs(3));
+
+        let (_client, mut server) = pair();
+        let limit = Duration::from_millis(300);
         let large = vec![b'x'; LARGE];
         let started = Instant::now();
         let error = write_all_by(&mut server, &large, started + limit).expect_err("a client reading nothing");
         assert_eq!(error.kind(), ErrorKind::TimedOut, "{error}");
         let written_for = started.elapsed();
-        for took in [read_for, written_for] {
-            assert!(took >= limit && took < limit + Duration::from_secs(2), "gave up after {took:?}");
-        }
+        assert!(written_for >= limit && written_for < limit + Duration::from_secs(2), "gave up after {written_for:?}");
     }
 
     #[test]
@@ -413,7 +254,7 @@ mod tests {
         // from eight others.
         let mut idle = Vec::new();
         for host in [1, 2, 3, 4, 5, 6, 7, 8, 9] {
-            for _ in 0..MAX_CONNECTIONS * 2 / 8 {
+            for _ in 0..FAIR_TOTAL * 2 / 8 {
                 let mut stream = connect_from(host, addr);
                 stream.write_all(b"GET /metrics HTTP/1.1\r\n").unwrap();
                 idle.push(stream);
@@ -440,9 +281,9 @@ mod tests {
     }
 
     #[test]
-    fn connections_being_answered_are_never_cut_and_past_a_share_of_them_a_peer_gets_503() {
+    fn connections_being_answered_are_never_cut() {
         let (exporter, addr, stop) = start(|| "x".repeat(LARGE));
-        let stalled: Vec<TcpStream> = (0..MAX_PER_PEER)
+        let stalled: Vec<TcpStream> = (0..PER_PEER)
             .map(|_| {
                 let mut stream = connect_from(1, addr);
                 stream.write_all(GET.as_bytes()).unwrap();
@@ -450,13 +291,8 @@ mod tests {
             })
             .collect();
         thread::sleep(Duration::from_millis(300));
+        // One more from the same address, past its share: answered too.
         let answer = ask(addr, GET, Duration::from_secs(3)).expect("an answer");
-        let text = String::from_utf8_lossy(&answer[..answer.len().min(100)]);
-        assert!(text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{text}");
-        let mut other = connect_from(2, addr);
-        other.write_all(GET.as_bytes()).unwrap();
-        let mut answer = Vec::new();
-        other.read_to_end(&mut answer).unwrap();
         assert!(answer.starts_with(b"HTTP/1.1 200 OK\r\n") && answer.len() > LARGE, "{} bytes", answer.len());
         // The stalled ones were written to all along.
         for mut stream in stalled {

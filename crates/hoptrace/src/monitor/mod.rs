@@ -7,6 +7,7 @@
 //! timers; names are looked up on a thread of their own ([`resolver`]), never holding up a probe. On SIGINT or
 //! SIGTERM the loop stops, the HTTP listener closes and the events are flushed.
 
+pub mod connections;
 pub mod events;
 pub mod http;
 pub mod metrics;

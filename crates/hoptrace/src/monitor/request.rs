@@ -45,6 +45,11 @@ impl Head {
         &self.bytes
     }
 
+    /// Where it stands.
+    pub fn progress(&self) -> Progress {
+        self.over().unwrap_or(Progress::Partial)
+    }
+
     fn over(&self) -> Option<Progress> {
         if self.done {
             Some(Progress::Complete)
