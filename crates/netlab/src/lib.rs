@@ -56,13 +56,17 @@ mod mpls;
 mod namespace;
 mod quote8;
 mod routing;
+mod slowloris;
 mod spec;
 mod sweep;
+mod untagged;
 
 pub use attack::{Attack, Flood};
 pub use error::{Error, Result};
 pub use forge::Forgery;
 pub use lab::Lab;
 pub use quote8::ShortQuotes;
+pub use slowloris::Slowloris;
 pub use spec::{Family, LabSpec, Link, LinkId, NodeId, RejectWith, RouterOpts};
 pub use sweep::Sweep;
+pub use untagged::ShortReplies;

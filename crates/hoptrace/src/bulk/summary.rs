@@ -20,7 +20,8 @@ pub(super) fn print(stats: &SendStats, counters: &Counters, sending: Duration) {
     eprintln!(
         "hoptrace bulk: {} probes sent in {seconds:.2} s ({rate:.0}/s), {} refused, {} filtered, \
          {} to special destinations skipped, {} invalid lines; \
-         {} ICMP messages received, {} replies matched, {} dropped by the integrity check, {} unrelated, \
+         {} ICMP messages received, {} replies matched, {} dropped by the integrity check \
+         ({} too short to carry the tag), {} unrelated, \
          {} lost (receive ring full); \
          CPU {:.3} s user + {:.3} s system{per_probe}, peak RSS {:.1} MiB",
         stats.sent,
@@ -31,6 +32,7 @@ pub(super) fn print(stats: &SendStats, counters: &Counters, sending: Duration) {
         load(&counters.received),
         load(&counters.matched),
         load(&counters.integrity),
+        load(&counters.untagged),
         load(&counters.unrelated),
         load(&counters.lost),
         user.as_secs_f64(),

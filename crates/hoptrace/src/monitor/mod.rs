@@ -7,12 +7,14 @@
 //! timers; names are looked up on a thread of their own ([`resolver`]), never holding up a probe. On SIGINT or
 //! SIGTERM the loop stops, the HTTP listener closes and the events are flushed.
 
+pub mod connections;
 pub mod events;
 pub mod exposition;
 pub mod http;
 pub mod listen;
 pub mod metrics;
 pub mod path;
+pub mod request;
 pub mod resolver;
 pub mod schedule;
 pub mod target;

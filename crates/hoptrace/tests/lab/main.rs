@@ -3,10 +3,12 @@
 
 mod bulk;
 mod bulk_first_hour;
+mod bulk_untagged;
 mod bulk_way;
 mod diamond_miner;
 mod dns;
 mod ecmp;
+mod exporter_slowloris;
 mod exposition;
 mod failures;
 mod first_hour;
