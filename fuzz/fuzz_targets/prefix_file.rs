@@ -7,11 +7,11 @@ use core::net::IpAddr;
 
 use hoptrace::bulk::prefixes::PrefixSet;
 use hoptrace::escape::escape;
-use hoptrace::files::{read_bounded, BULK_LIMIT};
+use hoptrace::files::{read_bounded, text, BULK_LIMIT};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = read_bounded(data, BULK_LIMIT) else { return };
+    let Ok(text) = read_bounded(data, BULK_LIMIT).and_then(text) else { return };
     match PrefixSet::parse(&text, "fuzz") {
         Ok(set) => {
             for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {

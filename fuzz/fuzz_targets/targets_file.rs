@@ -4,14 +4,14 @@
 #![no_main]
 
 use hoptrace::escape::escape;
-use hoptrace::files::{read_bounded, TARGETS_LIMIT};
+use hoptrace::files::{read_bounded, text, TARGETS_LIMIT};
 use hoptrace::monitor::schedule::parse_targets;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     // A small bound too, so that the fuzzer reaches the "too large" path.
     let _ = read_bounded(data, 64);
-    let Ok(text) = read_bounded(data, TARGETS_LIMIT) else { return };
+    let Ok(text) = read_bounded(data, TARGETS_LIMIT).and_then(text) else { return };
     let targets = parse_targets(&text);
     for target in &targets {
         assert!(!target.is_empty() && !target.contains('#') && !target.contains(char::is_whitespace));

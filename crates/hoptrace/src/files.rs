@@ -49,7 +49,7 @@ pub fn read_bounded(input: impl Read, limit: u64) -> Result<Vec<u8>, String> {
 }
 
 /// `bytes` as UTF-8 text; where it is not, in a few words.
-fn text(bytes: Vec<u8>) -> Result<String, String> {
+pub fn text(bytes: Vec<u8>) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|error| format!("not UTF-8 text (byte {})", error.utf8_error().valid_up_to()))
 }
 
