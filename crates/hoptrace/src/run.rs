@@ -54,9 +54,11 @@ pub fn run(
         [host] => vec![Tracer::with_options(host, options)?],
         _ => hosts.iter().map(|host| tracer_beside(host, options)).collect::<Result<_, _>>()?,
     };
+    let control = Control { stops: tracers.iter().map(Tracer::stop_handle).collect(), ..Control::default() };
+    // Made before privileges go, as a shell's redirection: a file it writes (`--warts=FILE`) is opened here.
+    let renderer = renderer(settings, &control);
     // The sockets are open: nothing from here on needs a privilege, and no probe is sent with one.
     net::drop_privileges().map_err(dropped)?;
-    let control = Control { stops: tracers.iter().map(Tracer::stop_handle).collect(), ..Control::default() };
     let caught = Arc::new(AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Registration only fails for forbidden signals; these two are not.
@@ -66,7 +68,6 @@ pub fn run(
         let _ = signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize);
     }
 
-    let renderer = renderer(settings, &control);
     let per_probe = renderer.per_probe();
     let (events, received) = mpsc::sync_channel(BACKLOG);
     let sink = Sink::new(control.clone());

@@ -122,7 +122,7 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     }
     if let Some(passes) = &passes {
         let rows = std::mem::take(&mut *progress.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-        traces::print(args.text, passes, &rows, &flows, sending.sources(), started);
+        traces::print(args.text, args.warts.as_deref(), passes, &rows, &flows, sending.sources(), started);
     }
     // As the other commands end: a closed pipe and a signal say so in the exit status.
     match caught.load(Ordering::Relaxed) {

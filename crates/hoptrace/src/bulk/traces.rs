@@ -12,9 +12,10 @@ use engine::{
 
 use super::targets::{Passes, Rows, Target};
 use crate::output::{
-    Directory, DnsDirectory, GraphFormat, MdaGraph, MdaText, Renderer, RipeJson, TraceInfo, TracerouteText,
+    with_warts, Directory, DnsDirectory, GraphFormat, MdaGraph, MdaText, Renderer, RipeJson, TraceInfo, TracerouteText,
+    Warts,
 };
-use crate::settings::Naming;
+use crate::settings::{Naming, WartsTo};
 
 /// The reply of a row, as the engine would have decoded it.
 fn reply(row: &Row) -> Option<Reply> {
@@ -58,22 +59,29 @@ fn reply(row: &Row) -> Option<Reply> {
 /// closed stdout ends the output quietly, as a pipe's reader intends.
 pub(super) fn print(
     text: bool,
+    warts: Option<&std::path::Path>,
     passes: &Passes<'_>,
     rows: &Rows,
     flows: &[u16],
     sources: [Option<IpAddr>; 2],
     started: SystemTime,
 ) {
-    let mut renderer: Box<dyn Renderer> = match (passes.mda, text) {
+    let renderer: Box<dyn Renderer> = match (passes.mda, text) {
         (Some(confidence), true) => Box::new(MdaText::new(Naming::Numeric, false, confidence)),
         (Some(confidence), false) => Box::new(MdaGraph::new(GraphFormat::Json, confidence)),
         (None, true) => Box::new(TracerouteText::new(Naming::Numeric)),
         (None, false) => Box::new(RipeJson::new(false)),
     };
+    let to = warts.map(|path| if path == "-" { WartsTo::Stdout } else { WartsTo::File(path.to_owned()) });
+    let mut renderer = with_warts(renderer, to.as_ref(), || Warts::new(passes.mda, 1));
     let directory = DnsDirectory::new(true, false);
     let mut out = io::BufWriter::new(io::stdout().lock());
     let written = write(&mut out, renderer.as_mut(), &directory, passes, rows, flows, sources, started);
-    let _ = written.and_then(|()| out.flush());
+    if let Err(error) = written.and_then(|()| out.flush()) {
+        if error.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("hoptrace: {error}");
+        }
+    }
 }
 
 /// The hops of `target` up to `end`, each with the flows `flows` says it was probed in (at least one), answered

@@ -25,6 +25,7 @@ mod sagan;
 mod support;
 mod tmux;
 mod tracepath;
+mod warts;
 mod wire;
 
 use std::net::IpAddr;
