@@ -360,7 +360,7 @@ impl TracerouteArgs {
             (self.dccp, "-D (DCCP probes)"),
             (self.protocol.is_some(), "-P (raw probes of another protocol)"),
             (self.udplite, "-UL (UDP-Lite probes)"),
-            (self.module_options.as_deref().is_some_and(|o| o != "warts"), "-O (module options but warts)"),
+            (self.module_options.as_deref().is_some_and(|o| o != "warts"), "-O (module options)"),
         ];
         match refused.iter().find(|(given, _)| *given) {
             Some((_, what)) => Err(CliError::new(format!("{what} is not supported"))),

@@ -17,6 +17,7 @@ mod traceroute;
 mod view;
 mod warts;
 mod warts_lb;
+mod warts_parts;
 
 use core::net::IpAddr;
 use std::io::{self, Write};

@@ -1,27 +1,20 @@
 //! scamper's binary format, warts(5), as CAIDA's Ark archives and scamper's tools (`sc_warts2json`,
 //! `sc_analysis_dump`, `sc_tracediff`…) read it: a list record and a cycle start record before the first trace,
 //! one trace record per trace (a `tracelb` record for a multipath discovery), a cycle stop record at the end. The
-//! records are encoded by the `warts` crate; see [`super::warts_lb`] for the part written by hand.
+//! records are encoded by the `warts` crate (the tracelb record with a fix, in `warts_lb`).
 
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use engine::{Confidence, ErrorClass, Hop, Outcome, ProbeRecord, Protocol, ReplyKind};
 use hoptrace_core::Event;
-use warts::{
-    Address, CycleStart, CycleStop, DekuContainerWrite, Flags, List, Object, Timeval, TraceProbe, TraceStopReason,
-    TraceType, Traceroute,
-};
+use warts::{Address, CycleStart, CycleStop, Flags, List, Object, TraceProbe, TraceStopReason, TraceType, Traceroute};
 
+use super::warts_parts::{encode, micros, source, unix, CYCLE_ID, LIST_ID};
 use super::{warts_lb, Directory, Renderer, TraceInfo};
 use crate::settings::WartsTo;
-
-/// The ids the list and cycle records get in the file (warts numbers them from 1).
-pub(super) const LIST_ID: u32 = 1;
-pub(super) const CYCLE_ID: u32 = 1;
 
 /// scamper's hop flag: the reply's TTL is known.
 const HOP_REPLY_TTL: u8 = 0x10;
@@ -306,33 +299,4 @@ fn stop(outcome: Option<Outcome>, hops: &[Hop]) -> (TraceStopReason, u8) {
         Some(_) => (TraceStopReason::None, 0),
         None => (TraceStopReason::Halted, 0),
     }
-}
-
-/// The trace's source, the unspecified address when unknown (warts requires one).
-pub(super) fn source(info: &TraceInfo) -> Address {
-    Address::from(info.source.unwrap_or(match info.target {
-        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-    }))
-}
-
-/// When the first probe of `hops` was sent.
-pub(super) fn epoch(hops: &[Hop]) -> Option<Instant> {
-    hops.iter().flat_map(|hop| hop.probes.iter().map(|probe| probe.sent_at)).min()
-}
-
-/// Microseconds, rounded as `--json` rounds milliseconds to three decimals.
-pub(super) fn micros(duration: core::time::Duration) -> u32 {
-    ((duration.as_nanos() + 500) / 1000).min(u128::from(u32::MAX)) as u32
-}
-
-/// A wall-clock time as warts stores it.
-pub(super) fn unix(time: SystemTime) -> Timeval {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    Timeval { seconds: since.as_secs().min(u64::from(u32::MAX)) as u32, microseconds: since.subsec_micros() }
-}
-
-/// The bytes of one record.
-pub(super) fn encode(object: Object) -> io::Result<Vec<u8>> {
-    object.to_bytes().map_err(|error| io::Error::new(io::ErrorKind::InvalidData, format!("warts: {error}")))
 }

@@ -16,7 +16,7 @@ use warts::{
     MultipathTraceReply, MultipathTraceroute, Object,
 };
 
-use super::warts::{encode, epoch, micros, source, unix, CYCLE_ID, LIST_ID};
+use super::warts_parts::{encode, epoch, micros, source, unix, CYCLE_ID, LIST_ID};
 use super::TraceInfo;
 
 /// scamper's tracelb reply flags: the reply's TTL is known; the reply is a TCP segment.
