@@ -13,7 +13,7 @@ use net::Privilege;
 
 use crate::error::Error;
 use crate::output::{renderer, Control, Directory, Renderer, Sink};
-use crate::settings::{Output, Settings};
+use crate::settings::{Output, Settings, WartsTo};
 
 /// How often the rendering thread, waiting for events, checks that someone still reads its output.
 const READER_CHECK: Duration = Duration::from_millis(100);
@@ -39,6 +39,10 @@ pub fn run(
 ) -> Result<(), Error> {
     if settings.output == Output::Live && !std::io::stdout().is_terminal() {
         return Err(Error::NotATerminal);
+    }
+    // Binary on a terminal is garbage, and bytes from the network (addresses) could act as escape sequences.
+    if settings.warts == Some(WartsTo::Stdout) && std::io::stdout().is_terminal() {
+        return Err(Error::Failed("warts is binary: redirect stdout, or give --warts=FILE".to_owned()));
     }
     let plan = settings.rounds();
     if plan.count > 1 && plan.interval < UNPRIVILEGED_INTERVAL_FLOOR && !net::run_by_root() {

@@ -54,3 +54,16 @@ fn a_warts_file_that_cannot_be_written_gets_one_line_and_status_1() {
     let expected = "hoptrace: write error: cannot write /nonexistent/x.warts: No such file or directory\n";
     assert_eq!(stderr(&output), expected);
 }
+
+#[test]
+fn warts_on_a_terminal_is_refused_before_anything_is_sent() {
+    // `script` gives the run a terminal; the refusal comes before any socket is opened.
+    let hoptrace = env!("CARGO_BIN_EXE_hoptrace");
+    let output = Command::new("script")
+        .args(["-qec", &format!("{hoptrace} -n -q 1 -O warts 127.0.0.1"), "/dev/null"])
+        .output()
+        .expect("script runs");
+    assert_eq!(output.status.code(), Some(1));
+    let seen = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+    assert_eq!(seen, "hoptrace: warts is binary: redirect stdout, or give --warts=FILE\n");
+}

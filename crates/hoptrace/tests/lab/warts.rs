@@ -213,7 +213,16 @@ fn scamper_reads_an_mda_run_as_tracelb_with_every_link_and_rtt() {
     let dump = sc("sc_analysis_dump", &[&file]);
     assert!(dump.lines().all(|line| line.starts_with('#')), "{dump}");
     assert_eq!(sc("sc_tracediff", &[&file, &file]), "");
+    let theirs = scratch("scamper-tracelb");
+    let mut scamper = lab.command(client, "scamper");
+    scamper.args(["-O", "warts", "-o"]).arg(&theirs).args(["-c", "tracelb -P udp-dport", "-i", &target]);
+    stdout_of(&mut scamper, "scamper tracelb");
+    let kinds: Vec<Json> = warts2json(&theirs).iter().map(|record| record["type"].clone()).collect();
+    assert_eq!(kinds, ["cycle-start", "tracelb", "cycle-stop"]);
+    let dump = sc("sc_analysis_dump", &[&theirs]);
+    assert!(dump.lines().all(|line| line.starts_with('#')), "scamper's own tracelb: {dump}");
     let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&theirs);
 }
 
 #[test]
