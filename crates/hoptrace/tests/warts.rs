@@ -34,6 +34,23 @@ fn warts_on_loopback_is_what_scamper_reads() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
+fn a_warts_file_beside_rounds_of_json_has_a_trace_per_round() {
+    let file = std::env::temp_dir().join(format!("hoptrace-cli-rounds-{}.warts", std::process::id()));
+    let warts = format!("--warts={}", file.display());
+    let output = isolated(&["-n", "-q", "1", "--json", "-c", "3", "--interval", "0", &warts, "127.0.0.1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 3, "{}", stdout(&output));
+    let json = Command::new("sc_warts2json").arg(&file).output().expect("sc_warts2json runs");
+    let _ = std::fs::remove_file(&file);
+    let kinds: Vec<String> = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["cycle-start", "trace", "trace", "trace", "cycle-stop"]);
+}
+
+#[test]
 fn warts_on_stdout_with_another_output_gets_one_line_and_status_2() {
     let message = "hoptrace: warts on stdout goes alone: --warts=FILE for both\n";
     for args in [&["--warts", "--json", "127.0.0.1"][..], &["-O", "warts", "-c", "2", "127.0.0.1"]] {
