@@ -80,7 +80,7 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     net::drop_privileges().map_err(net_error)?;
     let protocol = if args.protocol == "icmp" { Protocol::Icmp } else { Protocol::Udp };
     let started = SystemTime::now();
-    let mut printer = traces::Printer::new(args.text, args.mda.then_some(args.confidence));
+    let mut printer = traces::Printer::new(args.text, args.mda.then_some(args.confidence), args.warts.as_deref());
     // The first line goes before the first probe.
     match &targets {
         Some(targets) => printer.start(&traces::Head { targets, max_ttl: args.max_ttl, protocol, started }, &mut out),

@@ -14,10 +14,10 @@ use engine::mda::Confidence;
 
 use super::targets::{Passes, Rows, Target};
 use crate::output::{
-    Directory, DnsDirectory, GraphFormat, MdaGraph, MdaText, Renderer, RipeJson, Sink as Output, TraceInfo,
-    TracerouteText,
+    with_warts, Directory, DnsDirectory, GraphFormat, MdaGraph, MdaText, Renderer, RipeJson, Sink as Output, TraceInfo,
+    TracerouteText, Warts,
 };
-use crate::settings::Naming;
+use crate::settings::{Naming, WartsTo};
 
 /// The reply of a row, as the engine would have decoded it.
 fn reply(row: &Row) -> Option<Reply> {
@@ -68,7 +68,8 @@ pub(super) struct Printer {
 }
 
 impl Printer {
-    pub(super) fn new(text: bool, mda: Option<Confidence>) -> Printer {
+    /// With `warts` (`-`: stdout), scamper's warts instead of the usual output, or into that file beside it.
+    pub(super) fn new(text: bool, mda: Option<Confidence>, warts: Option<&std::path::Path>) -> Printer {
         let renderer: Box<dyn Renderer> = match (mda, text) {
             (Some(confidence), true) => Box::new(MdaText::new(Naming::Numeric, false, confidence)),
             (Some(confidence), false) => Box::new(MdaGraph::new(GraphFormat::Json, confidence)),
@@ -80,6 +81,8 @@ impl Printer {
             }
             (None, false) => Box::new(RipeJson::new(false)),
         };
+        let to = warts.map(|path| if path == "-" { WartsTo::Stdout } else { WartsTo::File(path.to_owned()) });
+        let renderer = with_warts(renderer, to.as_ref(), || Warts::new(mda, 1));
         Printer { renderer, text, started: false }
     }
 
