@@ -91,6 +91,7 @@ impl TracepathArgs {
             round_interval: Duration::ZERO,
             color: true,
             warts: None,
+            mtr: None,
         })
     }
 }
