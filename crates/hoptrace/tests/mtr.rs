@@ -121,3 +121,28 @@ fn csv_xml_raw_and_split() {
     assert_eq!(split.lines().next(), Some("1 198.18.10.1 0 1 1 10 10 10"), "{split}");
     assert!(split.contains("\n2 ???\n"), "{split}");
 }
+
+/// `hoptrace --mtr ARGS`: exit status, stdout, stderr.
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hoptrace")).arg("--mtr").args(args).output().unwrap();
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.code(), text(&output.stdout), text(&output.stderr))
+}
+
+#[test]
+fn bad_values_get_mtr_s_one_line_complaints() {
+    for (args, message) in [
+        (&["-o", "LSQ", "198.18.0.1"][..], "Unknown field identifier: Q"),
+        (&["-u", "-T", "198.18.0.1"], "-u , -T and -S are mutually exclusive"),
+        (&["-P", "0", "198.18.0.1"], "Illegal port number: 0"),
+        (&["-c", "x", "198.18.0.1"], "invalid argument: 'x'"),
+        (&["-i", "0", "198.18.0.1"], "wait time must be positive"),
+        (&["-F", "hosts.txt"], "-F (hosts from a file) is not supported"),
+    ] {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!((code, stdout.as_str(), stderr.as_str()), (Some(2), "", format!("hoptrace: {message}\n").as_str()));
+    }
+    let (code, stdout, _) = run(&["-v"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.starts_with("mtr 0.95 (hoptrace "), "{stdout}");
+}
