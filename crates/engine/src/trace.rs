@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::config::{ConfigError, TraceConfig};
 use crate::log::ProbeLog;
 use crate::matching::Matcher;
+use crate::pace::{budget_end, Pacer};
 use crate::probe::{Probe, ProbeFactory, ProbeId};
 use crate::reply::{ErrorClass, Reply, ReplyKind};
 use crate::resend;
@@ -36,6 +37,8 @@ pub struct Trace {
     checksum_shifts: Vec<(u16, ProbeId)>,
     events: VecDeque<Event>,
     stats: Stats,
+    /// Multipath discovery's pace at hops that limit their answers.
+    pacer: Pacer,
 }
 
 /// How much earlier than its probe's departure a reply's arrival may seem, from the error of turning a kernel's
@@ -79,6 +82,7 @@ impl Trace {
             checksum_shifts: Vec::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
+            pacer: Pacer::default(),
         })
     }
 
@@ -96,7 +100,7 @@ impl Trace {
         if self.next_send_at().is_some_and(|at| at > now) {
             return None;
         }
-        let (ttl, hop_index) = self.next_slot()?;
+        let (ttl, hop_index) = self.next_slot(Some(now))?;
         // The i-th probe standing for a hop is in flow i, at every hop (a resend keeps the flow it replaces).
         let flow = match self.log.hops().get(hop_index) {
             Some(hop) if self.config.mda => first_free_flow(hop),
@@ -108,6 +112,7 @@ impl Trace {
         let size = self.factory.packet_len();
         let record = ProbeRecord { id, sent_at: now, size, flow, status: ProbeStatus::InFlight, resent: None };
         self.log.push(hop_index, ttl, record, key);
+        self.pacer.sent(hop_index, now);
         self.in_flight.push(id);
         self.last_sent_at = Some(now);
         self.stats.sent += 1;
@@ -124,25 +129,37 @@ impl Trace {
     /// before the second of any: the whole window leaves at once either way, and a destination that limits its
     /// ICMP errors (Linux: a burst of 6) spends its burst on the probes it gets first — its own TTL's this way,
     /// rather than one of its own and the first of every TTL past it.
-    fn next_slot(&self) -> Option<(u8, usize)> {
-        let last_ttl = self.last_ttl();
+    ///
+    /// A hop paced by multipath discovery waits its turn at `now` (`None`: whatever the pace).
+    fn next_slot(&self, now: Option<Instant>) -> Option<(u8, usize)> {
+        let hops = self.log.hops();
+        let mut short = self.short_hops();
+        let ready =
+            |index: usize| self.pace_next(index).is_none_or(|at| at.is_some_and(|at| now.is_none_or(|now| at <= now)));
+        if let Some(index) = short.find(|&index| now.is_none() || ready(index)) {
+            return Some((hops[index].ttl, index));
+        }
+        match hops.last() {
+            None => Some((self.config.first_ttl, 0)),
+            Some(hop) => hop.ttl.checked_add(1).filter(|&ttl| self.in_window(ttl)).map(|ttl| (ttl, hops.len())),
+        }
+    }
+
+    /// The hops of the window short of probes, lowest first (hops already reported complete need nothing more).
+    fn short_hops(&self) -> impl Iterator<Item = usize> + '_ {
+        let hops = self.log.hops();
+        (self.reported..hops.len())
+            .filter(move |&index| self.in_window(hops[index].ttl) && hops[index].current().count() < self.wanted(index))
+    }
+
+    /// Whether `ttl` is in the window (see [`Self::next_slot`]).
+    fn in_window(&self, ttl: u8) -> bool {
         let hops = self.log.hops();
         let first = match hops.get(self.reported) {
             Some(hop) => u16::from(hop.ttl),
             None => hops.last().map_or(u16::from(self.config.first_ttl), |hop| u16::from(hop.ttl) + 1),
         };
-        let end = first + self.window() as u16; // TTLs below `end` are in the window
-        let in_window = |ttl: u8| ttl <= last_ttl && u16::from(ttl) < end;
-        // Hops already reported complete need nothing more: start after them.
-        let short = (self.reported..hops.len())
-            .find(|&index| in_window(hops[index].ttl) && hops[index].current().count() < self.wanted(index));
-        if let Some(index) = short {
-            return Some((hops[index].ttl, index));
-        }
-        match hops.last() {
-            None => Some((self.config.first_ttl, 0)),
-            Some(hop) => hop.ttl.checked_add(1).filter(|&ttl| in_window(ttl)).map(|ttl| (ttl, hops.len())),
-        }
+        ttl <= self.last_ttl() && u16::from(ttl) < first + self.window() as u16
     }
 
     /// How many TTLs are probed at once: as many as the in-flight limit holds whole (`-N` over `-q`, or over the
@@ -280,6 +297,7 @@ impl Trace {
         let quote_rewritten = self.matcher().quote_rewritten(id, &reply);
         let target = self.config.target;
         let Some(ttl) = self.log.hop_of(id).map(|hop| hop.ttl) else { return };
+        self.pacer.answered(self.log.hops(), self.log.location(id));
         let Some(record) = self.log.record_mut(id) else { return };
         let answer = Answer { rtt: now.saturating_duration_since(record.sent_at), reply, quote_rewritten };
         let verdict = if resent.is_some() { Verdict::Continue } else { answer.verdict(target) };
@@ -312,9 +330,16 @@ impl Trace {
             return None;
         }
         let give_up = self.in_flight.iter().filter_map(|&id| self.deadline(id)).min();
-        let can_send = self.in_flight.len() < self.config.max_in_flight && self.next_slot().is_some();
+        let can_send = self.in_flight.len() < self.config.max_in_flight && self.next_slot(None).is_some();
         let send = self.next_send_at().filter(|_| can_send);
-        give_up.into_iter().chain(send).min()
+        // A paced hop's turn, once the send interval allows (a hop no longer paced then is sent at once).
+        let paced = self
+            .short_hops()
+            .filter_map(|index| self.pace_next(index).flatten())
+            .min()
+            .filter(|_| can_send)
+            .map(|at| self.next_send_at().map_or(at, |send| send.max(at)));
+        give_up.into_iter().chain(send).chain(paced).min()
     }
 
     /// Gives up the probes whose wait has run out by `now`.
@@ -325,7 +350,7 @@ impl Trace {
             return;
         }
         for &id in &expired {
-            let retry = self.may_retry(id).then_some(Resend::Retry);
+            let retry = self.may_retry(id, now).then_some(Resend::Retry);
             if let Some(record) = self.log.record_mut(id) {
                 record.status = ProbeStatus::TimedOut;
                 record.resent = retry;
@@ -335,8 +360,13 @@ impl Trace {
         self.progress();
     }
 
-    /// Whether lost probe `id` may be stood in for by another.
-    fn may_retry(&self, id: ProbeId) -> bool {
+    /// Whether lost probe `id` may be stood in for by another (with multipath discovery: its flow probed again at
+    /// its hop's pace, see [`crate::pace`]).
+    fn may_retry(&mut self, id: ProbeId, now: Instant) -> bool {
+        if self.config.mda {
+            let last_ttl = self.last_ttl();
+            return self.pacer.lost(self.log.hops(), self.log.location(id), last_ttl, self.config.mda_wait, now);
+        }
         let farthest = self.log.farthest_answer();
         self.log.hop_of(id).is_some_and(|hop| resend::may_retry(&self.config, hop, farthest, self.last_ttl()))
     }
@@ -446,6 +476,12 @@ impl Trace {
             next.is_complete()
                 && next.current().count() >= crate::mda::flows_needed(self.config.confidence, Some(hop), next)
         })
+    }
+
+    /// When hop `index` may next be probed, if multipath discovery paces it (see [`Pacer::next_at`]).
+    fn pace_next(&self, index: usize) -> Option<Option<Instant>> {
+        let hop = &self.log.hops()[index];
+        self.pacer.next_at(index, hop, budget_end(hop, self.config.mda_wait))
     }
 
     /// The TTL the trace ends at, as far as is known: where it stopped, else the maximum.
