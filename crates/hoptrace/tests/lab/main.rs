@@ -14,6 +14,7 @@ mod interrupt;
 mod jc;
 mod layout;
 mod live;
+mod mda_limits;
 mod monitor;
 mod monitor_many;
 mod mpls;
