@@ -28,6 +28,8 @@ fn limited_diamonds(family: Family, opts: RouterOpts) -> (Lab, NodeId, NodeId, N
         spec.link(branch, r5);
     }
     spec.link(r5, dst);
+    // Many destinations for bulk.
+    spec.anyip(dst, IpAddr::V4(crate::bulk::V4_RANGE.0), crate::bulk::V4_RANGE.1);
     for node in [r1, r3, r5, dst].into_iter().chain(r2.iter().copied()).chain(r4.iter().copied()) {
         spec.router_opts(node, opts);
     }
@@ -116,5 +118,33 @@ fn mda_at_99_percent_under_a_global_icmp_limit_counts_only_answered_flows() {
         let after = suppressed(&lab, r3);
         eprintln!("{family:?}: r3 suppressed {} errors", after - before);
         assert!(after > before, "{family:?}: r3's limit never held anything back");
+    }
+}
+
+#[test]
+fn bulk_mda_probes_again_the_flows_a_limited_hop_left_unanswered() {
+    let _machine = shared_machine();
+    // The kernel's global cap: 16 targets behind the same routers draw more errors at once than its burst of 50.
+    let opts = RouterOpts { icmp_msgs: Some((1000, 50)), ..RouterOpts::default() };
+    let (lab, client, _, r3, expected) = limited_diamonds(Family::V4, opts);
+    let before = suppressed(&lab, r3);
+    let mut command = hoptrace_command(&lab, client);
+    command.args(["bulk", "--targets", "-", "--mda", "--text", "-r", "100000", "-W", "0.3"]);
+    let targets: String = (1..=16).map(|n| format!("{}\n", crate::bulk::v4_dst(n))).collect();
+    let output = crate::bulk::run_with_input(command, &targets);
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{stderr}");
+    let after = suppressed(&lab, r3);
+    eprintln!("r3 suppressed {} errors", after - before);
+    assert!(after > before, "r3's limit never held anything back:\n{stdout}");
+    let traces: Vec<&str> = stdout.split("traceroute to ").skip(1).collect();
+    assert_eq!(traces.len(), 16, "{stdout}");
+    for trace in traces {
+        let hops = mda_hops(&format!("traceroute to {trace}"));
+        assert_eq!(hops.len(), expected.len(), "{trace}");
+        for (ttl, (_, answers, probes, _)) in hops.iter().enumerate() {
+            // Every flow probed at the hop was answered: one that got none was probed again in a later round.
+            assert_eq!(answers, probes, "TTL {}:\n{trace}", ttl + 1);
+        }
     }
 }
