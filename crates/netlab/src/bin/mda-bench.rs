@@ -1,7 +1,7 @@
 //! The MDA benchmark: `hoptrace --mda` over two diamonds (2 branches, then 3) whose routers keep the kernel's ICMP
 //! limits — first the global cap alone (1000 errors a second, bursts of 50), then with the per-destination limit on
-//! too (a burst of 6, then one error a second; IPv6 scales it by the route's prefix: 4 a second for a /64). Prints,
-//! per scenario, family and confidence: runs, runs that found every interface, probes, time, and (per-destination)
+//! too (a burst of 6, then one error a second, measured). Prints, per scenario, family and confidence: runs, runs
+//! that found every interface, errors the routers' limits suppressed, probes, time, and (per-destination)
 //! the time the limiters make unavoidable — the answers the busiest router gave beyond its burst over its refill
 //! rate — and how long hoptrace says it waited for them; then the goals, and whether they are met (exit status 1 if
 //! not).
@@ -124,11 +124,27 @@ struct Row {
     runs: usize,
     complete: usize,
     not_settled: usize,
+    /// ICMP errors the routers' limits suppressed over the runs.
+    suppressed: u64,
     probes: f64,
     time: f64,
     /// Per-destination only: the mean limiter bound, the worst time over bound, the mean wait said, the measured
     /// refill interval.
     bound: Option<(f64, f64, f64, f64)>,
+}
+
+/// ICMP errors the limits of the lab's routers and destination suppressed so far.
+fn suppressed(net: &Diamonds) -> u64 {
+    let counters =
+        ["IcmpOutRateLimitGlobal", "IcmpOutRateLimitHost", "Icmp6OutRateLimitGlobal", "Icmp6OutRateLimitHost"];
+    let nodes = net.hops.iter().flatten().map(|(node, _)| *node);
+    nodes
+        .filter_map(|node| net.lab.command(node, "nstat").arg("-az").args(counters).output().ok())
+        .flat_map(|output| {
+            let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+            stdout.lines().filter_map(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok()).collect::<Vec<_>>()
+        })
+        .sum()
 }
 
 /// The per-destination limit's burst (Linux: 6 errors).
@@ -169,6 +185,7 @@ fn scenario(
         true => (refill(&net, family)?, BURST),
         false => (0.0, 0),
     };
+    let before = suppressed(&net);
     let mut traces = Vec::new();
     for _ in 0..runs {
         if per_destination {
@@ -177,6 +194,7 @@ fn scenario(
         }
         traces.push(trace(&net, family, hoptrace, confidence)?);
     }
+    let suppressed = suppressed(&net) - before;
     let mean = |value: &dyn Fn(&Run) -> f64| traces.iter().map(value).sum::<f64>() / runs.max(1) as f64;
     let bound_of = |run: &Run| {
         let busiest = run.answers.values().copied().max().unwrap_or(0);
@@ -192,6 +210,7 @@ fn scenario(
         runs,
         complete: traces.iter().filter(|run| run.complete).count(),
         not_settled: traces.iter().filter(|run| run.not_settled).count(),
+        suppressed,
         probes: mean(&|run| run.probes as f64),
         time: mean(&|run| run.time.as_secs_f64()),
         bound,
@@ -223,8 +242,8 @@ fn main() -> ExitCode {
         }
     }
     println!(
-        "{:<28} {:>9} {:>11} {:>7} {:>8} {:>9} {:>10} {:>9}",
-        "", "complete", "not settled", "probes", "time s", "bound s", "time/bound", "waited s"
+        "{:<28} {:>9} {:>11} {:>10} {:>7} {:>8} {:>9} {:>10} {:>9}",
+        "", "complete", "not settled", "suppressed", "probes", "time s", "bound s", "time/bound", "waited s"
     );
     for row in &rows {
         let (bound, worst, waited) = match row.bound {
@@ -234,8 +253,17 @@ fn main() -> ExitCode {
             None => ("-".into(), "-".into(), "-".into()),
         };
         println!(
-            "{:<28} {:>5}/{:<3} {:>11} {:>7.0} {:>8.2} {:>9} {:>10} {:>9}",
-            row.what, row.complete, row.runs, row.not_settled, row.probes, row.time, bound, worst, waited
+            "{:<28} {:>5}/{:<3} {:>11} {:>10} {:>7.0} {:>8.2} {:>9} {:>10} {:>9}",
+            row.what,
+            row.complete,
+            row.runs,
+            row.not_settled,
+            row.suppressed,
+            row.probes,
+            row.time,
+            bound,
+            worst,
+            waited
         );
     }
     for row in &rows {
