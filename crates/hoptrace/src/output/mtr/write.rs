@@ -319,6 +319,6 @@ mod tests {
         let mut line = " 1.|-- 198.18.1.1".to_owned();
         put(&mut line, 10, " 100.0%");
         put(&mut line, 16, " 10");
-        assert_eq!(line, " 1.|-- 19 100.0 10");
+        assert_eq!(line, " 1.|-- 198 100.0 10");
     }
 }
