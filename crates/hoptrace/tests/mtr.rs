@@ -146,3 +146,10 @@ fn bad_values_get_mtr_s_one_line_complaints() {
     assert_eq!(code, Some(0));
     assert!(stdout.starts_with("mtr 0.95 (hoptrace "), "{stdout}");
 }
+
+#[test]
+fn the_display_flag_given_last_wins() {
+    assert!(mtr(&["-n", "--json", "-r"]).starts_with("Start: "));
+    assert!(mtr(&["-n", "-r", "--json"]).starts_with("{\n"));
+    assert!(mtr(&["-n", "-x", "-C"]).starts_with("Mtr_Version,"));
+}

@@ -76,7 +76,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliErr
         let parsed = MtrArgs::command()
             .bin_name(program)
             .try_get_matches_from(args)
-            .and_then(|matches| MtrArgs::from_arg_matches(&matches));
+            .and_then(|matches| MtrArgs::from_arg_matches(&matches).map(|args| args.display_from(&matches)));
         if let Ok(MtrArgs { version: true, .. }) = parsed {
             return Ok(Request::Print(format!("{}\n", mtr::version())));
         }

@@ -139,7 +139,13 @@ pub struct MtrArgs {
     pub version: bool,
     /// The host to trace (default localhost).
     host: Option<String>,
+    /// The display flag given last (mtr's getopt loop keeps the last).
+    #[arg(skip)]
+    last_display: Option<&'static str>,
 }
+
+/// The display flags, by argument id.
+const DISPLAYS: [&str; 8] = ["curses", "json", "xml", "csv", "raw", "split", "report", "report_wide"];
 
 /// What `mtr --version` prints: mtr's version, whose formats these are, then hoptrace's.
 pub fn version() -> String {
@@ -168,6 +174,14 @@ fn float(value: &Option<String>, default: f64) -> Result<f64, CliError> {
 }
 
 impl MtrArgs {
+    /// Notes which display flag came last on the command line.
+    pub fn display_from(mut self, matches: &clap::ArgMatches) -> Self {
+        let given =
+            |id: &&'static str| matches.get_flag(id).then(|| matches.index_of(id)).flatten().map(|at| (at, *id));
+        self.last_display = DISPLAYS.iter().filter_map(given).max().map(|(_, id)| id);
+        self
+    }
+
     /// Checks the values as mtr 0.95 does, with its limits and messages.
     pub fn into_settings(self) -> Result<Settings, CliError> {
         let refused = [
@@ -306,7 +320,22 @@ impl MtrArgs {
 
     /// The last display flag given wins, as in mtr; without one, the live screen.
     fn output(&self) -> Output {
-        let format = if self.curses {
+        let format = match self.last_display {
+            Some("json") => Some(MtrFormat::Json),
+            Some("xml") => Some(MtrFormat::Xml),
+            Some("csv") => Some(MtrFormat::Csv),
+            Some("raw") => Some(MtrFormat::Raw),
+            Some("split") => Some(MtrFormat::Split),
+            Some("report" | "report_wide") => Some(MtrFormat::Report),
+            Some(_) => None,
+            None => self.any_display(),
+        };
+        format.map_or(Output::Live, Output::Mtr)
+    }
+
+    /// A display flag, when their order is not known.
+    fn any_display(&self) -> Option<MtrFormat> {
+        if self.curses {
             None
         } else if self.json {
             Some(MtrFormat::Json)
@@ -322,8 +351,7 @@ impl MtrArgs {
             Some(MtrFormat::Report)
         } else {
             None
-        };
-        format.map_or(Output::Live, Output::Mtr)
+        }
     }
 }
 
