@@ -280,7 +280,7 @@ impl MtrArgs {
             ..WaitPolicy::default()
         };
         probing.port = port;
-        probing.packet_len = Some(packet_len);
+        probing.packet_len = Some(u32::from(packet_len));
         probing.sockets = SocketOptions {
             source,
             interface: self.interface.clone(),
