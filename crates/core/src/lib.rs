@@ -36,14 +36,29 @@ pub mod report;
 mod rounds;
 #[cfg(feature = "sim")]
 pub mod sim;
+mod snapshot;
 mod tracer;
 
-pub use engine::{Answer, Hop, Method, Outcome, ProbeRecord, ProbeStatus, RetryScope, Stats, TraceConfig, WaitPolicy};
+/// Multipath discovery's arithmetic: how many probes a hop needs, where each hop's stopping points lie.
+pub use engine::mda;
+/// What the engine reports as a trace runs, for a [`Network`] to pass on.
+pub use engine::Event as EngineEvent;
+pub use engine::{
+    Answer, Claim, Confidence, ConfigError, Disposition, ErrorClass, Hop, IcmpError, Method, MplsLabel, Outcome, Probe,
+    ProbeId, ProbeRecord, ProbeStatus, ProbeTransport, Quote, QuotedProbe, Reply, ReplyKind, Resend, RetryScope, Stats,
+    TcpAnswer, Trace, TraceConfig, Unreachable, Verdict, WaitPolicy,
+};
 pub use error::Error;
+/// What the process may do, for a program around the tracer: privileges kept only as long as opening sockets
+/// needs them, and whether a pipe's reader is still there.
+pub mod process {
+    pub use net::{drop_privileges, narrow_setuid, reader_gone, run_by_root};
+}
 pub use event::{Event, TraceInfo};
 pub use mark::mark;
-pub use net::SocketOptions;
-pub use options::{Flows, Options, Protocol};
+pub use net::{NetError, SocketOptions};
+pub use options::{Family, Flows, Options, Privilege, Protocol};
 pub use report::Report;
-pub use rounds::{run_round, run_rounds, Network, Rounds, Sockets};
+pub use rounds::{Network, Rounds, Sockets};
+pub use snapshot::{Snapshot, Watch};
 pub use tracer::{resolve_host, StopHandle, TraceResult, Tracer};

@@ -44,7 +44,7 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
     // A setuid install acts with the rights of the user who ran it, CAP_NET_RAW aside, from the start.
-    net::narrow_setuid().map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
+    hoptrace_core::process::narrow_setuid().map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
     match cli::parse(args)? {
         Request::Print(text) => {
             // Not print!, which panics on a closed pipe (`hoptrace --help | true`).

@@ -5,11 +5,9 @@ use core::time::Duration;
 
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{ArgAction, Parser, ValueHint};
-use engine::{Confidence, Protocol, WaitPolicy};
-use hoptrace_core::Options;
-use net::SocketOptions;
+use hoptrace_core::{Confidence, Options, Privilege, Protocol, Rounds, SocketOptions, WaitPolicy};
 
-use super::{bad_arg, CliError};
+use super::{bad_arg, family, CliError};
 use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings, WartsTo};
 
 /// Print the route packets trace to network host.
@@ -281,7 +279,7 @@ impl TracerouteArgs {
             dont_route: self.dont_route,
         };
         let mut probing = Options::new(protocol);
-        probing.ipv6 = (self.ipv4 || self.ipv6).then_some(self.ipv6);
+        probing.family = family(self.ipv4, self.ipv6);
         probing.flows = match (paris || self.paris, self.classic) {
             // `-U` is Paris UDP whatever else is asked.
             (true, _) => Flows::Paris,
@@ -292,7 +290,9 @@ impl TracerouteArgs {
         if let Some(text) = &self.confidence {
             probing.confidence = Confidence::from_percent(text).ok_or_else(|| bad_arg("--confidence", text))?;
         }
-        probing.unprivileged = self.unprivileged || self.module.as_deref() == Some("tcpconn");
+        if self.unprivileged || self.module.as_deref() == Some("tcpconn") {
+            probing.privilege = Privilege::Unprivileged;
+        }
         probing.first_ttl = first_ttl as u8;
         probing.max_ttl = max_ttl as u8;
         probing.probes_per_hop = queries as u8;
@@ -314,15 +314,17 @@ impl TracerouteArgs {
             back: self.back,
             as_lookups: self.as_lookups,
             extensions: self.extensions,
-            rounds: self.rounds()?,
-            flow_count: match &self.flows {
-                Some(text) => u16::try_from(number(&self.flows, "--flows", 1)?)
-                    .ok()
-                    .filter(|&n| (1..=crate::report::MAX_FLOWS_FOLLOWED as u16).contains(&n))
-                    .ok_or_else(|| bad_arg("--flows", text))?,
-                None => 1,
+            rounds: Rounds {
+                count: self.rounds()?,
+                flows: match &self.flows {
+                    Some(text) => u16::try_from(number(&self.flows, "--flows", 1)?)
+                        .ok()
+                        .filter(|&n| (1..=crate::report::MAX_FLOWS_FOLLOWED as u16).contains(&n))
+                        .ok_or_else(|| bad_arg("--flows", text))?,
+                    None => 1,
+                },
+                interval: seconds(self.interval.as_deref(), "--interval", Duration::from_secs(1))?,
             },
-            round_interval: seconds(self.interval.as_deref(), "--interval", Duration::from_secs(1))?,
             warts: self.warts_to(output)?,
             output,
             host: self.host,
@@ -388,16 +390,14 @@ impl TracerouteArgs {
     }
 
     /// `-c`: at least one round; 10 by default with `--report`, as mtr; until stopped with `--live`.
-    fn rounds(&self) -> Result<u32, CliError> {
-        let default = match (self.live, self.report) {
-            (true, _) => u32::MAX,
-            (_, true) => 10,
-            _ => 1,
-        };
-        let rounds = number(&self.cycles, "-c", default)?;
+    fn rounds(&self) -> Result<Option<u32>, CliError> {
+        let default = if self.live { None } else { Some(if self.report { 10 } else { 1 }) };
         match &self.cycles {
-            Some(text) if rounds == 0 => Err(bad_arg("-c", text)),
-            _ => Ok(rounds),
+            None => Ok(default),
+            Some(text) => match number(&self.cycles, "-c", 1)? {
+                0 => Err(bad_arg("-c", text)),
+                rounds => Ok(Some(rounds)),
+            },
         }
     }
 
