@@ -3,6 +3,7 @@
 mod monitor;
 mod tracepath;
 mod traceroute;
+mod values;
 
 use std::ffi::OsString;
 use std::path::Path;

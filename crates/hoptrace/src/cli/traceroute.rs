@@ -5,8 +5,9 @@ use core::time::Duration;
 
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{ArgAction, Parser, ValueHint};
-use hoptrace_core::{Confidence, Options, Privilege, Protocol, Rounds, SocketOptions, WaitPolicy};
+use hoptrace_core::{Confidence, Options, Privilege, Protocol, Rounds, SocketOptions};
 
+use super::values::{number, radix_number, seconds, sendwait, wait_policy};
 use super::{bad_arg, family, CliError};
 use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings, WartsTo};
 
@@ -129,6 +130,10 @@ pub struct TracerouteArgs {
     /// more probes per hop (6, 8 or 11 for one interface; 11, 15 or 20 for two).
     #[arg(long = "confidence", value_name = "percent")]
     confidence: Option<String>,
+    /// With --mda, how long a hop that rate-limits its answers is probed again (paced to its limit) before it is
+    /// reported not settled, in seconds from its first probe (default 60).
+    #[arg(long = "mda-wait", value_name = "seconds")]
+    mda_wait: Option<String>,
     /// Print one JSON document per trace in RIPE Atlas's traceroute result format; with --report, mtr's JSON report.
     #[arg(short = 'j', long = "json")]
     json: bool,
@@ -228,6 +233,9 @@ impl TracerouteArgs {
         if self.confidence.is_some() && !self.mda {
             return Err(CliError::new("--confidence goes with --mda"));
         }
+        if self.mda_wait.is_some() && !self.mda {
+            return Err(CliError::new("--mda-wait goes with --mda"));
+        }
         if self.flows.is_some() && !report {
             return Err(CliError::new("--flows goes with a report (--report, -c, --csv, --dot, --live)"));
         }
@@ -290,6 +298,7 @@ impl TracerouteArgs {
         if let Some(text) = &self.confidence {
             probing.confidence = Confidence::from_percent(text).ok_or_else(|| bad_arg("--confidence", text))?;
         }
+        probing.mda_wait = seconds(self.mda_wait.as_deref(), "--mda-wait", probing.mda_wait)?;
         if self.unprivileged || self.module.as_deref() == Some("tcpconn") {
             probing.privilege = Privilege::Unprivileged;
         }
@@ -416,23 +425,6 @@ impl TracerouteArgs {
     }
 }
 
-/// A whole number option, `default` when absent.
-fn number(value: &Option<String>, flag: &str, default: u32) -> Result<u32, CliError> {
-    match value {
-        None => Ok(default),
-        Some(text) => text.trim().parse().map_err(|_| bad_arg(flag, text)),
-    }
-}
-
-/// A whole number in decimal, or hexadecimal after `0x` (as `strtoul` reads `--fwmark` and `-l`).
-fn radix_number(text: &str) -> Option<u32> {
-    let text = text.trim();
-    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hex) => u32::from_str_radix(hex, 16).ok(),
-        None => text.parse().ok(),
-    }
-}
-
 /// `-M`'s names, offered to shell completion; any other is refused later with traceroute's message.
 #[derive(Debug, Clone, Copy)]
 struct ModuleName;
@@ -461,38 +453,4 @@ fn packet_len(text: &str) -> Result<u32, CliError> {
         return Err(CliError::new(format!("too big packetlen {len} specified")));
     }
     Ok(len)
-}
-
-/// `-w MAX[,HERE[,NEAR]]` (`/` also separates, as in traceroute).
-fn wait_policy(spec: Option<&str>) -> Result<WaitPolicy, CliError> {
-    let mut policy = WaitPolicy::default();
-    let Some(spec) = spec else { return Ok(policy) };
-    let fields: Vec<&str> = spec.split([',', '/']).collect();
-    let values: Vec<f64> = fields
-        .iter()
-        .map(|field| field.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
-        .collect::<Option<_>>()
-        .filter(|values: &Vec<f64>| values.len() <= 3)
-        .ok_or_else(|| bad_arg("-w", spec))?;
-    if values.iter().any(|&v| v < 0.0) {
-        return Err(CliError::new(format!("bad wait specifications `{spec}' used")));
-    }
-    policy.max = Duration::try_from_secs_f64(values[0]).map_err(|_| bad_arg("-w", spec))?;
-    policy.here = values.get(1).copied().unwrap_or(policy.here);
-    policy.near = values.get(2).copied().unwrap_or(policy.near);
-    Ok(policy)
-}
-
-/// A non-negative number of seconds, `default` when absent.
-fn seconds(spec: Option<&str>, flag: &str, default: Duration) -> Result<Duration, CliError> {
-    let Some(spec) = spec else { return Ok(default) };
-    let value: f64 =
-        spec.trim().parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0).ok_or_else(|| bad_arg(flag, spec))?;
-    Duration::try_from_secs_f64(value).map_err(|_| bad_arg(flag, spec))
-}
-
-/// `-z`: seconds, or milliseconds when above 10.
-fn sendwait(spec: Option<&str>) -> Result<Duration, CliError> {
-    let value = seconds(spec, "-z", Duration::ZERO)?;
-    Ok(if value > Duration::from_secs(10) { value / 1000 } else { value })
 }
