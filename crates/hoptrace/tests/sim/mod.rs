@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use engine::sim::SimNetwork;
 use hoptrace::cli::{self, Request};
-use hoptrace::output::{renderer, Directory};
+use hoptrace::render::{renderer, Directory};
 use hoptrace_core::sim::Simulated;
 use hoptrace_core::Tracer;
 

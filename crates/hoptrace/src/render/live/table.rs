@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use super::screen::{Naming, Screen};
 use super::style::Palette;
 use super::target::HopTrail;
-use crate::output::{mpls_text, Directory};
+use crate::render::{mpls_text, Directory};
 use crate::report::{FlowSummary, HopSummary, RttStats};
 
 /// The narrowest host column.

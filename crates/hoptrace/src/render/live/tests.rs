@@ -10,7 +10,7 @@ use ratatui::Terminal;
 
 use super::screen::{Key, Naming, Screen};
 use super::target::tests::{answered, done, hop, hop_with, started};
-use crate::output::Directory;
+use crate::render::Directory;
 
 /// Names for the first router only.
 struct LabNames;

@@ -12,7 +12,7 @@ use hoptrace_core::process::{drop_privileges, run_by_root};
 use hoptrace_core::{Event, Privilege, Tracer};
 
 use crate::error::Error;
-use crate::output::{renderer, Control, Directory, Renderer, Sink};
+use crate::render::{renderer, Control, Directory, Renderer, Sink};
 use crate::settings::{Output, Settings, WartsTo};
 
 /// How often the rendering thread, waiting for events, checks that someone still reads its output.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use engine::{Hop, MplsLabel, ProbeRecord, ProbeStatus};
 
-use crate::output::TraceInfo;
+use crate::render::TraceInfo;
 use hoptrace_core::Report;
 
 /// How many probes per TTL the history keeps (more than the widest terminal shows).
