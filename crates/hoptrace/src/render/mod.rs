@@ -24,9 +24,9 @@ use std::io::{self, Write};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use engine::{Hop, Outcome};
 pub use hoptrace_core::TraceInfo;
 use hoptrace_core::{Event, StopHandle};
+use hoptrace_core::{Hop, Outcome};
 
 use crate::settings::{Mode, Naming, Output, ReportFormat, Settings};
 

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use engine::{Method, Protocol};
+use hoptrace_core::{Method, Protocol};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};

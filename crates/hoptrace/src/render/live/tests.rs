@@ -3,7 +3,7 @@
 use core::net::IpAddr;
 use std::time::{Duration, UNIX_EPOCH};
 
-use engine::{ErrorClass, Unreachable};
+use hoptrace_core::{ErrorClass, Unreachable};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
@@ -212,12 +212,12 @@ fn a_rewritten_quote_shows_nat_and_e_the_mpls_labels() {
     screen.feed(0, started("198.18.1.2"));
     let mut first = hop(1, Some(("198.18.0.1", 1.0)));
     let mut second = hop(2, Some(("198.18.0.2", 1.0)));
-    if let engine::ProbeStatus::Answered(answer) = &mut first.probes[0].status {
+    if let hoptrace_core::ProbeStatus::Answered(answer) = &mut first.probes[0].status {
         answer.quote_rewritten = true;
     }
-    if let engine::ProbeStatus::Answered(answer) = &mut second.probes[0].status {
-        if let engine::ReplyKind::IcmpError(error) = &mut answer.reply.kind {
-            error.mpls = vec![engine::MplsLabel { label: 24001, tc: 0, bottom: true, ttl: 1 }];
+    if let hoptrace_core::ProbeStatus::Answered(answer) = &mut second.probes[0].status {
+        if let hoptrace_core::ReplyKind::IcmpError(error) = &mut answer.reply.kind {
+            error.mpls = vec![hoptrace_core::MplsLabel { label: 24001, tc: 0, bottom: true, ttl: 1 }];
         }
     }
     feed(&mut screen, answered(first));
