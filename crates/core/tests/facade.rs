@@ -2,7 +2,7 @@
 //! no other crate of the workspace), so that code like this compiles against the façade.
 
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hoptrace_core::sim::{SimNetwork, Simulated};
 use hoptrace_core::{
@@ -25,6 +25,14 @@ impl Network for Counting<'_> {
     ) -> Result<(), Error> {
         self.traces += 1;
         self.inner.run(trace, stop, on_event)
+    }
+
+    fn pause(&mut self, interval: Duration, stop: &AtomicBool) -> bool {
+        self.inner.pause(interval, stop)
+    }
+
+    fn wall_clock(&self) -> SystemTime {
+        self.inner.wall_clock()
     }
 }
 
