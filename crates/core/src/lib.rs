@@ -13,8 +13,12 @@
 //! - [`Event`] — round started, probe sent, reply, hop complete, round done, trace done — is `serde::Serialize`:
 //!   one flat JSON object tagged `"event"` each (`hoptrace --events` prints them one per line). A consumer that
 //!   wants a report of its own folds events in with [`Report::apply`].
-//! - [`Tracer::over`] runs a complete engine configuration over any [`Network`] (a simulated one in tests);
-//!   [`run_rounds`] is the rounds driver the tracer and the command line share.
+//! - [`Tracer::watch`] gives a [`Watch`] another thread reads a [`Snapshot`] of the run under way from (the round
+//!   in progress, the report so far), besides the callback. [`Rounds::forever`] runs until stopped.
+//! - [`Report`] is `serde::Serialize` too: the rounds and, per hop, responders, loss and RTT statistics.
+//! - [`Tracer::over`] runs a complete engine configuration over any [`Network`] (a simulated one in tests).
+//!
+//! Every type in these signatures is named from this crate: an embedder depends on `hoptrace-core` alone.
 //!
 //! ```no_run
 //! let mut tracer = hoptrace_core::Tracer::new("198.18.0.9")?;
