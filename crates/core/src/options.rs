@@ -35,6 +35,15 @@ pub enum Family {
 }
 
 impl Family {
+    /// `Some(true)` for IPv6 only, `Some(false)` for IPv4 only, `None` for either.
+    pub fn ipv6(self) -> Option<bool> {
+        match self {
+            Family::Any => None,
+            Family::V4 => Some(false),
+            Family::V6 => Some(true),
+        }
+    }
+
     /// Whether `addr` is of this family.
     pub fn admits(self, addr: core::net::IpAddr) -> bool {
         match self {

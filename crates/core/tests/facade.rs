@@ -60,6 +60,7 @@ fn an_embedder_names_every_type_through_the_facade() {
 
     let mut options = Options::new(Protocol::Icmp);
     (options.family, options.privilege) = (Family::V6, Privilege::Unprivileged);
+    assert_eq!([Family::Any, Family::V4, Family::V6].map(Family::ipv6), [None, Some(false), Some(true)]);
     assert_eq!(
         (options.confidence, options.family.admits("198.18.0.1".parse().unwrap())),
         (Confidence::default(), false)
