@@ -157,7 +157,7 @@ fn renderer_alone(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
             return Box::new(ReportRenderer::new(format, settings.as_lookups).with_extensions(settings.extensions))
         }
         Output::Live => {
-            let naming = if settings.naming == Naming::Numeric { live::Naming::Addresses } else { live::Naming::Names };
+            let naming = if settings.naming == Naming::Numeric { Naming::Numeric } else { Naming::NameOnly };
             let color = settings.color && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
             return Box::new(LiveView::new(&settings.hosts(), naming, color, settings.as_lookups, control.clone()));
         }

@@ -36,9 +36,9 @@ impl Labels<'_> {
     pub fn host(&self, addr: IpAddr) -> String {
         let name = || self.directory.name(addr);
         match self.screen.naming {
-            Naming::Addresses => addr.to_string(),
-            Naming::Names => name().unwrap_or_else(|| addr.to_string()),
-            Naming::Both => match name() {
+            Naming::Numeric => addr.to_string(),
+            Naming::NameOnly => name().unwrap_or_else(|| addr.to_string()),
+            Naming::NameAndAddress | Naming::Both => match name() {
                 // `12. name (address)`
                 Some(name) if name.len() + addr.to_string().len() + 7 > self.room => name,
                 Some(name) => format!("{name} ({addr})"),
