@@ -93,6 +93,7 @@ impl TracepathArgs {
             rounds: Rounds { interval: Duration::ZERO, ..Rounds::new(1) },
             color: true,
             warts: None,
+            mtr: None,
         })
     }
 }

@@ -339,6 +339,7 @@ impl TracerouteArgs {
             host: self.host,
             more_hosts,
             color: !self.no_color,
+            mtr: None,
         })
     }
 

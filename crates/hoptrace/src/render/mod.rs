@@ -7,6 +7,7 @@ mod events;
 mod live;
 mod mda;
 mod mda_graph;
+mod mtr;
 mod mtr_json;
 mod mtr_text;
 mod report;
@@ -162,6 +163,20 @@ fn renderer_alone(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
             return Box::new(LiveView::new(&settings.hosts(), naming, color, settings.as_lookups, control.clone()));
         }
         Output::Events => return Box::new(EventsJson),
+        Output::Mtr(format) => {
+            let style = settings.mtr.clone().unwrap_or_default();
+            let dns = settings.naming != Naming::Numeric;
+            let probing = &settings.probing;
+            let mtr = mtr::MtrRenderer::new(
+                format,
+                style,
+                dns,
+                settings.as_lookups,
+                settings.extensions,
+                settings.rounds.count.unwrap_or(u32::MAX),
+            );
+            return Box::new(mtr.starting_at(probing.first_ttl));
+        }
         Output::Text => {}
     }
     match settings.mode {
