@@ -1,6 +1,5 @@
 //! What the user asked for, whichever command line it came from.
 
-use core::time::Duration;
 use std::path::PathBuf;
 
 pub use hoptrace_core::Flows;
@@ -128,13 +127,8 @@ pub struct Settings {
     pub extensions: bool,
     /// What is written.
     pub output: Output,
-    /// Traces run one after another (`-c`).
-    pub rounds: u32,
-    /// Flows the rounds cycle through (`--flows`): round r probes in flow r mod this, so a report follows each of
-    /// them across per-flow load balancers (Paris methods).
-    pub flow_count: u16,
-    /// Pause between two rounds (`--interval`).
-    pub round_interval: Duration,
+    /// Traces run one after another (`-c`), how far apart (`--interval`), in which flows (`--flows`).
+    pub rounds: Rounds,
     /// Colours on the live screen (`--no-color` clears it).
     pub color: bool,
     /// scamper's warts too (`-O warts`, `--warts[=FILE]`).
@@ -147,10 +141,5 @@ impl Settings {
     /// Every host to trace, the first one first.
     pub fn hosts(&self) -> Vec<String> {
         [&self.host].into_iter().chain(&self.more_hosts).cloned().collect()
-    }
-
-    /// The rounds asked for.
-    pub fn rounds(&self) -> Rounds {
-        Rounds { count: self.rounds, interval: self.round_interval, flows: self.flow_count }
     }
 }

@@ -228,9 +228,9 @@ fn live_runs_until_stopped_unless_counted_and_measures_like_a_report() {
     };
     let live = settings(&["--live"]);
     assert_eq!(
-        (live.output, live.rounds, live.probing.probes_per_hop, live.probing.retries),
-        (hoptrace::settings::Output::Live, u32::MAX, 1, 0)
+        (live.output, live.rounds.count, live.probing.probes_per_hop, live.probing.retries),
+        (hoptrace::settings::Output::Live, None, 1, 0)
     );
-    assert_eq!(settings(&["--live", "-c", "3"]).rounds, 3);
-    assert_eq!(settings(&["--live", "--flows", "2"]).flow_count, 2);
+    assert_eq!(settings(&["--live", "-c", "3"]).rounds.count, Some(3));
+    assert_eq!(settings(&["--live", "--flows", "2"]).rounds.flows, 2);
 }

@@ -5,12 +5,14 @@ mod monitor;
 mod mtr;
 mod tracepath;
 mod traceroute;
+mod values;
 
 use std::ffi::OsString;
 use std::path::Path;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, FromArgMatches, Parser, ValueHint};
+use hoptrace_core::Family;
 
 pub use monitor::MonitorArgs;
 pub use mtr::MtrArgs;
@@ -199,12 +201,20 @@ fn visible(name: &'static str, command: clap::Command) -> clap::Command {
     shown
 }
 
+/// The family `-4` and `-6` ask for.
+fn family(ipv4: bool, ipv6: bool) -> Family {
+    match (ipv4, ipv6) {
+        (_, true) => Family::V6,
+        (true, false) => Family::V4,
+        (false, false) => Family::Any,
+    }
+}
+
 #[cfg(test)]
 mod options_tests {
     use super::*;
     use crate::settings::Flows;
-    use engine::Method;
-    use hoptrace_core::{Options, Protocol};
+    use hoptrace_core::{Method, Options, Protocol};
 
     fn options(args: &[&str]) -> Options {
         let argv = ["hoptrace"].iter().chain(args).map(Into::into);

@@ -4,11 +4,9 @@ use core::net::IpAddr;
 use core::time::Duration;
 
 use clap::{ArgAction, Parser};
-use engine::{Protocol, WaitPolicy};
-use hoptrace_core::Options;
-use net::SocketOptions;
+use hoptrace_core::{Options, Protocol, Rounds, SocketOptions, WaitPolicy};
 
-use super::CliError;
+use super::{family, CliError};
 use crate::settings::{Flows, Mode, MtrFormat, MtrStyle, Naming, Output, Settings};
 
 /// mtr's field letters, in its order.
@@ -258,16 +256,16 @@ impl MtrArgs {
         let live = output == Output::Live;
         let rounds = match (&self.cycles, live) {
             (Some(text), _) => {
-                u32::try_from(int(&self.cycles, 0)?).ok().filter(|&c| c > 0).ok_or_else(|| invalid(text))?
+                Some(u32::try_from(int(&self.cycles, 0)?).ok().filter(|&c| c > 0).ok_or_else(|| invalid(text))?)
             }
-            (None, true) => u32::MAX,
-            (None, false) => 10,
+            (None, true) => None,
+            (None, false) => Some(10),
         };
         // mtr's packet: its IP and ICMP headers and the payload; a negative size asks for random sizes up to it.
         let packet_len = u16::try_from(psize.unsigned_abs().max(28)).map_err(|_| invalid(&psize.to_string()))?;
 
         let mut probing = Options::new(protocol);
-        probing.ipv6 = (self.ipv4 || self.ipv6).then_some(self.ipv6);
+        probing.family = family(self.ipv4, self.ipv6);
         probing.flows = Flows::Auto;
         probing.first_ttl = first_ttl as u8;
         probing.max_ttl = max_ttl as u8;
@@ -302,9 +300,11 @@ impl MtrArgs {
             as_lookups: self.aslookup,
             extensions: self.mpls,
             output,
-            rounds,
-            flow_count: 1,
-            round_interval: Duration::try_from_secs_f64(interval).map_err(|_| invalid(&interval.to_string()))?,
+            rounds: Rounds {
+                count: rounds,
+                flows: 1,
+                interval: Duration::try_from_secs_f64(interval).map_err(|_| invalid(&interval.to_string()))?,
+            },
             color: true,
             warts: None,
             mtr: Some(MtrStyle {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use engine::MplsLabel;
+use hoptrace_core::MplsLabel;
 
 use super::view::ReportView;
 use crate::report::HopSummary;

@@ -7,8 +7,8 @@ use std::io::{self, Write};
 use std::time::UNIX_EPOCH;
 
 use super::{MtrHop, MtrTable};
-use crate::output::mtr_text::iso8601;
-use crate::output::TraceInfo;
+use crate::render::mtr_text::iso8601;
+use crate::render::TraceInfo;
 use crate::settings::MtrStyle;
 
 /// mtr's fields: letter, title, width, and whether the value is a count (else milliseconds or percent).

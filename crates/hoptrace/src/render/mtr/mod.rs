@@ -7,8 +7,8 @@ mod write;
 use core::net::IpAddr;
 use std::io::{self, Write};
 
-use engine::{Answer, ErrorClass, Hop, MplsLabel, Outcome};
 use hoptrace_core::Event;
+use hoptrace_core::{Answer, ErrorClass, Hop, MplsLabel, Outcome};
 
 use super::{Directory, Renderer, TraceInfo};
 use crate::escape::escape;
