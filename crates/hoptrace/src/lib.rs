@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod cli;
 pub mod error;
 pub mod escape;
+pub mod exporter;
 pub mod files;
 pub mod monitor;
 pub mod output;

@@ -7,14 +7,8 @@
 //! timers; names are looked up on a thread of their own ([`resolver`]), never holding up a probe. On SIGINT or
 //! SIGTERM the loop stops, the HTTP listener closes and the events are flushed.
 
-pub mod connections;
 pub mod events;
-pub mod exposition;
-pub mod http;
-pub mod listen;
-pub mod metrics;
 pub mod path;
-pub mod request;
 pub mod resolver;
 pub mod schedule;
 pub mod target;
@@ -33,13 +27,13 @@ use hoptrace_core::StopHandle;
 use net::{Fleet, Privilege, SharedSockets};
 
 use crate::error::{CliError, Error};
+use crate::exporter::http::Exporter;
+use crate::exporter::metrics::Metrics;
+pub use crate::exporter::ListenAddress;
 use crate::output::{Control, Directory};
 use crate::settings::Settings;
 
 use events::EventSink;
-use http::Exporter;
-pub use listen::ListenAddress;
-use metrics::Metrics;
 use resolver::Resolver;
 use target::TargetState;
 

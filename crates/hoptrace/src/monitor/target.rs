@@ -7,8 +7,8 @@ use std::time::Instant;
 use engine::{Hop, Outcome, Trace, Verdict};
 use net::Fleet;
 
+use crate::exporter::metrics::{HopInfo, RunResult};
 use crate::monitor::events::{self, hex_id, MonitorEvent};
-use crate::monitor::metrics::{HopInfo, RunResult};
 use crate::monitor::path::PathTracker;
 use crate::monitor::resolver::Resolver;
 use crate::monitor::schedule::Schedule;
