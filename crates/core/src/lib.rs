@@ -13,6 +13,9 @@
 //! - [`Event`] — round started, probe sent, reply, hop complete, round done, trace done — is `serde::Serialize`:
 //!   one flat JSON object tagged `"event"` each (`hoptrace --events` prints them one per line). A consumer that
 //!   wants a report of its own folds events in with [`Report::apply`].
+//! - [`monitor::Monitor`] traces many targets in rounds on their schedules over shared sockets
+//!   ([`monitor::FleetTraces`]) or a simulated network, with windowed reports, path identities and changes, and
+//!   serde [`monitor::MonitorEvent`]s.
 //! - [`Tracer::over`] runs a complete engine configuration over any [`Network`] (a simulated one in tests);
 //!   [`run_rounds`] is the rounds driver the tracer and the command line share.
 //!
@@ -31,6 +34,7 @@
 mod error;
 mod event;
 mod mark;
+pub mod monitor;
 mod options;
 pub mod report;
 mod rounds;
@@ -38,7 +42,9 @@ mod rounds;
 pub mod sim;
 mod tracer;
 
-pub use engine::{Answer, Hop, Method, Outcome, ProbeRecord, ProbeStatus, RetryScope, Stats, TraceConfig, WaitPolicy};
+pub use engine::{
+    Answer, Hop, Method, Outcome, ProbeRecord, ProbeStatus, RetryScope, Stats, Trace, TraceConfig, WaitPolicy,
+};
 pub use error::Error;
 pub use event::{Event, TraceInfo};
 pub use mark::mark;
