@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 /// Included as it is: it uses only the standard library, so the fuzz build need not compile the whole binary crate.
 #[allow(dead_code)]
-#[path = "../../crates/hoptrace/src/monitor/request.rs"]
+#[path = "../../crates/hoptrace/src/exporter/request.rs"]
 mod request;
 
 use request::{Head, Progress, Request, MAX_HEAD};

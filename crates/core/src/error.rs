@@ -38,3 +38,12 @@ impl std::error::Error for Error {
         }
     }
 }
+
+impl From<resolve::HostError> for Error {
+    fn from(error: resolve::HostError) -> Self {
+        match error {
+            resolve::HostError::Unknown(host) => Error::UnknownHost(host),
+            resolve::HostError::WrongFamily(host) => Error::WrongFamily(host),
+        }
+    }
+}

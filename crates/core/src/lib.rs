@@ -17,6 +17,9 @@
 //!   in progress, the report so far), besides the callback. [`Rounds::forever`] runs until stopped.
 //! - [`Report`] is `serde::Serialize` too: the rounds and, per hop, responders, loss and RTT statistics.
 //! - [`Tracer::over`] runs a complete engine configuration over any [`Network`] (a simulated one in tests).
+//! - [`monitor::Monitor`] traces many targets in rounds on their schedules over shared sockets
+//!   ([`monitor::FleetTraces`]) or a simulated network, with windowed reports, path identities and changes, and
+//!   serde [`monitor::MonitorEvent`]s.
 //!
 //! Every type in these signatures is named from this crate: an embedder depends on `hoptrace-core` alone.
 //!
@@ -35,6 +38,7 @@
 mod error;
 mod event;
 mod mark;
+pub mod monitor;
 mod options;
 pub mod report;
 mod rounds;

@@ -1,7 +1,6 @@
 //! The façade: a [`Tracer`] to one host, with the command line's defaults, that traces once or in rounds.
 
 use core::net::IpAddr;
-use std::net::ToSocketAddrs;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -176,14 +175,5 @@ impl<N: Network> Tracer<N> {
 
 /// The address of `host`: a literal, or the first address of the name, in the family asked for.
 pub fn resolve_host(host: &str, family: Family) -> Result<IpAddr, Error> {
-    let wanted = |addr: &IpAddr| family.admits(*addr);
-    let wrong_family = || Error::WrongFamily(host.to_owned());
-    if let Ok(addr) = host.parse::<IpAddr>() {
-        return if wanted(&addr) { Ok(addr) } else { Err(wrong_family()) };
-    }
-    if host.is_empty() {
-        return Err(Error::UnknownHost(String::new()));
-    }
-    let addrs = (host, 0).to_socket_addrs().map_err(|_| Error::UnknownHost(host.to_owned()))?;
-    addrs.map(|addr| addr.ip()).find(wanted).ok_or_else(wrong_family)
+    resolve::lookup_host(host, family.ipv6()).map_err(Error::from)
 }

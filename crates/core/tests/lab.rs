@@ -1,4 +1,4 @@
-//! The library over real sockets: `examples/trace.rs` run in a lab of network namespaces (needs root: feature
+//! The library over real sockets: `examples/trace.rs` and `examples/monitor.rs` run in a lab of network namespaces (needs root: feature
 //! `lab`, which `scripts/test.sh` turns on; without root the lab fails to build and the test fails, never skips).
 
 use std::net::IpAddr;
@@ -7,17 +7,19 @@ use std::process::Command;
 use netlab::{Family, Lab, LabSpec, Link, NodeId, RouterOpts};
 
 /// Builds the example (it may be stale or missing: `cargo test --test lab` builds no examples) and returns its path.
-fn example() -> String {
+fn example(name: &str) -> String {
     let cargo = env!("CARGO");
     let output = Command::new(cargo)
-        .args(["build", "--quiet", "--example", "trace", "-p", "hoptrace-core", "--message-format", "json"])
+        .args(["build", "--quiet", "--example", name, "-p", "hoptrace-core", "--message-format", "json"])
         .output()
         .expect("cargo runs");
     assert!(output.status.success(), "building the example: {}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let artifact = stdout
         .lines()
-        .filter(|line| line.contains(r#""reason":"compiler-artifact""#) && line.contains(r#""name":"trace""#))
+        .filter(|line| {
+            line.contains(r#""reason":"compiler-artifact""#) && line.contains(&format!(r#""name":"{name}""#))
+        })
         .find_map(|line| line.split(r#""executable":""#).nth(1)?.split('"').next().map(str::to_owned));
     artifact.expect("cargo names the example's executable")
 }
@@ -36,7 +38,7 @@ fn trace(lab: &Lab, node: NodeId, example: &str, nobody: bool, args: &[&str], ta
 
 #[test]
 fn the_example_traces_a_lab_path_with_each_protocol() {
-    let example = example();
+    let example = example("trace");
     // client — r1 — r2 (silent) — r3 — dst
     let mut spec = LabSpec::new();
     let (client, routers, dst) = spec.chain(3, |_| Link::default());
@@ -71,4 +73,28 @@ fn the_example_traces_a_lab_path_with_each_protocol() {
             }
         }
     }
+}
+
+#[test]
+fn the_monitor_example_watches_two_lab_targets_and_confirms_their_paths() {
+    let example = example("monitor");
+    // client — r1 — r2 — dst, traced over IPv4 and IPv6 at once.
+    let mut spec = LabSpec::new();
+    let (client, _, dst) = spec.chain(2, |_| Link::default());
+    let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
+    let targets = [lab.addr(dst, Family::V4).to_string(), lab.addr(dst, Family::V6).to_string()];
+    let output = lab.command(client, &example).arg("4").args(&targets).output().expect("the example runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    for target in &targets {
+        let ids: Vec<&str> = stdout
+            .lines()
+            .filter_map(|line| line.strip_prefix("round ")?.strip_prefix(target.as_str())?.strip_prefix(' '))
+            .collect();
+        // The first round cannot confirm a path (2 rounds needed); from the second on, one identity.
+        assert_eq!(ids.len(), 4, "{target}: {stdout}");
+        assert_eq!(ids[0], "-", "{target}: {stdout}");
+        assert!(ids[1].len() == 12 && ids[1..].iter().all(|id| *id == ids[1]), "{target}: {stdout}");
+    }
+    assert!(!stdout.contains("change "), "{stdout}");
 }

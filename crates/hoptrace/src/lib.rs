@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod escape;
+pub mod exporter;
 pub mod files;
 pub mod monitor;
 /// The renderers under their old name, for code not yet moved with the rest (the monitor's, bulk's).

@@ -32,11 +32,13 @@
 
 mod asn;
 mod cymru;
+mod hosts;
 mod names;
 mod table;
 
 pub use asn::{AsLookup, DEFAULT_AS_TIMEOUT};
 pub use cymru::{best_origin, format_asns, origin_query_name, parse_origin_txt};
+pub use hosts::{lookup_host, Answer, HostError, Resolver};
 pub use names::{system_reverse_lookup, LookupFailed, Names, NamesConfig};
 
 /// What is known about one address's lookup at a given moment.

@@ -5,6 +5,7 @@
 mod rate_limit;
 mod serialize;
 mod stats;
+mod window;
 
 use core::net::IpAddr;
 
@@ -15,6 +16,7 @@ use crate::mark::mark;
 
 pub use rate_limit::{ProbeOutcome, RateLimitEvidence, MAX_RATE, MIN_SPAN};
 pub use stats::RttStats;
+pub use window::Window;
 
 /// The most responders listed for one hop (mtr's `MAXPATH`).
 pub const MAX_RESPONDERS: usize = 8;

@@ -1,97 +1,18 @@
-//! What the monitor reports as it goes: with `--events`, one JSON object per line (NDJSON); otherwise one text line
-//! per path change and per failing target.
+//! How the monitor's events ([`MonitorEvent`], the library's) are printed: with `--events`, one JSON object per
+//! line (NDJSON); otherwise one text line per path change and per failing target.
 
 use core::net::IpAddr;
 use std::io::{self, Write};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+pub use hoptrace_core::monitor::MonitorEvent;
 
-use crate::monitor::path::{changed_ttls, Observation};
 use crate::output::{Control, Sink};
-
-/// One event of the monitor.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum MonitorEvent {
-    /// A target's round finished.
-    TargetRound {
-        /// The target as given.
-        target: String,
-        /// Its address.
-        address: IpAddr,
-        /// Whether the destination answered.
-        reached: bool,
-        /// Hops in the window's report.
-        hops: usize,
-        /// How long the round took, in seconds.
-        duration: f64,
-        /// The established path's identity (hex), once there is one.
-        path_id: Option<String>,
-        /// When it finished (seconds since the Unix epoch).
-        at: f64,
-    },
-    /// A new path was seen stably over the confirmation rounds.
-    PathChanged {
-        /// The target as given.
-        target: String,
-        /// The path before: the address per TTL from 1 (`null` where nothing answered).
-        old: Vec<Option<IpAddr>>,
-        /// The path now.
-        new: Vec<Option<IpAddr>>,
-        /// The TTLs at which they differ.
-        ttls: Vec<u8>,
-        /// The old and new path identities (hex).
-        old_id: String,
-        /// The new path's identity.
-        new_id: String,
-        /// When the change was confirmed (seconds since the Unix epoch).
-        at: f64,
-    },
-    /// A round could not run; the target is retried after `backoff` seconds more than its period.
-    TargetFailed {
-        /// The target as given.
-        target: String,
-        /// Why, in one line.
-        error: String,
-        /// The extra wait before the next try, in seconds.
-        backoff: f64,
-        /// The time until the next try, in seconds: the period (jittered) and the back-off, from now.
-        retry_in: f64,
-        /// When (seconds since the Unix epoch).
-        at: f64,
-    },
-}
-
-/// Seconds since the Unix epoch, to the millisecond.
-pub fn now() -> f64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    (since.as_millis() as f64) / 1000.0
-}
 
 /// Seconds as people write them: to the tenth, without a trailing `.0` (`0.4`, `60`).
 pub fn seconds(value: f64) -> String {
     let text = format!("{:.1}", value.max(0.0));
     text.strip_suffix(".0").map_or_else(|| text.clone(), str::to_owned)
-}
-
-/// A path identity as printed: 12 hex digits.
-pub fn hex_id(id: u64) -> String {
-    format!("{id:012x}")
-}
-
-/// The `path_changed` event for a change of `target` from `old` to `new`.
-pub fn path_changed(target: &str, old: &Observation, new: &Observation) -> MonitorEvent {
-    MonitorEvent::PathChanged {
-        target: target.to_owned(),
-        old: old.hops.clone(),
-        new: new.hops.clone(),
-        ttls: changed_ttls(old, new),
-        old_id: hex_id(old.id()),
-        new_id: hex_id(new.id()),
-        at: now(),
-    }
 }
 
 /// Where events go: NDJSON, or text lines (path changes on stdout, failures on stderr); each line flushed. Standard
@@ -172,13 +93,15 @@ fn text(event: &MonitorEvent) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hoptrace_core::monitor::{hex_id, path_changed, Observation};
+    use std::time::SystemTime;
 
     #[test]
     fn path_change_as_json_and_text() {
         let a = |n: u8| Some(IpAddr::from([198, 18, n, 2]));
         let old = Observation { hops: vec![a(1), a(2), a(3)], reached: Some(3) };
         let new = Observation { hops: vec![a(1), a(7), a(3)], reached: Some(3) };
-        let event = path_changed("dst", &old, &new);
+        let event = path_changed("dst", &old, &new, SystemTime::now());
         let json: serde_json::Value = serde_json::to_value(&event).unwrap();
         assert_eq!(json["event"], "path_changed");
         assert_eq!(json["old"][1], "198.18.2.2");

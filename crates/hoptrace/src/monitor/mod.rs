@@ -1,47 +1,37 @@
-//! `hoptrace monitor`: many targets traced around the clock, each on its own jittered schedule, with per-hop
-//! statistics over a sliding window, path-change detection, a Prometheus endpoint and an event stream.
+//! `hoptrace monitor`: many targets traced around the clock by the library's [`Monitor`], with a Prometheus
+//! endpoint and an event stream.
 //!
-//! One loop on the main thread drives every target's rounds as traces of one [`Fleet`]: a socket set per address
-//! family, opened at start and shared by all targets (unprivileged TCP excepted: it takes a socket per probe),
-//! after which privileges are dropped — targets a SIGHUP adds go through the same sockets. Rounds are the loop's
-//! timers; names are looked up on a thread of their own ([`resolver`]), never holding up a probe. On SIGINT or
-//! SIGTERM the loop stops, the HTTP listener closes and the events are flushed.
+//! One loop on the main thread steps the monitor over a [`FleetTraces`]: a socket set per address family, opened
+//! at start and shared by all targets (unprivileged TCP excepted: it takes a socket per probe), after which
+//! privileges are dropped — targets a SIGHUP adds go through the same sockets. Names are looked up on a thread of
+//! their own ([`ResolverLookup`]), never holding up a probe. What each step tells updates the metrics and is
+//! printed. On SIGINT or SIGTERM the loop stops, the HTTP listener closes and the events are flushed.
 
-pub mod connections;
 pub mod events;
-pub mod exposition;
-pub mod http;
-pub mod listen;
-pub mod metrics;
-pub mod path;
-pub mod request;
-pub mod resolver;
-pub mod schedule;
-pub mod target;
-pub mod window;
+mod metrics_update;
 
 use core::net::SocketAddr;
 use core::time::Duration;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use hoptrace_core::monitor::{FleetTraces, Monitor, MonitorOptions, ResolverLookup};
 use hoptrace_core::StopHandle;
-use net::{Fleet, Privilege, SharedSockets};
 
 use crate::error::{CliError, Error};
+use crate::exporter::http::Exporter;
+use crate::exporter::metrics::Metrics;
+pub use crate::exporter::ListenAddress;
 use crate::output::{Control, Directory};
 use crate::settings::Settings;
+/// The `--targets` file's parser (the library's).
+pub use hoptrace_core::monitor::parse_targets;
 
 use events::EventSink;
-use http::Exporter;
-pub use listen::ListenAddress;
-use metrics::Metrics;
-use resolver::Resolver;
-use target::TargetState;
 
 /// What `hoptrace monitor` was asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,20 +58,6 @@ pub struct MonitorSettings {
     pub trace: Settings,
 }
 
-/// What every target's rounds use.
-pub struct Shared {
-    /// The settings.
-    pub settings: MonitorSettings,
-    /// The metrics.
-    pub metrics: Arc<Metrics>,
-    /// The event stream.
-    pub events: EventSink,
-    /// Names and AS numbers for `hoptrace_hop_info`.
-    pub directory: Box<dyn Directory + Send + Sync>,
-}
-
-/// How soon the loop looks again for answers while names are being looked up.
-const RESOLVE_CHECK: Duration = Duration::from_millis(20);
 /// How often the loop looks whether the events' reader went away.
 const READER_CHECK: Duration = Duration::from_millis(100);
 
@@ -92,7 +68,7 @@ fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<String>, String> {
         let text =
             crate::files::read_text(path, crate::files::TARGETS_LIMIT).map_err(|why| format!("--targets {why}"))?;
         let named: HashSet<String> = targets.iter().cloned().collect();
-        targets.extend(schedule::parse_targets(&text).into_iter().filter(|target| !named.contains(target)));
+        targets.extend(parse_targets(&text).into_iter().filter(|target| !named.contains(target)));
     }
     Ok(targets)
 }
@@ -109,7 +85,10 @@ pub fn run(
     if targets.is_empty() {
         return Err(bad_input("no targets: name some, or a --targets file that lists some".to_owned()));
     }
-    let mut fleet = open_fleet(&settings)?;
+    let (mut traces, no_ipv6) = FleetTraces::open(&settings.trace.probing, settings.raw).map_err(Error::Trace)?;
+    if let Some(error) = no_ipv6 {
+        events::warn(&format!("IPv6 targets cannot be traced: {error}"));
+    }
     let listener = settings.prometheus.as_ref().map(bind).transpose()?;
     net::drop_privileges().map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
     events::warn(&start_line(&settings, &targets, listener.as_ref().and_then(|l| l.local_addr().ok())));
@@ -132,46 +111,39 @@ pub fn run(
         None => None,
     };
     let events = EventSink::new(settings.events, Control { stops: vec![stop.clone()], ..Control::default() });
-    let resolver = Resolver::start(settings.trace.probing.family)
+    let mut lookup = ResolverLookup::start(settings.trace.probing.family.ipv6())
         .map_err(|error| Error::Failed(format!("no lookup thread: {error}")))?;
-    let shared = Shared { settings, metrics, events, directory: directory() };
-
-    let mut running: HashMap<String, TargetState> = HashMap::new();
-    update_targets(&mut running, &mut fleet, &targets, &shared);
+    let directory = directory();
+    let mut monitor = Monitor::new(monitor_options(&settings));
+    let update = |monitor: &mut Monitor, traces: &mut FleetTraces, targets: &[String]| {
+        let (added, dropped) = monitor.set_targets(targets, traces);
+        added.iter().for_each(|name| metrics.add_target(name));
+        dropped.iter().for_each(|name| metrics.remove_target(name));
+    };
+    update(&mut monitor, &mut traces, &targets);
     let mut result = Ok(());
     let mut reader_checked: Option<Instant> = None;
     while !stop.is_stopped() {
         // A poll of the events' reader: at most every READER_CHECK, however often replies wake the loop.
         if reader_checked.is_none_or(|at| at.elapsed() >= READER_CHECK) {
-            shared.events.check_reader();
+            events.check_reader();
             reader_checked = Some(Instant::now());
         }
         if reload.swap(false, Ordering::Relaxed) {
-            match wanted_targets(&shared.settings) {
-                Ok(targets) => update_targets(&mut running, &mut fleet, &targets, &shared),
+            match wanted_targets(&settings) {
+                Ok(targets) => update(&mut monitor, &mut traces, &targets),
                 Err(error) => events::warn(&format!("{error}; keeping the targets as they were")),
             }
         }
-        for (name, answer) in resolver.answers() {
-            if let Some(target) = running.get_mut(&name) {
-                target.resolved(answer, &shared, &mut fleet);
+        match monitor.step(&mut traces, &mut lookup) {
+            Ok(notices) => {
+                for notice in notices {
+                    metrics_update::apply(&notice, &monitor, &metrics, directory.as_ref(), &events);
+                }
             }
-        }
-        let now = Instant::now();
-        for target in running.values_mut().filter(|target| target.due().is_some_and(|due| due <= now)) {
-            target.begin(&shared, &mut fleet, &resolver);
-        }
-        let mut until = running.values().filter_map(TargetState::due).min();
-        if running.values().any(TargetState::resolving) {
-            until = Some(until.map_or(now + RESOLVE_CHECK, |due| due.min(now + RESOLVE_CHECK)));
-        }
-        if let Err(error) = fleet.turn(until) {
-            result = Err(Error::Trace(hoptrace_core::Error::Net(error)));
-            stop.stop();
-        }
-        for (name, trace) in fleet.take_finished() {
-            if let Some(target) = running.get_mut(&name) {
-                target.finish(&trace, &shared);
+            Err(error) => {
+                result = Err(Error::Trace(error));
+                stop.stop();
             }
         }
     }
@@ -179,10 +151,22 @@ pub fn run(
         exporter.join();
     }
     // A lookup under way cannot be interrupted: its thread is left behind.
-    drop(resolver);
-    let flushed = shared.events.finish();
+    drop(lookup);
+    let flushed = events.finish();
     result?;
     Ok(flushed?)
+}
+
+/// The library's monitor options from the command line's.
+fn monitor_options(settings: &MonitorSettings) -> MonitorOptions {
+    MonitorOptions {
+        every: settings.every,
+        jitter: settings.jitter,
+        window: settings.window,
+        confirm: settings.confirm,
+        probing: settings.trace.probing.clone(),
+        seed: None,
+    }
 }
 
 /// What the monitor says once at start: what it watches, how often, and where its metrics and events go.
@@ -227,76 +211,4 @@ fn bind(listen: &ListenAddress) -> Result<TcpListener, Error> {
         }
     }
     Err(Error::Failed(refused.unwrap_or_else(|| format!("cannot listen on {listen}"))))
-}
-
-/// The fleet that traces every target: for each address family asked for, sockets all its targets share —
-/// ordinary ones where they work, else raw, unless `--raw` or `--unprivileged` decided. A family whose sockets
-/// cannot be opened is a one-line error, unless it is IPv6 beside IPv4 (a host without IPv6): its targets then
-/// fail round by round.
-fn open_fleet(settings: &MonitorSettings) -> Result<Fleet<String>, Error> {
-    let options = &settings.trace.probing;
-    let unprivileged = options.privilege == hoptrace_core::Privilege::Unprivileged;
-    let tries: &[Privilege] = match (settings.raw, unprivileged) {
-        (true, _) => &[Privilege::Raw],
-        (false, true) => &[Privilege::Unprivileged],
-        (false, false) => &[Privilege::Unprivileged, Privilege::Raw],
-    };
-    let families = match options.family {
-        hoptrace_core::Family::V4 => vec![false],
-        hoptrace_core::Family::V6 => vec![true],
-        _ => vec![false, true],
-    };
-    let mut shared = Vec::new();
-    for ipv6 in families {
-        let unspecified =
-            if ipv6 { core::net::Ipv6Addr::UNSPECIFIED.into() } else { core::net::Ipv4Addr::UNSPECIFIED.into() };
-        let mut failure = None;
-        for &privilege in tries {
-            // The method must be one these sockets can send (Paris TCP needs raw ones); the source is each round's.
-            let mut config = options.trace_config(unspecified, privilege == Privilege::Raw);
-            config.source = Some(unspecified);
-            let opened = config.validate().map_err(hoptrace_core::Error::Config).and_then(|()| {
-                SharedSockets::open(&config, privilege, &options.sockets).map_err(hoptrace_core::Error::Net)
-            });
-            match opened {
-                Ok(sockets) => {
-                    shared.extend(sockets); // none: unprivileged TCP, a socket per probe
-                    failure = None;
-                    break;
-                }
-                Err(error) => failure = failure.or(Some(error)),
-            }
-        }
-        match failure {
-            Some(error) if !ipv6 || options.family != hoptrace_core::Family::Any => return Err(Error::Trace(error)),
-            Some(error) => events::warn(&format!("IPv6 targets cannot be traced: {error}")),
-            None => {}
-        }
-    }
-    let own = if settings.raw { Privilege::Raw } else { Privilege::Unprivileged };
-    Ok(Fleet::new(shared, own, &options.sockets))
-}
-
-/// Adds the targets in `wanted` not running yet and drops those running but no longer wanted (their trace under
-/// way, their series).
-fn update_targets(
-    running: &mut HashMap<String, TargetState>,
-    fleet: &mut Fleet<String>,
-    wanted: &[String],
-    shared: &Shared,
-) {
-    let keep: HashSet<&str> = wanted.iter().map(String::as_str).collect();
-    running.retain(|name, _| {
-        let kept = keep.contains(name.as_str());
-        if !kept {
-            shared.metrics.remove_target(name);
-        }
-        kept
-    });
-    fleet.cancel(|name| !keep.contains(name.as_str()));
-    for name in wanted {
-        if !running.contains_key(name) {
-            running.insert(name.clone(), TargetState::new(name.clone(), shared));
-        }
-    }
 }

@@ -14,6 +14,8 @@
 
 use core::net::IpAddr;
 
+use engine::{Hop, Verdict};
+
 /// What one round saw on the fixed flow.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Observation {
@@ -169,6 +171,28 @@ pub fn changed_ttls(old: &Observation, new: &Observation) -> Vec<u8> {
         })
         .map(|index| (index + 1) as u8)
         .collect()
+}
+
+/// What a round's hops say about the path on its flow: the first address that answered at each TTL, and the TTL
+/// at which the destination answered.
+pub fn observe(hops: &[Hop], target: IpAddr) -> Observation {
+    let mut seen = Observation::default();
+    for hop in hops {
+        let index = usize::from(hop.ttl.max(1)) - 1;
+        if seen.hops.len() <= index {
+            seen.hops.resize(index + 1, None);
+        }
+        // An answer only a 16-bit field vouches for may be a forger's sweep: no evidence of the path.
+        let Some(answer) = hop.answers().find(|answer| !answer.unverified) else { continue };
+        seen.hops[index] = Some(answer.from());
+        if answer.verdict(target) == Verdict::Reached {
+            seen.reached = Some(seen.reached.map_or(hop.ttl, |ttl| ttl.min(hop.ttl)));
+        }
+    }
+    if let Some(reached) = seen.reached {
+        seen.hops.truncate(usize::from(reached));
+    }
+    seen
 }
 
 #[cfg(test)]

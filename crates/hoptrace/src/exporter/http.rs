@@ -126,8 +126,8 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::monitor::connections::{write_all_by, FAIR_TOTAL, HEAD_TIMEOUT, PER_PEER};
-    use crate::monitor::exposition::{CLASSIC as CONTENT_TYPE, OPENMETRICS};
+    use crate::exporter::connections::{write_all_by, FAIR_TOTAL, HEAD_TIMEOUT, PER_PEER};
+    use crate::exporter::exposition::{CLASSIC as CONTENT_TYPE, OPENMETRICS};
 
     /// More than loopback's socket buffers hold (the send buffer grows to 4 MiB at most by default), so that a
     /// client reading none of it holds the write up.

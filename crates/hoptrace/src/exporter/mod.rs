@@ -1,0 +1,11 @@
+//! The Prometheus exporter of `hoptrace monitor`: the metrics ([`metrics`]), their page in either text format
+//! ([`exposition`]), and the bounded HTTP server that serves it ([`http`]).
+
+pub mod connections;
+pub mod exposition;
+pub mod http;
+pub mod listen;
+pub mod metrics;
+pub mod request;
+
+pub use listen::ListenAddress;
