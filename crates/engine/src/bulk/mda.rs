@@ -1,51 +1,33 @@
 //! `--targets --mda`: after the first passes, rounds of new flows until every hop of every target has MDA's
-//! stopping point (`engine::mda`), as diamond-miner plans Iris's rounds.
+//! stopping point (`crate::mda`), as diamond-miner plans Iris's rounds.
 
-use std::sync::atomic::AtomicBool;
+use crate::mda::{stopping_points, MAX_FLOWS};
 
-use engine::mda::{stopping_points, Confidence, MAX_FLOWS};
-use net::bulk::BulkSender;
-
-use super::send::Sending;
-use super::targets::{permutation, Passes};
-use super::traces::hops;
+use super::order::Permutation;
+use super::planner::{Phase, Planner};
 
 /// Rounds at most: each adds the flows the replies so far call for; a lossless lab settles in three or four.
 const MAX_ROUNDS: usize = 10;
 
-/// Probes new flows, round after round, until no hop needs more; `flows` (per target and TTL) grows with them.
-pub(super) fn rounds(
-    passes: &Passes<'_>,
-    confidence: Confidence,
-    flows: &mut [u16],
-    sending: &mut Sending<'_>,
-    sender: &mut BulkSender,
-    stop: &AtomicBool,
-) {
-    let max_ttl = usize::from(passes.max_ttl);
-    for _ in 0..MAX_ROUNDS {
-        super::pause(passes.wait, || sending.ended(stop));
-        // The probes this round: (target, TTL, flow), planned under the lock, sent after.
+impl Planner {
+    /// Round `round`: the probes (target, TTL, flow) every hop still needs, the flows of each hop grown with them;
+    /// done when none is needed, or after [`MAX_ROUNDS`].
+    pub(super) fn round(&mut self, round: usize) -> Phase {
+        let Some(confidence) = self.config.mda.filter(|_| round < MAX_ROUNDS) else { return Phase::Done };
         let mut planned = Vec::new();
-        {
-            let rows = passes.progress.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            for target in 0..passes.targets.len() {
-                let hops = hops(passes, &rows, flows, target, passes.end(target));
-                for (hop, needed) in hops.iter().zip(stopping_points(confidence, &hops)) {
-                    let at = target * max_ttl + usize::from(hop.ttl) - 1;
-                    let needed = needed.min(MAX_FLOWS) as u16;
-                    planned.extend((flows[at]..needed).map(|flow| (target, hop.ttl, flow)));
-                    flows[at] = flows[at].max(needed);
-                }
+        for target in 0..self.targets.len() {
+            let hops = self.hops(target);
+            for (hop, needed) in hops.iter().zip(stopping_points(confidence, &hops)) {
+                let at = self.slot(target, hop.ttl);
+                let needed = needed.min(MAX_FLOWS) as u16;
+                planned.extend((self.flows[at]..needed).map(|flow| (target as u32, hop.ttl, flow)));
+                self.flows[at] = self.flows[at].max(needed);
             }
         }
-        if planned.is_empty() || sending.ended(stop) {
-            return;
+        if planned.is_empty() {
+            return Phase::Done;
         }
-        for k in permutation(planned.len() as u64) {
-            let (target, ttl, flow) = planned[k as usize];
-            sending.send(&passes.spec(target, ttl, flow), sender);
-        }
-        sending.finish(sender);
+        let order = Permutation::new(planned.len() as u64, self.config.seed.wrapping_add(2 + round as u64));
+        Phase::Round { round, planned, order }
     }
 }
