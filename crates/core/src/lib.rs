@@ -13,6 +13,8 @@
 //! - [`Event`] — round started, probe sent, reply, hop complete, round done, trace done — is `serde::Serialize`:
 //!   one flat JSON object tagged `"event"` each (`hoptrace --events` prints them one per line). A consumer that
 //!   wants a report of its own folds events in with [`Report::apply`].
+//! - [`bulk`] — many targets at once with raw sockets, as caracal probes: [`bulk::BulkProber`] runs the engine's
+//!   bulk planner (passes, gap limit, MDA rounds) and gives per-target hops and outcomes.
 //! - [`Tracer::over`] runs a complete engine configuration over any [`Network`] (a simulated one in tests);
 //!   [`run_rounds`] is the rounds driver the tracer and the command line share.
 //!
@@ -28,6 +30,7 @@
 //! Below it: `engine` (the sans-IO state machine: probes out, replies in, timers), `net` (sockets and the
 //! event loop), `packet` (wire formats). Names and AS numbers are `resolve`'s business.
 
+pub mod bulk;
 mod error;
 mod event;
 mod mark;

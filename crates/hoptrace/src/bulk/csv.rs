@@ -1,15 +1,74 @@
-//! Caracal's reply CSV: the header and one row per reply, formatted by hand (this is on the path of every reply).
+//! Caracal's reply CSV on stdout: the header, then one row per reply, formatted by hand (this is on the path of
+//! every reply). Standard output is the main command's [`Output`]: its first write error, or its reader going away,
+//! stops the probing.
 
 use core::net::Ipv6Addr;
 use std::io::{self, Write};
+use std::time::{Duration, Instant};
 
 use engine::bulk::Row;
+use hoptrace_core::bulk::Sink;
+
+use crate::output::Sink as Output;
+
+/// How often the receiver looks whether the reader of standard output went away.
+pub(super) const READER_CHECK: Duration = Duration::from_millis(100);
+/// Caracal's CSV waiting to be written, at most (bytes).
+const CSV_BUFFER: usize = 1 << 16;
 
 /// Caracal's header line (without the newline).
 pub const HEADER: &str = "capture_timestamp,probe_protocol,probe_src_addr,probe_dst_addr,probe_src_port,\
 probe_dst_port,probe_ttl,quoted_ttl,reply_src_addr,reply_protocol,reply_icmp_type,reply_icmp_code,reply_ttl,\
 reply_size,reply_mpls_labels,rtt,round";
 
+/// Writes caracal's CSV header to `out`: before the first probe, so that an output that cannot be written stops
+/// the run before it starts.
+pub(super) fn write_header(out: &mut Output) {
+    out.write(|out| writeln!(out, "{HEADER}").and_then(|()| out.flush()));
+}
+
+/// Caracal's CSV: rows gathered, and written whenever the replies waiting are (or the buffer is full), so that a
+/// reader sees them within milliseconds and a closed stdout is noticed as soon.
+pub(super) struct Csv<'a> {
+    rows: Vec<u8>,
+    round: &'a str,
+    out: &'a mut Output,
+    checked: Instant,
+}
+
+impl<'a> Csv<'a> {
+    /// Rows to `out` (after [`write_header`]), `round` in the last column.
+    pub(super) fn new(round: &'a str, out: &'a mut Output) -> Csv<'a> {
+        Csv { rows: Vec::with_capacity(CSV_BUFFER + 1024), round, out, checked: Instant::now() }
+    }
+
+    /// Writes the rows gathered.
+    pub(super) fn write(&mut self) {
+        if !self.rows.is_empty() {
+            let rows = &self.rows;
+            self.out.write(|out| out.write_all(rows).and_then(|()| out.flush()));
+            self.rows.clear();
+        }
+    }
+}
+
+impl Sink for Csv<'_> {
+    fn row(&mut self, row: Row) {
+        // Writing to memory does not fail.
+        let _ = write_row(&row, &mut self.rows, self.round);
+        if self.rows.len() >= CSV_BUFFER {
+            self.write();
+        }
+    }
+
+    fn drained(&mut self) {
+        self.write();
+        if self.checked.elapsed() >= READER_CHECK {
+            self.checked = Instant::now();
+            self.out.check_reader();
+        }
+    }
+}
 
 /// Writes the row and a newline, `round` in the last column: MPLS entries as `"[(label,exp,bottom,ttl),…]"`.
 ///
