@@ -9,7 +9,7 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   cargo install --locked cargo-fuzz || exit 1
 fi
 failed=()
-for target in packet_parsers reply_decoding engine_matching; do
+for target in packet_parsers reply_decoding engine_matching targets_file prefix_file http_request; do
   cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 || failed+=("$target")
 done
 if ((${#failed[@]})); then

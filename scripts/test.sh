@@ -28,7 +28,7 @@ step() {
 
 source scripts/install-packages.sh
 step "system packages" install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath \
-  libcap2-bin nftables procps prometheus python3-venv tmux traceroute util-linux
+  libcap2-bin man-db nftables procps prometheus python3-venv systemd tmux traceroute util-linux
 
 # jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them, ripe.atlas.sagan
 # (RIPE Atlas's result parser) reads hoptrace's --json, and diamond-miner (Iris's planner) with chdb (ClickHouse in
@@ -45,6 +45,9 @@ step "python packages" python_packages
 venv=$(cd "$venv" 2>/dev/null && pwd || echo "$venv")
 export HOPTRACE_JC="$venv/bin/jc"
 export HOPTRACE_PYTHON="$venv/bin/python"
+# cargo-deb (crates.io) builds the Debian package that a lab test installs with dpkg -i (then purges); made once.
+cargo_deb() { cargo deb --version >/dev/null 2>&1 || cargo install --locked cargo-deb; }
+step "cargo-deb" cargo_deb
 
 step "cargo fmt" cargo fmt --all --check
 # The developers' guide's shape: no import circle inside a crate, no source file over 500 lines.

@@ -146,6 +146,9 @@ struct ProbeJson {
     reply: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mark: Option<String>,
+    /// Present (true) when nothing but one 16-bit field vouches for the reply ([`Answer::unverified`]).
+    #[serde(skip_serializing_if = "core::ops::Not::not")]
+    unverified: bool,
 }
 
 impl ProbeJson {
@@ -168,6 +171,7 @@ impl ProbeJson {
             rtt_ms: answer.map(|answer| millis(answer.rtt)),
             reply: answer.map(reply_kind),
             mark: answer.and_then(mark),
+            unverified: answer.is_some_and(|answer| answer.unverified),
         }
     }
 }

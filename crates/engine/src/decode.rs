@@ -208,6 +208,8 @@ pub fn unreachable_v6(code: u8) -> Unreachable {
         Code::BeyondScope => Unreachable::SourceRoute,
         Code::AddrUnreachable => Unreachable::Host,
         Code::PortUnreachable => Unreachable::Port,
+        Code::FailedPolicy => Unreachable::SourcePolicy,
+        Code::RejectRoute => Unreachable::RejectRoute,
         _ => Unreachable::Other,
     }
 }
@@ -241,7 +243,7 @@ mod tests {
         ];
         assert_eq!(v4, expected_v4);
         let v6: Vec<Unreachable> = (0..=8).map(unreachable_v6).collect();
-        assert_eq!(v6, [Network, Prohibited, SourceRoute, Host, Port, Other, Other, Other, Other]);
+        assert_eq!(v6, [Network, Prohibited, SourceRoute, Host, Port, SourcePolicy, RejectRoute, Other, Other]);
         assert_eq!(error_class(false, 3, 4), Some(ErrorClass::PacketTooBig));
         assert_eq!(error_class(false, 11, 0), Some(ErrorClass::TimeExceeded));
         assert_eq!(error_class(true, 3, 0), Some(ErrorClass::TimeExceeded));

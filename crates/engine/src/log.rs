@@ -12,6 +12,8 @@ pub(crate) struct ProbeLog {
     /// Where each probe's record lives: (hop index, probe index), by probe number.
     locations: Vec<(usize, usize)>,
     by_key: HashMap<MatchKey, ProbeId>,
+    /// Paris UDP probes by payload tag, for quotes that show no checksum (see [`ProbeLog::index_tag`]).
+    by_tag: HashMap<u64, ProbeId>,
 }
 
 impl ProbeLog {
@@ -40,6 +42,17 @@ impl ProbeLog {
     /// The probe sent with `key`, if any.
     pub(crate) fn find(&self, key: &MatchKey) -> Option<ProbeId> {
         self.by_key.get(key).copied()
+    }
+
+    /// Files probe `id` under its payload `tag` too: what names a Paris UDP probe in a quote whose checksum
+    /// could not be read back.
+    pub(crate) fn index_tag(&mut self, tag: u64, id: ProbeId) {
+        self.by_tag.insert(tag, id);
+    }
+
+    /// The probe filed under payload `tag`, if any.
+    pub(crate) fn find_by_tag(&self, tag: u64) -> Option<ProbeId> {
+        self.by_tag.get(&tag).copied()
     }
 
     /// Where probe `id` lives: its hop's index and its index in the hop.

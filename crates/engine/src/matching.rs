@@ -15,6 +15,9 @@ pub(crate) struct Matcher<'a> {
     pub(crate) log: &'a ProbeLog,
     /// Checksum shifts seen in quotes named by IP ID alone, with the probe each named.
     pub(crate) checksum_shifts: &'a [(u16, ProbeId)],
+    /// Whether so many replies were refused that a forger seems to sweep the fields that tell probes apart: then
+    /// only [`Matcher::verified`] matches are believed.
+    pub(crate) under_sweep: bool,
 }
 
 impl Matcher<'_> {
@@ -24,13 +27,67 @@ impl Matcher<'_> {
             ReplyKind::IcmpError(error) => self.factory.key_of_quote(&error.quote),
             ReplyKind::EchoReply { .. } | ReplyKind::Tcp(_) => self.factory.key_of_answer(reply),
         };
-        let by_key = key.and_then(|key| self.log.find(&key)).filter(|&id| {
+        let found = key.and_then(|key| self.log.find(&key)).or_else(|| self.probe_of_checksumless_quote(reply));
+        let by_key = found.filter(|&id| {
             self.raw_fields_match(id, reply)
                 && self.source_believed(id, reply)
                 && self.checksum_believed(id, reply)
                 && self.tag_matches(id, reply)
         });
-        by_key.or_else(|| self.match_by_ip_id(reply)).filter(|&id| self.distance_plausible(id, reply))
+        by_key
+            .or_else(|| self.match_by_ip_id(reply))
+            .filter(|&id| self.distance_plausible(id, reply))
+            .filter(|&id| !self.under_sweep || self.verified(id, reply))
+    }
+
+    /// Whether more than one 16-bit field vouches for `reply` answering probe `id` (once [`Self::probe_of`]
+    /// matched it): the payload's tag echoed or quoted, a TCP sequence number acknowledged or quoted, a quoted
+    /// IPv4 ID (raw sockets), or a quoted checksum that sums the keyed payload (classic UDP and echo probes). Else
+    /// a forger sweeping the one field left (an echo sequence number in an 8-byte quote on a ping socket, a port)
+    /// could have made it.
+    pub(crate) fn verified(&self, id: ProbeId, reply: &Reply) -> bool {
+        let error = match &reply.kind {
+            ReplyKind::EchoReply { tag, .. } => return tag.is_some() && self.factory.payload_tag(id).is_some(),
+            // Raw: the acknowledgement is checked; a connected socket's kernel checks it.
+            ReplyKind::Tcp(_) => return true,
+            ReplyKind::IcmpError(error) => error,
+        };
+        if self.config.raw_send && error.quote.ip_id.is_some() {
+            return true;
+        }
+        let checksum_sums_payload = |protocol, checksum: Option<u16>| {
+            !self.config.method.paris && checksum.is_some() && self.sent_checksum(id, protocol) == checksum
+        };
+        match error.quote.probe {
+            QuotedProbe::Udp { tag, checksum, .. } => {
+                (tag.is_some() && self.factory.payload_tag(id).is_some())
+                    || checksum_sums_payload(Protocol::Udp, checksum)
+            }
+            QuotedProbe::Icmp { tag, checksum, .. } => {
+                (tag.is_some() && self.factory.payload_tag(id).is_some())
+                    || checksum_sums_payload(Protocol::Icmp, checksum)
+            }
+            // Raw: the quoted sequence number is checked; a connected socket's kernel checks it.
+            QuotedProbe::Tcp { seq, .. } => seq.is_some() || !self.config.raw_send,
+        }
+    }
+
+    /// A Paris UDP quote without a checksum — an error queue gives back only the quoted payload, whose checksum
+    /// cannot be recomputed once a router cut the quote short (IPv6 routers quote at most 1280 bytes) — still holds
+    /// the payload's tag, unpredictable per probe: the probe that carried it, if the quote's ports are its own.
+    /// A quote with a checksum is never matched this way.
+    fn probe_of_checksumless_quote(&self, reply: &Reply) -> Option<ProbeId> {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return None };
+        let QuotedProbe::Udp { src_port, dst_port, checksum: None, tag: Some(tag) } = error.quote.probe else {
+            return None;
+        };
+        if self.config.method != Method::paris(Protocol::Udp) || error.quote.dst != self.config.target {
+            return None;
+        }
+        let id = self.log.find_by_tag(tag)?;
+        let (probe, _) = self.rebuild(id)?;
+        let ProbeTransport::Udp { src_port: sent_src, dst_port: sent_dst, .. } = probe.transport else { return None };
+        ((src_port, dst_port) == (sent_src, sent_dst)).then_some(id)
     }
 
     /// Paris UDP identifies probes by checksum, which a middlebox may have changed in a way not turned back by
@@ -103,7 +160,14 @@ impl Matcher<'_> {
     /// one is believed on its identifier and sequence number (and, with raw sockets, its IP ID).
     fn tag_matches(&self, id: ProbeId, reply: &Reply) -> bool {
         let (tag, echo_checksum) = match &reply.kind {
-            ReplyKind::EchoReply { tag, .. } => (*tag, None),
+            // An Echo Reply carries the whole payload back: one without the tag sent is no answer of ours.
+            ReplyKind::EchoReply { tag, .. } => {
+                return match (tag, self.factory.payload_tag(id)) {
+                    (Some(tag), Some(sent)) => *tag == sent,
+                    (None, Some(_)) => false,
+                    (_, None) => true,
+                };
+            }
             ReplyKind::IcmpError(error) => match error.quote.probe {
                 QuotedProbe::Icmp { tag, checksum, .. } => (tag, checksum),
                 QuotedProbe::Udp { tag, .. } => (tag, None),
@@ -191,7 +255,9 @@ impl Matcher<'_> {
                 };
                 ip_id_ok && seq_ok
             }
-            ReplyKind::Tcp(answer) => answer.ack.is_none_or(|ack| ack == self.factory.tcp_seq(id).wrapping_add(1)),
+            // A SYN-ACK or a reset answering our SYN acknowledges its sequence number (a reset without ACK answers
+            // no SYN: RFC 9293 3.10.7.1).
+            ReplyKind::Tcp(answer) => answer.ack == Some(self.factory.tcp_seq(id).wrapping_add(1)),
             ReplyKind::EchoReply { .. } => true,
         }
     }

@@ -106,6 +106,10 @@ pub enum Unreachable {
     Precedence,
     /// Precedence cutoff (`!C`).
     PrecedenceCutoff,
+    /// ICMPv6 code 5: the source address failed an ingress/egress policy (`!<5>`).
+    SourcePolicy,
+    /// ICMPv6 code 6: a reject route to the destination (`!<6>`).
+    RejectRoute,
     /// Any other code (`!<code>`).
     Other,
 }

@@ -131,6 +131,9 @@ pub struct Answer {
     /// The quoted probe differs from what was sent (its UDP checksum): a NAT or other middlebox on the way
     /// rewrote it and did not restore the quote.
     pub quote_rewritten: bool,
+    /// Nothing unpredictable vouches for the match beyond one 16-bit field (an 8-byte quote on an ordinary
+    /// socket, say): a forger sweeping that field could have made it. Shown as such.
+    pub unverified: bool,
 }
 
 impl Answer {

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::config::{ConfigError, TraceConfig};
+use crate::config::{ConfigError, Method, Protocol, TraceConfig};
 use crate::log::ProbeLog;
 use crate::matching::Matcher;
 use crate::probe::{Probe, ProbeFactory, ProbeId};
@@ -41,6 +41,10 @@ pub struct Trace {
 /// How much earlier than its probe's departure a reply's arrival may seem, from the error of turning a kernel's
 /// wall-clock receive stamp into an instant (two clocks read one after the other, on a loaded machine).
 const CLOCK_SLACK: core::time::Duration = core::time::Duration::from_millis(10);
+
+/// Replies refused in one trace past which a forger is taken to be sweeping the 16-bit fields that tell probes
+/// apart: from then on, a match that rests on such a field alone ([`crate::Answer::unverified`]) is refused too.
+const SWEEP_SIGNAL: u32 = 256;
 
 /// The most checksum shifts remembered.
 const MAX_CHECKSUM_SHIFTS: usize = 64;
@@ -108,6 +112,11 @@ impl Trace {
         let size = self.factory.packet_len();
         let record = ProbeRecord { id, sent_at: now, size, flow, status: ProbeStatus::InFlight, resent: None };
         self.log.push(hop_index, ttl, record, key);
+        if self.config.method == Method::paris(Protocol::Udp) {
+            if let Some(tag) = self.factory.payload_tag(id) {
+                self.log.index_tag(tag, id);
+            }
+        }
         self.in_flight.push(id);
         self.last_sent_at = Some(now);
         self.stats.sent += 1;
@@ -171,16 +180,21 @@ impl Trace {
     }
 
     /// Records that probe `id` was too big for the local link, whose MTU is `mtu`. With path MTU discovery the
-    /// probe is resent smaller; otherwise it counts as a failed send.
+    /// probe is resent smaller; otherwise no probe of that size can leave, and the trace ends at its TTL (as
+    /// traceroute's `!F-MTU` does).
     pub fn send_too_big(&mut self, id: ProbeId, mtu: u32) {
         if self.log.record(id).is_none_or(|record| record.status != ProbeStatus::InFlight) {
             return;
         }
         let smaller = self.resend_smaller(id, mtu);
+        let Some(ttl) = self.log.hop_of(id).map(|hop| hop.ttl) else { return };
         let Some(record) = self.log.record_mut(id) else { return };
         record.status = ProbeStatus::TooBigLocally { mtu };
         record.resent = smaller;
         self.in_flight.retain(|&p| p != id);
+        if smaller.is_none() {
+            self.stop_at(ttl, false);
+        }
         self.progress();
     }
 
@@ -266,7 +280,13 @@ impl Trace {
     }
 
     fn matcher(&self) -> Matcher<'_> {
-        Matcher { config: &self.config, factory: &self.factory, log: &self.log, checksum_shifts: &self.checksum_shifts }
+        Matcher {
+            config: &self.config,
+            factory: &self.factory,
+            log: &self.log,
+            checksum_shifts: &self.checksum_shifts,
+            under_sweep: self.stats.unmatched >= SWEEP_SIGNAL,
+        }
     }
 
     fn accept(&mut self, id: ProbeId, reply: Reply, now: Instant) {
@@ -278,10 +298,12 @@ impl Trace {
             _ => None,
         };
         let quote_rewritten = self.matcher().quote_rewritten(id, &reply);
+        let unverified = !self.matcher().verified(id, &reply);
         let target = self.config.target;
         let Some(ttl) = self.log.hop_of(id).map(|hop| hop.ttl) else { return };
         let Some(record) = self.log.record_mut(id) else { return };
-        let answer = Answer { rtt: now.saturating_duration_since(record.sent_at), reply, quote_rewritten };
+        let rtt = now.saturating_duration_since(record.sent_at);
+        let answer = Answer { rtt, reply, quote_rewritten, unverified };
         let verdict = if resent.is_some() { Verdict::Continue } else { answer.verdict(target) };
         record.status = ProbeStatus::Answered(answer);
         record.resent = resent;

@@ -244,6 +244,40 @@ fn forged_replies_are_rejected_unless_the_check_is_off() {
     assert_eq!(v6(&reply, router, us, 64, capture), Err(Rejection::Integrity));
 }
 
+/// Replies that stop before the tag bytes say nothing of the prober: Echo Replies of 0, 1 and 2 payload bytes
+/// (probe TTLs 254, 255 and 0), an ICMPv6 error quoting the probe's UDP header only, an empty ICMPv6 Echo Reply.
+/// Anyone can send them for probes never sent: they are untagged, and give rows only with the check off.
+#[test]
+fn replies_too_short_to_carry_the_tag_are_untagged() {
+    let capture = 1_700_000_000_000_000;
+    let unchecked = Check { integrity: false, ..CHECK };
+    for len in 0..=2 {
+        let data = vec![0; len];
+        let reply =
+            ipv4("198.18.1.1", "198.18.0.1", 64, Icmpv4Repr::EchoReply { ident: 24000, seq_no: 7, data: &data });
+        assert_eq!(v4(&reply, capture), Err(Rejection::Untagged), "{len} bytes");
+        let row = decode(Arrival::V4(&reply), capture, unchecked).unwrap();
+        assert_eq!(row.probe_ttl, (len as u8).wrapping_sub(2));
+    }
+    let (router, us, target) =
+        ("2001:db8::2".parse().unwrap(), "2001:db8::1".parse().unwrap(), "2001:db8::9".parse().unwrap());
+    let probe6 = probe("2001:db8::9,24000,33434,5,udp", "2001:db8::1", capture, 10);
+    let short = quote(&probe6, 48, 1);
+    let reply = icmpv6(router, us, Icmpv6Repr::TimeExceeded { code: 0, quote: &short, extensions: None });
+    assert_eq!(v6(&reply, router, us, 64, capture), Err(Rejection::Untagged));
+    let row = decode(Arrival::V6 { message: &reply, from: router, to: us, hop_limit: 64 }, capture, unchecked);
+    assert_eq!(row.unwrap().probe_ttl, 5);
+    let empty = icmpv6(target, us, Icmpv6Repr::EchoReply { ident: 24000, seq_no: 7, data: &[] });
+    assert_eq!(v6(&empty, target, us, 64, capture), Err(Rejection::Untagged));
+    // One tag byte is enough for a probe of TTL 1, which carries no more.
+    let probe1 = probe("198.18.1.1,24000,0,1,icmp", "198.18.0.1", capture, 10);
+    let request = Icmpv4Repr::parse(&Icmpv4Packet::new_checked(&probe1[20..]).unwrap()).unwrap();
+    let Icmpv4Repr::EchoRequest { ident, seq_no, data } = request else { panic!("{request:?}") };
+    assert_eq!(data.len(), 3);
+    let reply = ipv4("198.18.1.1", "198.18.0.1", 64, Icmpv4Repr::EchoReply { ident, seq_no, data });
+    assert_eq!(v4(&reply, capture).unwrap().probe_ttl, 1);
+}
+
 #[test]
 fn other_messages_are_unrelated() {
     let probe = probe("198.18.1.1,7,0,3,icmp", "198.18.0.1", 1_000_000, 0);

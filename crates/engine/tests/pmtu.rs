@@ -60,6 +60,25 @@ fn a_local_too_big_shrinks_the_probes_to_the_link_mtu() {
 }
 
 #[test]
+fn without_discovery_a_locally_too_big_probe_ends_the_trace_at_its_ttl() {
+    let network = SimNetwork::chain(false, 2, 10 * MS);
+    let mut config = config(&network, Method::classic(Protocol::Udp));
+    config.packet_len = 1600;
+    config.probes_per_hop = 1;
+    let mut trace = Trace::new(config).unwrap();
+    let now = std::time::Instant::now();
+    let first = trace.poll_probe(now).unwrap();
+    assert_eq!(first.ttl, 1);
+    trace.send_too_big(first.id, 1500);
+    while let Some(probe) = trace.poll_probe(now) {
+        trace.send_too_big(probe.id, 1500);
+    }
+    assert_eq!(trace.outcome(), Some(Outcome::Unreachable { ttl: 1 }));
+    let statuses: Vec<_> = trace.hops().iter().flat_map(|hop| hop.current().map(|p| p.status.clone())).collect();
+    assert_eq!(statuses, [ProbeStatus::TooBigLocally { mtu: 1500 }]);
+}
+
+#[test]
 fn without_discovery_a_too_big_probe_ends_the_trace() {
     let mut network = narrowing_path(false);
     let mut config = config(&network, Method::classic(Protocol::Udp));

@@ -6,7 +6,9 @@ use core::time::Duration;
 
 use common::*;
 use hoptrace_engine::sim::{Forgery, RateLimit, SimNetwork};
-use hoptrace_engine::{ErrorClass, Method, MplsLabel, Outcome, Protocol, QuotedProbe, ReplyKind};
+use hoptrace_engine::{
+    ErrorClass, IcmpError, Method, MplsLabel, Outcome, ProbeTransport, Protocol, Quote, QuotedProbe, Reply, ReplyKind,
+};
 
 #[test]
 fn fragmentation_needed_reports_the_next_hop_mtu() {
@@ -192,4 +194,42 @@ fn a_quote_with_the_address_restored_but_not_the_checksum_is_matched_by_ip_id() 
     let answers: Vec<_> = hop.answers().map(|answer| (answer.from(), answer.quote_rewritten)).collect();
     assert_eq!(answers, [(router, true); 2]);
     assert_eq!(trace.stats().unmatched, 1);
+}
+
+#[test]
+fn a_paris_udp_quote_without_a_checksum_is_matched_by_its_payload_tag_and_ports() {
+    // An error queue gives back only the quoted payload; cut short (IPv6 routers quote 1280 bytes), its checksum
+    // cannot be recomputed. The payload's tag, unpredictable per probe, still names the probe.
+    let network = SimNetwork::chain(true, 2, 10 * MS);
+    let mut config = config(&network, Method::paris(Protocol::Udp));
+    config.packet_len = 1500;
+    let target = config.target;
+    let mut trace = hoptrace_engine::Trace::new(config).unwrap();
+    let probe = trace.poll_probe(std::time::Instant::now()).unwrap();
+    let ProbeTransport::Udp { src_port, dst_port, payload } = &probe.transport else { panic!("a UDP probe") };
+    let tag = hoptrace_engine::reply::payload_tag(payload);
+    let quote = |dst_port: u16, checksum: Option<u16>, tag: Option<u64>| Reply {
+        from: network.router_addr(1),
+        ttl: Some(64),
+        size: None,
+        kind: ReplyKind::IcmpError(IcmpError {
+            class: ErrorClass::TimeExceeded,
+            icmp_type: 3,
+            icmp_code: 0,
+            mtu: None,
+            quote: Quote {
+                src: Some(network.source),
+                dst: target,
+                ttl: None,
+                ip_id: None,
+                probe: QuotedProbe::Udp { src_port: *src_port, dst_port, checksum, tag },
+            },
+            mpls: Vec::new(),
+        }),
+    };
+    assert!(trace.claim(&quote(*dst_port, None, tag)).is_some(), "the tag names the probe");
+    assert!(trace.claim(&quote(*dst_port, None, tag.map(|tag| tag ^ 1))).is_none(), "another tag");
+    assert!(trace.claim(&quote(dst_port.wrapping_add(1), None, tag)).is_none(), "other ports");
+    assert!(trace.claim(&quote(*dst_port, None, None)).is_none(), "neither checksum nor tag");
+    assert!(trace.claim(&quote(*dst_port, Some(0x1234), tag)).is_none(), "a checksum not sent");
 }

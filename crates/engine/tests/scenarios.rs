@@ -298,7 +298,9 @@ fn forged_answers_from_others_than_the_destination_are_dropped() {
         let now = std::time::Instant::now();
         let probe = trace.poll_probe(now).unwrap();
         let kind = match probe.transport {
-            hoptrace_engine::ProbeTransport::Icmp { ident, seq, .. } => ReplyKind::EchoReply { ident, seq, tag: None },
+            hoptrace_engine::ProbeTransport::Icmp { ident, seq, ref payload } => {
+                ReplyKind::EchoReply { ident, seq, tag: hoptrace_engine::reply::payload_tag(payload) }
+            }
             hoptrace_engine::ProbeTransport::Tcp { src_port, dst_port, .. } => {
                 ReplyKind::Tcp(TcpAnswer { src_port: dst_port, dst_port: src_port, reset: true, ack: None })
             }

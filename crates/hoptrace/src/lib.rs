@@ -4,6 +4,8 @@
 pub mod bulk;
 pub mod cli;
 pub mod error;
+pub mod escape;
+pub mod files;
 pub mod monitor;
 pub mod output;
 pub mod run;
@@ -33,7 +35,7 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(error) => {
             if !error.is_quiet() {
                 // Not eprintln!, which panics when stderr is closed too.
-                let _ = writeln!(std::io::stderr(), "{program}: {error}");
+                let _ = writeln!(std::io::stderr(), "{program}: {}", escape::escape(&error.to_string()));
             }
             ExitCode::from(error.exit_code())
         }
@@ -41,6 +43,8 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 }
 
 fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
+    // A setuid install acts with the rights of the user who ran it, CAP_NET_RAW aside, from the start.
+    net::narrow_setuid().map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
     match cli::parse(args)? {
         Request::Print(text) => {
             // Not print!, which panics on a closed pipe (`hoptrace --help | true`).

@@ -85,7 +85,7 @@ pub fn run(
                         }
                         if let Event::Warning { message, .. } = event {
                             // A closed stderr is no reason to stop, nor to panic.
-                            let _ = writeln!(std::io::stderr(), "hoptrace: {message}");
+                            let _ = writeln!(std::io::stderr(), "hoptrace: {}", crate::escape::escape(message));
                         }
                         if !per_probe && matches!(event, Event::ProbeSent { .. } | Event::Reply { .. }) {
                             return;

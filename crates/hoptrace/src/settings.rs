@@ -21,9 +21,9 @@ pub enum Naming {
     Numeric,
     /// `name (address)`, the address standing in for a missing name (traceroute's default).
     NameAndAddress,
-    /// The name only, `???` when there is none (tracepath's default).
+    /// The name only: the address when it has none, `???` when the lookup failed (tracepath's default).
     NameOnly,
-    /// `name (address)`, `???` standing in for a missing name (tracepath `-b`).
+    /// `name (address)`, the name as [`Naming::NameOnly`] shows it (tracepath `-b`).
     Both,
 }
 

@@ -33,7 +33,7 @@ pub use departure::Departure;
 pub use error::NetError;
 pub use event_loop::{idle, run, run_telling_failures};
 pub use fleet::{Fleet, SharedSockets};
-pub use privilege::{drop_privileges, run_by_root};
+pub use privilege::{drop_privileges, lent_by_setuid, narrow_setuid, run_by_root};
 pub use route::{next_hop, LinkAddress, NextHop};
 pub use source::source_for;
 

@@ -159,6 +159,11 @@ pub(crate) fn set_ttl(socket: &Socket, ipv6: bool, ttl: u8) -> io::Result<()> {
 /// fragmentation.
 pub(crate) fn apply(socket: &Socket, ipv6: bool, options: &SocketOptions) -> Result<(), NetError> {
     if let Some(mark) = options.fwmark {
+        if crate::lent_by_setuid() {
+            // CAP_NET_RAW would be enough for the kernel; the user who ran the setuid copy has neither.
+            let refused = io::Error::from(io::ErrorKind::PermissionDenied);
+            return Err(NetError::io("--fwmark needs CAP_NET_ADMIN, which a setuid install does not lend")(refused));
+        }
         socket.set_mark(mark).map_err(NetError::io("setting the firewall mark (--fwmark needs CAP_NET_ADMIN)"))?;
     }
     if ipv6 && options.flow_label.is_some() {

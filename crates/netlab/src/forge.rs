@@ -18,8 +18,8 @@ use crate::lab::Lab;
 use crate::spec::NodeId;
 
 /// `ETH_P_IP` and `IPPROTO_RAW` from `<linux/if_ether.h>` and `<netinet/in.h>`.
-const ETH_P_IP: u16 = 0x0800;
-const IPPROTO_RAW: i32 = 255;
+pub(crate) const ETH_P_IP: u16 = 0x0800;
+pub(crate) const IPPROTO_RAW: i32 = 255;
 
 /// What the forger does.
 #[derive(Debug, Clone, Copy)]
@@ -143,7 +143,7 @@ fn predictions(probe: &[u8], d: u16) -> Vec<Vec<u8>> {
 }
 
 /// Recomputes the transport checksum of an IPv4 packet (a Paris UDP probe's predicted checksum stays as predicted).
-fn fix_transport_checksum(packet: &mut [u8], header: usize) {
+pub(crate) fn fix_transport_checksum(packet: &mut [u8], header: usize) {
     let protocol = packet[9];
     let at = match protocol {
         1 => 2,
@@ -171,7 +171,7 @@ fn fix_transport_checksum(packet: &mut [u8], header: usize) {
 
 /// An IPv4 packet from `src` to `dst` of `protocol` carrying `payload` (the kernel fills in the length, the
 /// identification and the header checksum).
-fn ipv4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn ipv4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, payload: &[u8]) -> Vec<u8> {
     let mut packet = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, protocol, 0, 0];
     packet.extend(src.octets());
     packet.extend(dst.octets());
@@ -180,7 +180,7 @@ fn ipv4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 /// An ICMP message of `kind` and `code` with `rest` after its first four bytes, its checksum computed.
-fn icmp(kind: u8, code: u8, rest: &[u8]) -> Vec<u8> {
+pub(crate) fn icmp(kind: u8, code: u8, rest: &[u8]) -> Vec<u8> {
     let mut message = vec![kind, code, 0, 0];
     message.extend(rest);
     let sum = packet::checksum::finish(packet::checksum::data(&message));

@@ -26,8 +26,10 @@ pub const DEFAULT_AS_TIMEOUT: Duration = Duration::from_secs(2);
 /// Looks up the origin AS numbers of addresses in the background, caching
 /// every outcome.
 ///
-/// Failures of any kind (no network, no answer, timeout, malformed answer)
-/// quietly read as [`Lookup::Missing`]; nothing is logged. Addresses are not
+/// An answer without a usable origin record (NXDOMAIN, no TXT record, a
+/// malformed one) reads as found with no AS numbers (`[*]`); a lookup that
+/// failed (no network, no server answered, timeout) quietly reads as
+/// [`Lookup::Missing`], so that offline nothing is shown. Addresses are not
 /// filtered: a lab's own DNS server may answer for any of them. Dropping the
 /// service stops its thread and abandons queries in flight.
 pub struct AsLookup {
@@ -128,9 +130,14 @@ impl QueryService {
         }
     }
 
+    /// The origin of `addr`: empty when the service has no record of it, `None` when it could not be asked.
     async fn query(&self, addr: IpAddr) -> Option<Vec<u32>> {
         let name = Name::from_ascii(origin_query_name(addr) + ".").ok()?;
-        let lookup = tokio::time::timeout(self.timeout, self.resolver.txt_lookup(name)).await.ok()?.ok()?;
+        let lookup = match tokio::time::timeout(self.timeout, self.resolver.txt_lookup(name)).await.ok()? {
+            Ok(lookup) => lookup,
+            Err(error) if error.is_no_records_found() => return Some(Vec::new()),
+            Err(_) => return None,
+        };
         let texts: Vec<String> = lookup
             .answers()
             .iter()
@@ -139,6 +146,6 @@ impl QueryService {
                 _ => None,
             })
             .collect();
-        best_origin(texts.iter().map(String::as_str))
+        Some(best_origin(texts.iter().map(String::as_str)).unwrap_or_default())
     }
 }

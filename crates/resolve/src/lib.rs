@@ -37,7 +37,7 @@ mod table;
 
 pub use asn::{AsLookup, DEFAULT_AS_TIMEOUT};
 pub use cymru::{best_origin, format_asns, origin_query_name, parse_origin_txt};
-pub use names::{system_reverse_lookup, Names, NamesConfig};
+pub use names::{system_reverse_lookup, LookupFailed, Names, NamesConfig};
 
 /// What is known about one address's lookup at a given moment.
 #[derive(Clone, Debug, PartialEq, Eq)]

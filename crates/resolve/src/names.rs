@@ -6,11 +6,19 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use dns_lookup::LookupErrorKind;
+
 use crate::table::ResultTable;
 use crate::Lookup;
 
-/// A blocking address-to-name function, run on the worker threads.
-type ReverseLookupFn = dyn Fn(IpAddr) -> Option<String> + Send + Sync;
+/// A blocking address-to-name function, run on the worker threads: `Ok(None)` when the address has no name,
+/// `Err` when the lookup failed.
+type ReverseLookupFn = dyn Fn(IpAddr) -> Result<Option<String>, LookupFailed> + Send + Sync;
+
+/// A reverse lookup that could not be made (no resolver answered, or it failed): unlike an address without a
+/// name, nothing is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LookupFailed;
 
 /// How a [`Names`] service runs its lookups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,14 +44,15 @@ impl Default for NamesConfig {
 /// workers exit at once, busy ones after their current lookup, and queued
 /// lookups are abandoned.
 pub struct Names {
-    results: Arc<ResultTable<String>>,
+    /// `Some(None)`: the resolver said the address has no name.
+    results: Arc<ResultTable<Option<String>>>,
     jobs: Sender<IpAddr>,
 }
 
 impl Names {
     /// A service using the system resolver ([`system_reverse_lookup`]).
     pub fn new(config: NamesConfig) -> Self {
-        Self::with_lookup(config, system_reverse_lookup)
+        Self::with_fallible_lookup(config, system_reverse_lookup)
     }
 
     /// A service using `lookup` to resolve one address; it runs on the worker
@@ -55,6 +64,15 @@ impl Names {
     pub fn with_lookup<F>(config: NamesConfig, lookup: F) -> Self
     where
         F: Fn(IpAddr) -> Option<String> + Send + Sync + 'static,
+    {
+        Self::with_fallible_lookup(config, move |addr| Ok(lookup(addr)))
+    }
+
+    /// Like [`Names::with_lookup`], with a `lookup` that may fail (`Err`), which [`Names::wait_answer`] tells apart
+    /// from an address without a name (`Ok(None)`).
+    pub fn with_fallible_lookup<F>(config: NamesConfig, lookup: F) -> Self
+    where
+        F: Fn(IpAddr) -> Result<Option<String>, LookupFailed> + Send + Sync + 'static,
     {
         let results = Arc::new(ResultTable::new(config.timeout));
         let (jobs, queue) = mpsc::channel();
@@ -80,12 +98,22 @@ impl Names {
     /// What is known about `addr`'s name now; requests it if it is unknown.
     pub fn get(&self, addr: IpAddr) -> Lookup<String> {
         self.request(addr);
-        self.results.status(addr).unwrap_or(Lookup::Pending)
+        match self.results.status(addr) {
+            None | Some(Lookup::Pending) => Lookup::Pending,
+            Some(Lookup::Found(Some(name))) => Lookup::Found(name),
+            Some(Lookup::Found(None) | Lookup::Missing) => Lookup::Missing,
+        }
     }
 
     /// Waits until `addr`'s name is known, its lookup times out, or
     /// `deadline` passes; requests it if it is unknown.
     pub fn wait(&self, addr: IpAddr, deadline: Instant) -> Option<String> {
+        self.wait_answer(addr, deadline).flatten()
+    }
+
+    /// Like [`Names::wait`], telling apart an address the resolver says has no name (`Some(None)`) from a lookup
+    /// that failed or timed out (`None`), as tracepath(8) does (its address, or `???`).
+    pub fn wait_answer(&self, addr: IpAddr, deadline: Instant) -> Option<Option<String>> {
         self.request(addr);
         self.results.wait(addr, deadline)
     }
@@ -94,7 +122,7 @@ impl Names {
 /// One pool thread: takes addresses off the shared queue and resolves them.
 struct Worker {
     queue: Arc<Mutex<Receiver<IpAddr>>>,
-    results: Weak<ResultTable<String>>,
+    results: Weak<ResultTable<Option<String>>>,
     lookup: Arc<ReverseLookupFn>,
 }
 
@@ -107,7 +135,7 @@ impl Worker {
             if self.results.strong_count() == 0 {
                 return;
             }
-            let name = (self.lookup)(addr).filter(|name| !name.is_empty());
+            let name = (self.lookup)(addr).ok().map(|name| name.filter(|name| !name.is_empty()));
             let Some(results) = self.results.upgrade() else {
                 return;
             };
@@ -117,8 +145,13 @@ impl Worker {
 }
 
 /// Resolves `addr` through the system resolver (`getnameinfo` with
-/// `NI_NAMEREQD`), honouring `/etc/hosts` and nsswitch. Blocks; returns `None`
-/// when the address has no name or the lookup fails.
-pub fn system_reverse_lookup(addr: IpAddr) -> Option<String> {
-    dns_lookup::lookup_addr(&addr).ok()
+/// `NI_NAMEREQD`), honouring `/etc/hosts` and nsswitch. Blocks; returns
+/// `Ok(None)` when the address has no name, `Err` when the lookup fails (no
+/// resolver answered, or one failed).
+pub fn system_reverse_lookup(addr: IpAddr) -> Result<Option<String>, LookupFailed> {
+    match dns_lookup::lookup_addr(&addr) {
+        Ok(name) => Ok(Some(name)),
+        Err(error) if matches!(error.kind(), LookupErrorKind::NoName | LookupErrorKind::NoData) => Ok(None),
+        Err(_) => Err(LookupFailed),
+    }
 }

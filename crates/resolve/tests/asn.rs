@@ -45,17 +45,18 @@ fn picks_the_most_specific_of_several_answers() {
     assert_eq!(asns.wait(addr, in_secs(5)), Some(vec![64511]));
 }
 
+/// The service answered, with nothing usable: no AS (`[*]`), unlike a lookup that could not be made (offline).
 #[test]
-fn unknown_and_garbled_answers_are_missing() {
+fn unknown_and_garbled_answers_are_found_without_an_as() {
     let garbled = ip("192.0.2.7");
     let unknown = ip("192.0.2.8");
     let dns = TestDns::answering(&[(&origin_query_name(garbled), "not an origin")]);
     let asns = AsLookup::with_servers(&[dns.addr()], Duration::from_secs(2)).unwrap();
 
-    assert_eq!(asns.wait(garbled, in_secs(5)), None);
-    assert_eq!(asns.wait(unknown, in_secs(5)), None);
-    assert_eq!(asns.get(garbled), Lookup::Missing);
-    assert_eq!(asns.get(unknown), Lookup::Missing);
+    assert_eq!(asns.wait(garbled, in_secs(5)), Some(vec![]));
+    assert_eq!(asns.wait(unknown, in_secs(5)), Some(vec![]));
+    assert_eq!(asns.get(garbled), Lookup::Found(vec![]));
+    assert_eq!(asns.get(unknown), Lookup::Found(vec![]));
     assert_eq!(dns.queries(), 2);
 }
 

@@ -15,8 +15,10 @@ pub struct Counters {
     pub received: AtomicU64,
     /// Replies matched to probes and written.
     pub matched: AtomicU64,
-    /// Replies dropped by the integrity check.
+    /// Replies dropped by the integrity check (the untagged among them).
     pub integrity: AtomicU64,
+    /// Replies dropped by the integrity check because too short to carry the tag.
+    pub untagged: AtomicU64,
     /// Messages that were no reply to a probe (other ICMP, malformed).
     pub unrelated: AtomicU64,
     /// Messages the kernel dropped because the receive ring was full, known when the receiver stops.
@@ -55,6 +57,10 @@ pub fn receive(
             }
             Err(Rejection::Integrity) => {
                 count(&counters.integrity);
+            }
+            Err(Rejection::Untagged) => {
+                count(&counters.integrity);
+                count(&counters.untagged);
             }
             Err(Rejection::Unrelated | Rejection::Malformed) => {
                 count(&counters.unrelated);

@@ -307,7 +307,12 @@ mod tests {
                 let from = if by_target { TARGET } else { IpAddr::from([198, 18, 0, ttl]) };
                 let kind = ReplyKind::EchoReply { ident: 1, seq: 1, tag: None };
                 let reply = Reply { from, ttl: None, size: None, kind };
-                ProbeStatus::Answered(Answer { rtt: Duration::from_millis(1), reply, quote_rewritten: false })
+                ProbeStatus::Answered(Answer {
+                    rtt: Duration::from_millis(1),
+                    reply,
+                    quote_rewritten: false,
+                    unverified: false,
+                })
             }
         };
         let probe = ProbeRecord { id: ProbeId(0), sent_at: Instant::now(), size: 60, flow: 0, status, resent: None };

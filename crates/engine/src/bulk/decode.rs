@@ -44,6 +44,9 @@ pub enum Rejection {
     Malformed,
     /// A reply to a probe whose integrity tag does not match: forged, corrupted or another prober's.
     Integrity,
+    /// A reply too short to carry its probe's integrity tag (an Echo Reply of 0–2 payload bytes, an ICMPv6 error
+    /// quoting no payload): no genuine reply is, so it is dropped like a tag that does not match.
+    Untagged,
 }
 
 impl From<packet::Error> for Rejection {
@@ -67,8 +70,8 @@ struct Outer {
 ///
 /// Echo Replies, Time Exceeded and Destination Unreachable (either family) give rows, like caracal; an error must
 /// quote a UDP datagram or an Echo Request. The integrity tag is checked where the reply carries it: in the quoted
-/// IPv4 identification for ICMPv4 errors (as caracal does), else in the two payload bytes after the checksum
-/// tweak, when quoted or echoed.
+/// IPv4 identification for ICMPv4 errors (as caracal does), else in the payload bytes after the checksum tweak,
+/// which must then be there: a reply that stops before them is [`Rejection::Untagged`].
 pub fn decode(arrival: Arrival<'_>, capture_micros: u64, check: Check) -> Result<Row, Rejection> {
     let now = tenth_ms(capture_micros);
     let mut row = match arrival {
@@ -121,8 +124,8 @@ pub fn decode(arrival: Arrival<'_>, capture_micros: u64, check: Check) -> Result
 fn echo(outer: &Outer, ident: u16, seq: u16, data: &[u8], now: u64, check: Check) -> Result<Row, Rejection> {
     let probe_ttl = (data.len() as u8).wrapping_sub(2);
     let expected = tag(check.caracal_id, outer.from, ident, probe_ttl);
-    if check.integrity && !payload_tag_matches(data, expected, probe_ttl) {
-        return Err(Rejection::Integrity);
+    if check.integrity {
+        payload_tag(data, expected, probe_ttl)?;
     }
     Ok(row(outer, outer.from, (outer.protocol, ident, 0), probe_ttl, 0, Vec::new(), rtt_tenth_ms(now, seq)))
 }
@@ -146,12 +149,10 @@ fn error(outer: &Outer, quote: &[u8], extensions: Option<&[u8]>, now: u64, check
     };
     if check.integrity {
         let expected = tag(check.caracal_id, ip.dst, src_port, probe_ttl);
-        let valid = match ip.ident {
-            Some(ident) => ident == expected,
-            None => payload_tag_matches(payload, expected, probe_ttl),
-        };
-        if !valid {
-            return Err(Rejection::Integrity);
+        match ip.ident {
+            Some(ident) if ident != expected => return Err(Rejection::Integrity),
+            Some(_) => {}
+            None => payload_tag(payload, expected, probe_ttl)?,
         }
     }
     let mpls =
@@ -159,12 +160,18 @@ fn error(outer: &Outer, quote: &[u8], extensions: Option<&[u8]>, now: u64, check
     Ok(row(outer, ip.dst, (protocol, src_port, dst_port), probe_ttl, ip.ttl, mpls, rtt_tenth_ms(now, stamp)))
 }
 
-/// Whether the tag bytes after the two-byte tweak of a probe's `payload` are `expected` (as many as a probe of
-/// `ttl` carries); a payload cut before them cannot say, and passes.
-fn payload_tag_matches(payload: &[u8], expected: u16, ttl: u8) -> bool {
+/// Checks the tag bytes after the two-byte tweak of a probe's `payload` against `expected` (as many as a probe of
+/// `ttl` carries). A payload cut before them, or a probe that carries none (TTL 0), is [`Rejection::Untagged`]:
+/// anyone could send it, for probes never sent.
+fn payload_tag(payload: &[u8], expected: u16, ttl: u8) -> Result<(), Rejection> {
     let room = usize::from(ttl).min(2);
+    let bytes = payload.get(2..2 + room).filter(|bytes| !bytes.is_empty()).ok_or(Rejection::Untagged)?;
     // Byte by byte: a slice comparison would call `memcmp` for two bytes, on the path of every reply.
-    payload.get(2..2 + room).is_none_or(|bytes| bytes.iter().zip(expected.to_be_bytes()).all(|(a, b)| *a == b))
+    if bytes.iter().zip(expected.to_be_bytes()).all(|(a, b)| *a == b) {
+        Ok(())
+    } else {
+        Err(Rejection::Integrity)
+    }
 }
 
 fn row(

@@ -69,7 +69,7 @@ impl Planner {
                     .map(|flow| {
                         let answer = self.row(target, ttl, flow).and_then(|row| {
                             let rtt = Duration::from_micros(u64::from(row.rtt) * 100);
-                            reply(row).map(|reply| Answer { rtt, reply, quote_rewritten: false })
+                            reply(row).map(|reply| Answer { rtt, reply, quote_rewritten: false, unverified: false })
                         });
                         let status = answer.map_or(ProbeStatus::TimedOut, ProbeStatus::Answered);
                         let id = ProbeId(u32::from(ttl) << 16 | u32::from(flow));

@@ -13,7 +13,8 @@
 //!   replies and Echo Replies, which quote no IPv4 header, are checked by).
 //!
 //! [`decode`] turns a received ICMP message back into caracal's reply row ([`Row`]), or rejects it: a reply whose
-//! tag does not match is [`Rejection::Integrity`], counted and dropped, never attributed. [`Pacer`] holds the rate;
+//! tag does not match is [`Rejection::Integrity`], one too short to carry it [`Rejection::Untagged`]; both are
+//! counted and dropped, never attributed. [`Pacer`] holds the rate;
 //! [`DestinationCap`] bounds the probes any one address receives per second.
 //!
 //! [`Planner`] is `bulk --targets`' plan without IO: which (target, TTL, flow) to probe next, as the rows of the

@@ -146,7 +146,7 @@ pub(super) fn send(
             Err(TryRecvError::Disconnected) => break,
         };
         for why in &chunk.invalid {
-            eprintln!("hoptrace bulk: {}", super::printable(why));
+            eprintln!("hoptrace bulk: {}", crate::escape::escape(why));
         }
         stats.invalid += chunk.invalid.len() as u64;
         stats.filtered += chunk.filtered;

@@ -6,7 +6,7 @@
 mod args;
 mod csv;
 mod input;
-mod prefixes;
+pub mod prefixes;
 mod summary;
 mod targets;
 mod traces;
@@ -29,6 +29,14 @@ use crate::output::{Control, Sink as Output};
 
 /// Runs `hoptrace bulk`: probe specifications from stdin to caracal's CSV, or with `--targets`, traces.
 pub fn run(args: &BulkArgs) -> Result<(), Error> {
+    if net::lent_by_setuid() {
+        // Its probes leave by a packet socket, below the firewall's OUTPUT rules, from any source address.
+        return Err(Error::Failed(
+            "bulk probing is not lent by a setuid install (its packets pass below the firewall): run it as root \
+             or from a copy with cap_net_raw"
+                .into(),
+        ));
+    }
     if Privilege::detect() != Privilege::Raw {
         return Err(Error::Failed("bulk probing needs raw sockets: run it as root or with CAP_NET_RAW".into()));
     }
@@ -154,17 +162,13 @@ fn keep_probed(
     targets.retain(|target| match filters.special(target.addr) {
         None => true,
         Some(kind) => {
-            let (count, _) = special.get_or_insert_with(|| (0, format!("{} is {kind}", printable(&target.host))));
+            let (count, _) =
+                special.get_or_insert_with(|| (0, format!("{} is {kind}", crate::escape::escape(&target.host))));
             *count += 1;
             false
         }
     });
     (targets, special)
-}
-
-/// `text`, from outside, with its control characters escaped for a terminal.
-fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 fn thread_error(error: io::Error) -> Error {

@@ -31,16 +31,22 @@ fn packet_v6(addr: IpAddr) -> core::net::Ipv6Addr {
 }
 
 impl PrefixSet {
-    /// Reads `path`; errors name the file and the line.
+    /// Reads `path` (a regular file, at most [`BULK_LIMIT`](crate::files::BULK_LIMIT) bytes); errors name the
+    /// file and the line.
     pub fn load(path: &Path) -> Result<PrefixSet, String> {
-        let text = std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
+        let text = crate::files::read_text(path, crate::files::BULK_LIMIT)?;
+        Self::parse(&text, &crate::escape::escape(&path.display().to_string()))
+    }
+
+    /// The prefixes of `text`, a file called `name` in errors.
+    pub fn parse(text: &str, name: &str) -> Result<PrefixSet, String> {
         let mut set = PrefixSet::default();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            set.insert(line).map_err(|why| format!("{}:{}: {why}", path.display(), i + 1))?;
+            set.insert(line).map_err(|why| format!("{name}:{}: {why}", i + 1))?;
         }
         Ok(set)
     }

@@ -21,7 +21,8 @@ pub(super) fn print(stats: &SendStats, input: &InputStats, counters: &Counters, 
     eprintln!(
         "hoptrace bulk: {} probes sent in {seconds:.2} s ({rate:.0}/s), {} refused, {} filtered, \
          {} to special destinations skipped, {} invalid lines; \
-         {} ICMP messages received, {} replies matched, {} dropped by the integrity check, {} unrelated, \
+         {} ICMP messages received, {} replies matched, {} dropped by the integrity check \
+         ({} too short to carry the tag), {} unrelated, \
          {} lost (receive ring full); \
          CPU {:.3} s user + {:.3} s system{per_probe}, peak RSS {:.1} MiB",
         stats.sent,
@@ -32,6 +33,7 @@ pub(super) fn print(stats: &SendStats, input: &InputStats, counters: &Counters, 
         load(&counters.received),
         load(&counters.matched),
         load(&counters.integrity),
+        load(&counters.untagged),
         load(&counters.unrelated),
         load(&counters.lost),
         user.as_secs_f64(),

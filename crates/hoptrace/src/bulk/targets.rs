@@ -2,11 +2,12 @@
 //! plan of their probing is the engine's (`engine::bulk::Planner`), driven by `hoptrace_core::bulk`.
 
 use core::net::IpAddr;
-use std::io::{BufRead, BufReader, Read};
 use std::net::ToSocketAddrs;
 use std::path::Path;
 
 use super::input::MAX_LINE;
+use crate::escape::escape;
+use crate::files::{read_bounded, read_file, BULK_LIMIT};
 
 /// Addresses in one prefix at most (one per /24 or /64).
 const MAX_PER_PREFIX: u64 = 1 << 20;
@@ -19,37 +20,29 @@ pub(super) struct Target {
 }
 
 /// Reads the targets of `path` (`-`: stdin): addresses, names (resolved here), prefixes (an address in each /24
-/// or /64: the network's first host). A line that gives no target is said on stderr, with its number, and
-/// skipped, as the probe specifications are; returns the targets and the count of such lines. Failing to read
-/// is an error.
+/// or /64: the network's first host). A file must be a regular one, and the input at most [`BULK_LIMIT`] bytes. A
+/// line that gives no target is said on stderr, with its number, and skipped, as the probe specifications are;
+/// returns the targets and the count of such lines. Failing to read is an error.
 pub(super) fn load(path: &Path) -> Result<(Vec<Target>, u64), String> {
-    let mut reader: Box<dyn BufRead> = if path == Path::new("-") {
-        Box::new(BufReader::new(std::io::stdin()))
+    let bytes = if path == Path::new("-") {
+        read_bounded(std::io::stdin().lock(), BULK_LIMIT).map_err(|why| format!("{}: {why}", path.display()))?
     } else {
-        Box::new(BufReader::new(std::fs::File::open(path).map_err(|error| format!("{}: {error}", path.display()))?))
+        read_file(path, BULK_LIMIT)?
     };
     let (mut targets, mut invalid) = (Vec::new(), 0);
-    let mut line = Vec::new();
-    for number in 1.. {
-        line.clear();
-        match reader.by_ref().take(MAX_LINE).read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(error) => return Err(format!("{}: {error}", path.display())),
-        }
-        let parsed = if line.len() as u64 == MAX_LINE && line.last() != Some(&b'\n') {
-            // The rest of it goes unread: memory stays bounded whatever the input.
-            let _ = reader.skip_until(b'\n');
+    let lines = bytes.strip_suffix(b"\n").unwrap_or(&bytes).split(|&byte| byte == b'\n');
+    for (number, line) in (1..).zip(lines) {
+        let parsed = if line.len() as u64 > MAX_LINE {
             Err(format!("longer than {MAX_LINE} bytes"))
         } else {
-            match std::str::from_utf8(&line) {
+            match std::str::from_utf8(line) {
                 Ok(text) => parse(text.trim(), &mut targets),
                 Err(_) => Err("not UTF-8".to_owned()),
             }
         };
         if let Err(why) = parsed {
             invalid += 1;
-            eprintln!("hoptrace bulk: {}", super::printable(&format!("{}:{number}: {why}", path.display())));
+            eprintln!("hoptrace bulk: {}", escape(&format!("{}:{number}: {why}", path.display())));
         }
     }
     Ok((targets, invalid))

@@ -124,6 +124,6 @@ fn gap_note(host: &str, ttl: u8, farthest: u8, max_ttl: u8) -> String {
     format!(
         "hoptrace bulk: {}: stopped after hop {ttl}: {silent} silent hops past the last answer (a higher \
          --gap-limit probes on, up to hop {max_ttl})",
-        super::printable(host)
+        crate::escape::escape(host)
     )
 }

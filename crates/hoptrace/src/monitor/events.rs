@@ -139,9 +139,9 @@ impl EventSink {
     }
 }
 
-/// Writes `line` to stderr after `hoptrace: `; a closed stderr is not worth a panic (as `eprintln!` would).
+/// Writes `line` to stderr after `hoptrace: `, escaped (it may carry a targets file's text); a closed stderr is not worth a panic (as `eprintln!` would).
 pub fn warn(line: &str) {
-    let _ = writeln!(io::stderr(), "hoptrace: {line}");
+    let _ = writeln!(io::stderr(), "hoptrace: {}", crate::escape::escape(line));
 }
 
 /// The text line of an event, if it has one.
@@ -160,6 +160,7 @@ fn text(event: &MonitorEvent) -> Option<String> {
                     format!("TTL {ttl} {} -> {}", show(old.get(index)), show(new.get(index)))
                 })
                 .collect();
+            let target = crate::escape::escape(target);
             Some(format!("{target}: path changed ({old_id} -> {new_id}): {}", changes.join(", ")))
         }
         MonitorEvent::TargetFailed { target, error, retry_in, .. } => {

@@ -1,43 +1,26 @@
 //! `--prometheus ADDR:PORT`: `/metrics` over HTTP/1.1, on threads of its own until stopped.
 //!
-//! No client can hold it up or make it grow. One thread accepts; each connection is served on a thread of its own,
-//! at most `MAX_CONNECTIONS` at once: one request, which must arrive whole within `READ_TIMEOUT`, and one
-//! answer, which the client must take whole within `WRITE_TIMEOUT`; then the connection closes (no keep-alive:
-//! an idle connection would hold a thread). A connection beyond the limit is answered 503 at once, as Prometheus'
-//! own exporters answer past their limit of scrapes in flight (client_golang's `MaxRequestsInFlight`,
-//! node_exporter's `--web.max-requests`): the scraper reports the cause rather than a timeout or a reset. The
-//! stop cuts the connections still open, so joining takes a tenth of a second, whatever clients do.
+//! No client can hold it up or make it grow, nor keep a scraper out: see [`super::connections`] for the bounds,
+//! deadlines and closing of idle connections. One request per connection (no keep-alive). When every connection
+//! is being answered, a new one is answered 503 at once, as Prometheus' own exporters answer past their limit of
+//! scrapes in flight (client_golang's `MaxRequestsInFlight`, node_exporter's `--web.max-requests`): the scraper
+//! reports the cause rather than a timeout or a reset. The stop cuts the connections still being answered, so
+//! joining takes a tenth of a second, whatever clients do.
 //!
 //! Written by hand: tiny_http (0.12) can neither time a client out nor bound the threads it starts, one per
-//! connection.
+//! connection; hyper would bring an async runtime for one GET and still leave the bounds per address and the
+//! closing of idle connections to this module.
 
 use core::net::SocketAddr;
-use core::time::Duration;
-use std::io::{self, ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::Instant;
 
 use hoptrace_core::StopHandle;
-use socket2::SockRef;
 
+use super::connections::{self, Respond};
 use super::exposition::Format;
-
-/// Connections served at once; the ones beyond are answered 503.
-const MAX_CONNECTIONS: usize = 8;
-
-/// How long a request may take to arrive whole.
-const READ_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long the client may take to read the whole answer.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How often the listener looks at the stop flag.
-const STOP_CHECK: Duration = Duration::from_millis(100);
-
-/// The most of a request read: its head, of which only the request line matters.
-const MAX_HEAD: usize = 8 * 1024;
+use super::request::{Head, Malformed, Progress, Request};
 
 /// What `/metrics` answers: the exposition as it is at the request, in OpenMetrics (served in the format the
 /// scraper accepts).
@@ -61,12 +44,16 @@ impl Exporter {
         encode: impl Fn() -> String + Send + Sync + 'static,
         stop: StopHandle,
     ) -> Result<Self, String> {
-        // accept(2) gives up after this, to look at the stop flag.
-        SockRef::from(&listener)
-            .set_read_timeout(Some(STOP_CHECK))
-            .map_err(|error| format!("cannot serve metrics: {error}"))?;
-        let encode: Arc<Encode> = Arc::new(encode);
-        let thread = thread::spawn(move || serve(&listener, &encode, &stop));
+        // Accepted as poll(2) says, which gives up now and then to look at the stop flag.
+        listener.set_nonblocking(true).map_err(|error| format!("cannot serve metrics: {error}"))?;
+        let respond: Arc<Respond> = Arc::new(move |head: &Head| match head.progress() {
+            Progress::Complete => response(head.bytes(), &encode),
+            _ => {
+                Answer::text("431 Request Header Fields Too Large", "hoptrace monitor: request too long\n").bytes(true)
+            }
+        });
+        let busy = Answer::text("503 Service Unavailable", "hoptrace monitor: too many scrapes at once\n").bytes(true);
+        let thread = thread::spawn(move || connections::serve(&listener, &respond, &busy, &stop));
         Ok(Exporter { thread })
     }
 
@@ -77,133 +64,28 @@ impl Exporter {
     }
 }
 
-/// Accepts connections until `stop`, each answered on a thread of its own; then cuts those still open.
-fn serve(listener: &TcpListener, encode: &Arc<Encode>, stop: &StopHandle) {
-    // Each connection served: a handle to cut it, its thread.
-    let mut open: Vec<(TcpStream, JoinHandle<()>)> = Vec::new();
-    while !stop.is_stopped() {
-        let stream = match listener.accept() {
-            Ok((stream, _)) => stream,
-            Err(error) => {
-                // Beside the stop check: out of descriptors, say. The connections wait in the backlog meanwhile.
-                if error.kind() != ErrorKind::WouldBlock {
-                    thread::sleep(STOP_CHECK);
-                }
-                continue;
-            }
-        };
-        open.retain(|(_, thread)| !thread.is_finished());
-        if open.len() >= MAX_CONNECTIONS {
-            refuse(&stream);
-            continue;
-        }
-        let Ok(handle) = stream.try_clone() else { continue };
-        let encode = Arc::clone(encode);
-        // Without a thread, the connection closes unanswered.
-        if let Ok(thread) = thread::Builder::new().name("metrics".into()).spawn(move || answer(stream, &*encode)) {
-            open.push((handle, thread));
-        }
-    }
-    for (stream, _) in &open {
-        // Whatever its thread waits for, reading or writing, ends at once.
-        let _ = stream.shutdown(Shutdown::Both);
-    }
-    for (_, thread) in open {
-        let _ = thread.join();
-    }
-}
-
-/// Reads one request from `stream` and answers it, each within its timeout; a client too slow, or gone, is left
-/// unanswered. The connection closes after.
-fn answer(mut stream: TcpStream, encode: &Encode) {
-    if let Ok(head) = read_head(&mut stream, Instant::now() + READ_TIMEOUT) {
-        let _ = write_all_by(&mut stream, &response(&head, encode), Instant::now() + WRITE_TIMEOUT);
-    }
-    let _ = stream.shutdown(Shutdown::Write);
-}
-
-/// Answers 503 without waiting for the request: a few hundred bytes, which a new connection's buffer always takes,
-/// written without blocking.
-fn refuse(mut stream: &TcpStream) {
-    let busy = Answer::text("503 Service Unavailable", "hoptrace monitor: too many scrapes at once\n");
-    let _ = stream.set_nonblocking(true);
-    // Whatever of the request is there: closing on unread bytes would reset the connection.
-    let _ = stream.read(&mut [0; 1024]);
-    let _ = stream.write_all(&busy.bytes(true));
-    let _ = stream.shutdown(Shutdown::Write);
-}
-
-/// The request's head (or its first [`MAX_HEAD`] bytes), read before `deadline`.
-fn read_head(stream: &mut TcpStream, deadline: Instant) -> io::Result<Vec<u8>> {
-    let mut head = vec![0; MAX_HEAD];
-    let mut len = 0;
-    while len < MAX_HEAD && !head[..len].windows(4).any(|end| end == b"\r\n\r\n") {
-        stream.set_read_timeout(Some(time_left(deadline)?))?;
-        match stream.read(&mut head[len..]) {
-            Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
-            Ok(read) => len += read,
-            // The socket's timeout (set to the time left), or a signal: the deadline decides.
-            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
-            Err(error) => return Err(error),
-        }
-    }
-    head.truncate(len);
-    Ok(head)
-}
-
-/// Writes all of `bytes` before `deadline`, however slowly the client reads.
-fn write_all_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
-    while !bytes.is_empty() {
-        stream.set_write_timeout(Some(time_left(deadline)?))?;
-        match stream.write(bytes) {
-            Ok(0) => return Err(ErrorKind::WriteZero.into()),
-            Ok(written) => bytes = &bytes[written..],
-            // The socket's timeout (set to the time left), or a signal: the deadline decides.
-            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(())
-}
-
-/// The time left before `deadline`; a timeout once there is none.
-fn time_left(deadline: Instant) -> io::Result<Duration> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(ErrorKind::TimedOut.into());
-    }
-    Ok(left)
-}
-
 /// The answer to a request head: the metrics to a GET (or HEAD) of `/metrics`, with a query or without; 404
 /// elsewhere, 405 to other methods, 400 to what is not HTTP/1.
 fn response(head: &[u8], encode: &Encode) -> Vec<u8> {
-    let line = head.split(|&byte| byte == b'\n').next().unwrap_or_default();
-    let line = core::str::from_utf8(line).unwrap_or_default().trim_end_matches('\r');
-    let parts: Vec<&str> = line.split(' ').collect();
-    let [method, target, version] = parts[..] else {
-        return Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP request\n").bytes(true);
+    let request = match Request::parse(head) {
+        Ok(request) => request,
+        Err(Malformed::Version) => {
+            return Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP/1 request\n").bytes(true)
+        }
+        Err(Malformed::NotHttp | Malformed::Header) => {
+            return Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP request\n").bytes(true)
+        }
     };
-    let answer = if !version.starts_with("HTTP/1.") {
-        Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP/1 request\n")
-    } else if method != "GET" && method != "HEAD" {
+    let (method, target) = (request.method, request.target);
+    let answer = if method != "GET" && method != "HEAD" {
         Answer::text("405 Method Not Allowed", "hoptrace monitor: GET /metrics\n")
     } else if target == "/metrics" || target.starts_with("/metrics?") {
-        let format = Format::negotiate(header(head, "accept"));
+        let format = Format::negotiate(request.header("accept"));
         Answer { status: "200 OK", content_type: format.content_type(), body: format.render(&encode()) }
     } else {
         Answer::text("404 Not Found", "hoptrace monitor: metrics at /metrics\n")
     };
     answer.bytes(method != "HEAD")
-}
-
-/// The value of the request header `name` (lower case), if there.
-fn header<'a>(head: &'a [u8], name: &str) -> Option<&'a str> {
-    let head = core::str::from_utf8(head).ok()?;
-    head.split("\r\n").skip(1).find_map(|line| {
-        let (field, value) = line.split_once(':')?;
-        field.trim().eq_ignore_ascii_case(name).then(|| value.trim())
-    })
 }
 
 /// An answer before it is written.
@@ -237,12 +119,14 @@ impl Answer {
 
 #[cfg(test)]
 mod tests {
+    use core::time::Duration;
     use std::io::{ErrorKind, Read, Write};
     use std::net::TcpStream;
     use std::sync::mpsc;
     use std::time::Instant;
 
     use super::*;
+    use crate::monitor::connections::{write_all_by, FAIR_TOTAL, HEAD_TIMEOUT, PER_PEER};
     use crate::monitor::exposition::{CLASSIC as CONTENT_TYPE, OPENMETRICS};
 
     /// More than loopback's socket buffers hold (the send buffer grows to 4 MiB at most by default), so that a
@@ -308,22 +192,28 @@ mod tests {
     }
 
     #[test]
-    fn reads_and_writes_give_up_at_their_deadline() {
-        let (mut client, mut server) = pair();
-        client.write_all(b"GET /metrics HTTP/1.1\r\n").unwrap();
-        let limit = Duration::from_millis(300);
+    fn a_head_not_whole_in_time_and_an_answer_not_taken_in_time_are_given_up() {
+        let (exporter, addr, stop) = start(|| "up 1\n".to_owned());
+        let mut half = TcpStream::connect(addr).unwrap();
+        half.write_all(b"GET /metrics HTTP/1.1\r\n").unwrap();
+        half.set_read_timeout(Some(HEAD_TIMEOUT * 3)).unwrap();
         let started = Instant::now();
-        let error = read_head(&mut server, started + limit).expect_err("half a request");
-        assert_eq!(error.kind(), ErrorKind::TimedOut, "{error}");
+        let mut answer = Vec::new();
+        let _ = half.read_to_end(&mut answer);
         let read_for = started.elapsed();
+        assert_eq!(answer, b"", "half a request is answered nothing");
+        assert!(read_for >= HEAD_TIMEOUT - Duration::from_millis(100), "closed after {read_for:?}");
+        assert!(read_for < HEAD_TIMEOUT + Duration::from_secs(1), "closed after {read_for:?}");
+        stop_within(exporter, &stop, Duration::from_secs(3));
+
+        let (_client, mut server) = pair();
+        let limit = Duration::from_millis(300);
         let large = vec![b'x'; LARGE];
         let started = Instant::now();
         let error = write_all_by(&mut server, &large, started + limit).expect_err("a client reading nothing");
         assert_eq!(error.kind(), ErrorKind::TimedOut, "{error}");
         let written_for = started.elapsed();
-        for took in [read_for, written_for] {
-            assert!(took >= limit && took < limit + Duration::from_secs(2), "gave up after {took:?}");
-        }
+        assert!(written_for >= limit && written_for < limit + Duration::from_secs(2), "gave up after {written_for:?}");
     }
 
     #[test]
@@ -352,23 +242,37 @@ mod tests {
         }
     }
 
+    /// A connection to `addr` from 127.0.0.`host`.
+    fn connect_from(host: u8, addr: SocketAddr) -> TcpStream {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket.bind(&SocketAddr::from(([127, 0, 0, host], 0)).into()).unwrap();
+        socket.connect(&addr.into()).unwrap();
+        socket.into()
+    }
+
     #[test]
-    fn connections_beyond_the_limit_are_answered_503_and_idle_ones_cut_at_the_stop() {
+    fn idle_connections_make_room_for_a_scrape_and_are_cut_at_the_stop() {
         let (exporter, addr, stop) = start(|| "up 1\n".to_owned());
-        // Half a request each, never finished.
-        let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS)
-            .map(|_| {
-                let mut stream = TcpStream::connect(addr).unwrap();
+        // Twice as many as are served, half a request each, never finished: from the scraper's address, then
+        // from eight others.
+        let mut idle = Vec::new();
+        for host in [1, 2, 3, 4, 5, 6, 7, 8, 9] {
+            for _ in 0..FAIR_TOTAL * 2 / 8 {
+                let mut stream = connect_from(host, addr);
                 stream.write_all(b"GET /metrics HTTP/1.1\r\n").unwrap();
-                stream
-            })
-            .collect();
-        let answer = ask(addr, GET, Duration::from_secs(3)).expect("an answer");
-        let text = String::from_utf8_lossy(&answer);
-        assert!(text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{text}");
+                idle.push(stream);
+            }
+            thread::sleep(Duration::from_millis(50));
+            let answer = ask(addr, GET, Duration::from_secs(3)).expect("an answer");
+            let text = String::from_utf8_lossy(&answer);
+            assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "beside idle clients up to 127.0.0.{host}: {text}");
+        }
+        // A request with bare LF line ends is whole at its empty line.
+        let answer = ask(addr, "GET /metrics HTTP/1.1\nHost: a\n\n", Duration::from_secs(3)).expect("answered");
+        assert!(answer.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", String::from_utf8_lossy(&answer));
 
         let joined = stop_within(exporter, &stop, Duration::from_secs(3));
-        eprintln!("joined in {joined:?} with {MAX_CONNECTIONS} idle connections");
+        eprintln!("joined in {joined:?} with {} idle connections", idle.len());
         for mut stream in idle {
             stream.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
             match stream.read(&mut [0; 64]) {
@@ -377,5 +281,28 @@ mod tests {
                 other => panic!("an idle connection left open or answered at the stop: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn connections_being_answered_are_never_cut() {
+        let (exporter, addr, stop) = start(|| "x".repeat(LARGE));
+        let stalled: Vec<TcpStream> = (0..PER_PEER)
+            .map(|_| {
+                let mut stream = connect_from(1, addr);
+                stream.write_all(GET.as_bytes()).unwrap();
+                stream
+            })
+            .collect();
+        thread::sleep(Duration::from_millis(300));
+        // One more from the same address, past its share: answered too.
+        let answer = ask(addr, GET, Duration::from_secs(3)).expect("an answer");
+        assert!(answer.starts_with(b"HTTP/1.1 200 OK\r\n") && answer.len() > LARGE, "{} bytes", answer.len());
+        // The stalled ones were written to all along.
+        for mut stream in stalled {
+            let mut start = [0; 17];
+            stream.read_exact(&mut start).unwrap();
+            assert_eq!(&start, b"HTTP/1.1 200 OK\r\n");
+        }
+        stop_within(exporter, &stop, Duration::from_secs(3));
     }
 }

@@ -7,12 +7,14 @@
 //! timers; names are looked up on a thread of their own ([`resolver`]), never holding up a probe. On SIGINT or
 //! SIGTERM the loop stops, the HTTP listener closes and the events are flushed.
 
+pub mod connections;
 pub mod events;
 pub mod exposition;
 pub mod http;
 pub mod listen;
 pub mod metrics;
 pub mod path;
+pub mod request;
 pub mod resolver;
 pub mod schedule;
 pub mod target;
@@ -87,7 +89,8 @@ const READER_CHECK: Duration = Duration::from_millis(100);
 fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<String>, String> {
     let mut targets = settings.targets.clone();
     if let Some(path) = &settings.targets_file {
-        let text = std::fs::read_to_string(path).map_err(|error| format!("--targets {}: {error}", path.display()))?;
+        let text =
+            crate::files::read_text(path, crate::files::TARGETS_LIMIT).map_err(|why| format!("--targets {why}"))?;
         let named: HashSet<String> = targets.iter().cloned().collect();
         targets.extend(schedule::parse_targets(&text).into_iter().filter(|target| !named.contains(target)));
     }

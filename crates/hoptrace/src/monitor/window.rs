@@ -52,7 +52,8 @@ pub fn observe(hops: &[Hop], target: IpAddr) -> Observation {
         if seen.hops.len() <= index {
             seen.hops.resize(index + 1, None);
         }
-        let Some(answer) = hop.answers().next() else { continue };
+        // An answer only a 16-bit field vouches for may be a forger's sweep: no evidence of the path.
+        let Some(answer) = hop.answers().find(|answer| !answer.unverified) else { continue };
         seen.hops[index] = Some(answer.from());
         if answer.verdict(target) == Verdict::Reached {
             seen.reached = Some(seen.reached.map_or(hop.ttl, |ttl| ttl.min(hop.ttl)));

@@ -50,8 +50,14 @@ impl Directory for DnsDirectory {
         }
     }
 
+    /// The name, escaped: whoever runs the reverse zone chooses it, control characters included.
     fn name(&self, addr: IpAddr) -> Option<String> {
-        self.names.as_ref()?.wait(addr, Instant::now() + self.patience)
+        let name = self.names.as_ref()?.wait(addr, Instant::now() + self.patience)?;
+        Some(crate::escape::escape(&name).into_owned())
+    }
+
+    fn name_answer(&self, addr: IpAddr) -> Option<Option<String>> {
+        self.names.as_ref()?.wait_answer(addr, Instant::now() + self.patience)
     }
 
     fn asns(&self, addr: IpAddr) -> Option<Vec<u32>> {
@@ -78,5 +84,14 @@ mod tests {
         assert!(asked.elapsed() < Duration::from_millis(200), "waited {:?}", asked.elapsed());
         std::thread::sleep(Duration::from_millis(600));
         assert_eq!(directory.name(addr).as_deref(), Some("r1.lab"));
+    }
+
+    #[test]
+    fn a_hostile_reverse_name_comes_escaped() {
+        let hostile = |_| Some("r1\u{1b}]0;owned\u{7}.lab\r".to_owned());
+        let names = Names::with_lookup(NamesConfig { timeout: LOOKUP_TIMEOUT, workers: 1 }, hostile);
+        let directory = DnsDirectory { names: Some(names), asns: None, patience: LOOKUP_TIMEOUT };
+        let name = directory.name(IpAddr::from([198, 18, 0, 1]));
+        assert_eq!(name.as_deref(), Some("r1\\u{1b}]0;owned\\u{7}.lab\\r"));
     }
 }

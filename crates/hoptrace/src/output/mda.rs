@@ -47,8 +47,8 @@ impl MdaText {
                     .collect();
                 let mut line = if index == 0 { format!("{:2}  ", hop.ttl) } else { "    ".to_owned() };
                 line.push_str(&super::host(self.naming, from, directory));
-                if self.as_lookups {
-                    let _ = write!(line, " {}", resolve::format_asns(&directory.asns(from).unwrap_or_default()));
+                if let Some(asns) = self.as_lookups.then(|| directory.asns(from)).flatten() {
+                    let _ = write!(line, " {}", resolve::format_asns(&asns));
                 }
                 let average = rtts.iter().sum::<f64>() / rtts.len() as f64;
                 let _ = write!(line, "  {average:.3} ms  ({}/{probes} probes)", rtts.len());

@@ -46,9 +46,15 @@ pub trait Directory {
     fn prefetch(&self, _addr: IpAddr) {}
     /// The name of `addr`, if it has one.
     fn name(&self, addr: IpAddr) -> Option<String>;
-    /// The AS numbers announcing `addr`, if known.
+    /// The AS numbers announcing `addr` (empty: the registry has none), if known; `None` when the lookup
+    /// failed or timed out.
     fn asns(&self, _addr: IpAddr) -> Option<Vec<u32>> {
         None
+    }
+    /// Like [`Directory::name`], telling apart an address the resolver says has no name (`Some(None)`) from a
+    /// lookup that failed or timed out (`None`).
+    fn name_answer(&self, addr: IpAddr) -> Option<Option<String>> {
+        self.name(addr).map(Some)
     }
 }
 
@@ -163,15 +169,25 @@ pub fn renderer(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
     }
 }
 
-/// How `addr` is shown under `naming`: `name (address)`, the name or the address alone, with the address (or
-/// `???`, as tracepath) standing in for a missing name.
+/// How `addr` is shown under `naming`: `name (address)`, the name or the address alone, with the address standing
+/// in for a missing name (tracepath: `???` where the lookup failed).
 pub fn host(naming: Naming, addr: IpAddr, directory: &dyn Directory) -> String {
     let name = || directory.name(addr);
     match naming {
         Naming::Numeric => addr.to_string(),
-        Naming::NameOnly => name().unwrap_or_else(|| "???".to_owned()),
+        Naming::NameOnly => tracepath_name(addr, directory),
         Naming::NameAndAddress => format!("{} ({addr})", name().unwrap_or_else(|| addr.to_string())),
-        Naming::Both => format!("{} ({addr})", name().unwrap_or_else(|| "???".to_owned())),
+        Naming::Both => format!("{} ({addr})", tracepath_name(addr, directory)),
+    }
+}
+
+/// What tracepath(8) shows for `addr`'s name: the name, the address where the resolver says there is none, `???`
+/// where the lookup failed (offline).
+fn tracepath_name(addr: IpAddr, directory: &dyn Directory) -> String {
+    match directory.name_answer(addr) {
+        Some(Some(name)) => name,
+        Some(None) => addr.to_string(),
+        None => "???".to_owned(),
     }
 }
 

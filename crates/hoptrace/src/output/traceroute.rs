@@ -1,5 +1,6 @@
 //! `traceroute(8)`'s layout: a header, then per hop `%2d` and per probe the responder (again only when it
-//! changes), the RTT and any mark, or `*` (`* !E` for a probe that could not be sent).
+//! changes), the RTT and any mark, or `*` (`* !E` for a probe that could not be sent, `* !F-MTU` for one too big
+//! for the local link).
 
 use core::fmt::Write as _;
 use std::io::{self, Write};
@@ -57,8 +58,15 @@ impl TracerouteText {
         let mut previous: Option<&Answer> = None;
         for probe in hop.current() {
             let Some(answer) = probe.status.answer() else {
-                // A probe the system refused to send is marked so: its silence says nothing of the path.
-                line.push_str(if probe.status == ProbeStatus::SendFailed { " * !E" } else { " *" });
+                // A probe the system refused to send is marked so: its silence says nothing of the path. One too
+                // big for the local link says the link's MTU, as traceroute's `!F-MTU`.
+                match probe.status {
+                    ProbeStatus::SendFailed => line.push_str(" * !E"),
+                    ProbeStatus::TooBigLocally { mtu } => {
+                        let _ = write!(line, " * !F-{mtu}");
+                    }
+                    _ => line.push_str(" *"),
+                }
                 continue;
             };
             if previous.is_none_or(|previous| self.differs(previous, answer)) {
@@ -77,6 +85,10 @@ impl TracerouteText {
             if let Some(mark) = mark(answer) {
                 let _ = write!(line, " {mark}");
             }
+            if answer.unverified {
+                // Only one 16-bit field names the probe: a forger sweeping it could have sent this.
+                line.push_str(" (unverified)");
+            }
             previous = Some(answer);
         }
         line
@@ -92,8 +104,9 @@ impl TracerouteText {
     fn responder(&self, line: &mut String, answer: &Answer, ttl: u8, directory: &dyn Directory) {
         let from = answer.from();
         let _ = write!(line, " {}", super::host(self.naming, from, directory));
-        if self.as_lookups {
-            let _ = write!(line, " {}", resolve::format_asns(&directory.asns(from).unwrap_or_default()));
+        // `[*]` where the registry has no record; nothing where it could not be asked (offline).
+        if let Some(asns) = self.as_lookups.then(|| directory.asns(from)).flatten() {
+            let _ = write!(line, " {}", resolve::format_asns(&asns));
         }
         if self.extensions && !mpls(answer).is_empty() {
             let _ = write!(line, " <{}>", mpls_text(mpls(answer)));

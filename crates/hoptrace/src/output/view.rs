@@ -29,9 +29,10 @@ impl ReportView<'_> {
         self.directory.name(addr).unwrap_or_else(|| addr.to_string())
     }
 
-    /// Its AS numbers as traceroute prints them (`[AS64500]`), when asked for.
+    /// Its AS numbers as traceroute prints them (`[AS64500]`, `[*]` for none), when asked for and known (nothing
+    /// when the lookup failed: offline).
     pub fn asns(&self, addr: IpAddr) -> Option<String> {
-        self.as_lookups.then(|| resolve::format_asns(&self.directory.asns(addr).unwrap_or_default()))
+        self.as_lookups.then(|| self.directory.asns(addr)).flatten().map(|asns| resolve::format_asns(&asns))
     }
 
     /// A hop's first responder as a report line shows it: host, AS numbers and mark; `???` for a silent hop.

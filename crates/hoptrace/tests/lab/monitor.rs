@@ -86,7 +86,7 @@ fn query(lab: &Lab, client: NodeId, promql: &str) -> Vec<(Value, f64)> {
 }
 
 /// Percent-encodes a query string value.
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),

@@ -27,8 +27,9 @@ impl Directory for Table {
         self.names.get(&addr).cloned()
     }
 
+    /// An online registry: an address it has no record of has no AS (`[*]`).
     fn asns(&self, addr: IpAddr) -> Option<Vec<u32>> {
-        self.asns.get(&addr).cloned()
+        Some(self.asns.get(&addr).cloned().unwrap_or_default())
     }
 }
 

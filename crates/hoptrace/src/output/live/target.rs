@@ -143,6 +143,7 @@ pub(crate) mod tests {
                     rtt: Duration::from_secs_f64(rtt_ms / 1000.0),
                     reply,
                     quote_rewritten: false,
+                    unverified: false,
                 })
             }
             None => ProbeStatus::TimedOut,
