@@ -13,7 +13,7 @@ use net::Privilege;
 
 use crate::error::Error;
 use crate::output::{renderer, Control, Directory, Renderer, Sink};
-use crate::settings::{Output, Settings};
+use crate::settings::{Output, Settings, WartsTo};
 
 /// How often the rendering thread, waiting for events, checks that someone still reads its output.
 const READER_CHECK: Duration = Duration::from_millis(100);
@@ -40,6 +40,10 @@ pub fn run(
     if settings.output == Output::Live && !std::io::stdout().is_terminal() {
         return Err(Error::NotATerminal);
     }
+    // Binary on a terminal is garbage, and bytes from the network (addresses) could act as escape sequences.
+    if settings.warts == Some(WartsTo::Stdout) && std::io::stdout().is_terminal() {
+        return Err(Error::Failed("warts is binary: redirect stdout, or give --warts=FILE".to_owned()));
+    }
     let plan = settings.rounds();
     if plan.count > 1 && plan.interval < UNPRIVILEGED_INTERVAL_FLOOR && !net::run_by_root() {
         return Err(Error::IntervalNeedsRoot(UNPRIVILEGED_INTERVAL_FLOOR));
@@ -54,9 +58,11 @@ pub fn run(
         [host] => vec![Tracer::with_options(host, options)?],
         _ => hosts.iter().map(|host| tracer_beside(host, options)).collect::<Result<_, _>>()?,
     };
+    let control = Control { stops: tracers.iter().map(Tracer::stop_handle).collect(), ..Control::default() };
+    // Made before privileges go, as a shell's redirection: a file it writes (`--warts=FILE`) is opened here.
+    let renderer = renderer(settings, &control);
     // The sockets are open: nothing from here on needs a privilege, and no probe is sent with one.
     net::drop_privileges().map_err(dropped)?;
-    let control = Control { stops: tracers.iter().map(Tracer::stop_handle).collect(), ..Control::default() };
     let caught = Arc::new(AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Registration only fails for forbidden signals; these two are not.
@@ -66,7 +72,6 @@ pub fn run(
         let _ = signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize);
     }
 
-    let renderer = renderer(settings, &control);
     let per_probe = renderer.per_probe();
     let (events, received) = mpsc::sync_channel(BACKLOG);
     let sink = Sink::new(control.clone());

@@ -1,6 +1,7 @@
 //! What the user asked for, whichever command line it came from.
 
 use core::time::Duration;
+use std::path::PathBuf;
 
 pub use hoptrace_core::Flows;
 use hoptrace_core::{Options, Rounds};
@@ -40,6 +41,15 @@ pub enum Output {
     Live,
     /// The event stream, one JSON object per line (`--events`).
     Events,
+}
+
+/// Where warts goes: standard output, or a file beside the other output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WartsTo {
+    /// Instead of the text or JSON (`-O warts`, `--warts`).
+    Stdout,
+    /// To this file, the usual output going on to stdout (`--warts=FILE`).
+    File(PathBuf),
 }
 
 /// How a report is written.
@@ -85,6 +95,8 @@ pub struct Settings {
     pub round_interval: Duration,
     /// Colours on the live screen (`--no-color` clears it).
     pub color: bool,
+    /// scamper's warts too (`-O warts`, `--warts[=FILE]`).
+    pub warts: Option<WartsTo>,
 }
 
 impl Settings {

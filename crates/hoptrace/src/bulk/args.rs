@@ -99,6 +99,9 @@ pub struct BulkArgs {
     /// With --mda: the confidence that no branch is missed at a hop, in percent: 95, 99 or 99.9.
     #[arg(long = "confidence", default_value = "95", value_parser = confidence)]
     pub confidence: engine::mda::Confidence,
+    /// With --targets: scamper's warts on stdout instead; with =FILE, into FILE beside the JSON (or text).
+    #[arg(long = "warts", value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "-")]
+    pub warts: Option<std::path::PathBuf>,
 }
 
 fn confidence(text: &str) -> Result<engine::mda::Confidence, String> {

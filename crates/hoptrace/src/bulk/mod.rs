@@ -87,7 +87,7 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     net::drop_privileges().map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
     let protocol = if args.protocol == "icmp" { Protocol::Icmp } else { Protocol::Udp };
     let started = SystemTime::now();
-    let mut printer = traces::Printer::new(args.text, args.mda.then_some(args.confidence));
+    let mut printer = traces::Printer::new(args.text, args.mda.then_some(args.confidence), args.warts.as_deref());
     let (run, planner) = match &targets {
         Some(targets) => {
             let head = traces::Head { targets, max_ttl: args.max_ttl, protocol, started };

@@ -10,10 +10,10 @@ use engine::{Method, Outcome};
 
 use super::targets::Target;
 use crate::output::{
-    Directory, DnsDirectory, GraphFormat, MdaGraph, MdaText, Renderer, RipeJson, Sink as Output, TraceInfo,
-    TracerouteText,
+    with_warts, Directory, DnsDirectory, GraphFormat, MdaGraph, MdaText, Renderer, RipeJson, Sink as Output, TraceInfo,
+    TracerouteText, Warts,
 };
-use crate::settings::Naming;
+use crate::settings::{Naming, WartsTo};
 
 /// The traces of a `--targets` run, in `--json`'s schema (one line per target), or traceroute's text with
 /// `--text`; with MDA, its graphs or its text.
@@ -26,7 +26,8 @@ pub(super) struct Printer {
 }
 
 impl Printer {
-    pub(super) fn new(text: bool, mda: Option<Confidence>) -> Printer {
+    /// With `warts` (`-`: stdout), scamper's warts instead of the usual output, or into that file beside it.
+    pub(super) fn new(text: bool, mda: Option<Confidence>, warts: Option<&std::path::Path>) -> Printer {
         let renderer: Box<dyn Renderer> = match (mda, text) {
             (Some(confidence), true) => Box::new(MdaText::new(Naming::Numeric, false, confidence)),
             (Some(confidence), false) => Box::new(MdaGraph::new(GraphFormat::Json, confidence)),
@@ -38,6 +39,8 @@ impl Printer {
             }
             (None, false) => Box::new(RipeJson::new(false)),
         };
+        let to = warts.map(|path| if path == "-" { WartsTo::Stdout } else { WartsTo::File(path.to_owned()) });
+        let renderer = with_warts(renderer, to.as_ref(), || Warts::new(mda, 1));
         Printer { renderer, text, started: false }
     }
 

@@ -90,6 +90,7 @@ impl TracepathArgs {
             flow_count: 1,
             round_interval: Duration::ZERO,
             color: true,
+            warts: None,
         })
     }
 }

@@ -10,7 +10,7 @@ use hoptrace_core::Options;
 use net::SocketOptions;
 
 use super::{bad_arg, CliError};
-use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings};
+use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings, WartsTo};
 
 /// Print the route packets trace to network host.
 #[derive(Debug, Parser)]
@@ -180,6 +180,9 @@ pub struct TracerouteArgs {
     udplite: bool,
     #[arg(short = 'O', long = "options", hide = true)]
     module_options: Option<String>,
+    /// scamper's binary format (warts) on stdout, as -O warts; with =FILE, into FILE beside the usual output.
+    #[arg(long = "warts", value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "-")]
+    warts: Option<std::path::PathBuf>,
     /// Read this help and exit (`-h`: no traceroute(8) flag, so help here as everywhere).
     #[arg(short = 'h', long = "help", action = ArgAction::Help)]
     help: Option<bool>,
@@ -320,11 +323,22 @@ impl TracerouteArgs {
                 None => 1,
             },
             round_interval: seconds(self.interval.as_deref(), "--interval", Duration::from_secs(1))?,
+            warts: self.warts_to(output)?,
             output,
             host: self.host,
             more_hosts,
             color: !self.no_color,
         })
+    }
+
+    /// `-O warts` and `--warts[=FILE]`: warts on stdout instead of the text, or into FILE.
+    fn warts_to(&self, output: Output) -> Result<Option<WartsTo>, CliError> {
+        match &self.warts {
+            Some(path) if path.as_os_str() != "-" => Ok(Some(WartsTo::File(path.clone()))),
+            None if self.module_options.is_none() => Ok(None),
+            _ if output != Output::Text => Err(CliError::new("warts on stdout goes alone: --warts=FILE for both")),
+            _ => Ok(Some(WartsTo::Stdout)),
+        }
     }
 
     /// The trailing packet length, and the hosts after the first: with `--live`, words after the host are hosts
@@ -346,7 +360,7 @@ impl TracerouteArgs {
             (self.dccp, "-D (DCCP probes)"),
             (self.protocol.is_some(), "-P (raw probes of another protocol)"),
             (self.udplite, "-UL (UDP-Lite probes)"),
-            (self.module_options.is_some(), "-O (module options)"),
+            (self.module_options.as_deref().is_some_and(|o| o != "warts"), "-O (module options)"),
         ];
         match refused.iter().find(|(given, _)| *given) {
             Some((_, what)) => Err(CliError::new(format!("{what} is not supported"))),

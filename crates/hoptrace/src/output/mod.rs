@@ -15,6 +15,9 @@ mod sink;
 mod tracepath;
 mod traceroute;
 mod view;
+mod warts;
+mod warts_lb;
+mod warts_parts;
 
 use core::net::IpAddr;
 use std::io::{self, Write};
@@ -38,6 +41,7 @@ pub use sink::Sink;
 pub use tracepath::TracepathText;
 pub(crate) use traceroute::mpls_text;
 pub use traceroute::TracerouteText;
+pub use warts::{with_warts, Warts, WartsBeside};
 
 /// Where hop names and AS numbers come from. Lookups may block, up to their own timeouts: renderers run apart
 /// from probing.
@@ -131,6 +135,13 @@ impl Control {
 
 /// The renderer `settings` ask for; the live view controls the probing through `control`.
 pub fn renderer(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
+    let mda = settings.probing.mda.then_some(settings.probing.confidence);
+    let warts = || Warts::new(mda, settings.probing.probes_per_hop);
+    with_warts(renderer_alone(settings, control), settings.warts.as_ref(), warts)
+}
+
+/// The renderer of `settings`' text or JSON.
+fn renderer_alone(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
     match (settings.probing.mda, settings.output) {
         (true, Output::Ripe | Output::Report(ReportFormat::Json)) => {
             return Box::new(MdaGraph::new(GraphFormat::Json, settings.probing.confidence))

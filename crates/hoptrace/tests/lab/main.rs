@@ -35,6 +35,7 @@ mod support;
 mod sweep;
 mod tmux;
 mod tracepath;
+mod warts;
 mod wire;
 
 use std::net::IpAddr;

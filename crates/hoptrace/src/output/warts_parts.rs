@@ -1,0 +1,43 @@
+//! What the warts records share: the list and cycle ids, addresses, times, encoding.
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::io;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use engine::Hop;
+use warts::{Address, DekuContainerWrite, Object, Timeval};
+
+use super::TraceInfo;
+
+/// The ids the list and cycle records get in the file (warts numbers them from 1).
+pub(super) const LIST_ID: u32 = 1;
+pub(super) const CYCLE_ID: u32 = 1;
+
+/// The trace's source, the unspecified address when unknown (warts requires one).
+pub(super) fn source(info: &TraceInfo) -> Address {
+    Address::from(info.source.unwrap_or(match info.target {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    }))
+}
+
+/// When the first probe of `hops` was sent.
+pub(super) fn epoch(hops: &[Hop]) -> Option<Instant> {
+    hops.iter().flat_map(|hop| hop.probes.iter().map(|probe| probe.sent_at)).min()
+}
+
+/// Microseconds, rounded as `--json` rounds milliseconds to three decimals.
+pub(super) fn micros(duration: core::time::Duration) -> u32 {
+    ((duration.as_nanos() + 500) / 1000).min(u128::from(u32::MAX)) as u32
+}
+
+/// A wall-clock time as warts stores it.
+pub(super) fn unix(time: SystemTime) -> Timeval {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    Timeval { seconds: since.as_secs().min(u64::from(u32::MAX)) as u32, microseconds: since.subsec_micros() }
+}
+
+/// The bytes of one record.
+pub(super) fn encode(object: Object) -> io::Result<Vec<u8>> {
+    object.to_bytes().map_err(|error| io::Error::new(io::ErrorKind::InvalidData, format!("warts: {error}")))
+}
