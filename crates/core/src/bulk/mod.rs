@@ -196,7 +196,12 @@ impl BulkProber {
         self.run(counters, &mut sink, |sending| {
             let batch = sending.batch();
             let mut specs = Vec::with_capacity(batch);
-            while !sending.ended(interrupted) {
+            loop {
+                if sending.ended(interrupted) {
+                    // What is queued still goes, and the progress line ends.
+                    sending.finish();
+                    break;
+                }
                 let mut planner = lock(&planner);
                 let now = Instant::now();
                 specs.clear();

@@ -186,7 +186,8 @@ impl Planner {
         }
     }
 
-    /// When [`Planner::poll_probe`] may have a probe again, if it has none now; `None` once finished.
+    /// When [`Planner::poll_probe`] may have a probe again: the end of the wait before the next pass or round, a
+    /// time already past while probes are left, `None` once finished.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
             Phase::Waiting { until, .. } => Some(until),
