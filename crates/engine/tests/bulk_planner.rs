@@ -192,3 +192,27 @@ fn a_rate_limited_hop_stays_silent_where_it_ran_out_and_the_traces_go_on() {
         assert_eq!(times[&(target, 2)].len(), if silent { 2 } else { 1 });
     }
 }
+
+#[test]
+fn mda_probes_again_the_flows_a_rate_limited_hop_left_unanswered() {
+    // A diamond of two at TTL 2 whose routers answer 4 errors at once, then one per 10 ms: each round loses flows
+    // there, and the next round (20 ms later) probes them again until every flow the rule needs is answered.
+    let mut network = SimNetwork::chain(false, 3, MS);
+    network.routers[1].addrs = (1..=2).map(|i| IpAddr::from([198, 18, 2, i])).collect();
+    network.routers[1].rate_limit = Some(RateLimit { burst: 4, interval: 10 * MS });
+    let config = PlanConfig { mda: Some(Confidence::Percent95), ..config(20 * MS) };
+    let mut planner = Planner::new(targets(3), config, Instant::now());
+    let sent = drive(&mut planner, &mut network);
+    let mut again = 0;
+    for target in 0..3 {
+        let hop = &planner.hops(target)[1];
+        let flows = planner.flows(target, 2);
+        let answered = hop.probes.iter().filter(|probe| probe.status.answer().is_some()).count();
+        assert_eq!(answered, usize::from(flows), "target {target}: {answered} of {flows} flows answered");
+        let dst = planner.targets()[target];
+        let probes: Vec<u16> =
+            sent.iter().filter(|(_, s)| s.dst == dst && s.ttl == 2).map(|(_, s)| s.src_port).collect();
+        again += probes.len() - usize::from(flows);
+    }
+    assert!(again > 0, "no flow was probed again");
+}
