@@ -20,6 +20,8 @@
 //! - [`monitor::Monitor`] traces many targets in rounds on their schedules over shared sockets
 //!   ([`monitor::FleetTraces`]) or a simulated network, with windowed reports, path identities and changes, and
 //!   serde [`monitor::MonitorEvent`]s.
+//! - [`bulk`] — many targets at once with raw sockets, as caracal probes: [`bulk::BulkProber`] runs the engine's
+//!   bulk planner (passes, gap limit, MDA rounds) and gives per-target hops and outcomes.
 //!
 //! Every type in these signatures is named from this crate: an embedder depends on `hoptrace-core` alone.
 //!
@@ -35,6 +37,7 @@
 //! Below it: `engine` (the sans-IO state machine: probes out, replies in, timers), `net` (sockets and the
 //! event loop), `packet` (wire formats). Names and AS numbers are `resolve`'s business.
 
+pub mod bulk;
 mod error;
 mod event;
 mod mark;

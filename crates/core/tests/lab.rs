@@ -1,12 +1,14 @@
-//! The library over real sockets: `examples/trace.rs` and `examples/monitor.rs` run in a lab of network namespaces (needs root: feature
-//! `lab`, which `scripts/test.sh` turns on; without root the lab fails to build and the test fails, never skips).
+//! The library over real sockets: `examples/trace.rs`, `examples/monitor.rs` and `examples/bulk.rs` run in a lab
+//! of network namespaces (needs root: feature `lab`, which `scripts/test.sh` turns on; without root the lab fails
+//! to build and the test fails, never skips).
 
 use std::net::IpAddr;
 use std::process::Command;
 
 use netlab::{Family, Lab, LabSpec, Link, NodeId, RouterOpts};
 
-/// Builds the example (it may be stale or missing: `cargo test --test lab` builds no examples) and returns its path.
+/// Builds example `name` (it may be stale or missing: `cargo test --test lab` builds no examples) and returns its
+/// path.
 fn example(name: &str) -> String {
     let cargo = env!("CARGO");
     let output = Command::new(cargo)
@@ -97,4 +99,38 @@ fn the_monitor_example_watches_two_lab_targets_and_confirms_their_paths() {
         assert!(ids[1].len() == 12 && ids[1..].iter().all(|id| *id == ids[1]), "{target}: {stdout}");
     }
     assert!(!stdout.contains("change "), "{stdout}");
+}
+
+#[test]
+fn the_bulk_example_traces_its_targets_at_once() {
+    let example = example("bulk");
+    // client — r1 — r2 (silent) — r3 — dst
+    let mut spec = LabSpec::new();
+    let (client, routers, dst) = spec.chain(3, |_| Link::default());
+    spec.router_opts(routers[1], RouterOpts { silent: true, ..RouterOpts::default() });
+    let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
+    let targets = [lab.addr(dst, Family::V4), lab.addr(dst, Family::V6)];
+    let mut command = lab.command(client, &example);
+    let output = command.args(["-r", "1000"]).args(targets.map(|t| t.to_string())).output().expect("the example runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    eprintln!("{stdout}");
+    let mut lines = stdout.lines();
+    for (target, family) in targets.iter().zip([Family::V4, Family::V6]) {
+        assert_eq!(lines.next(), Some(format!("{target} Reached {{ ttl: 4 }}").as_str()));
+        let hop = |index: usize| Some(lab.hop_addr(routers[index], client, family));
+        for (ttl, addr) in [(1, hop(0)), (2, None), (3, hop(2)), (4, Some(*target))] {
+            let line = lines.next().unwrap_or_default();
+            let words: Vec<&str> = line.split(' ').collect();
+            match addr {
+                None => assert_eq!(words, [ttl.to_string(), "*".to_owned()], "{target}"),
+                Some(addr) => {
+                    assert_eq!((words[0], words[1]), (ttl.to_string().as_str(), addr.to_string().as_str()), "{line}");
+                    let rtt: f64 = words[2].parse().unwrap_or_else(|_| panic!("RTT in {line}"));
+                    assert!(rtt > 0.0 && rtt < 1000.0, "{line}");
+                }
+            }
+        }
+    }
+    assert_eq!(lines.next(), None);
 }

@@ -57,10 +57,32 @@ fn quote(probe: &[u8], len: usize, quoted_ttl: u8) -> Vec<u8> {
     quote
 }
 
+/// The row as caracal writes it, round 1 (the command line's own writer is checked against this formatting).
 fn csv(row: &Row) -> String {
-    let mut out = Vec::new();
-    row.write_csv(&mut out, "1").unwrap();
-    String::from_utf8(out).unwrap()
+    let labels: Vec<String> = row
+        .reply_mpls_labels
+        .iter()
+        .map(|l| format!("({},{},{},{})", l.label, l.tc, u8::from(l.bottom), l.ttl))
+        .collect();
+    format!(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},\"[{}]\",{},1\n",
+        row.capture_timestamp / 1_000_000,
+        row.probe_protocol,
+        row.probe_src_addr,
+        row.probe_dst_addr,
+        row.probe_src_port,
+        row.probe_dst_port,
+        row.probe_ttl,
+        row.quoted_ttl,
+        row.reply_src_addr,
+        row.reply_protocol,
+        row.reply_icmp_type,
+        row.reply_icmp_code,
+        row.reply_ttl,
+        row.reply_size,
+        labels.join(","),
+        row.rtt
+    )
 }
 
 fn v4(bytes: &[u8], capture: u64) -> Result<Row, Rejection> {

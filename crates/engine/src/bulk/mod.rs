@@ -16,11 +16,18 @@
 //! tag does not match is [`Rejection::Integrity`], one too short to carry it [`Rejection::Untagged`]; both are
 //! counted and dropped, never attributed. [`Pacer`] holds the rate;
 //! [`DestinationCap`] bounds the probes any one address receives per second.
+//!
+//! [`Planner`] is `bulk --targets`' plan without IO: which (target, TTL, flow) to probe next, as the rows of the
+//! replies come — passes, gap limit, reached destinations, MDA's rounds — and the traces they make ([`Planner::hops`]).
 
 mod cap;
 mod decode;
 mod encode;
+mod hops;
+mod mda;
+mod order;
 mod pace;
+mod planner;
 mod row;
 mod spec;
 mod tag;
@@ -28,7 +35,10 @@ mod tag;
 pub use cap::DestinationCap;
 pub use decode::{decode, Arrival, Check, Rejection};
 pub use encode::{encode, MAX_PROBE_LEN};
+pub use hops::{probe_len, reply};
+pub use order::Permutation;
 pub use pace::Pacer;
+pub use planner::{PlanConfig, Planner, FLOW};
 pub use row::Row;
 pub use spec::{ProbeSpec, Protocol, SpecError};
 pub use tag::{rtt_tenth_ms, tag, tenth_ms, timestamp};

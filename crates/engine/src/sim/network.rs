@@ -78,10 +78,26 @@ impl SimNetwork {
 
     /// Sends `probe` into the network at `now`.
     pub fn send(&mut self, probe: &Probe, now: Instant) {
-        let mut packet = probe.packet_bytes(self.source, self.destination.addr, 0, true);
-        let flow = flow_bytes(&packet, self.source.is_ipv6());
+        self.send_packet(probe.packet_bytes(self.source, self.destination.addr, 0, true), now);
+    }
+
+    /// Sends a whole IP packet (header included, from [`SimNetwork::source`]) into the network at `now`. Its
+    /// destination, whatever its address, is at the end of the path: the destination answers for every address
+    /// it is sent to, as a host with a whole range routed to it does.
+    pub fn send_packet(&mut self, mut packet: Vec<u8>, now: Instant) {
+        let ipv6 = self.source.is_ipv6();
+        let (ttl, dst) = match (ipv6, packet.as_slice()) {
+            (false, [_, _, _, _, _, _, _, _, ttl, _, _, _, _, _, _, _, a, b, c, d, ..]) => {
+                (*ttl, IpAddr::from([*a, *b, *c, *d]))
+            }
+            (true, bytes) if bytes.len() >= 40 => {
+                (bytes[7], IpAddr::from(<[u8; 16]>::try_from(&bytes[24..40]).unwrap_or_default()))
+            }
+            _ => return,
+        };
+        let flow = flow_bytes(&packet, ipv6);
         for forgery in &self.forgeries {
-            if forgery.ttl == probe.ttl {
+            if forgery.ttl == ttl {
                 let mut quote = packet.clone();
                 (forgery.mutate)(&mut quote);
                 let wire = super::wire::time_exceeded(forgery.from, self.source, &quote, &[], 250);
@@ -89,12 +105,11 @@ impl SimNetwork {
                 self.sequence += 1;
             }
         }
-        let ipv6 = self.source.is_ipv6();
         for index in 0..self.routers.len() {
             if self.rng.chance(self.routers[index].loss) {
                 return;
             }
-            let hops_left = probe.ttl.saturating_sub(index as u8);
+            let hops_left = ttl.saturating_sub(index as u8);
             let router = &mut self.routers[index];
             let from = pick_branch(&router.addrs, &flow, router.ecmp_group);
             let quote = as_received(&packet, hops_left, ipv6, router.quote_len);
@@ -123,13 +138,14 @@ impl SimNetwork {
             return;
         }
         self.delivered_to_destination += 1;
-        let hops_left = probe.ttl.saturating_sub(self.routers.len() as u8);
+        let hops_left = ttl.saturating_sub(self.routers.len() as u8);
         let received = as_received(&packet, hops_left, ipv6, usize::MAX);
         let reply_ttl = 64u8.saturating_sub(self.routers.len() as u8);
-        let Some(wire) = super::wire::destination_answer(&self.destination, self.source, &received, reply_ttl) else {
+        let Some(wire) = super::wire::destination_answer(&self.destination, dst, self.source, &received, reply_ttl)
+        else {
             return;
         };
-        let is_error = matches!(probe.transport, crate::probe::ProbeTransport::Udp { .. });
+        let is_error = if ipv6 { packet.get(6) } else { packet.get(9) } == Some(&17);
         if !is_error || self.destination.may_send_error(now) {
             self.push(now + self.destination.rtt, wire);
         }

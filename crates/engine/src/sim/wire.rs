@@ -68,9 +68,14 @@ fn icmp_error(from: IpAddr, to: IpAddr, quote: &[u8], kind: ErrorKind, mpls: &[M
     }
 }
 
-/// The destination's answer to a probe that reached it, if it answers that kind of probe.
-pub(super) fn destination_answer(destination: &Destination, to: IpAddr, probe: &[u8], ttl: u8) -> Option<Wire> {
-    let from = destination.addr;
+/// The destination's answer, from `from`, to a probe that reached it, if it answers that kind of probe.
+pub(super) fn destination_answer(
+    destination: &Destination,
+    from: IpAddr,
+    to: IpAddr,
+    probe: &[u8],
+    ttl: u8,
+) -> Option<Wire> {
     // `sender` is the probe's source as received: past a NAT, not the tracer (`to`, where answers go back).
     let (protocol, transport, sender) = match from {
         IpAddr::V4(_) => {

@@ -5,15 +5,20 @@
 
 use core::net::IpAddr;
 use std::io::{self, BufRead, BufReader, Read};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use engine::bulk::ProbeSpec;
+use hoptrace_core::bulk::Sending;
 
 use super::prefixes::PrefixSet;
 use super::BulkArgs;
 
+/// How often an idle input's wait looks at the signals and stdout.
+const IDLE_CHECK: Duration = Duration::from_millis(50);
 /// The most specifications in a chunk.
 const CHUNK: usize = 512;
 /// Chunks parsed ahead of the sender.
@@ -87,6 +92,78 @@ fn parse<R: Read>(mut input: BufReader<R>, filters: &Filters, chunks: &SyncSende
             return;
         }
     }
+}
+
+/// What became of the input's lines before any was sent.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct InputStats {
+    /// Lines that were no probe specification (or target).
+    pub invalid: u64,
+    /// Probes left out by the filters.
+    pub filtered: u64,
+    /// Probes to special destinations (broadcast, unspecified, loopback, multicast), not sent.
+    pub special: u64,
+}
+
+impl InputStats {
+    /// Counts `count` probes to special destinations as not sent, saying why the first time (`first`: what the
+    /// first was).
+    pub(super) fn refuse_special(&mut self, count: u64, first: &str) {
+        if self.special == 0 && count > 0 {
+            eprintln!(
+                "hoptrace bulk: {first}: not probed, nor any other broadcast, unspecified, loopback or multicast \
+                 destination (--allow-special-destinations probes them)"
+            );
+        }
+        self.special += count;
+    }
+}
+
+/// Sends the probes of every chunk of the input (each `n_packets` times), until its end, `max_probes`, an
+/// interruption or a closed stdout. When the input has nothing ready, what is queued goes first rather than wait
+/// for a full batch.
+pub(super) fn send(
+    sending: &mut Sending<'_>,
+    chunks: &Receiver<Chunk>,
+    (n_packets, max_probes): (u64, Option<u64>),
+    interrupted: &AtomicBool,
+    stats: &mut InputStats,
+) {
+    let max = max_probes.unwrap_or(u64::MAX);
+    let mut queued = 0u64;
+    'chunks: loop {
+        let chunk = match chunks.try_recv() {
+            Ok(chunk) => chunk,
+            Err(TryRecvError::Empty) => {
+                sending.flush_queued();
+                // An input that stays open and idle: a signal or a closed stdout still ends the run.
+                match chunks.recv_timeout(IDLE_CHECK) {
+                    Ok(chunk) => chunk,
+                    Err(RecvTimeoutError::Timeout) if !sending.ended(interrupted) => continue,
+                    Err(_) => break,
+                }
+            }
+            Err(TryRecvError::Disconnected) => break,
+        };
+        for why in &chunk.invalid {
+            eprintln!("hoptrace bulk: {}", crate::escape::escape(why));
+        }
+        stats.invalid += chunk.invalid.len() as u64;
+        stats.filtered += chunk.filtered;
+        if let Some(note) = &chunk.special_note {
+            stats.refuse_special(chunk.special, note);
+        }
+        for spec in &chunk.specs {
+            for _ in 0..n_packets {
+                if queued >= max || sending.ended(interrupted) {
+                    break 'chunks;
+                }
+                sending.send(spec);
+                queued += 1;
+            }
+        }
+    }
+    sending.finish();
 }
 
 /// The filters of caracal's command line.

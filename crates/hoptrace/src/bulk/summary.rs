@@ -3,11 +3,12 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::replies::Counters;
-use super::send::SendStats;
+use hoptrace_core::bulk::{Counters, SendStats};
+
+use super::input::InputStats;
 
 /// Writes the summary of a run that sent for `sending`.
-pub(super) fn print(stats: &SendStats, counters: &Counters, sending: Duration) {
+pub(super) fn print(stats: &SendStats, input: &InputStats, counters: &Counters, sending: Duration) {
     let (user, system, rss) = net::bulk::process_usage();
     let seconds = sending.as_secs_f64();
     let rate = stats.sent as f64 / seconds.max(1e-9);
@@ -26,9 +27,9 @@ pub(super) fn print(stats: &SendStats, counters: &Counters, sending: Duration) {
          CPU {:.3} s user + {:.3} s system{per_probe}, peak RSS {:.1} MiB",
         stats.sent,
         stats.failed,
-        stats.filtered,
-        stats.special,
-        stats.invalid,
+        input.filtered,
+        input.special,
+        input.invalid,
         load(&counters.received),
         load(&counters.matched),
         load(&counters.integrity),

@@ -1,61 +1,19 @@
-//! The rows a `--targets` run collected, as traces: engine hops rendered by the single-trace renderers.
+//! The traces of a `--targets` run (the planner's hops per target), rendered by the single-trace renderers.
 
 use core::net::IpAddr;
-use core::time::Duration;
 use std::io::{self, Write};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
-use engine::bulk::{Protocol, Row};
-use engine::{
-    Answer, Hop, IcmpError, Method, Outcome, ProbeId, ProbeRecord, ProbeStatus, Quote, QuotedProbe, Reply, ReplyKind,
-};
-
+use engine::bulk::{probe_len, Planner, Protocol};
 use engine::mda::Confidence;
+use engine::{Method, Outcome};
 
-use super::targets::{Passes, Rows, Target};
+use super::targets::Target;
 use crate::output::{
     with_warts, Directory, DnsDirectory, GraphFormat, MdaGraph, MdaText, Renderer, RipeJson, Sink as Output, TraceInfo,
     TracerouteText, Warts,
 };
 use crate::settings::{Naming, WartsTo};
-
-/// The reply of a row, as the engine would have decoded it.
-fn reply(row: &Row) -> Option<Reply> {
-    let unmap = |addr: core::net::Ipv6Addr| IpAddr::V6(addr).to_canonical();
-    let ipv6 = row.reply_protocol == 58;
-    let kind = match (ipv6, row.reply_icmp_type) {
-        (false, 0) | (true, 129) => ReplyKind::EchoReply { ident: row.probe_src_port, seq: 0, tag: None },
-        (_, icmp_type) => {
-            let probe = if row.probe_protocol == 17 {
-                QuotedProbe::Udp {
-                    src_port: row.probe_src_port,
-                    dst_port: row.probe_dst_port,
-                    checksum: None,
-                    tag: None,
-                }
-            } else {
-                QuotedProbe::Icmp { ident: row.probe_src_port, seq: 0, checksum: None, tag: None }
-            };
-            ReplyKind::IcmpError(IcmpError {
-                class: engine::decode::error_class(ipv6, icmp_type, row.reply_icmp_code)?,
-                icmp_type,
-                icmp_code: row.reply_icmp_code,
-                mtu: None,
-                quote: Quote {
-                    src: Some(unmap(row.probe_src_addr)),
-                    dst: unmap(row.probe_dst_addr),
-                    ttl: Some(row.quoted_ttl),
-                    ip_id: None,
-                    probe,
-                },
-                mpls: row.reply_mpls_labels.clone(),
-            })
-        }
-    };
-    // The engine counts whole IP packets; caracal's IPv6 size is the payload's.
-    let size = if ipv6 { row.reply_size.saturating_add(40) } else { row.reply_size };
-    Some(Reply { from: unmap(row.reply_src_addr), ttl: Some(row.reply_ttl), size: Some(size), kind })
-}
 
 /// The traces of a `--targets` run, in `--json`'s schema (one line per target), or traceroute's text with
 /// `--text`; with MDA, its graphs or its text.
@@ -95,53 +53,42 @@ impl Printer {
         self.started = true;
     }
 
-    /// Writes one trace per target to `out`, stopping at the first write error.
-    pub(super) fn print(
-        &mut self,
-        passes: &Passes<'_>,
-        rows: &Rows,
-        flows: &[u16],
-        sources: [Option<IpAddr>; 2],
-        started: SystemTime,
-        out: &mut Output,
-    ) {
+    /// Writes one trace per target (of `targets`, as `planner` has them) to `out`, stopping at the first write
+    /// error.
+    pub(super) fn print(&mut self, head: &Head<'_>, planner: &Planner, sources: [Option<IpAddr>; 2], out: &mut Output) {
         let directory = DnsDirectory::new(true, false);
-        let head = Head { targets: passes.targets, max_ttl: passes.max_ttl, protocol: passes.protocol, started };
         out.write(|out| {
             let mut out = io::BufWriter::new(out);
-            self.write(&mut out, &directory, &head, passes, rows, flows, sources)?;
+            self.write(&mut out, &directory, head, planner, sources)?;
             out.flush()
         });
     }
 
     /// Writes one trace per target (in the order given).
-    #[allow(clippy::too_many_arguments)]
     fn write(
         &mut self,
         out: &mut dyn Write,
         directory: &dyn Directory,
         head: &Head<'_>,
-        passes: &Passes<'_>,
-        rows: &Rows,
-        flows: &[u16],
+        planner: &Planner,
         sources: [Option<IpAddr>; 2],
     ) -> io::Result<()> {
         let renderer = self.renderer.as_mut();
-        for (index, target) in passes.targets.iter().enumerate() {
+        let (max_ttl, mda) = (planner.config().max_ttl, planner.config().mda);
+        for (index, target) in head.targets.iter().enumerate() {
             if index > 0 || !self.started {
                 renderer.header(out, &head.info(target, sources[usize::from(target.addr.is_ipv6())]))?;
             }
-            let end = passes.end(index);
-            for hop in hops(passes, rows, flows, index, end) {
+            for hop in planner.hops(index) {
                 renderer.hop(out, &hop, directory)?;
             }
-            let outcome = outcome(passes, rows, index, end);
+            let outcome = planner.outcome(index);
             renderer.finish(out, Some(outcome), directory)?;
-            if let (Outcome::GapLimit { ttl }, true) = (outcome, self.text && passes.mda.is_none()) {
+            if let (Outcome::GapLimit { ttl }, true) = (outcome, self.text && mda.is_none()) {
                 // After the trace it is about, as a single trace's.
                 out.flush()?;
-                let farthest = passes.progress.farthest(index);
-                let _ = writeln!(io::stderr(), "{}", gap_note(&target.host, ttl, farthest, passes.max_ttl));
+                let farthest = planner.farthest(index);
+                let _ = writeln!(io::stderr(), "{}", gap_note(&target.host, ttl, farthest, max_ttl));
             }
         }
         renderer.close(out, directory)
@@ -173,25 +120,6 @@ impl Head<'_> {
     }
 }
 
-/// How the trace of `target` ended, at `end`.
-fn outcome(passes: &Passes<'_>, rows: &Rows, index: usize, end: u8) -> Outcome {
-    let addr = passes.targets[index].addr;
-    match passes.progress.reached(index) {
-        Some(ttl) => {
-            let row = rows.get(&(index as u32, ttl, 0));
-            let from_target = row.is_some_and(|row| IpAddr::V6(row.reply_src_addr).to_canonical() == addr);
-            let answered = row.is_some_and(|row| matches!(row.reply_icmp_type, 0 | 129) || from_target);
-            if answered || row.is_some_and(port_unreachable) {
-                Outcome::Reached { ttl }
-            } else {
-                Outcome::Unreachable { ttl }
-            }
-        }
-        None if end >= passes.max_ttl => Outcome::MaxTtl,
-        None => Outcome::GapLimit { ttl: end },
-    }
-}
-
 /// The note on stderr for the trace of `host` that the gap limit ended at `ttl`, its farthest answer from
 /// `farthest`.
 fn gap_note(host: &str, ttl: u8, farthest: u8, max_ttl: u8) -> String {
@@ -201,40 +129,4 @@ fn gap_note(host: &str, ttl: u8, farthest: u8, max_ttl: u8) -> String {
          --gap-limit probes on, up to hop {max_ttl})",
         crate::escape::escape(host)
     )
-}
-
-/// The hops of `target` up to `end`, each with the flows `flows` says it was probed in (at least one), answered
-/// as `rows` has it.
-pub(super) fn hops(passes: &Passes<'_>, rows: &Rows, flows: &[u16], target: usize, end: u8) -> Vec<Hop> {
-    let ipv6 = passes.targets[target].addr.is_ipv6();
-    let now = Instant::now();
-    (1..=end)
-        .map(|ttl| {
-            let sent = flows.get(target * usize::from(passes.max_ttl) + usize::from(ttl) - 1).copied().unwrap_or(1);
-            let probes = (0..sent.max(1))
-                .map(|flow| {
-                    let answer = rows.get(&(target as u32, ttl, flow)).and_then(|row| {
-                        let rtt = Duration::from_micros(u64::from(row.rtt) * 100);
-                        reply(row).map(|reply| Answer { rtt, reply, quote_rewritten: false, unverified: false })
-                    });
-                    let status = answer.map_or(ProbeStatus::TimedOut, ProbeStatus::Answered);
-                    let id = ProbeId(u32::from(ttl) << 16 | u32::from(flow));
-                    let size = probe_len(ipv6, ttl);
-                    ProbeRecord { id, sent_at: now, size, flow, status, resent: None }
-                })
-                .collect();
-            Hop { ttl, probes }
-        })
-        .collect()
-}
-
-/// A port unreachable: the destination itself refused a UDP probe.
-fn port_unreachable(row: &Row) -> bool {
-    matches!((row.reply_protocol, row.reply_icmp_type, row.reply_icmp_code), (1, 3, 3) | (58, 1, 4))
-}
-
-/// The size of a probe of TTL `ttl`: IP and transport headers, the two tweak bytes, `ttl` bytes.
-fn probe_len(ipv6: bool, ttl: u8) -> u16 {
-    let headers = if ipv6 { 50 } else { 30 };
-    headers + u16::from(ttl)
 }

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use net::bulk::BulkSender;
 use net::{LinkAddress, NextHop};
 
+use super::Note;
+
 /// How long the gateway's Ethernet address is waited for, probes routed meanwhile.
 const RESOLVE_FOR: Duration = Duration::from_secs(3);
 /// How often the neighbour table is looked at again meanwhile.
@@ -43,8 +45,15 @@ impl Ways {
     /// Before a batch of `dst`'s family goes from `source` (out of `interface` if given): looks for the way out, when
     /// due, and sets it on `sender`. Until the gateway's Ethernet address is known — or while the destinations looked at have no gateway or no
     /// route — the destination of each later batch is looked at, until [`RESOLVE_FOR`] has passed. Whatever is
-    /// settled is said on stderr.
-    pub(super) fn find(&mut self, dst: IpAddr, source: IpAddr, interface: Option<&str>, sender: &mut BulkSender) {
+    /// settled is said in a note.
+    pub(super) fn find(
+        &mut self,
+        dst: IpAddr,
+        source: IpAddr,
+        interface: Option<&str>,
+        sender: &mut BulkSender,
+        notes: fn(Note<'_>),
+    ) {
         let family = usize::from(dst.is_ipv6());
         if matches!(self.ways[family], Way::Settled) {
             return;
@@ -57,7 +66,7 @@ impl Ways {
         };
         let name = if dst.is_ipv6() { "IPv6" } else { "IPv4" };
         let routed = |why: String| {
-            eprintln!("hoptrace bulk: {name} probes are routed: {why}");
+            notes(Note::Line(&format!("{name} probes are routed: {why}")));
             Way::Settled
         };
         self.ways[family] = match net::next_hop(dst, Some(source), interface) {
@@ -65,10 +74,9 @@ impl Ways {
                 match sender.inject(dst.is_ipv6(), ifindex, mac) {
                     Ok(()) => {
                         let mac = mac.map(|byte| format!("{byte:02x}")).join(":");
-                        eprintln!(
-                            "hoptrace bulk: {name} probes leave by {} for the gateway {gateway} at {mac}",
-                            name_of(ifindex)
-                        );
+                        let note =
+                            format!("{name} probes leave by {} for the gateway {gateway} at {mac}", name_of(ifindex));
+                        notes(Note::Line(&note));
                         Way::Settled
                     }
                     Err(error) => routed(error.to_string()),
