@@ -37,8 +37,9 @@ use crate::output::{Control, Directory};
 use crate::settings::Settings;
 
 use events::EventSink;
-use http::Exporter;
+use http::{Exporter, Pages};
 pub use listen::ListenAddress;
+pub use metrics::Detail;
 use metrics::Metrics;
 use resolver::Resolver;
 use target::TargetState;
@@ -60,6 +61,8 @@ pub struct MonitorSettings {
     pub confirm: u32,
     /// `--prometheus`: where to serve `/metrics`.
     pub prometheus: Option<ListenAddress>,
+    /// `--detail`: which hops have series of their own.
+    pub detail: Detail,
     /// `--events`: NDJSON events on stdout instead of text lines.
     pub events: bool,
     /// `--raw`: raw sockets even where ordinary ones work.
@@ -123,11 +126,12 @@ pub fn run(
     }
     let _ = signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reload));
 
-    let metrics = Arc::new(Metrics::new());
+    let metrics = Arc::new(Metrics::new(settings.detail));
     let exporter = match listener {
         Some(listener) => {
-            let metrics = Arc::clone(&metrics);
-            Some(Exporter::start(listener, move || metrics.encode(), stop.clone()).map_err(Error::Failed)?)
+            let (encoded, versioned) = (Arc::clone(&metrics), Arc::clone(&metrics));
+            let pages = Pages::new(move || encoded.encode(), move || versioned.version(), fresh_for(settings.every));
+            Some(Exporter::start(listener, pages, stop.clone()).map_err(Error::Failed)?)
         }
         None => None,
     };
@@ -183,6 +187,12 @@ pub fn run(
     let flushed = shared.events.finish();
     result?;
     Ok(flushed?)
+}
+
+/// How long a page of metrics is served after its metrics changed: a tenth of `--every`, 5 s at most (a
+/// target's series change once a round; Prometheus scrapes every 15 s or more).
+fn fresh_for(every: Duration) -> Duration {
+    (every / 10).min(Duration::from_secs(5))
 }
 
 /// What the monitor says once at start: what it watches, how often, and where its metrics and events go.
