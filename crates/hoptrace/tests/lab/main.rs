@@ -18,6 +18,7 @@ mod jc;
 mod layout;
 mod live;
 mod monitor;
+mod monitor_detail;
 mod monitor_many;
 mod monitor_start;
 mod monitor_sweep;
