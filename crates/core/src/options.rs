@@ -35,6 +35,8 @@ pub struct Options {
     pub mda: bool,
     /// Its confidence (`--confidence`): 95 %, 99 % or 99.9 %.
     pub confidence: Confidence,
+    /// How long MDA probes again a hop that rate-limits its answers (`--mda-wait`), from the hop's first probe.
+    pub mda_wait: Duration,
     /// Ordinary sockets even when raw ones are allowed.
     pub unprivileged: bool,
     /// First TTL (`-f`).
@@ -77,6 +79,7 @@ impl Default for Options {
             flows: Flows::Auto,
             mda: false,
             confidence: Confidence::default(),
+            mda_wait: Duration::from_secs(60),
             unprivileged: false,
             first_ttl: 1,
             max_ttl: 64,
@@ -126,6 +129,7 @@ impl Options {
         let mut config = TraceConfig::new(target, self.method(raw));
         config.mda = self.mda;
         config.confidence = self.confidence;
+        config.mda_wait = self.mda_wait;
         config.first_ttl = self.first_ttl;
         config.max_ttl = self.max_ttl;
         config.probes_per_hop = self.probes_per_hop;

@@ -233,6 +233,9 @@ pub struct TraceConfig {
     pub secret: [u8; 16],
     /// How sure multipath discovery is to be that no next hop was missed at each hop: its stopping points.
     pub confidence: Confidence,
+    /// How long multipath discovery keeps re-probing, from a hop's first probe, the flows a rate-limited hop left
+    /// unanswered (paced to the limiter's refill); a hop whose rule is not met by then is left not settled.
+    pub mda_wait: Duration,
     /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
     /// then quotes and TCP answers must carry them too.
     pub raw_send: bool,
@@ -261,6 +264,7 @@ impl TraceConfig {
             flow: 0,
             mda: false,
             confidence: Confidence::default(),
+            mda_wait: Duration::from_secs(60),
             sequence_start: 0,
             discover_mtu: false,
             retries: 0,

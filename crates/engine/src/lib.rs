@@ -32,6 +32,7 @@ mod identity;
 mod log;
 mod matching;
 pub mod mda;
+mod pace;
 pub mod probe;
 pub mod reply;
 mod resend;

@@ -121,6 +121,48 @@ pub fn neighbours(hops: &[Hop], index: usize) -> (Option<&Hop>, Option<&Hop>) {
     (previous, next)
 }
 
+/// How far a hop got with the stopping rule: the flows it has answers in against the flows the rule needs. A hop
+/// left short (its rate limiting outlasted `--mda-wait`, or a branch never answers) is not settled: a next hop may
+/// have been missed there with more than the promised probability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settlement {
+    /// Flows answered, of the first `needed`.
+    pub answered: usize,
+    /// Flows the rule needs answered (its own `n_k`, and the flows through each interface of the hop before).
+    pub needed: usize,
+}
+
+impl Settlement {
+    /// Whether the rule is met.
+    pub fn is_settled(&self) -> bool {
+        self.answered >= self.needed
+    }
+}
+
+/// `hop`'s standing against the stopping rule at `confidence`, given the hop one TTL before it if probed; `None`
+/// for a hop that never answered (silent: nothing to settle).
+pub fn settlement(confidence: Confidence, previous: Option<&Hop>, hop: &Hop) -> Option<Settlement> {
+    if !hop.is_answered() {
+        return None;
+    }
+    let needed = flows_needed(confidence, previous, hop);
+    let answered =
+        hop.current().filter(|probe| usize::from(probe.flow) < needed && probe.status.answer().is_some()).count();
+    Some(Settlement { answered, needed })
+}
+
+/// The longest a hop of `hops` waited for a rate limiter, with its TTL: from the first of its probes that was lost
+/// and probed again to its last probe. `None` if none was probed again.
+pub fn limiter_wait(hops: &[Hop]) -> Option<(u8, core::time::Duration)> {
+    hops.iter()
+        .filter_map(|hop| {
+            let first = hop.probes.iter().find(|probe| probe.resent == Some(crate::result::Resend::Retry))?.sent_at;
+            let last = hop.probes.iter().map(|probe| probe.sent_at).max()?;
+            Some((hop.ttl, last.saturating_duration_since(first)))
+        })
+        .max_by_key(|&(_, wait)| wait)
+}
+
 /// The links between two consecutive hops: pairs of responders that answered the same flow.
 pub fn links(near: &Hop, far: &Hop) -> BTreeSet<(IpAddr, IpAddr)> {
     let answered =

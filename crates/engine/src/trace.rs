@@ -7,12 +7,16 @@ use std::time::Instant;
 use crate::config::{ConfigError, Method, Protocol, TraceConfig};
 use crate::log::ProbeLog;
 use crate::matching::Matcher;
+use crate::pace::Pacer;
 use crate::probe::{Probe, ProbeFactory, ProbeId};
 use crate::reply::{ErrorClass, Reply, ReplyKind};
 use crate::resend;
 use crate::result::{Answer, Event, Hop, Outcome, ProbeRecord, ProbeStatus, Resend, Stats, Verdict};
 use crate::stop::Stop;
 use crate::waits;
+use window::first_free_flow;
+
+mod window;
 
 /// One trace to one target: a sans-IO state machine.
 ///
@@ -36,6 +40,8 @@ pub struct Trace {
     checksum_shifts: Vec<(u16, ProbeId)>,
     events: VecDeque<Event>,
     stats: Stats,
+    /// Multipath discovery's pace at hops that limit their answers.
+    pacer: Pacer,
 }
 
 /// How much earlier than its probe's departure a reply's arrival may seem, from the error of turning a kernel's
@@ -83,6 +89,7 @@ impl Trace {
             checksum_shifts: Vec::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
+            pacer: Pacer::default(),
         })
     }
 
@@ -100,7 +107,7 @@ impl Trace {
         if self.next_send_at().is_some_and(|at| at > now) {
             return None;
         }
-        let (ttl, hop_index) = self.next_slot()?;
+        let (ttl, hop_index) = self.next_slot(Some(now))?;
         // The i-th probe standing for a hop is in flow i, at every hop (a resend keeps the flow it replaces).
         let flow = match self.log.hops().get(hop_index) {
             Some(hop) if self.config.mda => first_free_flow(hop),
@@ -117,57 +124,12 @@ impl Trace {
                 self.log.index_tag(tag, id);
             }
         }
+        self.pacer.sent(hop_index, now);
         self.in_flight.push(id);
         self.last_sent_at = Some(now);
         self.stats.sent += 1;
         self.events.push_back(Event::ProbeSent { id, ttl });
         Some(probe)
-    }
-
-    /// The TTL of the next probe and the index of its hop, if any probe is left to send: the lowest hop of the window
-    /// short of probes (retries and resends fill earlier hops), else the next TTL in it. The window spans
-    /// [`Self::window`] TTLs from the first hop not yet reported complete, as many as the in-flight limit holds
-    /// whole, so that a path no longer than it is probed whole within one round trip.
-    ///
-    /// Within the window the probes go out TTL by TTL, all of one before the next, not the first probe of every TTL
-    /// before the second of any: the whole window leaves at once either way, and a destination that limits its
-    /// ICMP errors (Linux: a burst of 6) spends its burst on the probes it gets first — its own TTL's this way,
-    /// rather than one of its own and the first of every TTL past it.
-    fn next_slot(&self) -> Option<(u8, usize)> {
-        let last_ttl = self.last_ttl();
-        let hops = self.log.hops();
-        let first = match hops.get(self.reported) {
-            Some(hop) => u16::from(hop.ttl),
-            None => hops.last().map_or(u16::from(self.config.first_ttl), |hop| u16::from(hop.ttl) + 1),
-        };
-        let end = first + self.window() as u16; // TTLs below `end` are in the window
-        let in_window = |ttl: u8| ttl <= last_ttl && u16::from(ttl) < end;
-        // Hops already reported complete need nothing more: start after them.
-        let short = (self.reported..hops.len())
-            .find(|&index| in_window(hops[index].ttl) && hops[index].current().count() < self.wanted(index));
-        if let Some(index) = short {
-            return Some((hops[index].ttl, index));
-        }
-        match hops.last() {
-            None => Some((self.config.first_ttl, 0)),
-            Some(hop) => hop.ttl.checked_add(1).filter(|&ttl| in_window(ttl)).map(|ttl| (ttl, hops.len())),
-        }
-    }
-
-    /// How many TTLs are probed at once: as many as the in-flight limit holds whole (`-N` over `-q`, or over the
-    /// first MDA stopping point; at least one).
-    fn window(&self) -> usize {
-        let per_hop = if self.config.mda {
-            crate::mda::probes_needed(self.config.confidence, 1)
-        } else {
-            usize::from(self.config.probes_per_hop)
-        };
-        self.config.max_in_flight.div_ceil(per_hop).max(1)
-    }
-
-    fn next_send_at(&self) -> Option<Instant> {
-        let interval = self.config.send_interval;
-        self.last_sent_at.filter(|_| !interval.is_zero()).map(|at| at + interval)
     }
 
     /// Corrects the send time of probe `id` to when it actually left (`poll_probe` assumed `now`): just before the
@@ -301,6 +263,7 @@ impl Trace {
         let unverified = !self.matcher().verified(id, &reply);
         let target = self.config.target;
         let Some(ttl) = self.log.hop_of(id).map(|hop| hop.ttl) else { return };
+        self.pacer.answered(self.log.hops(), self.log.location(id));
         let Some(record) = self.log.record_mut(id) else { return };
         let rtt = now.saturating_duration_since(record.sent_at);
         let answer = Answer { rtt, reply, quote_rewritten, unverified };
@@ -334,9 +297,16 @@ impl Trace {
             return None;
         }
         let give_up = self.in_flight.iter().filter_map(|&id| self.deadline(id)).min();
-        let can_send = self.in_flight.len() < self.config.max_in_flight && self.next_slot().is_some();
+        let can_send = self.in_flight.len() < self.config.max_in_flight && self.next_slot(None).is_some();
         let send = self.next_send_at().filter(|_| can_send);
-        give_up.into_iter().chain(send).min()
+        // A paced hop's turn, once the send interval allows (a hop no longer paced then is sent at once).
+        let paced = self
+            .short_hops()
+            .filter_map(|index| self.pace_next(index).flatten())
+            .min()
+            .filter(|_| can_send)
+            .map(|at| self.next_send_at().map_or(at, |send| send.max(at)));
+        give_up.into_iter().chain(send).chain(paced).min()
     }
 
     /// Gives up the probes whose wait has run out by `now`.
@@ -347,7 +317,7 @@ impl Trace {
             return;
         }
         for &id in &expired {
-            let retry = self.may_retry(id).then_some(Resend::Retry);
+            let retry = self.may_retry(id, now).then_some(Resend::Retry);
             if let Some(record) = self.log.record_mut(id) {
                 record.status = ProbeStatus::TimedOut;
                 record.resent = retry;
@@ -357,8 +327,13 @@ impl Trace {
         self.progress();
     }
 
-    /// Whether lost probe `id` may be stood in for by another.
-    fn may_retry(&self, id: ProbeId) -> bool {
+    /// Whether lost probe `id` may be stood in for by another (with multipath discovery: its flow probed again at
+    /// its hop's pace, see [`crate::pace`]).
+    fn may_retry(&mut self, id: ProbeId, now: Instant) -> bool {
+        if self.config.mda {
+            let last_ttl = self.last_ttl();
+            return self.pacer.lost(self.log.hops(), self.log.location(id), last_ttl, self.config.mda_wait, now);
+        }
         let farthest = self.log.farthest_answer();
         self.log.hop_of(id).is_some_and(|hop| resend::may_retry(&self.config, hop, farthest, self.last_ttl()))
     }
@@ -438,46 +413,4 @@ impl Trace {
     pub fn stats(&self) -> Stats {
         self.stats
     }
-
-    /// How many probes (not resent) hop `index` needs: `probes_per_hop`, or with multipath discovery the MDA
-    /// stopping point for what was seen so far — its own, or the next hop's if more (the flows the next hop is
-    /// probed in are probed here too, to learn which interface each crossed).
-    ///
-    /// With multipath discovery hop `i` stands for flows `0..wanted`: a flow left without a standing probe (a lost
-    /// one that may be retried) below the highest keeps the hop short until it is sent again.
-    fn wanted(&self, index: usize) -> usize {
-        if !self.config.mda {
-            return usize::from(self.config.probes_per_hop);
-        }
-        let hops = self.log.hops();
-        let (previous, next) = crate::mda::neighbours(hops, index);
-        let highest = hops[index].current().map(|probe| usize::from(probe.flow) + 1).max().unwrap_or(0);
-        crate::mda::stopping_point(self.config.confidence, previous, &hops[index], next).max(highest)
-    }
-
-    /// With multipath discovery and several interfaces at hop `index`, whether the hop after it (whose needs decide
-    /// how many flows `index` is probed in) has all it needs and every answer, or the trace ends at `index`. Always
-    /// so otherwise.
-    fn next_hop_settled(&self, index: usize) -> bool {
-        let hops = self.log.hops();
-        let hop = &hops[index];
-        if !self.config.mda || hop.responders().len() < 2 || hop.ttl >= self.last_ttl() {
-            return true;
-        }
-        crate::mda::neighbours(hops, index).1.is_some_and(|next| {
-            next.is_complete()
-                && next.current().count() >= crate::mda::flows_needed(self.config.confidence, Some(hop), next)
-        })
-    }
-
-    /// The TTL the trace ends at, as far as is known: where it stopped, else the maximum.
-    fn last_ttl(&self) -> u8 {
-        self.stop.last_ttl(self.config.max_ttl)
-    }
-}
-
-/// The lowest flow none of `hop`'s standing probes is in: the next one, or the one a lost probe stood for.
-fn first_free_flow(hop: &Hop) -> u16 {
-    let used: std::collections::BTreeSet<u16> = hop.current().map(|probe| probe.flow).collect();
-    (0..=u16::MAX).find(|flow| !used.contains(flow)).unwrap_or(u16::MAX)
 }

@@ -369,6 +369,8 @@ fn bad_input_gets_one_line_and_status_2() {
         (&["--flows", "2", "127.0.0.1"], "hoptrace: --flows goes with a report (--report, -c, --csv, --dot, --live)"),
         (&["--confidence", "99", "127.0.0.1"], "hoptrace: --confidence goes with --mda"),
         (&["--mda", "--confidence", "90", "127.0.0.1"], "hoptrace: cannot handle `--confidence' option with arg `90'"),
+        (&["--mda-wait", "5", "127.0.0.1"], "hoptrace: --mda-wait goes with --mda"),
+        (&["--mda", "--mda-wait", "soon", "127.0.0.1"], "hoptrace: cannot handle `--mda-wait' option with arg `soon'"),
         (&["--live", "127.0.0.1"], "hoptrace: --live needs a terminal: use --report for a report on a pipe or file"),
         (&["--live", "--json", "127.0.0.1"], "hoptrace: the argument '--live' cannot be used with '--json'"),
         (&["127.0.0.1", "60", "127.0.0.3"], "hoptrace: several hosts go with --live only (`127.0.0.3')"),

@@ -160,11 +160,12 @@ fn tunnel(link: LinkId, routers: u8) -> Tunnel {
 /// The `sysctl` settings of a node, set before its interfaces exist so they inherit them.
 fn sysctls(node: &NodeSpec) -> Vec<String> {
     // Off unless asked for, so that every probe gets its answer; asked for, like a stock kernel.
-    let (ratelimit_ms, msgs_per_sec, msgs_burst) = match node.opts.icmp_ratelimit_ms {
-        Some(ms) => (ms, 1000, 50),
+    let (ratelimit_ms, msgs) = match node.opts.icmp_ratelimit_ms {
+        Some(ms) => (ms, (1000, 50)),
         // High enough that a bulk prober at several hundred thousand probes a second is not held back.
-        None => (0, 10_000_000, 10_000_000),
+        None => (0, (10_000_000, 10_000_000)),
     };
+    let (msgs_per_sec, msgs_burst) = node.opts.icmp_msgs.unwrap_or(msgs);
     let forwarding = u8::from(node.router);
     vec![
         format!("net.ipv4.ip_forward={forwarding}"),

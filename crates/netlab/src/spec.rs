@@ -94,6 +94,9 @@ pub struct RouterOpts {
     /// (`net.ipv4.icmp_ratelimit`, `net.ipv6.icmp.ratelimit`) and the default global caps.
     /// `None` (the default) turns rate limiting off so that answers are deterministic.
     pub icmp_ratelimit_ms: Option<u32>,
+    /// The global cap on ICMP errors, per second and burst (`net.ipv4.icmp_msgs_per_sec`, `icmp_msgs_burst`; IPv6
+    /// shares it). `None`: the stock kernel's (1000, 50) with `icmp_ratelimit_ms`, else lifted.
+    pub icmp_msgs: Option<(u32, u32)>,
 }
 
 /// One node: a network namespace, forwarding if it is a router.

@@ -131,6 +131,10 @@ pub struct TracerouteArgs {
     /// more probes per hop (6, 8 or 11 for one interface; 11, 15 or 20 for two).
     #[arg(long = "confidence", value_name = "percent")]
     confidence: Option<String>,
+    /// With --mda, how long a hop that rate-limits its answers is probed again (paced to its limit) before it is
+    /// reported not settled, in seconds from its first probe (default 60).
+    #[arg(long = "mda-wait", value_name = "seconds")]
+    mda_wait: Option<String>,
     /// Print one JSON document per trace in RIPE Atlas's traceroute result format; with --report, mtr's JSON report.
     #[arg(short = 'j', long = "json")]
     json: bool,
@@ -230,6 +234,9 @@ impl TracerouteArgs {
         if self.confidence.is_some() && !self.mda {
             return Err(CliError::new("--confidence goes with --mda"));
         }
+        if self.mda_wait.is_some() && !self.mda {
+            return Err(CliError::new("--mda-wait goes with --mda"));
+        }
         if self.flows.is_some() && !report {
             return Err(CliError::new("--flows goes with a report (--report, -c, --csv, --dot, --live)"));
         }
@@ -292,6 +299,7 @@ impl TracerouteArgs {
         if let Some(text) = &self.confidence {
             probing.confidence = Confidence::from_percent(text).ok_or_else(|| bad_arg("--confidence", text))?;
         }
+        probing.mda_wait = seconds(self.mda_wait.as_deref(), "--mda-wait", probing.mda_wait)?;
         probing.unprivileged = self.unprivileged || self.module.as_deref() == Some("tcpconn");
         probing.first_ttl = first_ttl as u8;
         probing.max_ttl = max_ttl as u8;

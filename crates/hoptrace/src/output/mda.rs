@@ -1,10 +1,11 @@
 //! Multipath discovery's text view: every interface of every hop, with its share of the hop's probes, then the
-//! probes spent against the stopping points of MDA at the chosen confidence.
+//! probes spent against the stopping points of MDA at the chosen confidence. A hop whose rule could not be met (its
+//! rate limiting outlasted `--mda-wait`) says so, with the flows answered against those needed.
 
 use core::fmt::Write as _;
 use std::io::{self, Write};
 
-use engine::mda::{probes_needed, stopping_points};
+use engine::mda::{limiter_wait, probes_needed, settlement, stopping_points, Settlement};
 use engine::{Confidence, Hop, Outcome};
 
 use super::{Directory, Renderer, TraceInfo};
@@ -31,11 +32,13 @@ impl MdaText {
     pub fn hop_lines(&mut self, hop: &Hop, directory: &dyn Directory) -> Vec<String> {
         let probes = hop.current().count();
         let responders = hop.responders();
+        let state = self.hops.last().filter(|last| last.ttl.checked_add(1) == Some(hop.ttl));
+        let state = settlement(self.confidence, state, hop).filter(|state| !state.is_settled());
         self.hops.push(hop.clone());
         if responders.is_empty() {
             return vec![format!("{:2}  * ({probes} probes)", hop.ttl)];
         }
-        responders
+        let mut lines: Vec<String> = responders
             .iter()
             .enumerate()
             .map(|(index, &from)| {
@@ -54,7 +57,14 @@ impl MdaText {
                 let _ = write!(line, "  {average:.3} ms  ({}/{probes} probes)", rtts.len());
                 line
             })
-            .collect()
+            .collect();
+        if let Some(Settlement { answered, needed }) = state {
+            lines.push(format!(
+                "    not settled: answers in {answered} of the {needed} flows MDA-{} needs",
+                self.confidence
+            ));
+        }
+        lines
     }
 }
 
@@ -80,6 +90,15 @@ impl Renderer for MdaText {
     fn finish(&mut self, out: &mut dyn Write, _outcome: Option<Outcome>, _directory: &dyn Directory) -> io::Result<()> {
         let (spent, budget, per_hop) = budgets(self.confidence, &self.hops);
         let level = self.confidence;
+        let unsettled = unsettled(level, &self.hops).len();
+        if let Some((ttl, wait)) = limiter_wait(&self.hops) {
+            let hops = match unsettled {
+                0 => String::new(),
+                1 => "; 1 hop not settled".to_owned(),
+                n => format!("; {n} hops not settled"),
+            };
+            writeln!(out, "waited {:.1} s for rate-limited ICMP (longest at TTL {ttl}){hops}", wait.as_secs_f64())?;
+        }
         writeln!(
             out,
             "{spent} probes sent; MDA-{level} budget for the interfaces and links found: {budget} (per hop alone: {per_hop})"
@@ -95,4 +114,15 @@ pub(crate) fn budgets(confidence: Confidence, hops: &[Hop]) -> (usize, usize, us
     let spent = hops.iter().map(|hop| hop.probes.len()).sum();
     let per_hop = hops.iter().map(|hop| probes_needed(confidence, hop.responders().len())).sum();
     (spent, stopping_points(confidence, hops).iter().sum(), per_hop)
+}
+
+/// The hops of `hops` (in TTL order) whose stopping rule at `confidence` is not met, with their TTLs.
+pub(crate) fn unsettled(confidence: Confidence, hops: &[Hop]) -> Vec<(u8, Settlement)> {
+    (0..hops.len())
+        .filter_map(|index| {
+            let previous = engine::mda::neighbours(hops, index).0;
+            Some((hops[index].ttl, settlement(confidence, previous, &hops[index])?))
+        })
+        .filter(|(_, state)| !state.is_settled())
+        .collect()
 }

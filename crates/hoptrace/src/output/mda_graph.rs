@@ -72,6 +72,11 @@ impl MdaGraph {
             .map(|(ttl, from, to)| json!({ "ttl": ttl, "from": from.to_string(), "to": to.to_string() }))
             .collect();
         let (spent, budget, per_hop) = super::mda::budgets(self.confidence, &self.hops);
+        let not_settled: Vec<_> = super::mda::unsettled(self.confidence, &self.hops)
+            .into_iter()
+            .map(|(ttl, state)| json!({ "ttl": ttl, "answered": state.answered, "needed": state.needed }))
+            .collect();
+        let waited = engine::mda::limiter_wait(&self.hops);
         let graph = json!({
             // MDA's stopping rule per hop and per interface of the hop before (see engine::mda), at this confidence.
             "stopping_rule": format!("MDA-{}", self.confidence),
@@ -79,6 +84,11 @@ impl MdaGraph {
             "probes_sent": spent,
             "budget": budget,
             "budget_per_hop": per_hop,
+            // Hops whose rule was not met in --mda-wait: flows answered against flows needed.
+            "not_settled": not_settled,
+            // The longest a hop was probed again for a rate limiter, in seconds, and its TTL.
+            "limiter_wait": waited.map(|(_, wait)| wait.as_secs_f64()),
+            "limiter_wait_ttl": waited.map(|(ttl, _)| ttl),
             "nodes": nodes,
             "links": links,
         });

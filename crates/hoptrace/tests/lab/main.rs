@@ -17,6 +17,7 @@ mod interrupt;
 mod jc;
 mod layout;
 mod live;
+mod mda_limits;
 mod monitor;
 mod monitor_detail;
 mod monitor_many;
