@@ -8,7 +8,7 @@
 //! target has had its first round, then 8 scrapers (gzip, as Prometheus) every 15 s for a minute: their waits
 //! (p50, max), the peak RSS meanwhile, the monitor's CPU over that minute, and the rounds run against `--every`'s.
 //!
-//! `monitor-bench HOPTRACE_BINARY` — needs root, `python3` and the Debian package `mtr-tiny` (scripts/bench.sh
+//! `monitor-bench HOPTRACE_BINARY [--scale]` (`--scale`: the table at scale only) — needs root, `python3` and the Debian package `mtr-tiny` (scripts/bench.sh
 //! installs it). The lab: client — r1 — r2 — r3 — dst, dst answering for 198.19.224.0/24 (AnyIP).
 
 use std::net::IpAddr;
@@ -235,7 +235,7 @@ fn at_scale(lab: &Lab, client: NodeId, hoptrace: &str, extra: &[&str]) -> String
 
 fn main() -> ExitCode {
     let Some(hoptrace) = std::env::args().nth(1) else {
-        eprintln!("usage: monitor-bench HOPTRACE_BINARY");
+        eprintln!("usage: monitor-bench HOPTRACE_BINARY [--scale]");
         return ExitCode::from(2);
     };
     let (lab, client, targets) = match lab() {
@@ -245,11 +245,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let rows = [
-        monitor(&lab, client, &hoptrace, &targets, &[]),
-        monitor(&lab, client, &hoptrace, &targets, &["--raw"]),
-        mtr(&lab, client, &targets),
-    ];
+    // `--scale`: the table at scale only.
+    let scale_only = std::env::args().nth(2).as_deref() == Some("--scale");
+    let rows = if scale_only {
+        Vec::new()
+    } else {
+        vec![
+            monitor(&lab, client, &hoptrace, &targets, &[]),
+            monitor(&lab, client, &hoptrace, &targets, &["--raw"]),
+            mtr(&lab, client, &targets),
+        ]
+    };
     println!("{TARGETS} targets, 4 hops each");
     println!(
         "{:<36} {:>7} {:>7} {:>9} {:>13} {:>13} {:>8} {:>10}",
