@@ -59,8 +59,9 @@ pub struct Options {
     pub send_interval: Duration,
     /// Destination port (`-p`; the first one for classic UDP); `None` for the protocol's default.
     pub port: Option<u16>,
-    /// Probe size, headers included; `None` for the default.
-    pub packet_len: Option<u16>,
+    /// Probe size, headers included; `None` for the default. Probes are at most 65535 bytes: see
+    /// [`TraceConfig::packet_len`].
+    pub packet_len: Option<u32>,
     /// Path MTU discovery (`--mtu`).
     pub discover_mtu: bool,
     /// Socket options: source, interface, TOS, Don't Fragment.

@@ -206,8 +206,9 @@ pub struct TraceConfig {
     pub dst_port: u16,
     /// ICMP echo identifier.
     pub icmp_ident: u16,
-    /// Size of each probe's IP packet, headers included (`packet_len`).
-    pub packet_len: u16,
+    /// Size asked for each probe's IP packet, headers included (`packet_len`). Probes are at most 65535 bytes: a
+    /// larger IPv6 size is first checked against the local link's MTU ([`crate::Trace::oversized`]).
+    pub packet_len: u32,
     /// Path MTU discovery (`--mtu`, tracepath): a probe that is too big for a link is resent at the same TTL with
     /// the size the link allows, instead of ending the trace.
     pub discover_mtu: bool,
@@ -277,7 +278,12 @@ impl TraceConfig {
     /// to the method's least (its headers, and a Paris probe's 2 checksum bytes), or TCP's fixed SYN.
     pub fn probe_len(&self) -> u16 {
         let ipv6 = self.target.is_ipv6();
-        self.method.header_len(ipv6).saturating_add(self.method.payload_len(ipv6, self.packet_len))
+        self.method.header_len(ipv6).saturating_add(self.method.payload_len(ipv6, self.largest_probe()))
+    }
+
+    /// `packet_len`, cut to the largest probe (65535 bytes).
+    pub(crate) fn largest_probe(&self) -> u16 {
+        u16::try_from(self.packet_len).unwrap_or(u16::MAX)
     }
 
     /// Checks the configuration for values the engine cannot work with.

@@ -98,7 +98,7 @@ impl ProbeFactory {
             payload_len: 0,
             keyed: Keyed::new(config.secret),
         };
-        factory.set_packet_len(config.packet_len);
+        factory.set_packet_len(config.largest_probe());
         factory
     }
 

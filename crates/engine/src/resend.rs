@@ -18,7 +18,14 @@ pub(crate) fn may_retry(config: &TraceConfig, hop: &Hop, farthest: Option<u8>, l
 
 /// Whether a probe of `size` bytes, too big for a link of `mtu`, is to be sent again at `mtu`: path MTU discovery
 /// is on, the probe was bigger than that, and `mtu` is a legal size for the family.
-pub(crate) fn may_resend_smaller(config: &TraceConfig, size: u16, mtu: u32) -> bool {
+pub(crate) fn may_resend_smaller(config: &TraceConfig, size: u32, mtu: u32) -> bool {
     let minimum = if config.target.is_ipv6() { 1280 } else { 68 };
-    config.discover_mtu && mtu < u32::from(size) && mtu >= minimum
+    config.discover_mtu && mtu < size && mtu >= minimum
+}
+
+/// The size asked for when no probe can have it: an IPv6 packet above 65535 bytes (IPv6 counts its payload, not
+/// its header, in 16 bits: a packet may have 65575 bytes, and loopback's MTU is 65536). Probes are cut to 65535
+/// bytes. An IPv4 packet, and an IPv4 MTU (the kernel caps it), cannot be larger: that size is just cut.
+pub(crate) fn oversized(config: &TraceConfig) -> Option<u32> {
+    (config.target.is_ipv6() && config.packet_len > u32::from(u16::MAX)).then_some(config.packet_len)
 }

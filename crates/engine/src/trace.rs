@@ -42,6 +42,8 @@ pub struct Trace {
     stats: Stats,
     /// Multipath discovery's pace at hops that limit their answers.
     pacer: Pacer,
+    /// The size asked for, more than a probe can be, until a too-big probe cuts it ([`Trace::oversized`]).
+    oversized: Option<u32>,
 }
 
 /// How much earlier than its probe's departure a reply's arrival may seem, from the error of turning a kernel's
@@ -79,6 +81,7 @@ impl Trace {
         config.validate()?;
         Ok(Trace {
             factory: ProbeFactory::new(&config),
+            oversized: resend::oversized(&config),
             config,
             log: ProbeLog::default(),
             in_flight: Vec::new(),
@@ -96,6 +99,13 @@ impl Trace {
     /// The configuration this trace runs with.
     pub fn config(&self) -> &TraceConfig {
         &self.config
+    }
+
+    /// The size asked for while it is more than a probe can be (IPv6, above 65535 bytes): the probes are cut to
+    /// 65535 bytes, so the caller checks the size asked for against the local MTU, as the kernel would, and reports
+    /// a probe that stands for a packet too big for it with [`Trace::send_too_big`].
+    pub fn oversized(&self) -> Option<u32> {
+        self.oversized
     }
 
     /// The next probe to send now, if the schedule allows one. The probe counts as sent at `now`.
@@ -163,7 +173,8 @@ impl Trace {
     /// Whether probe `id`, too big for a link of `mtu`, is sent again smaller — and if so makes the following
     /// probes fit.
     fn resend_smaller(&mut self, id: ProbeId, mtu: u32) -> Option<Resend> {
-        let size = self.log.record(id)?.size;
+        let size = u32::from(self.log.record(id)?.size);
+        let size = self.oversized.take().unwrap_or(size);
         if !resend::may_resend_smaller(&self.config, size, mtu) {
             return None;
         }

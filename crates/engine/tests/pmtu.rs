@@ -59,6 +59,35 @@ fn a_local_too_big_shrinks_the_probes_to_the_link_mtu() {
     assert_eq!(hop.probes[1].size, 1500);
 }
 
+/// More than a probe can be (IPv6, above 65535 bytes): probes are cut to 65535 bytes, the size asked for waits for
+/// the caller to check it against the local MTU; a local MTU of 65536 (loopback's) is recorded, probes stay 65535.
+#[test]
+fn an_ipv6_size_above_the_largest_probe_is_checked_against_the_local_mtu() {
+    for ipv6 in [false, true] {
+        let network = SimNetwork::chain(ipv6, 2, 10 * MS);
+        let mut config = config(&network, Method::classic(Protocol::Udp));
+        config.packet_len = 128_000;
+        config.discover_mtu = true;
+        config.probes_per_hop = 1;
+        let mut trace = Trace::new(config).unwrap();
+        assert_eq!(trace.oversized(), ipv6.then_some(128_000), "ipv6 {ipv6}");
+        let now = std::time::Instant::now();
+        let first = trace.poll_probe(now).unwrap();
+        assert_eq!(trace.hops()[0].probes[0].size, 65_535);
+        if !ipv6 {
+            continue;
+        }
+        trace.send_too_big(first.id, 65_536);
+        assert_eq!(trace.oversized(), None);
+        let second = trace.poll_probe(now).unwrap();
+        assert_eq!(second.ttl, 1);
+        let hop = &trace.hops()[0];
+        assert_eq!(hop.probes[0].status, ProbeStatus::TooBigLocally { mtu: 65_536 });
+        assert_eq!(hop.probes[0].resent, Some(Resend::Smaller));
+        assert_eq!(hop.probes[1].size, 65_535);
+    }
+}
+
 #[test]
 fn without_discovery_a_locally_too_big_probe_ends_the_trace_at_its_ttl() {
     let network = SimNetwork::chain(false, 2, 10 * MS);

@@ -52,7 +52,7 @@ pub fn run_telling_failures(
             if sent % SENDS_BETWEEN_READS == 0 {
                 read(trace, prober, &mut buffers)?;
             }
-            let result = prober.send(&probe, route);
+            let result = send(trace, prober, &probe, route);
             settle_send(trace, &probe, result, &mut on_send_failure);
         }
         while let Some(event) = trace.poll_event() {
@@ -65,6 +65,17 @@ pub fn run_telling_failures(
         wait(prober, sleep)?;
         read(trace, prober, &mut buffers)?;
         trace.handle_timeout(Instant::now());
+    }
+}
+
+/// Sends `probe` over `prober`, unless it stands for a packet larger than any probe ([`Trace::oversized`]) and
+/// than the local link's MTU: the kernel would refuse that packet as too big, and so does this.
+pub(crate) fn send(trace: &Trace, prober: &mut dyn Prober, probe: &Probe, route: Route) -> std::io::Result<Instant> {
+    match trace.oversized() {
+        Some(asked) if local_mtu(trace).is_some_and(|mtu| mtu < asked) => {
+            Err(std::io::Error::from_raw_os_error(libc::EMSGSIZE))
+        }
+        _ => prober.send(probe, route),
     }
 }
 

@@ -170,7 +170,7 @@ impl<K> Fleet<K> {
                     Sockets::Shared(shared) => self.shared[*shared].prober.as_mut(),
                     Sockets::Own(prober) => prober.as_mut(),
                 };
-                let result = prober.send(&probe, member.route);
+                let result = event_loop::send(&member.trace, prober, &probe, member.route);
                 settle_send(&mut member.trace, &probe, result, &mut |_| {});
                 sent += 1;
                 if sent % SENDS_BETWEEN_READS == 0 {

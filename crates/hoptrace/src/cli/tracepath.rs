@@ -51,9 +51,15 @@ impl TracepathArgs {
             Some(text) => text.parse::<u8>().ok().filter(|&m| m > 0).ok_or_else(|| bad_arg("-m", text))?,
         };
         let port = self.port.as_deref().map(|text| text.parse::<u16>().map_err(|_| bad_arg("-p", text))).transpose()?;
+        // iputils asks for 128000 bytes on IPv6, more than any packet: refused locally, it learns the local MTU
+        // (loopback's 65536, more than a probe's 65535). On IPv4 it asks for 65535, where 128000 is cut to here.
         let packet_len = match &self.pktlen {
-            None => u16::MAX,
-            Some(text) => text.parse::<u16>().ok().filter(|&len| len >= 28).ok_or_else(|| bad_arg("-l", text))?,
+            None => 128_000,
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|&len| (28..=i32::MAX as u32).contains(&len))
+                .ok_or_else(|| bad_arg("-l", text))?,
         };
         let naming = match (self.numeric, self.both) {
             (true, _) => Naming::Numeric,

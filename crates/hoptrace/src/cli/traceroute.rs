@@ -314,7 +314,7 @@ impl TracerouteArgs {
         probing.sockets = sockets;
         probing.discover_mtu = self.mtu;
         // `--mtu` starts from the largest probe, as traceroute does, and lets the path cut it down.
-        probing.packet_len = packet_len.or(self.mtu.then_some(MAX_PACKET_LEN)).map(|len| len as u16);
+        probing.packet_len = packet_len.or(self.mtu.then_some(MAX_PACKET_LEN));
         Ok(Settings {
             mode: Mode::Traceroute,
             probing,

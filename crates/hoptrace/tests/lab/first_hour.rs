@@ -145,6 +145,40 @@ fn tracepath_names_loopback_like_iputils_online_and_offline() {
     }
 }
 
+/// A tracepath line without its RTT (`0.123ms`), its words joined by one space.
+fn without_rtt(line: &str) -> String {
+    let rtt = |word: &&str| word.strip_suffix("ms").is_some_and(|number| number.parse::<f64>().is_ok());
+    line.split_whitespace().filter(|word| !rtt(word)).collect::<Vec<_>>().join(" ")
+}
+
+/// tracepath on loopback: IPv6 asks for more than loopback's 65536-byte MTU (more than a probe's 65535 bytes), is
+/// refused locally (`1?: [LOCALHOST] pmtu 65536`) and reports that MTU; IPv4 probes at 65535 bytes, its largest
+/// packet, which fits. Line for line as iputils, but for RTTs and iputils' second probe of a TTL after the MTU
+/// changed (even answered: it repeats the line).
+#[test]
+fn tracepath_on_loopback_reports_its_mtu_like_iputils() {
+    let _machine = shared_machine();
+    let mut spec = LabSpec::new();
+    let client = spec.node("client");
+    let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
+    let lo_mtu: u32 = stdout_of(lab.command(client, "cat").arg("/sys/class/net/lo/mtu"), "cat").trim().parse().unwrap();
+    let lines = |stdout: &str| {
+        let mut lines: Vec<String> = stdout.lines().map(without_rtt).collect();
+        lines.dedup();
+        lines
+    };
+    for (target, pmtu) in [("::1", lo_mtu), ("127.0.0.1", lo_mtu.min(65_535))] {
+        let theirs = stdout_of(lab.command(client, "tracepath").args(["-n", target]), "tracepath");
+        let ours = stdout_of(hoptrace_command(&lab, client).args(["--tracepath", "-n", target]), "hoptrace");
+        let mut expected = vec![format!("1: {target} reached"), format!("Resume: pmtu {pmtu} hops 1 back 1")];
+        if target == "::1" {
+            expected.insert(0, format!("1?: [LOCALHOST] pmtu {pmtu}"));
+        }
+        assert_eq!(lines(&theirs), expected, "tracepath:\n{theirs}");
+        assert_eq!(lines(&ours), expected, "hoptrace --tracepath:\n{ours}\ntracepath:\n{theirs}");
+    }
+}
+
 /// `-A` offline prints nothing after the hops (the README's promise), where a registry that has no record of an
 /// address gives `[*]` (lab test `names`).
 #[test]

@@ -120,7 +120,12 @@ fn the_debian_package_installs_traces_as_a_user_and_runs_the_monitor_as_its_unit
     let log = std::fs::read_to_string(&stderr).unwrap_or_default();
     let _ = std::fs::remove_file(&stderr);
     assert!(status.success(), "{status}: {log}");
-    assert_eq!(log, "");
+    // Its start line alone: what it watches and where it serves.
+    let start = format!(
+        "hoptrace: watching 1 target ({v4}) every 60 s over ICMP; metrics at http://127.0.0.1:9120/metrics; \
+         path changes on stdout, failures on stderr\n"
+    );
+    assert_eq!(log, start);
 
     drop(installed);
     assert!(!Path::new("/usr/bin/hoptrace").exists() && !Path::new(TARGETS).exists(), "purged");
