@@ -27,7 +27,7 @@ step() {
 }
 
 source scripts/install-packages.sh
-step "system packages" install_packages bsdutils dnsmasq-base iproute2 iptables iputils-ping iputils-tracepath \
+step "system packages" install_packages bsdutils dnsmasq-base iproute2 mtr-tiny nodejs iptables iputils-ping iputils-tracepath \
   libcap2-bin man-db nftables procps prometheus python3-venv systemd tmux traceroute util-linux
 
 # jc (PyPI) parses traceroute's and hoptrace's output for the lab tests that compare them, ripe.atlas.sagan
@@ -45,6 +45,15 @@ step "python packages" python_packages
 venv=$(cd "$venv" 2>/dev/null && pwd || echo "$venv")
 export HOPTRACE_JC="$venv/bin/jc"
 export HOPTRACE_PYTHON="$venv/bin/python"
+# The npm wrappers that run `mtr` (mtr reads --raw, mtrext reads `-r -w -o`): the lab test runs them against hoptrace
+# run as mtr and against Debian's mtr; installed once under target/npm.
+npm_dir=${HOPTRACE_NPM:-target/npm}
+npm_packages() {
+  [ -f "$npm_dir/node_modules/mtr/package.json" ] && [ -f "$npm_dir/node_modules/mtrext/package.json" ] ||
+    { mkdir -p "$npm_dir" && npm install --prefix "$npm_dir" --no-audit --no-fund --silent mtr mtrext; }
+}
+step "npm packages" npm_packages
+export HOPTRACE_NPM=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir")
 # cargo-deb (crates.io) builds the Debian package that a lab test installs with dpkg -i (then purges); made once.
 cargo_deb() { cargo deb --version >/dev/null 2>&1 || cargo install --locked cargo-deb; }
 step "cargo-deb" cargo_deb

@@ -13,8 +13,12 @@
 //! - [`Event`] — round started, probe sent, reply, hop complete, round done, trace done — is `serde::Serialize`:
 //!   one flat JSON object tagged `"event"` each (`hoptrace --events` prints them one per line). A consumer that
 //!   wants a report of its own folds events in with [`Report::apply`].
-//! - [`Tracer::over`] runs a complete engine configuration over any [`Network`] (a simulated one in tests);
-//!   [`run_rounds`] is the rounds driver the tracer and the command line share.
+//! - [`Tracer::watch`] gives a [`Watch`] another thread reads a [`Snapshot`] of the run under way from (the round
+//!   in progress, the report so far), besides the callback. [`Rounds::forever`] runs until stopped.
+//! - [`Report`] is `serde::Serialize` too: the rounds and, per hop, responders, loss and RTT statistics.
+//! - [`Tracer::over`] runs a complete engine configuration over any [`Network`] (a simulated one in tests).
+//!
+//! Every type in these signatures is named from this crate: an embedder depends on `hoptrace-core` alone.
 //!
 //! ```no_run
 //! let mut tracer = hoptrace_core::Tracer::new("198.18.0.9")?;
@@ -36,14 +40,29 @@ pub mod report;
 mod rounds;
 #[cfg(feature = "sim")]
 pub mod sim;
+mod snapshot;
 mod tracer;
 
-pub use engine::{Answer, Hop, Method, Outcome, ProbeRecord, ProbeStatus, RetryScope, Stats, TraceConfig, WaitPolicy};
+/// Multipath discovery's arithmetic: how many probes a hop needs, where each hop's stopping points lie.
+pub use engine::mda;
+/// What the engine reports as a trace runs, for a [`Network`] to pass on.
+pub use engine::Event as EngineEvent;
+pub use engine::{
+    Answer, Claim, Confidence, ConfigError, Disposition, ErrorClass, Hop, IcmpError, Method, MplsLabel, Outcome, Probe,
+    ProbeId, ProbeRecord, ProbeStatus, ProbeTransport, Quote, QuotedProbe, Reply, ReplyKind, Resend, RetryScope, Stats,
+    TcpAnswer, Trace, TraceConfig, Unreachable, Verdict, WaitPolicy,
+};
 pub use error::Error;
+/// What the process may do, for a program around the tracer: privileges kept only as long as opening sockets
+/// needs them, and whether a pipe's reader is still there.
+pub mod process {
+    pub use net::{drop_privileges, narrow_setuid, reader_gone, run_by_root};
+}
 pub use event::{Event, TraceInfo};
 pub use mark::mark;
-pub use net::SocketOptions;
-pub use options::{Flows, Options, Protocol};
+pub use net::{NetError, SocketOptions};
+pub use options::{Family, Flows, Options, Privilege, Protocol};
 pub use report::Report;
-pub use rounds::{run_round, run_rounds, Network, Rounds, Sockets};
+pub use rounds::{Network, Rounds, Sockets};
+pub use snapshot::{Snapshot, Watch};
 pub use tracer::{resolve_host, StopHandle, TraceResult, Tracer};

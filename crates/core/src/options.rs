@@ -21,12 +21,85 @@ pub enum Flows {
     Classic,
 }
 
+/// Which address family to trace in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Family {
+    /// The host's first address, whichever its family.
+    #[default]
+    Any,
+    /// IPv4 only (`-4`).
+    V4,
+    /// IPv6 only (`-6`).
+    V6,
+}
+
+impl Family {
+    /// `Some(true)` for IPv6 only, `Some(false)` for IPv4 only, `None` for either.
+    pub fn ipv6(self) -> Option<bool> {
+        match self {
+            Family::Any => None,
+            Family::V4 => Some(false),
+            Family::V6 => Some(true),
+        }
+    }
+
+    /// Whether `addr` is of this family.
+    pub fn admits(self, addr: core::net::IpAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::V4 => addr.is_ipv4(),
+            Family::V6 => addr.is_ipv6(),
+        }
+    }
+}
+
+/// Which sockets probes go through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Privilege {
+    /// Raw sockets when this process may open them (root or `CAP_NET_RAW`), else ordinary ones.
+    #[default]
+    Auto,
+    /// Raw sockets, or an error saying why not.
+    Raw,
+    /// Ordinary sockets even when raw ones are allowed (`--unprivileged`): UDP and TCP with the error queue, ICMP
+    /// through ping sockets.
+    Unprivileged,
+}
+
+impl Privilege {
+    /// What this comes to for this process: [`Privilege::Raw`] or [`Privilege::Unprivileged`], never `Auto`. The
+    /// one place that decides.
+    pub fn decide(self) -> Privilege {
+        match self {
+            Privilege::Auto if net::Privilege::detect() == net::Privilege::Raw => Privilege::Raw,
+            Privilege::Auto => Privilege::Unprivileged,
+            decided => decided,
+        }
+    }
+
+    /// Whether raw sockets send.
+    pub fn is_raw(self) -> bool {
+        self == Privilege::Raw
+    }
+
+    /// As net has it (`Auto` decided first).
+    pub(crate) fn to_net(self) -> net::Privilege {
+        if self.decide().is_raw() {
+            net::Privilege::Raw
+        } else {
+            net::Privilege::Unprivileged
+        }
+    }
+}
+
 /// Everything a [`crate::Tracer`] can be told; [`Options::default`] is what `hoptrace HOST` does.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Options {
-    /// `Some(false)` for IPv4 only (`-4`), `Some(true)` for IPv6 only (`-6`), `None` for the first address.
-    pub ipv6: Option<bool>,
+    /// The address family.
+    pub family: Family,
     /// The probe protocol.
     pub protocol: Protocol,
     /// Paris or classic probing.
@@ -37,8 +110,8 @@ pub struct Options {
     pub confidence: Confidence,
     /// How long MDA probes again a hop that rate-limits its answers (`--mda-wait`), from the hop's first probe.
     pub mda_wait: Duration,
-    /// Ordinary sockets even when raw ones are allowed.
-    pub unprivileged: bool,
+    /// Raw or ordinary sockets.
+    pub privilege: Privilege,
     /// First TTL (`-f`).
     pub first_ttl: u8,
     /// Last TTL (`-m`).
@@ -75,13 +148,13 @@ impl Default for Options {
     /// a path of up to 16 hops takes one round trip).
     fn default() -> Self {
         Options {
-            ipv6: None,
+            family: Family::Any,
             protocol: Protocol::Udp,
             flows: Flows::Auto,
             mda: false,
             confidence: Confidence::default(),
             mda_wait: Duration::from_secs(60),
-            unprivileged: false,
+            privilege: Privilege::Auto,
             first_ttl: 1,
             max_ttl: 64,
             probes_per_hop: 3,
@@ -125,7 +198,7 @@ impl Options {
     }
 
     /// The engine configuration for tracing `target`, raw sockets sending or not. The socket-given fields (source,
-    /// ports, ICMP identifier) are for [`net::Endpoint::configure`] to fill in.
+    /// ports, ICMP identifier) are for net's `Endpoint::configure` to fill in.
     pub fn trace_config(&self, target: core::net::IpAddr, raw: bool) -> TraceConfig {
         let mut config = TraceConfig::new(target, self.method(raw));
         config.mda = self.mda;

@@ -18,8 +18,8 @@ const PAUSE_STEP: Duration = Duration::from_millis(100);
 /// How many traces to run, how far apart, in which flows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rounds {
-    /// Traces run one after another (`-c`).
-    pub count: u32,
+    /// Traces run one after another (`-c`); `None` for as many as run until stopped ([`Rounds::forever`]).
+    pub count: Option<u32>,
     /// Pause between two rounds (`--interval`).
     pub interval: Duration,
     /// Flows the rounds cycle through (`--flows`): round r probes in flow r mod this, so that a report follows each
@@ -30,7 +30,17 @@ pub struct Rounds {
 impl Rounds {
     /// `count` rounds a second apart, all in flow 0: mtr's defaults.
     pub fn new(count: u32) -> Self {
-        Rounds { count, interval: Duration::from_secs(1), flows: 1 }
+        Rounds { count: Some(count), interval: Duration::from_secs(1), flows: 1 }
+    }
+
+    /// Rounds a second apart until stopped ([`crate::StopHandle`]), all in flow 0.
+    pub fn forever() -> Self {
+        Rounds { count: None, ..Rounds::new(1) }
+    }
+
+    /// Whether round `round` (from 0) is one of these.
+    pub fn includes(&self, round: u32) -> bool {
+        self.count.is_none_or(|count| round < count)
     }
 
     /// The flow round `round` probes in.
@@ -74,7 +84,7 @@ pub trait Network {
     }
 }
 
-/// The sockets [`net::open`] opened, driven by [`net::run_telling_failures`].
+/// The sockets a [`crate::Tracer`] opened, driven by net's event loop.
 pub struct Sockets {
     prober: Box<dyn Prober>,
     /// Each distinct reason a send failed in the last trace, with the probes it cost.
@@ -85,7 +95,7 @@ pub struct Sockets {
 
 impl Sockets {
     /// Drives `prober`.
-    pub fn new(prober: Box<dyn Prober>) -> Self {
+    pub(crate) fn new(prober: Box<dyn Prober>) -> Self {
         Sockets { prober, send_failures: Vec::new(), dropped: 0 }
     }
 }
@@ -132,7 +142,7 @@ impl Network for Sockets {
 
 /// Runs round `round` of `config` to `host` over `network`, reporting it to `on_event` (from `RoundStarted` to
 /// `RoundDone`), and moves `config`'s probe numbering past it. Returns the finished (or interrupted) trace.
-pub fn run_round(
+pub(crate) fn run_round(
     network: &mut dyn Network,
     host: &str,
     config: &mut TraceConfig,
@@ -174,7 +184,7 @@ pub fn run_round(
 
 /// Runs the rounds `plan` asks for (fewer if `stop` is set or one fails), reporting every step to `on_event` and
 /// ending with [`Event::TraceDone`]; returns the report over them.
-pub fn run_rounds(
+pub(crate) fn run_rounds(
     network: &mut dyn Network,
     host: &str,
     config: &mut TraceConfig,
@@ -185,13 +195,13 @@ pub fn run_rounds(
     let mut report = Report::new();
     let mut result = Ok(());
     let mut rounds = 0;
-    while rounds < plan.count {
+    while plan.includes(rounds) {
         if rounds > 0 && !network.pause(plan.interval, stop) {
             break;
         }
         config.flow = plan.flow_of(rounds);
         let round = run_round(network, host, config, rounds, stop, on_event);
-        rounds += 1;
+        rounds = rounds.saturating_add(1);
         match round {
             Ok(trace) => report.add_round(trace.hops(), config.target),
             Err(error) => result = Err(error),

@@ -6,13 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use engine::{Hop, Outcome, Stats, TraceConfig};
-use net::Privilege;
 
 use crate::error::Error;
 use crate::event::{Event, TraceInfo};
-use crate::options::Options;
+use crate::options::{Family, Options};
 use crate::report::Report;
 use crate::rounds::{self, Network, Rounds, Sockets};
+use crate::snapshot::Watch;
 
 /// Stops a running trace (or run of rounds) from elsewhere: another thread, a signal handler, a key press. The
 /// trace in progress ends at its next wake-up (within a quarter second), its hops as far as known.
@@ -83,6 +83,7 @@ pub struct Tracer<N = Sockets> {
     config: TraceConfig,
     network: N,
     stop: StopHandle,
+    watch: Option<Watch>,
 }
 
 impl Tracer {
@@ -91,12 +92,14 @@ impl Tracer {
         Tracer::with_options(host, &Options::default())
     }
 
-    /// A tracer to `host` with `options`: resolves it, opens the sockets (raw ones when allowed, unless
-    /// `options.unprivileged`) and checks the configuration.
+    /// A tracer to `host` with `options`: resolves it, opens the sockets ([`Options::privilege`] decides which)
+    /// and checks the configuration. Tracers may run side by side: raw sockets see every reply, so net draws each
+    /// its ICMP identifier and TCP source ports, reserves it its UDP port, filters on them, and keys the other
+    /// fields with a secret of its own.
     pub fn with_options(host: &str, options: &Options) -> Result<Self, Error> {
-        let target = resolve_host(host, options.ipv6)?;
-        let privilege = if options.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
-        let config = options.trace_config(target, privilege == Privilege::Raw);
+        let target = resolve_host(host, options.family)?;
+        let privilege = options.privilege.to_net();
+        let config = options.trace_config(target, privilege == net::Privilege::Raw);
         let (prober, endpoint) = net::open(&config, privilege, &options.sockets).map_err(Error::Net)?;
         Tracer::over(host, endpoint.configure(&config), Sockets::new(prober))
     }
@@ -107,7 +110,7 @@ impl<N: Network> Tracer<N> {
     /// simulated networks.
     pub fn over(host: &str, config: TraceConfig, network: N) -> Result<Self, Error> {
         config.validate().map_err(Error::Config)?;
-        Ok(Tracer { host: host.to_owned(), config, network, stop: StopHandle::default() })
+        Ok(Tracer { host: host.to_owned(), config, network, stop: StopHandle::default(), watch: None })
     }
 
     /// The engine configuration every trace runs with (the flow and probe numbering aside, which move on).
@@ -125,6 +128,12 @@ impl<N: Network> Tracer<N> {
         self.stop.clone()
     }
 
+    /// A [`Watch`] on the runs of this tracer: another thread reads a [`crate::Snapshot`] of the run under way
+    /// from it while [`Tracer::trace`] or [`Tracer::rounds`] runs here.
+    pub fn watch(&mut self) -> Watch {
+        self.watch.get_or_insert_with(Watch::default).clone()
+    }
+
     /// Traces once.
     pub fn trace(&mut self) -> Result<TraceResult, Error> {
         self.trace_with(|_| {})
@@ -133,9 +142,13 @@ impl<N: Network> Tracer<N> {
     /// Traces once, handing every [`Event`] to `on_event` as it happens.
     pub fn trace_with(&mut self, mut on_event: impl FnMut(&Event)) -> Result<TraceResult, Error> {
         let mut info = None;
+        let watch = self.watch.clone();
         let mut on_event = |event: &Event| {
             if let Event::RoundStarted { info: started, .. } = event {
                 info = Some(started.clone());
+            }
+            if let Some(watch) = &watch {
+                watch.apply(event);
             }
             on_event(event);
         };
@@ -150,14 +163,20 @@ impl<N: Network> Tracer<N> {
     /// Traces in rounds, as mtr does, handing every [`Event`] to `on_event`; returns the report over them.
     pub fn rounds(&mut self, plan: &Rounds, mut on_event: impl FnMut(&Event)) -> Result<Report, Error> {
         let stop = self.stop.0.as_ref();
+        let watch = self.watch.clone();
+        let mut on_event = |event: &Event| {
+            if let Some(watch) = &watch {
+                watch.apply(event);
+            }
+            on_event(event);
+        };
         rounds::run_rounds(&mut self.network, &self.host, &mut self.config, plan, stop, &mut on_event)
     }
 }
 
-/// The address of `host`: a literal, or the first address of the name, in the family asked for (`ipv6`: `None`
-/// for either).
-pub fn resolve_host(host: &str, ipv6: Option<bool>) -> Result<IpAddr, Error> {
-    let wanted = |addr: &IpAddr| ipv6.is_none_or(|ipv6| addr.is_ipv6() == ipv6);
+/// The address of `host`: a literal, or the first address of the name, in the family asked for.
+pub fn resolve_host(host: &str, family: Family) -> Result<IpAddr, Error> {
+    let wanted = |addr: &IpAddr| family.admits(*addr);
     let wrong_family = || Error::WrongFamily(host.to_owned());
     if let Ok(addr) = host.parse::<IpAddr>() {
         return if wanted(&addr) { Ok(addr) } else { Err(wrong_family()) };

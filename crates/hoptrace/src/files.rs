@@ -1,7 +1,7 @@
 //! The files the command line names (`monitor --targets`, `bulk --targets`, bulk's prefix lists): opened with the
 //! rights of the user who ran hoptrace (a setuid install has narrowed to them before: see
-//! [`net::narrow_setuid`]), read only when regular files, bounded in size. A FIFO, a device (`/dev/zero`), a
-//! directory or a terminal is refused at once, without waiting for a writer or reading without end.
+//! [`hoptrace_core::process::narrow_setuid`]), read only when regular files, bounded in size. A FIFO, a device
+//! (`/dev/zero`), a directory or a terminal is refused at once, without waiting for a writer or reading without end.
 
 use std::fs::OpenOptions;
 use std::io::Read;

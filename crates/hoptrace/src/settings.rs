@@ -1,6 +1,5 @@
 //! What the user asked for, whichever command line it came from.
 
-use core::time::Duration;
 use std::path::PathBuf;
 
 pub use hoptrace_core::Flows;
@@ -41,6 +40,48 @@ pub enum Output {
     Live,
     /// The event stream, one JSON object per line (`--events`).
     Events,
+    /// One of mtr's outputs, as `mtr` writes it (run as `mtr`, or with `--mtr`).
+    Mtr(MtrFormat),
+}
+
+/// mtr's non-interactive outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MtrFormat {
+    /// `-r`, `-w`: the text report.
+    Report,
+    /// `-j`: the JSON report.
+    Json,
+    /// `-C`: CSV.
+    Csv,
+    /// `-x`: XML.
+    Xml,
+    /// `-l`, `--raw`: a line per probe sent, responder found and reply.
+    Raw,
+    /// `-p`, `--split`: the hops whose line changed, after every round.
+    Split,
+}
+
+/// How mtr's outputs are laid out and what they say about the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MtrStyle {
+    /// `-o`: the field letters, in order (`LS NABWV` by default).
+    pub fields: String,
+    /// `-w`: host names not cut, further responders as rows in CSV.
+    pub wide: bool,
+    /// `-b`: names and addresses both.
+    pub show_ips: bool,
+    /// `-Q`: the TOS value, as reported.
+    pub tos: u8,
+    /// `-B`: the bit pattern, as reported (`None`: random).
+    pub bitpattern: Option<u8>,
+    /// `-s`: the packet size, as reported.
+    pub psize: i32,
+}
+
+impl Default for MtrStyle {
+    fn default() -> Self {
+        MtrStyle { fields: "LS NABWV".to_owned(), wide: false, show_ips: false, tos: 0, bitpattern: Some(0), psize: 64 }
+    }
 }
 
 /// Where warts goes: standard output, or a file beside the other output.
@@ -86,27 +127,19 @@ pub struct Settings {
     pub extensions: bool,
     /// What is written.
     pub output: Output,
-    /// Traces run one after another (`-c`).
-    pub rounds: u32,
-    /// Flows the rounds cycle through (`--flows`): round r probes in flow r mod this, so a report follows each of
-    /// them across per-flow load balancers (Paris methods).
-    pub flow_count: u16,
-    /// Pause between two rounds (`--interval`).
-    pub round_interval: Duration,
+    /// Traces run one after another (`-c`), how far apart (`--interval`), in which flows (`--flows`).
+    pub rounds: Rounds,
     /// Colours on the live screen (`--no-color` clears it).
     pub color: bool,
     /// scamper's warts too (`-O warts`, `--warts[=FILE]`).
     pub warts: Option<WartsTo>,
+    /// mtr's layout, when run as `mtr`.
+    pub mtr: Option<MtrStyle>,
 }
 
 impl Settings {
     /// Every host to trace, the first one first.
     pub fn hosts(&self) -> Vec<String> {
         [&self.host].into_iter().chain(&self.more_hosts).cloned().collect()
-    }
-
-    /// The rounds asked for.
-    pub fn rounds(&self) -> Rounds {
-        Rounds { count: self.rounds, interval: self.round_interval, flows: self.flow_count }
     }
 }

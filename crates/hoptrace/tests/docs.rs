@@ -201,13 +201,20 @@ fn complete_in_bash(script: &str, words: &str) -> String {
 
 #[test]
 #[cfg_attr(not(feature = "lab"), ignore = "needs root for a network namespace: --features lab")]
-fn install_script_installs_binary_man_page_completions_and_tracepath_link() {
+fn install_script_installs_binary_man_page_completions_tracepath_and_mtr_links() {
     let prefix = std::env::temp_dir().join(format!("hoptrace-install-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&prefix);
     let built = std::path::Path::new(BINARY).parent().unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/install.sh");
     let output = Command::new(script)
-        .args(["--prefix", prefix.to_str().unwrap(), "--from", built.to_str().unwrap(), "--tracepath-link"])
+        .args([
+            "--prefix",
+            prefix.to_str().unwrap(),
+            "--from",
+            built.to_str().unwrap(),
+            "--tracepath-link",
+            "--mtr-link",
+        ])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
@@ -223,6 +230,10 @@ fn install_script_installs_binary_man_page_completions_and_tracepath_link() {
     let version = Command::new(&installed).arg("-V").output().unwrap();
     assert_eq!(version.stdout, hoptrace(&["-V"]).stdout);
     let tracepath = run_isolated(prefix.join("bin/tracepath").to_str().unwrap(), None, &["-n", "127.0.0.1"]);
+    let mtr = run_isolated(prefix.join("bin/mtr").to_str().unwrap(), None, &["-n", "-c", "1", "-r", "127.0.0.1"]);
     let _ = std::fs::remove_dir_all(&prefix);
     assert!(stdout(&tracepath).starts_with(" 1:  127.0.0.1 "), "{}", stdout(&tracepath));
+    let report = stdout(&mtr);
+    let lines: Vec<&str> = report.lines().collect();
+    assert!(lines.len() == 3 && lines[2].starts_with("  1.|-- 127.0.0.1 "), "{report}{}", stderr(&mtr));
 }

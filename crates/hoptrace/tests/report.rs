@@ -54,7 +54,7 @@ fn text_report_layout() {
             "Start: 2023-11-14T22:13:20+0000",
             "HOST: 198.18.100.1                Loss%   Snt   Last   Avg  Best  Wrst StDev Javg",
             "  1.|-- 198.18.10.1                0.0%    20   10.0  10.0  10.0  10.0   0.0  0.0",
-            "    |  `|-- 198.18.0.1",
+            "        198.18.0.1                       ",
             "  2.|-- ???                       100.0    20    0.0   0.0   0.0   0.0   0.0  0.0",
             "  3.|-- core.lab                  35.0%    20   30.0  30.0  30.0  30.0   0.0  0.0",
             "  4.|-- 198.18.0.4                35.0%    20   40.0  40.0  40.0  40.0   0.0  0.0",
@@ -228,9 +228,9 @@ fn live_runs_until_stopped_unless_counted_and_measures_like_a_report() {
     };
     let live = settings(&["--live"]);
     assert_eq!(
-        (live.output, live.rounds, live.probing.probes_per_hop, live.probing.retries),
-        (hoptrace::settings::Output::Live, u32::MAX, 1, 0)
+        (live.output, live.rounds.count, live.probing.probes_per_hop, live.probing.retries),
+        (hoptrace::settings::Output::Live, None, 1, 0)
     );
-    assert_eq!(settings(&["--live", "-c", "3"]).rounds, 3);
-    assert_eq!(settings(&["--live", "--flows", "2"]).flow_count, 2);
+    assert_eq!(settings(&["--live", "-c", "3"]).rounds.count, Some(3));
+    assert_eq!(settings(&["--live", "--flows", "2"]).rounds.flows, 2);
 }

@@ -3,6 +3,7 @@
 //! rounds: counters, [`RttStats`], and at most [`MAX_RESPONDERS`] addresses.
 
 mod rate_limit;
+mod serialize;
 mod stats;
 
 use core::net::IpAddr;

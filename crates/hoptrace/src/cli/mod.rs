@@ -1,16 +1,21 @@
-//! Command lines: `traceroute(8)`'s, or `tracepath(8)`'s when run as `tracepath` or with `--tracepath`.
+//! Command lines: `traceroute(8)`'s, or `tracepath(8)`'s when run as `tracepath` or with `--tracepath`, or mtr's
+//! when run as `mtr` or with `--mtr`.
 
 mod monitor;
+mod mtr;
 mod tracepath;
 mod traceroute;
+mod values;
 
 use std::ffi::OsString;
 use std::path::Path;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, FromArgMatches, Parser, ValueHint};
+use hoptrace_core::Family;
 
 pub use monitor::MonitorArgs;
+pub use mtr::MtrArgs;
 pub use tracepath::TracepathArgs;
 pub use traceroute::TracerouteArgs;
 
@@ -61,8 +66,24 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliErr
             command.try_get_matches_from(args).and_then(|matches| crate::bulk::BulkArgs::from_arg_matches(&matches));
         return help_or(parsed.map(Ok), program, |args| Request::Bulk(Box::new(args)));
     }
-    // `--tracepath` anywhere before a `--` switches command lines.
+    // `--tracepath` or `--mtr` anywhere before a `--` switches command lines.
     let end = args.iter().position(|arg| arg == "--").unwrap_or(args.len());
+    if invoked_as.as_ref().is_some_and(|name| name == "mtr") || args[..end].iter().skip(1).any(|arg| arg == "--mtr") {
+        let program = if invoked_as.as_ref().is_some_and(|name| name == "mtr") { "mtr" } else { "hoptrace --mtr" };
+        // As mtr: options in MTR_OPTIONS come before those on the command line.
+        if let Some(options) = std::env::var_os("MTR_OPTIONS") {
+            let words = options.to_string_lossy().split_whitespace().map(OsString::from).collect::<Vec<_>>();
+            args.splice(1..1, words);
+        }
+        let parsed = MtrArgs::command()
+            .bin_name(program)
+            .try_get_matches_from(args)
+            .and_then(|matches| MtrArgs::from_arg_matches(&matches).map(|args| args.display_from(&matches)));
+        if let Ok(MtrArgs { version: true, .. }) = parsed {
+            return Ok(Request::Print(format!("{}\n", mtr::version())));
+        }
+        return help_or(parsed.map(MtrArgs::into_settings), program, |settings| Request::Trace(Box::new(settings)));
+    }
     let tracepath = match args[..end].iter().skip(1).position(|arg| arg == "--tracepath") {
         Some(index) => {
             args.remove(index + 1);
@@ -180,12 +201,20 @@ fn visible(name: &'static str, command: clap::Command) -> clap::Command {
     shown
 }
 
+/// The family `-4` and `-6` ask for.
+fn family(ipv4: bool, ipv6: bool) -> Family {
+    match (ipv4, ipv6) {
+        (_, true) => Family::V6,
+        (true, false) => Family::V4,
+        (false, false) => Family::Any,
+    }
+}
+
 #[cfg(test)]
 mod options_tests {
     use super::*;
     use crate::settings::Flows;
-    use engine::Method;
-    use hoptrace_core::{Options, Protocol};
+    use hoptrace_core::{Method, Options, Protocol};
 
     fn options(args: &[&str]) -> Options {
         let argv = ["hoptrace"].iter().chain(args).map(Into::into);

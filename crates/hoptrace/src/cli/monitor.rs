@@ -208,10 +208,10 @@ mod tests {
         assert_eq!((listen.host.as_str(), listen.port), ("localhost", 9120));
         // Always one flow: the path has an identity. ICMP unless asked otherwise.
         assert_eq!(settings.trace.probing.flows, Flows::Paris);
-        assert_eq!(settings.trace.probing.protocol, engine::Protocol::Icmp);
+        assert_eq!(settings.trace.probing.protocol, hoptrace_core::Protocol::Icmp);
         let tcp = monitor(&["-T", "-q", "1", "-m", "12", "--every", "5", "--raw", "x"]).unwrap();
         let probing = &tcp.trace.probing;
-        assert_eq!(probing.protocol, engine::Protocol::Tcp);
+        assert_eq!(probing.protocol, hoptrace_core::Protocol::Tcp);
         assert_eq!((probing.probes_per_hop, probing.max_ttl, tcp.every.as_secs(), tcp.raw), (1, 12, 5, true));
         assert_eq!(probing.max_in_flight, 16);
         assert_eq!(settings.detail, crate::monitor::Detail::Path);

@@ -3,11 +3,9 @@
 use core::time::Duration;
 
 use clap::{ArgAction, Parser};
-use engine::{Protocol, RetryScope, WaitPolicy};
-use hoptrace_core::Options;
-use net::SocketOptions;
+use hoptrace_core::{Options, Privilege, Protocol, RetryScope, Rounds, SocketOptions, WaitPolicy};
 
-use super::{bad_arg, CliError};
+use super::{bad_arg, family, CliError};
 use crate::settings::{Flows, Mode, Naming, Output, Settings};
 
 /// Traces path to a network host discovering MTU along this path.
@@ -67,9 +65,9 @@ impl TracepathArgs {
             (false, false) => Naming::NameOnly,
         };
         let mut probing = Options::new(Protocol::Udp);
-        probing.ipv6 = (self.ipv4 || self.ipv6).then_some(self.ipv6);
+        probing.family = family(self.ipv4, self.ipv6);
         probing.flows = Flows::Classic;
-        probing.unprivileged = true;
+        probing.privilege = Privilege::Unprivileged;
         probing.max_ttl = max_ttl;
         // One probe per TTL, up to three tries, one at a time, each waiting up to a second: tracepath's way.
         probing.probes_per_hop = 1;
@@ -92,11 +90,10 @@ impl TracepathArgs {
             as_lookups: false,
             extensions: false,
             output: Output::Text,
-            rounds: 1,
-            flow_count: 1,
-            round_interval: Duration::ZERO,
+            rounds: Rounds { interval: Duration::ZERO, ..Rounds::new(1) },
             color: true,
             warts: None,
+            mtr: None,
         })
     }
 }

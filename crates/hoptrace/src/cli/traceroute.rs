@@ -5,11 +5,10 @@ use core::time::Duration;
 
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{ArgAction, Parser, ValueHint};
-use engine::{Confidence, Protocol, WaitPolicy};
-use hoptrace_core::Options;
-use net::SocketOptions;
+use hoptrace_core::{Confidence, Options, Privilege, Protocol, Rounds, SocketOptions};
 
-use super::{bad_arg, CliError};
+use super::values::{number, radix_number, seconds, sendwait, wait_policy};
+use super::{bad_arg, family, CliError};
 use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings, WartsTo};
 
 /// Print the route packets trace to network host.
@@ -288,7 +287,7 @@ impl TracerouteArgs {
             dont_route: self.dont_route,
         };
         let mut probing = Options::new(protocol);
-        probing.ipv6 = (self.ipv4 || self.ipv6).then_some(self.ipv6);
+        probing.family = family(self.ipv4, self.ipv6);
         probing.flows = match (paris || self.paris, self.classic) {
             // `-U` is Paris UDP whatever else is asked.
             (true, _) => Flows::Paris,
@@ -300,7 +299,9 @@ impl TracerouteArgs {
             probing.confidence = Confidence::from_percent(text).ok_or_else(|| bad_arg("--confidence", text))?;
         }
         probing.mda_wait = seconds(self.mda_wait.as_deref(), "--mda-wait", probing.mda_wait)?;
-        probing.unprivileged = self.unprivileged || self.module.as_deref() == Some("tcpconn");
+        if self.unprivileged || self.module.as_deref() == Some("tcpconn") {
+            probing.privilege = Privilege::Unprivileged;
+        }
         probing.first_ttl = first_ttl as u8;
         probing.max_ttl = max_ttl as u8;
         probing.probes_per_hop = queries as u8;
@@ -322,20 +323,23 @@ impl TracerouteArgs {
             back: self.back,
             as_lookups: self.as_lookups,
             extensions: self.extensions,
-            rounds: self.rounds()?,
-            flow_count: match &self.flows {
-                Some(text) => u16::try_from(number(&self.flows, "--flows", 1)?)
-                    .ok()
-                    .filter(|&n| (1..=crate::report::MAX_FLOWS_FOLLOWED as u16).contains(&n))
-                    .ok_or_else(|| bad_arg("--flows", text))?,
-                None => 1,
+            rounds: Rounds {
+                count: self.rounds()?,
+                flows: match &self.flows {
+                    Some(text) => u16::try_from(number(&self.flows, "--flows", 1)?)
+                        .ok()
+                        .filter(|&n| (1..=crate::report::MAX_FLOWS_FOLLOWED as u16).contains(&n))
+                        .ok_or_else(|| bad_arg("--flows", text))?,
+                    None => 1,
+                },
+                interval: seconds(self.interval.as_deref(), "--interval", Duration::from_secs(1))?,
             },
-            round_interval: seconds(self.interval.as_deref(), "--interval", Duration::from_secs(1))?,
             warts: self.warts_to(output)?,
             output,
             host: self.host,
             more_hosts,
             color: !self.no_color,
+            mtr: None,
         })
     }
 
@@ -396,16 +400,14 @@ impl TracerouteArgs {
     }
 
     /// `-c`: at least one round; 10 by default with `--report`, as mtr; until stopped with `--live`.
-    fn rounds(&self) -> Result<u32, CliError> {
-        let default = match (self.live, self.report) {
-            (true, _) => u32::MAX,
-            (_, true) => 10,
-            _ => 1,
-        };
-        let rounds = number(&self.cycles, "-c", default)?;
+    fn rounds(&self) -> Result<Option<u32>, CliError> {
+        let default = if self.live { None } else { Some(if self.report { 10 } else { 1 }) };
         match &self.cycles {
-            Some(text) if rounds == 0 => Err(bad_arg("-c", text)),
-            _ => Ok(rounds),
+            None => Ok(default),
+            Some(text) => match number(&self.cycles, "-c", 1)? {
+                0 => Err(bad_arg("-c", text)),
+                rounds => Ok(Some(rounds)),
+            },
         }
     }
 
@@ -421,23 +423,6 @@ impl TracerouteArgs {
             }
             (Some(other), ..) => return Err(CliError::new(format!("unknown traceroute module {other}"))),
         })
-    }
-}
-
-/// A whole number option, `default` when absent.
-fn number(value: &Option<String>, flag: &str, default: u32) -> Result<u32, CliError> {
-    match value {
-        None => Ok(default),
-        Some(text) => text.trim().parse().map_err(|_| bad_arg(flag, text)),
-    }
-}
-
-/// A whole number in decimal, or hexadecimal after `0x` (as `strtoul` reads `--fwmark` and `-l`).
-fn radix_number(text: &str) -> Option<u32> {
-    let text = text.trim();
-    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hex) => u32::from_str_radix(hex, 16).ok(),
-        None => text.parse().ok(),
     }
 }
 
@@ -469,38 +454,4 @@ fn packet_len(text: &str) -> Result<u32, CliError> {
         return Err(CliError::new(format!("too big packetlen {len} specified")));
     }
     Ok(len)
-}
-
-/// `-w MAX[,HERE[,NEAR]]` (`/` also separates, as in traceroute).
-fn wait_policy(spec: Option<&str>) -> Result<WaitPolicy, CliError> {
-    let mut policy = WaitPolicy::default();
-    let Some(spec) = spec else { return Ok(policy) };
-    let fields: Vec<&str> = spec.split([',', '/']).collect();
-    let values: Vec<f64> = fields
-        .iter()
-        .map(|field| field.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
-        .collect::<Option<_>>()
-        .filter(|values: &Vec<f64>| values.len() <= 3)
-        .ok_or_else(|| bad_arg("-w", spec))?;
-    if values.iter().any(|&v| v < 0.0) {
-        return Err(CliError::new(format!("bad wait specifications `{spec}' used")));
-    }
-    policy.max = Duration::try_from_secs_f64(values[0]).map_err(|_| bad_arg("-w", spec))?;
-    policy.here = values.get(1).copied().unwrap_or(policy.here);
-    policy.near = values.get(2).copied().unwrap_or(policy.near);
-    Ok(policy)
-}
-
-/// A non-negative number of seconds, `default` when absent.
-fn seconds(spec: Option<&str>, flag: &str, default: Duration) -> Result<Duration, CliError> {
-    let Some(spec) = spec else { return Ok(default) };
-    let value: f64 =
-        spec.trim().parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0).ok_or_else(|| bad_arg(flag, spec))?;
-    Duration::try_from_secs_f64(value).map_err(|_| bad_arg(flag, spec))
-}
-
-/// `-z`: seconds, or milliseconds when above 10.
-fn sendwait(spec: Option<&str>) -> Result<Duration, CliError> {
-    let value = seconds(spec, "-z", Duration::ZERO)?;
-    Ok(if value > Duration::from_secs(10) { value / 1000 } else { value })
 }

@@ -136,7 +136,7 @@ pub fn run(
         None => None,
     };
     let events = EventSink::new(settings.events, Control { stops: vec![stop.clone()], ..Control::default() });
-    let resolver = Resolver::start(settings.trace.probing.ipv6)
+    let resolver = Resolver::start(settings.trace.probing.family)
         .map_err(|error| Error::Failed(format!("no lookup thread: {error}")))?;
     let shared = Shared { settings, metrics, events, directory: directory() };
 
@@ -245,14 +245,16 @@ fn bind(listen: &ListenAddress) -> Result<TcpListener, Error> {
 /// fail round by round.
 fn open_fleet(settings: &MonitorSettings) -> Result<Fleet<String>, Error> {
     let options = &settings.trace.probing;
-    let tries: &[Privilege] = match (settings.raw, options.unprivileged) {
+    let unprivileged = options.privilege == hoptrace_core::Privilege::Unprivileged;
+    let tries: &[Privilege] = match (settings.raw, unprivileged) {
         (true, _) => &[Privilege::Raw],
         (false, true) => &[Privilege::Unprivileged],
         (false, false) => &[Privilege::Unprivileged, Privilege::Raw],
     };
-    let families = match options.ipv6 {
-        Some(ipv6) => vec![ipv6],
-        None => vec![false, true],
+    let families = match options.family {
+        hoptrace_core::Family::V4 => vec![false],
+        hoptrace_core::Family::V6 => vec![true],
+        _ => vec![false, true],
     };
     let mut shared = Vec::new();
     for ipv6 in families {
@@ -276,7 +278,7 @@ fn open_fleet(settings: &MonitorSettings) -> Result<Fleet<String>, Error> {
             }
         }
         match failure {
-            Some(error) if !ipv6 || options.ipv6.is_some() => return Err(Error::Trace(error)),
+            Some(error) if !ipv6 || options.family != hoptrace_core::Family::Any => return Err(Error::Trace(error)),
             Some(error) => events::warn(&format!("IPv6 targets cannot be traced: {error}")),
             None => {}
         }

@@ -5,7 +5,7 @@ use core::net::IpAddr;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread;
 
-use hoptrace_core::resolve_host;
+use hoptrace_core::{resolve_host, Family};
 
 /// The answer about one name: its address, or the error to report.
 pub type Answer = (String, Result<IpAddr, hoptrace_core::Error>);
@@ -14,31 +14,31 @@ pub type Answer = (String, Result<IpAddr, hoptrace_core::Error>);
 pub struct Resolver {
     questions: Sender<String>,
     answers: Receiver<Answer>,
-    /// The family asked for (`None`: either).
-    ipv6: Option<bool>,
+    /// The family asked for.
+    family: Family,
 }
 
 impl Resolver {
-    /// Starts the lookup thread, answering in the family `ipv6` asks for (`None`: either). It ends when the
+    /// Starts the lookup thread, answering in the family asked for. It ends when the
     /// resolver is dropped (after the lookup under way, which cannot be interrupted).
-    pub fn start(ipv6: Option<bool>) -> std::io::Result<Self> {
+    pub fn start(family: Family) -> std::io::Result<Self> {
         let (questions, asked) = channel::<String>();
         let (answer, answers) = channel();
         thread::Builder::new().name("hoptrace-resolve".to_owned()).spawn(move || {
             for name in asked {
-                let address = resolve_host(&name, ipv6);
+                let address = resolve_host(&name, family);
                 if answer.send((name, address)).is_err() {
                     break;
                 }
             }
         })?;
-        Ok(Resolver { questions, answers, ipv6 })
+        Ok(Resolver { questions, answers, family })
     }
 
     /// The answer for an address literal, at once and with its family checked as a lookup's is; `None` for a name,
     /// which is to be asked.
     pub fn literal(&self, name: &str) -> Option<Result<IpAddr, hoptrace_core::Error>> {
-        name.parse::<IpAddr>().is_ok().then(|| resolve_host(name, self.ipv6))
+        name.parse::<IpAddr>().is_ok().then(|| resolve_host(name, self.family))
     }
 
     /// Asks for `name`'s address; the answer comes from [`Resolver::answers`].
@@ -59,7 +59,7 @@ mod tests {
 
     #[test]
     fn an_address_of_the_other_family_is_refused_without_a_lookup() {
-        let resolver = Resolver::start(Some(false)).expect("a thread");
+        let resolver = Resolver::start(Family::V4).expect("a thread");
         assert_eq!(resolver.literal("198.18.0.1").map(Result::ok), Some(Some(IpAddr::from([198, 18, 0, 1]))));
         assert!(matches!(resolver.literal("2001:db8::1"), Some(Err(hoptrace_core::Error::WrongFamily(_)))));
         assert!(resolver.literal("example.invalid").is_none());

@@ -24,6 +24,7 @@ mod monitor_many;
 mod monitor_start;
 mod monitor_sweep;
 mod mpls;
+mod mtr;
 mod names;
 mod nat;
 mod operators;

@@ -3,14 +3,13 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, UNIX_EPOCH};
 
 use engine::sim::SimNetwork;
 use hoptrace::cli::{self, Request};
-use hoptrace::output::{renderer, Directory};
-use hoptrace_core::run_rounds;
+use hoptrace::render::{renderer, Directory};
 use hoptrace_core::sim::Simulated;
+use hoptrace_core::Tracer;
 
 /// When the first simulated trace starts, on the wall clock: 2023-11-14T22:13:20Z.
 pub const STARTED: Duration = Duration::from_secs(1_700_000_000);
@@ -50,10 +49,8 @@ pub fn render_as(raw: bool, args: &[&str], network: &mut SimNetwork, directory: 
     config.source = Some(network.source);
     let mut renderer = renderer(&settings, &Default::default());
     let mut out = Vec::new();
-    let mut sim = Simulated::new(network, UNIX_EPOCH + STARTED);
-    let host = target.to_string();
-    let stop = AtomicBool::new(false);
-    let mut on_event = |event: &_| renderer.event(&mut out, event, directory).unwrap();
-    run_rounds(&mut sim, &host, &mut config, &settings.rounds(), &stop, &mut on_event).unwrap();
+    let sim = Simulated::new(network, UNIX_EPOCH + STARTED);
+    let mut tracer = Tracer::over(&target.to_string(), config, sim).unwrap();
+    tracer.rounds(&settings.rounds, |event| renderer.event(&mut out, event, directory).unwrap()).unwrap();
     String::from_utf8(out).unwrap()
 }

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use engine::{Method, Protocol};
+use hoptrace_core::{Method, Protocol};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
@@ -13,8 +13,8 @@ use super::screen::{Display, Screen};
 use super::strip;
 use super::style::Palette;
 use super::table::{self, Labels};
-use crate::output::mtr_text::iso8601;
-use crate::output::Directory;
+use crate::render::mtr_text::iso8601;
+use crate::render::Directory;
 
 /// The key hints of the header.
 const KEYS: &str = "Keys: h:help p:pause r:reset n:names d:display j:jitter e:MPLS z:AS q:quit";

@@ -5,8 +5,8 @@
 use core::fmt::Write as _;
 use std::io::{self, Write};
 
-use engine::mda::{limiter_wait, probes_needed, settlement, stopping_points, Settlement};
-use engine::{Confidence, Hop, Outcome};
+use hoptrace_core::mda::{limiter_wait, probes_needed, settlement, stopping_points, Settlement};
+use hoptrace_core::{Confidence, Hop, Outcome};
 
 use super::{Directory, Renderer, TraceInfo};
 use crate::settings::Naming;
@@ -120,7 +120,7 @@ pub(crate) fn budgets(confidence: Confidence, hops: &[Hop]) -> (usize, usize, us
 pub(crate) fn unsettled(confidence: Confidence, hops: &[Hop]) -> Vec<(u8, Settlement)> {
     (0..hops.len())
         .filter_map(|index| {
-            let previous = engine::mda::neighbours(hops, index).0;
+            let previous = hoptrace_core::mda::neighbours(hops, index).0;
             Some((hops[index].ttl, settlement(confidence, previous, &hops[index])?))
         })
         .filter(|(_, state)| !state.is_settled())

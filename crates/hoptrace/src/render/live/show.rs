@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind,
 use super::draw;
 use super::names::LiveNames;
 use super::screen::{Action, Key, Screen};
-use crate::output::Control;
+use crate::render::Control;
 
 /// The most frames drawn per second, on average.
 pub const FRAMES_PER_SECOND: f64 = 10.0;

@@ -5,7 +5,7 @@
 use core::fmt::Write as _;
 use std::io::{self, Write};
 
-use engine::{Answer, Hop, MplsLabel, Outcome, ProbeRecord, ProbeStatus};
+use hoptrace_core::{Answer, Hop, MplsLabel, Outcome, ProbeRecord, ProbeStatus};
 
 use super::{hops_back, Directory, Renderer, TraceInfo};
 use crate::settings::Naming;

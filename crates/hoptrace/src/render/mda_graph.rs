@@ -7,8 +7,8 @@ use core::net::IpAddr;
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
-use engine::mda::links;
-use engine::{Confidence, Hop, Outcome};
+use hoptrace_core::mda::links;
+use hoptrace_core::{Confidence, Hop, Outcome};
 use serde_json::json;
 
 use super::dot::quoted;
@@ -76,9 +76,9 @@ impl MdaGraph {
             .into_iter()
             .map(|(ttl, state)| json!({ "ttl": ttl, "answered": state.answered, "needed": state.needed }))
             .collect();
-        let waited = engine::mda::limiter_wait(&self.hops);
+        let waited = hoptrace_core::mda::limiter_wait(&self.hops);
         let graph = json!({
-            // MDA's stopping rule per hop and per interface of the hop before (see engine::mda), at this confidence.
+            // MDA's stopping rule per hop and per interface of the hop before (see hoptrace_core::mda), at this confidence.
             "stopping_rule": format!("MDA-{}", self.confidence),
             "confidence": self.confidence.percent(),
             "probes_sent": spent,

@@ -1,12 +1,12 @@
 //! mtr's text report (`mtr --report`): a start line, a header, a row per hop in fixed-width columns, extra
-//! responders of a hop on the lines after it.
+//! responders of a hop on the lines after it (mtr 0.95's layout).
 
 use core::net::IpAddr;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use engine::MplsLabel;
+use hoptrace_core::MplsLabel;
 
 use super::view::ReportView;
 use crate::report::HopSummary;
@@ -47,10 +47,10 @@ pub fn write_with_mpls(out: &mut dyn Write, view: &ReportView<'_>, mpls: &MplsSe
         if let Some(first) = hop.responders.first() {
             labels(out, hop.ttl, first.addr)?;
         }
-        for (index, extra) in hop.responders.iter().enumerate().skip(1) {
-            let branch = if index == 1 { "  `|--" } else { "   |--" };
+        // Further responders as mtr 0.95 lists them: each on a line of its own, indented, padded to the host column.
+        for extra in hop.responders.iter().skip(1) {
             let mark = extra.mark.as_deref().map(|mark| format!(" {mark}")).unwrap_or_default();
-            writeln!(out, "    |{branch} {}{mark}", extra.addr)?;
+            writeln!(out, "        {:<HOST_WIDTH$}", format!("{}{mark}", extra.addr))?;
             labels(out, hop.ttl, extra.addr)?;
         }
         // Several responders to Paris probes: which flow went where, and how each fared.

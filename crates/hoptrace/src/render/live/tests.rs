@@ -3,14 +3,14 @@
 use core::net::IpAddr;
 use std::time::{Duration, UNIX_EPOCH};
 
-use engine::{ErrorClass, Unreachable};
+use hoptrace_core::{ErrorClass, Unreachable};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
 
 use super::screen::{Key, Naming, Screen};
 use super::target::tests::{answered, done, hop, hop_with, started};
-use crate::output::Directory;
+use crate::render::Directory;
 
 /// Names for the first router only.
 struct LabNames;
@@ -29,7 +29,7 @@ const NOW: Duration = Duration::from_secs(1_795_405_454);
 /// Two rounds to 198.18.1.2 over r1.lab: the second lost at hop 1.
 fn two_rounds(hosts: &[&str]) -> Screen {
     let hosts: Vec<String> = hosts.iter().map(|&host| host.to_owned()).collect();
-    let mut screen = Screen::new(&hosts, Naming::Names);
+    let mut screen = Screen::new(&hosts, Naming::NameOnly);
     let reached = ErrorClass::Unreachable(Unreachable::Port);
     for (first, second) in [(Some(1.5), 3.0), (None, 4.0)] {
         screen.feed(0, started("198.18.1.2"));
@@ -189,7 +189,7 @@ fn loss_and_latency_bands_are_coloured_unless_told_not_to() {
 #[test]
 fn marks_show_after_the_host() {
     let hosts = ["lab".to_owned()];
-    let mut screen = Screen::new(&hosts, Naming::Addresses);
+    let mut screen = Screen::new(&hosts, Naming::Numeric);
     screen.feed(0, started("198.18.1.2"));
     let prohibited = ErrorClass::Unreachable(Unreachable::Prohibited);
     let mut first = hop(1, Some(("198.18.0.1", 1.0)));
@@ -208,16 +208,16 @@ fn marks_show_after_the_host() {
 #[test]
 fn a_rewritten_quote_shows_nat_and_e_the_mpls_labels() {
     let hosts = ["lab".to_owned()];
-    let mut screen = Screen::new(&hosts, Naming::Addresses);
+    let mut screen = Screen::new(&hosts, Naming::Numeric);
     screen.feed(0, started("198.18.1.2"));
     let mut first = hop(1, Some(("198.18.0.1", 1.0)));
     let mut second = hop(2, Some(("198.18.0.2", 1.0)));
-    if let engine::ProbeStatus::Answered(answer) = &mut first.probes[0].status {
+    if let hoptrace_core::ProbeStatus::Answered(answer) = &mut first.probes[0].status {
         answer.quote_rewritten = true;
     }
-    if let engine::ProbeStatus::Answered(answer) = &mut second.probes[0].status {
-        if let engine::ReplyKind::IcmpError(error) = &mut answer.reply.kind {
-            error.mpls = vec![engine::MplsLabel { label: 24001, tc: 0, bottom: true, ttl: 1 }];
+    if let hoptrace_core::ProbeStatus::Answered(answer) = &mut second.probes[0].status {
+        if let hoptrace_core::ReplyKind::IcmpError(error) = &mut answer.reply.kind {
+            error.mpls = vec![hoptrace_core::MplsLabel { label: 24001, tc: 0, bottom: true, ttl: 1 }];
         }
     }
     feed(&mut screen, answered(first));

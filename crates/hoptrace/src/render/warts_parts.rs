@@ -4,7 +4,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::io;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use engine::Hop;
+use hoptrace_core::Hop;
 use warts::{Address, DekuContainerWrite, Object, Timeval};
 
 use super::TraceInfo;

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use engine::{Answer, ErrorClass, Hop, IcmpError, MplsLabel, Outcome, ProbeStatus, Protocol, ReplyKind};
+use hoptrace_core::{Answer, ErrorClass, Hop, IcmpError, MplsLabel, Outcome, ProbeStatus, Protocol, ReplyKind};
 use serde::Serialize;
 
 use super::view::rounded;

@@ -33,7 +33,7 @@ impl Sink {
 
     /// Fails as a write would if the reader of standard output has gone.
     pub fn check_reader(&mut self) {
-        if self.error.is_none() && net::reader_gone(self.out.as_fd()) {
+        if self.error.is_none() && hoptrace_core::process::reader_gone(self.out.as_fd()) {
             self.fail(io::ErrorKind::BrokenPipe.into());
         }
     }

@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 
-use hoptrace_core::{resolve_host, Event, Options, Sockets, TraceConfig, Tracer};
-use net::Privilege;
+use hoptrace_core::process::{drop_privileges, run_by_root};
+use hoptrace_core::{Event, Privilege, Tracer};
 
 use crate::error::Error;
-use crate::output::{renderer, Control, Directory, Renderer, Sink};
+use crate::render::{renderer, Control, Directory, Renderer, Sink};
 use crate::settings::{Output, Settings, WartsTo};
 
 /// How often the rendering thread, waiting for events, checks that someone still reads its output.
@@ -44,25 +44,23 @@ pub fn run(
     if settings.warts == Some(WartsTo::Stdout) && std::io::stdout().is_terminal() {
         return Err(Error::Failed("warts is binary: redirect stdout, or give --warts=FILE".to_owned()));
     }
-    let plan = settings.rounds();
-    if plan.count > 1 && plan.interval < UNPRIVILEGED_INTERVAL_FLOOR && !net::run_by_root() {
+    let plan = settings.rounds;
+    if plan.count != Some(1) && plan.interval < UNPRIVILEGED_INTERVAL_FLOOR && !run_by_root() {
         return Err(Error::IntervalNeedsRoot(UNPRIVILEGED_INTERVAL_FLOOR));
     }
     let dropped = |error| Error::Trace(hoptrace_core::Error::Net(error));
-    if settings.probing.unprivileged {
-        net::drop_privileges().map_err(dropped)?;
+    if settings.probing.privilege == Privilege::Unprivileged {
+        drop_privileges().map_err(dropped)?;
     }
     let options = &settings.probing;
     let hosts = settings.hosts();
-    let tracers: Vec<Tracer> = match hosts.as_slice() {
-        [host] => vec![Tracer::with_options(host, options)?],
-        _ => hosts.iter().map(|host| tracer_beside(host, options)).collect::<Result<_, _>>()?,
-    };
+    let tracers: Vec<Tracer> =
+        hosts.iter().map(|host| Tracer::with_options(host, options)).collect::<Result<_, _>>()?;
     let control = Control { stops: tracers.iter().map(Tracer::stop_handle).collect(), ..Control::default() };
     // Made before privileges go, as a shell's redirection: a file it writes (`--warts=FILE`) is opened here.
     let renderer = renderer(settings, &control);
     // The sockets are open: nothing from here on needs a privilege, and no probe is sent with one.
-    net::drop_privileges().map_err(dropped)?;
+    drop_privileges().map_err(dropped)?;
     let caught = Arc::new(AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Registration only fails for forbidden signals; these two are not.
@@ -115,19 +113,6 @@ pub fn run(
         0 => Ok(()),
         signal => Err(Error::Interrupted(signal as u8)),
     }
-}
-
-/// A tracer to one of several hosts traced at once. Raw sockets see every reply, so each tracer's probes need
-/// identifiers of their own: net draws the ICMP identifier and the TCP source ports at random and reserves each
-/// its UDP port, its kernel filter keeps only what carries them, and a secret of its own makes the other fields
-/// differ too.
-fn tracer_beside(host: &str, options: &Options) -> Result<Tracer, hoptrace_core::Error> {
-    let target = resolve_host(host, options.ipv6)?;
-    let privilege = if options.unprivileged { Privilege::Unprivileged } else { Privilege::detect() };
-    let config = options.trace_config(target, privilege == Privilege::Raw);
-    let (prober, endpoint) = net::open(&config, privilege, &options.sockets).map_err(hoptrace_core::Error::Net)?;
-    let config: TraceConfig = endpoint.configure(&config);
-    Tracer::over(host, config, Sockets::new(prober))
 }
 
 /// Waits, before a round starts, as long as the user paused the run (and did not quit).

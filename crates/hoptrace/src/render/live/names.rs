@@ -8,8 +8,8 @@ use std::cell::OnceCell;
 
 use resolve::{AsLookup, Names, NamesConfig};
 
-use crate::output::directory::worth_an_as_lookup;
-use crate::output::Directory;
+use crate::render::directory::worth_an_as_lookup;
+use crate::render::Directory;
 
 /// How long a lookup may take before the address counts as nameless.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);

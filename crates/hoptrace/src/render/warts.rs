@@ -8,8 +8,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::time::SystemTime;
 
-use engine::{Confidence, ErrorClass, Hop, Outcome, ProbeRecord, Protocol, ReplyKind};
 use hoptrace_core::Event;
+use hoptrace_core::{Confidence, ErrorClass, Hop, Outcome, ProbeRecord, Protocol, ReplyKind};
 use warts::{Address, CycleStart, CycleStop, Flags, List, Object, TraceProbe, TraceStopReason, TraceType, Traceroute};
 
 use super::warts_parts::{encode, micros, source, unix, CYCLE_ID, LIST_ID};

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use engine::{Hop, Outcome};
+use hoptrace_core::{Hop, Outcome};
 
 use super::mtr_text::MplsSeen;
 use super::view::ReportView;

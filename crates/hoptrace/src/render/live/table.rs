@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use super::screen::{Naming, Screen};
 use super::style::Palette;
 use super::target::HopTrail;
-use crate::output::{mpls_text, Directory};
+use crate::render::{mpls_text, Directory};
 use crate::report::{FlowSummary, HopSummary, RttStats};
 
 /// The narrowest host column.
@@ -36,9 +36,9 @@ impl Labels<'_> {
     pub fn host(&self, addr: IpAddr) -> String {
         let name = || self.directory.name(addr);
         match self.screen.naming {
-            Naming::Addresses => addr.to_string(),
-            Naming::Names => name().unwrap_or_else(|| addr.to_string()),
-            Naming::Both => match name() {
+            Naming::Numeric => addr.to_string(),
+            Naming::NameOnly => name().unwrap_or_else(|| addr.to_string()),
+            Naming::NameAndAddress | Naming::Both => match name() {
                 // `12. name (address)`
                 Some(name) if name.len() + addr.to_string().len() + 7 > self.room => name,
                 Some(name) => format!("{name} ({addr})"),

@@ -7,6 +7,7 @@ mod events;
 mod live;
 mod mda;
 mod mda_graph;
+mod mtr;
 mod mtr_json;
 mod mtr_text;
 mod report;
@@ -24,9 +25,9 @@ use std::io::{self, Write};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use engine::{Hop, Outcome};
 pub use hoptrace_core::TraceInfo;
 use hoptrace_core::{Event, StopHandle};
+use hoptrace_core::{Hop, Outcome};
 
 use crate::settings::{Mode, Naming, Output, ReportFormat, Settings};
 
@@ -157,11 +158,25 @@ fn renderer_alone(settings: &Settings, control: &Control) -> Box<dyn Renderer> {
             return Box::new(ReportRenderer::new(format, settings.as_lookups).with_extensions(settings.extensions))
         }
         Output::Live => {
-            let naming = if settings.naming == Naming::Numeric { live::Naming::Addresses } else { live::Naming::Names };
+            let naming = if settings.naming == Naming::Numeric { Naming::Numeric } else { Naming::NameOnly };
             let color = settings.color && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
             return Box::new(LiveView::new(&settings.hosts(), naming, color, settings.as_lookups, control.clone()));
         }
         Output::Events => return Box::new(EventsJson),
+        Output::Mtr(format) => {
+            let style = settings.mtr.clone().unwrap_or_default();
+            let dns = settings.naming != Naming::Numeric;
+            let probing = &settings.probing;
+            let mtr = mtr::MtrRenderer::new(
+                format,
+                style,
+                dns,
+                settings.as_lookups,
+                settings.extensions,
+                settings.rounds.count.unwrap_or(u32::MAX),
+            );
+            return Box::new(mtr.starting_at(probing.first_ttl));
+        }
         Output::Text => {}
     }
     match settings.mode {

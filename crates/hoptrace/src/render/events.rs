@@ -2,8 +2,8 @@
 
 use std::io::{self, Write};
 
-use engine::Hop;
 use hoptrace_core::Event;
+use hoptrace_core::Hop;
 
 use super::{Directory, Renderer, TraceInfo};
 

@@ -15,16 +15,9 @@ pub enum Display {
     Chart,
 }
 
-/// How hosts are named (`n` cycles them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Naming {
-    /// The name, the address when there is none.
-    Names,
-    /// The address.
-    Addresses,
-    /// `name (address)`.
-    Both,
-}
+/// How hosts are named (`n` cycles them): [`Naming::NameOnly`] (the address when there is no name),
+/// [`Naming::Numeric`], [`Naming::NameAndAddress`] (the name alone where both do not fit).
+pub use crate::settings::Naming;
 
 /// A key the screen knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,9 +126,9 @@ impl Screen {
             Key::Char('r') => self.targets.iter_mut().for_each(TargetView::reset),
             Key::Char('n') => {
                 self.naming = match self.naming {
-                    Naming::Names => Naming::Addresses,
-                    Naming::Addresses => Naming::Both,
-                    Naming::Both => Naming::Names,
+                    Naming::NameOnly => Naming::Numeric,
+                    Naming::Numeric => Naming::NameAndAddress,
+                    Naming::NameAndAddress | Naming::Both => Naming::NameOnly,
                 }
             }
             Key::Char('d') => {
@@ -169,7 +162,7 @@ mod tests {
 
     fn screen(hosts: &[&str]) -> Screen {
         let hosts: Vec<String> = hosts.iter().map(|&host| host.to_owned()).collect();
-        Screen::new(&hosts, Naming::Names)
+        Screen::new(&hosts, Naming::NameOnly)
     }
 
     #[test]
@@ -179,7 +172,7 @@ mod tests {
             screen.key(Key::Char(key));
             assert_eq!(screen.display, display);
         }
-        for naming in [Naming::Addresses, Naming::Both, Naming::Names] {
+        for naming in [Naming::Numeric, Naming::NameAndAddress, Naming::NameOnly] {
             screen.key(Key::Char('n'));
             assert_eq!(screen.naming, naming);
         }

@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use engine::{Hop, MplsLabel, ProbeRecord, ProbeStatus};
+use hoptrace_core::{Hop, MplsLabel, ProbeRecord, ProbeStatus};
 
-use crate::output::TraceInfo;
+use crate::render::TraceInfo;
 use hoptrace_core::Report;
 
 /// How many probes per TTL the history keeps (more than the widest terminal shows).
@@ -121,8 +121,8 @@ pub(crate) mod tests {
     use super::*;
     use core::net::IpAddr;
     use core::time::Duration;
-    use engine::{Answer, ErrorClass, IcmpError, Quote, QuotedProbe, Reply, ReplyKind};
     use hoptrace_core::Event;
+    use hoptrace_core::{Answer, ErrorClass, IcmpError, Quote, QuotedProbe, Reply, ReplyKind};
     use std::time::Instant;
 
     /// A hop at `ttl` whose one probe `from` answered in `rtt_ms` (Time Exceeded), or was lost.
@@ -149,7 +149,7 @@ pub(crate) mod tests {
             None => ProbeStatus::TimedOut,
         };
         let probe = ProbeRecord {
-            id: engine::ProbeId(u32::from(ttl)),
+            id: hoptrace_core::ProbeId(u32::from(ttl)),
             sent_at: Instant::now(),
             size: 60,
             flow: 0,
@@ -161,8 +161,10 @@ pub(crate) mod tests {
 
     /// Facts about a trace to `target`.
     pub fn info(target: &str) -> TraceInfo {
-        let config =
-            engine::TraceConfig::new(target.parse().expect("an address"), engine::Method::paris(engine::Protocol::Udp));
+        let config = hoptrace_core::TraceConfig::new(
+            target.parse().expect("an address"),
+            hoptrace_core::Method::paris(hoptrace_core::Protocol::Udp),
+        );
         TraceInfo::new(target, &config, std::time::UNIX_EPOCH)
     }
 
@@ -190,7 +192,7 @@ pub(crate) mod tests {
 
     /// The round is over.
     pub fn done() -> Event {
-        Event::RoundDone { round: 0, outcome: None, stats: engine::Stats::default() }
+        Event::RoundDone { round: 0, outcome: None, stats: hoptrace_core::Stats::default() }
     }
 
     /// `hop`'s replies, then `hop` complete.

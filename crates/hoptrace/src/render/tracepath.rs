@@ -5,7 +5,7 @@ use core::fmt::Write as _;
 use core::time::Duration;
 use std::io::{self, Write};
 
-use engine::{Answer, ErrorClass, Hop, Outcome, ProbeStatus, ReplyKind, Unreachable, Verdict};
+use hoptrace_core::{Answer, ErrorClass, Hop, Outcome, ProbeStatus, ReplyKind, Unreachable, Verdict};
 
 use super::{hops_back, Directory, Renderer, TraceInfo};
 use crate::settings::Naming;

@@ -9,8 +9,8 @@ use core::time::Duration;
 use std::io;
 use std::time::Instant;
 
-use engine::mda::links;
-use engine::{Confidence, Hop, ProbeRecord, Protocol, ReplyKind};
+use hoptrace_core::mda::links;
+use hoptrace_core::{Confidence, Hop, ProbeRecord, Protocol, ReplyKind};
 use warts::{
     Address, Flags, MultipathTraceLink, MultipathTraceNode, MultipathTraceProbe, MultipathTraceProbeSet,
     MultipathTraceReply, MultipathTraceroute, Object,

@@ -18,8 +18,8 @@ use std::io::{self, Write};
 use std::sync::mpsc::{self, Sender};
 use std::thread::{self, JoinHandle};
 
-use engine::Hop;
 use hoptrace_core::Event;
+use hoptrace_core::Hop;
 
 use super::view::ReportView;
 use super::{mtr_text, Control, Directory, Renderer, TraceInfo};

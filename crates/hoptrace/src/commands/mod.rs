@@ -1,0 +1,3 @@
+//! The commands: settings in, the library's traces out through a renderer.
+
+pub mod trace;
