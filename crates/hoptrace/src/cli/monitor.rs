@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Parser};
 
 use super::{CliError, TracerouteArgs};
-use crate::monitor::{ListenAddress, MonitorSettings};
+use crate::monitor::{Detail, ListenAddress, MonitorSettings};
 
 /// The longest `--every`, in seconds: a day. (Longer would not be a monitor, and a period near the clock's range
 /// would overflow it.)
@@ -44,6 +44,10 @@ pub struct MonitorArgs {
     /// nothing for every address (`:9120`).
     #[arg(long = "prometheus", value_name = "HOST:PORT")]
     prometheus: Option<String>,
+    /// Which hops have series of their own: `hops` (every hop), `path` (the destination's and the path's
+    /// summary) or `none`.
+    #[arg(long = "detail", value_name = "LEVEL", default_value = "path")]
+    detail: String,
     /// Write every event as one JSON object per line (NDJSON) instead of a text line per path change.
     #[arg(long = "events")]
     events: bool,
@@ -124,6 +128,7 @@ impl MonitorArgs {
                 })
             })
             .transpose()?;
+        let detail = self.detail.parse::<Detail>().map_err(CliError::new)?;
         let trace = self.trace_args()?.into_settings()?;
         Ok(MonitorSettings {
             targets: self.targets,
@@ -133,6 +138,7 @@ impl MonitorArgs {
             window: self.window,
             confirm: self.confirm,
             prometheus,
+            detail,
             events: self.events,
             raw: self.raw,
             trace,
@@ -208,6 +214,9 @@ mod tests {
         assert_eq!(probing.protocol, hoptrace_core::Protocol::Tcp);
         assert_eq!((probing.probes_per_hop, probing.max_ttl, tcp.every.as_secs(), tcp.raw), (1, 12, 5, true));
         assert_eq!(probing.max_in_flight, 16);
+        assert_eq!(settings.detail, crate::monitor::Detail::Path);
+        assert_eq!(monitor(&["x", "--detail", "hops"]).unwrap().detail, crate::monitor::Detail::Hops);
+        assert_eq!(monitor(&["x", "--detail", "none"]).unwrap().detail, crate::monitor::Detail::None);
     }
 
     #[test]
@@ -229,5 +238,6 @@ mod tests {
         assert_eq!(monitor(&["x", "--jitter", "2"]).unwrap_err(), "--jitter 2: a fraction in 0..=1");
         assert_eq!(monitor(&[]).unwrap_err(), "no targets: name some, or --targets FILE");
         assert_eq!(monitor(&["x", "-q", "0"]).unwrap_err(), "no more than 10 probes per hop");
+        assert_eq!(monitor(&["x", "--detail", "all"]).unwrap_err(), "--detail all: one of hops, path, none");
     }
 }

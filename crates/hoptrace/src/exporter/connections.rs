@@ -41,8 +41,16 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the stop flag is looked at.
 const STOP_CHECK: Duration = Duration::from_millis(100);
 
+/// An answer: its head, then its body (shared by the answers to every scrape of one page).
+pub struct Reply {
+    /// The status line and header fields.
+    pub head: Vec<u8>,
+    /// The body, empty for none.
+    pub body: Arc<Vec<u8>>,
+}
+
 /// The answer to a whole request head (or one too long).
-pub type Respond = dyn Fn(&Head) -> Vec<u8> + Send + Sync;
+pub type Respond = dyn Fn(&Head) -> Reply + Send + Sync;
 
 /// A connection whose request head is awaited.
 struct Waiting {
@@ -180,8 +188,12 @@ fn answer(connection: Waiting, respond: &Arc<Respond>, answering: &mut Vec<Answe
     let Ok(handle) = stream.try_clone() else { return };
     let respond = Arc::clone(respond);
     let thread = thread::Builder::new().name("metrics".into()).spawn(move || {
-        if stream.set_nonblocking(false).is_ok() {
-            let _ = write_all_by(&mut stream, &respond(&head), Instant::now() + WRITE_TIMEOUT);
+        // The head and the body are two writes: not held back for the first's acknowledgement.
+        if stream.set_nonblocking(false).is_ok() && stream.set_nodelay(true).is_ok() {
+            let Reply { head, body } = respond(&head);
+            let deadline = Instant::now() + WRITE_TIMEOUT;
+            let _ =
+                write_all_by(&mut stream, &head, deadline).and_then(|()| write_all_by(&mut stream, &body, deadline));
         }
         let _ = stream.shutdown(Shutdown::Write);
     });

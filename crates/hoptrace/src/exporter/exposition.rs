@@ -56,10 +56,10 @@ impl Format {
     }
 
     /// `page`, an OpenMetrics exposition, in this format.
-    pub fn render(self, page: &str) -> String {
+    pub fn render(self, page: String) -> String {
         match self {
-            Format::Classic => classic(page),
-            Format::OpenMetrics => page.to_owned(),
+            Format::Classic => classic(&page),
+            Format::OpenMetrics => page,
         }
     }
 }

@@ -7,24 +7,103 @@
 //! reports the cause rather than a timeout or a reset. The stop cuts the connections still being answered, so
 //! joining takes a tenth of a second, whatever clients do.
 //!
+//! A page is built once and served to every scrape until the metrics change, or for a while ([`Pages`]): a
+//! scrape's cost does not grow with the scrapers waiting, who share one build. Gzipped when the scraper accepts it.
+//!
 //! Written by hand: tiny_http (0.12) can neither time a client out nor bound the threads it starts, one per
 //! connection; hyper would bring an async runtime for one GET and still leave the bounds per address and the
 //! closing of idle connections to this module.
 
 use core::net::SocketAddr;
+use core::time::Duration;
+use std::io::Write;
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
+use std::time::Instant;
 
+use flate2::write::GzEncoder;
+use flate2::Compression;
 use hoptrace_core::StopHandle;
 
-use super::connections::{self, Respond};
+use super::connections::{self, Reply, Respond};
 use super::exposition::Format;
 use super::request::{Head, Malformed, Progress, Request};
 
-/// What `/metrics` answers: the exposition as it is at the request, in OpenMetrics (served in the format the
-/// scraper accepts).
+/// The exposition as it is now, in OpenMetrics (served in the format the scraper accepts).
 type Encode = dyn Fn() -> String + Send + Sync;
+
+/// A number that changes whenever the exposition may have.
+type Version = dyn Fn() -> u64 + Send + Sync;
+
+/// The pages `/metrics` serves, each built once (one scrape builds it while the others wait) and served again
+/// while the metrics have not changed, or until it is `fresh_for` old.
+pub struct Pages {
+    encode: Box<Encode>,
+    version: Box<Version>,
+    fresh_for: Duration,
+    built: Mutex<Vec<Built>>,
+}
+
+/// A page as served: its format, whether gzipped, the metrics' version it shows, when it was built.
+struct Built {
+    format: Format,
+    gzip: bool,
+    version: u64,
+    at: Instant,
+    body: Arc<Vec<u8>>,
+}
+
+impl Pages {
+    /// Pages of what `encode` writes, built anew once `version` changed and `fresh_for` passed.
+    pub fn new(
+        encode: impl Fn() -> String + Send + Sync + 'static,
+        version: impl Fn() -> u64 + Send + Sync + 'static,
+        fresh_for: Duration,
+    ) -> Self {
+        Pages { encode: Box::new(encode), version: Box::new(version), fresh_for, built: Mutex::default() }
+    }
+
+    /// The page in `format`, gzipped if `gzip` (and then whether it is).
+    fn page(&self, format: Format, gzip: bool) -> (Arc<Vec<u8>>, bool) {
+        let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
+        let version = (self.version)();
+        let fresh = |page: &Built| page.version == version || page.at.elapsed() < self.fresh_for;
+        built.retain(fresh);
+        if let Some(page) = built.iter().find(|page| page.format == format && page.gzip == gzip) {
+            return (Arc::clone(&page.body), page.gzip);
+        }
+        let at = Instant::now();
+        let text = format.render((self.encode)());
+        let (body, gzip) = match gzip.then(|| gzipped(text.as_bytes())).flatten() {
+            Some(zipped) => (zipped, true),
+            None => (text.into_bytes(), false),
+        };
+        let body = Arc::new(body);
+        built.push(Built { format, gzip, version, at, body: Arc::clone(&body) });
+        (body, gzip)
+    }
+}
+
+/// `bytes` gzipped, fast (a page is mostly repeated names and labels: a tenth of its size or less).
+fn gzipped(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 8), Compression::fast());
+    encoder.write_all(bytes).ok()?;
+    encoder.finish().ok()
+}
+
+/// Whether an `Accept-Encoding` header takes gzip (named, or `*`, with a weight above zero).
+fn accepts_gzip(header: Option<&str>) -> bool {
+    header.unwrap_or_default().split(',').any(|coding| {
+        let mut params = coding.split(';');
+        let name = params.next().unwrap_or_default().trim();
+        let weight = params
+            .filter_map(|param| param.split_once('='))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+            .map_or(1.0, |(_, q)| q.trim().parse::<f64>().unwrap_or(0.0));
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && weight > 0.0
+    })
+}
 
 /// The HTTP listener, serving until `stop` is set; joining it closes the listening socket.
 pub struct Exporter {
@@ -38,18 +117,14 @@ impl Exporter {
         TcpListener::bind(addr).map_err(|error| format!("cannot listen on {addr}: {error}"))
     }
 
-    /// Serves `/metrics` on `listener`, `encode` writing each answer's text, from threads of its own.
-    pub fn start(
-        listener: TcpListener,
-        encode: impl Fn() -> String + Send + Sync + 'static,
-        stop: StopHandle,
-    ) -> Result<Self, String> {
+    /// Serves `/metrics` on `listener`, from `pages`, on threads of its own.
+    pub fn start(listener: TcpListener, pages: Pages, stop: StopHandle) -> Result<Self, String> {
         // Accepted as poll(2) says, which gives up now and then to look at the stop flag.
         listener.set_nonblocking(true).map_err(|error| format!("cannot serve metrics: {error}"))?;
         let respond: Arc<Respond> = Arc::new(move |head: &Head| match head.progress() {
-            Progress::Complete => response(head.bytes(), &encode),
+            Progress::Complete => response(head.bytes(), &pages),
             _ => {
-                Answer::text("431 Request Header Fields Too Large", "hoptrace monitor: request too long\n").bytes(true)
+                Answer::text("431 Request Header Fields Too Large", "hoptrace monitor: request too long\n").reply(true)
             }
         });
         let busy = Answer::text("503 Service Unavailable", "hoptrace monitor: too many scrapes at once\n").bytes(true);
@@ -66,14 +141,14 @@ impl Exporter {
 
 /// The answer to a request head: the metrics to a GET (or HEAD) of `/metrics`, with a query or without; 404
 /// elsewhere, 405 to other methods, 400 to what is not HTTP/1.
-fn response(head: &[u8], encode: &Encode) -> Vec<u8> {
+fn response(head: &[u8], pages: &Pages) -> Reply {
     let request = match Request::parse(head) {
         Ok(request) => request,
         Err(Malformed::Version) => {
-            return Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP/1 request\n").bytes(true)
+            return Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP/1 request\n").reply(true)
         }
         Err(Malformed::NotHttp | Malformed::Header) => {
-            return Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP request\n").bytes(true)
+            return Answer::text("400 Bad Request", "hoptrace monitor: not an HTTP request\n").reply(true)
         }
     };
     let (method, target) = (request.method, request.target);
@@ -81,11 +156,12 @@ fn response(head: &[u8], encode: &Encode) -> Vec<u8> {
         Answer::text("405 Method Not Allowed", "hoptrace monitor: GET /metrics\n")
     } else if target == "/metrics" || target.starts_with("/metrics?") {
         let format = Format::negotiate(request.header("accept"));
-        Answer { status: "200 OK", content_type: format.content_type(), body: format.render(&encode()) }
+        let (body, gzip) = pages.page(format, accepts_gzip(request.header("accept-encoding")));
+        Answer { status: "200 OK", content_type: format.content_type(), gzip, body }
     } else {
         Answer::text("404 Not Found", "hoptrace monitor: metrics at /metrics\n")
     };
-    answer.bytes(method != "HEAD")
+    answer.reply(method != "HEAD")
 }
 
 /// An answer before it is written.
@@ -93,27 +169,34 @@ struct Answer {
     /// The status line's code and reason.
     status: &'static str,
     content_type: &'static str,
-    body: String,
+    /// Whether the body is gzipped.
+    gzip: bool,
+    body: Arc<Vec<u8>>,
 }
 
 impl Answer {
     fn text(status: &'static str, body: &str) -> Self {
-        Answer { status, content_type: "text/plain; charset=utf-8", body: body.to_owned() }
+        let body = Arc::new(body.as_bytes().to_vec());
+        Answer { status, content_type: "text/plain; charset=utf-8", gzip: false, body }
     }
 
-    /// The bytes sent: the head, then the body if `with_body`. `Allow` is in every answer, as a 405 needs it.
-    fn bytes(&self, with_body: bool) -> Vec<u8> {
-        let Answer { status, content_type, body } = self;
+    /// What is sent: the head, then the body if `with_body`. `Allow` is in every answer, as a 405 needs it.
+    fn reply(self, with_body: bool) -> Reply {
+        let Answer { status, content_type, gzip, body } = self;
         let length = body.len();
+        let encoding = if gzip { "Content-Encoding: gzip\r\n" } else { "" };
         let head = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nAllow: GET, HEAD\r\n\
-             Connection: close\r\n\r\n"
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n{encoding}Content-Length: {length}\r\n\
+             Allow: GET, HEAD\r\nConnection: close\r\n\r\n"
         );
-        let mut bytes = head.into_bytes();
-        if with_body {
-            bytes.extend_from_slice(body.as_bytes());
-        }
-        bytes
+        Reply { head: head.into_bytes(), body: if with_body { body } else { Arc::default() } }
+    }
+
+    /// The whole answer in one piece.
+    fn bytes(self, with_body: bool) -> Vec<u8> {
+        let Reply { mut head, body } = self.reply(with_body);
+        head.extend_from_slice(&body);
+        head
     }
 }
 
@@ -139,7 +222,8 @@ mod tests {
         let listener = Exporter::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = StopHandle::default();
-        (Exporter::start(listener, encode, stop.clone()).unwrap(), addr, stop)
+        let pages = Pages::new(encode, || 0, Duration::ZERO);
+        (Exporter::start(listener, pages, stop.clone()).unwrap(), addr, stop)
     }
 
     /// `request` sent on a connection of its own, the answer read to its end within `limit`.
@@ -218,8 +302,12 @@ mod tests {
 
     #[test]
     fn answers_by_method_and_path() {
-        let encode = || "up 1\n".to_owned();
-        let answer = |head: &str| String::from_utf8(response(head.as_bytes(), &encode)).unwrap();
+        let pages = Pages::new(|| "up 1\n".to_owned(), || 0, Duration::ZERO);
+        let answer = |head: &str| {
+            let Reply { mut head, body } = response(head.as_bytes(), &pages);
+            head.extend_from_slice(&body);
+            String::from_utf8(head).unwrap()
+        };
         let head = |status: &str, content_type: &str, length: usize| {
             format!(
                 "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n\
@@ -304,5 +392,68 @@ mod tests {
             assert_eq!(&start, b"HTTP/1.1 200 OK\r\n");
         }
         stop_within(exporter, &stop, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn gzip_when_the_scraper_takes_it() {
+        let page = "hoptrace_hops{target=\"198.18.0.1\"} 4\n".repeat(1000);
+        let served = page.clone();
+        let pages = Pages::new(move || served.clone(), || 0, Duration::ZERO);
+        for (accept, zipped) in [
+            ("gzip", true),
+            ("deflate, GZip;q=0.5", true),
+            ("*", true),
+            ("gzip;q=0", false),
+            ("identity", false),
+            ("", false),
+        ] {
+            let head = format!("GET /metrics HTTP/1.1\r\nAccept-Encoding: {accept}\r\n\r\n");
+            let Reply { head, body } = response(head.as_bytes(), &pages);
+            let head = String::from_utf8(head).unwrap();
+            assert_eq!(head.contains("\r\nContent-Encoding: gzip\r\n"), zipped, "{accept}: {head}");
+            assert!(head.contains(&format!("\r\nContent-Length: {}\r\n", body.len())), "{head}");
+            let text = if zipped {
+                let mut text = String::new();
+                flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut text).unwrap();
+                assert!(body.len() * 20 < page.len(), "{} bytes gzipped", body.len());
+                text
+            } else {
+                String::from_utf8(body.to_vec()).unwrap()
+            };
+            assert_eq!(text, page, "{accept}");
+        }
+    }
+
+    /// Eight scrapes at once of metrics that change all the time: `fresh_for` decides how many builds they cost.
+    fn builds_for_eight_scrapes(fresh_for: Duration) -> usize {
+        use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+        let builds = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&builds);
+        let encode = move || {
+            let build = counted.fetch_add(1, Ordering::SeqCst);
+            thread::sleep(Duration::from_millis(200));
+            format!("build {build}\n")
+        };
+        let version = AtomicU64::new(0);
+        let pages = Pages::new(encode, move || version.fetch_add(1, Ordering::SeqCst), fresh_for);
+        let listener = Exporter::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = StopHandle::default();
+        let exporter = Exporter::start(listener, pages, stop.clone()).unwrap();
+        let scrapes: Vec<_> =
+            (0..8).map(|_| thread::spawn(move || ask(addr, GET, Duration::from_secs(10)).expect("answered"))).collect();
+        let answers: Vec<Vec<u8>> = scrapes.into_iter().map(|scrape| scrape.join().unwrap()).collect();
+        for answer in &answers {
+            assert!(answer.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", String::from_utf8_lossy(answer));
+        }
+        stop_within(exporter, &stop, Duration::from_secs(3));
+        builds.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn scrapes_at_once_share_one_build() {
+        assert_eq!(builds_for_eight_scrapes(Duration::from_secs(5)), 1);
+        // A page never fresh is built for each scrape, one after the other.
+        assert_eq!(builds_for_eight_scrapes(Duration::ZERO), 8);
     }
 }

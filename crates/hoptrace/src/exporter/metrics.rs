@@ -4,7 +4,8 @@
 //! the path leaves the metrics too.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use prometheus_client::encoding::{text, EncodeLabelSet};
@@ -75,6 +76,36 @@ impl MetricConstructor<Histogram> for SmokePing {
     }
 }
 
+/// Which hops have series of their own (`--detail`): the exposition's size is mostly this.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// Every hop: `hoptrace_hop_*` for every TTL (about 8 series a hop).
+    Hops,
+    /// The destination (the report's last TTL) and the path's summary only.
+    #[default]
+    Path,
+    /// No `hoptrace_hop_*` series at all; the path's summary stays.
+    None,
+}
+
+impl Detail {
+    /// The names `--detail` takes.
+    pub const NAMES: [&'static str; 3] = ["hops", "path", "none"];
+}
+
+impl FromStr for Detail {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name {
+            "hops" => Ok(Detail::Hops),
+            "path" => Ok(Detail::Path),
+            "none" => Ok(Detail::None),
+            _ => Err(format!("--detail {name}: one of {}", Detail::NAMES.join(", "))),
+        }
+    }
+}
+
 /// How a round ended, for `hoptrace_runs_total{result}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunResult {
@@ -126,6 +157,9 @@ fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str
 /// Every metric of the monitor.
 pub struct Metrics {
     registry: Registry,
+    detail: Detail,
+    /// Bumped at every change, so that an unchanged page is not built again.
+    version: AtomicU64,
     /// Per target, its hop series; held for writing while they are replaced and for reading while encoding, so that
     /// a scrape never sees a target half-updated.
     shown: RwLock<HashMap<String, Shown>>,
@@ -140,6 +174,7 @@ pub struct Metrics {
     loss: Family<HopLabels, FloatGauge>,
     rate_limited: Family<HopLabels, Gauge>,
     info: Family<InfoLabels, Gauge>,
+    path_loss: Family<TargetLabels, FloatGauge>,
     path_id: Family<TargetLabels, Gauge>,
     path_changes: Family<TargetLabels, Counter>,
     destination_rtt: Family<TargetLabels, Histogram, SmokePing>,
@@ -147,13 +182,13 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        Self::new()
+        Self::new(Detail::default())
     }
 }
 
 impl Metrics {
-    /// Every family registered, no series yet.
-    pub fn new() -> Self {
+    /// Every family registered, no series yet; hops given series as `detail` says.
+    pub fn new(detail: Detail) -> Self {
         let mut registry = Registry::default();
         let r = &mut registry;
         Metrics {
@@ -198,6 +233,12 @@ impl Metrics {
                 Family::default(),
             ),
             info: registered(r, "hoptrace_hop_info", "Who answers at each hop", Family::default()),
+            path_loss: registered(
+                r,
+                "hoptrace_path_loss_ratio",
+                "The largest loss over the window at a hop that answered, rate limiting excepted",
+                Family::default(),
+            ),
             path_id: registered(
                 r,
                 "hoptrace_path_id",
@@ -212,8 +253,20 @@ impl Metrics {
                 Family::new_with_constructor(SmokePing),
             ),
             registry,
+            detail,
+            version: AtomicU64::new(0),
             shown: RwLock::default(),
         }
+    }
+
+    /// A number that changes whenever the exposition may have.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// Marks a change (after it was made).
+    fn changed(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     fn target(target: &str) -> TargetLabels {
@@ -229,6 +282,7 @@ impl Metrics {
         for result in [RunResult::Reached, RunResult::Unreached, RunResult::Failed] {
             let _ = self.runs.get_or_create(&RunLabels { target: target.to_owned(), result: result.label() });
         }
+        self.changed();
     }
 
     /// Forgets every series of `target` (it left the targets file).
@@ -237,6 +291,7 @@ impl Metrics {
         for family in [&self.duration, &self.backoff] {
             family.remove(&labels);
         }
+        self.path_loss.remove(&labels);
         for family in [&self.reached, &self.hops, &self.path_id] {
             family.remove(&labels);
         }
@@ -260,26 +315,31 @@ impl Metrics {
             self.duration.get_or_create(&labels).set(seconds);
         }
         self.reached.get_or_create(&labels).set(i64::from(result == RunResult::Reached));
+        self.changed();
     }
 
     /// Counts probes sent to `target`.
     pub fn count_probes(&self, target: &str, sent: u32) {
         self.probes.get_or_create(&Self::target(target)).inc_by(u64::from(sent));
+        self.changed();
     }
 
     /// Counts a round of `target` that could not run: `error` is `resolve` or `network`.
     pub fn record_error(&self, target: &str, error: &'static str) {
         self.errors.get_or_create(&ErrorLabels { target: target.to_owned(), error }).inc();
+        self.changed();
     }
 
     /// The extra wait now in force before `target`'s next round.
     pub fn set_backoff(&self, target: &str, seconds: f64) {
         self.backoff.get_or_create(&Self::target(target)).set(seconds);
+        self.changed();
     }
 
     /// One answer of the destination.
     pub fn observe_destination_rtt(&self, target: &str, seconds: f64) {
         self.destination_rtt.get_or_create(&Self::target(target)).observe(seconds);
+        self.changed();
     }
 
     /// The established path's identity, and whether this round confirmed a change to it.
@@ -296,12 +356,15 @@ impl Metrics {
         if changed {
             self.path_changes.get_or_create(&labels).inc();
         }
+        self.changed();
     }
 
-    /// Replaces `target`'s per-hop series with those of `report` (none when `None`) and `info`.
+    /// Replaces `target`'s per-hop series with those of `report` (none when `None`) and `info`, for the hops the
+    /// detail keeps, and its path's summary.
     pub fn set_hops(&self, target: &str, report: Option<&Report>, info: &[HopInfo]) {
         let owned = || target.to_owned();
         let mut shown = self.shown.write().unwrap_or_else(PoisonError::into_inner);
+        self.changed();
         let previous = shown.remove(target).unwrap_or_default();
         for ttl in previous.hops {
             let labels = HopLabels { target: owned(), ttl };
@@ -316,10 +379,21 @@ impl Metrics {
         for labels in previous.info {
             self.info.remove(&labels);
         }
-        let Some(report) = report else { return };
+        let Some(report) = report else {
+            self.path_loss.remove(&Self::target(target));
+            return;
+        };
         let now = shown.entry(owned()).or_default();
         self.hops.get_or_create(&Self::target(target)).set(report.hops().len() as i64);
-        for hop in report.hops() {
+        let answered = report.hops().iter().filter(|hop| hop.received > 0 && !hop.is_rate_limited());
+        let worst = answered.map(|hop| hop.loss_percent() / 100.0).fold(0.0, f64::max);
+        self.path_loss.get_or_create(&Self::target(target)).set(worst);
+        let kept = match self.detail {
+            Detail::Hops => report.hops(),
+            Detail::Path => report.hops().last().map_or(&[][..], core::slice::from_ref),
+            Detail::None => &[],
+        };
+        for hop in kept {
             let ttl = hop.ttl;
             now.hops.push(ttl);
             let labels = HopLabels { target: owned(), ttl };
@@ -335,7 +409,7 @@ impl Metrics {
                 self.rtt.get_or_create(&StatLabels { target: owned(), ttl, stat }).set(ms / 1000.0);
             }
         }
-        for hop in info {
+        for hop in info.iter().filter(|hop| kept.iter().any(|kept| kept.ttl == hop.ttl)) {
             let labels = InfoLabels {
                 target: owned(),
                 ttl: hop.ttl,
@@ -379,7 +453,7 @@ mod tests {
 
     #[test]
     fn a_target_from_first_series_to_removal() {
-        let metrics = Metrics::new();
+        let metrics = Metrics::default();
         metrics.add_target("a");
         metrics.add_target("b");
         let text = metrics.encode();

@@ -23,7 +23,7 @@ use hoptrace_core::monitor::{FleetTraces, Monitor, MonitorOptions, ResolverLooku
 use hoptrace_core::StopHandle;
 
 use crate::error::{CliError, Error};
-use crate::exporter::http::Exporter;
+use crate::exporter::http::{Exporter, Pages};
 use crate::exporter::metrics::Metrics;
 pub use crate::exporter::ListenAddress;
 use crate::output::{Control, Directory};
@@ -31,6 +31,7 @@ use crate::settings::Settings;
 /// The `--targets` file's parser (the library's).
 pub use hoptrace_core::monitor::parse_targets;
 
+pub use crate::exporter::metrics::Detail;
 use events::EventSink;
 
 /// What `hoptrace monitor` was asked to do.
@@ -50,6 +51,8 @@ pub struct MonitorSettings {
     pub confirm: u32,
     /// `--prometheus`: where to serve `/metrics`.
     pub prometheus: Option<ListenAddress>,
+    /// `--detail`: which hops have series of their own.
+    pub detail: Detail,
     /// `--events`: NDJSON events on stdout instead of text lines.
     pub events: bool,
     /// `--raw`: raw sockets even where ordinary ones work.
@@ -102,11 +105,12 @@ pub fn run(
     }
     let _ = signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reload));
 
-    let metrics = Arc::new(Metrics::new());
+    let metrics = Arc::new(Metrics::new(settings.detail));
     let exporter = match listener {
         Some(listener) => {
-            let metrics = Arc::clone(&metrics);
-            Some(Exporter::start(listener, move || metrics.encode(), stop.clone()).map_err(Error::Failed)?)
+            let (encoded, versioned) = (Arc::clone(&metrics), Arc::clone(&metrics));
+            let pages = Pages::new(move || encoded.encode(), move || versioned.version(), fresh_for(settings.every));
+            Some(Exporter::start(listener, pages, stop.clone()).map_err(Error::Failed)?)
         }
         None => None,
     };
@@ -167,6 +171,12 @@ fn monitor_options(settings: &MonitorSettings) -> MonitorOptions {
         probing: settings.trace.probing.clone(),
         seed: None,
     }
+}
+
+/// How long a page of metrics is served after its metrics changed: a tenth of `--every`, 5 s at most (a
+/// target's series change once a round; Prometheus scrapes every 15 s or more).
+fn fresh_for(every: Duration) -> Duration {
+    (every / 10).min(Duration::from_secs(5))
 }
 
 /// What the monitor says once at start: what it watches, how often, and where its metrics and events go.

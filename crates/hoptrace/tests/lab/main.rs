@@ -19,6 +19,7 @@ mod layout;
 mod live;
 mod mda_limits;
 mod monitor;
+mod monitor_detail;
 mod monitor_many;
 mod monitor_start;
 mod monitor_sweep;

@@ -186,7 +186,10 @@ fn prometheus_sees_every_hop_and_exactly_one_path_change() {
     let events_path = scratch.0.join("events.ndjson");
     let targets = [dst4, lab.addr(dst, Family::V6), lab.addr(side, Family::V4)].map(|addr| addr.to_string());
     let mut args: Vec<String> = targets.to_vec();
-    args.extend(["--every", "1", "-q", "1", "-w", "1", "-n", "--events", "--prometheus", METRICS].map(String::from));
+    args.extend(
+        ["--every", "1", "-q", "1", "-w", "1", "-n", "--detail", "hops", "--events", "--prometheus", METRICS]
+            .map(String::from),
+    );
     let mut hoptrace = monitor(&lab, client, &args, &events_path);
     // A second monitor of the changing target, in text mode.
     let text_path = scratch.0.join("text");
@@ -270,10 +273,23 @@ fn loss_and_rate_limiting_are_no_path_change() {
     let events_path = scratch.0.join("events.ndjson");
     let target = lab.addr(dst, Family::V4).to_string();
     // 120 rounds, as many as the 2 minutes at --every 1, in 60 s: 3 probes per hop every half second.
-    let args: Vec<String> =
-        [&target, "--every", "0.5", "-q", "3", "-w", "1", "-n", "--events", "--prometheus", METRICS]
-            .map(String::from)
-            .to_vec();
+    let args: Vec<String> = [
+        &target,
+        "--every",
+        "0.5",
+        "-q",
+        "3",
+        "-w",
+        "1",
+        "-n",
+        "--detail",
+        "hops",
+        "--events",
+        "--prometheus",
+        METRICS,
+    ]
+    .map(String::from)
+    .to_vec();
     let mut hoptrace = monitor(&lab, client, &args, &events_path);
     std::thread::sleep(Duration::from_secs(60));
     let metrics = http_get(&lab, client, &format!("http://{METRICS}/metrics")).expect("/metrics answers");
@@ -336,10 +352,24 @@ fn faults_show_in_the_metrics_and_bad_listeners_fail_at_start() {
 
     let scratch = Scratch::new("monitor-faults");
     let events_path = scratch.0.join("events.ndjson");
-    let args: Vec<String> =
-        [&dead, unknown, "--every", "0.3", "-q", "1", "-w", "0.3", "-n", "--events", "--prometheus", METRICS]
-            .map(String::from)
-            .to_vec();
+    let args: Vec<String> = [
+        &dead,
+        unknown,
+        "--every",
+        "0.3",
+        "-q",
+        "1",
+        "-w",
+        "0.3",
+        "-n",
+        "--detail",
+        "hops",
+        "--events",
+        "--prometheus",
+        METRICS,
+    ]
+    .map(String::from)
+    .to_vec();
     let mut hoptrace = monitor(&lab, client, &args, &events_path);
     let metrics = wait_for(Duration::from_secs(30), "both targets backing off", || {
         let metrics = http_get(&lab, client, &format!("http://{METRICS}/metrics"))?;

@@ -28,9 +28,10 @@ fn a_sweeping_forger_changes_no_monitored_path() {
         panic!("IPv4 addresses")
     };
     let name = target.to_string();
-    let args: Vec<String> = [&name, "--every", "0.5", "-q", "1", "-w", "1", "-n", "--events", "--prometheus", METRICS]
-        .map(String::from)
-        .to_vec();
+    let args: Vec<String> =
+        [&name, "--every", "0.5", "-q", "1", "-w", "1", "-n", "--detail", "hops", "--events", "--prometheus", METRICS]
+            .map(String::from)
+            .to_vec();
     let mut hoptrace = monitor(&lab, client, &args, &events_path);
     let metrics = || http_get(&lab, client, &format!("http://{METRICS}/metrics"));
     let path_id = format!("hoptrace_path_id{{target=\"{name}\"}}");

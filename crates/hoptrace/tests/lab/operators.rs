@@ -184,7 +184,10 @@ fn every_rule_and_dashboard_expression_returns_data_from_a_real_prometheus() {
     let scratch = Scratch::new("operators-prometheus");
     let targets = [dst4.to_string(), side4.to_string(), dead4.to_string(), UNKNOWN.to_owned()];
     let mut args = targets.to_vec();
-    args.extend(["--every", "1", "-q", "3", "-w", "0.5", "-m", "8", "-n", "--prometheus", METRICS].map(String::from));
+    args.extend(
+        ["--every", "1", "-q", "3", "-w", "0.5", "-m", "8", "-n", "--detail", "hops", "--prometheus", METRICS]
+            .map(String::from),
+    );
     let _monitor = monitor(&lab, client, &args, &scratch.0.join("stdout"));
     let _prometheus = prometheus(&lab, client, &scratch);
     let target_set = |names: &[&String]| names.iter().map(|name| name.to_string()).collect::<BTreeSet<_>>();

@@ -4,7 +4,11 @@
 //!
 //! For mtr, "rss@10s" is the sum over its 50 processes 8 s in, "rss@end" the largest single one.
 //!
-//! `monitor-bench HOPTRACE_BINARY` — needs root, `python3` and the Debian package `mtr-tiny` (scripts/bench.sh
+//! Then at scale: 10,000 targets (198.19.0.0/17, AnyIP) at `--every 60`, default detail: the steady RSS once every
+//! target has had its first round, then 8 scrapers (gzip, as Prometheus) every 15 s for a minute: their waits
+//! (p50, max), the peak RSS meanwhile, the monitor's CPU over that minute, and the rounds run against `--every`'s.
+//!
+//! `monitor-bench HOPTRACE_BINARY [--scale]` (`--scale`: the table at scale only) — needs root, `python3` and the Debian package `mtr-tiny` (scripts/bench.sh
 //! installs it). The lab: client — r1 — r2 — r3 — dst, dst answering for 198.19.224.0/24 (AnyIP).
 
 use std::net::IpAddr;
@@ -37,11 +41,25 @@ fn status_kib(pid: u32, field: &str) -> u64 {
     line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()).unwrap_or(0)
 }
 
+/// Targets at scale: 198.19.0.1 onwards.
+const MANY: u32 = 10_000;
+/// Their period.
+const MANY_EVERY: u64 = 60;
+/// Scrapers at once, and their interval.
+const SCRAPERS: u32 = 8;
+const SCRAPE_EVERY: u64 = 15;
+
 fn lab() -> Result<(Lab, NodeId, Vec<IpAddr>), hoptrace_netlab::Error> {
     let mut spec = LabSpec::new();
-    let (client, _, dst) = spec.chain(3, |_| Default::default());
+    let (client, routers, dst) = spec.chain(3, |_| Default::default());
     spec.anyip(dst, IpAddr::from([198, 19, 224, 0]), 24);
+    spec.anyip(dst, IpAddr::from([198, 19, 0, 0]), 17);
     let lab = Lab::build(&spec)?;
+    // The kernel's global ICMP caps would set the rate at scale, not the prober.
+    for node in routers.into_iter().chain([dst]) {
+        let caps = ["net.ipv4.icmp_msgs_per_sec=100000", "net.ipv4.icmp_msgs_burst=10000", "net.ipv4.icmp_ratelimit=0"];
+        let _ = lab.command(node, "sysctl").arg("-qw").args(caps).status();
+    }
     let targets = (1..=TARGETS).map(|n| IpAddr::from([198, 19, 224, n])).collect();
     Ok((lab, client, targets))
 }
@@ -131,9 +149,93 @@ fn mtr_probes(json: &str) -> f64 {
     counts.filter_map(|rest| rest.trim_start().split([',', '}']).next()?.trim().parse::<f64>().ok()).sum()
 }
 
+/// A process's CPU seconds (`/proc/PID/stat`'s utime and stime; 100 ticks a second).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
+    let ticks = |at: usize| fields.get(at).and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// `SCRAPERS` threads in `node` scraping `url` (gzip) every `SCRAPE_EVERY` s, `times` each: every wait, sorted.
+fn scrape_together(lab: &Lab, node: NodeId, url: &str, times: u32) -> Vec<f64> {
+    let script = "import sys, time, threading, urllib.request\n\
+                  url, n, every, times = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])\n\
+                  waits = []\n\
+                  def scrape():\n\
+                  \x20   for i in range(times):\n\
+                  \x20       time.sleep(max(0.0, start + i * every - time.monotonic()))\n\
+                  \x20       t = time.monotonic()\n\
+                  \x20       r = urllib.request.Request(url, headers={'Accept-Encoding': 'gzip'})\n\
+                  \x20       urllib.request.urlopen(r, timeout=120).read()\n\
+                  \x20       waits.append(time.monotonic() - t)\n\
+                  start = time.monotonic()\n\
+                  threads = [threading.Thread(target=scrape) for _ in range(n)]\n\
+                  [t.start() for t in threads]\n\
+                  [t.join() for t in threads]\n\
+                  print(' '.join(str(w) for w in waits))";
+    let (n, every, times) = (SCRAPERS.to_string(), SCRAPE_EVERY.to_string(), times.to_string());
+    let output = lab.command(node, "python3").args(["-c", script, url, &n, &every, &times]).output();
+    let text = output.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    let mut waits: Vec<f64> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    waits.sort_by(f64::total_cmp);
+    waits
+}
+
+/// The monitor on `MANY` targets at `--every MANY_EVERY` with `extra`, scraped as Prometheus would: one line.
+fn at_scale(lab: &Lab, client: NodeId, hoptrace: &str, extra: &[&str]) -> String {
+    let list = std::env::temp_dir().join(format!("monitor-bench-{}.targets", std::process::id()));
+    let base = u32::from(std::net::Ipv4Addr::new(198, 19, 0, 0));
+    let names: Vec<String> = (1..=MANY).map(|n| std::net::Ipv4Addr::from(base + n).to_string()).collect();
+    std::fs::write(&list, names.join("\n")).expect("the targets file");
+    let mut child = lab
+        .command(client, hoptrace)
+        .args(["monitor", "--targets", &list.display().to_string(), "--every", &MANY_EVERY.to_string()])
+        .args(["-n", "--prometheus", METRICS])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("hoptrace monitor starts");
+    let pid = child.id();
+    let url = format!("http://{METRICS}/metrics");
+    let runs = |page: &str| counter_sum(page, "hoptrace_runs_total");
+    // Every target's first round is somewhere in the first period; then steady.
+    std::thread::sleep(Duration::from_secs(MANY_EVERY + 10));
+    let steady = status_kib(pid, "VmRSS:");
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5"); // VmHWM from here
+    let (cpu_before, started) = (cpu_seconds(pid), Instant::now());
+    let first = http_get(lab, client, &url);
+    let times = (MANY_EVERY / SCRAPE_EVERY) as u32;
+    let waits = scrape_together(lab, client, &url, times);
+    let last = http_get(lab, client, &url);
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - cpu_before;
+    let peak = status_kib(pid, "VmHWM:");
+    let page_mib = last.len() as f64 / 1048576.0;
+    let series = last.lines().filter(|line| !line.starts_with('#')).count();
+    let _ = Command::new("kill").args(["-INT", &pid.to_string()]).status();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&list);
+    let rounds = (runs(&last) - runs(&first)) / (wall * f64::from(MANY) / MANY_EVERY as f64);
+    let quantile = |q: f64| waits.get(((waits.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
+    format!(
+        "{:<28} {:>8.0} {:>9.1} {:>8.2} {:>8.2} {:>7.1} {:>9.2} {:>9.1} {:>9}",
+        format!("{MANY} targets {}", extra.join(" ")).trim_end(),
+        steady as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        quantile(0.5),
+        quantile(1.0),
+        100.0 * cpu / wall,
+        rounds,
+        page_mib,
+        series,
+    )
+}
+
 fn main() -> ExitCode {
     let Some(hoptrace) = std::env::args().nth(1) else {
-        eprintln!("usage: monitor-bench HOPTRACE_BINARY");
+        eprintln!("usage: monitor-bench HOPTRACE_BINARY [--scale]");
         return ExitCode::from(2);
     };
     let (lab, client, targets) = match lab() {
@@ -143,11 +245,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let rows = [
-        monitor(&lab, client, &hoptrace, &targets, &[]),
-        monitor(&lab, client, &hoptrace, &targets, &["--raw"]),
-        mtr(&lab, client, &targets),
-    ];
+    // `--scale`: the table at scale only.
+    let scale_only = std::env::args().nth(2).as_deref() == Some("--scale");
+    let rows = if scale_only {
+        Vec::new()
+    } else {
+        vec![
+            monitor(&lab, client, &hoptrace, &targets, &[]),
+            monitor(&lab, client, &hoptrace, &targets, &["--raw"]),
+            mtr(&lab, client, &targets),
+        ]
+    };
     println!("{TARGETS} targets, 4 hops each");
     println!(
         "{:<36} {:>7} {:>7} {:>9} {:>13} {:>13} {:>8} {:>10}",
@@ -167,6 +275,15 @@ fn main() -> ExitCode {
             row.probes / row.wall,
             100_000.0 * row.cpu / row.probes.max(1.0),
         );
+    }
+    println!();
+    println!("{MANY} targets, --every {MANY_EVERY}, {SCRAPERS} scrapers every {SCRAPE_EVERY} s (gzip) for a minute");
+    println!(
+        "{:<28} {:>8} {:>9} {:>8} {:>8} {:>7} {:>9} {:>9} {:>9}",
+        "", "rss MiB", "peak MiB", "p50 s", "max s", "cpu %", "rounds/x", "page MiB", "series"
+    );
+    for extra in [&[][..], &["--detail", "hops"][..]] {
+        println!("{}", at_scale(&lab, client, &hoptrace, extra));
     }
     ExitCode::SUCCESS
 }
