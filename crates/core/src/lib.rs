@@ -63,7 +63,8 @@ pub use error::Error;
 /// What the process may do, for a program around the tracer: privileges kept only as long as opening sockets
 /// needs them, and whether a pipe's reader is still there.
 pub mod process {
-    pub use net::{drop_privileges, narrow_setuid, reader_gone, run_by_root};
+    pub use net::bulk::process_usage;
+    pub use net::{drop_privileges, lent_by_setuid, narrow_setuid, reader_gone, run_by_root};
 }
 pub use event::{Event, TraceInfo};
 pub use mark::mark;

@@ -9,8 +9,6 @@ pub mod escape;
 pub mod exporter;
 pub mod files;
 pub mod monitor;
-/// The renderers under their old name, for code not yet moved with the rest (the monitor's, bulk's).
-pub use render as output;
 pub mod render;
 pub mod settings;
 

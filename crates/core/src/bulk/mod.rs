@@ -30,7 +30,7 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub use engine::bulk::{Check, PlanConfig, Planner, ProbeSpec, Protocol, Row};
+pub use engine::bulk::{probe_len, Check, PlanConfig, Planner, ProbeSpec, Protocol, Row};
 use net::bulk::{BulkReceiver, BulkSender};
 use net::NetError;
 pub use receive::{receive, Counters, Sink};

@@ -98,14 +98,14 @@ pub struct BulkArgs {
     pub mda: bool,
     /// With --mda: the confidence that no branch is missed at a hop, in percent: 95, 99 or 99.9.
     #[arg(long = "confidence", default_value = "95", value_parser = confidence)]
-    pub confidence: engine::mda::Confidence,
+    pub confidence: hoptrace_core::Confidence,
     /// With --targets: scamper's warts on stdout instead; with =FILE, into FILE beside the JSON (or text).
     #[arg(long = "warts", value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "-")]
     pub warts: Option<std::path::PathBuf>,
 }
 
-fn confidence(text: &str) -> Result<engine::mda::Confidence, String> {
-    engine::mda::Confidence::from_percent(text).ok_or_else(|| format!("`{text}' is not 95, 99 or 99.9"))
+fn confidence(text: &str) -> Result<hoptrace_core::Confidence, String> {
+    hoptrace_core::Confidence::from_percent(text).ok_or_else(|| format!("`{text}' is not 95, 99 or 99.9"))
 }
 
 fn seconds(text: &str) -> Result<f64, String> {

@@ -6,10 +6,10 @@ use core::net::Ipv6Addr;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use engine::bulk::Row;
+use hoptrace_core::bulk::Row;
 use hoptrace_core::bulk::Sink;
 
-use crate::output::Sink as Output;
+use crate::render::Sink as Output;
 
 /// How often the receiver looks whether the reader of standard output went away.
 pub(super) const READER_CHECK: Duration = Duration::from_millis(100);
@@ -207,7 +207,7 @@ impl Line {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::MplsLabel;
+    use hoptrace_core::MplsLabel;
 
     /// The row as `format!` writes it, to check the hand-made formatting against.
     fn reference(row: &Row, round: &str) -> String {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use engine::bulk::ProbeSpec;
+use hoptrace_core::bulk::ProbeSpec;
 use hoptrace_core::bulk::Sending;
 
 use super::prefixes::PrefixSet;

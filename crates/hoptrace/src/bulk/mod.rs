@@ -16,20 +16,19 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use engine::bulk::{PlanConfig, Planner, Protocol};
 use hoptrace_core::bulk::{BulkOptions, BulkProber, Counters, Note, Sending};
+use hoptrace_core::bulk::{PlanConfig, Planner, Protocol};
 use hoptrace_core::StopHandle;
-use net::Privilege;
 
 pub use args::BulkArgs;
 pub use csv::HEADER as CSV_HEADER;
 
 use crate::error::{CliError, Error};
-use crate::output::{Control, Sink as Output};
+use crate::render::{Control, Sink as Output};
 
 /// Runs `hoptrace bulk`: probe specifications from stdin to caracal's CSV, or with `--targets`, traces.
 pub fn run(args: &BulkArgs) -> Result<(), Error> {
-    if net::lent_by_setuid() {
+    if hoptrace_core::process::lent_by_setuid() {
         // Its probes leave by a packet socket, below the firewall's OUTPUT rules, from any source address.
         return Err(Error::Failed(
             "bulk probing is not lent by a setuid install (its packets pass below the firewall): run it as root \
@@ -37,7 +36,7 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
                 .into(),
         ));
     }
-    if Privilege::detect() != Privilege::Raw {
+    if hoptrace_core::Privilege::Auto.decide() != hoptrace_core::Privilege::Raw {
         return Err(Error::Failed("bulk probing needs raw sockets: run it as root or with CAP_NET_RAW".into()));
     }
     let filters = Arc::new(input::Filters::load(args).map_err(|why| Error::Usage(CliError::new(why)))?);
@@ -84,7 +83,7 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
     };
     // The sockets are open and the files read: nothing from here on needs a privilege, and no probe is sent with
     // one. (Capabilities are each thread's: this comes before the threads.)
-    net::drop_privileges().map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
+    hoptrace_core::process::drop_privileges().map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
     let protocol = if args.protocol == "icmp" { Protocol::Icmp } else { Protocol::Udp };
     let started = SystemTime::now();
     let mut printer = traces::Printer::new(args.text, args.mda.then_some(args.confidence), args.warts.as_deref());

@@ -9,7 +9,7 @@ use super::input::InputStats;
 
 /// Writes the summary of a run that sent for `sending`.
 pub(super) fn print(stats: &SendStats, input: &InputStats, counters: &Counters, sending: Duration) {
-    let (user, system, rss) = net::bulk::process_usage();
+    let (user, system, rss) = hoptrace_core::process::process_usage();
     let seconds = sending.as_secs_f64();
     let rate = stats.sent as f64 / seconds.max(1e-9);
     // No probe, no cost per probe.

@@ -4,12 +4,11 @@ use core::net::IpAddr;
 use std::io::{self, Write};
 use std::time::SystemTime;
 
-use engine::bulk::{probe_len, Planner, Protocol};
-use engine::mda::Confidence;
-use engine::{Method, Outcome};
+use hoptrace_core::bulk::{probe_len, Planner, Protocol};
+use hoptrace_core::{Confidence, Method, Outcome};
 
 use super::targets::Target;
-use crate::output::{
+use crate::render::{
     with_warts, Directory, DnsDirectory, GraphFormat, MdaGraph, MdaText, Renderer, RipeJson, Sink as Output, TraceInfo,
     TracerouteText, Warts,
 };
@@ -105,8 +104,11 @@ pub(super) struct Head<'a> {
 
 impl Head<'_> {
     fn info(&self, target: &Target, source: Option<IpAddr>) -> TraceInfo {
-        let method =
-            Method::paris(if self.protocol == Protocol::Udp { engine::Protocol::Udp } else { engine::Protocol::Icmp });
+        let method = Method::paris(if self.protocol == Protocol::Udp {
+            hoptrace_core::Protocol::Udp
+        } else {
+            hoptrace_core::Protocol::Icmp
+        });
         TraceInfo {
             host: target.host.clone(),
             target: target.addr,

@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 pub use hoptrace_core::monitor::MonitorEvent;
 
-use crate::output::{Control, Sink};
+use crate::render::{Control, Sink};
 
 /// Seconds as people write them: to the tenth, without a trailing `.0` (`0.4`, `60`).
 pub fn seconds(value: f64) -> String {

@@ -4,7 +4,7 @@ use hoptrace_core::monitor::{Monitor, Notice};
 
 use crate::exporter::metrics::{HopInfo, Metrics, RunResult};
 use crate::monitor::events::EventSink;
-use crate::output::Directory;
+use crate::render::Directory;
 
 /// Applies `notice` to `metrics` (the window's report and hop names from `monitor` and `directory`) and prints
 /// its event to `events`.

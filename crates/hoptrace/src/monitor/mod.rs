@@ -26,7 +26,7 @@ use crate::error::{CliError, Error};
 use crate::exporter::http::{Exporter, Pages};
 use crate::exporter::metrics::Metrics;
 pub use crate::exporter::ListenAddress;
-use crate::output::{Control, Directory};
+use crate::render::{Control, Directory};
 use crate::settings::Settings;
 /// The `--targets` file's parser (the library's).
 pub use hoptrace_core::monitor::parse_targets;
@@ -93,7 +93,7 @@ pub fn run(
         events::warn(&format!("IPv6 targets cannot be traced: {error}"));
     }
     let listener = settings.prometheus.as_ref().map(bind).transpose()?;
-    net::drop_privileges().map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
+    hoptrace_core::process::drop_privileges().map_err(|error| Error::Trace(hoptrace_core::Error::Net(error)))?;
     events::warn(&start_line(&settings, &targets, listener.as_ref().and_then(|l| l.local_addr().ok())));
 
     // Set by SIGINT, SIGTERM or a failure to write the events.
@@ -195,9 +195,9 @@ fn start_line(settings: &MonitorSettings, targets: &[String], metrics: Option<So
         n => format!("{n} targets"),
     };
     let protocol = match settings.trace.probing.protocol {
-        engine::Protocol::Icmp => "ICMP",
-        engine::Protocol::Udp => "UDP",
-        engine::Protocol::Tcp => "TCP",
+        hoptrace_core::Protocol::Icmp => "ICMP",
+        hoptrace_core::Protocol::Udp => "UDP",
+        hoptrace_core::Protocol::Tcp => "TCP",
     };
     let every = events::seconds(settings.every.as_secs_f64());
     let metrics = match metrics {
