@@ -55,7 +55,7 @@ impl<'a> Sending<'a> {
             sender,
             counters,
             sources: [options.source_v4.map(|a| Some(IpAddr::V4(a))), options.source_v6.map(|a| Some(IpAddr::V6(a)))],
-            ways: Ways::new(options.routed),
+            ways: Ways::new(options.routed, options.notes),
             pacer: Pacer::new(options.rate, batch),
             cap: DestinationCap::new(options.max_per_destination),
             queued: [Vec::with_capacity(batch), Vec::with_capacity(batch)],
@@ -144,7 +144,8 @@ impl<'a> Sending<'a> {
         let queued = &mut self.queued[family];
         let Some(&(spec, src)) = queued.first() else { return };
         let options = self.options;
-        self.ways.find(spec.dst, src, options.interface.as_deref(), self.sender, options.notes);
+        let matched = self.counters.matched.load(Ordering::Relaxed);
+        self.ways.find(spec.dst, src, options.interface.as_deref(), self.sender, matched);
         let (id, stamp) = (options.caracal_id, timestamp(tenth_ms(now_micros())));
         let batch = &mut self.batches[family];
         for (spec, src) in queued.drain(..) {

@@ -114,6 +114,11 @@ impl BulkSender {
         Ok(())
     }
 
+    /// From now on, routes the packets of the family `ipv6` says one by one again (undoes [`BulkSender::inject`]).
+    pub fn route(&mut self, ipv6: bool) {
+        self.next_hops[usize::from(ipv6)] = None;
+    }
+
     /// Sends every packet of `batch` (all of the family `ipv6` says), as few system calls as the kernel allows.
     pub fn send(&mut self, ipv6: bool, batch: &Batch) -> SendOutcome {
         let slices: Vec<[IoSlice<'_>; 1]> = (0..batch.len()).map(|i| [IoSlice::new(batch.packet(i))]).collect();
