@@ -86,7 +86,7 @@ fn suppressed(lab: &Lab, node: NodeId) -> u64 {
 fn mda_at_99_percent_under_a_global_icmp_limit_counts_only_answered_flows() {
     let _machine = shared_machine();
     // A global cap as the kernel's (1000 errors a second), in bursts of 10 rather than 50: one trace here asks r3
-    // for about 35 errors at once, within the stock burst (see notes/mda26.md); 10 makes the limit bite every run.
+    // for about 35 errors at once, within the stock burst of 50; 10 makes the limit bite every run.
     let opts = RouterOpts { icmp_msgs: Some((1000, 10)), ..RouterOpts::default() };
     for family in [Family::V4, Family::V6] {
         let (lab, client, dst, r3, expected) = limited_diamonds(family, opts);
