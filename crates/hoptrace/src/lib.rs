@@ -1,5 +1,5 @@
 //! hoptrace: trace the path packets take to a host — the command line, the renderers, and the glue that runs a
-//! trace with the [`engine`] over [`net`]'s sockets.
+//! trace, watch or map with [`hoptrace_core`], the library it is built on like any other program.
 
 pub mod bulk;
 pub mod cli;
