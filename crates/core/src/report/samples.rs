@@ -7,6 +7,9 @@ use std::collections::VecDeque;
 
 use super::RttStats;
 
+/// The longest round-trip time kept exactly, in nanoseconds.
+const MAX_NS: u64 = 1 << 40;
+
 /// The samples of a window, oldest first, and their sums.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Samples {
@@ -23,7 +26,8 @@ pub(super) struct Samples {
 impl Samples {
     /// Adds the newest sample.
     pub fn add(&mut self, rtt: Duration) {
-        let ns = u64::try_from(rtt.as_nanos()).unwrap_or(u64::MAX);
+        // At most 2^40 ns (18 minutes, past any wait): the sums of squares of a million samples stay in a u128.
+        let ns = u64::try_from(rtt.as_nanos()).unwrap_or(u64::MAX).min(MAX_NS);
         match self.samples.back() {
             None => (self.best, self.worst) = (ns, ns),
             Some(&last) => {
