@@ -60,6 +60,7 @@ mod slowloris;
 mod spec;
 mod sweep;
 mod untagged;
+mod zoo;
 
 pub use attack::{Attack, Flood};
 pub use error::{Error, Result};
