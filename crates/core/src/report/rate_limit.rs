@@ -17,8 +17,9 @@
 //!    ([`IPV4_INTERVALS`]): at `monitor`'s pace (rounds of near-simultaneous probes every ½ s) a ¼ s bucket,
 //!    two tokens a round, fits random loss of about half the probes too often;
 //! 5. in at least half the rounds where it left a probe unanswered, a farther hop answered — unless no farther hop
-//!    ever answered (the destination: nothing lies past it, and rule 4 alone tells its limiter from loss); an
-//!    outage silences the hops beyond as well.
+//!    ever answered (the destination: nothing lies past it, and rule 4 alone tells its limiter from loss), or every
+//!    farther hop that answered is rate-limited itself (stock routers and a destination probed at one pace run dry
+//!    in the same rounds); an outage silences the hops beyond as well.
 //!
 //! Such a hop is rate-limited: its unanswered probes are not counted as loss.
 
@@ -152,11 +153,18 @@ impl RateLimitEvidence {
 
     /// Whether the hop's silences are its ICMP rate limit at work rather than loss (the module's rule).
     pub fn is_rate_limited(&self) -> bool {
+        self.is_rate_limited_beside(false)
+    }
+
+    /// [`Self::is_rate_limited`], knowing whether every farther hop that answered is rate-limited itself
+    /// (`limiters_beyond`): then their silences in this hop's silent rounds say nothing against it (rule 5).
+    pub fn is_rate_limited_beside(&self, limiters_beyond: bool) -> bool {
         let (Some(ended), Some(last)) = (self.burst_ended_at, self.last_sent_at) else {
             return false;
         };
         let span = last.saturating_duration_since(ended);
-        let vouched_for = !self.answered_beyond || self.silent_rounds_answered_beyond * 2 >= self.silent_rounds;
+        let vouched_for =
+            !self.answered_beyond || limiters_beyond || self.silent_rounds_answered_beyond * 2 >= self.silent_rounds;
         self.burst >= 1
             && span >= MIN_SPAN
             && f64::from(self.answered_after) <= 1.0 + MAX_RATE * span.as_secs_f64()
