@@ -104,7 +104,7 @@ impl HopSummary {
 
     /// Whether the hop's silences are ICMP rate limiting (see [`RateLimitEvidence::is_rate_limited`]).
     pub fn is_rate_limited(&self) -> bool {
-        self.rate_limit.is_rate_limited_beside(self.limiters_beyond)
+        self.rate_limit.is_rate_limited_beside(self.limiters_beyond, self.reached)
     }
 
     /// Probes counted as lost: the unanswered ones, unless the hop is rate-limited.
