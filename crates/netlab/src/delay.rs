@@ -82,7 +82,7 @@ impl DelayLink {
                             },
                         };
                         if short_quotes {
-                            crate::zoo::shorten_quote(&mut packet);
+                            crate::short_quote::shorten(&mut packet);
                         }
                         if queue.send((due, packet)).is_err() {
                             return;

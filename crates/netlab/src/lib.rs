@@ -59,6 +59,7 @@ mod mpls;
 mod namespace;
 mod quote8;
 mod routing;
+mod short_quote;
 mod slowloris;
 mod spec;
 mod sweep;
