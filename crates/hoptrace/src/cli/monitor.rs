@@ -9,7 +9,7 @@ use hoptrace_core::{Options, Privilege, Protocol, Rounds, SocketOptions};
 
 use super::values::{port, queries, source, ttl_range, wait_policy};
 use super::{family, CliError};
-use crate::monitor::{Detail, ListenAddress, MonitorSettings};
+use crate::commands::monitor::{Detail, ListenAddress, MonitorSettings};
 use crate::settings::{Flows, Mode, Naming, Output, Settings};
 
 /// The longest `--every`, in seconds: a day. (Longer would not be a monitor, and a period near the clock's range
@@ -198,7 +198,7 @@ mod tests {
     use crate::cli::{parse, Request};
     use crate::settings::Flows;
 
-    fn monitor(args: &[&str]) -> Result<crate::monitor::MonitorSettings, String> {
+    fn monitor(args: &[&str]) -> Result<crate::commands::monitor::MonitorSettings, String> {
         let args = ["hoptrace", "monitor"].iter().chain(args).map(Into::into);
         match parse(args) {
             Ok(Request::Monitor(settings)) => Ok(*settings),
@@ -226,9 +226,9 @@ mod tests {
         assert_eq!(probing.protocol, hoptrace_core::Protocol::Tcp);
         assert_eq!((probing.probes_per_hop, probing.max_ttl, tcp.every.as_secs(), tcp.raw), (1, 12, 5, true));
         assert_eq!(probing.max_in_flight, 16);
-        assert_eq!(settings.detail, crate::monitor::Detail::Path);
-        assert_eq!(monitor(&["x", "--detail", "hops"]).unwrap().detail, crate::monitor::Detail::Hops);
-        assert_eq!(monitor(&["x", "--detail", "none"]).unwrap().detail, crate::monitor::Detail::None);
+        assert_eq!(settings.detail, crate::commands::monitor::Detail::Path);
+        assert_eq!(monitor(&["x", "--detail", "hops"]).unwrap().detail, crate::commands::monitor::Detail::Hops);
+        assert_eq!(monitor(&["x", "--detail", "none"]).unwrap().detail, crate::commands::monitor::Detail::None);
     }
 
     #[test]
