@@ -71,7 +71,7 @@ pub struct MonitorArgs {
     /// Look up AS numbers for hoptrace_hop_info.
     #[arg(short = 'A', long = "as-path-lookups")]
     as_lookups: bool,
-    /// The max TTL (default 30).
+    /// The max TTL (default 64, as for a trace).
     #[arg(short = 'm', long = "max-hops", value_name = "max_ttl")]
     max_hops: Option<String>,
     /// Probes per hop in each round.
