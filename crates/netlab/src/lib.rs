@@ -48,6 +48,7 @@ mod attack;
 mod build;
 mod cmd;
 mod delay;
+mod diamonds;
 mod error;
 mod firewall;
 mod forge;
@@ -62,6 +63,7 @@ mod sweep;
 mod untagged;
 
 pub use attack::{Attack, Flood};
+pub use diamonds::TwoDiamonds;
 pub use error::{Error, Result};
 pub use forge::Forgery;
 pub use lab::Lab;
