@@ -55,6 +55,7 @@ mod forge;
 mod lab;
 mod mpls;
 mod namespace;
+mod per_packet;
 mod quote8;
 mod routing;
 mod slowloris;

@@ -40,6 +40,7 @@ mod tmux;
 mod tracepath;
 mod warts;
 mod wire;
+mod zoo_balancer;
 mod zoo_gateway;
 
 use std::net::IpAddr;
