@@ -42,6 +42,7 @@ mod warts;
 mod wire;
 mod zoo_balancer;
 mod zoo_gateway;
+mod zoo_silent;
 
 use std::net::IpAddr;
 
