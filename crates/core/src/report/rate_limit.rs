@@ -17,8 +17,8 @@
 //!    ([`IPV4_INTERVALS`]): at `monitor`'s pace (rounds of near-simultaneous probes every ½ s) a ¼ s bucket,
 //!    two tokens a round, fits random loss of about half the probes too often;
 //! 5. in at least half the rounds where it left a probe unanswered, a farther hop answered — unless no farther hop
-//!    ever answered (the destination: nothing lies past it, and rule 4 alone tells its limiter from loss); an
-//!    outage silences the hops beyond as well.
+//!    ever answered (the destination: nothing lies past it, and rule 4 alone tells its limiter from loss; its own
+//!    answers to probes sent past it do not count); an outage silences the hops beyond as well.
 //!
 //! Such a hop is rate-limited: its unanswered probes are not counted as loss.
 
