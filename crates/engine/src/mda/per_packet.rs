@@ -3,7 +3,7 @@
 //! MDA's rule assumes per-flow balancers (one flow, one next hop). Behind a per-packet balancer one flow reaches
 //! several next hops, and the links drawn from flows are not paths. At a hop where several interfaces answered,
 //! MDA probes some answered flows once more ([`repeats_needed`] of them, each probe a
-//! [`Resend::Repeat`](crate::result::Resend::Repeat) that the stopping rule does not count); if a repeat reaches
+//! [`Resend::Repeat`] that the stopping rule does not count); if a repeat reaches
 //! another interface than its flow did, the balancing before the hop is per packet ([`verdict`]). A 2-way per-packet
 //! balancer escapes `r` repeats with probability `2^-r`: `r` is the least that keeps this under the confidence's
 //! failure bound (5, 7 and 10 repeats at 95, 99 and 99.9 %).
