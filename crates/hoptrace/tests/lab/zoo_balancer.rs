@@ -77,6 +77,7 @@ fn mda_says_a_balancer_is_per_packet_and_every_face_shows_only_what_is_there() {
         // MDA: every interface, and the split hops said per packet (both are: r3's interface is the branch's
         // too), each but for 1 in 2^repeats (1/128 at 99 %, 1/32 at 95 %): at least one of them, never another.
         let stdout = run(&["--mda", "--confidence", "99"]);
+        eprintln!("{family:?}:\n{stdout}");
         assert_eq!(shown(&stdout), *expected, "{family:?}:\n{stdout}");
         let told: Vec<&str> = stdout.lines().filter(|line| line.contains("per-packet load balancing")).collect();
         assert!(matches!(told.len(), 1 | 2), "{family:?}:\n{stdout}");
