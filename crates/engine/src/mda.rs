@@ -21,6 +21,8 @@ use crate::result::Hop;
 
 pub use crate::config::Confidence;
 
+pub mod per_packet;
+
 /// More responders than this at one hop are not chased further (97 flows for the hop's own rule).
 const MAX_RESPONDERS: usize = 16;
 

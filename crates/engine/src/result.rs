@@ -62,12 +62,13 @@ pub struct ProbeRecord {
     pub flow: u16,
     /// What became of it.
     pub status: ProbeStatus,
-    /// Whether a later probe at the same TTL stands in for it, and why. Views of the hop's probes usually skip
+    /// Whether a later probe at the same TTL stands in for it, and why (or that it is a repeat, standing for no
+    /// flow). Views of the hop's probes usually skip
     /// such a probe.
     pub resent: Option<Resend>,
 }
 
-/// Why another probe was sent in place of one.
+/// Why another probe was sent in place of one (or beside it: [`Resend::Repeat`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Resend {
@@ -76,6 +77,9 @@ pub enum Resend {
     /// It was too big for a link on the way (or the local one), and path MTU discovery sent it again at the size
     /// the link allows.
     Smaller,
+    /// Not a stand-in: a second probe in the flow of an earlier one at a hop of several interfaces, to tell a
+    /// per-packet load balancer before it (see [`crate::mda::per_packet`]). It never stands for its flow.
+    Repeat,
 }
 
 impl ProbeRecord {

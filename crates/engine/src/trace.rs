@@ -118,8 +118,11 @@ impl Trace {
             return None;
         }
         let (ttl, hop_index) = self.next_slot(Some(now))?;
-        // The i-th probe standing for a hop is in flow i, at every hop (a resend keeps the flow it replaces).
+        // The i-th probe standing for a hop is in flow i, at every hop (a resend keeps the flow it replaces); a hop
+        // with all its flows may want one probed again (a repeat, see crate::mda::per_packet).
+        let repeat = self.repeat_flow(hop_index);
         let flow = match self.log.hops().get(hop_index) {
+            _ if repeat.is_some() => repeat.unwrap_or_default(),
             Some(hop) if self.config.mda => first_free_flow(hop),
             None if self.config.mda => 0,
             _ => self.config.flow,
@@ -127,7 +130,8 @@ impl Trace {
         let id = ProbeId(self.log.len() as u32);
         let (probe, key) = self.factory.build(id, ttl, flow);
         let size = self.factory.packet_len();
-        let record = ProbeRecord { id, sent_at: now, size, flow, status: ProbeStatus::InFlight, resent: None };
+        let resent = repeat.map(|_| Resend::Repeat);
+        let record = ProbeRecord { id, sent_at: now, size, flow, status: ProbeStatus::InFlight, resent };
         self.log.push(hop_index, ttl, record, key);
         if self.config.method == Method::paris(Protocol::Udp) {
             if let Some(tag) = self.factory.payload_tag(id) {
@@ -268,7 +272,8 @@ impl Trace {
             ReplyKind::IcmpError(error) if error.class == ErrorClass::PacketTooBig => {
                 error.mtu.and_then(|mtu| self.resend_smaller(id, mtu))
             }
-            _ => None,
+            // A repeat stays one (it stands for no flow).
+            _ => self.log.record(id).and_then(|record| record.resent.filter(|&why| why == Resend::Repeat)),
         };
         let quote_rewritten = self.matcher().quote_rewritten(id, &reply);
         let unverified = !self.matcher().verified(id, &reply);
@@ -278,7 +283,8 @@ impl Trace {
         let Some(record) = self.log.record_mut(id) else { return };
         let rtt = now.saturating_duration_since(record.sent_at);
         let answer = Answer { rtt, reply, quote_rewritten, unverified };
-        let verdict = if resent.is_some() { Verdict::Continue } else { answer.verdict(target) };
+        let verdict =
+            if resent.is_some_and(|why| why != Resend::Repeat) { Verdict::Continue } else { answer.verdict(target) };
         record.status = ProbeStatus::Answered(answer);
         record.resent = resent;
         self.events.push_back(Event::Answered { id, ttl });
@@ -328,10 +334,12 @@ impl Trace {
             return;
         }
         for &id in &expired {
-            let retry = self.may_retry(id, now).then_some(Resend::Retry);
+            // A lost repeat stays one: it never stands for its flow, and is not retried.
+            let repeat = self.log.record(id).is_some_and(|record| record.resent == Some(Resend::Repeat));
+            let resent = if repeat { Some(Resend::Repeat) } else { self.may_retry(id, now).then_some(Resend::Retry) };
             if let Some(record) = self.log.record_mut(id) {
                 record.status = ProbeStatus::TimedOut;
-                record.resent = retry;
+                record.resent = resent;
             }
         }
         self.in_flight.retain(|id| !expired.contains(id));
@@ -379,7 +387,7 @@ impl Trace {
     /// Whether hop `index` has every probe it needs, each with an outcome.
     fn settled(&self, index: usize) -> bool {
         let hop = &self.log.hops()[index];
-        hop.current().count() >= self.wanted(index) && hop.is_complete()
+        hop.current().count() >= self.wanted(index) && self.repeat_flow(index).is_none() && hop.is_complete()
     }
 
     /// The gap limit: once that many TTLs past the farthest answer are settled and silent, the trace ends there.

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use engine::{Hop, Verdict};
 
+use super::rate_limit::Beyond;
 use super::settled;
 use crate::mark::mark;
 
@@ -32,8 +33,8 @@ pub(super) struct ProbeDigest {
 pub(super) struct HopRound {
     pub ttl: u8,
     pub probes: Vec<ProbeDigest>,
-    /// Whether a farther hop of the round answered.
-    pub answered_beyond: bool,
+    /// Who answered at a farther TTL of the round.
+    pub beyond: Beyond,
 }
 
 impl HopRound {
@@ -94,7 +95,7 @@ impl RoundDigest {
                         }),
                     })
                     .collect(),
-                answered_beyond: round[index + 1..].iter().any(Hop::is_answered),
+                beyond: beyond(&round[index + 1..], target),
             })
             .collect();
         // Hops at different TTLs are independent; one TTL's hops keep their order.
@@ -107,5 +108,17 @@ impl RoundDigest {
         let start = self.hops.partition_point(|hop| hop.ttl < ttl);
         let end = start + self.hops[start..].partition_point(|hop| hop.ttl == ttl);
         &self.hops[start..end]
+    }
+}
+
+/// Who of `farther` (a round's hops past one) answered: another address than `target`, else the target, else nobody.
+fn beyond(farther: &[Hop], target: IpAddr) -> Beyond {
+    let mut answers = farther.iter().flat_map(Hop::answers).map(|answer| answer.from()).peekable();
+    if answers.peek().is_none() {
+        Beyond::Nobody
+    } else if answers.any(|from| from != target) {
+        Beyond::Others
+    } else {
+        Beyond::Target
     }
 }

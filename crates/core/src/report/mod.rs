@@ -148,7 +148,7 @@ impl HopSummary {
                 None => {}
             }
         }
-        self.rate_limit.record_round(outcomes, hop.answered_beyond);
+        self.rate_limit.record_round(outcomes, hop.beyond);
         self.rounds += 1;
         self.ended_rounds += u32::from(ended);
     }
@@ -328,6 +328,33 @@ mod tests {
         };
         let probe = ProbeRecord { id: ProbeId(0), sent_at: Instant::now(), size: 60, flow: 0, status, resent: None };
         Hop { ttl, probes: vec![probe] }
+    }
+
+    /// `hop(ttl, answered)` with its probe sent at `at`.
+    fn sent_at(mut hop: Hop, at: Instant) -> Hop {
+        hop.probes[0].sent_at = at;
+        hop
+    }
+
+    #[test]
+    fn a_limited_destination_answering_past_its_ttl_is_still_rate_limited() {
+        // 20 rounds a second; the destination (TTL 2) at Linux's limit: a burst of 6, then one answer a second. In
+        // one of its silent rounds the probe past it (TTL 3) spent the token and was answered — by the destination.
+        let start = Instant::now();
+        let mut report = Report::new();
+        for n in 0..60u32 {
+            let at = start + Duration::from_millis(50) * n;
+            let limited = n < 6 || n % 20 == 0;
+            report.add_hop(sent_at(hop(1, Some(false)), at));
+            report.add_hop(sent_at(hop(2, limited.then_some(true)), at));
+            if n == 30 {
+                report.add_hop(sent_at(hop(3, Some(true)), at));
+            }
+            report.end_round(TARGET);
+        }
+        let destination = &report.hops[1];
+        assert!(destination.is_rate_limited(), "{:?}", destination.rate_limit);
+        assert_eq!(destination.lost(), 0);
     }
 
     #[test]

@@ -13,14 +13,15 @@
 //! 4. its answers and silences after the burst are a token bucket's — the limiter's own signature: a bucket
 //!    refilled once every [`INTERVALS`] (Linux: 1 s for IPv4, ¼ s for an IPv6 /64), answering exactly when it
 //!    holds a token (a router's spent by its own probes only; a destination's, or a hop nothing answered beyond,
-//!    also by the probes past it in the same round), fits all but a few probes; however fast the probes came (random loss answering at a
-//!    limiter's mean rate does not fit). An IPv4 hop is matched against the IPv4 limiters' intervals only
+//!    also by the probes past it in the same round), fits all but a few probes; however fast the probes came
+//!    (random loss answering at a limiter's mean rate does not fit). An IPv4 hop is matched against the IPv4 limiters' intervals only
 //!    ([`IPV4_INTERVALS`]): at `monitor`'s pace (rounds of near-simultaneous probes every ½ s) a ¼ s bucket,
 //!    two tokens a round, fits random loss of about half the probes too often;
-//! 5. in at least half the rounds where it left a probe unanswered, a farther hop answered — unless no farther hop
-//!    ever answered (the destination: nothing lies past it, and rule 4 alone tells its limiter from loss), or every
-//!    farther hop that answered is rate-limited itself (stock routers and a destination probed at one pace run dry
-//!    in the same rounds); an outage silences the hops beyond as well.
+//! 5. in at least half the rounds where it left a probe unanswered, a farther hop answered — unless it is the
+//!    destination or no farther hop ever answered (nothing lies past it, and rule 4 alone tells its limiter from
+//!    loss; a destination's own answers to probes sent past it say nothing), or every farther hop that answered is
+//!    rate-limited itself (stock routers and a destination probed at one pace run dry in the same rounds); an outage
+//!    silences the hops beyond as well.
 //!
 //! Such a hop is rate-limited: its unanswered probes are not counted as loss.
 
@@ -106,14 +107,48 @@ pub struct RateLimitEvidence {
     answered_after: u32,
     /// Rounds in which the hop left a probe unanswered.
     silent_rounds: u32,
-    /// Of those, rounds in which a farther hop answered.
-    silent_rounds_answered_beyond: u32,
-    /// Whether a farther hop answered in any round.
-    answered_beyond: bool,
+    /// Of those, rounds in which a farther hop answered: the target only, or another address.
+    silent_rounds_beyond: [u32; 2],
+    /// Whether a farther hop answered in any round: the target only, or another address.
+    beyond: [bool; 2],
     /// Token buckets of each of [`INTERVALS`], replayed from the burst's end on.
     buckets: Option<[Bucket; 2 * INTERVALS.len()]>,
     /// Whether the hop is probed over IPv6 (all of [`INTERVALS`] apply), not IPv4 ([`IPV4_INTERVALS`] of them).
     ipv6: bool,
+}
+
+/// Who answered past a hop in one round (rule 5): a destination's own answers to probes sent past it vouch for
+/// nothing, a router's target's do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beyond {
+    /// No farther hop answered.
+    Nobody,
+    /// Only the target answered, at a farther TTL.
+    Target,
+    /// Another address answered at a farther TTL.
+    Others,
+}
+
+impl From<bool> for Beyond {
+    /// Whether another address answered past the hop.
+    fn from(answered: bool) -> Self {
+        if answered {
+            Beyond::Others
+        } else {
+            Beyond::Nobody
+        }
+    }
+}
+
+impl Beyond {
+    /// The index of [`RateLimitEvidence`]'s counts that this counts in.
+    fn index(self) -> Option<usize> {
+        match self {
+            Beyond::Nobody => None,
+            Beyond::Target => Some(0),
+            Beyond::Others => Some(1),
+        }
+    }
 }
 
 impl RateLimitEvidence {
@@ -122,8 +157,9 @@ impl RateLimitEvidence {
         RateLimitEvidence { ipv6, ..RateLimitEvidence::default() }
     }
 
-    /// Records one round of this hop: its probes in order, and whether any farther hop answered in that round.
-    pub fn record_round(&mut self, probes: impl IntoIterator<Item = ProbeOutcome>, answered_beyond: bool) {
+    /// Records one round of this hop: its probes in order, and who answered past it in that round.
+    pub fn record_round(&mut self, probes: impl IntoIterator<Item = ProbeOutcome>, beyond: impl Into<Beyond>) {
+        let beyond = beyond.into().index();
         let mut silent = false;
         for probe in probes {
             if self.burst_ended_at.is_none() && probe.answered {
@@ -145,17 +181,21 @@ impl RateLimitEvidence {
         }
         if silent {
             self.silent_rounds += 1;
-            self.silent_rounds_answered_beyond += u32::from(answered_beyond);
+            if let Some(index) = beyond {
+                self.silent_rounds_beyond[index] += 1;
+            }
         }
-        self.answered_beyond |= answered_beyond;
+        if let Some(index) = beyond {
+            self.beyond[index] = true;
+        }
     }
 
     /// Forgets the oldest round, whose `probes` probes were all answered (so all in the burst), leaving rounds of
-    /// which one had a farther hop answer (`answered_beyond`) or none. A round with a silence cannot be forgotten
-    /// this way: the burst would end elsewhere and the buckets replay from there.
-    pub(super) fn forget_answered_round(&mut self, probes: u32, answered_beyond: bool) {
+    /// which some had the target or another address answer past the hop (`beyond`, as [`Self::beyond`]). A round
+    /// with a silence cannot be forgotten this way: the burst would end elsewhere and the buckets replay from there.
+    pub(super) fn forget_answered_round(&mut self, probes: u32, beyond: [bool; 2]) {
         self.burst -= probes;
-        self.answered_beyond = answered_beyond;
+        self.beyond = beyond;
     }
 
     /// Whether a token bucket of one of the family's [`INTERVALS`] answers as the hop did after its burst (rule 4).
@@ -180,13 +220,16 @@ impl RateLimitEvidence {
             return false;
         };
         let span = last.saturating_duration_since(ended);
-        let vouched_for =
-            !self.answered_beyond || limiters_beyond || self.silent_rounds_answered_beyond * 2 >= self.silent_rounds;
+        // Nothing lies past a destination: its own answers to probes sent past it vouch for nothing.
+        let [target, others] = self.silent_rounds_beyond;
+        let (answered_beyond, silent_rounds_beyond) =
+            if destination { (self.beyond[1], others) } else { (self.beyond.contains(&true), target + others) };
+        let vouched_for = !answered_beyond || limiters_beyond || silent_rounds_beyond * 2 >= self.silent_rounds;
         self.burst >= 1
             && span >= MIN_SPAN
             && f64::from(self.answered_after) <= 1.0 + MAX_RATE * span.as_secs_f64()
             // A hop nothing answered beyond may be the end of the path whatever it is: judged as a destination.
-            && self.fits_a_bucket(destination || !self.answered_beyond)
+            && self.fits_a_bucket(destination || !answered_beyond)
             && vouched_for
     }
 }

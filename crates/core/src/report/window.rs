@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, VecDeque};
 use engine::Hop;
 
 use super::digest::{HopRound, RoundDigest};
+use super::rate_limit::Beyond;
 use super::samples::Samples;
 use super::{HopSummary, ProbeOutcome, RateLimitEvidence, Report, RttStats};
 
@@ -27,13 +28,13 @@ struct Kept {
     flows: Vec<Samples>,
     /// Rounds in which the destination answered at this hop.
     reached: u32,
-    /// Rounds in which a farther hop answered.
-    beyond: u32,
+    /// Rounds in which the target only, or another address, answered at a farther hop.
+    beyond: [u32; 2],
 }
 
 impl Kept {
     fn new(first: u64) -> Self {
-        Kept { first, rtt: Samples::default(), flows: Vec::new(), reached: 0, beyond: 0 }
+        Kept { first, rtt: Samples::default(), flows: Vec::new(), reached: 0, beyond: [0; 2] }
     }
 
     /// Adds a round of the hop, already recorded into `summary`.
@@ -49,7 +50,11 @@ impl Kept {
             }
         }
         self.reached += u32::from(hop.reached());
-        self.beyond += u32::from(hop.answered_beyond);
+        match hop.beyond {
+            Beyond::Nobody => {}
+            Beyond::Target => self.beyond[0] += 1,
+            Beyond::Others => self.beyond[1] += 1,
+        }
     }
 }
 
@@ -201,9 +206,13 @@ fn forget_simply(
     summary.ended_rounds -= u32::from(leaving.ended());
     kept.reached -= u32::from(leaving.reached());
     summary.reached = kept.reached > 0;
-    kept.beyond -= u32::from(leaving.answered_beyond);
+    match leaving.beyond {
+        Beyond::Nobody => {}
+        Beyond::Target => kept.beyond[0] -= 1,
+        Beyond::Others => kept.beyond[1] -= 1,
+    }
     if answered == sent {
-        summary.rate_limit.forget_answered_round(sent, kept.beyond > 0);
+        summary.rate_limit.forget_answered_round(sent, kept.beyond.map(|rounds| rounds > 0));
     } else {
         // The hop's first round is now the next one, which says the family.
         let mut evidence = RateLimitEvidence::new(rounds.front().is_some_and(|round| round.ipv6));
@@ -212,7 +221,7 @@ fn forget_simply(
                 .probes
                 .iter()
                 .map(|probe| ProbeOutcome { sent_at: probe.sent_at, answered: probe.answer.is_some() });
-            evidence.record_round(outcomes, hop.answered_beyond);
+            evidence.record_round(outcomes, hop.beyond);
         }
         summary.rate_limit = evidence;
     }

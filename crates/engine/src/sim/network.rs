@@ -96,6 +96,12 @@ impl SimNetwork {
             _ => return,
         };
         let flow = flow_bytes(&packet, ipv6);
+        // A per-packet balancer hashes the flow with a random salt of this packet's (drawn only then, so that seeded
+        // loss elsewhere stays as it was).
+        let packet_flow = match self.routers.iter().any(|router| router.per_packet) {
+            true => [flow.as_slice(), &self.rng.next_u64().to_be_bytes()].concat(),
+            false => flow.clone(),
+        };
         for forgery in &self.forgeries {
             if forgery.ttl == ttl {
                 let mut quote = packet.clone();
@@ -111,7 +117,8 @@ impl SimNetwork {
             }
             let hops_left = ttl.saturating_sub(index as u8);
             let router = &mut self.routers[index];
-            let from = pick_branch(&router.addrs, &flow, router.ecmp_group);
+            let from =
+                pick_branch(&router.addrs, if router.per_packet { &packet_flow } else { &flow }, router.ecmp_group);
             let quote = as_received(&packet, hops_left, ipv6, router.quote_len);
             let hops_back = router.hops_back.unwrap_or(index as u8 + 1);
             let reply_ttl = 65u8.saturating_sub(hops_back);

@@ -13,6 +13,9 @@ pub struct Router {
     pub addrs: Vec<IpAddr>,
     /// Routers with the same non-zero group pick the same branch for a flow (one diamond).
     pub ecmp_group: u32,
+    /// Picks its branch per packet, at random, not per flow (a per-packet load balancer before this hop): routers
+    /// of its group still agree, per packet.
+    pub per_packet: bool,
     /// Round-trip time from the tracer to this router.
     pub rtt: Duration,
     /// Sends no ICMP errors at all.
@@ -59,6 +62,7 @@ impl Router {
         Router {
             addrs: vec![addr],
             ecmp_group: 0,
+            per_packet: false,
             rtt,
             silent: false,
             loss: 0.0,

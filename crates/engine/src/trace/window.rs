@@ -36,8 +36,20 @@ impl Trace {
     /// The hops of the window short of probes, lowest first (hops already reported complete need nothing more).
     pub(super) fn short_hops(&self) -> impl Iterator<Item = usize> + '_ {
         let hops = self.log.hops();
-        (self.reported..hops.len())
-            .filter(move |&index| self.in_window(hops[index].ttl) && hops[index].current().count() < self.wanted(index))
+        (self.reported..hops.len()).filter(move |&index| {
+            self.in_window(hops[index].ttl)
+                && (hops[index].current().count() < self.wanted(index) || self.repeat_flow(index).is_some())
+        })
+    }
+
+    /// With multipath discovery, the flow hop `index` is to be probed in again once it has every flow it wants, if
+    /// any (see [`crate::mda::per_packet`]).
+    pub(super) fn repeat_flow(&self, index: usize) -> Option<u16> {
+        let hop = self.log.hops().get(index).filter(|_| self.config.mda)?;
+        if hop.current().count() < self.wanted(index) {
+            return None;
+        }
+        crate::mda::per_packet::next_repeat(self.config.confidence, hop)
     }
 
     /// Whether `ttl` is in the window (see [`Self::next_slot`]).

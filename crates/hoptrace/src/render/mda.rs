@@ -1,11 +1,12 @@
 //! Multipath discovery's text view: every interface of every hop, with its share of the hop's probes, then the
 //! probes spent against the stopping points of MDA at the chosen confidence. A hop whose rule could not be met (its
-//! rate limiting outlasted `--mda-wait`) says so, with the flows answered against those needed.
+//! rate limiting outlasted `--mda-wait`) says so, with the flows answered against those needed; so does a hop one
+//! flow reached by several interfaces (a per-packet load balancer before it).
 
 use core::fmt::Write as _;
 use std::io::{self, Write};
 
-use hoptrace_core::mda::{limiter_wait, probes_needed, settlement, stopping_points, Settlement};
+use hoptrace_core::mda::{limiter_wait, per_packet, probes_needed, settlement, stopping_points, Settlement};
 use hoptrace_core::{Confidence, Hop, Outcome};
 
 use super::{Directory, Renderer, TraceInfo};
@@ -58,6 +59,15 @@ impl MdaText {
                 line
             })
             .collect();
+        if let Some(told) = per_packet::verdict(hop) {
+            let reached: Vec<String> =
+                told.interfaces.iter().map(|&addr| super::host(self.naming, addr, directory)).collect();
+            lines.push(format!(
+                "    per-packet load balancing: flow {} reached {} here; links from this hop on are not paths",
+                told.flow,
+                reached.join(" and ")
+            ));
+        }
         if let Some(Settlement { answered, needed }) = state {
             lines.push(format!(
                 "    not settled: answers in {answered} of the {needed} flows MDA-{} needs",
@@ -108,12 +118,13 @@ impl Renderer for MdaText {
 }
 
 /// Probes spent by `hops`, the budget of MDA at `confidence` for what they found (each hop's stopping point, per
-/// interface of the hop before included), and the budget of the rule applied per hop alone (`n_k` for the `k`
+/// interface of the hop before included, and the flows a hop of several interfaces probes again), and the budget of the rule applied per hop alone (`n_k` for the `k`
 /// interfaces of each).
 pub(crate) fn budgets(confidence: Confidence, hops: &[Hop]) -> (usize, usize, usize) {
     let spent = hops.iter().map(|hop| hop.probes.len()).sum();
     let per_hop = hops.iter().map(|hop| probes_needed(confidence, hop.responders().len())).sum();
-    (spent, stopping_points(confidence, hops).iter().sum(), per_hop)
+    let repeats: usize = hops.iter().map(|hop| per_packet::repeats_needed(confidence, hop)).sum();
+    (spent, stopping_points(confidence, hops).iter().sum::<usize>() + repeats, per_hop)
 }
 
 /// The hops of `hops` (in TTL order) whose stopping rule at `confidence` is not met, with their TTLs.

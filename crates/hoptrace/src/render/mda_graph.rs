@@ -76,6 +76,15 @@ impl MdaGraph {
             .into_iter()
             .map(|(ttl, state)| json!({ "ttl": ttl, "answered": state.answered, "needed": state.needed }))
             .collect();
+        let per_packet: Vec<_> = self
+            .hops
+            .iter()
+            .filter_map(|hop| Some((hop.ttl, hoptrace_core::mda::per_packet::verdict(hop)?)))
+            .map(|(ttl, told)| {
+                let interfaces: Vec<String> = told.interfaces.iter().map(ToString::to_string).collect();
+                json!({ "ttl": ttl, "flow": told.flow, "interfaces": interfaces })
+            })
+            .collect();
         let waited = hoptrace_core::mda::limiter_wait(&self.hops);
         let graph = json!({
             // MDA's stopping rule per hop and per interface of the hop before (see hoptrace_core::mda), at this confidence.
@@ -86,6 +95,9 @@ impl MdaGraph {
             "budget_per_hop": per_hop,
             // Hops whose rule was not met in --mda-wait: flows answered against flows needed.
             "not_settled": not_settled,
+            // Hops where one flow reached several interfaces (per-packet load balancing before them): the flow and
+            // the interfaces. Links from such a hop on are not paths.
+            "per_packet": per_packet,
             // The longest a hop was probed again for a rate limiter, in seconds, and its TTL.
             "limiter_wait": waited.map(|(_, wait)| wait.as_secs_f64()),
             "limiter_wait_ttl": waited.map(|(ttl, _)| ttl),

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::process::{Child, Command, Output, Stdio};
 
-use netlab::{Family, Lab, LabSpec, NodeId};
+use netlab::{Family, Lab, LabSpec, NodeId, TwoDiamonds};
 
 use crate::support::*;
 
@@ -13,7 +13,7 @@ use crate::support::*;
 pub const V4_RANGE: (Ipv4Addr, u8) = (Ipv4Addr::new(198, 19, 224, 0), 19);
 pub const V6_RANGE: (Ipv6Addr, u8) = (Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0), 48);
 
-/// client — r1 — {r2a, r2b} — r3 — {r4a, r4b, r4c} — r5 — dst, `dst` answering for both ranges.
+/// The two diamonds ([`TwoDiamonds`]), `dst` answering for both ranges.
 pub struct BulkLab {
     pub lab: Lab,
     pub client: NodeId,
@@ -30,28 +30,12 @@ pub struct BulkLab {
 
 pub fn bulk_lab() -> BulkLab {
     let mut spec = LabSpec::new();
-    let client = spec.node("client");
-    let r1 = spec.router("r1");
-    let r2: Vec<NodeId> = ["r2a", "r2b"].map(|name| spec.router(name)).to_vec();
-    let r3 = spec.router("r3");
-    let r4: Vec<NodeId> = ["r4a", "r4b", "r4c"].map(|name| spec.router(name)).to_vec();
-    let r5 = spec.router("r5");
-    let dst = spec.node("dst");
-    let mut links = vec![(client, r1)];
-    for &branch in &r2 {
-        links.extend([(r1, branch), (branch, r3)]);
-    }
-    for &branch in &r4 {
-        links.extend([(r3, branch), (branch, r5)]);
-    }
-    links.push((r5, dst));
-    for &(a, b) in &links {
-        spec.link(a, b);
-    }
+    let net = TwoDiamonds::add(&mut spec);
+    let (client, dst, links) = (net.client, net.dst, net.links());
     spec.anyip(dst, IpAddr::V4(V4_RANGE.0), V4_RANGE.1);
     spec.anyip(dst, IpAddr::V6(V6_RANGE.0), V6_RANGE.1);
     let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
-    let levels = [vec![r1], r2, vec![r3], r4, vec![r5]];
+    let levels = net.levels();
     let hops = levels
         .iter()
         .map(|routers| {
@@ -69,7 +53,7 @@ pub fn bulk_lab() -> BulkLab {
         })
         .collect();
     let dst_v6 = lab.addr(dst, Family::V6);
-    BulkLab { lab, client, hops, dst_v6, levels: levels.to_vec(), links }
+    BulkLab { lab, client, hops, dst_v6, levels, links }
 }
 
 /// The `n`-th address of a destination range.

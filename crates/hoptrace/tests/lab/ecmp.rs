@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use netlab::{Family, Lab, LabSpec, NodeId};
+use netlab::{Family, Lab, LabSpec, NodeId, TwoDiamonds};
 
 use crate::support::*;
 
@@ -18,38 +18,11 @@ struct Diamonds {
 
 fn diamonds(family: Family) -> Diamonds {
     let mut spec = LabSpec::new();
-    let client = spec.node("client");
-    let r1 = spec.router("r1");
-    let r2: Vec<NodeId> = ["r2a", "r2b"].map(|name| spec.router(name)).to_vec();
-    let r3 = spec.router("r3");
-    let r4: Vec<NodeId> = ["r4a", "r4b", "r4c"].map(|name| spec.router(name)).to_vec();
-    let r5 = spec.router("r5");
-    let dst = spec.node("dst");
-    spec.link(client, r1);
-    for &branch in &r2 {
-        spec.link(r1, branch);
-        spec.link(branch, r3);
-    }
-    for &branch in &r4 {
-        spec.link(r3, branch);
-        spec.link(branch, r5);
-    }
-    spec.link(r5, dst);
+    let net = TwoDiamonds::add(&mut spec);
     let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
-    allow_ping_sockets(&lab, client);
-    // A router answers from the interface the probe came in on: the middle of a diamond has one per branch.
-    let inbound = |node: NodeId, peers: &[NodeId]| -> BTreeSet<IpAddr> {
-        peers.iter().map(|&peer| lab.iface_addr(node, peer, family)).collect()
-    };
-    let hops = vec![
-        inbound(r1, &[client]),
-        r2.iter().map(|&b| lab.iface_addr(b, r1, family)).collect(),
-        inbound(r3, &r2),
-        r4.iter().map(|&b| lab.iface_addr(b, r3, family)).collect(),
-        inbound(r5, &r4),
-        inbound(dst, &[r5]),
-    ];
-    Diamonds { lab, client, dst, hops }
+    allow_ping_sockets(&lab, net.client);
+    let hops = net.hops(&lab, family);
+    Diamonds { lab, client: net.client, dst: net.dst, hops }
 }
 
 /// Per hop line of traceroute-style output (or MDA's, continuation lines folded in), the addresses shown.

@@ -3,49 +3,21 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use netlab::{Family, Lab, LabSpec, NodeId, RouterOpts};
+use netlab::{Family, Lab, LabSpec, NodeId, RouterOpts, TwoDiamonds};
 
 use crate::support::*;
 
-/// client — r1 — {r2a, r2b} — r3 — {r4a, r4b, r4c} — r5 — dst, every router and the destination limiting its ICMP
-/// errors with `opts`. Returns the lab, the client, the destination, r3, and per TTL the addresses that may answer.
+/// The two diamonds ([`TwoDiamonds`]), every router and the destination limiting its ICMP errors with `opts`.
+/// Returns the lab, the client, the destination, r3, and per TTL the addresses that may answer.
 fn limited_diamonds(family: Family, opts: RouterOpts) -> (Lab, NodeId, NodeId, NodeId, Vec<BTreeSet<IpAddr>>) {
     let mut spec = LabSpec::new();
-    let client = spec.node("client");
-    let r1 = spec.router("r1");
-    let r2: Vec<NodeId> = ["r2a", "r2b"].map(|name| spec.router(name)).to_vec();
-    let r3 = spec.router("r3");
-    let r4: Vec<NodeId> = ["r4a", "r4b", "r4c"].map(|name| spec.router(name)).to_vec();
-    let r5 = spec.router("r5");
-    let dst = spec.node("dst");
-    spec.link(client, r1);
-    for &branch in &r2 {
-        spec.link(r1, branch);
-        spec.link(branch, r3);
-    }
-    for &branch in &r4 {
-        spec.link(r3, branch);
-        spec.link(branch, r5);
-    }
-    spec.link(r5, dst);
+    let net = TwoDiamonds::add(&mut spec);
     // Many destinations for bulk.
-    spec.anyip(dst, IpAddr::V4(crate::bulk::V4_RANGE.0), crate::bulk::V4_RANGE.1);
-    for node in [r1, r3, r5, dst].into_iter().chain(r2.iter().copied()).chain(r4.iter().copied()) {
-        spec.router_opts(node, opts);
-    }
+    spec.anyip(net.dst, IpAddr::V4(crate::bulk::V4_RANGE.0), crate::bulk::V4_RANGE.1);
+    net.set_opts(&mut spec, opts);
     let lab = Lab::build(&spec).expect("the lab builds (this test needs root)");
-    let inbound = |node: NodeId, peers: &[NodeId]| -> BTreeSet<IpAddr> {
-        peers.iter().map(|&peer| lab.iface_addr(node, peer, family)).collect()
-    };
-    let hops = vec![
-        inbound(r1, &[client]),
-        r2.iter().map(|&b| lab.iface_addr(b, r1, family)).collect(),
-        inbound(r3, &r2),
-        r4.iter().map(|&b| lab.iface_addr(b, r3, family)).collect(),
-        inbound(r5, &r4),
-        inbound(dst, &[r5]),
-    ];
-    (lab, client, dst, r3, hops)
+    let hops = net.hops(&lab, family);
+    (lab, net.client, net.dst, net.r3, hops)
 }
 
 /// Per hop of MDA's text output: the addresses shown, the answers of its interfaces and the probes standing for it,

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use hoptrace_netlab::{Family, Lab, LabSpec, NodeId, RouterOpts};
+use hoptrace_netlab::{Family, Lab, LabSpec, NodeId, RouterOpts, TwoDiamonds};
 
 /// A lab of two diamonds: the client, the destination, and per TTL the routers that may answer there, each with the
 /// addresses it answers from.
@@ -26,35 +26,11 @@ struct Diamonds {
 
 fn diamonds(family: Family, opts: RouterOpts) -> Result<Diamonds, String> {
     let mut spec = LabSpec::new();
-    let client = spec.node("client");
-    let r1 = spec.router("r1");
-    let r2: Vec<NodeId> = ["r2a", "r2b"].map(|name| spec.router(name)).to_vec();
-    let r3 = spec.router("r3");
-    let r4: Vec<NodeId> = ["r4a", "r4b", "r4c"].map(|name| spec.router(name)).to_vec();
-    let r5 = spec.router("r5");
-    let dst = spec.node("dst");
-    spec.link(client, r1);
-    for &branch in &r2 {
-        spec.link(r1, branch);
-        spec.link(branch, r3);
-    }
-    for &branch in &r4 {
-        spec.link(r3, branch);
-        spec.link(branch, r5);
-    }
-    spec.link(r5, dst);
-    for node in [r1, r3, r5, dst].into_iter().chain(r2.iter().copied()).chain(r4.iter().copied()) {
-        spec.router_opts(node, opts);
-    }
+    let net = TwoDiamonds::add(&mut spec);
+    net.set_opts(&mut spec, opts);
     let lab = Lab::build(&spec).map_err(|error| error.to_string())?;
-    // A router answers from the interface the probe came in on.
-    let one =
-        |node: NodeId, peers: &[NodeId]| vec![(node, peers.iter().map(|&p| lab.iface_addr(node, p, family)).collect())];
-    let each = |nodes: &[NodeId], peer: NodeId| {
-        nodes.iter().map(|&node| (node, BTreeSet::from([lab.iface_addr(node, peer, family)]))).collect::<Vec<_>>()
-    };
-    let hops = vec![one(r1, &[client]), each(&r2, r1), one(r3, &r2), each(&r4, r3), one(r5, &r4), one(dst, &[r5])];
-    Ok(Diamonds { lab, client, dst, hops })
+    let hops = net.hop_nodes(&lab, family);
+    Ok(Diamonds { lab, client: net.client, dst: net.dst, hops })
 }
 
 /// One trace.
