@@ -9,3 +9,6 @@ pub mod metrics;
 pub mod request;
 
 pub use listen::ListenAddress;
+
+#[cfg(test)]
+mod golden;
