@@ -10,6 +10,7 @@ use engine::{
 };
 use hoptrace_core::Report;
 
+use super::exposition::Format;
 use super::metrics::{Detail, HopInfo, Metrics, RunResult};
 
 /// An echo reply from `target`, Time Exceeded from a router.
@@ -112,7 +113,11 @@ fn the_page_of_a_history_is_the_registrys() {
         let metrics = Metrics::new(detail);
         history(&metrics);
         page.push_str(&format!("--- {detail:?}\n"));
-        page.push_str(&metrics.encode());
+        let openmetrics = metrics.encode();
+        page.push_str(&openmetrics);
+        let mut classic = Vec::new();
+        metrics.write(Format::Classic, &mut classic).expect("written");
+        assert_eq!(String::from_utf8(classic).expect("UTF-8"), Format::Classic.render(openmetrics), "{detail:?}");
     }
     if std::env::var_os("HOPTRACE_WRITE_GOLDEN").is_some() {
         std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/src/exporter/testdata/page.txt"), &page).expect("written");

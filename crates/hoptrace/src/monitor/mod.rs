@@ -109,7 +109,11 @@ pub fn run(
     let exporter = match listener {
         Some(listener) => {
             let (encoded, versioned) = (Arc::clone(&metrics), Arc::clone(&metrics));
-            let pages = Pages::new(move || encoded.encode(), move || versioned.version(), fresh_for(settings.every));
+            let pages = Pages::new(
+                move |format, out| encoded.write(format, out),
+                move || versioned.version(),
+                fresh_for(settings.every),
+            );
             Some(Exporter::start(listener, pages, stop.clone()).map_err(Error::Failed)?)
         }
         None => None,
