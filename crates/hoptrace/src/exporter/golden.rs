@@ -124,3 +124,33 @@ fn the_page_of_a_history_is_the_registrys() {
     }
     assert_eq!(page, include_str!("testdata/page.txt"));
 }
+
+#[test]
+fn a_targets_own_detail_wins_over_the_monitors() {
+    let metrics = Metrics::new(Detail::Path);
+    history(&metrics);
+    metrics.set_detail("198.18.0.10", Some(Detail::None));
+    metrics.set_detail("10", Some(Detail::Hops));
+    let report = {
+        let dst: IpAddr = "198.18.0.10".parse().expect("address");
+        let r1: IpAddr = "198.18.1.1".parse().expect("address");
+        let mut report = Report::new();
+        report.add_round(&round(dst, &[&[Some((r1, 1))], &[Some((dst, 2))]]), dst);
+        report
+    };
+    let hops = |page: &str, target: &str| {
+        let prefix = format!("hoptrace_hop_loss_ratio{{target=\"{target}\",");
+        page.lines().filter(|line| line.starts_with(&prefix)).count()
+    };
+    // Until their next round, the targets keep the hops their last one gave.
+    let page = metrics.encode();
+    assert_eq!([hops(&page, "198.18.0.10"), hops(&page, "10")], [1, 1]);
+    for target in ["198.18.0.10", "10", "we\"ird\\name"] {
+        metrics.set_hops(target, Some(&report), &[]);
+    }
+    let page = metrics.encode();
+    assert_eq!([hops(&page, "198.18.0.10"), hops(&page, "10"), hops(&page, "we\\\"ird\\\\name")], [0, 2, 1]);
+    metrics.set_detail("10", None);
+    metrics.set_hops("10", Some(&report), &[]);
+    assert_eq!(hops(&metrics.encode(), "10"), 1);
+}

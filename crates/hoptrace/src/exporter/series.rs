@@ -41,15 +41,15 @@ impl FromStr for Detail {
 }
 
 /// A label value as written (escaped), ordered as the page orders series: as numbers when both are, numbers
-/// first, else as text.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Label(pub(super) Arc<str>);
+/// first, else as text. Its number is read once (a lookup compares it a dozen times).
+#[derive(Debug, Clone, Default)]
+pub struct Label(pub(super) Arc<str>, Option<f64>);
 
 impl Label {
     /// `value` escaped for a label (`\\`, `\"`, `\n`).
     pub fn new(value: &str) -> Self {
         if !value.contains(['\\', '"', '\n']) {
-            return Label(value.into());
+            return Label(value.into(), number(value));
         }
         let escaped: String = value
             .chars()
@@ -60,17 +60,27 @@ impl Label {
                 c => c.to_string(),
             })
             .collect();
-        Label(escaped.into())
-    }
-
-    fn number(&self) -> Option<f64> {
-        self.0.parse::<f64>().ok().filter(|n| n.is_finite())
+        let number = number(&escaped);
+        Label(escaped.into(), number)
     }
 }
 
+/// `text` as a finite number, if it is one.
+fn number(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+impl PartialEq for Label {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Label {}
+
 impl Ord for Label {
     fn cmp(&self, other: &Self) -> Ordering {
-        let by_value = match (self.number(), other.number()) {
+        let by_value = match (self.1, other.1) {
             (Some(x), Some(y)) => x.total_cmp(&y),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
