@@ -259,3 +259,21 @@ fn bind(listen: &ListenAddress) -> Result<TcpListener, Error> {
     }
     Err(Error::Failed(refused.unwrap_or_else(|| format!("cannot listen on {listen}"))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_targets_files_lines_give_their_targets_a_detail() {
+        let text = "# lab\n198.18.3.2 detail=hops  198.18.3.3\n\ndetail=none example.test # detail=hops\n\
+                    198.18.3.2 198.18.9.9\n";
+        let targets = targets_file(text).expect("a good file");
+        let hops = Some(Detail::Hops);
+        let expected =
+            [("198.18.3.2", hops), ("198.18.3.3", hops), ("example.test", Some(Detail::None)), ("198.18.9.9", None)];
+        assert_eq!(targets, expected.map(|(name, detail)| (name.to_owned(), detail)));
+        assert_eq!(targets_file("a\nb detail=\n").unwrap_err(), "line 2: detail=: the detail is hops, path or none");
+        assert_eq!(targets_file("a =x\n").unwrap_err(), "line 1: =x: not a setting (detail=hops|path|none is)");
+    }
+}
