@@ -72,6 +72,12 @@ step "files under 500 lines" short_files
 lab_features=hoptrace/lab,hoptrace-core/lab,hoptrace-netlab/lab,hoptrace-net/lab
 step "cargo clippy" cargo clippy --workspace --all-targets --locked --features "$lab_features" -- -D warnings
 step "cargo doc" env RUSTDOCFLAGS='-D warnings' cargo doc --no-deps --workspace --locked --quiet
+# The user guide (docs/, mdBook) builds: mdbook from crates.io without its server (about five minutes, made once).
+mdbook_build() {
+  mdbook --version >/dev/null 2>&1 || cargo install --locked --no-default-features mdbook || return 1
+  mdbook build docs
+}
+step "mdbook" mdbook_build
 # The fuzz targets live outside the workspace (cargo-fuzz, nightly): checked here, before the long test run, so that
 # an API change that breaks them shows early.
 fuzz_check() { (cd fuzz && cargo +nightly fmt --check && cargo +nightly check --bins --locked --quiet); }

@@ -57,7 +57,8 @@ impl Lab {
             if spec.is_tun() {
                 let tunnel = (spec.mpls_routers > 0).then(|| tunnel(link, spec.mpls_routers));
                 let delay = spec.delay.unwrap_or_default();
-                let started = DelayLink::start([self.ns(a), self.ns(b)], [&names[0], &names[1]], delay, tunnel)?;
+                let namespaces = [self.ns(a), self.ns(b)];
+                let started = DelayLink::start(namespaces, [&names[0], &names[1]], delay, tunnel, spec.short_quotes)?;
                 self.delay_links.push(started);
             } else {
                 veths.push(format!(
@@ -126,7 +127,7 @@ impl Lab {
     }
 
     /// `route add NET via GW dev IF`, or with several `nexthop via GW dev IF` for ECMP: `route`'s next hops.
-    fn route_line(&self, net: &str, route: &Route, family: Family) -> String {
+    pub(crate) fn route_line(&self, net: &str, route: &Route, family: Family) -> String {
         let hops: Vec<String> = route
             .next_hops
             .iter()
@@ -173,7 +174,7 @@ fn sysctls(node: &NodeSpec) -> Vec<String> {
         format!("net.ipv6.conf.default.forwarding={forwarding}"),
         "net.ipv4.conf.all.rp_filter=0".into(),
         "net.ipv4.conf.default.rp_filter=0".into(),
-        "net.ipv4.icmp_errors_use_inbound_ifaddr=1".into(),
+        format!("net.ipv4.icmp_errors_use_inbound_ifaddr={}", u8::from(!node.opts.errors_from_route_back)),
         "net.ipv4.fib_multipath_hash_policy=1".into(),
         "net.ipv6.fib_multipath_hash_policy=1".into(),
         "net.ipv6.conf.all.accept_dad=0".into(),

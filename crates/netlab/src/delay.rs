@@ -35,19 +35,20 @@ impl DelayLink {
     /// Creates TUN device `names[i]` in namespace `namespaces[i]` for both ends and starts
     /// forwarding between them with `delay` each way. The devices still need addresses.
     /// With a `tunnel`, packets cross its label-switching routers too (see [`crate::mpls`]); the routers'
-    /// answers go back at once, ahead of the delay.
+    /// answers go back at once, ahead of the delay. With `short_quotes`, ICMPv4 errors crossing quote 8 bytes.
     pub(crate) fn start(
         namespaces: [&str; 2],
         names: [&str; 2],
         delay: Duration,
         tunnel: Option<Tunnel>,
+        short_quotes: bool,
     ) -> Result<Self> {
         let a = Arc::new(open_tun_in(namespaces[0], names[0])?);
         let b = Arc::new(open_tun_in(namespaces[1], names[1])?);
         let stop = Arc::new(InterruptEvent::new().map_err(|e| Error::io("creating an interrupt event", e))?);
         let mut link = Self { stop, threads: Vec::new() };
-        link.forward(a.clone(), b.clone(), delay, tunnel.clone().map(|tunnel| (tunnel, false)))?;
-        link.forward(b, a, delay, tunnel.map(|tunnel| (tunnel, true)))?;
+        link.forward(a.clone(), b.clone(), delay, tunnel.clone().map(|tunnel| (tunnel, false)), short_quotes)?;
+        link.forward(b, a, delay, tunnel.map(|tunnel| (tunnel, true)), short_quotes)?;
         Ok(link)
     }
 
@@ -59,6 +60,7 @@ impl DelayLink {
         to: Arc<SyncDevice>,
         delay: Duration,
         tunnel: Option<(Tunnel, bool)>,
+        short_quotes: bool,
     ) -> Result<()> {
         let (queue, due_packets) = mpsc::channel::<(Instant, Vec<u8>)>();
         let stop = self.stop.clone();
@@ -68,7 +70,7 @@ impl DelayLink {
                 match from.recv_intr(&mut buffer, &stop) {
                     Ok(len) => {
                         let due = Instant::now() + delay;
-                        let packet = match &tunnel {
+                        let mut packet = match &tunnel {
                             None => buffer[..len].to_vec(),
                             Some((tunnel, reverse)) => match tunnel.cross(buffer[..len].to_vec(), *reverse) {
                                 Crossing::Forward(packet) => packet,
@@ -79,6 +81,9 @@ impl DelayLink {
                                 Crossing::Drop => continue,
                             },
                         };
+                        if short_quotes {
+                            crate::short_quote::shorten(&mut packet);
+                        }
                         if queue.send((due, packet)).is_err() {
                             return;
                         }

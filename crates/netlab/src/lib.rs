@@ -33,13 +33,16 @@
 //!   `.2`/`::2`. No other addresses are used, and nothing connects to the host's namespace.
 //! - Every node routes to every subnet over shortest paths (in hops, only through routers);
 //!   equal-cost next hops become one multipath route, hashed on ports.
-//! - Routers forward, answer from the interface a probe came in on, and have `rp_filter` off.
+//! - Routers forward, answer from the interface a probe came in on (unless
+//!   [`RouterOpts::errors_from_route_back`]), and have `rp_filter` off.
 //!   Every node sends ICMP errors without rate limit unless [`RouterOpts::icmp_ratelimit_ms`]
 //!   says otherwise, accepts unprivileged ICMP sockets (`ping_group_range`), and has IPv6
 //!   duplicate address detection off and permanent neighbour entries, so the first probe is as
 //!   fast as the next.
 //! - A delayed link is two TUN devices joined by threads of this process (see [`Link::delay`]);
 //!   so is a link with MPLS label-switching routers inside (see [`Link::mpls_routers`]).
+//! - The router zoo, routers as the Internet has them: [`RouterOpts::kernel_limits`], [`Link::short_quotes`],
+//!   [`RouterOpts::errors_from_route_back`] and [`Lab::answer_from_loopback`].
 //! - Namespaces are named `htlab-<pid>-<lab>-<node>`; labs built concurrently never collide,
 //!   and each build removes the namespaces left by processes that died.
 
@@ -56,10 +59,12 @@ mod mpls;
 mod namespace;
 mod quote8;
 mod routing;
+mod short_quote;
 mod slowloris;
 mod spec;
 mod sweep;
 mod untagged;
+mod zoo;
 
 pub use attack::{Attack, Flood};
 pub use error::{Error, Result};

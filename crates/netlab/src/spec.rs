@@ -39,12 +39,15 @@ pub struct Link {
     /// (first label 24000, counted from the link's first end). Makes the link a TUN link, like
     /// [`Link::delay`]; at most 50.
     pub mpls_routers: u8,
+    /// ICMPv4 errors crossing the link quote only the offending packet's IP header and 8 bytes (RFC 792's
+    /// minimum), as old routers do: every router and host beyond the link seems to. Makes the link a TUN link.
+    pub short_quotes: bool,
 }
 
 impl Link {
     /// Whether the link is a TUN pair with a forwarder rather than a veth pair.
     pub(crate) fn is_tun(&self) -> bool {
-        self.delay.is_some() || self.mpls_routers > 0
+        self.delay.is_some() || self.mpls_routers > 0 || self.short_quotes
     }
 }
 
@@ -97,6 +100,10 @@ pub struct RouterOpts {
     /// The global cap on ICMP errors, per second and burst (`net.ipv4.icmp_msgs_per_sec`, `icmp_msgs_burst`; IPv6
     /// shares it). `None`: the stock kernel's (1000, 50) with `icmp_ratelimit_ms`, else lifted.
     pub icmp_msgs: Option<(u32, u32)>,
+    /// Send IPv4 ICMP errors from the address the route back to the offender leaves by, as Linux does by default
+    /// (`net.ipv4.icmp_errors_use_inbound_ifaddr=0`), rather than from the interface the packet came in on.
+    /// IPv6 always picks the source by the route back.
+    pub errors_from_route_back: bool,
 }
 
 /// One node: a network namespace, forwarding if it is a router.
@@ -153,7 +160,8 @@ impl LabSpec {
     }
 
     /// Adds a router: a namespace with IPv4 and IPv6 forwarding on, `rp_filter` off, and ICMP
-    /// errors sent from the interface the offending packet came in on.
+    /// errors sent from the interface the offending packet came in on (unless
+    /// [`RouterOpts::errors_from_route_back`]).
     pub fn router(&mut self, name: &str) -> NodeId {
         self.add_node(name, true)
     }

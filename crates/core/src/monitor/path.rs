@@ -175,15 +175,19 @@ pub fn changed_ttls(old: &Observation, new: &Observation) -> Vec<u8> {
 
 /// What a round's hops say about the path on its flow: the first address that answered at each TTL, and the TTL
 /// at which the destination answered.
-pub fn observe(hops: &[Hop], target: IpAddr) -> Observation {
+///
+/// An answer only a 16-bit field vouches for (an 8-byte quote to an ordinary socket) counts only when `forgery_seen`
+/// is false: an off-path forger has to guess that field, and its misses show as replies that matched no probe.
+pub fn observe(hops: &[Hop], target: IpAddr, forgery_seen: bool) -> Observation {
     let mut seen = Observation::default();
     for hop in hops {
         let index = usize::from(hop.ttl.max(1)) - 1;
         if seen.hops.len() <= index {
             seen.hops.resize(index + 1, None);
         }
-        // An answer only a 16-bit field vouches for may be a forger's sweep: no evidence of the path.
-        let Some(answer) = hop.answers().find(|answer| !answer.unverified) else { continue };
+        // An answer only a 16-bit field vouches for may be a forger's sweep: evidence of the path only in a round
+        // that saw no forgery.
+        let Some(answer) = hop.answers().find(|answer| !answer.unverified || !forgery_seen) else { continue };
         seen.hops[index] = Some(answer.from());
         if answer.verdict(target) == Verdict::Reached {
             seen.reached = Some(seen.reached.map_or(hop.ttl, |ttl| ttl.min(hop.ttl)));

@@ -126,7 +126,9 @@ impl TargetState {
             .filter(|answer| answer.verdict(target) == Verdict::Reached)
             .map(|answer| answer.rtt.as_secs_f64())
             .collect();
-        let seen = observe(&hops, target);
+        // Replies to this target that matched no probe, or a probe already answered: guesses of a forger, maybe.
+        let stats = trace.stats();
+        let seen = observe(&hops, target, stats.unmatched > 0 || stats.duplicates > 0);
         self.window.push(hops, target);
         let change = self.tracker.observe(&seen);
         turn.notices.push(Notice::Round(RoundDone {

@@ -80,6 +80,8 @@ pub struct HopSummary {
     /// Per flow (at most [`MAX_FLOWS_FOLLOWED`]), in order of first probe.
     pub flows: Vec<FlowSummary>,
     rate_limit: RateLimitEvidence,
+    /// Whether every farther hop shown that answered is rate-limited itself (rule 5's exception).
+    limiters_beyond: bool,
 }
 
 impl HopSummary {
@@ -96,12 +98,13 @@ impl HopSummary {
             reached: false,
             flows: Vec::new(),
             rate_limit: RateLimitEvidence::new(target.is_ipv6()),
+            limiters_beyond: false,
         }
     }
 
     /// Whether the hop's silences are ICMP rate limiting (see [`RateLimitEvidence::is_rate_limited`]).
     pub fn is_rate_limited(&self) -> bool {
-        self.rate_limit.is_rate_limited()
+        self.rate_limit.is_rate_limited_beside(self.limiters_beyond, self.reached)
     }
 
     /// Probes counted as lost: the unanswered ones, unless the hop is rate-limited.
@@ -278,6 +281,15 @@ impl Report {
             }
         }
         self.rounds += 1;
+        // From the farthest hop shown back: whether every farther one that answered is a limiter itself.
+        let shown = self.hops().len();
+        let mut limiters_beyond = true;
+        for summary in self.hops[..shown].iter_mut().rev() {
+            summary.limiters_beyond = limiters_beyond;
+            if summary.received > 0 {
+                limiters_beyond &= summary.is_rate_limited();
+            }
+        }
     }
 
     /// Rounds ended so far.
@@ -338,5 +350,47 @@ mod tests {
         let rows: Vec<(u8, u32, u32, u32)> =
             report.hops.iter().map(|hop| (hop.ttl, hop.rounds, hop.sent, hop.received)).collect();
         assert_eq!(rows, [(1, 3, 3, 3), (2, 3, 3, 1), (3, 3, 3, 1)]);
+    }
+
+    /// A router's Time Exceeded quoting an ICMP probe to the target.
+    fn time_exceeded() -> ReplyKind {
+        let probe = engine::QuotedProbe::Icmp { ident: 1, seq: 1, checksum: None, tag: None };
+        let quote = engine::Quote { src: None, dst: TARGET, ttl: Some(1), ip_id: None, probe };
+        let class = engine::ErrorClass::TimeExceeded;
+        ReplyKind::IcmpError(engine::IcmpError { class, icmp_type: 11, icmp_code: 0, mtu: None, quote, mpls: vec![] })
+    }
+
+    #[test]
+    fn limiters_that_run_dry_together_are_rate_limited_not_lossy() {
+        // Two routers and the destination, each Linux's limiter (6 tokens, one a second), probed in rounds of
+        // 60 ms, or 1.1 s when the destination leaves the round waiting: all fall silent in the same rounds.
+        let start = Instant::now();
+        let mut credit = [Duration::from_secs(6); 3];
+        let (mut at, mut last) = (Duration::ZERO, Duration::ZERO);
+        let mut report = Report::new();
+        for _ in 0..40 {
+            let mut answered = false;
+            for (index, credit) in credit.iter_mut().enumerate() {
+                *credit = (*credit + (at - last)).min(Duration::from_secs(6));
+                answered = *credit >= Duration::from_secs(1);
+                if answered {
+                    *credit -= Duration::from_secs(1);
+                }
+                let mut hop = hop(index as u8 + 1, answered.then_some(index == 2));
+                hop.probes[0].sent_at = start + at;
+                if let ProbeStatus::Answered(answer) = &mut hop.probes[0].status {
+                    if index < 2 {
+                        answer.reply.kind = time_exceeded();
+                    }
+                }
+                report.add_hop(hop);
+            }
+            report.end_round(TARGET);
+            last = at;
+            at += Duration::from_millis(if answered { 60 } else { 1100 });
+        }
+        let rows: Vec<(u8, bool, u32)> =
+            report.hops().iter().map(|hop| (hop.ttl, hop.is_rate_limited(), hop.lost())).collect();
+        assert_eq!(rows, [(1, true, 0), (2, true, 0), (3, true, 0)], "{:?}", report.hops());
     }
 }

@@ -12,13 +12,15 @@
 //! 3. its answers after the burst came no faster than a limiter lets through: at most 1 + [`MAX_RATE`] per second;
 //! 4. its answers and silences after the burst are a token bucket's — the limiter's own signature: a bucket
 //!    refilled once every [`INTERVALS`] (Linux: 1 s for IPv4, ¼ s for an IPv6 /64), answering exactly when it
-//!    holds a token, fits all but a few probes; however fast the probes came (random loss answering at a
+//!    holds a token (a router's spent by its own probes only; a destination's, or a hop nothing answered beyond,
+//!    also by the probes past it in the same round), fits all but a few probes; however fast the probes came (random loss answering at a
 //!    limiter's mean rate does not fit). An IPv4 hop is matched against the IPv4 limiters' intervals only
 //!    ([`IPV4_INTERVALS`]): at `monitor`'s pace (rounds of near-simultaneous probes every ½ s) a ¼ s bucket,
 //!    two tokens a round, fits random loss of about half the probes too often;
 //! 5. in at least half the rounds where it left a probe unanswered, a farther hop answered — unless no farther hop
-//!    ever answered (the destination: nothing lies past it, and rule 4 alone tells its limiter from loss); an
-//!    outage silences the hops beyond as well.
+//!    ever answered (the destination: nothing lies past it, and rule 4 alone tells its limiter from loss), or every
+//!    farther hop that answered is rate-limited itself (stock routers and a destination probed at one pace run dry
+//!    in the same rounds); an outage silences the hops beyond as well.
 //!
 //! Such a hop is rate-limited: its unanswered probes are not counted as loss.
 
@@ -46,16 +48,19 @@ struct Bucket {
     credit: Duration,
     /// Probes the bucket and the hop disagree on.
     misfits: u32,
+    /// Whether an answer leaves it less than a token: a destination's, whose other tokens the probes past it take
+    /// in the same round. A router's keeps them: only the probes that expire there spend its tokens.
+    drains: bool,
 }
 
 impl Bucket {
     /// A bucket just emptied (the hop left a probe unanswered).
-    fn empty(interval: Duration) -> Self {
-        Bucket { interval, credit: Duration::ZERO, misfits: 0 }
+    fn empty(interval: Duration, drains: bool) -> Self {
+        Bucket { interval, credit: Duration::ZERO, misfits: 0, drains }
     }
 
-    /// One probe, `elapsed` after the previous one, and whether the hop answered it. After an answer the bucket
-    /// keeps less than a token: probes past a destination arrive with its own and take what is left. A refusal
+    /// One probe, `elapsed` after the previous one, and whether the hop answered it. After an answer a draining
+    /// bucket keeps less than a token: probes past a destination arrive with its own and take what is left. A refusal
     /// shows the bucket short of a token, whatever this one held.
     fn probe(&mut self, elapsed: Duration, answered: bool) {
         self.credit = (self.credit + elapsed).min(self.interval * BUCKET_INTERVALS);
@@ -64,7 +69,8 @@ impl Bucket {
         let below_a_token =
             |credit: Duration| Duration::from_nanos((credit.as_nanos() % self.interval.as_nanos()) as u64);
         self.credit = match (answered, has_token) {
-            (true, true) => below_a_token(self.credit),
+            (true, true) if self.drains => below_a_token(self.credit),
+            (true, true) => self.credit - self.interval,
             (true, false) => Duration::ZERO,
             (false, _) => self.credit.min(self.interval - Duration::from_millis(1)),
         };
@@ -105,7 +111,7 @@ pub struct RateLimitEvidence {
     /// Whether a farther hop answered in any round.
     answered_beyond: bool,
     /// Token buckets of each of [`INTERVALS`], replayed from the burst's end on.
-    buckets: Option<[Bucket; INTERVALS.len()]>,
+    buckets: Option<[Bucket; 2 * INTERVALS.len()]>,
     /// Whether the hop is probed over IPv6 (all of [`INTERVALS`] apply), not IPv4 ([`IPV4_INTERVALS`] of them).
     ipv6: bool,
 }
@@ -131,7 +137,7 @@ impl RateLimitEvidence {
             } else {
                 // The burst's end: the first unanswered probe, which left every bucket without a token.
                 self.burst_ended_at = Some(probe.sent_at);
-                self.buckets = Some(INTERVALS.map(Bucket::empty));
+                self.buckets = Some(core::array::from_fn(|n| Bucket::empty(INTERVALS[n / 2], n % 2 == 1)));
                 self.sent_after += 1;
             }
             silent |= !probe.answered;
@@ -145,22 +151,34 @@ impl RateLimitEvidence {
     }
 
     /// Whether a token bucket of one of the family's [`INTERVALS`] answers as the hop did after its burst (rule 4).
-    fn fits_a_bucket(&self) -> bool {
+    /// A destination's buckets drain (`destination`), a router's do not ([`Bucket::drains`]).
+    fn fits_a_bucket(&self, destination: bool) -> bool {
         let intervals = if self.ipv6 { INTERVALS.len() } else { IPV4_INTERVALS };
-        self.buckets.is_some_and(|buckets| buckets[..intervals].iter().any(|bucket| bucket.fits(self.sent_after)))
+        self.buckets.is_some_and(|buckets| {
+            buckets[..2 * intervals].iter().any(|bucket| bucket.drains == destination && bucket.fits(self.sent_after))
+        })
     }
 
     /// Whether the hop's silences are its ICMP rate limit at work rather than loss (the module's rule).
     pub fn is_rate_limited(&self) -> bool {
+        self.is_rate_limited_beside(false, true)
+    }
+
+    /// [`Self::is_rate_limited`], knowing whether every farther hop that answered is rate-limited itself
+    /// (`limiters_beyond`: then their silences in this hop's silent rounds say nothing against it, rule 5) and
+    /// whether the hop is the destination (else a router, whose bucket only its own probes spend).
+    pub fn is_rate_limited_beside(&self, limiters_beyond: bool, destination: bool) -> bool {
         let (Some(ended), Some(last)) = (self.burst_ended_at, self.last_sent_at) else {
             return false;
         };
         let span = last.saturating_duration_since(ended);
-        let vouched_for = !self.answered_beyond || self.silent_rounds_answered_beyond * 2 >= self.silent_rounds;
+        let vouched_for =
+            !self.answered_beyond || limiters_beyond || self.silent_rounds_answered_beyond * 2 >= self.silent_rounds;
         self.burst >= 1
             && span >= MIN_SPAN
             && f64::from(self.answered_after) <= 1.0 + MAX_RATE * span.as_secs_f64()
-            && self.fits_a_bucket()
+            // A hop nothing answered beyond may be the end of the path whatever it is: judged as a destination.
+            && self.fits_a_bucket(destination || !self.answered_beyond)
             && vouched_for
     }
 }
@@ -199,14 +217,14 @@ mod tests {
     fn random_loss_is_not() {
         // Every other probe lost after a clean start: ten answers a second, far above a limiter's rate.
         let lossy = evidence(60, STEP, |n| n < 6 || n % 2 == 0, |_| true);
-        assert!(!lossy.is_rate_limited(), "{lossy:?}");
+        assert!(!(lossy.is_rate_limited() || lossy.is_rate_limited_beside(false, false)), "{lossy:?}");
     }
 
     #[test]
     fn silence_everywhere_is_not() {
         // The hops beyond were silent too: the path, not the router, dropped the probes.
         let outage = evidence(60, STEP, |n| n < 6, |n| n < 6);
-        assert!(!outage.is_rate_limited(), "{outage:?}");
+        assert!(!(outage.is_rate_limited() || outage.is_rate_limited_beside(false, false)), "{outage:?}");
     }
 
     #[test]
@@ -216,13 +234,13 @@ mod tests {
         assert!(destination.is_rate_limited(), "{destination:?}");
         // 30 % loss before it: answers keep coming, at random.
         let lossy = evidence(60, STEP, |n| n < 6 || n % 10 >= 3, |_| false);
-        assert!(!lossy.is_rate_limited(), "{lossy:?}");
+        assert!(!(lossy.is_rate_limited() || lossy.is_rate_limited_beside(false, false)), "{lossy:?}");
         // Silent after its burst: an outage, not a limiter.
         let dead = evidence(60, STEP, |n| n < 6, |_| false);
-        assert!(!dead.is_rate_limited(), "{dead:?}");
+        assert!(!(dead.is_rate_limited() || dead.is_rate_limited_beside(false, false)), "{dead:?}");
         // Silent hops beyond it in some rounds do not make the silences its limiter's: rule 5 as before.
         let outage = evidence(60, STEP, |n| n < 6 || n % 20 == 0, |n| n < 6);
-        assert!(!outage.is_rate_limited(), "{outage:?}");
+        assert!(!(outage.is_rate_limited() || outage.is_rate_limited_beside(false, false)), "{outage:?}");
     }
 
     /// Rounds paced by the hop's own silences, as a report's are when the destination is silent: an answered
@@ -266,7 +284,23 @@ mod tests {
         assert!(spent.is_rate_limited(), "{spent:?}");
         // The same pace with 30 % random loss (a fixed pattern of it) is loss.
         let lossy = paced(40, Duration::from_millis(1100), |n, _| n < 6 || (n * 7) % 10 >= 3);
-        assert!(!lossy.is_rate_limited(), "{lossy:?}");
+        assert!(!(lossy.is_rate_limited() || lossy.is_rate_limited_beside(false, false)), "{lossy:?}");
+    }
+
+    #[test]
+    fn a_router_keeps_the_tokens_a_long_round_gave_it() {
+        // Rounds paced by a limiting destination: two quick ones (150 ms), then one that waits 2.1 s for it. Linux's
+        // limiter at a router in front spends its tokens on its own probes only: after a wait it answers twice.
+        let mut limiter = linux_limiter(1);
+        let (start, mut at) = (Instant::now(), Duration::ZERO);
+        let mut router = RateLimitEvidence::default();
+        for n in 0..30 {
+            router.record_round([ProbeOutcome { sent_at: start + at, answered: limiter(at) }], true);
+            at += Duration::from_millis(if n % 3 == 2 { 2100 } else { 150 });
+        }
+        assert!(router.is_rate_limited_beside(true, false), "{router:?}");
+        // A destination's bucket, which the probes past it drain, does not fit it.
+        assert!(!router.is_rate_limited_beside(true, true), "{router:?}");
     }
 
     /// `monitor --every 0.5 -q 3` over a window of 10 rounds: 3 probes 2 ms apart every ½ s, a farther hop
@@ -305,7 +339,7 @@ mod tests {
         // labelled rate-limited).
         let lossy = monitor_window(random_loss(27, 0.49));
         assert!(lossy.burst >= 3 && lossy.answered_after * 4 >= lossy.sent_after, "{lossy:?}");
-        assert!(!lossy.is_rate_limited(), "{lossy:?}");
+        assert!(!(lossy.is_rate_limited() || lossy.is_rate_limited_beside(false, false)), "{lossy:?}");
         // Linux's limiter at that pace, its bucket down to one token when the window opens: one answer a second.
         let limited = monitor_window(linux_limiter(1));
         assert!(limited.answered_after == 4, "{limited:?}");
@@ -338,7 +372,7 @@ mod tests {
             evidence
         };
         let ipv4 = replay(RateLimitEvidence::new(false));
-        assert!(!ipv4.is_rate_limited(), "{ipv4:?}");
+        assert!(!(ipv4.is_rate_limited() || ipv4.is_rate_limited_beside(false, false)), "{ipv4:?}");
         // Over IPv6 a ¼ s limiter is real, and this pattern is its.
         let ipv6 = replay(RateLimitEvidence::new(true));
         assert!(ipv6.is_rate_limited(), "{ipv6:?}");

@@ -18,10 +18,12 @@ use crate::settings::{Output, Settings, WartsTo};
 /// How often the rendering thread, waiting for events, checks that someone still reads its output.
 const READER_CHECK: Duration = Duration::from_millis(100);
 
-/// The most events waiting for the rendering thread: many rounds' worth, so that probing never waits for a reader
+/// The most events waiting for the rendering thread: some rounds' worth, so that probing never waits for a reader
 /// that keeps up; one that stalls for good (a paused pager) holds the probing back, as a blocked write holds
-/// traceroute(8), instead of the events piling up in memory.
-const BACKLOG: usize = 1 << 14;
+/// traceroute(8), instead of the events piling up in memory. The channel allocates and touches all its slots at
+/// once: at 16,384 they were 3.5 MB, twice the rest of a trace's memory.
+const BACKLOG: usize = 1 << 10;
+const _: () = assert!(BACKLOG * size_of::<(usize, Event)>() <= 512 * 1024, "the backlog's slots outweigh a trace");
 
 /// How often a paused run looks whether it may go on.
 const PAUSE_STEP: Duration = Duration::from_millis(50);

@@ -9,10 +9,10 @@ use std::io::{self, BufWriter, Write};
 use std::time::SystemTime;
 
 use hoptrace_core::Event;
-use hoptrace_core::{Confidence, ErrorClass, Hop, Outcome, ProbeRecord, Protocol, ReplyKind};
+use hoptrace_core::{Confidence, ErrorClass, Hop, Outcome, ProbeRecord, Protocol};
 use warts::{Address, CycleStart, CycleStop, Flags, List, Object, TraceProbe, TraceStopReason, TraceType, Traceroute};
 
-use super::warts_parts::{encode, micros, source, unix, CYCLE_ID, LIST_ID};
+use super::warts_parts::{encode, micros, reply_codes, source, unix, CYCLE_ID, LIST_ID};
 use super::{warts_lb, Directory, Renderer, TraceInfo};
 use crate::settings::WartsTo;
 
@@ -240,13 +240,7 @@ fn trace_probe(hop: &Hop, index: usize, probe: &ProbeRecord) -> Option<TraceProb
     let answer = probe.status.answer()?;
     let reply = &answer.reply;
     let error = answer.icmp_error();
-    let (icmp, tcp_flags) = match &reply.kind {
-        ReplyKind::IcmpError(error) => (Some((error.icmp_type, error.icmp_code)), None),
-        ReplyKind::EchoReply { .. } => (Some((if reply.from.is_ipv6() { 129 } else { 0 }, 0)), None),
-        // RST+ACK or SYN+ACK.
-        ReplyKind::Tcp(tcp) => (None, Some(if tcp.reset { 0x14 } else { 0x12 })),
-        _ => (None, None),
-    };
+    let (icmp, tcp_flags) = reply_codes(reply);
     let mut flags = if reply.ttl.is_some() { HOP_REPLY_TTL } else { 0 };
     if tcp_flags.is_some() {
         flags |= HOP_TCP;

@@ -10,13 +10,13 @@ use std::io;
 use std::time::Instant;
 
 use hoptrace_core::mda::links;
-use hoptrace_core::{Confidence, Hop, ProbeRecord, Protocol, ReplyKind};
+use hoptrace_core::{Confidence, Hop, ProbeRecord, Protocol};
 use warts::{
     Address, Flags, MultipathTraceLink, MultipathTraceNode, MultipathTraceProbe, MultipathTraceProbeSet,
     MultipathTraceReply, MultipathTraceroute, Object,
 };
 
-use super::warts_parts::{encode, epoch, micros, source, unix, CYCLE_ID, LIST_ID};
+use super::warts_parts::{encode, epoch, micros, reply_codes, source, unix, CYCLE_ID, LIST_ID};
 use super::TraceInfo;
 
 /// scamper's tracelb reply flags: the reply's TTL is known; the reply is a TCP segment.
@@ -159,12 +159,7 @@ impl Clock<'_> {
         let tx = self.micros(probe.sent_at);
         let rx = tx + u64::from(micros(answer.rtt));
         let error = answer.icmp_error();
-        let (icmp, tcp) = match &reply.kind {
-            ReplyKind::IcmpError(error) => (Some((error.icmp_type, error.icmp_code)), None),
-            ReplyKind::EchoReply { .. } => (Some((if reply.from.is_ipv6() { 129 } else { 0 }, 0)), None),
-            ReplyKind::Tcp(tcp) => (None, Some(if tcp.reset { 0x14 } else { 0x12 })),
-            _ => (None, None),
-        };
+        let (icmp, tcp) = reply_codes(reply);
         let mut flags = if reply.ttl.is_some() { REPLY_TTL } else { 0 };
         if tcp.is_some() {
             flags |= REPLY_TCP;

@@ -4,7 +4,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::io;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use hoptrace_core::Hop;
+use hoptrace_core::{Hop, Reply, ReplyKind};
 use warts::{Address, DekuContainerWrite, Object, Timeval};
 
 use super::TraceInfo;
@@ -40,4 +40,14 @@ pub(super) fn unix(time: SystemTime) -> Timeval {
 /// The bytes of one record.
 pub(super) fn encode(object: Object) -> io::Result<Vec<u8>> {
     object.to_bytes().map_err(|error| io::Error::new(io::ErrorKind::InvalidData, format!("warts: {error}")))
+}
+
+/// A reply's ICMP type and code, or its TCP flags (RST+ACK or SYN+ACK), as both record kinds store them.
+pub(super) fn reply_codes(reply: &Reply) -> (Option<(u8, u8)>, Option<u8>) {
+    match &reply.kind {
+        ReplyKind::IcmpError(error) => (Some((error.icmp_type, error.icmp_code)), None),
+        ReplyKind::EchoReply { .. } => (Some((if reply.from.is_ipv6() { 129 } else { 0 }, 0)), None),
+        ReplyKind::Tcp(tcp) => (None, Some(if tcp.reset { 0x14 } else { 0x12 })),
+        _ => (None, None),
+    }
 }

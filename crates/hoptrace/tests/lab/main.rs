@@ -40,7 +40,11 @@ mod tmux;
 mod tracepath;
 mod warts;
 mod wire;
+mod zoo_faces;
 mod zoo_gateway;
+mod zoo_limits;
+mod zoo_quotes;
+mod zoo_source;
 
 use std::net::IpAddr;
 

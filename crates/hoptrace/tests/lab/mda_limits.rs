@@ -50,7 +50,7 @@ fn limited_diamonds(family: Family, opts: RouterOpts) -> (Lab, NodeId, NodeId, N
 
 /// Per hop of MDA's text output: the addresses shown, the answers of its interfaces and the probes standing for it,
 /// and whether it says it is not settled.
-fn mda_hops(stdout: &str) -> Vec<(BTreeSet<IpAddr>, usize, usize, bool)> {
+pub(crate) fn mda_hops(stdout: &str) -> Vec<(BTreeSet<IpAddr>, usize, usize, bool)> {
     let mut hops: Vec<(BTreeSet<IpAddr>, usize, usize, bool)> = Vec::new();
     for line in stdout.lines().skip(1) {
         let first = line.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()) && !line.starts_with("    ");
