@@ -5,7 +5,7 @@
 
 use core::net::IpAddr;
 
-use hoptrace::bulk::prefixes::PrefixSet;
+use hoptrace::commands::bulk::prefixes::PrefixSet;
 use hoptrace::escape::escape;
 use hoptrace::files::{read_bounded, text, BULK_LIMIT};
 use libfuzzer_sys::fuzz_target;

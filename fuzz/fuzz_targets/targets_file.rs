@@ -5,7 +5,7 @@
 
 use hoptrace::escape::escape;
 use hoptrace::files::{read_bounded, text, TARGETS_LIMIT};
-use hoptrace::monitor::parse_targets;
+use hoptrace::commands::monitor::parse_targets;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -14,6 +14,8 @@ pub enum Error {
     Config(engine::ConfigError),
     /// The system refused: privileges, routes, sockets.
     Net(net::NetError),
+    /// This (the name of what) needs raw sockets, and this process may not open them.
+    NeedsRaw(&'static str),
 }
 
 impl fmt::Display for Error {
@@ -25,6 +27,7 @@ impl fmt::Display for Error {
             Error::WrongFamily(host) => write!(f, "{host}: Address family for hostname not supported"),
             Error::Config(error) => write!(f, "{error}"),
             Error::Net(error) => write!(f, "{error}"),
+            Error::NeedsRaw(what) => write!(f, "{what} needs raw sockets: run it as root or with CAP_NET_RAW"),
         }
     }
 }
@@ -32,7 +35,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::UnknownHost(_) | Error::WrongFamily(_) => None,
+            Error::UnknownHost(_) | Error::WrongFamily(_) | Error::NeedsRaw(_) => None,
             Error::Config(error) => Some(error),
             Error::Net(error) => Some(error),
         }

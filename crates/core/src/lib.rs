@@ -69,7 +69,7 @@ pub mod process {
 pub use event::{Event, TraceInfo};
 pub use mark::mark;
 pub use net::{NetError, SocketOptions};
-pub use options::{Family, Flows, Options, Privilege, Protocol};
+pub use options::{Family, Flows, Options, Privilege, Protocol, Want};
 pub use report::Report;
 pub use rounds::{Network, Rounds, Sockets};
 pub use snapshot::{Snapshot, Watch};

@@ -68,14 +68,40 @@ pub enum Privilege {
     Unprivileged,
 }
 
+/// What a command can probe through when the choice is left to it ([`Privilege::Auto`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Want {
+    /// A trace: raw sockets when this process may open them (they see every reply), else ordinary ones.
+    PreferRaw,
+    /// The monitor: ordinary sockets first (one socket set shared by every target reads only its own replies),
+    /// raw ones where those cannot be opened.
+    PreferOrdinary,
+    /// Bulk probing: raw sockets only (its probes leave by a packet socket).
+    RawOnly,
+}
+
 impl Privilege {
-    /// What this comes to for this process: [`Privilege::Raw`] or [`Privilege::Unprivileged`], never `Auto`. The
-    /// one place that decides.
-    pub fn decide(self) -> Privilege {
-        match self {
-            Privilege::Auto if net::Privilege::detect() == net::Privilege::Raw => Privilege::Raw,
-            Privilege::Auto => Privilege::Unprivileged,
-            decided => decided,
+    /// The sockets to try, in order, for a command that `want`s them so: [`Privilege::Raw`] or
+    /// [`Privilege::Unprivileged`], never `Auto`; none if nothing will do (raw only, and this process may not open
+    /// raw sockets or was told not to). The one place that decides.
+    pub fn decide(self, want: Want) -> Option<&'static [Privilege]> {
+        self.decide_with(want, net::Privilege::detect() == net::Privilege::Raw)
+    }
+
+    /// [`Privilege::decide`] for a process that may open raw sockets (`raw_allowed`) or not.
+    fn decide_with(self, want: Want, raw_allowed: bool) -> Option<&'static [Privilege]> {
+        const RAW: &[Privilege] = &[Privilege::Raw];
+        const ORDINARY: &[Privilege] = &[Privilege::Unprivileged];
+        match (self, want) {
+            // Asked for: opening them says why not.
+            (Privilege::Raw, _) => Some(RAW),
+            (Privilege::Unprivileged, Want::RawOnly) => None,
+            (Privilege::Unprivileged, _) => Some(ORDINARY),
+            (Privilege::Auto, Want::PreferOrdinary) => Some(&[Privilege::Unprivileged, Privilege::Raw]),
+            (Privilege::Auto, _) if raw_allowed => Some(RAW),
+            (Privilege::Auto, Want::PreferRaw) => Some(ORDINARY),
+            (Privilege::Auto, Want::RawOnly) => None,
         }
     }
 
@@ -84,13 +110,20 @@ impl Privilege {
         self == Privilege::Raw
     }
 
-    /// As net has it (`Auto` decided first).
+    /// As net has it.
     pub(crate) fn to_net(self) -> net::Privilege {
-        if self.decide().is_raw() {
+        if self == Privilege::Raw {
             net::Privilege::Raw
         } else {
             net::Privilege::Unprivileged
         }
+    }
+
+    /// For a trace, as net has it: decided ([`Want::PreferRaw`]).
+    pub(crate) fn for_trace(self) -> net::Privilege {
+        self.decide(Want::PreferRaw)
+            .and_then(|tries| tries.first())
+            .map_or(net::Privilege::Unprivileged, |p| p.to_net())
     }
 }
 
@@ -242,5 +275,30 @@ mod tests {
         assert_eq!(method(Protocol::Tcp, Flows::Paris, false), Method::paris(Protocol::Tcp));
         let mda = Options { mda: true, flows: Flows::Classic, ..Options::new(Protocol::Udp) };
         assert_eq!(mda.method(false), Method::paris(Protocol::Udp));
+    }
+
+    #[test]
+    fn one_table_decides_the_sockets_of_every_command() {
+        use Privilege::{Auto, Raw, Unprivileged};
+        let (raw, ordinary, either): (&[Privilege], &[Privilege], &[Privilege]) =
+            (&[Raw], &[Unprivileged], &[Unprivileged, Raw]);
+        // (asked, wanted, may open raw sockets) → what to try, in order.
+        let table = [
+            (Auto, Want::PreferRaw, true, Some(raw)),
+            (Auto, Want::PreferRaw, false, Some(ordinary)),
+            (Auto, Want::PreferOrdinary, true, Some(either)),
+            (Auto, Want::PreferOrdinary, false, Some(either)),
+            (Auto, Want::RawOnly, true, Some(raw)),
+            (Auto, Want::RawOnly, false, None),
+            (Raw, Want::PreferRaw, false, Some(raw)),
+            (Raw, Want::PreferOrdinary, false, Some(raw)),
+            (Raw, Want::RawOnly, false, Some(raw)),
+            (Unprivileged, Want::PreferRaw, true, Some(ordinary)),
+            (Unprivileged, Want::PreferOrdinary, true, Some(ordinary)),
+            (Unprivileged, Want::RawOnly, true, None),
+        ];
+        for (asked, want, allowed, tries) in table {
+            assert_eq!(asked.decide_with(want, allowed), tries, "{asked:?} {want:?} raw allowed: {allowed}");
+        }
     }
 }

@@ -97,7 +97,7 @@ impl Tracer {
     /// fields with a secret of its own.
     pub fn with_options(host: &str, options: &Options) -> Result<Self, Error> {
         let target = resolve_host(host, options.family)?;
-        let privilege = options.privilege.to_net();
+        let privilege = options.privilege.for_trace();
         let config = options.trace_config(target, privilege == net::Privilege::Raw);
         let (prober, endpoint) = net::open(&config, privilege, &options.sockets).map_err(Error::Net)?;
         Tracer::over(host, endpoint.configure(&config), Sockets::new(prober))

@@ -134,3 +134,21 @@ fn the_bulk_example_traces_its_targets_at_once() {
     }
     assert_eq!(lines.next(), None);
 }
+
+#[test]
+fn the_monitors_sockets_are_the_ones_asked_for() {
+    use hoptrace_core::monitor::{FleetTraces, Traces};
+    use hoptrace_core::{Family, Options, Privilege, Protocol};
+    // Only sockets opened (as root), nothing sent: UDP, whose ordinary sockets open anywhere.
+    let opened = |privilege, raw| {
+        let mut probing = Options::new(Protocol::Udp);
+        (probing.family, probing.privilege) = (Family::V4, privilege);
+        let (traces, _) = FleetTraces::open(&probing, raw).expect("sockets open as root");
+        traces.is_raw(false)
+    };
+    // Ordinary sockets first when left to the monitor; raw ones when asked for, by `--raw` or by the options.
+    assert!(!opened(Privilege::Auto, false));
+    assert!(!opened(Privilege::Unprivileged, false));
+    assert!(opened(Privilege::Auto, true));
+    assert!(opened(Privilege::Raw, false));
+}

@@ -1,14 +1,12 @@
 //! hoptrace: trace the path packets take to a host — the command line, the renderers, and the glue that runs a
 //! trace, watch or map with [`hoptrace_core`], the library it is built on like any other program.
 
-pub mod bulk;
 pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod escape;
 pub mod exporter;
 pub mod files;
-pub mod monitor;
 pub mod render;
 pub mod settings;
 
@@ -52,7 +50,7 @@ fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
             let mut out = std::io::stdout().lock();
             Ok(out.write_all(text.as_bytes()).and_then(|()| out.flush())?)
         }
-        Request::Bulk(args) => bulk::run(&args),
+        Request::Bulk(args) => commands::bulk::run(&args),
         Request::Trace(settings) => {
             let numeric = settings.naming == settings::Naming::Numeric;
             let as_lookups = settings.as_lookups;
@@ -62,7 +60,9 @@ fn execute(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
             // Asked by the probing loop after each round: a name not known yet shows from a later round on.
             let numeric = settings.trace.naming == settings::Naming::Numeric;
             let as_lookups = settings.trace.as_lookups;
-            monitor::run(*settings, move || Box::new(render::DnsDirectory::new(numeric, as_lookups).never_waiting()))
+            commands::monitor::run(*settings, move || {
+                Box::new(render::DnsDirectory::new(numeric, as_lookups).never_waiting())
+            })
         }
     }
 }

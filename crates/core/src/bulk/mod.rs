@@ -36,6 +36,7 @@ use net::NetError;
 pub use receive::{receive, Counters, Sink};
 pub use send::{SendStats, Sending};
 
+use crate::options::{Privilege, Want};
 use crate::Error;
 
 /// What the prober says as it goes, for people.
@@ -135,6 +136,7 @@ impl BulkProber {
     /// Opens the sockets for IPv4 and IPv6, or IPv4 alone where the system has no IPv6 (its probes are then
     /// counted as refused). Needs root or `CAP_NET_RAW`; nothing later does.
     pub fn open(options: BulkOptions) -> Result<BulkProber, Error> {
+        BulkProber::allowed()?;
         let (interface, batch) = (options.interface.as_deref(), options.batch.max(1));
         let sender = BulkSender::open(true, true, interface, batch)
             .or_else(|_| BulkSender::open(true, false, interface, batch))
@@ -142,6 +144,14 @@ impl BulkProber {
         let receiver =
             BulkReceiver::open(true, true).or_else(|_| BulkReceiver::open(true, false)).map_err(Error::Net)?;
         Ok(BulkProber { options, sender, receiver })
+    }
+
+    /// Whether this process may probe in bulk: it needs raw sockets ([`Want::RawOnly`]).
+    pub fn allowed() -> Result<(), Error> {
+        match Privilege::Auto.decide(Want::RawOnly) {
+            Some(_) => Ok(()),
+            None => Err(Error::NeedsRaw("bulk probing")),
+        }
     }
 
     /// The options it was opened with.

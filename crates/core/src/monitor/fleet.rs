@@ -9,7 +9,7 @@ use net::{Fleet, Privilege, SharedSockets};
 
 use super::{Lookup, Traces};
 use crate::error::Error;
-use crate::options::Options;
+use crate::options::{Options, Want};
 
 /// Every target's traces over one [`Fleet`]: a socket set per address family, opened once (before privileges are
 /// dropped) and shared by all targets (unprivileged TCP excepted: it takes a socket per probe).
@@ -19,15 +19,13 @@ pub struct FleetTraces {
 
 impl FleetTraces {
     /// Opens, for each address family `probing` asks for, sockets all its targets share: ordinary ones where they
-    /// work, else raw, unless `raw` or `probing.unprivileged` decided. A family whose sockets cannot be opened is
+    /// work, else raw, unless `raw` or `probing.privilege` decided ([`Want::PreferOrdinary`]). A family whose sockets cannot be opened is
     /// an error, unless it is IPv6 beside IPv4 (a host without IPv6): that error comes back beside the traces,
     /// and IPv6 targets then fail round by round.
     pub fn open(probing: &Options, raw: bool) -> Result<(Self, Option<Error>), Error> {
-        let tries: &[Privilege] = match (raw, probing.privilege == crate::Privilege::Unprivileged) {
-            (true, _) => &[Privilege::Raw],
-            (false, true) => &[Privilege::Unprivileged],
-            (false, false) => &[Privilege::Unprivileged, Privilege::Raw],
-        };
+        let asked = if raw { crate::Privilege::Raw } else { probing.privilege };
+        let tries: Vec<Privilege> =
+            asked.decide(Want::PreferOrdinary).unwrap_or_default().iter().map(|privilege| privilege.to_net()).collect();
         let families = match probing.family.ipv6() {
             Some(ipv6) => vec![ipv6],
             None => vec![false, true],
@@ -38,7 +36,7 @@ impl FleetTraces {
             let unspecified: IpAddr =
                 if ipv6 { core::net::Ipv6Addr::UNSPECIFIED.into() } else { core::net::Ipv4Addr::UNSPECIFIED.into() };
             let mut failure = None;
-            for &privilege in tries {
+            for &privilege in &tries {
                 // The method must be one these sockets can send (Paris TCP needs raw ones); the source is each
                 // round's.
                 let mut config = probing.trace_config(unspecified, privilege == Privilege::Raw);
@@ -62,7 +60,7 @@ impl FleetTraces {
                 None => {}
             }
         }
-        let own = if raw { Privilege::Raw } else { Privilege::Unprivileged };
+        let own = if tries == [Privilege::Raw] { Privilege::Raw } else { Privilege::Unprivileged };
         Ok((FleetTraces { fleet: Fleet::new(shared, own, &probing.sockets) }, no_ipv6))
     }
 }

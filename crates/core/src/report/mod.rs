@@ -2,7 +2,9 @@
 //! whether silences are ICMP rate limiting rather than loss. Memory per hop is bounded whatever the number of
 //! rounds: counters, [`RttStats`], and at most [`MAX_RESPONDERS`] addresses.
 
+mod digest;
 mod rate_limit;
+mod samples;
 mod serialize;
 mod stats;
 mod window;
@@ -12,7 +14,7 @@ use core::net::IpAddr;
 use engine::{Hop, ProbeRecord, ProbeStatus, Verdict};
 
 use crate::event::Event;
-use crate::mark::mark;
+use digest::{AnswerDigest, HopRound, RoundDigest};
 
 pub use rate_limit::{ProbeOutcome, RateLimitEvidence, MAX_RATE, MIN_SPAN};
 pub use stats::RttStats;
@@ -85,8 +87,8 @@ pub struct HopSummary {
 }
 
 impl HopSummary {
-    /// A hop on the way to `target`, not yet recorded.
-    fn new(ttl: u8, target: IpAddr) -> Self {
+    /// A hop on the way to an IPv6 target (`ipv6`) or an IPv4 one, not yet recorded.
+    fn new(ttl: u8, ipv6: bool) -> Self {
         HopSummary {
             ttl,
             responders: Vec::new(),
@@ -97,7 +99,7 @@ impl HopSummary {
             ended_rounds: 0,
             reached: false,
             flows: Vec::new(),
-            rate_limit: RateLimitEvidence::new(target.is_ipv6()),
+            rate_limit: RateLimitEvidence::new(ipv6),
             limiters_beyond: false,
         }
     }
@@ -124,30 +126,29 @@ impl HopSummary {
         100.0 * f64::from(self.lost()) / f64::from(self.sent)
     }
 
-    fn record(&mut self, hop: &Hop, target: IpAddr, answered_beyond: bool) {
-        let mut outcomes = Vec::new();
+    fn record(&mut self, hop: &HopRound) {
+        let mut outcomes = Vec::with_capacity(hop.probes.len());
         let mut ended = false;
-        for probe in hop.current().filter(|probe| settled(probe)) {
+        for probe in &hop.probes {
             self.sent += 1;
-            let answer = probe.status.answer();
+            let answer = probe.answer.as_ref();
             outcomes.push(ProbeOutcome { sent_at: probe.sent_at, answered: answer.is_some() });
             self.record_flow(probe.flow, answer);
             let Some(answer) = answer else { continue };
             self.received += 1;
             self.rtt.add(answer.rtt);
-            let verdict = answer.verdict(target);
-            ended |= verdict != Verdict::Continue;
-            self.reached |= verdict == Verdict::Reached;
-            let mark = mark(answer);
-            match self.responders.iter().position(|responder| responder.addr == answer.from()) {
+            ended |= answer.verdict != Verdict::Continue;
+            self.reached |= answer.verdict == Verdict::Reached;
+            let mark = answer.mark.clone();
+            match self.responders.iter().position(|responder| responder.addr == answer.from) {
                 Some(index) => self.responders[index].mark = mark,
                 None if self.responders.len() < MAX_RESPONDERS => {
-                    self.responders.push(Responder { addr: answer.from(), mark })
+                    self.responders.push(Responder { addr: answer.from, mark })
                 }
                 None => {}
             }
         }
-        self.rate_limit.record_round(outcomes, answered_beyond);
+        self.rate_limit.record_round(outcomes, hop.answered_beyond);
         self.rounds += 1;
         self.ended_rounds += u32::from(ended);
     }
@@ -174,7 +175,7 @@ impl HopSummary {
         }
     }
 
-    fn record_flow(&mut self, flow: u16, answer: Option<&engine::Answer>) {
+    fn record_flow(&mut self, flow: u16, answer: Option<&AnswerDigest>) {
         let index = match self.flows.iter().position(|summary| summary.flow == flow) {
             Some(index) => index,
             None if self.flows.len() < MAX_FLOWS_FOLLOWED => {
@@ -190,8 +191,8 @@ impl HopSummary {
         if let Some(answer) = answer {
             summary.received += 1;
             summary.rtt.add(answer.rtt);
-            if !summary.responders.contains(&answer.from()) && summary.responders.len() < MAX_RESPONDERS {
-                summary.responders.push(answer.from());
+            if !summary.responders.contains(&answer.from) && summary.responders.len() < MAX_RESPONDERS {
+                summary.responders.push(answer.from);
             }
         }
     }
@@ -253,31 +254,26 @@ impl Report {
     /// round did not probe (it ended short of it), or that earlier rounds did not (it is new), counts those rounds'
     /// probes as sent and unanswered.
     pub fn add_round(&mut self, round: &[Hop], target: IpAddr) {
-        let per_round = round.iter().map(|hop| hop.current().count()).max().unwrap_or(0) as u32;
-        // A round that ended — the destination answered, or an unreachable, at its last TTL — rather than one under
-        // way (the live view shows those) or cut short.
-        let ended =
-            round.last().is_some_and(|hop| hop.answers().any(|answer| answer.verdict(target) != Verdict::Continue));
-        let finished = ended && round.iter().all(|hop| hop.current().all(settled));
-        for (index, hop) in round.iter().enumerate() {
-            if !hop.current().any(settled) {
-                continue;
-            }
-            let answered_beyond = round[index + 1..].iter().any(Hop::is_answered);
+        self.add_digest(&RoundDigest::new(round, target));
+    }
+
+    /// Folds in a round read by [`RoundDigest::new`].
+    fn add_digest(&mut self, round: &RoundDigest) {
+        for hop in &round.hops {
             let position = match self.hops.binary_search_by_key(&hop.ttl, |summary| summary.ttl) {
                 Ok(position) => position,
                 Err(position) => {
-                    let mut summary = HopSummary::new(hop.ttl, target);
-                    summary.count_absent_rounds(self.rounds, per_round);
+                    let mut summary = HopSummary::new(hop.ttl, round.ipv6);
+                    summary.count_absent_rounds(self.rounds, round.per_round);
                     self.hops.insert(position, summary);
                     position
                 }
             };
-            self.hops[position].record(hop, target, answered_beyond);
+            self.hops[position].record(hop);
         }
-        for summary in self.hops.iter_mut().filter(|_| finished) {
+        for summary in self.hops.iter_mut().filter(|_| round.finished) {
             if summary.rounds == self.rounds {
-                summary.count_absent_rounds(1, per_round);
+                summary.count_absent_rounds(1, round.per_round);
             }
         }
         self.rounds += 1;

@@ -150,6 +150,14 @@ impl RateLimitEvidence {
         self.answered_beyond |= answered_beyond;
     }
 
+    /// Forgets the oldest round, whose `probes` probes were all answered (so all in the burst), leaving rounds of
+    /// which one had a farther hop answer (`answered_beyond`) or none. A round with a silence cannot be forgotten
+    /// this way: the burst would end elsewhere and the buckets replay from there.
+    pub(super) fn forget_answered_round(&mut self, probes: u32, answered_beyond: bool) {
+        self.burst -= probes;
+        self.answered_beyond = answered_beyond;
+    }
+
     /// Whether a token bucket of one of the family's [`INTERVALS`] answers as the hop did after its burst (rule 4).
     /// A destination's buckets drain (`destination`), a router's do not ([`Bucket::drains`]).
     fn fits_a_bucket(&self, destination: bool) -> bool {

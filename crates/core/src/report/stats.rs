@@ -43,6 +43,18 @@ impl RttStats {
         self.last = ms;
     }
 
+    /// Statistics worked out elsewhere (a window's exact sums): `squares` is the sum of squared deviations.
+    pub(super) fn from_parts(
+        count: u64,
+        last: f64,
+        mean: f64,
+        squares: f64,
+        (best, worst): (f64, f64),
+        (jitter_mean, jitter_worst): (f64, f64),
+    ) -> Self {
+        RttStats { count, last, mean, squares, best, worst, jitter_mean, jitter_worst }
+    }
+
     /// How many samples were added.
     pub fn count(&self) -> u64 {
         self.count

@@ -19,7 +19,7 @@ pub use mtr::MtrArgs;
 pub use tracepath::TracepathArgs;
 pub use traceroute::TracerouteArgs;
 
-use crate::monitor::MonitorSettings;
+use crate::commands::monitor::MonitorSettings;
 use crate::settings::Settings;
 
 /// What the command line asks for.
@@ -30,7 +30,7 @@ pub enum Request {
     /// `hoptrace monitor`.
     Monitor(Box<MonitorSettings>),
     /// Stateless bulk probing: `hoptrace bulk`, or hoptrace run as `caracal`.
-    Bulk(Box<crate::bulk::BulkArgs>),
+    Bulk(Box<crate::commands::bulk::BulkArgs>),
     /// Text to print before exiting successfully (help, version).
     Print(String),
 }
@@ -61,9 +61,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, CliErr
         }
         let program = if args[0] == "hoptrace bulk" { "hoptrace bulk" } else { "caracal" };
         // `-V` and `--version` as in every other command line, with the same version text.
-        let command = crate::bulk::BulkArgs::command().version(env!("HOPTRACE_VERSION")).disable_version_flag(false);
-        let parsed =
-            command.try_get_matches_from(args).and_then(|matches| crate::bulk::BulkArgs::from_arg_matches(&matches));
+        let command =
+            crate::commands::bulk::BulkArgs::command().version(env!("HOPTRACE_VERSION")).disable_version_flag(false);
+        let parsed = command
+            .try_get_matches_from(args)
+            .and_then(|matches| crate::commands::bulk::BulkArgs::from_arg_matches(&matches));
         return help_or(parsed.map(Ok), program, |args| Request::Bulk(Box::new(args)));
     }
     // `--tracepath` or `--mtr` anywhere before a `--` switches command lines.
@@ -173,7 +175,7 @@ pub fn monitor_command() -> clap::Command {
 
 /// `hoptrace bulk`'s command definition, for its man page.
 pub fn bulk_command() -> clap::Command {
-    crate::bulk::BulkArgs::command()
+    crate::commands::bulk::BulkArgs::command()
 }
 
 /// Every command line in one definition, for shell completion: traceroute's options with `monitor` and `bulk` as

@@ -1,21 +1,23 @@
 //! `hoptrace monitor`'s command line: the targets, the schedule, the outputs, and the trace options it shares
-//! with `traceroute(8)` (read through [`TracerouteArgs`], so the defaults are the same).
+//! with `traceroute(8)` (read by the same value parsers, so the defaults and complaints are the same).
 
 use core::time::Duration;
-use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser};
+use hoptrace_core::{Options, Privilege, Protocol, Rounds, SocketOptions};
 
-use super::{CliError, TracerouteArgs};
-use crate::monitor::{Detail, ListenAddress, MonitorSettings};
+use super::values::{port, queries, source, ttl_range, wait_policy};
+use super::{family, CliError};
+use crate::commands::monitor::{Detail, ListenAddress, MonitorSettings};
+use crate::settings::{Flows, Mode, Naming, Output, Settings};
 
 /// The longest `--every`, in seconds: a day. (Longer would not be a monitor, and a period near the clock's range
 /// would overflow it.)
 const MAX_EVERY: f64 = 86_400.0;
 
-/// The most rounds `--window` keeps: each round's hops are kept whole, and the report is rebuilt from them after
-/// every round.
+/// The most rounds `--window` keeps: each round's hops are kept (what the report reads of them), and a hop whose
+/// oldest round cannot simply be subtracted is worked out again from them.
 const MAX_WINDOW: usize = 1000;
 
 /// Trace many targets around the clock: per-hop loss and RTT over a sliding window, path changes, Prometheus.
@@ -69,7 +71,7 @@ pub struct MonitorArgs {
     /// Look up AS numbers for hoptrace_hop_info.
     #[arg(short = 'A', long = "as-path-lookups")]
     as_lookups: bool,
-    /// The max TTL (default 30).
+    /// The max TTL (default 64, as for a trace).
     #[arg(short = 'm', long = "max-hops", value_name = "max_ttl")]
     max_hops: Option<String>,
     /// Probes per hop in each round.
@@ -129,7 +131,7 @@ impl MonitorArgs {
             })
             .transpose()?;
         let detail = self.detail.parse::<Detail>().map_err(CliError::new)?;
-        let trace = self.trace_args()?.into_settings()?;
+        let trace = self.trace_settings()?;
         Ok(MonitorSettings {
             targets: self.targets,
             targets_file: self.targets_file,
@@ -145,39 +147,49 @@ impl MonitorArgs {
         })
     }
 
-    /// The trace options as a `traceroute` command line: always Paris (one flow, so the path has an identity).
-    fn trace_args(&self) -> Result<TracerouteArgs, CliError> {
+    /// The trace options, read as `traceroute` reads the same flags (its defaults, its complaints): always Paris
+    /// (one flow, so the path has an identity), ICMP unless `-U` or `-T`.
+    fn trace_settings(&self) -> Result<Settings, CliError> {
+        let (first_ttl, max_ttl) = ttl_range(&None, &self.max_hops)?;
+        let probes_per_hop = queries(&self.queries, 3)?;
+        let port = port(&self.port, self.udp)?;
+        let source = source(self.source.as_deref())?;
+        let protocol = match (self.udp, self.tcp) {
+            (true, _) => Protocol::Udp,
+            (_, true) => Protocol::Tcp,
+            _ => Protocol::Icmp,
+        };
+        let mut probing = Options::new(protocol);
+        probing.family = family(self.ipv4, self.ipv6);
+        probing.flows = Flows::Paris;
+        if self.unprivileged {
+            probing.privilege = Privilege::Unprivileged;
+        }
+        probing.first_ttl = first_ttl;
+        probing.max_ttl = max_ttl;
+        probing.probes_per_hop = probes_per_hop;
+        probing.wait = wait_policy(self.wait.as_deref())?;
         // One probe per TTL of the window in flight, not `-q` of each: a round's other probes then go only to the
         // TTLs up to the destination, whose answers come before they leave (traceroute's default sends all three
         // to every TTL of the window at once, for a result within one round trip that a monitor does not need).
-        let mut args: Vec<OsString> = vec!["hoptrace".into(), "--paris".into(), "-N".into(), "16".into()];
-        let mut flag = |on: bool, name: &str| {
-            if on {
-                args.push(name.into());
-            }
-        };
-        flag(self.ipv4, "-4");
-        flag(self.ipv6, "-6");
-        flag(self.udp, "-U");
-        flag(self.tcp, "-T");
-        flag(!self.udp && !self.tcp, "-I");
-        flag(self.numeric, "-n");
-        flag(self.as_lookups, "-A");
-        flag(self.unprivileged, "--unprivileged");
-        for (name, value) in [
-            ("-m", &self.max_hops),
-            ("-q", &self.queries),
-            ("-w", &self.wait),
-            ("-p", &self.port),
-            ("-s", &self.source),
-            ("-i", &self.interface),
-        ] {
-            if let Some(value) = value {
-                args.extend([name.into(), value.into()]);
-            }
-        }
-        args.push("monitor-target".into());
-        TracerouteArgs::try_parse_from(args).map_err(|error| super::one_line(&error, "hoptrace monitor"))
+        probing.max_in_flight = 16;
+        probing.port = port;
+        probing.sockets = SocketOptions { source, interface: self.interface.clone(), ..SocketOptions::default() };
+        Ok(Settings {
+            mode: Mode::Traceroute,
+            host: String::new(),
+            more_hosts: Vec::new(),
+            probing,
+            naming: if self.numeric { Naming::Numeric } else { Naming::NameAndAddress },
+            back: false,
+            as_lookups: self.as_lookups,
+            extensions: false,
+            output: Output::Text,
+            rounds: Rounds::new(1),
+            color: true,
+            warts: None,
+            mtr: None,
+        })
     }
 }
 
@@ -186,7 +198,7 @@ mod tests {
     use crate::cli::{parse, Request};
     use crate::settings::Flows;
 
-    fn monitor(args: &[&str]) -> Result<crate::monitor::MonitorSettings, String> {
+    fn monitor(args: &[&str]) -> Result<crate::commands::monitor::MonitorSettings, String> {
         let args = ["hoptrace", "monitor"].iter().chain(args).map(Into::into);
         match parse(args) {
             Ok(Request::Monitor(settings)) => Ok(*settings),
@@ -214,9 +226,9 @@ mod tests {
         assert_eq!(probing.protocol, hoptrace_core::Protocol::Tcp);
         assert_eq!((probing.probes_per_hop, probing.max_ttl, tcp.every.as_secs(), tcp.raw), (1, 12, 5, true));
         assert_eq!(probing.max_in_flight, 16);
-        assert_eq!(settings.detail, crate::monitor::Detail::Path);
-        assert_eq!(monitor(&["x", "--detail", "hops"]).unwrap().detail, crate::monitor::Detail::Hops);
-        assert_eq!(monitor(&["x", "--detail", "none"]).unwrap().detail, crate::monitor::Detail::None);
+        assert_eq!(settings.detail, crate::commands::monitor::Detail::Path);
+        assert_eq!(monitor(&["x", "--detail", "hops"]).unwrap().detail, crate::commands::monitor::Detail::Hops);
+        assert_eq!(monitor(&["x", "--detail", "none"]).unwrap().detail, crate::commands::monitor::Detail::None);
     }
 
     #[test]
@@ -239,5 +251,62 @@ mod tests {
         assert_eq!(monitor(&[]).unwrap_err(), "no targets: name some, or --targets FILE");
         assert_eq!(monitor(&["x", "-q", "0"]).unwrap_err(), "no more than 10 probes per hop");
         assert_eq!(monitor(&["x", "--detail", "all"]).unwrap_err(), "--detail all: one of hops, path, none");
+    }
+
+    /// The trace settings as monitor once made them: its flags as a `traceroute` command line, parsed again.
+    fn through_traceroute(args: &[&str]) -> Result<crate::settings::Settings, String> {
+        use clap::Parser;
+        let mut argv = vec!["hoptrace", "--paris", "-N", "16"];
+        let mut rest = args.iter().copied().filter(|arg| *arg != "--raw").peekable();
+        let mut protocol = "-I";
+        while let Some(arg) = rest.next() {
+            match arg {
+                "-U" | "-T" => protocol = arg,
+                "-4" | "-6" | "-n" | "-A" | "--unprivileged" => argv.push(arg),
+                _ if arg.starts_with('-') => argv.extend([arg, rest.next().unwrap()]),
+                _ => {}
+            }
+        }
+        if protocol != "-I" || !args.contains(&"-I") {
+            argv.push(protocol);
+        }
+        argv.push("monitor-target");
+        let parsed = crate::cli::TracerouteArgs::try_parse_from(argv).map_err(|error| error.to_string())?;
+        parsed.into_settings().map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn the_same_options_as_through_traceroute() {
+        let cases: &[&[&str]] = &[
+            &["x"],
+            &["-U", "x"],
+            &["-T", "-p", "443", "x"],
+            &["-4", "-n", "-A", "-q", "1", "-m", "12", "x"],
+            &["-6", "--unprivileged", "-w", "2,3,10", "-s", "2001:db8::1", "-i", "lo", "x"],
+            &["-U", "-p", "33434", "-q", "10", "-m", "255", "--raw", "x"],
+        ];
+        for args in cases {
+            let direct = monitor(args).unwrap().trace;
+            let reparsed = through_traceroute(args).unwrap();
+            assert_eq!(format!("{:?}", direct.probing), format!("{:?}", reparsed.probing), "{args:?}");
+            assert_eq!((direct.naming, direct.as_lookups), (reparsed.naming, reparsed.as_lookups), "{args:?}");
+        }
+        // The same complaints, in the same words.
+        let bad: &[&[&str]] = &[
+            &["-q", "11", "x"],
+            &["-q", "abc", "x"],
+            &["-m", "256", "x"],
+            &["-m", "0", "x"],
+            &["-m", "x1", "x"],
+            &["-p", "70000", "x"],
+            &["-p", "http", "x"],
+            &["-s", "nowhere", "x"],
+            &["-w", "1,-2", "x"],
+            &["-w", "a,b", "x"],
+            &["-w", "1,2,3,4", "x"],
+        ];
+        for args in bad {
+            assert_eq!(monitor(args).unwrap_err(), through_traceroute(args).unwrap_err(), "{args:?}");
+        }
     }
 }

@@ -1,13 +1,12 @@
 //! `traceroute(8)`'s command line: its flags, same letters, same meanings, same complaints.
 
-use core::net::IpAddr;
 use core::time::Duration;
 
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{ArgAction, Parser, ValueHint};
 use hoptrace_core::{Confidence, Options, Privilege, Protocol, Rounds, SocketOptions};
 
-use super::values::{number, radix_number, seconds, sendwait, wait_policy};
+use super::values::{number, port, queries, radix_number, seconds, sendwait, source, ttl_range, wait_policy};
 use super::{bad_arg, family, CliError};
 use crate::settings::{Flows, Mode, Naming, Output, ReportFormat, Settings, WartsTo};
 
@@ -215,14 +214,7 @@ impl TracerouteArgs {
     pub fn into_settings(self) -> Result<Settings, CliError> {
         self.refuse_unsupported()?;
         let (protocol, paris) = self.protocol()?;
-        let first_ttl = number(&self.first, "-f", 1)?;
-        let max_ttl = number(&self.max_hops, "-m", u32::from(Options::default().max_ttl))?;
-        if max_ttl > 255 {
-            return Err(CliError::new("max hops cannot be more than 255"));
-        }
-        if first_ttl == 0 || first_ttl > max_ttl {
-            return Err(CliError::new("first hop out of range"));
-        }
+        let (first_ttl, max_ttl) = ttl_range(&self.first, &self.max_hops)?;
         let output = self.output();
         let report = matches!(output, Output::Report(_) | Output::Live);
         if self.mda
@@ -240,12 +232,9 @@ impl TracerouteArgs {
             return Err(CliError::new("--flows goes with a report (--report, -c, --csv, --dot, --live)"));
         }
         // A report measures: one probe per hop and round as mtr, and no retries standing in for lost probes.
-        let queries = number(&self.queries, "-q", if report { 1 } else { 3 })?;
-        if !(1..=10).contains(&queries) {
-            return Err(CliError::new("no more than 10 probes per hop"));
-        }
+        let queries = queries(&self.queries, if report { 1 } else { 3 })?;
         // 16 hops' probes at once: a path of up to 16 hops is probed whole within one round trip.
-        let sim_queries = number(&self.sim_queries, "-N", 16 * queries)?.clamp(1, 1024);
+        let sim_queries = number(&self.sim_queries, "-N", 16 * u32::from(queries))?.clamp(1, 1024);
         let source_port = match &self.sport {
             Some(text) => {
                 Some(u16::try_from(number(&self.sport, "--sport", 0)?).map_err(|_| bad_arg("--sport", text))?)
@@ -260,18 +249,9 @@ impl TracerouteArgs {
         };
         let fwmark = self.fwmark.as_deref().map(|text| radix_number(text).ok_or_else(|| bad_arg("--fwmark", text)));
         let (packet_len, more_hosts) = self.packet_len_and_more_hosts()?;
-        let port = self.port.as_ref().map(|_| number(&self.port, "-p", 0)).transpose()?;
-        let port = match port {
-            Some(port) => Some(u16::try_from(port).map_err(|_| bad_arg("-p", &port.to_string()))?),
-            // `-U` and `-M udp`: traceroute's udp module, to port 53 unless told otherwise.
-            None if self.udp || self.module.as_deref() == Some("udp") => Some(53),
-            None => None,
-        };
-        let source = self
-            .source
-            .as_deref()
-            .map(|source| source.parse::<IpAddr>().map_err(|_| bad_arg("-s", source)))
-            .transpose()?;
+        // `-U` and `-M udp`: traceroute's udp module, to port 53 unless told otherwise.
+        let port = port(&self.port, self.udp || self.module.as_deref() == Some("udp"))?;
+        let source = source(self.source.as_deref())?;
         let tos = match &self.tos {
             Some(text) => Some(u8::try_from(number(&self.tos, "-t", 0)?).map_err(|_| bad_arg("-t", text))?),
             None => None,
@@ -302,9 +282,9 @@ impl TracerouteArgs {
         if self.unprivileged || self.module.as_deref() == Some("tcpconn") {
             probing.privilege = Privilege::Unprivileged;
         }
-        probing.first_ttl = first_ttl as u8;
-        probing.max_ttl = max_ttl as u8;
-        probing.probes_per_hop = queries as u8;
+        probing.first_ttl = first_ttl;
+        probing.max_ttl = max_ttl;
+        probing.probes_per_hop = queries;
         probing.retries = number(&self.retries, "--retries", u32::from(!report))?.min(10) as u8;
         probing.gap_limit = Some(number(&self.gap_limit, "--gap-limit", 5)?.min(255) as u8).filter(|&gap| gap > 0);
         probing.wait = wait_policy(self.wait.as_deref())?;

@@ -1,8 +1,9 @@
 //! Option values as traceroute(8) reads them: numbers, seconds, `-w`'s wait specification.
 
+use core::net::IpAddr;
 use core::time::Duration;
 
-use hoptrace_core::WaitPolicy;
+use hoptrace_core::{Options, WaitPolicy};
 
 use super::{bad_arg, CliError};
 
@@ -12,6 +13,45 @@ pub(super) fn number(value: &Option<String>, flag: &str, default: u32) -> Result
         None => Ok(default),
         Some(text) => text.trim().parse().map_err(|_| bad_arg(flag, text)),
     }
+}
+
+/// `-f` and `-m`: the first and the max TTL (`-m` at most 255).
+pub(super) fn ttl_range(first: &Option<String>, max: &Option<String>) -> Result<(u8, u8), CliError> {
+    let first_ttl = number(first, "-f", 1)?;
+    let max_ttl = number(max, "-m", u32::from(Options::default().max_ttl))?;
+    if max_ttl > 255 {
+        return Err(CliError::new("max hops cannot be more than 255"));
+    }
+    if first_ttl == 0 || first_ttl > max_ttl {
+        return Err(CliError::new("first hop out of range"));
+    }
+    Ok((first_ttl as u8, max_ttl as u8))
+}
+
+/// `-q`: probes per hop, 1 to 10, `default` when absent.
+pub(super) fn queries(value: &Option<String>, default: u32) -> Result<u8, CliError> {
+    let queries = number(value, "-q", default)?;
+    if !(1..=10).contains(&queries) {
+        return Err(CliError::new("no more than 10 probes per hop"));
+    }
+    Ok(queries as u8)
+}
+
+/// `-p`: the destination port; without it, port 53 for traceroute's udp module (`udp`), else the protocol's.
+pub(super) fn port(value: &Option<String>, udp: bool) -> Result<Option<u16>, CliError> {
+    match value {
+        Some(_) => {
+            let port = number(value, "-p", 0)?;
+            Ok(Some(u16::try_from(port).map_err(|_| bad_arg("-p", &port.to_string()))?))
+        }
+        None if udp => Ok(Some(53)),
+        None => Ok(None),
+    }
+}
+
+/// `-s`: the source address.
+pub(super) fn source(value: Option<&str>) -> Result<Option<IpAddr>, CliError> {
+    value.map(|source| source.parse::<IpAddr>().map_err(|_| bad_arg("-s", source))).transpose()
 }
 
 /// A whole number in decimal, or hexadecimal after `0x` (as `strtoul` reads `--fwmark` and `-l`).

@@ -106,7 +106,7 @@ fn unmap(text: &str) -> IpAddr {
 
 pub fn parse_csv(stdout: &str) -> Vec<CsvRow> {
     let mut lines = stdout.lines();
-    assert_eq!(lines.next(), Some(hoptrace::bulk::CSV_HEADER), "the header first:\n{stdout}");
+    assert_eq!(lines.next(), Some(hoptrace::commands::bulk::CSV_HEADER), "the header first:\n{stdout}");
     lines
         .map(|line| {
             let (head, tail) = line.split_once(",\"[").unwrap_or_else(|| panic!("MPLS column in {line}"));

@@ -100,7 +100,7 @@ fn a_running_bulk_prober_has_no_capability_and_no_root_identity_in_any_thread() 
     // Its reply's row: probing is under way, the input still open.
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let (header, row) = (lines.next().and_then(Result::ok), lines.next().and_then(Result::ok).unwrap_or_default());
-    assert_eq!(header.as_deref(), Some(hoptrace::bulk::CSV_HEADER));
+    assert_eq!(header.as_deref(), Some(hoptrace::commands::bulk::CSV_HEADER));
     assert!(row.contains(&format!(",::ffff:{target},")), "{row}");
     let tasks = std::fs::read_dir(format!("/proc/{}/task", child.id())).expect("the run goes on");
     let statuses: Vec<String> = tasks

@@ -36,9 +36,7 @@ pub fn run(args: &BulkArgs) -> Result<(), Error> {
                 .into(),
         ));
     }
-    if hoptrace_core::Privilege::Auto.decide() != hoptrace_core::Privilege::Raw {
-        return Err(Error::Failed("bulk probing needs raw sockets: run it as root or with CAP_NET_RAW".into()));
-    }
+    BulkProber::allowed().map_err(|why| Error::Failed(why.to_string()))?;
     let filters = Arc::new(input::Filters::load(args).map_err(|why| Error::Usage(CliError::new(why)))?);
     let wait = Duration::from_secs_f64(args.sniffer_wait_time);
     let options = BulkOptions {

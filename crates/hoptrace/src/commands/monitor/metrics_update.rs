@@ -2,8 +2,8 @@
 
 use hoptrace_core::monitor::{Monitor, Notice};
 
+use crate::commands::monitor::events::EventSink;
 use crate::exporter::metrics::{HopInfo, Metrics, RunResult};
-use crate::monitor::events::EventSink;
 use crate::render::Directory;
 
 /// Applies `notice` to `metrics` (the window's report and hop names from `monitor` and `directory`) and prints
