@@ -1,11 +1,8 @@
-//! The two text formats `/metrics` speaks. prometheus-client writes OpenMetrics (a counter family `x` with the
-//! sample `x_total`, `# EOF` at the end); Prometheus' classic text format names the family as its samples
-//! (`# TYPE x_total counter`), and classic parsers (promtool, Prometheus' metadata, prometheus_client's parser)
-//! take a counter written the OpenMetrics way for an untyped metric with no help. The classic format is served
-//! unless the scraper's `Accept` asks for OpenMetrics, as Prometheus' own exporters do. Within each family the
-//! series come in the order of their labels (numbers as numbers), the same at every scrape.
-
-use core::cmp::Ordering;
+//! The two text formats `/metrics` speaks. OpenMetrics has a counter family `x` with the sample `x_total`, `# EOF`
+//! at the end; Prometheus' classic text format names the family as its samples (`# TYPE x_total counter`), and
+//! classic parsers (promtool, Prometheus' metadata, prometheus_client's parser) take a counter written the
+//! OpenMetrics way for an untyped metric with no help. The classic format is served unless the scraper's `Accept`
+//! asks for OpenMetrics, as Prometheus' own exporters do. [`super::page`] writes either.
 
 /// The classic text format's content type.
 pub const CLASSIC: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -56,6 +53,7 @@ impl Format {
     }
 
     /// `page`, an OpenMetrics exposition, in this format.
+    #[cfg(test)]
     pub fn render(self, page: String) -> String {
         match self {
             Format::Classic => classic(&page),
@@ -65,6 +63,7 @@ impl Format {
 }
 
 /// One family of an exposition: its metadata lines, then its samples.
+#[cfg(test)]
 #[derive(Debug, Default)]
 struct Block<'a> {
     name: &'a str,
@@ -74,6 +73,7 @@ struct Block<'a> {
 }
 
 /// The families of an OpenMetrics `page`, in order; `# EOF` and empty lines left out.
+#[cfg(test)]
 fn blocks(page: &str) -> Vec<Block<'_>> {
     let mut blocks: Vec<Block<'_>> = Vec::new();
     for line in page.lines() {
@@ -102,25 +102,8 @@ fn blocks(page: &str) -> Vec<Block<'_>> {
     blocks
 }
 
-/// An OpenMetrics `page` with each family's series sorted by their labels (`le` aside, so that a histogram's
-/// lines stay together and in order).
-pub fn sorted(page: &str) -> String {
-    let mut out = String::with_capacity(page.len());
-    let eof = page.lines().any(|line| line == "# EOF");
-    for mut block in blocks(page) {
-        block.samples.sort_by(|a, b| compare(&series_key(a), &series_key(b)));
-        for line in block.meta.iter().chain(&block.samples) {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    if eof {
-        out.push_str("# EOF\n");
-    }
-    unterminated_as(page, out)
-}
-
 /// `out`, its last line left unterminated if `page`'s was.
+#[cfg(test)]
 fn unterminated_as(page: &str, mut out: String) -> String {
     if !page.ends_with('\n') && out.ends_with('\n') {
         out.pop();
@@ -130,6 +113,7 @@ fn unterminated_as(page: &str, mut out: String) -> String {
 
 /// An OpenMetrics `page` (as prometheus-client writes it) in the classic text format: a counter's `HELP` and
 /// `TYPE` name its samples (`x_total`), no `# UNIT`, no `# EOF`, help text with the classic escapes.
+#[cfg(test)]
 pub fn classic(page: &str) -> String {
     let mut out = String::with_capacity(page.len());
     for block in blocks(page) {
@@ -156,76 +140,12 @@ pub fn classic(page: &str) -> String {
     unterminated_as(page, out)
 }
 
-/// A label value: compared as a number when both are.
-#[derive(Debug, PartialEq)]
-enum Value<'a> {
-    Number(f64),
-    Text(&'a str),
-}
-
-/// What a sample line sorts by: its labels in order, `le` left out; the whole line if it cannot be read.
-fn series_key(line: &str) -> Vec<(&str, Value<'_>)> {
-    labels(line).unwrap_or_else(|| vec![("", Value::Text(line))])
-}
-
-fn compare(a: &[(&str, Value<'_>)], b: &[(&str, Value<'_>)]) -> Ordering {
-    for ((name_a, value_a), (name_b, value_b)) in a.iter().zip(b) {
-        let order = name_a.cmp(name_b).then_with(|| match (value_a, value_b) {
-            (Value::Number(x), Value::Number(y)) => x.total_cmp(y),
-            (Value::Number(_), Value::Text(_)) => Ordering::Less,
-            (Value::Text(_), Value::Number(_)) => Ordering::Greater,
-            (Value::Text(x), Value::Text(y)) => x.cmp(y),
-        });
-        if order != Ordering::Equal {
-            return order;
-        }
-    }
-    a.len().cmp(&b.len())
-}
-
-/// The labels of a sample line `name{a="1",b="x"} value`, escapes kept, `le` left out; `None` if it is not one.
-fn labels(line: &str) -> Option<Vec<(&str, Value<'_>)>> {
-    let Some(open) = line.find(['{', ' ']) else { return Some(Vec::new()) };
-    if line.as_bytes()[open] == b' ' {
-        return Some(Vec::new());
-    }
-    let mut rest = &line[open + 1..];
-    let mut labels = Vec::new();
-    loop {
-        rest = rest.trim_start_matches(',');
-        if rest.starts_with('}') {
-            return Some(labels);
-        }
-        let (name, after) = rest.split_once("=\"")?;
-        let bytes = after.as_bytes();
-        let mut end = 0;
-        while *bytes.get(end)? != b'"' {
-            end += if bytes[end] == b'\\' { 2 } else { 1 };
-        }
-        let value = after.get(..end)?;
-        if name != "le" {
-            let number = value.parse::<f64>().ok().filter(|n| n.is_finite());
-            labels.push((name, number.map_or(Value::Text(value), Value::Number)));
-        }
-        rest = after.get(end + 1..)?;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const PAGE: &str = "# HELP runs Rounds.\n# TYPE runs counter\nruns_total{target=\"b\"} 1\n\
-        runs_total{target=\"a\"} 2\n# HELP hops Hops, \\\"all\\\".\n# TYPE hops gauge\n\
-        hops{target=\"a\",ttl=\"10\"} 1\nhops{target=\"a\",ttl=\"9\"} 1\nhops{target=\"a\\\"}\",ttl=\"1\"} 1\n\
-        # HELP rtt RTT.\n# TYPE rtt histogram\nrtt_sum{target=\"b\"} 0\nrtt_count{target=\"b\"} 0\n\
-        rtt_bucket{le=\"1.0\",target=\"b\"} 0\nrtt_bucket{le=\"+Inf\",target=\"b\"} 0\nrtt_sum{target=\"a\"} 1\n\
-        rtt_count{target=\"a\"} 1\nrtt_bucket{le=\"1.0\",target=\"a\"} 1\nrtt_bucket{le=\"+Inf\",target=\"a\"} 1\n\
-        # EOF\n";
-
     #[test]
-    fn series_sorted_by_labels_and_counters_named_as_their_samples() {
-        let sorted = sorted(PAGE);
+    fn counters_named_as_their_samples() {
         let expected = "# HELP runs Rounds.\n# TYPE runs counter\nruns_total{target=\"a\"} 2\n\
             runs_total{target=\"b\"} 1\n# HELP hops Hops, \\\"all\\\".\n# TYPE hops gauge\n\
             hops{target=\"a\",ttl=\"9\"} 1\nhops{target=\"a\",ttl=\"10\"} 1\nhops{target=\"a\\\"}\",ttl=\"1\"} 1\n\
@@ -233,8 +153,7 @@ mod tests {
             rtt_bucket{le=\"1.0\",target=\"a\"} 1\nrtt_bucket{le=\"+Inf\",target=\"a\"} 1\nrtt_sum{target=\"b\"} 0\n\
             rtt_count{target=\"b\"} 0\nrtt_bucket{le=\"1.0\",target=\"b\"} 0\nrtt_bucket{le=\"+Inf\",target=\"b\"} 0\n\
             # EOF\n";
-        assert_eq!(sorted, expected);
-        let classic = classic(&sorted);
+        let classic = classic(expected);
         let expected = expected
             .replace("# HELP runs ", "# HELP runs_total ")
             .replace("# TYPE runs counter", "# TYPE runs_total counter")

@@ -16,8 +16,9 @@
 
 use core::net::SocketAddr;
 use core::time::Duration;
-use std::io::Write;
+use std::io;
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
@@ -30,8 +31,8 @@ use super::connections::{self, Reply, Respond};
 use super::exposition::Format;
 use super::request::{Head, Malformed, Progress, Request};
 
-/// The exposition as it is now, in OpenMetrics (served in the format the scraper accepts).
-type Encode = dyn Fn() -> String + Send + Sync;
+/// Writes the exposition as it is now, in the format asked.
+type Encode = dyn Fn(Format, &mut dyn io::Write) -> io::Result<()> + Send + Sync;
 
 /// A number that changes whenever the exposition may have.
 type Version = dyn Fn() -> u64 + Send + Sync;
@@ -43,6 +44,8 @@ pub struct Pages {
     version: Box<Version>,
     fresh_for: Duration,
     built: Mutex<Vec<Built>>,
+    /// The size of the latest page not gzipped, to make room for the next at once.
+    size: AtomicUsize,
 }
 
 /// A page as served: its format, whether gzipped, the metrics' version it shows, when it was built.
@@ -57,11 +60,22 @@ struct Built {
 impl Pages {
     /// Pages of what `encode` writes, built anew once `version` changed and `fresh_for` passed.
     pub fn new(
+        encode: impl Fn(Format, &mut dyn io::Write) -> io::Result<()> + Send + Sync + 'static,
+        version: impl Fn() -> u64 + Send + Sync + 'static,
+        fresh_for: Duration,
+    ) -> Self {
+        let (encode, version) = (Box::new(encode), Box::new(version));
+        Pages { encode, version, fresh_for, built: Mutex::default(), size: AtomicUsize::new(0) }
+    }
+
+    /// Pages of the OpenMetrics text `encode` gives.
+    #[cfg(test)]
+    pub fn of_text(
         encode: impl Fn() -> String + Send + Sync + 'static,
         version: impl Fn() -> u64 + Send + Sync + 'static,
         fresh_for: Duration,
     ) -> Self {
-        Pages { encode: Box::new(encode), version: Box::new(version), fresh_for, built: Mutex::default() }
+        Self::new(move |format, out| io::Write::write_all(out, format.render(encode()).as_bytes()), version, fresh_for)
     }
 
     /// The page in `format`, gzipped if `gzip` (and then whether it is).
@@ -74,10 +88,17 @@ impl Pages {
             return (Arc::clone(&page.body), page.gzip);
         }
         let at = Instant::now();
-        let text = format.render((self.encode)());
-        let (body, gzip) = match gzip.then(|| gzipped(text.as_bytes())).flatten() {
+        // Streamed into the encoder: the page is never whole in memory when gzipped.
+        let zipped = gzip.then(|| self.gzipped(format)).and_then(Result::ok);
+        let (body, gzip) = match zipped {
             Some(zipped) => (zipped, true),
-            None => (text.into_bytes(), false),
+            None => {
+                let mut text = Vec::with_capacity(self.size.load(Ordering::Relaxed) * 9 / 8);
+                // Writing into a Vec cannot fail.
+                let _ = (self.encode)(format, &mut text);
+                self.size.store(text.len(), Ordering::Relaxed);
+                (text, false)
+            }
         };
         let body = Arc::new(body);
         built.push(Built { format, gzip, version, at, body: Arc::clone(&body) });
@@ -85,11 +106,14 @@ impl Pages {
     }
 }
 
-/// `bytes` gzipped, fast (a page is mostly repeated names and labels: a tenth of its size or less).
-fn gzipped(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 8), Compression::fast());
-    encoder.write_all(bytes).ok()?;
-    encoder.finish().ok()
+impl Pages {
+    /// The page in `format` gzipped, fast (a page is mostly repeated names and labels: a tenth of its size or less).
+    fn gzipped(&self, format: Format) -> io::Result<Vec<u8>> {
+        let size = self.size.load(Ordering::Relaxed);
+        let mut encoder = GzEncoder::new(Vec::with_capacity(size / 8), Compression::fast());
+        (self.encode)(format, &mut encoder)?;
+        encoder.finish()
+    }
 }
 
 /// Whether an `Accept-Encoding` header takes gzip (named, or `*`, with a weight above zero).
@@ -222,7 +246,7 @@ mod tests {
         let listener = Exporter::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = StopHandle::default();
-        let pages = Pages::new(encode, || 0, Duration::ZERO);
+        let pages = Pages::of_text(encode, || 0, Duration::ZERO);
         (Exporter::start(listener, pages, stop.clone()).unwrap(), addr, stop)
     }
 
@@ -302,7 +326,7 @@ mod tests {
 
     #[test]
     fn answers_by_method_and_path() {
-        let pages = Pages::new(|| "up 1\n".to_owned(), || 0, Duration::ZERO);
+        let pages = Pages::of_text(|| "up 1\n".to_owned(), || 0, Duration::ZERO);
         let answer = |head: &str| {
             let Reply { mut head, body } = response(head.as_bytes(), &pages);
             head.extend_from_slice(&body);
@@ -398,7 +422,7 @@ mod tests {
     fn gzip_when_the_scraper_takes_it() {
         let page = "hoptrace_hops{target=\"198.18.0.1\"} 4\n".repeat(1000);
         let served = page.clone();
-        let pages = Pages::new(move || served.clone(), || 0, Duration::ZERO);
+        let pages = Pages::of_text(move || served.clone(), || 0, Duration::ZERO);
         for (accept, zipped) in [
             ("gzip", true),
             ("deflate, GZip;q=0.5", true),
@@ -435,7 +459,7 @@ mod tests {
             format!("build {build}\n")
         };
         let version = AtomicU64::new(0);
-        let pages = Pages::new(encode, move || version.fetch_add(1, Ordering::SeqCst), fresh_for);
+        let pages = Pages::of_text(encode, move || version.fetch_add(1, Ordering::SeqCst), fresh_for);
         let listener = Exporter::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = StopHandle::default();

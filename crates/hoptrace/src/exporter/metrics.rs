@@ -1,110 +1,24 @@
-//! The Prometheus metrics of `hoptrace monitor`, kept in a `prometheus-client` registry and written in
-//! OpenMetrics (served in either text format by [`super::exposition`]). Labels stay bounded: per target and TTL, never per probe; a hop's address, name and AS only
-//! on `hoptrace_hop_info`. A target's hop series are replaced whole after each of its rounds, so a hop that left
-//! the path leaves the metrics too.
+//! The Prometheus metrics of `hoptrace monitor`: per target, the few numbers its series show, written straight
+//! into the page by [`super::page`]. Labels stay bounded: per target and TTL, never per probe; a hop's address,
+//! name and AS only on `hoptrace_hop_info`. A target's hop series are replaced whole after each of its rounds, so
+//! a hop that left the path leaves the metrics too.
+//!
+//! Kept by hand rather than in a prometheus-client registry: at 10,000 targets the registry held a second copy of
+//! some 400,000 series (a label set and a metric object each) and could only encode them all at once, under the
+//! lock probing needs, before a sort and a rewrite into the classic format. Here a page takes the lock only to
+//! copy one pointer a target (a target updated meanwhile is copied on write), then streams.
 
-use std::collections::HashMap;
-use std::str::FromStr;
+use std::collections::BTreeMap;
+use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
-
-use prometheus_client::encoding::{text, EncodeLabelSet};
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::{Family, MetricConstructor};
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
-use prometheus_client::registry::{Metric, Registry};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use hoptrace_core::Report;
 
-/// A gauge holding a float.
-type FloatGauge = Gauge<f64, AtomicU64>;
-
-/// SmokePing's (smokeping_prober's) RTT buckets: 50 µs doubling up to 26.2 s.
-pub fn smokeping_buckets() -> impl Iterator<Item = f64> {
-    exponential_buckets(5e-5, 2.0, 20)
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TargetLabels {
-    target: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RunLabels {
-    target: String,
-    result: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ErrorLabels {
-    target: String,
-    error: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct HopLabels {
-    target: String,
-    ttl: u8,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct StatLabels {
-    target: String,
-    ttl: u8,
-    stat: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct InfoLabels {
-    target: String,
-    ttl: u8,
-    address: String,
-    name: String,
-    asn: String,
-}
-
-/// The `stat` label values of `hoptrace_hop_rtt_seconds`.
-const STATS: [&str; 5] = ["last", "avg", "best", "worst", "stdev"];
-
-#[derive(Clone)]
-struct SmokePing;
-
-impl MetricConstructor<Histogram> for SmokePing {
-    fn new_metric(&self) -> Histogram {
-        Histogram::new(smokeping_buckets())
-    }
-}
-
-/// Which hops have series of their own (`--detail`): the exposition's size is mostly this.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Detail {
-    /// Every hop: `hoptrace_hop_*` for every TTL (about 8 series a hop).
-    Hops,
-    /// The destination (the report's last TTL) and the path's summary only.
-    #[default]
-    Path,
-    /// No `hoptrace_hop_*` series at all; the path's summary stays.
-    None,
-}
-
-impl Detail {
-    /// The names `--detail` takes.
-    pub const NAMES: [&'static str; 3] = ["hops", "path", "none"];
-}
-
-impl FromStr for Detail {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, String> {
-        match name {
-            "hops" => Ok(Detail::Hops),
-            "path" => Ok(Detail::Path),
-            "none" => Ok(Detail::None),
-            _ => Err(format!("--detail {name}: one of {}", Detail::NAMES.join(", "))),
-        }
-    }
-}
+use super::exposition::Format;
+use super::page;
+use super::series::{observe, HopSeries, InfoSeries, Label, Target};
+pub use super::series::{smokeping_buckets, Detail};
 
 /// How a round ended, for `hoptrace_runs_total{result}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,11 +32,12 @@ pub enum RunResult {
 }
 
 impl RunResult {
-    fn label(self) -> &'static str {
+    /// Its place among `result`'s values in the page's order (failed, reached, unreached).
+    fn index(self) -> usize {
         match self {
-            RunResult::Reached => "reached",
-            RunResult::Unreached => "unreached",
-            RunResult::Failed => "failed",
+            RunResult::Failed => 0,
+            RunResult::Reached => 1,
+            RunResult::Unreached => 2,
         }
     }
 }
@@ -140,44 +55,13 @@ pub struct HopInfo {
     pub asn: String,
 }
 
-/// The per-hop series a target has now, to remove when its next round replaces them.
-#[derive(Debug, Default)]
-struct Shown {
-    hops: Vec<u8>,
-    rtt: Vec<u8>,
-    info: Vec<InfoLabels>,
-}
-
-/// Registers `metric` under `name` with `help`, and gives it back (a handle on the same series).
-fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
-    registry.register(name, help, metric.clone());
-    metric
-}
-
 /// Every metric of the monitor.
 pub struct Metrics {
-    registry: Registry,
     detail: Detail,
     /// Bumped at every change, so that an unchanged page is not built again.
     version: AtomicU64,
-    /// Per target, its hop series; held for writing while they are replaced and for reading while encoding, so that
-    /// a scrape never sees a target half-updated.
-    shown: RwLock<HashMap<String, Shown>>,
-    runs: Family<RunLabels, Counter>,
-    probes: Family<TargetLabels, Counter>,
-    errors: Family<ErrorLabels, Counter>,
-    backoff: Family<TargetLabels, FloatGauge>,
-    duration: Family<TargetLabels, FloatGauge>,
-    reached: Family<TargetLabels, Gauge>,
-    hops: Family<TargetLabels, Gauge>,
-    rtt: Family<StatLabels, FloatGauge>,
-    loss: Family<HopLabels, FloatGauge>,
-    rate_limited: Family<HopLabels, Gauge>,
-    info: Family<InfoLabels, Gauge>,
-    path_loss: Family<TargetLabels, FloatGauge>,
-    path_id: Family<TargetLabels, Gauge>,
-    path_changes: Family<TargetLabels, Counter>,
-    destination_rtt: Family<TargetLabels, Histogram, SmokePing>,
+    /// The targets in the page's order; held only to change one or to copy the pointers.
+    targets: Mutex<BTreeMap<Label, Arc<Target>>>,
 }
 
 impl Default for Metrics {
@@ -187,76 +71,9 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Every family registered, no series yet; hops given series as `detail` says.
+    /// No targets yet; hops given series as `detail` says, unless a target says otherwise.
     pub fn new(detail: Detail) -> Self {
-        let mut registry = Registry::default();
-        let r = &mut registry;
-        Metrics {
-            runs: registered(r, "hoptrace_runs", "Rounds traced, by how they ended", Family::default()),
-            probes: registered(r, "hoptrace_probes_sent", "Probes sent", Family::default()),
-            errors: registered(r, "hoptrace_target_errors", "Rounds that could not run, by cause", Family::default()),
-            backoff: registered(
-                r,
-                "hoptrace_target_backoff_seconds",
-                "Extra wait before the target's next round after failures or silence",
-                Family::default(),
-            ),
-            duration: registered(
-                r,
-                "hoptrace_run_duration_seconds",
-                "How long the latest round took",
-                Family::default(),
-            ),
-            reached: registered(
-                r,
-                "hoptrace_destination_reached",
-                "Whether the latest round reached the target",
-                Family::default(),
-            ),
-            hops: registered(r, "hoptrace_hops", "Hops on the path in the window's report", Family::default()),
-            rtt: registered(
-                r,
-                "hoptrace_hop_rtt_seconds",
-                "Round-trip time per hop over the window",
-                Family::default(),
-            ),
-            loss: registered(
-                r,
-                "hoptrace_hop_loss_ratio",
-                "Unanswered probes per hop over the window, rate limiting excepted",
-                Family::default(),
-            ),
-            rate_limited: registered(
-                r,
-                "hoptrace_hop_rate_limited",
-                "Whether the hop's silences are ICMP rate limiting",
-                Family::default(),
-            ),
-            info: registered(r, "hoptrace_hop_info", "Who answers at each hop", Family::default()),
-            path_loss: registered(
-                r,
-                "hoptrace_path_loss_ratio",
-                "The largest loss over the window at a hop that answered, rate limiting excepted",
-                Family::default(),
-            ),
-            path_id: registered(
-                r,
-                "hoptrace_path_id",
-                "Hash of the established path (address per TTL)",
-                Family::default(),
-            ),
-            path_changes: registered(r, "hoptrace_path_changes", "Path changes confirmed", Family::default()),
-            destination_rtt: registered(
-                r,
-                "hoptrace_destination_rtt_seconds",
-                "Round-trip times of the destination's answers",
-                Family::new_with_constructor(SmokePing),
-            ),
-            registry,
-            detail,
-            version: AtomicU64::new(0),
-            shown: RwLock::default(),
-        }
+        Metrics { detail, version: AtomicU64::new(0), targets: Mutex::default() }
     }
 
     /// A number that changes whenever the exposition may have.
@@ -264,173 +81,140 @@ impl Metrics {
         self.version.load(Ordering::Acquire)
     }
 
-    /// Marks a change (after it was made).
-    fn changed(&self) {
+    /// Changes `target`'s numbers with `change` (the target made if it was not there), and marks the change.
+    fn update(&self, target: &str, change: impl FnOnce(&mut Target)) {
+        let label = Label::new(target);
+        let mut targets = self.targets.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = targets.entry(label.clone()).or_insert_with(|| Arc::new(Target { label, ..Target::default() }));
+        change(Arc::make_mut(entry));
+        drop(targets);
         self.version.fetch_add(1, Ordering::AcqRel);
-    }
-
-    fn target(target: &str) -> TargetLabels {
-        TargetLabels { target: target.to_owned() }
     }
 
     /// Makes `target`'s always-present series exist (zero), so that a silent target shows from the start.
     pub fn add_target(&self, target: &str) {
-        let labels = Self::target(target);
-        let _ = self.path_changes.get_or_create(&labels);
-        let _ = self.reached.get_or_create(&labels);
-        let _ = self.backoff.get_or_create(&labels);
-        for result in [RunResult::Reached, RunResult::Unreached, RunResult::Failed] {
-            let _ = self.runs.get_or_create(&RunLabels { target: target.to_owned(), result: result.label() });
-        }
-        self.changed();
+        self.update(target, |t| {
+            t.path_changes.get_or_insert(0);
+            t.reached.get_or_insert(false);
+            t.backoff.get_or_insert(0.0);
+            t.runs.iter_mut().for_each(|runs| _ = runs.get_or_insert(0));
+        });
+    }
+
+    /// Gives `target` its own detail (`None`: the monitor's), from its next round on.
+    pub fn set_detail(&self, target: &str, detail: Option<Detail>) {
+        self.update(target, |t| t.detail = detail);
     }
 
     /// Forgets every series of `target` (it left the targets file).
     pub fn remove_target(&self, target: &str) {
-        let labels = Self::target(target);
-        for family in [&self.duration, &self.backoff] {
-            family.remove(&labels);
-        }
-        self.path_loss.remove(&labels);
-        for family in [&self.reached, &self.hops, &self.path_id] {
-            family.remove(&labels);
-        }
-        self.path_changes.remove(&labels);
-        self.probes.remove(&labels);
-        self.destination_rtt.remove(&labels);
-        for result in [RunResult::Reached, RunResult::Unreached, RunResult::Failed] {
-            self.runs.remove(&RunLabels { target: target.to_owned(), result: result.label() });
-        }
-        for error in ["resolve", "network"] {
-            self.errors.remove(&ErrorLabels { target: target.to_owned(), error });
-        }
-        self.set_hops(target, None, &[]);
+        self.targets.lock().unwrap_or_else(PoisonError::into_inner).remove(&Label::new(target));
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Counts a round of `target` that ended as `result` after `seconds`.
     pub fn record_run(&self, target: &str, result: RunResult, seconds: f64) {
-        self.runs.get_or_create(&RunLabels { target: target.to_owned(), result: result.label() }).inc();
-        let labels = Self::target(target);
-        if result != RunResult::Failed {
-            self.duration.get_or_create(&labels).set(seconds);
-        }
-        self.reached.get_or_create(&labels).set(i64::from(result == RunResult::Reached));
-        self.changed();
+        self.update(target, |t| {
+            *t.runs[result.index()].get_or_insert(0) += 1;
+            if result != RunResult::Failed {
+                t.duration = Some(seconds);
+            }
+            t.reached = Some(result == RunResult::Reached);
+        });
     }
 
     /// Counts probes sent to `target`.
     pub fn count_probes(&self, target: &str, sent: u32) {
-        self.probes.get_or_create(&Self::target(target)).inc_by(u64::from(sent));
-        self.changed();
+        self.update(target, |t| *t.probes.get_or_insert(0) += u64::from(sent));
     }
 
     /// Counts a round of `target` that could not run: `error` is `resolve` or `network`.
     pub fn record_error(&self, target: &str, error: &'static str) {
-        self.errors.get_or_create(&ErrorLabels { target: target.to_owned(), error }).inc();
-        self.changed();
+        self.update(target, |t| match t.errors.binary_search_by(|(cause, _)| cause.cmp(&error)) {
+            Ok(index) => t.errors[index].1 += 1,
+            Err(index) => t.errors.insert(index, (error, 1)),
+        });
     }
 
     /// The extra wait now in force before `target`'s next round.
     pub fn set_backoff(&self, target: &str, seconds: f64) {
-        self.backoff.get_or_create(&Self::target(target)).set(seconds);
-        self.changed();
+        self.update(target, |t| t.backoff = Some(seconds));
     }
 
     /// One answer of the destination.
     pub fn observe_destination_rtt(&self, target: &str, seconds: f64) {
-        self.destination_rtt.get_or_create(&Self::target(target)).observe(seconds);
-        self.changed();
+        self.update(target, |t| observe(t.rtt.get_or_insert_with(Box::default), seconds));
     }
 
     /// The established path's identity, and whether this round confirmed a change to it.
     pub fn set_path(&self, target: &str, id: Option<u64>, changed: bool) {
-        let labels = Self::target(target);
-        match id {
-            Some(id) => {
-                self.path_id.get_or_create(&labels).set(id as i64);
+        self.update(target, |t| {
+            t.path_id = id;
+            if changed {
+                *t.path_changes.get_or_insert(0) += 1;
             }
-            None => {
-                self.path_id.remove(&labels);
-            }
-        }
-        if changed {
-            self.path_changes.get_or_create(&labels).inc();
-        }
-        self.changed();
+        });
     }
 
     /// Replaces `target`'s per-hop series with those of `report` (none when `None`) and `info`, for the hops the
     /// detail keeps, and its path's summary.
     pub fn set_hops(&self, target: &str, report: Option<&Report>, info: &[HopInfo]) {
-        let owned = || target.to_owned();
-        let mut shown = self.shown.write().unwrap_or_else(PoisonError::into_inner);
-        self.changed();
-        let previous = shown.remove(target).unwrap_or_default();
-        for ttl in previous.hops {
-            let labels = HopLabels { target: owned(), ttl };
-            self.loss.remove(&labels);
-            self.rate_limited.remove(&labels);
-        }
-        for ttl in previous.rtt {
-            for stat in STATS {
-                self.rtt.remove(&StatLabels { target: owned(), ttl, stat });
-            }
-        }
-        for labels in previous.info {
-            self.info.remove(&labels);
-        }
-        let Some(report) = report else {
-            self.path_loss.remove(&Self::target(target));
-            return;
-        };
-        let now = shown.entry(owned()).or_default();
-        self.hops.get_or_create(&Self::target(target)).set(report.hops().len() as i64);
-        let answered = report.hops().iter().filter(|hop| hop.received > 0 && !hop.is_rate_limited());
-        let worst = answered.map(|hop| hop.loss_percent() / 100.0).fold(0.0, f64::max);
-        self.path_loss.get_or_create(&Self::target(target)).set(worst);
-        let kept = match self.detail {
-            Detail::Hops => report.hops(),
-            Detail::Path => report.hops().last().map_or(&[][..], core::slice::from_ref),
-            Detail::None => &[],
-        };
-        for hop in kept {
-            let ttl = hop.ttl;
-            now.hops.push(ttl);
-            let labels = HopLabels { target: owned(), ttl };
-            self.loss.get_or_create(&labels).set(hop.loss_percent() / 100.0);
-            self.rate_limited.get_or_create(&labels).set(i64::from(hop.is_rate_limited()));
-            if hop.received == 0 {
-                continue;
-            }
-            now.rtt.push(ttl);
-            let rtt = &hop.rtt;
-            let values = [rtt.last(), rtt.mean(), rtt.best(), rtt.worst(), rtt.stdev()];
-            for (stat, ms) in STATS.into_iter().zip(values) {
-                self.rtt.get_or_create(&StatLabels { target: owned(), ttl, stat }).set(ms / 1000.0);
-            }
-        }
-        for hop in info.iter().filter(|hop| kept.iter().any(|kept| kept.ttl == hop.ttl)) {
-            let labels = InfoLabels {
-                target: owned(),
-                ttl: hop.ttl,
-                address: hop.address.clone(),
-                name: hop.name.clone(),
-                asn: hop.asn.clone(),
+        let default = self.detail;
+        self.update(target, |t| {
+            t.kept.clear();
+            t.info.clear();
+            let Some(report) = report else {
+                t.path_loss = None;
+                return;
             };
-            self.info.get_or_create(&labels).set(1);
-            now.info.push(labels);
-        }
+            let hops = report.hops();
+            t.hops = Some(hops.len());
+            let answered = hops.iter().filter(|hop| hop.received > 0 && !hop.is_rate_limited());
+            t.path_loss = Some(answered.map(|hop| hop.loss_percent() / 100.0).fold(0.0, f64::max));
+            let kept = match t.detail.unwrap_or(default) {
+                Detail::Hops => hops,
+                Detail::Path => hops.last().map_or(&[][..], core::slice::from_ref),
+                Detail::None => &[],
+            };
+            t.kept.extend(kept.iter().map(|hop| {
+                let rtt = &hop.rtt;
+                let seconds = [rtt.mean(), rtt.best(), rtt.last(), rtt.stdev(), rtt.worst()].map(|ms| ms / 1000.0);
+                HopSeries {
+                    ttl: hop.ttl,
+                    loss: hop.loss_percent() / 100.0,
+                    rate_limited: hop.is_rate_limited(),
+                    rtt: (hop.received > 0).then_some(seconds),
+                }
+            }));
+            let shown = info.iter().filter(|hop| kept.iter().any(|kept| kept.ttl == hop.ttl));
+            t.info.extend(shown.map(|hop| InfoSeries {
+                ttl: hop.ttl,
+                address: Label::new(&hop.address),
+                name: Label::new(&hop.name),
+                asn: Label::new(&hop.asn),
+            }));
+            t.info.sort_by(|a, b| {
+                (a.ttl.cmp(&b.ttl))
+                    .then_with(|| a.address.cmp(&b.address))
+                    .then_with(|| a.name.cmp(&b.name))
+                    .then_with(|| a.asn.cmp(&b.asn))
+            });
+        });
     }
 
-    /// The whole exposition in OpenMetrics, each family's series in order (`/metrics` serves it so, or in the
-    /// classic format: [`super::exposition`]).
+    /// Writes the whole exposition in `format` to `out`, the targets' numbers as they were when it began.
+    pub fn write(&self, format: Format, out: &mut dyn io::Write) -> io::Result<()> {
+        let targets: Vec<Arc<Target>> =
+            self.targets.lock().unwrap_or_else(PoisonError::into_inner).values().cloned().collect();
+        page::write(&targets, format, out)
+    }
+
+    /// The whole exposition in OpenMetrics, as a string.
     pub fn encode(&self) -> String {
-        let shown = self.shown.read().unwrap_or_else(PoisonError::into_inner);
-        let mut out = String::new();
-        // Writing into a String cannot fail.
-        let _ = text::encode(&mut out, &self.registry);
-        drop(shown);
-        super::exposition::sorted(&out)
+        let mut out = Vec::new();
+        // Writing into a Vec cannot fail.
+        let _ = self.write(Format::OpenMetrics, &mut out);
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 

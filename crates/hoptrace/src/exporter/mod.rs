@@ -6,6 +6,11 @@ pub mod exposition;
 pub mod http;
 pub mod listen;
 pub mod metrics;
+pub mod page;
 pub mod request;
+pub mod series;
 
 pub use listen::ListenAddress;
+
+#[cfg(test)]
+mod golden;

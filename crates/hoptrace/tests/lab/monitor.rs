@@ -326,7 +326,7 @@ pub(crate) fn sample(metrics: &str, series: &str) -> Option<f64> {
 }
 
 /// The one line a command that failed at start wrote, after checking its exit status.
-fn start_failure(lab: &Lab, client: NodeId, args: &[&str], status: i32) -> String {
+pub(crate) fn start_failure(lab: &Lab, client: NodeId, args: &[&str], status: i32) -> String {
     let output = hoptrace_command(lab, client).arg("monitor").args(args).output().expect("hoptrace runs");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(status), "{args:?}: {stderr}");

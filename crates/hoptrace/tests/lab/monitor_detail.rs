@@ -86,3 +86,50 @@ fn each_detail_gives_its_series_count() {
         }
     }
 }
+
+#[test]
+fn a_target_has_the_detail_its_line_in_the_targets_file_gives() {
+    let _machine = shared_machine();
+    let range = IpAddr::from([198, 19, 224, 0]);
+    let (lab, client, _, _) = crate::chain(2, |spec, _, dst| spec.anyip(dst, range, 24));
+    let scratch = Scratch::new("monitor-detail-file");
+    let file = scratch.0.join("targets");
+    let file_name = file.display().to_string();
+
+    // A setting that is not one, or a detail that is not one: one line, status 2, before any probe.
+    for (text, why) in [
+        ("198.19.224.7\n198.19.224.8 colour=blue\n", "line 2: colour=blue: not a setting (detail=hops|path|none is)"),
+        ("198.19.224.7 detail=all\x1b[2J\n", "line 1: detail=all\\u{1b}[2J: the detail is hops, path or none"),
+    ] {
+        std::fs::write(&file, text).expect("the targets file");
+        let line = crate::monitor::start_failure(&lab, client, &["--targets", &file_name], 2);
+        assert_eq!(line, format!("hoptrace: --targets {file_name}: {why}"));
+    }
+
+    // Per line, the targets' own detail; the others have --detail's (path by default).
+    let targets = [("198.19.224.7", HOPS), ("198.19.224.8", 0), ("198.19.224.9", 1), ("198.19.224.10", HOPS)];
+    let text = "# per target\n198.19.224.7 detail=hops\ndetail=none 198.19.224.8 # none\n198.19.224.9\n\
+                198.19.224.10 198.19.224.8 detail=hops\n";
+    std::fs::write(&file, text).expect("the targets file");
+    let args =
+        ["--targets", &file_name, "--every", "0.3", "-q", "1", "-w", "1", "-n", "--prometheus", "127.0.0.1:9124"]
+            .map(String::from);
+    let _running = monitor(&lab, client, &args, &scratch.0.join("events"));
+    let page = wait_for(Duration::from_secs(30), "every path established, every kept hop answered", || {
+        let (_, page) = scrape_gzip(&lab, client, "127.0.0.1:9124")?;
+        let all = targets.iter().all(|(target, hops)| {
+            let rtt = series(&page, target).get("hoptrace_hop_rtt_seconds").copied().unwrap_or(0);
+            let established = sample(&page, &format!("hoptrace_path_id{{target=\"{target}\"}}")).is_some();
+            established
+                && sample(&page, &format!("hoptrace_hops{{target=\"{target}\"}}")) == Some(HOPS as f64)
+                && rtt == 5 * hops
+        });
+        all.then_some(page)
+    });
+    for (target, hops) in targets {
+        let counts = series(&page, target);
+        let total: usize = counts.values().sum();
+        assert_eq!(total, PER_TARGET + PER_HOP * hops, "{target}: {counts:?}");
+        assert_eq!(counts.get("hoptrace_hop_loss_ratio").copied().unwrap_or(0), hops, "{target}: {counts:?}");
+    }
+}

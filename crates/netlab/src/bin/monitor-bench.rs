@@ -6,7 +6,8 @@
 //!
 //! Then at scale: 10,000 targets (198.19.0.0/17, AnyIP) at `--every 60`, default detail: the steady RSS once every
 //! target has had its first round, then 8 scrapers (gzip, as Prometheus) every 15 s for a minute: their waits
-//! (p50, max), the peak RSS meanwhile, the monitor's CPU over that minute, and the rounds run against `--every`'s.
+//! (p50, max), the peak RSS meanwhile, the monitor's CPU over that minute (`cpu %`: probing and serving) and over
+//! the 10 s before it (`probe %`: probing alone), the rounds run against `--every`'s, and the machine's load average.
 //!
 //! `monitor-bench HOPTRACE_BINARY [--scale]` (`--scale`: the table at scale only) — needs root, `python3` and the Debian package `mtr-tiny` (scripts/bench.sh
 //! installs it). The lab: client — r1 — r2 — r3 — dst, dst answering for 198.19.224.0/24 (AnyIP).
@@ -41,6 +42,12 @@ fn status_kib(pid: u32, field: &str) -> u64 {
     line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()).unwrap_or(0)
 }
 
+/// The machine's load average over the last minute, as `/proc/loadavg` says.
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().next().unwrap_or("?").to_owned()
+}
+
 /// Targets at scale: 198.19.0.1 onwards.
 const MANY: u32 = 10_000;
 /// Their period.
@@ -66,7 +73,12 @@ fn lab() -> Result<(Lab, NodeId, Vec<IpAddr>), hoptrace_netlab::Error> {
 
 /// GETs `url` inside `node`'s namespace.
 fn http_get(lab: &Lab, node: NodeId, url: &str) -> String {
-    let script = "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())";
+    // Gzipped, as Prometheus and the scrapers ask: the bench's own reads do not add a plain page to the peak.
+    let script = "import gzip, sys, urllib.request\n\
+                  answer = urllib.request.urlopen(urllib.request.Request(sys.argv[1], headers={'Accept-Encoding': 'gzip'}))\n\
+                  body = answer.read()\n\
+                  zipped = answer.headers.get('Content-Encoding') == 'gzip'\n\
+                  sys.stdout.write((gzip.decompress(body) if zipped else body).decode())";
     let output = lab.command(node, "python3").args(["-c", script, url]).output().expect("python3 runs");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -200,8 +212,11 @@ fn at_scale(lab: &Lab, client: NodeId, hoptrace: &str, extra: &[&str]) -> String
     let pid = child.id();
     let url = format!("http://{METRICS}/metrics");
     let runs = |page: &str| counter_sum(page, "hoptrace_runs_total");
-    // Every target's first round is somewhere in the first period; then steady.
-    std::thread::sleep(Duration::from_secs(MANY_EVERY + 10));
+    // Every target's first round is somewhere in the first period; then steady: probing alone for 10 s.
+    std::thread::sleep(Duration::from_secs(MANY_EVERY));
+    let (probing_before, probing_started) = (cpu_seconds(pid), Instant::now());
+    std::thread::sleep(Duration::from_secs(10));
+    let probing = (cpu_seconds(pid) - probing_before) / probing_started.elapsed().as_secs_f64();
     let steady = status_kib(pid, "VmRSS:");
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5"); // VmHWM from here
     let (cpu_before, started) = (cpu_seconds(pid), Instant::now());
@@ -220,16 +235,18 @@ fn at_scale(lab: &Lab, client: NodeId, hoptrace: &str, extra: &[&str]) -> String
     let rounds = (runs(&last) - runs(&first)) / (wall * f64::from(MANY) / MANY_EVERY as f64);
     let quantile = |q: f64| waits.get(((waits.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
     format!(
-        "{:<28} {:>8.0} {:>9.1} {:>8.2} {:>8.2} {:>7.1} {:>9.2} {:>9.1} {:>9}",
+        "{:<28} {:>8.0} {:>9.1} {:>8.2} {:>8.2} {:>7.1} {:>8.1} {:>9.2} {:>9.1} {:>9} {:>6}",
         format!("{MANY} targets {}", extra.join(" ")).trim_end(),
         steady as f64 / 1024.0,
         peak as f64 / 1024.0,
         quantile(0.5),
         quantile(1.0),
         100.0 * cpu / wall,
+        100.0 * probing,
         rounds,
         page_mib,
         series,
+        load_average(),
     )
 }
 
@@ -276,11 +293,14 @@ fn main() -> ExitCode {
             100_000.0 * row.cpu / row.probes.max(1.0),
         );
     }
+    if !rows.is_empty() {
+        println!("load average {}", load_average());
+    }
     println!();
     println!("{MANY} targets, --every {MANY_EVERY}, {SCRAPERS} scrapers every {SCRAPE_EVERY} s (gzip) for a minute");
     println!(
-        "{:<28} {:>8} {:>9} {:>8} {:>8} {:>7} {:>9} {:>9} {:>9}",
-        "", "rss MiB", "peak MiB", "p50 s", "max s", "cpu %", "rounds/x", "page MiB", "series"
+        "{:<28} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>9} {:>9} {:>9} {:>6}",
+        "", "rss MiB", "peak MiB", "p50 s", "max s", "cpu %", "probe %", "rounds/x", "page MiB", "series", "load"
     );
     for extra in [&[][..], &["--detail", "hops"][..]] {
         println!("{}", at_scale(&lab, client, &hoptrace, extra));

@@ -28,7 +28,7 @@ use crate::exporter::metrics::Metrics;
 pub use crate::exporter::ListenAddress;
 use crate::render::{Control, Directory};
 use crate::settings::Settings;
-/// The `--targets` file's parser (the library's).
+/// The library's parser of a `--targets` file without settings.
 pub use hoptrace_core::monitor::parse_targets;
 
 pub use crate::exporter::metrics::Detail;
@@ -64,16 +64,49 @@ pub struct MonitorSettings {
 /// How often the loop looks whether the events' reader went away.
 const READER_CHECK: Duration = Duration::from_millis(100);
 
-/// The targets the command line and the targets file name together; the file's problem as one line.
-fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<String>, String> {
-    let mut targets = settings.targets.clone();
+/// The targets the command line and the targets file name together, each with its own detail if the file gives
+/// one; the file's problem as one line.
+fn wanted_targets(settings: &MonitorSettings) -> Result<Vec<(String, Option<Detail>)>, String> {
+    let mut targets: Vec<(String, Option<Detail>)> = settings.targets.iter().map(|name| (name.clone(), None)).collect();
     if let Some(path) = &settings.targets_file {
         let text =
             crate::files::read_text(path, crate::files::TARGETS_LIMIT).map_err(|why| format!("--targets {why}"))?;
-        let named: HashSet<String> = targets.iter().cloned().collect();
-        targets.extend(parse_targets(&text).into_iter().filter(|target| !named.contains(target)));
+        let listed =
+            targets_file(&text).map_err(|why| format!("--targets {}: {why}", shown(&path.display().to_string())))?;
+        let named: HashSet<String> = settings.targets.iter().cloned().collect();
+        targets.extend(listed.into_iter().filter(|(target, _)| !named.contains(target)));
     }
     Ok(targets)
+}
+
+/// A `--targets` file: names separated by white space, `#` comments. A `detail=hops|path|none` word gives the
+/// names on its line that detail (the first line naming a target decides); other `NAME=VALUE` words are refused.
+pub fn targets_file(text: &str) -> Result<Vec<(String, Option<Detail>)>, String> {
+    let mut seen = HashSet::new();
+    let mut targets = Vec::new();
+    for (number, line) in (1..).zip(text.lines()) {
+        let words = line.split('#').next().unwrap_or_default().split_whitespace();
+        let (settings, names): (Vec<&str>, Vec<&str>) = words.partition(|word| word.contains('='));
+        let mut detail = None;
+        for setting in settings {
+            let refused = |what: &str| format!("line {number}: {}: {what}", shown(setting));
+            match setting.split_once('=') {
+                Some(("detail", level)) => {
+                    detail = Some(level.parse().map_err(|_| refused("the detail is hops, path or none"))?);
+                }
+                _ => return Err(refused("not a setting (detail=hops|path|none is)")),
+            }
+        }
+        for name in names.into_iter().filter(|&name| seen.insert(name)) {
+            targets.push((name.to_owned(), detail));
+        }
+    }
+    Ok(targets)
+}
+
+/// `text` with its control characters escaped, for a terminal.
+fn shown(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 /// Runs the monitor until SIGINT or SIGTERM. The sockets and the HTTP listener are opened first, then privileges
@@ -84,7 +117,8 @@ pub fn run(
 ) -> Result<(), Error> {
     // A targets file that cannot be read, or names nothing, is bad input (status 2), as in `bulk`.
     let bad_input = |why: String| Error::Usage(CliError::new(why));
-    let targets = wanted_targets(&settings).map_err(bad_input)?;
+    let wanted = wanted_targets(&settings).map_err(bad_input)?;
+    let targets: Vec<String> = wanted.iter().map(|(name, _)| name.clone()).collect();
     if targets.is_empty() {
         return Err(bad_input("no targets: name some, or a --targets file that lists some".to_owned()));
     }
@@ -109,7 +143,11 @@ pub fn run(
     let exporter = match listener {
         Some(listener) => {
             let (encoded, versioned) = (Arc::clone(&metrics), Arc::clone(&metrics));
-            let pages = Pages::new(move || encoded.encode(), move || versioned.version(), fresh_for(settings.every));
+            let pages = Pages::new(
+                move |format, out| encoded.write(format, out),
+                move || versioned.version(),
+                fresh_for(settings.every),
+            );
             Some(Exporter::start(listener, pages, stop.clone()).map_err(Error::Failed)?)
         }
         None => None,
@@ -119,12 +157,14 @@ pub fn run(
         .map_err(|error| Error::Failed(format!("no lookup thread: {error}")))?;
     let directory = directory();
     let mut monitor = Monitor::new(monitor_options(&settings));
-    let update = |monitor: &mut Monitor, traces: &mut FleetTraces, targets: &[String]| {
-        let (added, dropped) = monitor.set_targets(targets, traces);
+    let update = |monitor: &mut Monitor, traces: &mut FleetTraces, wanted: &[(String, Option<Detail>)]| {
+        let targets: Vec<String> = wanted.iter().map(|(name, _)| name.clone()).collect();
+        let (added, dropped) = monitor.set_targets(&targets, traces);
         added.iter().for_each(|name| metrics.add_target(name));
         dropped.iter().for_each(|name| metrics.remove_target(name));
+        wanted.iter().for_each(|(name, detail)| metrics.set_detail(name, *detail));
     };
-    update(&mut monitor, &mut traces, &targets);
+    update(&mut monitor, &mut traces, &wanted);
     let mut result = Ok(());
     let mut reader_checked: Option<Instant> = None;
     while !stop.is_stopped() {
@@ -135,7 +175,7 @@ pub fn run(
         }
         if reload.swap(false, Ordering::Relaxed) {
             match wanted_targets(&settings) {
-                Ok(targets) => update(&mut monitor, &mut traces, &targets),
+                Ok(wanted) => update(&mut monitor, &mut traces, &wanted),
                 Err(error) => events::warn(&format!("{error}; keeping the targets as they were")),
             }
         }
@@ -183,10 +223,7 @@ fn fresh_for(every: Duration) -> Duration {
 fn start_line(settings: &MonitorSettings, targets: &[String], metrics: Option<SocketAddr>) -> String {
     const LISTED: usize = 3;
     // Names from a file reach a terminal: control characters escaped.
-    let shown = |name: &String| {
-        name.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
-    };
-    let mut names: Vec<String> = targets.iter().take(LISTED).map(shown).collect();
+    let mut names: Vec<String> = targets.iter().take(LISTED).map(|name| shown(name)).collect();
     if targets.len() > LISTED {
         names.push(format!("… {} more", targets.len() - LISTED));
     }
@@ -221,4 +258,22 @@ fn bind(listen: &ListenAddress) -> Result<TcpListener, Error> {
         }
     }
     Err(Error::Failed(refused.unwrap_or_else(|| format!("cannot listen on {listen}"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_targets_files_lines_give_their_targets_a_detail() {
+        let text = "# lab\n198.18.3.2 detail=hops  198.18.3.3\n\ndetail=none example.test # detail=hops\n\
+                    198.18.3.2 198.18.9.9\n";
+        let targets = targets_file(text).expect("a good file");
+        let hops = Some(Detail::Hops);
+        let expected =
+            [("198.18.3.2", hops), ("198.18.3.3", hops), ("example.test", Some(Detail::None)), ("198.18.9.9", None)];
+        assert_eq!(targets, expected.map(|(name, detail)| (name.to_owned(), detail)));
+        assert_eq!(targets_file("a\nb detail=\n").unwrap_err(), "line 2: detail=: the detail is hops, path or none");
+        assert_eq!(targets_file("a =x\n").unwrap_err(), "line 1: =x: not a setting (detail=hops|path|none is)");
+    }
 }
