@@ -3,9 +3,9 @@
 //! escaping.
 #![no_main]
 
+use hoptrace::commands::monitor::parse_targets;
 use hoptrace::escape::escape;
 use hoptrace::files::{read_bounded, text, TARGETS_LIMIT};
-use hoptrace::commands::monitor::parse_targets;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
