@@ -32,7 +32,8 @@ pub(super) struct ProbeDigest {
 #[derive(Debug, Clone)]
 pub(super) struct HopRound {
     pub ttl: u8,
-    pub probes: Vec<ProbeDigest>,
+    /// Boxed: exactly as many as there are (a `Vec` collected from a filter keeps room for 4).
+    pub probes: Box<[ProbeDigest]>,
     /// Who answered at a farther TTL of the round.
     pub beyond: Beyond,
 }
@@ -57,7 +58,7 @@ impl HopRound {
 /// One round: the hops that had a settled probe, by TTL, and what the report needs of the whole round.
 #[derive(Debug, Clone)]
 pub(super) struct RoundDigest {
-    pub hops: Vec<HopRound>,
+    pub hops: Box<[HopRound]>,
     /// The most probes a hop of the round had (what a hop the round did not probe counts as unanswered).
     pub per_round: u32,
     /// Whether the round ended at an answer that ends a trace, every probe settled.
@@ -100,7 +101,7 @@ impl RoundDigest {
             .collect();
         // Hops at different TTLs are independent; one TTL's hops keep their order.
         hops.sort_by_key(|hop| hop.ttl);
-        RoundDigest { hops, per_round, finished, ipv6: target.is_ipv6() }
+        RoundDigest { hops: hops.into_boxed_slice(), per_round, finished, ipv6: target.is_ipv6() }
     }
 
     /// The hops at `ttl` (normally one, or none).

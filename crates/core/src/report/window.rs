@@ -9,7 +9,7 @@
 //! [`Report::add_round`] would: either way the report is the one rebuilt from the rounds in the window.
 
 use core::net::IpAddr;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use engine::Hop;
 
@@ -21,10 +21,12 @@ use super::{HopSummary, ProbeOutcome, RateLimitEvidence, Report, RttStats};
 /// What a hop's summary cannot forget by itself, kept beside it.
 #[derive(Debug, Clone)]
 struct Kept {
+    ttl: u8,
     /// The number of the first round in the window that probed the hop.
     first: u64,
     rtt: Samples,
-    /// Per followed flow, in the summary's order.
+    /// Per followed flow, in the summary's order; none while the hop has one flow (whose samples are `rtt`'s:
+    /// every probe the summary counted was of that flow), as the monitor's Paris rounds have.
     flows: Vec<Samples>,
     /// Rounds in which the destination answered at this hop.
     reached: u32,
@@ -33,15 +35,23 @@ struct Kept {
 }
 
 impl Kept {
-    fn new(first: u64) -> Self {
-        Kept { first, rtt: Samples::default(), flows: Vec::new(), reached: 0, beyond: [0; 2] }
+    fn new(ttl: u8, first: u64) -> Self {
+        Kept { ttl, first, rtt: Samples::default(), flows: Vec::new(), reached: 0, beyond: [0; 2] }
     }
 
     /// Adds a round of the hop, already recorded into `summary`.
     fn add(&mut self, hop: &HopRound, summary: &HopSummary) {
+        let single = summary.flows.len() <= 1;
+        if !single && self.flows.is_empty() {
+            // A second flow, new in this round: the first's samples so far are the hop's.
+            self.flows.push(self.rtt.clone());
+        }
         for probe in &hop.probes {
             let Some(answer) = &probe.answer else { continue };
             self.rtt.add(answer.rtt);
+            if single {
+                continue;
+            }
             if let Some(index) = summary.flows.iter().position(|flow| flow.flow == probe.flow) {
                 if self.flows.len() <= index {
                     self.flows.resize_with(index + 1, Samples::default);
@@ -56,6 +66,15 @@ impl Kept {
             Beyond::Others => self.beyond[1] += 1,
         }
     }
+
+    /// The round-trip times of the summary's flow `index`.
+    fn flow_stats(&self, index: usize) -> RttStats {
+        match self.flows.get(index) {
+            Some(samples) => samples.stats(),
+            None if self.flows.is_empty() && index == 0 => self.rtt.stats(),
+            None => RttStats::default(),
+        }
+    }
 }
 
 /// The last rounds of one target, and their report.
@@ -66,8 +85,8 @@ pub struct Window {
     oldest: u64,
     size: usize,
     report: Report,
-    /// By TTL, beside each of the report's hops.
-    kept: BTreeMap<u8, Kept>,
+    /// By TTL, beside each of the report's hops (a `Vec`: a map's node would keep room for 11).
+    kept: Vec<Kept>,
     /// Hops worked out again rather than forgotten by subtraction.
     #[cfg(test)]
     replayed: usize,
@@ -81,7 +100,7 @@ impl Window {
             oldest: 0,
             size: size.max(1),
             report: Report::new(),
-            kept: BTreeMap::new(),
+            kept: Vec::new(),
             #[cfg(test)]
             replayed: 0,
         }
@@ -97,15 +116,23 @@ impl Window {
         self.report.add_digest(&round);
         for hop in &round.hops {
             let Ok(index) = self.report.hops.binary_search_by_key(&hop.ttl, |summary| summary.ttl) else { continue };
-            self.kept.entry(hop.ttl).or_insert_with(|| Kept::new(number)).add(hop, &self.report.hops[index]);
+            let at = match self.kept.binary_search_by_key(&hop.ttl, |kept| kept.ttl) {
+                Ok(at) => at,
+                Err(at) => {
+                    self.kept.insert(at, Kept::new(hop.ttl, number));
+                    at
+                }
+            };
+            self.kept[at].add(hop, &self.report.hops[index]);
         }
         self.rounds.push_back(round);
         // The summaries' round-trip times are the windows' (the report's own cannot forget).
         for summary in &mut self.report.hops {
-            let Some(kept) = self.kept.get(&summary.ttl) else { continue };
+            let Ok(at) = self.kept.binary_search_by_key(&summary.ttl, |kept| kept.ttl) else { continue };
+            let kept = &self.kept[at];
             summary.rtt = kept.rtt.stats();
             for (index, flow) in summary.flows.iter_mut().enumerate() {
-                flow.rtt = kept.flows.get(index).map_or_else(RttStats::default, Samples::stats);
+                flow.rtt = kept.flow_stats(index);
             }
         }
     }
@@ -117,7 +144,8 @@ impl Window {
         self.oldest += 1;
         let mut gone = Vec::new();
         for summary in &mut self.report.hops {
-            let Some(kept) = self.kept.get_mut(&summary.ttl) else { continue };
+            let Ok(at) = self.kept.binary_search_by_key(&summary.ttl, |kept| kept.ttl) else { continue };
+            let kept = &mut self.kept[at];
             if kept.first > number {
                 // A round before the hop's first: counted as its probes unanswered, at the first round's count.
                 let first = &self.rounds[(kept.first - self.oldest) as usize];
@@ -139,7 +167,7 @@ impl Window {
             }
         }
         self.report.hops.retain(|summary| !gone.contains(&summary.ttl));
-        self.kept.retain(|ttl, _| !gone.contains(ttl));
+        self.kept.retain(|kept| !gone.contains(&kept.ttl));
         self.report.rounds -= 1;
     }
 
@@ -248,7 +276,7 @@ fn replay(ttl: u8, rounds: &VecDeque<RoundDigest>, oldest: u64) -> Option<(HopSu
         if found.is_none() && !hops.is_empty() {
             let mut summary = HopSummary::new(ttl, round.ipv6);
             summary.count_absent_rounds(index as u32, round.per_round);
-            found = Some((summary, Kept::new(oldest + index as u64)));
+            found = Some((summary, Kept::new(ttl, oldest + index as u64)));
         }
         let Some((summary, kept)) = &mut found else { continue };
         for hop in hops {
