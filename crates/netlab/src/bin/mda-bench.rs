@@ -6,7 +6,8 @@
 //! rate — and how long hoptrace says it waited for them; then the goals, and whether they are met (exit status 1 if
 //! not).
 //!
-//! `mda-bench HOPTRACE [RUNS]` — needs root; RUNS (default 20) for the global cap, half as many per-destination.
+//! `mda-bench HOPTRACE [RUNS [PER_DESTINATION_RUNS]]` — needs root; RUNS (default 20) for the global cap,
+//! PER_DESTINATION_RUNS (default half as many; 0: none) with the per-destination limit.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -193,21 +194,29 @@ fn scenario(
     })
 }
 
+/// Half of `runs` (a number), the per-destination scenario's default.
+fn runs_half(runs: &str) -> usize {
+    runs.parse::<usize>().map_or(10, |runs| runs / 2)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let (hoptrace, runs) = match &args[..] {
-        [_, hoptrace] => (hoptrace, 20),
-        [_, hoptrace, runs] if runs.parse::<usize>().is_ok_and(|runs| runs >= 2) => {
-            (hoptrace, runs.parse().unwrap_or(20))
+    let count = |text: &String, least: usize| text.parse::<usize>().ok().filter(|&runs| runs >= least);
+    let (hoptrace, runs, limited_runs) = match &args[..] {
+        [_, hoptrace] => (hoptrace, 20, 10),
+        [_, hoptrace, runs] if count(runs, 2).is_some() => (hoptrace, count(runs, 2).unwrap_or(20), runs_half(runs)),
+        [_, hoptrace, runs, limited] if count(runs, 2).is_some() && count(limited, 0).is_some() => {
+            (hoptrace, count(runs, 2).unwrap_or(20), count(limited, 0).unwrap_or(10))
         }
         _ => {
-            eprintln!("usage: mda-bench HOPTRACE [RUNS]");
+            eprintln!("usage: mda-bench HOPTRACE [RUNS [PER_DESTINATION_RUNS]]");
             return ExitCode::from(2);
         }
     };
     let mut rows = Vec::new();
     for family in [Family::V4, Family::V6] {
-        for (per_destination, confidence, runs) in [(false, "99", runs), (false, "95", runs), (true, "99", runs / 2)] {
+        let scenarios = [(false, "99", runs), (false, "95", runs), (true, "99", limited_runs)];
+        for (per_destination, confidence, runs) in scenarios.into_iter().filter(|&(_, _, runs)| runs > 0) {
             match scenario(hoptrace, family, per_destination, confidence, runs) {
                 Ok(row) => rows.push(row),
                 Err(error) => {
