@@ -223,16 +223,21 @@ fn at_scale(lab: &Lab, client: NodeId, hoptrace: &str, extra: &[&str]) -> String
     let first = http_get(lab, client, &url);
     let times = (MANY_EVERY / SCRAPE_EVERY) as u32;
     let waits = scrape_together(lab, client, &url, times);
-    let last = http_get(lab, client, &url);
+    // CPU over whole scrape periods: up to when the next round of scrapes would start (ending at the last round's
+    // answers counted four pages' work in three periods and a bit).
+    let periods = Duration::from_secs(SCRAPE_EVERY * u64::from(times));
+    std::thread::sleep(periods.saturating_sub(started.elapsed()));
     let wall = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds(pid) - cpu_before;
     let peak = status_kib(pid, "VmHWM:");
+    let last = http_get(lab, client, &url);
+    let counted = started.elapsed().as_secs_f64();
     let page_mib = last.len() as f64 / 1048576.0;
     let series = last.lines().filter(|line| !line.starts_with('#')).count();
     let _ = Command::new("kill").args(["-INT", &pid.to_string()]).status();
     let _ = child.wait();
     let _ = std::fs::remove_file(&list);
-    let rounds = (runs(&last) - runs(&first)) / (wall * f64::from(MANY) / MANY_EVERY as f64);
+    let rounds = (runs(&last) - runs(&first)) / (counted * f64::from(MANY) / MANY_EVERY as f64);
     let quantile = |q: f64| waits.get(((waits.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
     format!(
         "{:<28} {:>8.0} {:>9.1} {:>8.2} {:>8.2} {:>7.1} {:>8.1} {:>9.2} {:>9.1} {:>9} {:>6}",
