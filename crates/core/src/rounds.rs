@@ -140,6 +140,10 @@ impl Network for Sockets {
     }
 }
 
+/// Said when errors came that quote too little to tell Paris UDP probes apart over an ordinary socket.
+const SHORT_QUOTES: &str = "errors quoting 8 bytes of their probe (the UDP header alone) cannot tell Paris UDP probes \
+    apart without raw sockets: trace with --raw, -I or classic UDP (no -U or --paris) here";
+
 /// Runs round `round` of `config` to `host` over `network`, reporting it to `on_event` (from `RoundStarted` to
 /// `RoundDone`), and moves `config`'s probe numbering past it. Returns the finished (or interrupted) trace.
 pub(crate) fn run_round(
@@ -175,6 +179,9 @@ pub(crate) fn run_round(
     }
     for message in network.take_warnings() {
         on_event(&Event::Warning { round, message });
+    }
+    if trace.stats().short_quotes > 0 {
+        on_event(&Event::Warning { round, message: SHORT_QUOTES.to_owned() });
     }
     on_event(&Event::RoundDone { round, outcome: trace.outcome(), stats: trace.stats() });
     // The next round's probes are numbered past this one's, so that its late replies match nothing.

@@ -76,6 +76,8 @@ impl Matcher<'_> {
     /// cannot be recomputed once a router cut the quote short (IPv6 routers quote at most 1280 bytes) — still holds
     /// the payload's tag, unpredictable per probe: the probe that carried it, if the quote's ports are its own.
     /// A quote with a checksum is never matched this way.
+    ///
+    /// See [`Matcher::too_short_to_tell`] for a quote that holds neither.
     fn probe_of_checksumless_quote(&self, reply: &Reply) -> Option<ProbeId> {
         let ReplyKind::IcmpError(error) = &reply.kind else { return None };
         let QuotedProbe::Udp { src_port, dst_port, checksum: None, tag: Some(tag) } = error.quote.probe else {
@@ -88,6 +90,15 @@ impl Matcher<'_> {
         let (probe, _) = self.rebuild(id)?;
         let ProbeTransport::Udp { src_port: sent_src, dst_port: sent_dst, .. } = probe.transport else { return None };
         ((src_port, dst_port) == (sent_src, sent_dst)).then_some(id)
+    }
+
+    /// Whether `reply` is an error about this Paris UDP trace's destination whose quote holds neither the checksum
+    /// nor the payload tag that tell its probes apart (an ordinary socket gets what follows the UDP header only).
+    pub(crate) fn too_short_to_tell(&self, reply: &Reply) -> bool {
+        let ReplyKind::IcmpError(error) = &reply.kind else { return false };
+        self.config.method == Method::paris(Protocol::Udp)
+            && error.quote.dst == self.config.target
+            && matches!(error.quote.probe, QuotedProbe::Udp { checksum: None, tag: None, .. })
     }
 
     /// Paris UDP identifies probes by checksum, which a middlebox may have changed in a way not turned back by

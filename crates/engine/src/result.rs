@@ -203,6 +203,9 @@ pub struct Stats {
     pub late: u32,
     /// Second and later replies for one probe.
     pub duplicates: u32,
+    /// Of the unmatched, errors that quote too little of a Paris UDP probe to tell which it was: the UDP header
+    /// alone (a router quoting 8 bytes), whose checksum an ordinary socket's error queue does not give back.
+    pub short_quotes: u32,
 }
 
 /// Something the caller may want to act on at once.

@@ -249,6 +249,7 @@ impl Trace {
     /// next quote with that shift be believed.
     pub fn handle_unclaimed(&mut self, reply: &Reply) {
         self.stats.unmatched += 1;
+        self.stats.short_quotes += u32::from(self.matcher().too_short_to_tell(reply));
         if let Some(candidate) = self.matcher().ip_id_candidate(reply) {
             if !self.checksum_shifts.contains(&candidate) && self.checksum_shifts.len() < MAX_CHECKSUM_SHIFTS {
                 self.checksum_shifts.push(candidate);

@@ -84,13 +84,17 @@ pub fn run(
             .map(|(index, mut tracer)| {
                 let (events, control, plan) = (events.clone(), &control, &plan);
                 scope.spawn(move || {
+                    // A warning once, not once a round.
+                    let mut warned = std::collections::HashSet::new();
                     let result = tracer.rounds(plan, |event| {
                         if matches!(event, Event::RoundStarted { .. }) {
                             hold_while_paused(control);
                         }
                         if let Event::Warning { message, .. } = event {
-                            // A closed stderr is no reason to stop, nor to panic.
-                            let _ = writeln!(std::io::stderr(), "hoptrace: {}", crate::escape::escape(message));
+                            if warned.insert(message.clone()) {
+                                // A closed stderr is no reason to stop, nor to panic.
+                                let _ = writeln!(std::io::stderr(), "hoptrace: {}", crate::escape::escape(message));
+                            }
                         }
                         if !per_probe && matches!(event, Event::ProbeSent { .. } | Event::Reply { .. }) {
                             return;

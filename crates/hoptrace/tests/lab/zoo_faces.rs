@@ -35,6 +35,13 @@ pub fn trace_len(lab: &Lab, client: NodeId, target: IpAddr, args: &[&str], len: 
     stdout_of(&mut command, &format!("hoptrace {args:?}"))
 }
 
+/// A plain trace's whole output (stdout and stderr), whatever its exit status.
+pub fn trace_output(lab: &Lab, client: NodeId, target: IpAddr, args: &[&str]) -> std::process::Output {
+    let mut command = hoptrace_command(lab, client);
+    command.arg("-n").args(args).arg(target.to_string());
+    command.output().expect("hoptrace runs")
+}
+
 /// The method flags of a plain trace: UDP, Paris UDP, ICMP, TCP.
 pub const METHODS: [&[&str]; 4] = [&[], &["-U"], &["-I"], &["-T"]];
 

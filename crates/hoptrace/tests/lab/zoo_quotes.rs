@@ -24,8 +24,18 @@ fn routers_that_quote_8_bytes_are_found_by_every_face() {
     for method in METHODS {
         for privilege in PRIVILEGES {
             if method == ["-U"] && privilege == ["--unprivileged"] {
-                // Not yet: all its probes share one socket and port, told apart by their UDP checksum, which the
-                // error queue does not give back (only what the quote holds past the UDP header: nothing here).
+                // Its probes share one socket and port, told apart by their UDP checksum, which the error queue does
+                // not give back (only what the quote holds past the UDP header: nothing here). No hop is made up
+                // and the user is told why once, with what would work.
+                let args = [method, privilege, &["-q", "1", "-w", "0.5", "-m", "5"]].concat();
+                let output = trace_output(&lab, client, target, &args);
+                let (stdout, stderr) =
+                    (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+                let routers: Vec<Vec<IpAddr>> = trace_hops(&stdout).into_iter().map(|(addrs, _)| addrs).collect();
+                assert!(routers.len() == 5 && routers.iter().all(Vec::is_empty), "{args:?}:\n{stdout}");
+                let said: Vec<&str> = stderr.lines().filter(|line| line.contains("Paris UDP")).collect();
+                assert_eq!(said.len(), 1, "{args:?}:\n{stderr}");
+                assert!(said[0].contains("--raw, -I or classic UDP"), "{stderr}");
                 continue;
             }
             let args = [method, privilege, &["-q", "1"]].concat();
