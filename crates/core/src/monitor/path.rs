@@ -23,6 +23,9 @@ pub struct Observation {
     pub hops: Vec<Option<IpAddr>>,
     /// The TTL at which the destination answered.
     pub reached: Option<u8>,
+    /// TTLs where more than one address answered the round's one flow: a per-packet load balancer there (or a
+    /// route that changed mid-round). Their entry in `hops` is `None`: such a round says nothing of them.
+    pub per_packet: Vec<u8>,
 }
 
 impl Observation {
@@ -100,12 +103,19 @@ pub struct PathTracker {
     path: Option<(Observation, u64)>,
     /// A path that conflicts with the established one, and the rounds in a row it was seen.
     candidate: Option<(Observation, u32)>,
+    /// TTLs seen balanced per packet, with the rounds that saw it; from [`PER_PACKET_ROUNDS`] on, what any round
+    /// sees there is no evidence of the path (one probe of the flow goes one way, the next another).
+    per_packet: Vec<(u8, u32)>,
 }
+
+/// Rounds that must see a TTL balanced per packet before its answers are ignored: one could be a route change
+/// in the middle of a round.
+const PER_PACKET_ROUNDS: u32 = 2;
 
 impl PathTracker {
     /// A tracker that needs `confirm` rounds (at least 1) in a row to believe a path.
     pub fn new(confirm: u32) -> Self {
-        PathTracker { confirm: confirm.max(1), path: None, candidate: None }
+        PathTracker { confirm: confirm.max(1), path: None, candidate: None, per_packet: Vec::new() }
     }
 
     /// Rounds needed to confirm a path.
@@ -126,6 +136,19 @@ impl PathTracker {
     /// Takes one round's observation; returns the change it confirmed, if it did. The first path established is
     /// not a change.
     pub fn observe(&mut self, seen: &Observation) -> Option<PathChange> {
+        for &ttl in &seen.per_packet {
+            match self.per_packet.iter_mut().find(|(known, _)| *known == ttl) {
+                Some((_, rounds)) => *rounds += 1,
+                None => self.per_packet.push((ttl, 1)),
+            }
+        }
+        let mut seen = seen.clone();
+        for &(ttl, rounds) in &self.per_packet {
+            if let Some(hop) = seen.hops.get_mut(usize::from(ttl.max(1)) - 1).filter(|_| rounds >= PER_PACKET_ROUNDS) {
+                *hop = None;
+            }
+        }
+        let seen = &seen;
         if seen.is_silent() {
             return None;
         }
@@ -187,8 +210,13 @@ pub fn observe(hops: &[Hop], target: IpAddr, forgery_seen: bool) -> Observation 
         }
         // An answer only a 16-bit field vouches for may be a forger's sweep: evidence of the path only in a round
         // that saw no forgery.
-        let Some(answer) = hop.answers().find(|answer| !answer.unverified || !forgery_seen) else { continue };
-        seen.hops[index] = Some(answer.from());
+        let mut believed = hop.answers().filter(|answer| !answer.unverified || !forgery_seen);
+        let Some(answer) = believed.next() else { continue };
+        if believed.any(|other| other.from() != answer.from()) {
+            seen.per_packet.push(hop.ttl);
+        } else {
+            seen.hops[index] = Some(answer.from());
+        }
         if answer.verdict(target) == Verdict::Reached {
             seen.reached = Some(seen.reached.map_or(hop.ttl, |ttl| ttl.min(hop.ttl)));
         }
@@ -208,13 +236,13 @@ mod tests {
     }
 
     fn seen(hops: &[Option<IpAddr>], reached: bool) -> Observation {
-        Observation { hops: hops.to_vec(), reached: reached.then_some(hops.len() as u8) }
+        Observation { hops: hops.to_vec(), reached: reached.then_some(hops.len() as u8), ..Observation::default() }
     }
 
     #[test]
     fn silences_never_conflict() {
         let full = seen(&[addr(1), addr(2), addr(3)], true);
-        let holes = Observation { hops: vec![None, addr(2), None], reached: None };
+        let holes = Observation { hops: vec![None, addr(2), None], ..Observation::default() };
         assert!(!full.conflicts(&holes) && !holes.conflicts(&full));
         assert!(full.conflicts(&seen(&[addr(1), addr(9), addr(3)], true)));
         // Every probe at the destination's distance lost, the next TTL's answered by it: no evidence of a change.
@@ -225,6 +253,31 @@ mod tests {
         assert_eq!(merged, full);
         // A router where the destination was: the path grew.
         assert!(full.conflicts(&seen(&[addr(1), addr(2), addr(4), addr(3)], true)));
+    }
+
+    #[test]
+    fn a_per_packet_balancer_is_no_path_and_no_change() {
+        // TTL 2 balanced per packet between two routers: three probes a round, each one way or the other.
+        let mut tracker = PathTracker::new(3);
+        let round = |twos: &[u8]| {
+            let mut seen = seen(&[addr(1), None, addr(3)], true);
+            match twos {
+                [only] => seen.hops[1] = addr(*only),
+                _ => seen.per_packet.push(2),
+            }
+            seen
+        };
+        // Every run of one-way rounds a fair coin gives, between rounds that saw both: never a change.
+        let rounds: [&[u8]; 12] = [&[2, 7], &[2], &[7, 2], &[7], &[7], &[2, 7], &[7], &[7], &[7], &[7], &[2], &[2]];
+        for (n, twos) in rounds.iter().enumerate() {
+            assert_eq!(tracker.observe(&round(twos)), None, "round {n}");
+        }
+        let id = tracker.id().expect("a path established");
+        // A real change elsewhere is still seen.
+        let moved = seen(&[addr(9), addr(2), addr(3)], true);
+        let changes: Vec<_> = (0..3).filter_map(|_| tracker.observe(&moved)).collect();
+        assert_eq!(changes.len(), 1);
+        assert_ne!(tracker.id(), Some(id));
     }
 
     #[test]
@@ -250,11 +303,19 @@ mod tests {
         for round in 0u32..200 {
             let hops = (0..4).map(|ttl| if (round >> ttl) & 1 == 1 { None } else { path.hops[ttl] }).collect();
             let reached = (round & 8 == 0).then_some(4);
-            assert_eq!(tracker.observe(&Observation { hops, reached }), None, "round {round}");
+            assert_eq!(
+                tracker.observe(&Observation { hops, reached, ..Observation::default() }),
+                None,
+                "round {round}"
+            );
         }
         assert_eq!(tracker.id(), id);
         // The destination's own probes lost, the next TTL's answered by it, round after round.
-        let farther = Observation { hops: vec![addr(1), addr(2), addr(3), None, addr(4)], reached: Some(5) };
+        let farther = Observation {
+            hops: vec![addr(1), addr(2), addr(3), None, addr(4)],
+            reached: Some(5),
+            ..Observation::default()
+        };
         for _ in 0..10 {
             assert_eq!(tracker.observe(&farther), None);
         }
@@ -293,11 +354,19 @@ mod tests {
         let old = seen(&[addr(1), addr(2), addr(3)], true);
         tracker.observe(&old);
         tracker.observe(&old);
-        tracker.observe(&Observation { hops: vec![None, addr(7), None], reached: None });
-        let change = tracker.observe(&Observation { hops: vec![addr(1), None, addr(3)], reached: Some(3) });
+        tracker.observe(&Observation { hops: vec![None, addr(7), None], reached: None, ..Observation::default() });
+        let change = tracker.observe(&Observation {
+            hops: vec![addr(1), None, addr(3)],
+            reached: Some(3),
+            ..Observation::default()
+        });
         // The second round agrees with the old path as much as the new: no conflict with the path, no change yet.
         assert_eq!(change, None);
-        let change = tracker.observe(&Observation { hops: vec![addr(1), addr(7), None], reached: None });
+        let change = tracker.observe(&Observation {
+            hops: vec![addr(1), addr(7), None],
+            reached: None,
+            ..Observation::default()
+        });
         assert_eq!(change.expect("a change").new.hops, vec![addr(1), addr(7), None]);
     }
 

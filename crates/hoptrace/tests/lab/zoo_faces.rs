@@ -134,7 +134,11 @@ pub fn monitor_rounds(lab: &Lab, client: NodeId, target: IpAddr, args: &[&str], 
 
 /// The monitor's identity of the path through `hops` (every TTL answered) to a destination at the last one.
 pub fn path_id(hops: &[IpAddr]) -> String {
-    let seen = Observation { hops: hops.iter().copied().map(Some).collect(), reached: Some(hops.len() as u8) };
+    let seen = Observation {
+        hops: hops.iter().copied().map(Some).collect(),
+        reached: Some(hops.len() as u8),
+        ..Observation::default()
+    };
     hex_id(seen.id())
 }
 

@@ -99,8 +99,8 @@ mod tests {
     #[test]
     fn path_change_as_json_and_text() {
         let a = |n: u8| Some(IpAddr::from([198, 18, n, 2]));
-        let old = Observation { hops: vec![a(1), a(2), a(3)], reached: Some(3) };
-        let new = Observation { hops: vec![a(1), a(7), a(3)], reached: Some(3) };
+        let old = Observation { hops: vec![a(1), a(2), a(3)], reached: Some(3), ..Observation::default() };
+        let new = Observation { hops: vec![a(1), a(7), a(3)], reached: Some(3), ..Observation::default() };
         let event = path_changed("dst", &old, &new, SystemTime::now());
         let json: serde_json::Value = serde_json::to_value(&event).unwrap();
         assert_eq!(json["event"], "path_changed");
