@@ -14,6 +14,7 @@ use serde_json::Value as Json;
 use super::bulk::{run_with_input, V4_RANGE};
 use super::monitor::{signal, wait_for, Running, Scratch};
 use super::support::*;
+use super::zoo_faces::shown;
 
 /// client — r1 (per packet) — {r2a, r2b} — r3 — dst. Returns the lab, the client, the destination, and per family
 /// and TTL the addresses that may answer there (r3 answers from the interface a packet came in on: two).
@@ -43,20 +44,6 @@ fn balancer() -> (Lab, NodeId, NodeId, [Vec<BTreeSet<IpAddr>>; 2]) {
         ]
     });
     (lab, client, dst, hops)
-}
-
-/// Per hop of traceroute-style or MDA text (continuation lines folded in), the addresses shown.
-fn shown(stdout: &str) -> Vec<BTreeSet<IpAddr>> {
-    let mut hops: Vec<BTreeSet<IpAddr>> = Vec::new();
-    for line in stdout.lines().skip(1) {
-        let addrs = line.split_whitespace().filter_map(|word| word.parse::<IpAddr>().ok());
-        if line.starts_with("    ") {
-            hops.last_mut().into_iter().for_each(|hop| hop.extend(addrs.clone()));
-        } else if line.trim_start().starts_with(|c: char| c.is_ascii_digit()) && !line.contains("probes sent") {
-            hops.push(addrs.collect());
-        }
-    }
-    hops
 }
 
 /// Every hop shows only addresses that may answer there, and at least one.

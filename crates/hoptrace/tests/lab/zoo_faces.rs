@@ -42,6 +42,20 @@ pub fn trace_output(lab: &Lab, client: NodeId, target: IpAddr, args: &[&str]) ->
     command.output().expect("hoptrace runs")
 }
 
+/// Per hop of traceroute-style or MDA text (continuation lines folded in), the addresses shown.
+pub fn shown(stdout: &str) -> Vec<BTreeSet<IpAddr>> {
+    let mut hops: Vec<BTreeSet<IpAddr>> = Vec::new();
+    for line in stdout.lines().skip(1) {
+        let addrs = line.split_whitespace().filter_map(|word| word.parse::<IpAddr>().ok());
+        if line.starts_with("    ") {
+            hops.last_mut().into_iter().for_each(|hop| hop.extend(addrs.clone()));
+        } else if line.trim_start().starts_with(|c: char| c.is_ascii_digit()) && !line.contains("probes sent") {
+            hops.push(addrs.collect());
+        }
+    }
+    hops
+}
+
 /// The method flags of a plain trace: UDP, Paris UDP, ICMP, TCP.
 pub const METHODS: [&[&str]; 4] = [&[], &["-U"], &["-I"], &["-T"]];
 

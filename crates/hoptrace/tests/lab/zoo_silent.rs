@@ -15,6 +15,7 @@ use serde_json::Value as Json;
 use super::bulk::{run_with_input, v4_dst, V4_RANGE};
 use super::monitor::{signal, wait_for, Scratch};
 use super::support::*;
+use super::zoo_faces::shown;
 
 /// client — r1 — r2 (limited) — r3 (silent) — r4 — dst (limited). Returns the lab, the client, the destination,
 /// and per family and TTL the address that answers there (`None`: r3).
@@ -37,20 +38,6 @@ fn silent_behind_limiter() -> (Lab, NodeId, NodeId, [Vec<Option<IpAddr>>; 2]) {
         hops
     });
     (lab, client, dst, hops)
-}
-
-/// Per hop of traceroute-style or MDA text, the addresses shown (continuation lines folded in).
-fn shown(stdout: &str) -> Vec<BTreeSet<IpAddr>> {
-    let mut hops: Vec<BTreeSet<IpAddr>> = Vec::new();
-    for line in stdout.lines().skip(1) {
-        let addrs = line.split_whitespace().filter_map(|word| word.parse::<IpAddr>().ok());
-        if line.starts_with("    ") {
-            hops.last_mut().into_iter().for_each(|hop| hop.extend(addrs.clone()));
-        } else if line.trim_start().starts_with(|c: char| c.is_ascii_digit()) && !line.contains("probes sent") {
-            hops.push(addrs.collect());
-        }
-    }
-    hops
 }
 
 /// Each hop shows its own address or none (a limited hop may miss a round), the silent one none.
