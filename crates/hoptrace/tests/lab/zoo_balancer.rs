@@ -3,18 +3,14 @@
 //! shows only the interfaces that are there.
 
 use std::collections::BTreeSet;
-use std::fs::File;
 use std::net::IpAddr;
-use std::process::Stdio;
-use std::time::Duration;
 
 use netlab::{Family, Lab, LabSpec, NodeId};
 use serde_json::Value as Json;
 
 use super::bulk::{run_with_input, V4_RANGE};
-use super::monitor::{signal, wait_for, Running, Scratch};
 use super::support::*;
-use super::zoo_faces::shown;
+use super::zoo_faces::{monitor_rounds, shown};
 
 /// client — r1 (per packet) — {r2a, r2b} — r3 — dst. Returns the lab, the client, the destination, and per family
 /// and TTL the addresses that may answer there (r3 answers from the interface a packet came in on: two).
@@ -116,27 +112,8 @@ fn mda_says_a_balancer_is_per_packet_and_every_face_shows_only_what_is_there() {
 fn the_monitor_keeps_one_path_behind_a_per_packet_balancer() {
     let _machine = shared_machine();
     let (lab, client, dst, _) = balancer();
-    let scratch = Scratch::new("zoo-balancer");
-    let events = scratch.0.join("events.ndjson");
-    let target = lab.addr(dst, Family::V4).to_string();
-    let args = [&target, "--every", "0.5", "-q", "3", "-w", "1", "-n", "--events"];
-    let child = hoptrace_command(&lab, client)
-        .arg("monitor")
-        .args(args)
-        .stdout(Stdio::from(File::create(&events).expect("the events file")))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("hoptrace monitor starts");
-    let mut child = Running(child);
-    std::thread::sleep(Duration::from_secs(8));
-    signal(&child.0, "INT");
-    let status = wait_for(Duration::from_secs(10), "the monitor to stop", || child.0.try_wait().unwrap());
-    assert!(status.success(), "{status}");
-    let text = std::fs::read_to_string(&events).unwrap_or_default();
-    let events: Vec<Json> = text.lines().map(|line| serde_json::from_str(line).expect("JSON lines")).collect();
-    let rounds = events.iter().filter(|event| event["event"] == "target_round").count();
-    let changed: Vec<&Json> = events.iter().filter(|event| event["event"] == "path_changed").collect();
-    let ids: BTreeSet<&str> = events.iter().filter_map(|event| event["path_id"].as_str()).collect();
-    eprintln!("monitor: {rounds} rounds, path ids {ids:?}");
-    assert!(rounds >= 10 && changed.is_empty() && ids.len() == 1, "{text}");
+    let run = monitor_rounds(&lab, client, lab.addr(dst, Family::V4), &["-q", "3", "-w", "1"], 10);
+    let ids: BTreeSet<&str> = run.path_ids.iter().flatten().map(String::as_str).collect();
+    eprintln!("monitor: {} rounds, path ids {ids:?}", run.path_ids.len());
+    assert!(run.changes.is_empty() && ids.len() == 1, "{}", run.events);
 }

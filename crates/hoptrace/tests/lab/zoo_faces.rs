@@ -117,18 +117,22 @@ pub struct MonitorRun {
     pub events: String,
 }
 
-/// `hoptrace monitor` of `target` (`--every 0.5 -q 1 -n --events`, then `args`) until `rounds` rounds are over.
+/// `hoptrace monitor` of `target` (`--every 0.5 -n --events`, `-q 1` unless `args` give `-q`, then `args`) until
+/// `rounds` rounds are over.
 pub fn monitor_rounds(lab: &Lab, client: NodeId, target: IpAddr, args: &[&str], rounds: usize) -> MonitorRun {
     static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let scratch = Scratch::new(&format!("zoo-monitor-{run}"));
     let path = scratch.0.join("events.ndjson");
-    let mut all: Vec<String> =
-        [&target.to_string(), "--every", "0.5", "-q", "1", "-n", "--events"].map(String::from).to_vec();
+    let mut all: Vec<String> = [&target.to_string(), "--every", "0.5", "-n", "--events"].map(String::from).to_vec();
+    if !args.contains(&"-q") {
+        all.extend(["-q", "1"].map(String::from));
+    }
     all.extend(args.iter().map(|arg| arg.to_string()));
     let mut running = monitor(lab, client, &all, &path);
     let read = || std::fs::read_to_string(&path).unwrap_or_default();
-    let limit = Duration::from_secs_f64(2.0 + rounds as f64);
+    // Rounds every ½ s, or slower at a rate-limited destination's pace.
+    let limit = Duration::from_secs_f64(5.0 + 1.5 * rounds as f64);
     wait_for(limit, &format!("{rounds} monitor rounds"), || {
         (read().matches("\"target_round\"").count() >= rounds).then_some(())
     });

@@ -4,18 +4,15 @@
 //! silent hop, and the monitor's path does not change.
 
 use std::collections::BTreeSet;
-use std::fs::File;
 use std::net::IpAddr;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use netlab::{Family, Lab, Link, NodeId, RouterOpts};
 use serde_json::Value as Json;
 
 use super::bulk::{run_with_input, v4_dst, V4_RANGE};
-use super::monitor::{signal, wait_for, Scratch};
 use super::support::*;
-use super::zoo_faces::shown;
+use super::zoo_faces::{monitor_rounds, shown};
 
 /// client — r1 — r2 (limited) — r3 (silent) — r4 — dst (limited). Returns the lab, the client, the destination,
 /// and per family and TTL the address that answers there (`None`: r3).
@@ -118,32 +115,10 @@ fn a_silent_router_behind_a_limiter_stays_silent_and_limiting_is_not_loss() {
         assert!(found[2].is_empty(), "bulk: the silent hop:\n{trace}");
     }
     // monitor: rounds at the limiters' pace, and not one path change.
-    let scratch = Scratch::new("zoo-silent");
-    let events = scratch.0.join("events.ndjson");
-    let target = lab.addr(dst, Family::V4).to_string();
-    let args = [&target, "--every", "0.5", "-q", "3", "-w", "1", "-n", "--events"];
-    let child = hoptrace_command(&lab, client)
-        .arg("monitor")
-        .args(args)
-        .stdout(Stdio::from(File::create(&events).expect("the events file")))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("hoptrace monitor starts");
-    let mut child = super::monitor::Running(child);
-    std::thread::sleep(Duration::from_secs(12));
-    signal(&child.0, "INT");
-    let status = wait_for(Duration::from_secs(10), "the monitor to stop", || child.0.try_wait().unwrap());
-    assert!(status.success(), "{status}");
-    let text = std::fs::read_to_string(&events).unwrap_or_default();
-    let events: Vec<Json> = text.lines().map(|line| serde_json::from_str(line).expect("JSON lines")).collect();
-    let rounds = events.iter().filter(|event| event["event"] == "target_round").count();
-    let changed: Vec<&Json> = events.iter().filter(|event| event["event"] == "path_changed").collect();
-    eprintln!("monitor: {rounds} rounds; first: {:?}", events.first());
-    assert!(rounds >= 10, "{rounds} rounds:\n{text}");
-    assert!(changed.is_empty(), "{changed:?}");
+    let run = monitor_rounds(&lab, client, lab.addr(dst, Family::V4), &["-q", "3", "-w", "1"], 10);
+    assert!(run.changes.is_empty(), "{:?}", run.changes);
     // One path identity, once established, round after round.
-    let ids: BTreeSet<String> =
-        events.iter().filter_map(|event| event["path_id"].as_str().map(str::to_owned)).collect();
-    eprintln!("monitor: path ids {ids:?}");
-    assert_eq!(ids.len(), 1, "{text}");
+    let ids: BTreeSet<&str> = run.path_ids.iter().flatten().map(String::as_str).collect();
+    eprintln!("monitor: {} rounds, path ids {ids:?}", run.path_ids.len());
+    assert_eq!(ids.len(), 1, "{}", run.events);
 }
