@@ -7,8 +7,8 @@ use core::time::Duration;
 use std::collections::BTreeSet;
 
 use common::*;
-use hoptrace_engine::sim::{Forgery, SimNetwork};
-use hoptrace_engine::{ErrorClass, Method, Outcome, Protocol, Unreachable, WaitPolicy};
+use hoptrace_engine::sim::{Forgery, Run, SimNetwork};
+use hoptrace_engine::{ErrorClass, Method, Outcome, Protocol, Trace, Unreachable, WaitPolicy};
 
 const METHODS: [Method; 5] = [
     Method::classic(Protocol::Udp),
@@ -397,4 +397,52 @@ fn consecutive_traces_never_share_identifiers() {
         assert_eq!(second.handle_reply(reply.clone(), now), Disposition::Unmatched, "{method:?}");
         assert_eq!(first.handle_reply(reply, now), Disposition::Accepted(probe.id), "{method:?}");
     }
+}
+
+/// A trace told the destination's distance, with in-flight room for 6 TTLs past the first: its stats and path.
+fn with_known_distance(network: &mut SimNetwork, distance: Option<u8>) -> (Trace, Run) {
+    let mut config = config(network, Method::paris(Protocol::Udp));
+    config.max_in_flight = 16;
+    config.max_ttl = 12;
+    config.known_distance = distance;
+    run(network, config)
+}
+
+#[test]
+fn a_known_distance_spares_the_probes_past_the_destination() {
+    let mut network = SimNetwork::chain(false, 3, 10 * MS);
+    let (unknown, _) = with_known_distance(&mut network, None);
+    // Six TTLs at once, and one more as each router answers before the destination does (10 ms apart): TTLs 4 to 9
+    // reach the destination.
+    assert_eq!(unknown.stats().sent, 25);
+    assert_eq!(network.delivered_to_destination, 16);
+    let mut network = SimNetwork::chain(false, 3, 10 * MS);
+    let (known, run) = with_known_distance(&mut network, Some(4));
+    assert_eq!(known.stats().sent, 12);
+    assert_eq!(network.delivered_to_destination, 3);
+    assert_eq!(responders(&known), responders(&unknown));
+    assert_eq!(known.outcome(), Some(Outcome::Reached { ttl: 4 }));
+    assert_eq!(run.elapsed, network.destination.rtt, "still one round trip");
+}
+
+#[test]
+fn a_path_longer_than_the_known_distance_is_still_traced_whole() {
+    // A router answers where the destination was: the window opens past it at once.
+    let mut network = SimNetwork::chain(false, 6, 10 * MS);
+    let (trace, _) = with_known_distance(&mut network, Some(4));
+    assert_eq!(responders(&trace), expected_path(&network, 3));
+    assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 7 }));
+    // A silent router there: the window opens once its probes time out.
+    let mut network = SimNetwork::chain(false, 6, 10 * MS);
+    network.routers[3].silent = true;
+    let (trace, _) = with_known_distance(&mut network, Some(4));
+    let mut expected = expected_path(&network, 3);
+    expected[3] = vec![None; 3];
+    assert_eq!(responders(&trace), expected);
+    assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 7 }));
+    // A shorter path ends where the destination now answers.
+    let mut network = SimNetwork::chain(false, 1, 10 * MS);
+    let (trace, _) = with_known_distance(&mut network, Some(4));
+    assert_eq!(responders(&trace), expected_path(&network, 3));
+    assert_eq!(trace.outcome(), Some(Outcome::Reached { ttl: 2 }));
 }

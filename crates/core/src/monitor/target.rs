@@ -33,6 +33,8 @@ pub(crate) struct TargetState {
     phase: Phase,
     /// Where the next round numbers its probes: past the last round's, so that its late replies match nothing.
     sequence_start: u32,
+    /// The TTL the last round reached the destination at: the next round probes no farther unless the path grew.
+    distance: Option<u8>,
 }
 
 impl TargetState {
@@ -46,6 +48,7 @@ impl TargetState {
             schedule,
             name,
             sequence_start: 0,
+            distance: None,
         }
     }
 
@@ -91,6 +94,7 @@ impl TargetState {
         let raw = turn.traces.is_raw(address.is_ipv6());
         let mut config = turn.options.probing.trace_config(address, raw);
         config.sequence_start = self.sequence_start;
+        config.known_distance = self.distance;
         match turn.traces.start(self.name.clone(), &config) {
             Ok(()) => self.phase = Phase::Tracing(started),
             Err(error) => self.failed(started, Failure::Network, error.to_string(), turn),
@@ -114,7 +118,11 @@ impl TargetState {
     pub fn finish(&mut self, trace: &Trace, turn: &mut Turn<'_>) {
         let Phase::Tracing(started) = self.phase else { return };
         self.sequence_start = self.sequence_start.wrapping_add(trace.stats().sent);
-        let reached = matches!(trace.outcome(), Some(Outcome::Reached { .. }));
+        self.distance = match trace.outcome() {
+            Some(Outcome::Reached { ttl }) => Some(ttl),
+            _ => None,
+        };
+        let reached = self.distance.is_some();
         // Recorded first, so that the next round comes after the back-off in force now, as a failed one does.
         self.schedule.record(reached);
         self.next_after(started, turn.random());

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::Trace;
 use crate::pace::budget_end;
-use crate::result::Hop;
+use crate::result::{Hop, Verdict};
 
 impl Trace {
     /// The TTL of the next probe and the index of its hop, if any probe is left to send: the lowest hop of the window
@@ -52,14 +52,32 @@ impl Trace {
         crate::mda::per_packet::next_repeat(self.config.confidence, hop)
     }
 
-    /// Whether `ttl` is in the window (see [`Self::next_slot`]).
+    /// Whether `ttl` is in the window (see [`Self::next_slot`]): within the in-flight limit of the first hop not yet
+    /// reported, and not past [`TraceConfig::known_distance`] while nothing says the path grew.
+    ///
+    /// [`TraceConfig::known_distance`]: crate::TraceConfig::known_distance
     pub(super) fn in_window(&self, ttl: u8) -> bool {
         let hops = self.log.hops();
         let first = match hops.get(self.reported) {
             Some(hop) => u16::from(hop.ttl),
             None => hops.last().map_or(u16::from(self.config.first_ttl), |hop| u16::from(hop.ttl) + 1),
         };
-        ttl <= self.last_ttl() && u16::from(ttl) < first + self.window() as u16
+        ttl <= self.last_ttl()
+            && u16::from(ttl) < first + self.window() as u16
+            && self.config.known_distance.is_none_or(|distance| ttl <= distance || self.grew(distance, first))
+    }
+
+    /// Whether the path is longer than `distance`: its hop there was reported (silent, or a router: the trace
+    /// goes on), or a router answered at or past it. `first` is the first TTL not yet reported.
+    fn grew(&self, distance: u8, first: u16) -> bool {
+        let target = self.config.target;
+        first > u16::from(distance)
+            || self
+                .log
+                .hops()
+                .iter()
+                .filter(|hop| hop.ttl >= distance)
+                .any(|hop| hop.answers().any(|answer| answer.verdict(target) == Verdict::Continue))
     }
 
     /// How many TTLs are probed at once: as many as the in-flight limit holds whole (`-N` over `-q`, or over the
