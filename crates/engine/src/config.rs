@@ -240,8 +240,9 @@ pub struct TraceConfig {
     /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
     /// then quotes and TCP answers must carry them too.
     pub raw_send: bool,
-    /// The destination's distance when it is known (a monitor's last round): probes go no farther until an answer
-    /// at or past that TTL (or its silence) shows the path grew, as mtr stops at the last hop it found.
+    /// The destination's distance when it is known (the last round's, in report modes and the monitor): probes go
+    /// no more than one TTL farther until an answer at or past that TTL (or its silence) shows the path grew, as mtr
+    /// stops at the last hop it found.
     pub known_distance: Option<u8>,
 }
 

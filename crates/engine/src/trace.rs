@@ -417,6 +417,14 @@ impl Trace {
         self.outcome
     }
 
+    /// The TTL it reached the destination at, if it did: the next round's [`TraceConfig::known_distance`].
+    pub fn distance(&self) -> Option<u8> {
+        match self.outcome {
+            Some(Outcome::Reached { ttl }) => Some(ttl),
+            _ => None,
+        }
+    }
+
     /// The hops probed so far, up to the TTL where the trace ends.
     pub fn hops(&self) -> &[Hop] {
         let last_ttl = self.last_ttl();

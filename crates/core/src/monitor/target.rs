@@ -4,7 +4,7 @@
 use core::net::IpAddr;
 use std::time::Instant;
 
-use engine::{Hop, Outcome, Trace, Verdict};
+use engine::{Hop, Trace, Verdict};
 
 use super::event::{self, hex_id, MonitorEvent};
 use super::path::{observe, PathTracker};
@@ -118,10 +118,7 @@ impl TargetState {
     pub fn finish(&mut self, trace: &Trace, turn: &mut Turn<'_>) {
         let Phase::Tracing(started) = self.phase else { return };
         self.sequence_start = self.sequence_start.wrapping_add(trace.stats().sent);
-        self.distance = match trace.outcome() {
-            Some(Outcome::Reached { ttl }) => Some(ttl),
-            _ => None,
-        };
+        self.distance = trace.distance();
         let reached = self.distance.is_some();
         // Recorded first, so that the next round comes after the back-off in force now, as a failed one does.
         self.schedule.record(reached);
