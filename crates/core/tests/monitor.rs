@@ -200,8 +200,8 @@ fn rounds_come_on_schedule_for_every_target() {
 fn rounds_after_the_first_probe_no_farther_than_the_destination() {
     let (mut monitor, mut traces, mut table, destination) = one_target(3);
     let before = run(&mut monitor, &mut traces, &mut table, EVERY * 4);
-    // The first round probes every TTL up to -m 8 at once; the next ones stop one past the destination's TTL 4.
-    assert_eq!(rounds(&before).iter().map(|round| round.sent).collect::<Vec<_>>(), [24, 15, 15, 15]);
+    // The first round probes every TTL up to -m 8 at once; the next ones stop at the destination's TTL 4.
+    assert_eq!(rounds(&before).iter().map(|round| round.sent).collect::<Vec<_>>(), [24, 12, 12, 12]);
     let established = rounds(&before).last().and_then(|round| round.path_id).expect("a path after 3 rounds");
     // The path grows by a router: the rounds find the destination farther and the change is told.
     let extra = traces.network.routers[2].clone();
@@ -210,8 +210,8 @@ fn rounds_after_the_first_probe_no_farther_than_the_destination() {
     let after = run(&mut monitor, &mut traces, &mut table, EVERY * 12);
     let after_rounds = rounds(&after);
     assert!(after_rounds.iter().all(|round| round.reached), "{after_rounds:?}");
-    // A router answering at TTL 4 opens the window to -m; the rounds after stop at TTL 6.
-    assert_eq!(after_rounds.iter().map(|round| round.sent).collect::<Vec<_>>()[..3], [24, 18, 18]);
+    // A router answering at TTL 4 opens the window to -m; the rounds after stop at TTL 5.
+    assert_eq!(after_rounds.iter().map(|round| round.sent).collect::<Vec<_>>()[..3], [24, 15, 15]);
     let changes = changes(&after);
     assert_eq!(changes.len(), 1, "{changes:?}");
     let MonitorEvent::PathChanged { new, .. } = changes[0] else { unreachable!() };

@@ -40,13 +40,19 @@ impl Network for Growing<'_> {
     }
 }
 
-/// A report's hop: TTL, probes sent, answers.
-type Row = (u8, u32, u32);
+/// What [`mtr_rounds`] saw.
+struct Seen {
+    /// Each round's probes and outcome.
+    rounds: Vec<(u32, Option<Outcome>)>,
+    /// The report's hops: TTL, probes sent, answers.
+    hops: Vec<(u8, u32, u32)>,
+    /// Probes that reached the destination.
+    delivered: u32,
+}
 
 /// mtr's probing (one probe a hop and round, `-m 30`, every TTL in flight at once) for `count` rounds over a path
-/// of 2 routers that grows by one after `grow_after` rounds: the probes each round sent, the report's hops as (TTL,
-/// sent, received), and the probes that reached the destination.
-fn mtr_rounds(count: u32, grow_after: u32) -> (Vec<(u32, Option<Outcome>)>, Vec<Row>, u32) {
+/// of 2 routers that grows by one after `grow_after` rounds.
+fn mtr_rounds(count: u32, grow_after: u32) -> Seen {
     let mut network = SimNetwork::chain(false, 2, Duration::from_millis(10));
     let mut options = Options::new(Protocol::Udp);
     (options.probes_per_hop, options.max_ttl) = (1, 30);
@@ -54,22 +60,22 @@ fn mtr_rounds(count: u32, grow_after: u32) -> (Vec<(u32, Option<Outcome>)>, Vec<
     config.source = Some(network.source);
     let growing = Growing { inner: Simulated::new(&mut network, UNIX_EPOCH), grow_after };
     let mut tracer = Tracer::over("lab", config, growing).expect("a configuration");
-    let mut sent = Vec::new();
+    let mut rounds = Vec::new();
     let report = tracer
         .rounds(&Rounds::new(count), |event| {
             if let Event::RoundDone { stats, outcome, .. } = event {
-                sent.push((stats.sent, *outcome));
+                rounds.push((stats.sent, *outcome));
             }
         })
         .expect("rounds");
     let hops = report.hops().iter().map(|hop| (hop.ttl, hop.sent, hop.received)).collect();
     drop(tracer);
-    (sent, hops, network.delivered_to_destination)
+    Seen { rounds, hops, delivered: network.delivered_to_destination }
 }
 
 #[test]
 fn rounds_after_the_first_probe_no_farther_than_the_destination() {
-    let (sent, hops, delivered) = mtr_rounds(4, u32::MAX);
+    let Seen { rounds: sent, hops, delivered } = mtr_rounds(4, u32::MAX);
     // The first round sends every TTL up to 30 at once; the next ones stop one past the destination's TTL 3.
     assert_eq!(sent, [30, 4, 4, 4].map(|sent| (sent, Some(Outcome::Reached { ttl: 3 }))));
     assert_eq!(hops, [(1, 4, 4), (2, 4, 4), (3, 4, 4)]);
@@ -78,7 +84,7 @@ fn rounds_after_the_first_probe_no_farther_than_the_destination() {
 
 #[test]
 fn a_path_that_grows_between_rounds_is_followed() {
-    let (sent, hops, _) = mtr_rounds(6, 2);
+    let Seen { rounds: sent, hops, .. } = mtr_rounds(6, 2);
     // Round 3 finds a router where the destination was, and probes on to -m; the rounds after stop at TTL 5.
     let reached = |ttl| Some(Outcome::Reached { ttl });
     assert_eq!(

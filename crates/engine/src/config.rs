@@ -241,8 +241,8 @@ pub struct TraceConfig {
     /// then quotes and TCP answers must carry them too.
     pub raw_send: bool,
     /// The destination's distance when it is known (the last round's, in report modes and the monitor): probes go
-    /// no more than one TTL farther until an answer at or past that TTL (or its silence) shows the path grew, as mtr
-    /// stops at the last hop it found.
+    /// no farther (one TTL farther with one probe a hop) until an answer at or past that TTL (or its silence) shows
+    /// the path grew, as mtr stops at the last hop it found.
     pub known_distance: Option<u8>,
 }
 

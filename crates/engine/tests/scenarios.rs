@@ -409,7 +409,7 @@ fn with_known_distance(network: &mut SimNetwork, distance: Option<u8>) -> (Trace
 }
 
 #[test]
-fn a_known_distance_spares_the_probes_past_the_destination_but_one() {
+fn a_known_distance_spares_the_probes_past_the_destination() {
     let mut network = SimNetwork::chain(false, 3, 10 * MS);
     let (unknown, _) = with_known_distance(&mut network, None);
     // Six TTLs at once, and one more as each router answers before the destination does (10 ms apart): TTLs 4 to 9
@@ -417,13 +417,18 @@ fn a_known_distance_spares_the_probes_past_the_destination_but_one() {
     assert_eq!(unknown.stats().sent, 25);
     assert_eq!(network.delivered_to_destination, 16);
     let mut network = SimNetwork::chain(false, 3, 10 * MS);
-    let (known, run) = with_known_distance(&mut network, Some(4));
-    // TTLs up to the destination's and one past it.
-    assert_eq!(known.stats().sent, 15);
-    assert_eq!(network.delivered_to_destination, 6);
+    let (known, timing) = with_known_distance(&mut network, Some(4));
+    assert_eq!(known.stats().sent, 12);
+    assert_eq!(network.delivered_to_destination, 3);
     assert_eq!(responders(&known), responders(&unknown));
     assert_eq!(known.outcome(), Some(Outcome::Reached { ttl: 4 }));
-    assert_eq!(run.elapsed, network.destination.rtt, "still one round trip");
+    assert_eq!(timing.elapsed, network.destination.rtt, "still one round trip");
+    // With one probe a hop, one TTL past the destination's stands in for its probe.
+    let mut network = SimNetwork::chain(false, 3, 10 * MS);
+    let mut config = config(&network, Method::paris(Protocol::Udp));
+    (config.probes_per_hop, config.known_distance) = (1, Some(4));
+    let (one, _) = run(&mut network, config);
+    assert_eq!((one.stats().sent, network.delivered_to_destination), (5, 2));
 }
 
 #[test]

@@ -53,9 +53,9 @@ impl Trace {
     }
 
     /// Whether `ttl` is in the window (see [`Self::next_slot`]): within the in-flight limit of the first hop not yet
-    /// reported, and at most one TTL past [`TraceConfig::known_distance`] while nothing says the path grew. The one
-    /// past it stands in for the destination's answers when they are lost: without it, a hop no answer came from
-    /// beyond would wait the tail's long timeout ([`crate::WaitPolicy::tail_floor`]).
+    /// reported, and not past [`TraceConfig::known_distance`] while nothing says the path grew — with one probe a
+    /// hop, one TTL past it, whose probe stands in for the destination's when that one is lost (else the round would
+    /// wait the tail's long timeout there, [`crate::WaitPolicy::tail_floor`]: nothing answered beyond).
     ///
     /// [`TraceConfig::known_distance`]: crate::TraceConfig::known_distance
     pub(super) fn in_window(&self, ttl: u8) -> bool {
@@ -66,10 +66,10 @@ impl Trace {
         };
         ttl <= self.last_ttl()
             && u16::from(ttl) < first + self.window() as u16
-            && self
-                .config
-                .known_distance
-                .is_none_or(|distance| ttl <= distance.saturating_add(1) || self.grew(distance, first))
+            && self.config.known_distance.is_none_or(|distance| {
+                let spare = u8::from(self.config.probes_per_hop < 2);
+                ttl <= distance.saturating_add(spare) || self.grew(distance, first)
+            })
     }
 
     /// Whether the path is longer than `distance`: its hop there was reported (silent, or a router: the trace
