@@ -9,7 +9,8 @@
 //! (p50, max), the peak RSS meanwhile, the monitor's CPU over that minute (`cpu %`: probing and serving) and over
 //! the 10 s before it (`probe %`: probing alone), the rounds run against `--every`'s, and the machine's load average.
 //!
-//! `monitor-bench HOPTRACE_BINARY [--scale]` (`--scale`: the table at scale only) — needs root, `python3` and the Debian package `mtr-tiny` (scripts/bench.sh
+//! `monitor-bench HOPTRACE_BINARY [--scale [BEFORE_BINARY]]` (`--scale`: the table at scale only; with another
+//! binary, default detail only, the two in turn, three runs each, and the ratios of their medians) — needs root, `python3` and the Debian package `mtr-tiny` (scripts/bench.sh
 //! installs it). The lab: client — r1 — r2 — r3 — dst, dst answering for 198.19.224.0/24 (AnyIP).
 
 use std::net::IpAddr;
@@ -55,6 +56,8 @@ const MANY_EVERY: u64 = 60;
 /// Scrapers at once, and their interval.
 const SCRAPERS: u32 = 8;
 const SCRAPE_EVERY: u64 = 15;
+/// Runs of each binary when two are compared at scale.
+const PAIRS: usize = 3;
 
 fn lab() -> Result<(Lab, NodeId, Vec<IpAddr>), hoptrace_netlab::Error> {
     let mut spec = LabSpec::new();
@@ -194,8 +197,46 @@ fn scrape_together(lab: &Lab, node: NodeId, url: &str, times: u32) -> Vec<f64> {
     waits
 }
 
-/// The monitor on `MANY` targets at `--every MANY_EVERY` with `extra`, scraped as Prometheus would: one line.
-fn at_scale(lab: &Lab, client: NodeId, hoptrace: &str, extra: &[&str]) -> String {
+/// One run at scale: what the table shows.
+struct Scale {
+    what: String,
+    steady_kib: u64,
+    peak_kib: u64,
+    waits: Vec<f64>,
+    cpu_percent: f64,
+    probe_percent: f64,
+    rounds: f64,
+    probes_a_round: f64,
+    page_mib: f64,
+    series: usize,
+}
+
+impl Scale {
+    /// Its row of the table.
+    fn line(&self) -> String {
+        let waits = &self.waits;
+        let quantile =
+            |q: f64| waits.get(((waits.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
+        format!(
+            "{:<28} {:>8.0} {:>9.1} {:>8.2} {:>8.2} {:>7.1} {:>8.1} {:>9.2} {:>8.1} {:>9.1} {:>9} {:>6}",
+            self.what,
+            self.steady_kib as f64 / 1024.0,
+            self.peak_kib as f64 / 1024.0,
+            quantile(0.5),
+            quantile(1.0),
+            self.cpu_percent,
+            self.probe_percent,
+            self.rounds,
+            self.probes_a_round,
+            self.page_mib,
+            self.series,
+            load_average(),
+        )
+    }
+}
+
+/// The monitor `hoptrace` on `MANY` targets at `--every MANY_EVERY` with `extra`, scraped as Prometheus would.
+fn at_scale(lab: &Lab, client: NodeId, hoptrace: &str, what: &str, extra: &[&str]) -> Scale {
     let list = std::env::temp_dir().join(format!("monitor-bench-{}.targets", std::process::id()));
     let base = u32::from(std::net::Ipv4Addr::new(198, 19, 0, 0));
     let names: Vec<String> = (1..=MANY).map(|n| std::net::Ipv4Addr::from(base + n).to_string()).collect();
@@ -238,26 +279,35 @@ fn at_scale(lab: &Lab, client: NodeId, hoptrace: &str, extra: &[&str]) -> String
     let _ = child.wait();
     let _ = std::fs::remove_file(&list);
     let rounds = (runs(&last) - runs(&first)) / (counted * f64::from(MANY) / MANY_EVERY as f64);
-    let quantile = |q: f64| waits.get(((waits.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
-    format!(
-        "{:<28} {:>8.0} {:>9.1} {:>8.2} {:>8.2} {:>7.1} {:>8.1} {:>9.2} {:>9.1} {:>9} {:>6}",
-        format!("{MANY} targets {}", extra.join(" ")).trim_end(),
-        steady as f64 / 1024.0,
-        peak as f64 / 1024.0,
-        quantile(0.5),
-        quantile(1.0),
-        100.0 * cpu / wall,
-        100.0 * probing,
+    let probes = counter_sum(&last, "hoptrace_probes_sent_total") - counter_sum(&first, "hoptrace_probes_sent_total");
+    Scale {
+        what: format!("{what} {}", extra.join(" ")).trim_end().to_owned(),
+        steady_kib: steady,
+        peak_kib: peak,
+        waits,
+        cpu_percent: 100.0 * cpu / wall,
+        probe_percent: 100.0 * probing,
         rounds,
+        probes_a_round: probes / (runs(&last) - runs(&first)).max(1.0),
         page_mib,
         series,
-        load_average(),
-    )
+    }
+}
+
+/// Prints the medians of `value` over the runs before and after, and their ratio.
+fn compare(name: &str, runs: &[Vec<Scale>; 2], value: impl Fn(&Scale) -> f64) {
+    let median = |runs: &[Scale]| {
+        let mut values: Vec<f64> = runs.iter().map(&value).collect();
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let (before, after) = (median(&runs[0]), median(&runs[1]));
+    println!("median {name:<13} before {before:>7.2}  after {after:>7.2}  after/before {:.2}", after / before);
 }
 
 fn main() -> ExitCode {
     let Some(hoptrace) = std::env::args().nth(1) else {
-        eprintln!("usage: monitor-bench HOPTRACE_BINARY [--scale]");
+        eprintln!("usage: monitor-bench HOPTRACE_BINARY [--scale [BEFORE_BINARY]]");
         return ExitCode::from(2);
     };
     let (lab, client, targets) = match lab() {
@@ -304,11 +354,40 @@ fn main() -> ExitCode {
     println!();
     println!("{MANY} targets, --every {MANY_EVERY}, {SCRAPERS} scrapers every {SCRAPE_EVERY} s (gzip) for a minute");
     println!(
-        "{:<28} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>9} {:>9} {:>9} {:>6}",
-        "", "rss MiB", "peak MiB", "p50 s", "max s", "cpu %", "probe %", "rounds/x", "page MiB", "series", "load"
+        "{:<28} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>9} {:>8} {:>9} {:>9} {:>6}",
+        "",
+        "rss MiB",
+        "peak MiB",
+        "p50 s",
+        "max s",
+        "cpu %",
+        "probe %",
+        "rounds/x",
+        "probes/r",
+        "page MiB",
+        "series",
+        "load"
     );
-    for extra in [&[][..], &["--detail", "hops"][..]] {
-        println!("{}", at_scale(&lab, client, &hoptrace, extra));
+    match std::env::args().nth(3) {
+        None => {
+            for extra in [&[][..], &["--detail", "hops"][..]] {
+                println!("{}", at_scale(&lab, client, &hoptrace, &format!("{MANY} targets"), extra).line());
+            }
+        }
+        // Another binary: the two in turn, default detail, and the medians' ratios.
+        Some(before) => {
+            let mut runs: [Vec<Scale>; 2] = [Vec::new(), Vec::new()];
+            for _ in 0..PAIRS {
+                for (side, (binary, what)) in [(&before, "before"), (&hoptrace, "after")].into_iter().enumerate() {
+                    let run = at_scale(&lab, client, binary, what, &[]);
+                    println!("{}", run.line());
+                    runs[side].push(run);
+                }
+            }
+            compare("cpu %", &runs, |run| run.cpu_percent);
+            compare("probe %", &runs, |run| run.probe_percent);
+            compare("probes/round", &runs, |run| run.probes_a_round);
+        }
     }
     ExitCode::SUCCESS
 }
