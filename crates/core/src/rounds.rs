@@ -184,10 +184,8 @@ pub(crate) fn run_round(
         on_event(&Event::Warning { round, message: SHORT_QUOTES.to_owned() });
     }
     on_event(&Event::RoundDone { round, outcome: trace.outcome(), stats: trace.stats() });
-    // The next round's probes are numbered past this one's, so that its late replies match nothing; it probes no
-    // farther than this one found the destination unless the path grew (mtr's way).
+    // The next round's probes are numbered past this one's, so that its late replies match nothing.
     config.sequence_start = config.sequence_start.wrapping_add(trace.stats().sent);
-    config.known_distance = trace.distance();
     result.map(|()| trace)
 }
 

@@ -240,9 +240,10 @@ pub struct TraceConfig {
     /// Whether probes go out through raw sockets, so their IPv4 ID and TCP sequence number are the engine's:
     /// then quotes and TCP answers must carry them too.
     pub raw_send: bool,
-    /// The destination's distance when it is known (the last round's, in report modes and the monitor): probes go
-    /// no farther (one TTL farther with one probe a hop) until an answer at or past that TTL (or its silence) shows
-    /// the path grew, as mtr stops at the last hop it found.
+    /// The destination's distance when it is known (the monitor's last round's): probes go no farther (one TTL
+    /// farther with one probe a hop) until an answer at or past that TTL (or its silence) shows the path grew, as
+    /// mtr stops at the last hop it found. Not for report rounds a second or less apart: a destination that limits
+    /// its errors falls silent there, and the rate-limit rule reads its pace from the probes sent past it.
     pub known_distance: Option<u8>,
 }
 

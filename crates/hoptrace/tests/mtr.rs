@@ -48,8 +48,8 @@ fn report_lists_further_responders_on_lines_of_their_own() {
     assert_eq!(
         lines[2..],
         [
-            "  1.|-- 198.18.0.1                 0.0%    20   10.0  10.0  10.0  10.0   0.0",
-            "        198.18.10.1                      ",
+            "  1.|-- 198.18.10.1                0.0%    20   10.0  10.0  10.0  10.0   0.0",
+            "        198.18.0.1                       ",
             "  2.|-- ???                       100.0    20    0.0   0.0   0.0   0.0   0.0",
             "  3.|-- core.lab                   0.0%    20   30.0  30.0  30.0  30.0   0.0",
             "  4.|-- 198.18.1.1                 0.0%    20   40.0  40.0  40.0  40.0   0.0",
@@ -61,17 +61,16 @@ fn report_lists_further_responders_on_lines_of_their_own() {
 #[test]
 fn wide_report_in_the_order_asked() {
     let text = mtr(&["-n", "-o LSDR NBAW JMXI", "-w"]);
-    // mtrext's order starts with a space: a column of its own. The host column is as wide as the longest name: the
-    // local host's, or the longest hop's first responder's (as mtr's).
-    let width = local().chars().count().max("198.18.0.1".len());
+    // mtrext's order starts with a space: a column of its own. The host column is as wide as the longest name: the local host's, or the longest hop's.
+    let width = local().chars().count().max("198.18.10.1".len());
     let row = |hop: &str, name: &str, rest: &str| format!("{hop}.|-- {name:<width$}{rest}");
     let titles = "  Loss%   Snt Drop   Rcv   Last  Best   Avg  Wrst  Jttr Javg Jmax Jint";
     assert_eq!(
         text.lines().skip(1).collect::<Vec<_>>(),
         [
             format!("HOST: {:<width$}{titles}", local()),
-            row("  1", "198.18.0.1", "   0.0%    20    0    20   10.0  10.0  10.0  10.0   0.0  0.0  0.0  0.0"),
-            format!("        {:<width$}", "198.18.10.1"),
+            row("  1", "198.18.10.1", "   0.0%    20    0    20   10.0  10.0  10.0  10.0   0.0  0.0  0.0  0.0"),
+            format!("        {:<width$}", "198.18.0.1"),
             row("  2", "???", "  100.0    20   20     0    0.0   0.0   0.0   0.0   0.0  0.0  0.0  0.0"),
             row("  3", "198.18.0.3", "   0.0%    20    0    20   30.0  30.0  30.0  30.0   0.0  0.0  0.0  0.0"),
             row("  4", "198.18.1.1", "   0.0%    20    0    20   40.0  40.0  40.0  40.0   0.0  0.0  0.0  0.0"),

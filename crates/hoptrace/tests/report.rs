@@ -156,11 +156,10 @@ fn rate_limiting_is_told_apart_from_loss() {
             (hub["count"].as_u64().unwrap(), hub["Loss%"].as_f64().unwrap(), rate_limited)
         })
         .collect();
-    // Hop 2 answered 6, then one a second (about 18 in all: a round that lost both the destination's probe and
-    // the one past it waits the tail's 1.1 s): rate-limited, no loss. Hops 4 on lose at random: loss.
+    // Hop 2 answered 6, then about one in 20: rate-limited, no loss. Hops 4 on lose at random: loss.
     assert_eq!(view[0], (1, 0.0, false), "{view:?}");
     assert_eq!(view[1], (2, 0.0, true), "{view:?}");
-    assert!(hubs[1]["hoptrace"]["received"].as_u64().unwrap() < 30, "{view:?}");
+    assert!(hubs[1]["hoptrace"]["received"].as_u64().unwrap() < 15, "{view:?}");
     assert_eq!(view[2], (3, 0.0, false), "{view:?}");
     for &(ttl, loss, rate_limited) in &view[3..] {
         assert!(loss > 10.0 && !rate_limited, "hop {ttl}: {view:?}");
