@@ -65,6 +65,14 @@ fn routers_at_the_kernels_icmp_limits_are_found_by_every_face() {
         let ids: BTreeSet<&String> = run.path_ids.iter().flatten().collect();
         assert_eq!(ids.len(), 1, "{family:?}: {}", run.events);
         assert!(run.path_ids.last().is_some_and(Option::is_some), "{family:?}: {}", run.events);
+        // Over UDP, whose port unreachables the destination limits too: its rounds stop at its distance, a silence
+        // there sends them on past it; still one path, never a change.
+        std::thread::sleep(Duration::from_secs(2));
+        let run = monitor_rounds(&lab, client, target, &["-U"], 10);
+        assert!(run.changes.is_empty(), "{family:?} -U: {}", run.events);
+        let ids: BTreeSet<&String> = run.path_ids.iter().flatten().collect();
+        assert_eq!(ids.len(), 1, "{family:?} -U: {}", run.events);
+        assert!(run.path_ids.last().is_some_and(Option::is_some), "{family:?} -U: {}", run.events);
         // bulk, 8 targets behind the same routers: together they see every hop, and no wrong address anywhere.
         std::thread::sleep(Duration::from_secs(2));
         let targets: Vec<IpAddr> = (1..=8).map(|n| if family == Family::V4 { v4_dst(n) } else { v6_dst(n) }).collect();
