@@ -242,15 +242,20 @@ pub(crate) fn send_from(
     }
 }
 
-/// Runs `send` once, and once more if it failed with anything but "would block" (a latched ICMP error).
-fn send_retrying(send: impl Fn() -> io::Result<usize>) -> io::Result<Instant> {
-    let at = Instant::now();
-    match send() {
-        Ok(_) => Ok(at),
-        Err(error) if error.kind() == io::ErrorKind::WouldBlock => Err(error),
-        Err(_) => {
-            let at = Instant::now();
-            send().map(|_| at)
+/// How many times a send is tried again after a failure that may be a latched ICMP error: each failure clears one,
+/// but the replies to earlier probes keep latching new ones (a lab test lost a probe as `* !E` to two in a row).
+const SEND_RETRIES: usize = 3;
+
+/// Runs `send`, and again (up to [`SEND_RETRIES`] times) while it fails with anything but "would block" (a latched
+/// ICMP error).
+fn send_retrying(mut send: impl FnMut() -> io::Result<usize>) -> io::Result<Instant> {
+    let mut tries = 0;
+    loop {
+        let at = Instant::now();
+        match send() {
+            Ok(_) => return Ok(at),
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock || tries == SEND_RETRIES => return Err(error),
+            Err(_) => tries += 1,
         }
     }
 }
@@ -308,4 +313,42 @@ pub(crate) fn prepare_datagram(
             .map_err(|error| NetError::BadSource(source, error))?,
     }
     Ok(core::net::SocketAddr::new(source, local_addr(socket)?.port()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A send that fails with a latched error `failures` times, then succeeds: how many calls, and the result.
+    fn latched(failures: usize) -> (usize, io::Result<Instant>) {
+        let mut calls = 0;
+        let result = send_retrying(|| {
+            calls += 1;
+            if calls <= failures {
+                Err(io::Error::from_raw_os_error(libc::ECONNREFUSED))
+            } else {
+                Ok(60)
+            }
+        });
+        (calls, result)
+    }
+
+    #[test]
+    fn latched_errors_in_a_row_do_not_lose_the_probe() {
+        assert_eq!(latched(0).0, 1);
+        let (calls, result) = latched(2);
+        assert!(result.is_ok() && calls == 3, "{calls} {result:?}");
+        let (calls, result) = latched(SEND_RETRIES + 1);
+        assert!(result.is_err() && calls == SEND_RETRIES + 1, "a send that keeps failing is given up");
+    }
+
+    #[test]
+    fn would_block_is_not_tried_again() {
+        let mut calls = 0;
+        let result = send_retrying(|| {
+            calls += 1;
+            Err(io::ErrorKind::WouldBlock.into())
+        });
+        assert!(result.is_err() && calls == 1);
+    }
 }
