@@ -13,6 +13,7 @@
 //! burst of silence therefore never counts as a change; a real route change does, once.
 
 use core::net::IpAddr;
+use std::borrow::Cow;
 
 use engine::{Hop, Verdict};
 
@@ -133,6 +134,18 @@ impl PathTracker {
         self.path.as_ref().map(|&(_, id)| id)
     }
 
+    /// `seen` with its answers at the TTLs known to be balanced per packet taken out (no copy when there are none).
+    fn without_per_packet<'a>(&self, seen: &'a Observation) -> Cow<'a, Observation> {
+        let ignored = self.per_packet.iter().filter(|&&(_, rounds)| rounds >= PER_PACKET_ROUNDS);
+        let mut seen = Cow::Borrowed(seen);
+        for &(ttl, _) in ignored {
+            if seen.hops.get(index(ttl)).is_some_and(Option::is_some) {
+                seen.to_mut().hops[index(ttl)] = None;
+            }
+        }
+        seen
+    }
+
     /// Takes one round's observation; returns the change it confirmed, if it did. The first path established is
     /// not a change.
     pub fn observe(&mut self, seen: &Observation) -> Option<PathChange> {
@@ -142,13 +155,8 @@ impl PathTracker {
                 None => self.per_packet.push((ttl, 1)),
             }
         }
-        let mut seen = seen.clone();
-        for &(ttl, rounds) in &self.per_packet {
-            if let Some(hop) = seen.hops.get_mut(usize::from(ttl.max(1)) - 1).filter(|_| rounds >= PER_PACKET_ROUNDS) {
-                *hop = None;
-            }
-        }
-        let seen = &seen;
+        let masked = self.without_per_packet(seen);
+        let seen: &Observation = &masked;
         if seen.is_silent() {
             return None;
         }
@@ -196,6 +204,11 @@ pub fn changed_ttls(old: &Observation, new: &Observation) -> Vec<u8> {
         .collect()
 }
 
+/// Where TTL `ttl` is in [`Observation::hops`].
+fn index(ttl: u8) -> usize {
+    usize::from(ttl.max(1)) - 1
+}
+
 /// What a round's hops say about the path on its flow: the first address that answered at each TTL, and the TTL
 /// at which the destination answered.
 ///
@@ -204,7 +217,7 @@ pub fn changed_ttls(old: &Observation, new: &Observation) -> Vec<u8> {
 pub fn observe(hops: &[Hop], target: IpAddr, forgery_seen: bool) -> Observation {
     let mut seen = Observation::default();
     for hop in hops {
-        let index = usize::from(hop.ttl.max(1)) - 1;
+        let index = index(hop.ttl);
         if seen.hops.len() <= index {
             seen.hops.resize(index + 1, None);
         }
