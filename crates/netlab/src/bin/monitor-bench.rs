@@ -10,8 +10,8 @@
 //! the 10 s before it (`probe %`: probing alone), the rounds run against `--every`'s, and the machine's load average.
 //!
 //! `monitor-bench HOPTRACE_BINARY [--scale [BEFORE_BINARY]]` (`--scale`: the table at scale only; with another
-//! binary, default detail only, the two in turn, three runs each, and the ratios of their medians) — needs root, `python3` and the Debian package `mtr-tiny` (scripts/bench.sh
-//! installs it). The lab: client — r1 — r2 — r3 — dst, dst answering for 198.19.224.0/24 (AnyIP).
+//! binary, default detail only, the two in turn, three runs each, and the ratios of their medians) — needs root,
+//! `python3` and the Debian package `mtr-tiny` (scripts/bench.sh installs it). The lab: client — r1 — r2 — r3 — dst, dst answering for 198.19.224.0/24 (AnyIP).
 
 use std::net::IpAddr;
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -278,7 +278,7 @@ fn at_scale(lab: &Lab, client: NodeId, hoptrace: &str, what: &str, extra: &[&str
     let _ = Command::new("kill").args(["-INT", &pid.to_string()]).status();
     let _ = child.wait();
     let _ = std::fs::remove_file(&list);
-    let rounds = (runs(&last) - runs(&first)) / (counted * f64::from(MANY) / MANY_EVERY as f64);
+    let ran = runs(&last) - runs(&first);
     let probes = counter_sum(&last, "hoptrace_probes_sent_total") - counter_sum(&first, "hoptrace_probes_sent_total");
     Scale {
         what: format!("{what} {}", extra.join(" ")).trim_end().to_owned(),
@@ -287,8 +287,8 @@ fn at_scale(lab: &Lab, client: NodeId, hoptrace: &str, what: &str, extra: &[&str
         waits,
         cpu_percent: 100.0 * cpu / wall,
         probe_percent: 100.0 * probing,
-        rounds,
-        probes_a_round: probes / (runs(&last) - runs(&first)).max(1.0),
+        rounds: ran / (counted * f64::from(MANY) / MANY_EVERY as f64),
+        probes_a_round: probes / ran.max(1.0),
         page_mib,
         series,
     }
